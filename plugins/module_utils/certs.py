@@ -1,0 +1,608 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Certificate core: load bundles, fingerprints, CA/leaf, host names, chains, private keys.
+
+Everything is done with ``cryptography``; nothing shells out to openssl.  Broken input raises
+:class:`CertificateError` (a :class:`TrustopsError`) naming the source and what was wrong;
+no other exception type escapes the public functions for malformed data.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import re
+import traceback
+
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
+
+try:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+    from cryptography.hazmat.primitives.serialization import pkcs7
+    from cryptography.x509.oid import ExtensionOID, NameOID
+except ImportError:  # pragma: no cover - reported by modules via missing_required_lib
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+
+
+class CertificateError(TrustopsError):
+    """Malformed or unusable certificate/key input."""
+
+
+_PEM_BLOCK = re.compile(
+    rb"-----BEGIN ([A-Z0-9 #]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL
+)
+_CERT_LABELS = (b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE")
+_PKCS7_LABELS = (b"PKCS7", b"PKCS #7 SIGNED DATA", b"CMS")
+_KEY_LABELS = (
+    b"PRIVATE KEY",
+    b"ENCRYPTED PRIVATE KEY",
+    b"RSA PRIVATE KEY",
+    b"DSA PRIVATE KEY",
+    b"EC PRIVATE KEY",
+    b"OPENSSH PRIVATE KEY",
+)
+
+
+def _to_bytes(data):
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    if not isinstance(data, (bytes, bytearray)):
+        raise CertificateError("expected bytes or text, got %s" % type(data).__name__)
+    return bytes(data)
+
+
+def pem_blocks(data):
+    """All PEM blocks in data as (label, raw block bytes), tolerant of CRLF and leading text."""
+    data = _to_bytes(data).replace(b"\r\n", b"\n")
+    return [(m.group(1), m.group(0)) for m in _PEM_BLOCK.finditer(data)]
+
+
+# --------------------------------------------------------------------------- loading
+
+def load_certificates(data, source="<input>"):
+    """Load every certificate from PEM (one or many blocks), DER, or PKCS#7 (PEM or DER).
+
+    Order is preserved as found.  Raises CertificateError with the source name when no
+    certificate can be read, including the specific case of a private key given instead.
+    """
+    data = _to_bytes(data)
+    if not data.strip():
+        raise CertificateError("%s: empty input, expected a PEM, DER or PKCS#7 certificate" % source)
+    blocks = pem_blocks(data)
+    if blocks:
+        certs = []
+        labels = []
+        for label, block in blocks:
+            labels.append(label.decode("ascii", "replace"))
+            if label in _CERT_LABELS:
+                if label == b"TRUSTED CERTIFICATE":
+                    raise CertificateError(
+                        "%s: OpenSSL 'TRUSTED CERTIFICATE' blocks are not supported; export a plain "
+                        "PEM certificate (openssl x509 -in IN -out OUT)" % source)
+                certs.append(_load_one_pem(block, source, len(certs) + 1))
+            elif label in _PKCS7_LABELS:
+                certs.extend(_load_pkcs7(block, source, pem=True))
+        if certs:
+            return certs
+        if any(label.encode() in _KEY_LABELS for label in labels):
+            raise CertificateError(
+                "%s: holds a private key (%s), not a certificate" % (source, ", ".join(labels)))
+        raise CertificateError(
+            "%s: no certificate in PEM blocks (found: %s)" % (source, ", ".join(labels)))
+    if b"-----BEGIN" in data:
+        raise CertificateError("%s: truncated or damaged PEM (BEGIN line without a matching END)" % source)
+    # DER: a single certificate, or a PKCS#7 SignedData.
+    if data[:1] != b"\x30":
+        raise CertificateError("%s: not PEM or DER (no PEM header, and not a DER SEQUENCE)" % source)
+    try:
+        return [x509.load_der_x509_certificate(data)]
+    except Exception:  # cryptography raises ValueError and friends for bad DER
+        pass
+    try:
+        return _load_pkcs7(data, source, pem=False)
+    except CertificateError:
+        pass
+    if _looks_like_der_key(data):
+        raise CertificateError("%s: holds a DER private key, not a certificate" % source)
+    raise CertificateError("%s: not PEM or DER: DER data is neither an X.509 certificate nor PKCS#7" % source)
+
+
+def load_certificate(data, source="<input>"):
+    """Exactly one certificate; more than one is an error naming how many were found."""
+    certs = load_certificates(data, source)
+    if len(certs) != 1:
+        raise CertificateError("%s: expected exactly one certificate, found %d" % (source, len(certs)))
+    return certs[0]
+
+
+def _load_one_pem(block, source, index):
+    try:
+        return x509.load_pem_x509_certificate(block)
+    except Exception as exc:
+        raise CertificateError("%s: certificate #%d is not valid PEM/X.509 (%s)" % (source, index, _short(exc)))
+
+
+def _load_pkcs7(data, source, pem):
+    loader = pkcs7.load_pem_pkcs7_certificates if pem else pkcs7.load_der_pkcs7_certificates
+    try:
+        certs = loader(data)
+    except Exception as exc:
+        raise CertificateError("%s: not a valid PKCS#7 bundle (%s)" % (source, _short(exc)))
+    if not certs:
+        raise CertificateError("%s: PKCS#7 bundle holds no certificate" % source)
+    return list(certs)
+
+
+def _short(exc):
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+# --------------------------------------------------------------------------- facts
+
+def fingerprint(cert, algorithm="sha256", sep=":"):
+    """Upper-case hex fingerprint of the DER certificate, bytes separated by ``sep``."""
+    algo = {"sha256": hashes.SHA256(), "sha1": hashes.SHA1()}[algorithm]
+    digest = cert.fingerprint(algo)
+    return sep.join("%02X" % b for b in digest)
+
+
+def thumbprint(cert):
+    """The Windows thumbprint: SHA-1 of the DER certificate, 40 upper-case hex digits."""
+    return fingerprint(cert, "sha1", sep="")
+
+
+def to_der(cert):
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def to_pem(cert):
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _extension(cert, oid):
+    """An extension value or None; a malformed extension section raises CertificateError."""
+    try:
+        return cert.extensions.get_extension_for_oid(oid).value
+    except x509.ExtensionNotFound:
+        return None
+    except Exception as exc:
+        raise CertificateError("certificate %s: unreadable extensions (%s)" % (_subject(cert), _short(exc)))
+
+
+def is_ca(cert):
+    """True when basicConstraints says CA:TRUE (the only thing trust stores and iOS accept)."""
+    bc = _extension(cert, ExtensionOID.BASIC_CONSTRAINTS)
+    return bool(bc is not None and bc.ca)
+
+
+def is_self_signed(cert):
+    """Subject equals issuer and the signature verifies with the certificate's own key."""
+    if cert.subject != cert.issuer:
+        return False
+    return issued_by(cert, cert)
+
+
+def issued_by(child, parent):
+    """True when parent's subject is child's issuer and parent's key verifies child's signature."""
+    if child.issuer != parent.subject:
+        return False
+    if not hasattr(child, "verify_directly_issued_by"):  # cryptography < 40 (Debian 12 has 38)
+        return _verify_signature_by_hand(child, parent)
+    try:
+        child.verify_directly_issued_by(parent)
+    except (InvalidSignature, TypeError):
+        return False
+    except (ValueError, UnsupportedAlgorithm):
+        # cryptography refuses some algorithms here (e.g. SHA-1); verify by hand so that
+        # legacy chains are still recognised (policy findings flag SHA-1 separately).
+        return _verify_signature_by_hand(child, parent)
+    return True
+
+
+def _verify_signature_by_hand(child, parent):
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    key = parent.public_key()
+    try:
+        algo = child.signature_hash_algorithm
+        sig, tbs = child.signature, child.tbs_certificate_bytes
+        if isinstance(key, rsa.RSAPublicKey):
+            params = getattr(child, "signature_algorithm_parameters", None)
+            pad = params if isinstance(params, padding.AsymmetricPadding) else padding.PKCS1v15()
+            key.verify(sig, tbs, pad, algo)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(sig, tbs, ec.ECDSA(algo))
+        elif isinstance(key, dsa.DSAPublicKey):
+            key.verify(sig, tbs, algo)
+        elif isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+            key.verify(sig, tbs)
+        else:
+            return False
+    except Exception:
+        return False
+    return True
+
+
+def signature_hash(cert):
+    """Lower-case name of the signature digest (sha1, sha256, ...), or None (Ed25519/unknown)."""
+    try:
+        algo = cert.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        return None
+    return algo.name.lower() if algo is not None else None
+
+
+def public_key_info(key):
+    """(type, size, curve) for a public or private key object."""
+    if isinstance(key, (rsa.RSAPublicKey, rsa.RSAPrivateKey)):
+        return "RSA", key.key_size, None
+    if isinstance(key, (dsa.DSAPublicKey, dsa.DSAPrivateKey)):
+        return "DSA", key.key_size, None
+    if isinstance(key, (ec.EllipticCurvePublicKey, ec.EllipticCurvePrivateKey)):
+        return "EC", key.curve.key_size, key.curve.name
+    if isinstance(key, (ed25519.Ed25519PublicKey, ed25519.Ed25519PrivateKey)):
+        return "Ed25519", 256, None
+    if isinstance(key, (ed448.Ed448PublicKey, ed448.Ed448PrivateKey)):
+        return "Ed448", 456, None
+    return type(key).__name__, None, None
+
+
+def _utc(dt):
+    return dt if dt.tzinfo else dt.replace(tzinfo=datetime.timezone.utc)
+
+
+def not_before(cert):
+    return _utc(getattr(cert, "not_valid_before_utc", None) or cert.not_valid_before)
+
+
+def not_after(cert):
+    return _utc(getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after)
+
+
+def days_left(cert, now=None):
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return int((not_after(cert) - now).total_seconds() // 86400)
+
+
+def is_expired(cert, now=None):
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return not_after(cert) < now
+
+
+def is_not_yet_valid(cert, now=None):
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return not_before(cert) > now
+
+
+def _subject(cert):
+    try:
+        return cert.subject.rfc4514_string()
+    except Exception:
+        return "<unreadable subject>"
+
+
+def common_names(cert):
+    try:
+        return [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    except Exception:
+        return []
+
+
+def san_names(cert):
+    """(dns_names, ip_addresses as strings) from subjectAltName; empty lists when absent."""
+    san = _extension(cert, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    if san is None:
+        return [], []
+    return (list(san.get_values_for_type(x509.DNSName)),
+            [str(ip) for ip in san.get_values_for_type(x509.IPAddress)])
+
+
+def describe(cert, now=None):
+    """A JSON-friendly dict of the facts modules return about a certificate."""
+    key_type, key_size, curve = public_key_info(cert.public_key())
+    dns, ips = san_names(cert)
+    return {
+        "subject": _subject(cert),
+        "issuer": cert.issuer.rfc4514_string(),
+        "serial_number": "%X" % cert.serial_number,
+        "not_before": not_before(cert).isoformat(),
+        "not_after": not_after(cert).isoformat(),
+        "days_left": days_left(cert, now),
+        "expired": is_expired(cert, now),
+        "sha1": fingerprint(cert, "sha1"),
+        "sha256": fingerprint(cert, "sha256"),
+        "thumbprint": thumbprint(cert),
+        "is_ca": is_ca(cert),
+        "self_signed": is_self_signed(cert),
+        "key_type": key_type,
+        "key_size": key_size,
+        "curve": curve,
+        "signature_hash": signature_hash(cert),
+        "common_names": common_names(cert),
+        "dns_names": dns,
+        "ip_addresses": ips,
+    }
+
+
+# --------------------------------------------------------------------------- host names
+
+class HostMatch(object):
+    """Result of matching a host name: ``matched``, ``via`` (san|cn-legacy|None), ``names``."""
+
+    __slots__ = ("matched", "via", "names", "legacy_cn_only")
+
+    def __init__(self, matched, via, names, legacy_cn_only=False):
+        self.matched = matched
+        self.via = via
+        self.names = names
+        self.legacy_cn_only = legacy_cn_only
+
+    def as_dict(self):
+        return {"matched": self.matched, "via": self.via, "names": list(self.names),
+                "legacy_cn_only": self.legacy_cn_only}
+
+
+def _dns_match(pattern, host):
+    """RFC 6125: case-insensitive; a wildcard only as the whole left-most label, one label deep."""
+    pattern = pattern.rstrip(".").lower()
+    host = host.rstrip(".").lower()
+    if not pattern or not host:
+        return False
+    if "*" not in pattern:
+        return pattern == host
+    p_labels = pattern.split(".")
+    h_labels = host.split(".")
+    if p_labels[0] != "*" or "*" in ".".join(p_labels[1:]) or len(p_labels) < 3:
+        return False  # only "*.example.com"-style wildcards, never "*.com" or "f*o.example"
+    if len(h_labels) != len(p_labels):
+        return False
+    return h_labels[1:] == p_labels[1:] and h_labels[0] != ""
+
+
+def match_hostname(cert, host):
+    """Match ``host`` (name or IP literal) against the certificate as modern clients do.
+
+    SAN DNS/IP entries decide when present.  Only when the certificate has no SAN DNS or IP
+    entries is the subject CN tried, and such a match is labelled ``cn-legacy``: Chrome and
+    Apple platforms ignore the CN, so it is not a real match for them.
+    """
+    dns, ips = san_names(cert)
+    names = dns + ips
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        ip = None
+    if ip is not None:
+        if any(ipaddress.ip_address(x) == ip for x in ips):
+            return HostMatch(True, "san", names)
+    elif any(_dns_match(d, host) for d in dns):
+        return HostMatch(True, "san", names)
+    if names:
+        return HostMatch(False, None, names)
+    cns = common_names(cert)
+    if ip is None and any(_dns_match(cn, host) for cn in cns):
+        return HostMatch(True, "cn-legacy", cns, legacy_cn_only=True)
+    return HostMatch(False, None, cns, legacy_cn_only=bool(cns))
+
+
+# --------------------------------------------------------------------------- chains
+
+def order_chain(certs):
+    """Order a pile of certificates into chains, leaf first.
+
+    Returns a list of chains (each a list leaf -> ... -> top), one per certificate that issued
+    nothing else in the pile.  Duplicates (same SHA-256) are dropped.  Chains stop at a
+    self-signed certificate or where no issuer is in the pile.
+    """
+    unique = []
+    seen = set()
+    for c in certs:
+        fp = c.fingerprint(hashes.SHA256())
+        if fp not in seen:
+            seen.add(fp)
+            unique.append(c)
+    issuers_of = {}
+    for c in unique:
+        issuers_of[id(c)] = [p for p in unique if p is not c and issued_by(c, p)]
+    issued_something = set()
+    for c in unique:
+        for p in issuers_of[id(c)]:
+            issued_something.add(id(p))
+    ends = [c for c in unique if id(c) not in issued_something]
+    if not ends:  # a cycle (cross-signed pair): start anywhere
+        ends = unique[:1]
+    chains = []
+    for leaf in ends:
+        chain = [leaf]
+        current = leaf
+        while not is_self_signed(current):
+            nxt = [p for p in issuers_of.get(id(current), []) if p not in chain]
+            if not nxt:
+                break
+            current = nxt[0]
+            chain.append(current)
+        chains.append(chain)
+    return chains
+
+
+def build_chain(leaf, pile, anchors=()):
+    """Build leaf -> ... as far as ``pile`` and ``anchors`` allow.
+
+    Returns (chain, anchor) where anchor is the trust anchor from ``anchors`` that issued the
+    last certificate of the chain (or the chain's own self-signed top when it is among the
+    anchors), else None.
+    """
+    chain = [leaf]
+    current = leaf
+    anchor_fps = {a.fingerprint(hashes.SHA256()): a for a in anchors}
+    for _ in range(16):
+        if current.fingerprint(hashes.SHA256()) in anchor_fps:
+            return chain, current
+        for a in anchors:
+            if issued_by(current, a):
+                return chain, a
+        if is_self_signed(current):
+            return chain, None
+        nxt = [p for p in pile if p not in chain and issued_by(current, p)]
+        if not nxt:
+            return chain, None
+        current = nxt[0]
+        chain.append(current)
+    return chain, None
+
+
+# --------------------------------------------------------------------------- private keys
+
+class KeyInfo(object):
+    """What a private-key file is: format, encryption, type, size, and the loaded key if any."""
+
+    __slots__ = ("format", "encrypted", "key_type", "key_size", "curve", "key", "pem_label")
+
+    def __init__(self, fmt, encrypted, pem_label=None):
+        self.format = fmt  # pkcs1 | pkcs8 | sec1 | openssh
+        self.encrypted = encrypted
+        self.pem_label = pem_label
+        self.key_type = None
+        self.key_size = None
+        self.curve = None
+        self.key = None
+
+    def as_dict(self):
+        return {"format": self.format, "encrypted": self.encrypted, "key_type": self.key_type,
+                "key_size": self.key_size, "curve": self.curve, "pem_label": self.pem_label}
+
+
+_TRADITIONAL = {b"RSA PRIVATE KEY": ("pkcs1", "RSA"), b"DSA PRIVATE KEY": ("pkcs1", "DSA"),
+                b"EC PRIVATE KEY": ("sec1", "EC")}
+
+
+def _der_header(data, pos):
+    """(tag, content_start, content_end) of the DER element at pos; ValueError if malformed."""
+    if pos + 2 > len(data):
+        raise ValueError("short")
+    tag = data[pos]
+    length = data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        n = length & 0x7F
+        if n == 0 or n > 4 or pos + n > len(data):
+            raise ValueError("bad length")
+        length = int.from_bytes(data[pos:pos + n], "big")
+        pos += n
+    if pos + length > len(data):
+        raise ValueError("overrun")
+    return tag, pos, pos + length
+
+
+def _der_key_format(data):
+    """Classify a DER private key by its ASN.1 shape: pkcs8, pkcs8-encrypted, pkcs1, or None."""
+    try:
+        tag, start, end = _der_header(data, 0)
+        if tag != 0x30 or end != len(data):
+            return None
+        t1, s1, e1 = _der_header(data, start)
+        if t1 == 0x30:  # EncryptedPrivateKeyInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING }
+            t2, _s2, _e2 = _der_header(data, e1)
+            return "pkcs8-encrypted" if t2 == 0x04 else None
+        if t1 != 0x02:
+            return None
+        t2, _s2, _e2 = _der_header(data, e1)
+        if t2 == 0x30:  # PrivateKeyInfo ::= SEQUENCE { version, AlgorithmIdentifier, OCTET STRING }
+            return "pkcs8"
+        if t2 == 0x02:  # RSAPrivateKey / DSA ::= SEQUENCE { version, INTEGER, INTEGER, ... }
+            return "pkcs1"
+        if t2 == 0x04:  # ECPrivateKey ::= SEQUENCE { version, OCTET STRING, ... }
+            return "sec1"
+    except ValueError:
+        return None
+    return None
+
+
+def _looks_like_der_key(data):
+    return _der_key_format(data) is not None
+
+
+def inspect_private_key(data, passphrase=None, source="<input>"):
+    """Detect a private key's format and, when it can be loaded, its type and size.
+
+    PEM labels tell PKCS#1 ("RSA/DSA PRIVATE KEY", encrypted when "Proc-Type: 4,ENCRYPTED"),
+    SEC1 ("EC PRIVATE KEY"), PKCS#8 ("PRIVATE KEY") and encrypted PKCS#8 ("ENCRYPTED PRIVATE
+    KEY"); DER is classified by its ASN.1 structure.  An encrypted key without a passphrase is
+    described (format, encrypted) without being loaded.  A wrong passphrase raises
+    CertificateError saying so.  A certificate or garbage raises CertificateError.
+    """
+    data = _to_bytes(data)
+    if isinstance(passphrase, str):
+        passphrase = passphrase.encode("utf-8")
+    if not data.strip():
+        raise CertificateError("%s: empty input, expected a private key" % source)
+    blocks = pem_blocks(data)
+    if blocks:
+        keys = [(label, block) for label, block in blocks if label in _KEY_LABELS]
+        if not keys:
+            labels = ", ".join(label.decode("ascii", "replace") for label, _ in blocks)
+            raise CertificateError("%s: no private key in PEM blocks (found: %s)" % (source, labels))
+        if len(keys) > 1:
+            raise CertificateError("%s: holds %d private keys, expected one" % (source, len(keys)))
+        label, block = keys[0]
+        if label == b"OPENSSH PRIVATE KEY":
+            info = KeyInfo("openssh", b"bcrypt" in block, "OPENSSH PRIVATE KEY")
+            loader = serialization.load_ssh_private_key
+        elif label in _TRADITIONAL:
+            fmt, _ktype = _TRADITIONAL[label]
+            info = KeyInfo(fmt, b"Proc-Type: 4,ENCRYPTED" in block, label.decode())
+            loader = serialization.load_pem_private_key
+        else:
+            info = KeyInfo("pkcs8", label == b"ENCRYPTED PRIVATE KEY", label.decode())
+            loader = serialization.load_pem_private_key
+        payload = block
+    else:
+        if b"-----BEGIN" in data:
+            raise CertificateError("%s: truncated or damaged PEM (BEGIN line without a matching END)" % source)
+        shape = _der_key_format(data)
+        if shape is None:
+            raise CertificateError("%s: not a PEM or DER private key" % source)
+        info = KeyInfo("pkcs8" if shape.startswith("pkcs8") else shape, shape == "pkcs8-encrypted")
+        loader = serialization.load_der_private_key
+        payload = data
+    if info.encrypted and not passphrase:
+        return info
+    try:
+        key = loader(payload, password=passphrase if info.encrypted else None)
+    except TypeError as exc:
+        # cryptography: "Password was not given but private key is encrypted" and vice versa
+        raise CertificateError("%s: %s" % (source, _short(exc)))
+    except ValueError as exc:
+        text = str(exc)
+        if info.encrypted and ("password" in text.lower() or "decrypt" in text.lower() or "bad" in text.lower()):
+            raise CertificateError("%s: wrong passphrase for the encrypted private key" % source)
+        if info.encrypted:
+            raise CertificateError("%s: cannot decrypt the private key: wrong passphrase or damaged key (%s)"
+                                   % (source, _short(exc)))
+        raise CertificateError("%s: damaged private key (%s)" % (source, _short(exc)))
+    except UnsupportedAlgorithm as exc:
+        raise CertificateError("%s: unsupported key algorithm or encryption (%s)" % (source, _short(exc)))
+    except Exception as exc:
+        raise CertificateError("%s: unreadable private key (%s)" % (source, _short(exc)))
+    info.key = key
+    info.key_type, info.key_size, info.curve = public_key_info(key)
+    return info
+
+
+def _spki(public_key):
+    return public_key.public_bytes(serialization.Encoding.DER,
+                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def key_matches_cert(private_key, cert):
+    """True when the private key's public half is the certificate's public key."""
+    return _spki(private_key.public_key()) == _spki(cert.public_key())
