@@ -1,0 +1,377 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for trustops.tableau.win_trust_anchor (documented in plugins/modules/).
+
+Everything up to the hand-off to ``ansible.windows.win_certificate_store`` happens on the
+controller and is a pure function of the task arguments and the certificate bytes
+(:func:`plan`): read and validate the certificate, compute the Windows thumbprint, convert to
+DER, and build the delegated module's arguments.  :meth:`ActionModule.run` only moves the DER
+file to the target's temp directory, runs the Windows module, and always removes the temp
+directory again.  No PowerShell is written here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+
+from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.module_utils.common.text.converters import to_native, to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.trustops.tableau.plugins.module_utils import certs
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
+    Finding,
+    TrustopsError,
+    fails,
+    summary,
+)
+
+#: The module the Windows work is delegated to, and the store it manages.
+STORE_MODULE = "ansible.windows.win_certificate_store"
+STORE_NAME = "Root"
+STORE_LOCATION = "LocalMachine"
+STORE_TYPE = "system"
+STORE_LABEL = "%s\\%s" % (STORE_LOCATION, STORE_NAME)
+
+#: A trust anchor file bigger than this is not a certificate; refuse before reading it all.
+MAX_INPUT_BYTES = 1024 * 1024
+
+ARGUMENT_SPEC = dict(
+    src=dict(type="path"),
+    content=dict(type="str"),
+    thumbprint=dict(type="str"),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    allow_leaf=dict(type="bool", default=False),
+    allow_expired=dict(type="bool", default=False),
+    blocklisted_digests=dict(type="list", elements="str", default=["sha1"]),
+    min_rsa_key_size=dict(type="int", default=2048),
+    min_ec_key_size=dict(type="int", default=256),
+)
+MUTUALLY_EXCLUSIVE = [["src", "content", "thumbprint"]]
+REQUIRED_IF = [
+    ["state", "present", ["src", "content"], True],
+    ["state", "absent", ["src", "content", "thumbprint"], True],
+]
+
+_THUMBPRINT_SEPARATORS = re.compile(r"[\s:\-]")
+_THUMBPRINT = re.compile(r"^[0-9A-F]{40}$")
+
+
+# --------------------------------------------------------------------------- pure functions
+
+def normalize_thumbprint(value):
+    """A SHA-1 thumbprint as Windows shows it: 40 upper-case hex digits.
+
+    Accepts the forms people copy from tools: with spaces (certmgr), colons (openssl) or
+    dashes, any case, and the invisible U+200E mark the Windows certificate dialog prepends.
+    """
+    if not isinstance(value, str):
+        raise TrustopsError("thumbprint must be a string, got %s" % type(value).__name__)
+    text = _THUMBPRINT_SEPARATORS.sub("", value.replace("\u200e", "")).upper()
+    if not _THUMBPRINT.match(text):
+        raise TrustopsError(
+            "thumbprint %r is not a SHA-1 thumbprint (40 hex digits, optionally separated by "
+            "spaces or colons)" % (value,))
+    return text
+
+
+def check_certificate(cert, allow_leaf=False, allow_expired=False, blocklisted_digests=("sha1",),
+                      min_rsa_key_size=2048, min_ec_key_size=256, now=None):
+    """Policy findings for a certificate about to become a Windows trust anchor (Root store).
+
+    Returns a list of Finding; an ``error`` finding means the certificate must not be installed.
+    """
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    subject = certs.describe(cert, now)["subject"]
+    findings = []
+    self_signed = certs.is_self_signed(cert)
+
+    if not certs.is_ca(cert):
+        if allow_leaf:
+            findings.append(Finding(
+                "WINTRUST-001", "warning",
+                "%s is not a CA certificate (no basicConstraints CA:TRUE); installing it as a "
+                "trust anchor only lets Windows trust this one certificate" % subject,
+                "Prefer installing the CA that issued the Tableau Server certificate.",
+                {"subject": subject, "allow_leaf": True}))
+        else:
+            findings.append(Finding(
+                "WINTRUST-001", "error",
+                "%s is not a CA certificate (no basicConstraints CA:TRUE)" % subject,
+                "Install the root CA that issued the Tableau Server certificate, or set "
+                "allow_leaf=true to trust a self-signed server certificate directly.",
+                {"subject": subject, "allow_leaf": False}))
+
+    if certs.is_expired(cert, now):
+        findings.append(Finding(
+            "WINTRUST-002", "warning" if allow_expired else "error",
+            "%s expired on %s" % (subject, certs.not_after(cert).isoformat()),
+            "Obtain a renewed CA certificate." if not allow_expired else
+            "Windows will not build chains through an expired anchor; renew it.",
+            {"subject": subject, "not_after": certs.not_after(cert).isoformat()}))
+    elif certs.is_not_yet_valid(cert, now):
+        findings.append(Finding(
+            "WINTRUST-003", "warning",
+            "%s is not valid before %s" % (subject, certs.not_before(cert).isoformat()),
+            "Check the clocks of the CA and of the Windows clients.",
+            {"subject": subject, "not_before": certs.not_before(cert).isoformat()}))
+
+    digest = certs.signature_hash(cert)
+    blocked = {d.strip().lower().replace("-", "") for d in blocklisted_digests}
+    if digest is not None and digest.replace("-", "") in blocked:
+        if self_signed:
+            # A trust anchor's own signature is never used to establish trust (RFC 5280 6.1.1,
+            # and Microsoft's SHA-1 deprecation excludes roots): it is informational only.
+            findings.append(Finding(
+                "WINTRUST-005", "info",
+                "%s is self-signed with %s; a root's own signature is not checked when it is "
+                "a trust anchor" % (subject, digest.upper()),
+                "", {"subject": subject, "digest": digest}))
+        else:
+            findings.append(Finding(
+                "WINTRUST-004", "error",
+                "%s is signed with blocklisted digest %s" % (subject, digest.upper()),
+                "Have the issuing CA re-sign it with SHA-256 or better, or remove %s from "
+                "blocklisted_digests." % digest,
+                {"subject": subject, "digest": digest}))
+
+    key_type, key_size, curve = certs.public_key_info(cert.public_key())
+    if key_type in ("RSA", "DSA") and key_size is not None and key_size < min_rsa_key_size:
+        findings.append(Finding(
+            "WINTRUST-006", "error",
+            "%s has a %d-bit %s key; the minimum is %d" % (subject, key_size, key_type, min_rsa_key_size),
+            "Use a CA with a key of at least %d bits, or lower min_rsa_key_size." % min_rsa_key_size,
+            {"subject": subject, "key_type": key_type, "key_size": key_size}))
+    elif key_type == "EC" and key_size is not None and key_size < min_ec_key_size:
+        findings.append(Finding(
+            "WINTRUST-007", "error",
+            "%s has a %d-bit EC key (%s); the minimum is %d" % (subject, key_size, curve, min_ec_key_size),
+            "Use a CA on a curve of at least %d bits, or lower min_ec_key_size." % min_ec_key_size,
+            {"subject": subject, "key_type": key_type, "key_size": key_size, "curve": curve}))
+    elif key_type in ("Ed25519", "Ed448"):
+        findings.append(Finding(
+            "WINTRUST-008", "warning",
+            "%s has an %s key; the Windows certificate chain engine may not verify "
+            "signatures made with it" % (subject, key_type),
+            "Prefer an RSA or ECDSA CA for Windows clients.",
+            {"subject": subject, "key_type": key_type}))
+
+    if certs.is_ca(cert) and not self_signed:
+        findings.append(Finding(
+            "WINTRUST-009", "info",
+            "%s is not self-signed (issued by %s); in the Root store it becomes a trust anchor "
+            "itself" % (subject, cert.issuer.rfc4514_string()),
+            "Installing the top (self-signed) root instead keeps trust identical to other clients.",
+            {"subject": subject, "issuer": cert.issuer.rfc4514_string()}))
+    return findings
+
+
+def store_module_args(state, path=None, thumbprint=None):
+    """Arguments for ansible.windows.win_certificate_store: LocalMachine\\Root only.
+
+    ``present`` imports the file at ``path`` (the module detects DER itself; its ``file_type``
+    option is only read for ``state=exported``).  ``absent`` removes by ``thumbprint``.
+    """
+    args = {"state": state, "store_name": STORE_NAME, "store_location": STORE_LOCATION,
+            "store_type": STORE_TYPE}
+    if state == "present":
+        if not path:
+            raise TrustopsError("state=present needs the remote path of the certificate")
+        args["path"] = path
+    elif state == "absent":
+        if not thumbprint:
+            raise TrustopsError("state=absent needs a thumbprint")
+        args["thumbprint"] = normalize_thumbprint(thumbprint)
+    else:
+        raise TrustopsError("state must be present or absent, not %r" % (state,))
+    return args
+
+
+def plan(params, data=None, source="<content>", now=None):
+    """Everything decided before touching the target, from validated task args.
+
+    ``params`` are the task arguments after argument-spec validation; ``data`` the
+    certificate bytes/text read from ``src`` or ``content`` (None when only ``thumbprint``
+    is given).  Returns a dict: ``state``, ``thumbprint``, ``facts`` (sha256, subject,
+    not_after; None without a certificate), ``findings`` (list of Finding), ``der`` (bytes to
+    transfer for state=present, else None) and ``failed``/``msg`` when policy refuses the
+    certificate.  Broken input raises TrustopsError (CertificateError) naming ``source``.
+    """
+    state = params.get("state") or "present"
+    result = {"state": state, "thumbprint": None, "facts": {"sha256": None, "subject": None,
+                                                             "not_after": None},
+              "findings": [], "der": None, "failed": False, "msg": ""}
+    if data is None:
+        if state != "absent" or not params.get("thumbprint"):
+            raise TrustopsError("a certificate (src or content) is needed for state=%s" % state)
+        result["thumbprint"] = normalize_thumbprint(params["thumbprint"])
+        return result
+
+    cert = certs.load_certificate(data, source)
+    result["thumbprint"] = certs.thumbprint(cert)
+    result["facts"] = {
+        "sha256": certs.fingerprint(cert, "sha256"),
+        "subject": cert.subject.rfc4514_string(),
+        "not_after": certs.not_after(cert).isoformat(),
+    }
+    if state == "absent":
+        # Removing must always be possible: an expired, SHA-1 or leaf anchor is exactly what
+        # one wants to remove, so no policy applies.
+        return result
+
+    findings = check_certificate(
+        cert,
+        allow_leaf=bool(params.get("allow_leaf")),
+        allow_expired=bool(params.get("allow_expired")),
+        blocklisted_digests=params.get("blocklisted_digests") or [],
+        min_rsa_key_size=int(params.get("min_rsa_key_size") or 0),
+        min_ec_key_size=int(params.get("min_ec_key_size") or 0),
+        now=now,
+    )
+    result["findings"] = findings
+    if fails(findings, "error"):
+        result["failed"] = True
+        result["msg"] = "%s: refused as a Windows trust anchor: %s" % (
+            source, summary([f for f in findings if f.severity == "error"]))
+        return result
+    result["der"] = certs.to_der(cert)
+    return result
+
+
+def diff_for(state, thumbprint, changed, subject=None):
+    """Before/after presence of the thumbprint in LocalMachine\\Root.
+
+    win_certificate_store is idempotent by thumbprint, so ``changed`` tells the presence
+    before: present+changed means it was absent, absent+changed means it was present.
+    """
+    if state == "present":
+        before, after = (not changed), True
+    else:
+        before, after = bool(changed), False
+    header = "%s\\%s" % (STORE_LABEL, thumbprint)
+    label = " (%s)" % subject if subject else ""
+
+    def line(present):
+        return ("present%s\n" % label) if present else "absent\n"
+
+    return {"before_header": header, "after_header": header,
+            "before": line(before), "after": line(after)}
+
+
+# --------------------------------------------------------------------------- the action
+
+class ActionModule(ActionBase):
+
+    # False on purpose: with True, ActionBase.run() creates the remote temp dir (a connection)
+    # before the certificate is validated.  run() makes it itself, after validation.
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def _read_src(self, src):
+        """Bytes of ``src`` on the controller (role/playbook files/ search path; vault ok)."""
+        try:
+            found = self._find_needle("files", src)
+        except AnsibleError as exc:
+            raise AnsibleActionFail("src %s: %s" % (src, to_native(exc.message)))
+        real = self._loader.get_real_file(found, decrypt=True)
+        try:
+            size = os.path.getsize(real)
+            if size > MAX_INPUT_BYTES:
+                raise AnsibleActionFail("src %s: %d bytes is too large for a certificate (limit %d)"
+                                        % (found, size, MAX_INPUT_BYTES))
+            with open(real, "rb") as handle:
+                return handle.read(), found
+        except OSError as exc:
+            raise AnsibleActionFail("src %s: cannot read: %s" % (found, to_native(exc)))
+        finally:
+            self._loader.cleanup_tmp_file(real)
+
+    def run(self, tmp=None, task_vars=None):
+        super(ActionModule, self).run(tmp, task_vars)
+        del tmp  # unused, see ActionBase.run
+        task_vars = task_vars or {}
+
+        if not certs.HAS_CRYPTOGRAPHY:
+            raise AnsibleActionFail(
+                "the Python library cryptography is required on the controller for %s"
+                % self._task.action)
+
+        _vr, params = self.validate_argument_spec(
+            argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE,
+            required_if=REQUIRED_IF)
+        if params.get("thumbprint") and params["state"] != "absent":
+            raise AnsibleActionFail("thumbprint is only used with state=absent")
+
+        data, source = None, "<content>"
+        if params.get("src"):
+            data, source = self._read_src(params["src"])
+        elif params.get("content") is not None:
+            data = to_text(params["content"], errors="surrogate_or_strict")
+            if len(data) > MAX_INPUT_BYTES:
+                raise AnsibleActionFail("content: too large for a certificate")
+
+        try:
+            decided = plan(params, data, source)
+        except TrustopsError as exc:
+            raise AnsibleActionFail(to_native(exc))
+
+        result = {
+            "changed": False,
+            "thumbprint": decided["thumbprint"],
+            "sha256": decided["facts"]["sha256"],
+            "subject": decided["facts"]["subject"],
+            "not_after": decided["facts"]["not_after"],
+            "store": STORE_LABEL,
+            "findings": [f.as_dict() for f in decided["findings"]],
+        }
+        if decided["failed"]:
+            result.update(failed=True, msg=decided["msg"])
+            return result
+
+        had_tmpdir = self._connection._shell.tmpdir is not None
+        try:
+            if decided["state"] == "present":
+                tmpdir = self._connection._shell.tmpdir or self._make_tmp_path()
+                remote_path = self._connection._shell.join_path(
+                    tmpdir, "trust-anchor-%s.cer" % decided["thumbprint"])
+                self._transfer_data(remote_path, decided["der"])
+                self._fixup_perms2([tmpdir, remote_path], execute=False)
+                module_args = store_module_args("present", path=remote_path)
+            else:
+                module_args = store_module_args("absent", thumbprint=decided["thumbprint"])
+            module_result = self._execute_module(
+                module_name=STORE_MODULE, module_args=module_args, task_vars=task_vars)
+        finally:
+            if not had_tmpdir:
+                self._remove_tmp_path(self._connection._shell.tmpdir)
+
+        if module_result.get("failed"):
+            result.update(
+                failed=True,
+                msg="%s failed for %s: %s" % (STORE_MODULE, STORE_LABEL,
+                                              module_result.get("msg", "no message")),
+                store_result=module_result)
+            return result
+
+        reported = [normalize_thumbprint(t) for t in module_result.get("thumbprints") or []
+                    if isinstance(t, str) and t.strip()]
+        if reported and reported != [decided["thumbprint"]]:
+            result.update(
+                failed=True, changed=bool(module_result.get("changed")),
+                msg="%s reported thumbprints %s, expected %s: the file on the target is not "
+                    "the certificate validated on the controller" % (
+                        STORE_MODULE, ", ".join(reported), decided["thumbprint"]))
+            return result
+
+        result["changed"] = bool(module_result.get("changed"))
+        for key in ("warnings", "deprecations"):
+            if module_result.get(key):
+                result[key] = module_result[key]
+        if self._task.diff:
+            result["diff"] = diff_for(decided["state"], decided["thumbprint"], result["changed"],
+                                      decided["facts"]["subject"])
+        return result
