@@ -51,17 +51,40 @@ _KEY_LABELS = (
 )
 
 
-def _to_bytes(data):
+def _to_bytes(data, source="<input>"):
+    """Bytes from bytes or text.  Text is UTF-8 encoded (surrogate-escaped bytes come back as
+    they were); UTF-16 with a byte order mark (what Windows PowerShell 5 writes with ``>``)
+    is decoded first.  Anything else raises CertificateError naming the source."""
     if isinstance(data, str):
-        return data.encode("utf-8")
-    if not isinstance(data, (bytes, bytearray)):
-        raise CertificateError("expected bytes or text, got %s" % type(data).__name__)
-    return bytes(data)
+        try:
+            data = data.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raise CertificateError("%s: text holds characters that are not valid Unicode "
+                                   "(lone surrogates); read the file as bytes" % source)
+    elif isinstance(data, (bytes, bytearray, memoryview)):
+        data = bytes(data)
+    else:
+        raise CertificateError("%s: expected bytes or text, got %s" % (source, type(data).__name__))
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # never the start of DER (0x30) or PEM
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeError:
+            raise CertificateError("%s: starts with a UTF-16 byte order mark but is not valid "
+                                   "UTF-16 text" % source)
+    return data
 
 
-def pem_blocks(data):
-    """All PEM blocks in data as (label, raw block bytes), tolerant of CRLF and leading text."""
-    data = _to_bytes(data).replace(b"\r\n", b"\n")
+def _normalise_text(data):
+    """Unix line ends and no surrounding blanks on any line (indented YAML, mail, CR-only)."""
+    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return b"\n".join(line.strip() for line in data.split(b"\n"))
+
+
+def pem_blocks(data, source="<input>"):
+    """All PEM blocks in data as (label, block bytes), tolerant of CRLF/CR line ends,
+    indented lines and text around the blocks.  Blocks are returned normalised (every line
+    stripped, LF line ends) so that every cryptography version loads them alike."""
+    data = _normalise_text(_to_bytes(data, source))
     return [(m.group(1), m.group(0)) for m in _PEM_BLOCK.finditer(data)]
 
 
@@ -73,10 +96,10 @@ def load_certificates(data, source="<input>"):
     Order is preserved as found.  Raises CertificateError with the source name when no
     certificate can be read, including the specific case of a private key given instead.
     """
-    data = _to_bytes(data)
+    data = _to_bytes(data, source)
     if not data.strip():
         raise CertificateError("%s: empty input, expected a PEM, DER or PKCS#7 certificate" % source)
-    blocks = pem_blocks(data)
+    blocks = pem_blocks(data, source)
     if blocks:
         certs = []
         labels = []
@@ -110,7 +133,10 @@ def load_certificates(data, source="<input>"):
         return _load_pkcs7(data, source, pem=False)
     except CertificateError:
         pass
-    if _looks_like_der_key(data):
+    shape = _der_key_format(data)
+    if shape == "pkcs12":
+        raise CertificateError(_PKCS12_MESSAGE % (source, "certificates", source, "-nokeys"))
+    if shape is not None:
         raise CertificateError("%s: holds a DER private key, not a certificate" % source)
     raise CertificateError("%s: not PEM or DER: DER data is neither an X.509 certificate nor PKCS#7" % source)
 
@@ -121,6 +147,10 @@ def load_certificate(data, source="<input>"):
     if len(certs) != 1:
         raise CertificateError("%s: expected exactly one certificate, found %d" % (source, len(certs)))
     return certs[0]
+
+
+_PKCS12_MESSAGE = ("%s: is a PKCS#12 archive (.pfx/.p12), not a PEM or DER file; extract the %s "
+                   "first, e.g. openssl pkcs12 -in %s %s")
 
 
 def _load_one_pem(block, source, index):
@@ -150,7 +180,12 @@ def _short(exc):
 
 def fingerprint(cert, algorithm="sha256", sep=":"):
     """Upper-case hex fingerprint of the DER certificate, bytes separated by ``sep``."""
-    algo = {"sha256": hashes.SHA256(), "sha1": hashes.SHA1()}[algorithm]
+    algos = {"sha256": hashes.SHA256, "sha1": hashes.SHA1, "sha384": hashes.SHA384,
+             "sha512": hashes.SHA512}
+    if algorithm not in algos:
+        raise ValueError("fingerprint algorithm must be one of %s, not %r"
+                         % (", ".join(sorted(algos)), algorithm))
+    algo = algos[algorithm]()
     digest = cert.fingerprint(algo)
     return sep.join("%02X" % b for b in digest)
 
@@ -184,16 +219,44 @@ def is_ca(cert):
     return bool(bc is not None and bc.ca)
 
 
+def _label(cert):
+    """A name for a certificate in messages, even when its subject cannot be parsed."""
+    try:
+        return cert.subject.rfc4514_string()
+    except Exception:
+        return "with SHA-256 %s" % fingerprint(cert, "sha256")[:23]
+
+
+def _name(cert, which):
+    """cert.subject or cert.issuer; an unparsable name raises CertificateError."""
+    try:
+        return getattr(cert, which)
+    except Exception as exc:
+        raise CertificateError("certificate %s: unreadable %s name (%s)" % (_label(cert), which, _short(exc)))
+
+
+def public_key(cert):
+    """The certificate's public key; an unsupported or damaged key raises CertificateError."""
+    try:
+        return cert.public_key()
+    except Exception as exc:
+        raise CertificateError("certificate %s: unsupported or damaged public key (%s)"
+                               % (_label(cert), _short(exc)))
+
+
 def is_self_signed(cert):
     """Subject equals issuer and the signature verifies with the certificate's own key."""
-    if cert.subject != cert.issuer:
+    if _name(cert, "subject") != _name(cert, "issuer"):
         return False
     return issued_by(cert, cert)
 
 
 def issued_by(child, parent):
-    """True when parent's subject is child's issuer and parent's key verifies child's signature."""
-    if child.issuer != parent.subject:
+    """True when parent's subject is child's issuer and parent's key verifies child's signature.
+
+    A parent whose key cannot be read (unsupported or damaged) issued nothing we can verify.
+    """
+    if _name(child, "issuer") != _name(parent, "subject"):
         return False
     if not hasattr(child, "verify_directly_issued_by"):  # cryptography < 40 (Debian 12 has 38)
         return _verify_signature_by_hand(child, parent)
@@ -208,13 +271,71 @@ def issued_by(child, parent):
     return True
 
 
+_PSS_OID = b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0a"  # 1.2.840.113549.1.1.10 RSASSA-PSS
+_HASH_OIDS = {
+    b"\x2b\x0e\x03\x02\x1a": "sha1",
+    b"\x60\x86\x48\x01\x65\x03\x04\x02\x04": "sha224",
+    b"\x60\x86\x48\x01\x65\x03\x04\x02\x01": "sha256",
+    b"\x60\x86\x48\x01\x65\x03\x04\x02\x02": "sha384",
+    b"\x60\x86\x48\x01\x65\x03\x04\x02\x03": "sha512",
+}
+_HASHES = {"sha1": "SHA1", "sha224": "SHA224", "sha256": "SHA256", "sha384": "SHA384", "sha512": "SHA512"}
+
+
+def _pss_parameters(cert):
+    """(hash, MGF1 hash, salt length) of an RSASSA-PSS signed certificate, else None.
+
+    Read from the DER because cryptography < 41 (Debian 12 has 38) neither names the hash of
+    a PSS signature nor exposes its parameters.  RFC 4055 defaults: SHA-1, MGF1-SHA-1, 20.
+    """
+    try:
+        der = to_der(cert)
+        _tag, start, _end = _der_header(der, 0)  # Certificate
+        _tag, _s, tbs_end = _der_header(der, start)  # tbsCertificate
+        tag, alg_start, alg_end = _der_header(der, tbs_end)  # signatureAlgorithm
+        if tag != 0x30:
+            return None
+        tag, oid_start, oid_end = _der_header(der, alg_start)
+        if tag != 0x06 or der[oid_start:oid_end] != _PSS_OID:
+            return None
+        digest, mgf_digest, salt = "sha1", "sha1", 20
+        if oid_end < alg_end:
+            tag, pos, params_end = _der_header(der, oid_end)
+            while tag == 0x30 and pos < params_end:
+                field, content, end = _der_header(der, pos)
+                if field == 0xA0:  # [0] hashAlgorithm: AlgorithmIdentifier
+                    _t, alg, _e = _der_header(der, content)
+                    _t, o_start, o_end = _der_header(der, alg)
+                    digest = _HASH_OIDS[der[o_start:o_end]]
+                elif field == 0xA1:  # [1] maskGenAlgorithm: { id-mgf1, AlgorithmIdentifier }
+                    _t, mgf, _e = _der_header(der, content)
+                    _t, _o, mgf_oid_end = _der_header(der, mgf)
+                    _t, alg, _e = _der_header(der, mgf_oid_end)
+                    _t, o_start, o_end = _der_header(der, alg)
+                    mgf_digest = _HASH_OIDS[der[o_start:o_end]]
+                elif field == 0xA2:  # [2] saltLength INTEGER
+                    _t, i_start, i_end = _der_header(der, content)
+                    salt = int.from_bytes(der[i_start:i_end], "big")
+                pos = end
+        return digest, mgf_digest, salt
+    except (ValueError, KeyError):
+        return None
+
+
 def _verify_signature_by_hand(child, parent):
     from cryptography.hazmat.primitives.asymmetric import padding
 
-    key = parent.public_key()
     try:
-        algo = child.signature_hash_algorithm
+        key = parent.public_key()
         sig, tbs = child.signature, child.tbs_certificate_bytes
+        pss = None if hasattr(child, "signature_algorithm_parameters") else _pss_parameters(child)
+        if pss is not None and isinstance(key, rsa.RSAPublicKey):
+            digest, mgf_digest, salt = pss
+            key.verify(sig, tbs,
+                       padding.PSS(mgf=padding.MGF1(getattr(hashes, _HASHES[mgf_digest])()), salt_length=salt),
+                       getattr(hashes, _HASHES[digest])())
+            return True
+        algo = child.signature_hash_algorithm
         if isinstance(key, rsa.RSAPublicKey):
             params = getattr(child, "signature_algorithm_parameters", None)
             pad = params if isinstance(params, padding.AsymmetricPadding) else padding.PKCS1v15()
@@ -236,8 +357,9 @@ def signature_hash(cert):
     """Lower-case name of the signature digest (sha1, sha256, ...), or None (Ed25519/unknown)."""
     try:
         algo = cert.signature_hash_algorithm
-    except UnsupportedAlgorithm:
-        return None
+    except Exception:  # UnsupportedAlgorithm; RSASSA-PSS with cryptography < 41
+        pss = _pss_parameters(cert)
+        return pss[0] if pss else None
     return algo.name.lower() if algo is not None else None
 
 
@@ -308,11 +430,16 @@ def san_names(cert):
 
 def describe(cert, now=None):
     """A JSON-friendly dict of the facts modules return about a certificate."""
-    key_type, key_size, curve = public_key_info(cert.public_key())
+    key_type, key_size, curve = public_key_info(public_key(cert))
     dns, ips = san_names(cert)
+    subject, issuer = _name(cert, "subject"), _name(cert, "issuer")
+    try:
+        subject, issuer = subject.rfc4514_string(), issuer.rfc4514_string()
+    except Exception as exc:
+        raise CertificateError("certificate %s: unreadable name (%s)" % (_label(cert), _short(exc)))
     return {
-        "subject": _subject(cert),
-        "issuer": cert.issuer.rfc4514_string(),
+        "subject": subject,
+        "issuer": issuer,
         "serial_number": "%X" % cert.serial_number,
         "not_before": not_before(cert).isoformat(),
         "not_after": not_after(cert).isoformat(),
@@ -503,8 +630,22 @@ def _der_header(data, pos):
     return tag, pos, pos + length
 
 
+def _looks_like_pkcs12(data):
+    """PFX ::= SEQUENCE { version INTEGER (3), authSafe ContentInfo, ... }, DER or BER."""
+    if data[:2] == b"\x30\x80":  # BER indefinite length, as some Java/Windows tools write
+        pos = 2
+    else:
+        try:
+            _tag, pos, _end = _der_header(data, 0)
+        except ValueError:
+            return False
+    return data[:1] == b"\x30" and data[pos:pos + 4] == b"\x02\x01\x03\x30"
+
+
 def _der_key_format(data):
-    """Classify a DER private key by its ASN.1 shape: pkcs8, pkcs8-encrypted, pkcs1, or None."""
+    """Classify DER by its ASN.1 shape: pkcs8, pkcs8-encrypted, pkcs1, sec1, pkcs12, or None."""
+    if _looks_like_pkcs12(data):
+        return "pkcs12"
     try:
         tag, start, end = _der_header(data, 0)
         if tag != 0x30 or end != len(data):
@@ -528,7 +669,15 @@ def _der_key_format(data):
 
 
 def _looks_like_der_key(data):
-    return _der_key_format(data) is not None
+    return _der_key_format(data) not in (None, "pkcs12")
+
+
+def _is_der_certificate(data):
+    try:
+        x509.load_der_x509_certificate(data)
+    except Exception:
+        return False
+    return True
 
 
 def inspect_private_key(data, passphrase=None, source="<input>"):
@@ -540,12 +689,12 @@ def inspect_private_key(data, passphrase=None, source="<input>"):
     described (format, encrypted) without being loaded.  A wrong passphrase raises
     CertificateError saying so.  A certificate or garbage raises CertificateError.
     """
-    data = _to_bytes(data)
+    data = _to_bytes(data, source)
     if isinstance(passphrase, str):
         passphrase = passphrase.encode("utf-8")
     if not data.strip():
         raise CertificateError("%s: empty input, expected a private key" % source)
-    blocks = pem_blocks(data)
+    blocks = pem_blocks(data, source)
     if blocks:
         keys = [(label, block) for label, block in blocks if label in _KEY_LABELS]
         if not keys:
@@ -569,7 +718,11 @@ def inspect_private_key(data, passphrase=None, source="<input>"):
         if b"-----BEGIN" in data:
             raise CertificateError("%s: truncated or damaged PEM (BEGIN line without a matching END)" % source)
         shape = _der_key_format(data)
+        if shape == "pkcs12":
+            raise CertificateError(_PKCS12_MESSAGE % (source, "private key", source, "-nocerts"))
         if shape is None:
+            if _is_der_certificate(data):
+                raise CertificateError("%s: holds a DER certificate, not a private key" % source)
             raise CertificateError("%s: not a PEM or DER private key" % source)
         info = KeyInfo("pkcs8" if shape.startswith("pkcs8") else shape, shape == "pkcs8-encrypted")
         loader = serialization.load_der_private_key
@@ -605,4 +758,4 @@ def _spki(public_key):
 
 def key_matches_cert(private_key, cert):
     """True when the private key's public half is the certificate's public key."""
-    return _spki(private_key.public_key()) == _spki(cert.public_key())
+    return _spki(private_key.public_key()) == _spki(public_key(cert))
