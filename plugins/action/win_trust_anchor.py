@@ -303,8 +303,6 @@ class ActionModule(ActionBase):
         _vr, params = self.validate_argument_spec(
             argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE,
             required_if=REQUIRED_IF)
-        if params.get("thumbprint") and params["state"] != "absent":
-            raise AnsibleActionFail("thumbprint is only used with state=absent")
 
         data, source = None, "<content>"
         if params.get("src"):

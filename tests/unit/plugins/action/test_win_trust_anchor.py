@@ -1,0 +1,766 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Tests for the win_trust_anchor action plugin.
+
+No Windows host exists here, so the tests are contracts around the two ends we control:
+
+1. What we hand to ansible.windows.win_certificate_store is accepted by that module as it is
+   installed: its DOCUMENTATION and its PowerShell argument spec are read from the installed
+   collection, not restated here.
+2. The controller-side decisions (load, policy findings, thumbprint, DER, module arguments)
+   with real certificates from the ``pki`` fixture and from openssl (SHA-1, which
+   cryptography no longer signs), and openssl as the referee for thumbprints and DER.
+3. The real action plugin run by real ansible-playbook:
+   - against a Windows inventory host that cannot be reached: a bad certificate fails with
+     our message (validation happens on the controller before any connection), a good one
+     gets as far as the connection;
+   - on localhost, with a test-only stand-in of ansible.windows.win_certificate_store that
+     enforces the real module's documented argument spec and keeps a JSON store: transfer,
+     idempotence, check mode, diff, removal, failure and the temp directory cleanup.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import datetime
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.trustops.tableau.plugins.action import win_trust_anchor as wta
+from ansible_collections.trustops.tableau.plugins.module_utils.certs import CertificateError
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+STORE_MODULE_FILE = ("ansible_collections", "ansible", "windows", "plugins", "modules")
+
+DEFAULTS = {name: spec.get("default") for name, spec in wta.ARGUMENT_SPEC.items()}
+
+
+def params(**kw):
+    out = dict(DEFAULTS)
+    out.update(kw)
+    return out
+
+
+def openssl(*args, data=None):
+    proc = subprocess.run(["openssl"] + list(args), input=data, capture_output=True, check=False)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    return proc.stdout
+
+
+def openssl_sha1_thumbprint(pem):
+    out = openssl("x509", "-noout", "-fingerprint", "-sha1", data=pem).decode()
+    return out.strip().split("=", 1)[1].replace(":", "").upper()
+
+
+def codes(findings):
+    return {(f.code, f.severity) for f in findings}
+
+
+def read_doc(path, name="DOCUMENTATION"):
+    tree = ast.parse(Path(path).read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return yaml.safe_load(node.value.value)
+    raise AssertionError("%s has no %s" % (path, name))
+
+
+def installed_store_module(ext=".py"):
+    """The installed ansible.windows win_certificate_store file (a declared dependency)."""
+    for entry in sys.path:
+        candidate = Path(entry, *STORE_MODULE_FILE) / ("win_certificate_store" + ext)
+        if candidate.is_file():
+            return candidate
+    pytest.fail("ansible.windows is not installed: it is a dependency in galaxy.yml and the "
+                "contract tests read win_certificate_store from it")
+
+
+# ============================================================================ 1. contract
+
+def ps1_spec(path):
+    """Option names and choices from the module's PowerShell $spec (what Ansible.Basic enforces)."""
+    text = path.read_text()
+    block = text[text.index("options = @{") + len("options = @{"):text.index("required_if")]
+    options = {}
+    for m in re.finditer(r"^\s*(\w+) = @\{([^}]*)\}", block, re.M):
+        body = m.group(2)
+        choices = re.search(r'choices = ((?:"\w+",?\s*)+)', body)
+        options[m.group(1)] = {
+            "type": re.search(r'type = "(\w+)"', body).group(1),
+            "choices": re.findall(r'"(\w+)"', choices.group(1)) if choices else None,
+        }
+    return options, "supports_check_mode = $true" in text
+
+
+@pytest.fixture(scope="module")
+def store_doc():
+    return read_doc(installed_store_module(".py"))
+
+
+@pytest.mark.parametrize("state,kw", [
+    ("present", {"path": "C:\\Users\\ansible\\AppData\\Local\\Temp\\x\\trust-anchor.cer"}),
+    ("absent", {"thumbprint": "3b1efd3a66ea28b16697394703a72ca340a05bd5"}),
+])
+def test_store_args_exist_in_installed_documentation(store_doc, state, kw):
+    args = wta.store_module_args(state, **kw)
+    options = store_doc["options"]
+    for name, value in args.items():
+        assert name in options, "%s is not an option of win_certificate_store" % name
+        spec = options[name]
+        expected_type = {"str": str, "path": str, "bool": bool}[spec.get("type", "str")]
+        assert isinstance(value, expected_type), (name, value)
+        if "choices" in spec:
+            assert value in spec["choices"], (name, value, spec["choices"])
+    # the documented store name and location are the ones the vendor article names
+    assert "C(Root): The X.509 certificate store for trusted root" in " ".join(options["store_name"]["description"])
+    assert "LocalMachine" in " ".join(options["store_location"]["description"])
+    assert args["store_name"] == "Root" and args["store_location"] == "LocalMachine"
+    # required_if of the module: present needs path; absent needs path or thumbprint
+    assert ("path" in args) if state == "present" else ("thumbprint" in args)
+    assert "file_type" not in args, "file_type is only read by win_certificate_store for state=exported"
+
+
+@pytest.mark.parametrize("state,kw", [("present", {"path": "C:\\t\\a.cer"}),
+                                       ("absent", {"thumbprint": "A" * 40})])
+def test_store_args_accepted_by_installed_powershell_spec(state, kw):
+    options, check_mode = ps1_spec(installed_store_module(".ps1"))
+    assert check_mode, "win_certificate_store no longer supports check mode; our pass-through relies on it"
+    args = wta.store_module_args(state, **kw)
+    for name, value in args.items():
+        assert name in options, "%s is not in the module's PowerShell spec" % name
+        if options[name]["choices"]:
+            assert value in options[name]["choices"], (name, value)
+    # the documentation we check above and the runtime spec agree on option names
+    doc = read_doc(installed_store_module(".py"))
+    assert set(options) == set(doc["options"])
+
+
+def test_file_type_is_documented_for_export_only(store_doc):
+    """Why we do not pass file_type: the module only reads it for state=exported."""
+    text = " ".join(store_doc["options"]["file_type"]["description"])
+    assert "when C(state=exported)" in text
+    ps1 = installed_store_module(".ps1").read_text()
+    present_branch = ps1[ps1.rindex("else {\n        $certs = Get-CertFile"):]
+    assert "$file_type" not in present_branch
+
+
+def test_our_argument_spec_matches_our_documentation():
+    """validate-modules cannot see an action plugin's argument spec: check it here."""
+    doc = read_doc(REPO_ROOT / "plugins" / "modules" / "win_trust_anchor.py")
+    assert doc["module"] == "win_trust_anchor"
+    assert str(doc["version_added"]) == "0.1.0"
+    assert set(doc["options"]) == set(wta.ARGUMENT_SPEC)
+    for name, spec in wta.ARGUMENT_SPEC.items():
+        opt = doc["options"][name]
+        assert opt.get("type", "str") == spec["type"], name
+        assert opt.get("default") == spec.get("default"), name
+        assert opt.get("choices") == spec.get("choices"), name
+        assert opt.get("elements") == spec.get("elements"), name
+    documented = set(re.findall(r"WINTRUST-\d{3}", Path(REPO_ROOT, "docs", "win_trust_anchor.md").read_text()))
+    used = set(re.findall(r"WINTRUST-\d{3}", Path(wta.__file__).read_text()))
+    assert used and used <= documented, used - documented
+    returned = read_doc(REPO_ROOT / "plugins" / "modules" / "win_trust_anchor.py", "RETURN")
+    assert {"thumbprint", "sha256", "subject", "not_after", "store", "findings"} <= set(returned)
+
+
+# ============================================================================ 2. pure logic
+
+@pytest.fixture(scope="module")
+def sha1_pki(tmp_path_factory):
+    """A self-signed root and an intermediate, both signed with SHA-1, made by openssl."""
+    d = tmp_path_factory.mktemp("sha1")
+    ext = d / "ca.ext"
+    ext.write_text("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n")
+    openssl("req", "-x509", "-sha1", "-newkey", "rsa:2048", "-nodes", "-keyout", str(d / "root.key"),
+            "-out", str(d / "root.pem"), "-days", "30", "-subj", "/O=trustops test/CN=SHA1 Root",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", str(d / "int.key"),
+            "-out", str(d / "int.csr"), "-subj", "/O=trustops test/CN=SHA1 Intermediate")
+    openssl("x509", "-req", "-sha1", "-in", str(d / "int.csr"), "-CA", str(d / "root.pem"),
+            "-CAkey", str(d / "root.key"), "-set_serial", "4660", "-out", str(d / "int.pem"),
+            "-days", "30", "-extfile", str(ext))
+    return {"root": (d / "root.pem").read_bytes(), "intermediate": (d / "int.pem").read_bytes()}
+
+
+def test_root_ca_is_accepted_with_openssl_agreeing(pki):
+    root = pki.root(cn="Tableau Root CA")
+    decided = wta.plan(params(), root.pem, "root.pem")
+    assert not decided["failed"], decided["msg"]
+    assert [f for f in decided["findings"] if f.severity != "info"] == []
+    assert decided["thumbprint"] == openssl_sha1_thumbprint(root.pem)
+    assert decided["der"] == openssl("x509", "-outform", "DER", data=root.pem)
+    sha256 = openssl("x509", "-noout", "-fingerprint", "-sha256", data=root.pem).decode().strip().split("=", 1)[1]
+    assert decided["facts"]["sha256"] == sha256
+    assert decided["facts"]["subject"] == "CN=Tableau Root CA,O=trustops test"
+    assert decided["facts"]["not_after"] == root.cert.not_valid_after_utc.isoformat()
+
+
+def test_leaf_is_refused_unless_allowed(pki, chain):
+    leaf = pki.self_signed_leaf()
+    refused = wta.plan(params(), leaf.pem, "server.crt")
+    assert refused["failed"] and refused["der"] is None
+    assert ("WINTRUST-001", "error") in codes(refused["findings"])
+    assert refused["msg"].startswith("server.crt: refused as a Windows trust anchor: error WINTRUST-001")
+    allowed = wta.plan(params(allow_leaf=True), leaf.pem, "server.crt")
+    assert not allowed["failed"]
+    assert ("WINTRUST-001", "warning") in codes(allowed["findings"])
+    assert allowed["der"] == leaf.der
+    # a CA-issued leaf with allow_leaf: still only a warning, and it names the subject
+    issued = wta.plan(params(allow_leaf=True), chain["leaf"].pem)
+    assert not issued["failed"]
+    assert "CN=tableau.example.test" in issued["findings"][0].message
+
+
+def test_expired_is_refused_unless_allowed(pki):
+    old = pki.root(cn="Old Root", days=-1, start_days=-400)
+    refused = wta.plan(params(), old.pem)
+    assert refused["failed"]
+    assert ("WINTRUST-002", "error") in codes(refused["findings"])
+    allowed = wta.plan(params(allow_expired=True), old.pem)
+    assert not allowed["failed"]
+    assert ("WINTRUST-002", "warning") in codes(allowed["findings"])
+
+
+def test_not_yet_valid_is_a_warning(pki):
+    future = pki.root(cn="Future Root", start_days=2, days=400)
+    decided = wta.plan(params(), future.pem)
+    assert not decided["failed"]
+    assert ("WINTRUST-003", "warning") in codes(decided["findings"])
+
+
+def test_sha1_self_signed_root_is_informational(sha1_pki):
+    decided = wta.plan(params(), sha1_pki["root"], "sha1-root.pem")
+    assert not decided["failed"], decided["msg"]
+    assert codes(decided["findings"]) == {("WINTRUST-005", "info")}
+    assert decided["thumbprint"] == openssl_sha1_thumbprint(sha1_pki["root"])
+
+
+def test_sha1_signed_intermediate_is_refused(sha1_pki):
+    decided = wta.plan(params(), sha1_pki["intermediate"], "sha1-int.pem")
+    assert decided["failed"]
+    assert ("WINTRUST-004", "error") in codes(decided["findings"])
+    assert ("WINTRUST-009", "info") in codes(decided["findings"])
+    assert "SHA1" in decided["msg"]
+    # the blocklist is the option: empty accepts it, and spellings are normalised
+    assert not wta.plan(params(blocklisted_digests=[]), sha1_pki["intermediate"])["failed"]
+    assert wta.plan(params(blocklisted_digests=["SHA-1"]), sha1_pki["intermediate"])["failed"]
+
+
+def test_sha256_blocklisted_on_request(pki):
+    inter = pki.intermediate(pki.root())
+    decided = wta.plan(params(blocklisted_digests=["sha256"]), inter.pem)
+    assert ("WINTRUST-004", "error") in codes(decided["findings"])
+
+
+def test_rsa_key_size(pki):
+    from conftest import make_key
+
+    small = pki.root(cn="Small Root", key=make_key("rsa", 1024, fresh=True))
+    decided = wta.plan(params(), small.pem)
+    assert decided["failed"]
+    assert ("WINTRUST-006", "error") in codes(decided["findings"])
+    assert "1024-bit RSA" in decided["msg"]
+    assert not wta.plan(params(min_rsa_key_size=1024), small.pem)["failed"]
+
+
+def test_ec_curve_size(pki):
+    from conftest import make_key
+
+    p256 = pki.root(cn="EC Root", key=make_key("ec", 256, fresh=True))
+    assert not wta.plan(params(), p256.pem)["failed"]
+    decided = wta.plan(params(min_ec_key_size=384), p256.pem)
+    assert ("WINTRUST-007", "error") in codes(decided["findings"])
+    assert "secp256r1" in decided["msg"]
+
+
+def _ed25519_root():
+    key = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Ed25519 Root")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1)
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, None))
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def test_ed25519_is_a_warning():
+    decided = wta.plan(params(), _ed25519_root())
+    assert not decided["failed"]
+    assert ("WINTRUST-008", "warning") in codes(decided["findings"])
+
+
+def test_all_findings_are_reported_in_one_pass(tmp_path):
+    """A leaf that is expired, SHA-1 signed by a CA and 1024-bit: every problem at once."""
+    d = tmp_path
+    openssl("req", "-new", "-newkey", "rsa:1024", "-nodes", "-keyout", str(d / "l.key"),
+            "-out", str(d / "l.csr"), "-subj", "/CN=bad.example.test")
+    # issued by a throw-away CA so that the leaf is not self-signed
+    openssl("req", "-x509", "-sha256", "-newkey", "rsa:2048", "-nodes", "-keyout", str(d / "ca.key"),
+            "-out", str(d / "ca.pem"), "-days", "5", "-subj", "/CN=Throwaway CA")
+    openssl("x509", "-req", "-sha1", "-in", str(d / "l.csr"), "-CA", str(d / "ca.pem"), "-CAkey",
+            str(d / "ca.key"), "-set_serial", "7", "-out", str(d / "l.pem"), "-days", "30")
+    # expired: judged a year from now (plan takes the clock as an argument)
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=365)
+    decided = wta.plan(params(), (d / "l.pem").read_bytes(), "bad.pem", now=later)
+    assert decided["failed"]
+    assert {"WINTRUST-001", "WINTRUST-002", "WINTRUST-004", "WINTRUST-006"} <= {
+        f.code for f in decided["findings"] if f.severity == "error"}
+    for code in ("WINTRUST-001", "WINTRUST-002", "WINTRUST-004", "WINTRUST-006"):
+        assert code in decided["msg"]
+
+
+def test_inputs_pem_der_pkcs7_agree(pki, tmp_path):
+    root = pki.root(cn="Format Root")
+    p7_pem = pkcs7.serialize_certificates([root.cert], serialization.Encoding.PEM)
+    p7_der = pkcs7.serialize_certificates([root.cert], serialization.Encoding.DER)
+    (tmp_path / "r.pem").write_bytes(root.pem)
+    p7_openssl = openssl("crl2pkcs7", "-nocrl", "-certfile", str(tmp_path / "r.pem"))
+    crlf_with_text = b"Subject: Format Root\r\n" + root.pem.replace(b"\n", b"\r\n")
+    inputs = [root.pem, root.der, p7_pem, p7_der, p7_openssl, crlf_with_text, root.pem.decode()]
+    results = [wta.plan(params(), data) for data in inputs]
+    assert {r["thumbprint"] for r in results} == {openssl_sha1_thumbprint(root.pem)}
+    assert {r["der"] for r in results} == {root.der}
+
+
+@pytest.mark.parametrize("data,expected", [
+    (b"", "cert.pem: empty input"),
+    (b"this is not a certificate\n", "cert.pem: not PEM or DER"),
+    (b"\x30\x03\x02\x01\x00", "cert.pem: not PEM or DER"),
+    (b"-----BEGIN CERTIFICATE-----\nMIIB\n", "cert.pem: truncated or damaged PEM"),
+])
+def test_garbage_is_a_clear_error(data, expected):
+    with pytest.raises(CertificateError, match=re.escape(expected)):
+        wta.plan(params(), data, "cert.pem")
+
+
+def test_private_key_and_bundles_are_clear_errors(pki, chain):
+    with pytest.raises(CertificateError, match="cert.pem: holds a private key"):
+        wta.plan(params(), chain["root"].key_pem(), "cert.pem")
+    bundle = chain["root"].pem + chain["intermediate"].pem
+    with pytest.raises(CertificateError, match="cert.pem: expected exactly one certificate, found 2"):
+        wta.plan(params(), bundle, "cert.pem")
+    p7 = pkcs7.serialize_certificates([chain["root"].cert, chain["intermediate"].cert],
+                                      serialization.Encoding.DER)
+    with pytest.raises(CertificateError, match="found 2"):
+        wta.plan(params(state="absent"), p7, "cert.pem")
+
+
+def test_absent_applies_no_policy(sha1_pki, pki):
+    """Removal must work for exactly the certificates one wants gone."""
+    expired_leaf = pki.self_signed_leaf(days=-1, start_days=-30)
+    for data in (expired_leaf.pem, sha1_pki["intermediate"]):
+        decided = wta.plan(params(state="absent"), data)
+        assert not decided["failed"] and decided["findings"] == [] and decided["der"] is None
+        assert decided["thumbprint"] == openssl_sha1_thumbprint(data)
+
+
+@pytest.mark.parametrize("given", [
+    "3b1efd3a66ea28b16697394703a72ca340a05bd5",
+    "3B:1E:FD:3A:66:EA:28:B1:66:97:39:47:03:A7:2C:A3:40:A0:5B:D5",
+    "\u200e3b 1e fd 3a 66 ea 28 b1 66 97 39 47 03 a7 2c a3 40 a0 5b d5",
+    "3B1EFD3A-66EA28B1-66973947-03A72CA3-40A05BD5",
+])
+def test_absent_by_thumbprint_forms(given):
+    decided = wta.plan(params(state="absent", thumbprint=given), None)
+    assert decided["thumbprint"] == "3B1EFD3A66EA28B16697394703A72CA340A05BD5"
+    assert decided["facts"] == {"sha256": None, "subject": None, "not_after": None}
+    args = wta.store_module_args("absent", thumbprint=given)
+    assert args["thumbprint"] == "3B1EFD3A66EA28B16697394703A72CA340A05BD5"
+
+
+@pytest.mark.parametrize("bad", ["", "3b1efd3a", "Z" * 40, "A" * 64, "3B1EFD3A66EA28B1669739470;A72CA340A05BD5"])
+def test_bad_thumbprints(bad):
+    with pytest.raises(TrustopsError, match="not a SHA-1 thumbprint"):
+        wta.normalize_thumbprint(bad)
+
+
+def test_store_module_args_refuse_incomplete_calls():
+    with pytest.raises(TrustopsError, match="needs the remote path"):
+        wta.store_module_args("present")
+    with pytest.raises(TrustopsError, match="needs a thumbprint"):
+        wta.store_module_args("absent")
+    with pytest.raises(TrustopsError, match="present or absent"):
+        wta.store_module_args("exported", path="x")
+    with pytest.raises(TrustopsError, match="certificate .src or content. is needed"):
+        wta.plan(params(), None)
+
+
+def test_diff_tells_presence_before_and_after():
+    t = "A" * 40
+    assert wta.diff_for("present", t, True)["before"] == "absent\n"
+    assert wta.diff_for("present", t, True, "CN=x")["after"] == "present (CN=x)\n"
+    assert wta.diff_for("present", t, False)["before"] == "present\n"
+    assert wta.diff_for("absent", t, True)["before"] == "present\n"
+    assert wta.diff_for("absent", t, True)["after"] == "absent\n"
+    assert wta.diff_for("absent", t, False) == {
+        "before_header": "LocalMachine\\Root\\" + t, "after_header": "LocalMachine\\Root\\" + t,
+        "before": "absent\n", "after": "absent\n"}
+
+
+# ============================================================================ 3. ansible-playbook
+
+def ansible_playbook():
+    exe = Path(sys.executable).parent / "ansible-playbook"
+    if exe.is_file():
+        return [str(exe)]
+    found = shutil.which("ansible-playbook")
+    assert found, "ansible-playbook is not installed next to %s nor on PATH" % sys.executable
+    return [found]
+
+
+def collections_dir(tmp_path, stub=False):
+    """ansible_collections/ with this collection, and the stand-in ansible.windows if asked."""
+    root = tmp_path / "collections" / "ansible_collections"
+    (root / "trustops").mkdir(parents=True)
+    (root / "trustops" / "tableau").symlink_to(REPO_ROOT)
+    if stub:
+        mods = root / "ansible" / "windows" / "plugins" / "modules"
+        mods.mkdir(parents=True)
+        (root / "ansible" / "windows" / "MANIFEST.json").write_text(json.dumps(
+            {"collection_info": {"namespace": "ansible", "name": "windows", "version": "0.0.1"}}))
+        (mods / "win_certificate_store.py").write_text(STAND_IN_MODULE)
+    return tmp_path / "collections"
+
+
+def run_playbook(tmp_path, playbook, inventory, stub=False, extra_env=None, args=()):
+    (tmp_path / "ansible.cfg").write_text("[defaults]\n")
+    (tmp_path / "pb.yml").write_text(textwrap.dedent(playbook))
+    (tmp_path / "inventory.ini").write_text(textwrap.dedent(inventory))
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": str(collections_dir(tmp_path, stub)),
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "local-tmp"),
+        "ANSIBLE_REMOTE_TMP": str(tmp_path / "remote-tmp"),
+        "ANSIBLE_HOST_KEY_CHECKING": "False",
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_STDOUT_CALLBACK": "default",
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "PYTHONPATH": "",
+    })
+    env.update(extra_env or {})
+    cmd = ansible_playbook() + ["-i", str(tmp_path / "inventory.ini"), str(tmp_path / "pb.yml")] + list(args)
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
+    return proc, time.monotonic() - started
+
+
+UNREACHABLE_INVENTORY = """
+[windows]
+win-winrm ansible_host=192.0.2.1 ansible_connection=winrm ansible_user=Administrator ansible_password=x ansible_port=5986 ansible_winrm_connection_timeout=3 ansible_winrm_read_timeout_sec=4 ansible_winrm_operation_timeout_sec=3
+win-ssh ansible_host=192.0.2.1 ansible_connection=ssh ansible_shell_type=powershell ansible_user=Administrator ansible_ssh_timeout=3 ansible_ssh_common_args='-o ConnectTimeout=3 -o BatchMode=yes'
+"""
+
+
+def test_bad_certificate_fails_on_the_controller_before_any_connection(pki, tmp_path):
+    leaf = pki.self_signed_leaf()
+    (tmp_path / "leaf.pem").write_bytes(leaf.pem)
+    (tmp_path / "garbage.crt").write_bytes(b"not a certificate")
+    proc, elapsed = run_playbook(tmp_path, """
+        - hosts: windows
+          gather_facts: false
+          tasks:
+            - name: policy refusal
+              trustops.tableau.win_trust_anchor:
+                src: "{{ playbook_dir }}/leaf.pem"
+              register: refused
+              ignore_errors: true
+            - name: broken input
+              trustops.tableau.win_trust_anchor:
+                src: "{{ playbook_dir }}/garbage.crt"
+              register: broken
+              ignore_errors: true
+            - name: missing file
+              trustops.tableau.win_trust_anchor:
+                src: "{{ playbook_dir }}/missing.crt"
+              register: missing
+              ignore_errors: true
+            - name: wrong option combination
+              trustops.tableau.win_trust_anchor:
+                thumbprint: "{{ 'A' * 40 }}"
+              register: combo
+              ignore_errors: true
+            - name: report
+              ansible.builtin.copy:
+                content: "{{ {'refused': refused, 'broken': broken, 'missing': missing, 'combo': combo} | to_json }}"
+                dest: "{{ playbook_dir }}/out-{{ inventory_hostname }}.json"
+              delegate_to: localhost
+        """, UNREACHABLE_INVENTORY)
+    out = proc.stdout + proc.stderr
+    assert "UNREACHABLE" not in out, out
+    for host in ("win-winrm", "win-ssh"):
+        res = json.loads((tmp_path / ("out-%s.json" % host)).read_text())
+        assert res["refused"]["failed"]
+        assert res["refused"]["msg"] == (
+            "%s/leaf.pem: refused as a Windows trust anchor: error WINTRUST-001: "
+            "CN=selfsigned.example.test,O=trustops test is not a CA certificate "
+            "(no basicConstraints CA:TRUE)" % tmp_path)
+        assert [f["code"] for f in res["refused"]["findings"]] == ["WINTRUST-001"]
+        assert res["refused"]["thumbprint"] == openssl_sha1_thumbprint(leaf.pem)
+        assert "garbage.crt: not PEM or DER" in res["broken"]["msg"]
+        assert "missing.crt" in res["missing"]["msg"]
+        assert res["combo"]["msg"] == "state is present but any of the following are missing: src, content"
+        for r in res.values():
+            assert not r.get("unreachable") and "winrm or requests" not in r["msg"], r
+    # nothing waited for the (unroutable) hosts' connection timeouts
+    assert elapsed < 60, elapsed
+
+
+def test_good_certificate_goes_on_to_the_connection(pki, tmp_path):
+    """The counterpart: with a valid CA the same hosts are contacted (and fail to connect)."""
+    root = pki.root(cn="Reach Root")
+    (tmp_path / "root.pem").write_bytes(root.pem)
+    proc, _elapsed = run_playbook(tmp_path, """
+        - hosts: windows
+          gather_facts: false
+          tasks:
+            - trustops.tableau.win_trust_anchor:
+                src: "{{ playbook_dir }}/root.pem"
+        """, UNREACHABLE_INVENTORY)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "WINTRUST" not in out
+    # ssh: unreachable; winrm: unreachable, or pywinrm missing on this controller
+    assert re.search(r"win-ssh.*UNREACHABLE", out), out
+    assert re.search(r"win-winrm.*(UNREACHABLE|winrm or requests is not installed)", out), out
+
+
+STAND_IN_MODULE = r'''#!/usr/bin/python
+# Test-only stand-in for ansible.windows.win_certificate_store: runs on a POSIX test host.
+# Its argument spec is the REAL module's DOCUMENTATION (read from the installed collection)
+# so unknown options, wrong types and bad choices fail as they would on Windows; its
+# behaviour follows win_certificate_store.ps1 for state present/absent on a JSON "store".
+import ast, base64, hashlib, json, os
+from ansible.module_utils.basic import AnsibleModule, _load_params
+import yaml
+from cryptography import x509
+
+STORES = ("AddressBook", "AuthRoot", "CA", "CertificateAuthority", "Disallowed", "My", "Root",
+          "TrustedPeople", "TrustedPublisher")
+
+
+def real_spec():
+    tree = ast.parse(open(os.environ["TRUSTOPS_REAL_STORE_DOC"]).read())
+    doc = [n.value.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "DOCUMENTATION"][0]
+    spec = {}
+    for name, opt in yaml.safe_load(doc)["options"].items():
+        entry = {"type": opt.get("type", "str")}
+        for key in ("choices", "default"):
+            if key in opt:
+                entry[key] = opt[key]
+        if name == "password":
+            entry["no_log"] = True
+        spec[name] = entry
+    return spec
+
+
+def main():
+    raw = {k: v for k, v in _load_params().items() if not k.startswith("_ansible_")}
+    module = AnsibleModule(argument_spec=real_spec(), supports_check_mode=True, required_if=[
+        ("state", "absent", ("path", "thumbprint"), True), ("state", "exported", ("path", "thumbprint")),
+        ("state", "present", ("path",))])
+    p = module.params
+    record = {"raw": raw, "check_mode": module.check_mode}
+    if p["path"]:
+        record["path_exists"] = os.path.isfile(p["path"])
+        if record["path_exists"]:
+            record["path_sha256"] = hashlib.sha256(open(p["path"], "rb").read()).hexdigest()
+    with open(os.environ["TRUSTOPS_STUB_LOG"], "a") as log:
+        log.write(json.dumps(record) + "\n")
+    if os.environ.get("TRUSTOPS_STUB_FAIL"):
+        module.fail_json(msg="Unable to import certificate: Access is denied")
+    if p["store_type"] == "system" and p["store_location"] not in ("CurrentUser", "LocalMachine"):
+        module.fail_json(msg="value of store_location must be one of: CurrentUser, LocalMachine")
+    if p["store_name"] not in STORES:
+        module.fail_json(msg="unable to find store '%s'" % p["store_name"])
+    path = os.environ["TRUSTOPS_STUB_STORE"]
+    store = json.load(open(path)) if os.path.exists(path) else {}
+    certs = store.setdefault("%s\\%s" % (p["store_location"], p["store_name"]), {})
+    changed, thumbprints = False, []
+    if p["state"] == "present":
+        if not os.path.isfile(p["path"]):
+            module.fail_json(msg="File at '%s' either does not exist or is not a file" % p["path"])
+        data = open(p["path"], "rb").read()
+        cert = x509.load_der_x509_certificate(data) if data[:1] == b"0" else x509.load_pem_x509_certificate(data)
+        der = cert.public_bytes(__import__("cryptography.hazmat.primitives.serialization", fromlist=["x"]).Encoding.DER)
+        t = hashlib.sha1(der).hexdigest().upper()
+        thumbprints.append(t)
+        if t not in certs:
+            changed = True
+            certs[t] = base64.b64encode(der).decode()
+    elif p["state"] == "absent":
+        t = p["thumbprint"]
+        thumbprints.append(t)
+        for have in list(certs):
+            if have.upper() == t.upper():
+                changed = True
+                del certs[have]
+    else:
+        module.fail_json(msg="stand-in does not do %s" % p["state"])
+    if changed and not module.check_mode:
+        with open(path + ".tmp", "w") as f:
+            json.dump(store, f)
+        os.replace(path + ".tmp", path)
+    module.exit_json(changed=changed, thumbprints=thumbprints)
+
+
+main()
+'''
+
+
+def test_end_to_end_with_a_stand_in_store(pki, tmp_path):
+    """The real action plugin, real ansible-playbook, real file transfer, local connection."""
+    root = pki.root(cn="E2E Root CA")
+    thumb = openssl_sha1_thumbprint(root.pem)
+    colon_thumb = ":".join(thumb[i:i + 2] for i in range(0, 40, 2)).lower()
+    (tmp_path / "root.pem").write_bytes(root.pem)
+    (tmp_path / "root.p7b").write_bytes(openssl("crl2pkcs7", "-nocrl", "-certfile", str(tmp_path / "root.pem"),
+                                                "-outform", "DER"))
+    (tmp_path / "vault-pass").write_text("s3cret\n")
+    vaulted = tmp_path / "root.vault.pem"
+    vaulted.write_bytes(root.pem)
+    subprocess.run([str(Path(ansible_playbook()[0]).parent / "ansible-vault"), "encrypt", "--vault-password-file",
+                    str(tmp_path / "vault-pass"), str(vaulted)], check=True, capture_output=True)
+    assert b"$ANSIBLE_VAULT" in vaulted.read_bytes()
+    leaf = pki.self_signed_leaf()
+    (tmp_path / "leaf.pem").write_bytes(leaf.pem)
+    store, log = tmp_path / "store.json", tmp_path / "calls.jsonl"
+    proc, _elapsed = run_playbook(tmp_path, """
+        - hosts: win
+          gather_facts: false
+          vars:
+            pem: "{{ playbook_dir }}/root.pem"
+          tasks:
+            - {name: check present, trustops.tableau.win_trust_anchor: {src: "{{ pem }}"}, check_mode: true, register: check_present}
+            - {name: present, trustops.tableau.win_trust_anchor: {src: "{{ pem }}"}, register: present}
+            - {name: present again (PKCS7 DER), trustops.tableau.win_trust_anchor: {src: "{{ playbook_dir }}/root.p7b"}, register: present_p7}
+            - {name: present again (vault), trustops.tableau.win_trust_anchor: {src: "{{ playbook_dir }}/root.vault.pem"}, register: present_vault}
+            - {name: present again (content), trustops.tableau.win_trust_anchor: {content: "{{ lookup('file', pem) }}"}, register: present_content}
+            - name: store fails
+              trustops.tableau.win_trust_anchor: {src: "{{ pem }}"}
+              environment: {TRUSTOPS_STUB_FAIL: "1"}
+              register: store_fails
+              ignore_errors: true
+            - {name: leaf refused, trustops.tableau.win_trust_anchor: {src: "{{ playbook_dir }}/leaf.pem"}, register: leaf, ignore_errors: true}
+            - {name: check absent, trustops.tableau.win_trust_anchor: {thumbprint: "%(colon)s", state: absent}, check_mode: true, register: check_absent}
+            - {name: absent, trustops.tableau.win_trust_anchor: {src: "{{ pem }}", state: absent}, register: absent}
+            - {name: absent again, trustops.tableau.win_trust_anchor: {thumbprint: "%(thumb)s", state: absent}, register: absent_again}
+            - name: report
+              ansible.builtin.copy:
+                dest: "{{ playbook_dir }}/out.json"
+                content: "{{ dict(check_present=check_present, present=present, present_p7=present_p7,
+                           present_vault=present_vault, present_content=present_content, store_fails=store_fails,
+                           leaf=leaf, check_absent=check_absent, absent=absent, absent_again=absent_again) | to_json }}"
+        """ % {"colon": colon_thumb, "thumb": thumb},
+        "win ansible_connection=local\n", stub=True,
+        extra_env={"TRUSTOPS_REAL_STORE_DOC": str(installed_store_module(".py")),
+                   "TRUSTOPS_STUB_STORE": str(store), "TRUSTOPS_STUB_LOG": str(log)},
+        args=["--diff", "--vault-password-file", str(tmp_path / "vault-pass")])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    res = json.loads((tmp_path / "out.json").read_text())
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+
+    # check mode on an empty store: would change, nothing stored
+    assert res["check_present"]["changed"] is True
+    assert res["check_present"]["diff"]["before"] == "absent\n"
+    assert calls[0]["check_mode"] is True
+    # present: changed, facts, diff; then idempotent from PEM, PKCS#7 DER, vault and content
+    p = res["present"]
+    assert p["changed"] is True and not p.get("failed")
+    assert p["thumbprint"] == thumb and p["store"] == "LocalMachine\\Root"
+    assert p["subject"] == "CN=E2E Root CA,O=trustops test"
+    assert p["diff"] == {"before_header": "LocalMachine\\Root\\" + thumb, "after_header": "LocalMachine\\Root\\" + thumb,
+                         "before": "absent\n", "after": "present (CN=E2E Root CA,O=trustops test)\n"}
+    for key in ("present_p7", "present_vault", "present_content"):
+        assert res[key]["changed"] is False, res[key]
+        assert res[key]["thumbprint"] == thumb
+        assert res[key]["diff"]["before"] == res[key]["diff"]["after"] == "present (CN=E2E Root CA,O=trustops test)\n"
+    # the Windows module's failure is reported as such, with our facts
+    f = res["store_fails"]
+    assert f["failed"] and f["msg"].startswith("ansible.windows.win_certificate_store failed for LocalMachine\\Root: "
+                                               "Unable to import certificate: Access is denied")
+    assert f["thumbprint"] == thumb
+    # policy refusal: no call made for the leaf
+    assert res["leaf"]["failed"] and "WINTRUST-001" in res["leaf"]["msg"]
+    # check-mode absent: would remove; absent removes; absent again is a no-op
+    assert res["check_absent"]["changed"] is True and res["check_absent"]["diff"]["after"] == "absent\n"
+    assert res["absent"]["changed"] is True and res["absent"]["diff"]["before"].startswith("present")
+    assert res["absent"]["subject"] == "CN=E2E Root CA,O=trustops test"
+    assert res["absent_again"]["changed"] is False and res["absent_again"]["sha256"] is None
+
+    # exactly the calls expected (leaf never reached the store module) with exactly our args
+    assert len(calls) == 9, calls
+    present_calls = calls[:6]
+    absent_calls = calls[6:]
+    der_sha256 = hashlib.sha256(openssl("x509", "-outform", "DER", data=root.pem)).hexdigest()
+    remote_tmp = str(tmp_path / "remote-tmp")
+    for call in present_calls:
+        raw = call["raw"]
+        assert set(raw) == {"state", "path", "store_name", "store_location", "store_type"}, raw
+        assert (raw["state"], raw["store_name"], raw["store_location"], raw["store_type"]) == (
+            "present", "Root", "LocalMachine", "system")
+        assert raw["path"].startswith(remote_tmp + "/")
+        assert raw["path"].endswith("/trust-anchor-%s.cer" % thumb)
+        assert call["path_exists"] and call["path_sha256"] == der_sha256
+    assert [c["check_mode"] for c in present_calls] == [True, False, False, False, False, False]
+    for call in absent_calls:
+        assert call["raw"] == {"state": "absent", "thumbprint": thumb, "store_name": "Root",
+                               "store_location": "LocalMachine", "store_type": "system"}
+    assert [c["check_mode"] for c in absent_calls] == [True, False, False]
+
+    # the store ends empty, and every temp directory was removed (also after the failure)
+    assert json.loads(store.read_text()) == {"LocalMachine\\Root": {}}
+    assert not os.path.exists(calls[5]["raw"]["path"])
+    leftovers = list(Path(remote_tmp).iterdir()) if os.path.isdir(remote_tmp) else []
+    assert leftovers == [], leftovers
+
+
+def test_stand_in_rejects_what_the_real_module_would(tmp_path, pki):
+    """The referee is strict: an option the real module lacks fails there too."""
+    proc, _elapsed = run_playbook(tmp_path, """
+        - hosts: win
+          gather_facts: false
+          tasks:
+            - ansible.windows.win_certificate_store:
+                path: /nonexistent
+                store_name: Root
+                file_format: der
+        """, "win ansible_connection=local\n", stub=True,
+        extra_env={"TRUSTOPS_REAL_STORE_DOC": str(installed_store_module(".py")),
+                   "TRUSTOPS_STUB_STORE": str(tmp_path / "s.json"), "TRUSTOPS_STUB_LOG": str(tmp_path / "l")})
+    assert proc.returncode != 0
+    assert "Unsupported parameters" in proc.stdout and "file_format" in proc.stdout, proc.stdout
+
+
+def test_ansible_doc_renders(tmp_path):
+    exe = Path(ansible_playbook()[0]).parent / "ansible-doc"
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_dir(tmp_path)), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([str(exe), "trustops.tableau.win_trust_anchor"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "LocalMachine\\Root" in proc.stdout and "WINTRUST-001" in proc.stdout
+    assert "This module has a corresponding action plugin" in proc.stdout
+    assert "[WARNING]" not in proc.stderr, proc.stderr
