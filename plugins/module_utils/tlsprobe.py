@@ -451,6 +451,8 @@ def _connect(endpoint, timeout):
         raise _ConnectError("%s: connection timed out after %gs" % (endpoint, timeout))
     except ConnectionRefusedError:
         raise _ConnectError("%s: connection refused (nothing listens on port %d)" % (endpoint, endpoint.port))
+    except ConnectionResetError:
+        raise _ConnectError("%s: the server reset the connection as soon as it was opened" % endpoint)
     except OSError as exc:
         raise _ConnectError("%s: cannot connect (%s)" % (endpoint, exc.strerror or exc))
 
@@ -999,7 +1001,8 @@ def probe(host, port=443, address=None, server_name=None, ca_file=None, timeout=
     # The referee: real OpenSSL, same anchors, checks the host name when SNI is the host.
     ip_host = _is_ip(host)
     hostname_check = bool(sni) and sni.rstrip(".").lower() == host.rstrip(".").lower()
-    ref_name = host if hostname_check else (sni or None)
+    # clients match names without the root's trailing dot (OpenSSL's X509_check_host does not)
+    ref_name = host.rstrip(".") if hostname_check else (sni.rstrip(".") or None)
     if not sni and ip_host:
         ref_name, hostname_check = host, True  # IP literals never go into SNI anyway
     need_chain = reader is None and use_chain_api
