@@ -160,8 +160,8 @@ def detect_store(system, which, exists=os.path.exists):
         found_marker = exists("/" + marker)
         if found_tool and found_marker:
             return store
-        looked.append("%s (%s: %s, /%s: %s)" % (store, tool, "found" if found_tool else "missing",
-                                               marker, "found" if found_marker else "missing"))
+        looked.append("%s (%s: %s, /%s: %s)" % (
+            store, tool, "found" if found_tool else "missing", marker, "found" if found_marker else "missing"))
     raise TrustStoreError(
         "cannot tell which system trust store this %s host uses: looked for %s; install the "
         "ca-certificates package or set platform explicitly" % (system or "unknown", "; ".join(looked)))
@@ -356,7 +356,8 @@ def read_anchor_file(path, lay):
     try:
         found = certs.load_certificates(data, path)
     except certs.CertificateError as exc:
-        entry.error = str(exc)
+        text = str(exc)
+        entry.error = text[len(path) + 2:] if text.startswith(path + ": ") else text
         return entry
     for cert in found:
         s256, s1 = cert_digests(cert)

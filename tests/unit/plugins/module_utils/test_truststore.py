@@ -80,7 +80,7 @@ def debian_root(tmp_path, cas):
 
 def run_update(lay, removing=False):
     argv = ts.update_argv(lay, removing=removing, binary=UPDATE_CA)
-    proc = subprocess.run(argv, capture_output=True, text=True)
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     return proc
 
@@ -97,7 +97,7 @@ def openssl_verify(leaf, cafile=None, capath=None, tmp_path=None):
     argv += ["-no-CAstore", "-no-CAfile"] if capath and not cafile else []
     argv += ["-no-CApath"] if cafile and not capath else []
     argv.append(path)
-    proc = subprocess.run(argv, capture_output=True, text=True)
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     return proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -267,7 +267,7 @@ def test_scan_debian(tmp_path, cas):
     assert "private key" in by["key.crt"].error
     assert by["bundle.crt"].count == 2
     assert any("der.crt is DER" in w for w in warnings)
-    assert any("garbage.crt" in w and "left alone" in w for w in warnings)
+    assert any("garbage.crt" in w and "left alone" in w and w.count("garbage.crt") == 1 for w in warnings)
 
 
 def test_scan_debian_follows_directory_symlinks_without_looping(tmp_path, cas):
