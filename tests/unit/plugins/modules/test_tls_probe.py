@@ -1,0 +1,164 @@
+# -*- coding: utf-8 -*-
+"""The tls_probe module run for real: ``ansible localhost -m trustops.tableau.tls_probe``.
+
+Against an ``openssl s_server`` on an ephemeral loopback port, once with the controller's
+Python and once with Debian 12's ``/usr/bin/python3`` (Python 3.11, cryptography 38) as the
+target interpreter, which is what a bookworm Tableau host or client runs the module with.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.trustops.tableau.plugins.module_utils import tlsprobe
+
+OPENSSL = shutil.which("openssl")
+ANSIBLE = str(Path(sys.executable).with_name("ansible"))
+# .../ansible_collections/trustops/tableau/plugins/module_utils/tlsprobe.py -> collections root
+COLLECTIONS = str(Path(tlsprobe.__file__).parents[5])
+DEBIAN_PYTHON = "/usr/bin/python3"
+HOST = "tableau.example.test"
+
+pytestmark = pytest.mark.skipif(OPENSSL is None or not os.path.exists(ANSIBLE),
+                                reason="needs the openssl referee and the ansible CLI")
+
+
+@pytest.fixture(scope="module")
+def site(pki, tmp_path_factory):
+    """Two s_servers: full chain, and leaf only (missing intermediate)."""
+    d = tmp_path_factory.mktemp("tls_probe_module")
+    root = pki.root(cn="Module Root CA")
+    inter = pki.intermediate(root, cn="Module Intermediate CA")
+    leaf = pki.leaf(inter, dns=(HOST,))
+    (d / "root.pem").write_bytes(root.pem)
+    (d / "inter.pem").write_bytes(inter.pem)
+    (d / "leaf.pem").write_bytes(leaf.pem)
+    (d / "leaf.key").write_bytes(leaf.key_pem())
+    procs, ports = [], {}
+    try:
+        for name, extra in (("full", ["-cert_chain", "inter.pem"]), ("leaf_only", [])):
+            proc = subprocess.Popen([OPENSSL, "s_server", "-accept", "127.0.0.1:0", "-www", "-cert", "leaf.pem",
+                                     "-key", "leaf.key"] + extra, cwd=str(d), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            procs.append(proc)
+            ports[name] = _accept_port(proc)
+            socket.create_connection(("127.0.0.1", ports[name]), timeout=10).close()
+        yield {"dir": d, "ca_file": str(d / "root.pem"), "ports": ports}
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
+            proc.stdout.close()
+
+
+def _accept_port(proc):
+    """Wait for s_server's ACCEPT line (printed after listen), then keep draining its output."""
+    lines = queue.Queue()
+
+    def pump():
+        for raw in iter(proc.stdout.readline, b""):
+            lines.put(raw.decode("utf-8", "replace"))
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    seen = []
+    while True:
+        line = lines.get(timeout=20)
+        if line is None:
+            raise AssertionError("openssl s_server exited: %s" % "".join(seen))
+        seen.append(line)
+        match = re.match(r"ACCEPT 127\.0\.0\.1:(\d+)", line)
+        if match:
+            return int(match.group(1))
+
+
+def run_module(tmp_path, args, python=None, check=False):
+    """Run the module ad hoc on localhost; return (host status, result dict, raw output)."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"), ANSIBLE_HOME=str(tmp_path / "ansible-home"))
+    cmd = [ANSIBLE, "localhost", "-m", "trustops.tableau.tls_probe", "-a", json.dumps(args)]
+    cmd += ["-e", "ansible_python_interpreter=%s" % (python or sys.executable)]
+    if check:
+        cmd.append("--check")
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    match = re.search(r"^localhost \| (SUCCESS|FAILED!|CHANGED) => (\{.*\})\s*$", proc.stdout, re.S | re.M)
+    assert match, "unexpected ansible output:\n%s\n%s" % (proc.stdout, proc.stderr)
+    return match.group(1), json.loads(match.group(2)), proc.stdout + proc.stderr
+
+
+def codes(result):
+    return [f["code"] for f in result["findings"]]
+
+
+def test_short_name_and_missing_intermediate_are_reported_not_failed(site, tmp_path):
+    status, r, out = run_module(tmp_path, {"host": "tableau", "port": site["ports"]["leaf_only"],
+                                           "address": "127.0.0.1", "ca_file": site["ca_file"]})
+    assert status == "SUCCESS", out
+    assert codes(r) == ["TLS-002", "TLS-004"] and r["ok"] is False and r["changed"] is False
+    assert r["findings"][1]["message"].endswith("Use the FQDN %s" % HOST)
+    assert r["chain_complete"] is False and r["trusted"] is False and r["verified"] is False
+    assert r["names"] == [HOST] and r["chain_source"] == "tls12-reader"
+    assert len(r["served_chain"]) == 1 and r["served_chain"][0]["dns_names"] == [HOST]
+
+
+def test_fail_on_error_fails_with_every_finding(site, tmp_path):
+    status, r, out = run_module(tmp_path, {"host": "tableau", "port": site["ports"]["full"],
+                                           "address": "127.0.0.1", "ca_file": site["ca_file"],
+                                           "fail_on": "error"})
+    assert status == "FAILED!", out
+    assert codes(r) == ["TLS-004"] and "TLS-004" in r["msg"] and "Use the FQDN" in r["msg"]
+
+
+def test_connection_refused_is_a_clear_failure(tmp_path):
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    port = holder.getsockname()[1]
+    try:
+        status, r, out = run_module(tmp_path, {"host": HOST, "port": port, "address": "127.0.0.1"})
+    finally:
+        holder.close()
+    assert status == "FAILED!"
+    assert r["msg"] == ("%s:%d (connecting to 127.0.0.1): connection refused (nothing listens on port %d)"
+                        % (HOST, port, port))
+    assert "Traceback" not in out and "findings" not in r
+
+
+def test_bad_arguments_fail_clearly(tmp_path):
+    status, r, _out = run_module(tmp_path, {"host": HOST, "port": 70000})
+    assert status == "FAILED!" and r["msg"] == "port must be 1-65535, not 70000"
+    status, r, _out = run_module(tmp_path, {"host": HOST, "ca_file": str(tmp_path / "nope.pem")})
+    assert status == "FAILED!" and "nope.pem: cannot read" in r["msg"]
+
+
+def test_debian_python_and_cryptography_38_in_check_mode(site, tmp_path):
+    if not os.path.exists(DEBIAN_PYTHON):
+        pytest.skip("no %s on this machine" % DEBIAN_PYTHON)
+    probe = subprocess.run([DEBIAN_PYTHON, "-c", "import sys, cryptography; print(sys.version_info[:2], "
+                            "cryptography.__version__)"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip("%s has no cryptography" % DEBIAN_PYTHON)
+    status, r, out = run_module(tmp_path, {"host": HOST, "port": site["ports"]["full"], "address": "127.0.0.1",
+                                           "ca_file": site["ca_file"]}, python=DEBIAN_PYTHON, check=True)
+    assert status == "SUCCESS", out
+    assert r["findings"] == [] and r["ok"] is True and r["changed"] is False
+    assert r["verified"] is True and r["trusted"] is True and r["chain_complete"] is True
+    assert r["anchor"]["subject"] == "CN=Module Root CA,O=trustops test"
+    assert [c["subject"] for c in r["served_chain"]] == [
+        "CN=%s,O=trustops test" % HOST, "CN=Module Intermediate CA,O=trustops test"]
+    status, r, out = run_module(tmp_path, {"host": "tableau", "port": site["ports"]["leaf_only"],
+                                           "address": "127.0.0.1", "ca_file": site["ca_file"]},
+                                python=DEBIAN_PYTHON)
+    assert status == "SUCCESS", out
+    assert codes(r) == ["TLS-002", "TLS-004"]
