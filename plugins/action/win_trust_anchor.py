@@ -20,6 +20,7 @@ import re
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
@@ -28,6 +29,8 @@ from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
     fails,
     summary,
 )
+
+display = Display()
 
 #: The module the Windows work is delegated to, and the store it manages.
 STORE_MODULE = "ansible.windows.win_certificate_store"
@@ -201,9 +204,8 @@ def plan(params, data=None, source="<content>", now=None):
     certificate.  Broken input raises TrustopsError (CertificateError) naming ``source``.
     """
     state = params.get("state") or "present"
-    result = {"state": state, "thumbprint": None, "facts": {"sha256": None, "subject": None,
-                                                             "not_after": None},
-              "findings": [], "der": None, "failed": False, "msg": ""}
+    result = {"state": state, "thumbprint": None, "findings": [], "der": None, "failed": False,
+              "msg": "", "facts": {"sha256": None, "subject": None, "not_after": None}}
     if data is None:
         if state != "absent" or not params.get("thumbprint"):
             raise TrustopsError("a certificate (src or content) is needed for state=%s" % state)
@@ -290,6 +292,17 @@ class ActionModule(ActionBase):
         finally:
             self._loader.cleanup_tmp_file(real)
 
+    def _cleanup_tmpdir(self):
+        """Remove the temp dir (and the DER file in it); never mask the task's own outcome."""
+        tmpdir = self._connection._shell.tmpdir
+        if tmpdir is None:
+            return
+        try:
+            self._remove_tmp_path(tmpdir)
+        except Exception as exc:  # a broken connection must not hide the original error
+            display.warning("win_trust_anchor: could not remove the temporary directory %s on the "
+                            "target: %s" % (tmpdir, to_native(exc)))
+
     def run(self, tmp=None, task_vars=None):
         super(ActionModule, self).run(tmp, task_vars)
         del tmp  # unused, see ActionBase.run
@@ -345,7 +358,7 @@ class ActionModule(ActionBase):
                 module_name=STORE_MODULE, module_args=module_args, task_vars=task_vars)
         finally:
             if not had_tmpdir:
-                self._remove_tmp_path(self._connection._shell.tmpdir)
+                self._cleanup_tmpdir()
 
         if module_result.get("failed"):
             result.update(

@@ -23,7 +23,6 @@ No Windows host exists here, so the tests are contracts around the two ends we c
 from __future__ import annotations
 
 import ast
-import base64
 import datetime
 import hashlib
 import json
@@ -39,8 +38,8 @@ from pathlib import Path
 import pytest
 import yaml
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
@@ -138,8 +137,10 @@ def test_store_args_exist_in_installed_documentation(store_doc, state, kw):
     assert "file_type" not in args, "file_type is only read by win_certificate_store for state=exported"
 
 
-@pytest.mark.parametrize("state,kw", [("present", {"path": "C:\\t\\a.cer"}),
-                                       ("absent", {"thumbprint": "A" * 40})])
+@pytest.mark.parametrize("state,kw", [
+    ("present", {"path": "C:\\t\\a.cer"}),
+    ("absent", {"thumbprint": "A" * 40}),
+])
 def test_store_args_accepted_by_installed_powershell_spec(state, kw):
     options, check_mode = ps1_spec(installed_store_module(".ps1"))
     assert check_mode, "win_certificate_store no longer supports check mode; our pass-through relies on it"
@@ -464,14 +465,23 @@ def run_playbook(tmp_path, playbook, inventory, stub=False, extra_env=None, args
     env.update(extra_env or {})
     cmd = ansible_playbook() + ["-i", str(tmp_path / "inventory.ini"), str(tmp_path / "pb.yml")] + list(args)
     started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(cmd, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300, check=False)
     return proc, time.monotonic() - started
 
 
 UNREACHABLE_INVENTORY = """
 [windows]
-win-winrm ansible_host=192.0.2.1 ansible_connection=winrm ansible_user=Administrator ansible_password=x ansible_port=5986 ansible_winrm_connection_timeout=3 ansible_winrm_read_timeout_sec=4 ansible_winrm_operation_timeout_sec=3
-win-ssh ansible_host=192.0.2.1 ansible_connection=ssh ansible_shell_type=powershell ansible_user=Administrator ansible_ssh_timeout=3 ansible_ssh_common_args='-o ConnectTimeout=3 -o BatchMode=yes'
+win-winrm ansible_connection=winrm ansible_port=5986 ansible_password=x
+win-ssh ansible_connection=ssh ansible_shell_type=powershell
+
+[windows:vars]
+ansible_host=192.0.2.1
+ansible_user=Administrator
+ansible_winrm_connection_timeout=3
+ansible_winrm_read_timeout_sec=4
+ansible_winrm_operation_timeout_sec=3
+ansible_ssh_timeout=3
+ansible_ssh_common_args='-o ConnectTimeout=3 -o BatchMode=yes'
 """
 
 
@@ -740,7 +750,7 @@ def test_end_to_end_with_a_stand_in_store(pki, tmp_path):
 
 def test_stand_in_rejects_what_the_real_module_would(tmp_path, pki):
     """The referee is strict: an option the real module lacks fails there too."""
-    proc, _elapsed = run_playbook(tmp_path, """
+    playbook = """
         - hosts: win
           gather_facts: false
           tasks:
@@ -748,9 +758,10 @@ def test_stand_in_rejects_what_the_real_module_would(tmp_path, pki):
                 path: /nonexistent
                 store_name: Root
                 file_format: der
-        """, "win ansible_connection=local\n", stub=True,
-        extra_env={"TRUSTOPS_REAL_STORE_DOC": str(installed_store_module(".py")),
-                   "TRUSTOPS_STUB_STORE": str(tmp_path / "s.json"), "TRUSTOPS_STUB_LOG": str(tmp_path / "l")})
+        """
+    env = {"TRUSTOPS_REAL_STORE_DOC": str(installed_store_module(".py")),
+           "TRUSTOPS_STUB_STORE": str(tmp_path / "s.json"), "TRUSTOPS_STUB_LOG": str(tmp_path / "l")}
+    proc, _elapsed = run_playbook(tmp_path, playbook, "win ansible_connection=local\n", stub=True, extra_env=env)
     assert proc.returncode != 0
     assert "Unsupported parameters" in proc.stdout and "file_format" in proc.stdout, proc.stdout
 
@@ -759,7 +770,7 @@ def test_ansible_doc_renders(tmp_path):
     exe = Path(ansible_playbook()[0]).parent / "ansible-doc"
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_dir(tmp_path)), ANSIBLE_NOCOLOR="1")
     proc = subprocess.run([str(exe), "trustops.tableau.win_trust_anchor"], env=env, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "LocalMachine\\Root" in proc.stdout and "WINTRUST-001" in proc.stdout
     assert "This module has a corresponding action plugin" in proc.stdout
