@@ -235,6 +235,13 @@ cmd:
       description: Standard error.
       type: str
   sample: {argv: [/usr/sbin/update-ca-certificates], rc: 0, stdout: "1 added, 0 removed; done.", stderr: ""}
+resync_cmd:
+  description:
+    - After a failed update (or a bundle that did not reflect the change), the update that ran again
+      once the anchors directory was restored. Same keys as RV(cmd).
+  returned: when the update failed and the anchors directory was restored
+  type: dict
+  sample: {argv: [/usr/sbin/update-ca-certificates, --fresh], rc: 0, stdout: "0 added, 0 removed; done.", stderr: ""}
 reasons:
   description: Why the task changed (or would change) something, one line per change.
   returned: always
@@ -573,8 +580,10 @@ def run_macos(module, lay, state, cert, kind, hexed, result):
                   removed=sorted(set("%s#%s" % (keychain, st.sha1) for st in steps if st.action == "delete")),
                   reasons=["security %s %s" % (st.action, st.sha1) for st in steps])
     if module._diff:
+        label = ("SHA-1 %s" % truststore.colon(s1)) if s1 else ("SHA-256 %s" % truststore.colon(hexed))
+
         def text(present):
-            return "%s: %s\n" % (keychain, ("holds %s with admin trust" % s1) if present else "does not trust it")
+            return "%s: %s %s\n" % (keychain, "trusts" if present else "does not trust", label)
         result["diff"] = {"before": text(result["bundle_contains"]), "after": text(state == "present")}
     if module.check_mode or not steps:
         module.exit_json(**result)
@@ -593,11 +602,16 @@ def run_macos(module, lay, state, cert, kind, hexed, result):
             if rc != 0:
                 msg = "%s failed (rc=%d): %s" % (" ".join(argv), rc, (err or out).strip())
                 if state == "present" and not was_in_keychain:
-                    undo = truststore.macos_delete_argv(step.sha1, keychain, security)
-                    rc2, _out2, err2 = module.run_command(undo)
-                    msg += ("; the certificate was removed from %s again" % keychain if rc2 == 0 else
-                            "; removing the certificate from %s again FAILED (%s): it may be in the keychain "
-                            "without trust settings" % (keychain, err2.strip()))
+                    # add-trusted-cert adds to the keychain before it sets trust settings: undo the add
+                    now_items, _trusted = scan()
+                    if any(i.sha1 == step.sha1 for i in now_items):
+                        undo = truststore.macos_delete_argv(step.sha1, keychain, security)
+                        rc2, _out2, err2 = module.run_command(undo)
+                        msg += ("; the certificate was removed from %s again" % keychain if rc2 == 0 else
+                                "; removing the certificate from %s again FAILED (%s): it is in the keychain "
+                                "without trust settings" % (keychain, err2.strip()))
+                    else:
+                        msg += "; %s is unchanged" % keychain
                 module.fail_json(msg=msg, **result)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
