@@ -14,10 +14,10 @@ No Windows host exists here, so the tests are contracts around the two ends we c
 3. The real action plugin run by real ansible-playbook:
    - against a Windows inventory host that cannot be reached: a bad certificate fails with
      our message (validation happens on the controller before any connection), a good one
-     gets as far as the connection;
-   - on localhost, with a test-only stand-in of ansible.windows.win_certificate_store that
-     enforces the real module's documented argument spec and keeps a JSON store: transfer,
-     idempotence, check mode, diff, removal, failure and the temp directory cleanup.
+     gets as far as the connection.
+No stand-in replaces ansible.windows.win_certificate_store here (the project allows a
+stand-in only for Tableau's tsm): the store side is covered by the contract tests above and
+by the windows_trust molecule scenario on a real Windows host.
 """
 
 from __future__ import annotations
@@ -430,28 +430,22 @@ def ansible_playbook():
     return [found]
 
 
-def collections_dir(tmp_path, stub=False):
-    """ansible_collections/ with this collection, and the stand-in ansible.windows if asked."""
+def collections_dir(tmp_path):
+    """ansible_collections/ with this collection (ansible.windows comes from the venv)."""
     root = tmp_path / "collections" / "ansible_collections"
     (root / "trustops").mkdir(parents=True)
     (root / "trustops" / "tableau").symlink_to(REPO_ROOT)
-    if stub:
-        mods = root / "ansible" / "windows" / "plugins" / "modules"
-        mods.mkdir(parents=True)
-        (root / "ansible" / "windows" / "MANIFEST.json").write_text(json.dumps(
-            {"collection_info": {"namespace": "ansible", "name": "windows", "version": "0.0.1"}}))
-        (mods / "win_certificate_store.py").write_text(STAND_IN_MODULE)
     return tmp_path / "collections"
 
 
-def run_playbook(tmp_path, playbook, inventory, stub=False, extra_env=None, args=()):
+def run_playbook(tmp_path, playbook, inventory, extra_env=None, args=()):
     (tmp_path / "ansible.cfg").write_text("[defaults]\n")
     (tmp_path / "pb.yml").write_text(textwrap.dedent(playbook))
     (tmp_path / "inventory.ini").write_text(textwrap.dedent(inventory))
     env = dict(os.environ)
     env.update({
         "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"),
-        "ANSIBLE_COLLECTIONS_PATH": str(collections_dir(tmp_path, stub)),
+        "ANSIBLE_COLLECTIONS_PATH": str(collections_dir(tmp_path)),
         "ANSIBLE_LOCAL_TEMP": str(tmp_path / "local-tmp"),
         "ANSIBLE_REMOTE_TMP": str(tmp_path / "remote-tmp"),
         "ANSIBLE_HOST_KEY_CHECKING": "False",
@@ -556,214 +550,6 @@ def test_good_certificate_goes_on_to_the_connection(pki, tmp_path):
     # ssh: unreachable; winrm: unreachable, or pywinrm missing on this controller
     assert re.search(r"win-ssh.*UNREACHABLE", out), out
     assert re.search(r"win-winrm.*(UNREACHABLE|winrm or requests is not installed)", out), out
-
-
-STAND_IN_MODULE = r'''#!/usr/bin/python
-# Test-only stand-in for ansible.windows.win_certificate_store: runs on a POSIX test host.
-# Its argument spec is the REAL module's DOCUMENTATION (read from the installed collection)
-# so unknown options, wrong types and bad choices fail as they would on Windows; its
-# behaviour follows win_certificate_store.ps1 for state present/absent on a JSON "store".
-import ast, base64, hashlib, json, os
-from ansible.module_utils.basic import AnsibleModule, _load_params
-import yaml
-from cryptography import x509
-
-STORES = ("AddressBook", "AuthRoot", "CA", "CertificateAuthority", "Disallowed", "My", "Root",
-          "TrustedPeople", "TrustedPublisher")
-
-
-def real_spec():
-    tree = ast.parse(open(os.environ["TRUSTOPS_REAL_STORE_DOC"]).read())
-    doc = [n.value.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "DOCUMENTATION"][0]
-    spec = {}
-    for name, opt in yaml.safe_load(doc)["options"].items():
-        entry = {"type": opt.get("type", "str")}
-        for key in ("choices", "default"):
-            if key in opt:
-                entry[key] = opt[key]
-        if name == "password":
-            entry["no_log"] = True
-        spec[name] = entry
-    return spec
-
-
-def main():
-    raw = {k: v for k, v in _load_params().items() if not k.startswith("_ansible_")}
-    module = AnsibleModule(argument_spec=real_spec(), supports_check_mode=True, required_if=[
-        ("state", "absent", ("path", "thumbprint"), True), ("state", "exported", ("path", "thumbprint")),
-        ("state", "present", ("path",))])
-    p = module.params
-    record = {"raw": raw, "check_mode": module.check_mode}
-    if p["path"]:
-        record["path_exists"] = os.path.isfile(p["path"])
-        if record["path_exists"]:
-            record["path_sha256"] = hashlib.sha256(open(p["path"], "rb").read()).hexdigest()
-    with open(os.environ["TRUSTOPS_STUB_LOG"], "a") as log:
-        log.write(json.dumps(record) + "\n")
-    if os.environ.get("TRUSTOPS_STUB_FAIL"):
-        module.fail_json(msg="Unable to import certificate: Access is denied")
-    if p["store_type"] == "system" and p["store_location"] not in ("CurrentUser", "LocalMachine"):
-        module.fail_json(msg="value of store_location must be one of: CurrentUser, LocalMachine")
-    if p["store_name"] not in STORES:
-        module.fail_json(msg="unable to find store '%s'" % p["store_name"])
-    path = os.environ["TRUSTOPS_STUB_STORE"]
-    store = json.load(open(path)) if os.path.exists(path) else {}
-    certs = store.setdefault("%s\\%s" % (p["store_location"], p["store_name"]), {})
-    changed, thumbprints = False, []
-    if p["state"] == "present":
-        if not os.path.isfile(p["path"]):
-            module.fail_json(msg="File at '%s' either does not exist or is not a file" % p["path"])
-        data = open(p["path"], "rb").read()
-        cert = x509.load_der_x509_certificate(data) if data[:1] == b"0" else x509.load_pem_x509_certificate(data)
-        der = cert.public_bytes(__import__("cryptography.hazmat.primitives.serialization", fromlist=["x"]).Encoding.DER)
-        t = hashlib.sha1(der).hexdigest().upper()
-        thumbprints.append(t)
-        if t not in certs:
-            changed = True
-            certs[t] = base64.b64encode(der).decode()
-    elif p["state"] == "absent":
-        t = p["thumbprint"]
-        thumbprints.append(t)
-        for have in list(certs):
-            if have.upper() == t.upper():
-                changed = True
-                del certs[have]
-    else:
-        module.fail_json(msg="stand-in does not do %s" % p["state"])
-    if changed and not module.check_mode:
-        with open(path + ".tmp", "w") as f:
-            json.dump(store, f)
-        os.replace(path + ".tmp", path)
-    module.exit_json(changed=changed, thumbprints=thumbprints)
-
-
-main()
-'''
-
-
-def test_end_to_end_with_a_stand_in_store(pki, tmp_path):
-    """The real action plugin, real ansible-playbook, real file transfer, local connection."""
-    root = pki.root(cn="E2E Root CA")
-    thumb = openssl_sha1_thumbprint(root.pem)
-    colon_thumb = ":".join(thumb[i:i + 2] for i in range(0, 40, 2)).lower()
-    (tmp_path / "root.pem").write_bytes(root.pem)
-    (tmp_path / "root.p7b").write_bytes(openssl("crl2pkcs7", "-nocrl", "-certfile", str(tmp_path / "root.pem"),
-                                                "-outform", "DER"))
-    (tmp_path / "vault-pass").write_text("s3cret\n")
-    vaulted = tmp_path / "root.vault.pem"
-    vaulted.write_bytes(root.pem)
-    subprocess.run([str(Path(ansible_playbook()[0]).parent / "ansible-vault"), "encrypt", "--vault-password-file",
-                    str(tmp_path / "vault-pass"), str(vaulted)], check=True, capture_output=True)
-    assert b"$ANSIBLE_VAULT" in vaulted.read_bytes()
-    leaf = pki.self_signed_leaf()
-    (tmp_path / "leaf.pem").write_bytes(leaf.pem)
-    store, log = tmp_path / "store.json", tmp_path / "calls.jsonl"
-    proc, _elapsed = run_playbook(tmp_path, """
-        - hosts: win
-          gather_facts: false
-          vars:
-            pem: "{{ playbook_dir }}/root.pem"
-          tasks:
-            - {name: check present, trustops.tableau.win_trust_anchor: {src: "{{ pem }}"}, check_mode: true, register: check_present}
-            - {name: present, trustops.tableau.win_trust_anchor: {src: "{{ pem }}"}, register: present}
-            - {name: present again (PKCS7 DER), trustops.tableau.win_trust_anchor: {src: "{{ playbook_dir }}/root.p7b"}, register: present_p7}
-            - {name: present again (vault), trustops.tableau.win_trust_anchor: {src: "{{ playbook_dir }}/root.vault.pem"}, register: present_vault}
-            - {name: present again (content), trustops.tableau.win_trust_anchor: {content: "{{ lookup('file', pem) }}"}, register: present_content}
-            - name: store fails
-              trustops.tableau.win_trust_anchor: {src: "{{ pem }}"}
-              environment: {TRUSTOPS_STUB_FAIL: "1"}
-              register: store_fails
-              ignore_errors: true
-            - {name: leaf refused, trustops.tableau.win_trust_anchor: {src: "{{ playbook_dir }}/leaf.pem"}, register: leaf, ignore_errors: true}
-            - {name: check absent, trustops.tableau.win_trust_anchor: {thumbprint: "%(colon)s", state: absent}, check_mode: true, register: check_absent}
-            - {name: absent, trustops.tableau.win_trust_anchor: {src: "{{ pem }}", state: absent}, register: absent}
-            - {name: absent again, trustops.tableau.win_trust_anchor: {thumbprint: "%(thumb)s", state: absent}, register: absent_again}
-            - name: report
-              ansible.builtin.copy:
-                dest: "{{ playbook_dir }}/out.json"
-                content: "{{ dict(check_present=check_present, present=present, present_p7=present_p7,
-                           present_vault=present_vault, present_content=present_content, store_fails=store_fails,
-                           leaf=leaf, check_absent=check_absent, absent=absent, absent_again=absent_again) | to_json }}"
-        """ % {"colon": colon_thumb, "thumb": thumb},
-        "win ansible_connection=local\n", stub=True,
-        extra_env={"TRUSTOPS_REAL_STORE_DOC": str(installed_store_module(".py")),
-                   "TRUSTOPS_STUB_STORE": str(store), "TRUSTOPS_STUB_LOG": str(log)},
-        args=["--diff", "--vault-password-file", str(tmp_path / "vault-pass")])
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    res = json.loads((tmp_path / "out.json").read_text())
-    calls = [json.loads(line) for line in log.read_text().splitlines()]
-
-    # check mode on an empty store: would change, nothing stored
-    assert res["check_present"]["changed"] is True
-    assert res["check_present"]["diff"]["before"] == "absent\n"
-    assert calls[0]["check_mode"] is True
-    # present: changed, facts, diff; then idempotent from PEM, PKCS#7 DER, vault and content
-    p = res["present"]
-    assert p["changed"] is True and not p.get("failed")
-    assert p["thumbprint"] == thumb and p["store"] == "LocalMachine\\Root"
-    assert p["subject"] == "CN=E2E Root CA,O=trustops test"
-    assert p["diff"] == {"before_header": "LocalMachine\\Root\\" + thumb, "after_header": "LocalMachine\\Root\\" + thumb,
-                         "before": "absent\n", "after": "present (CN=E2E Root CA,O=trustops test)\n"}
-    for key in ("present_p7", "present_vault", "present_content"):
-        assert res[key]["changed"] is False, res[key]
-        assert res[key]["thumbprint"] == thumb
-        assert res[key]["diff"]["before"] == res[key]["diff"]["after"] == "present (CN=E2E Root CA,O=trustops test)\n"
-    # the Windows module's failure is reported as such, with our facts
-    f = res["store_fails"]
-    assert f["failed"] and f["msg"].startswith("ansible.windows.win_certificate_store failed for LocalMachine\\Root: "
-                                               "Unable to import certificate: Access is denied")
-    assert f["thumbprint"] == thumb
-    # policy refusal: no call made for the leaf
-    assert res["leaf"]["failed"] and "WINTRUST-001" in res["leaf"]["msg"]
-    # check-mode absent: would remove; absent removes; absent again is a no-op
-    assert res["check_absent"]["changed"] is True and res["check_absent"]["diff"]["after"] == "absent\n"
-    assert res["absent"]["changed"] is True and res["absent"]["diff"]["before"].startswith("present")
-    assert res["absent"]["subject"] == "CN=E2E Root CA,O=trustops test"
-    assert res["absent_again"]["changed"] is False and res["absent_again"]["sha256"] is None
-
-    # exactly the calls expected (leaf never reached the store module) with exactly our args
-    assert len(calls) == 9, calls
-    present_calls = calls[:6]
-    absent_calls = calls[6:]
-    der_sha256 = hashlib.sha256(openssl("x509", "-outform", "DER", data=root.pem)).hexdigest()
-    remote_tmp = str(tmp_path / "remote-tmp")
-    for call in present_calls:
-        raw = call["raw"]
-        assert set(raw) == {"state", "path", "store_name", "store_location", "store_type"}, raw
-        assert (raw["state"], raw["store_name"], raw["store_location"], raw["store_type"]) == (
-            "present", "Root", "LocalMachine", "system")
-        assert raw["path"].startswith(remote_tmp + "/")
-        assert raw["path"].endswith("/trust-anchor-%s.cer" % thumb)
-        assert call["path_exists"] and call["path_sha256"] == der_sha256
-    assert [c["check_mode"] for c in present_calls] == [True, False, False, False, False, False]
-    for call in absent_calls:
-        assert call["raw"] == {"state": "absent", "thumbprint": thumb, "store_name": "Root",
-                               "store_location": "LocalMachine", "store_type": "system"}
-    assert [c["check_mode"] for c in absent_calls] == [True, False, False]
-
-    # the store ends empty, and every temp directory was removed (also after the failure)
-    assert json.loads(store.read_text()) == {"LocalMachine\\Root": {}}
-    assert not os.path.exists(calls[5]["raw"]["path"])
-    leftovers = list(Path(remote_tmp).iterdir()) if os.path.isdir(remote_tmp) else []
-    assert leftovers == [], leftovers
-
-
-def test_stand_in_rejects_what_the_real_module_would(tmp_path, pki):
-    """The referee is strict: an option the real module lacks fails there too."""
-    playbook = """
-        - hosts: win
-          gather_facts: false
-          tasks:
-            - ansible.windows.win_certificate_store:
-                path: /nonexistent
-                store_name: Root
-                file_format: der
-        """
-    env = {"TRUSTOPS_REAL_STORE_DOC": str(installed_store_module(".py")),
-           "TRUSTOPS_STUB_STORE": str(tmp_path / "s.json"), "TRUSTOPS_STUB_LOG": str(tmp_path / "l")}
-    proc, _elapsed = run_playbook(tmp_path, playbook, "win ansible_connection=local\n", stub=True, extra_env=env)
-    assert proc.returncode != 0
-    assert "Unsupported parameters" in proc.stdout and "file_format" in proc.stdout, proc.stdout
 
 
 def test_ansible_doc_renders(tmp_path):
