@@ -691,7 +691,7 @@ def _served_path(served):
     """Indices of served certificates that chain from served[0] upwards, following issuers."""
     path = [0]
     current = served[0]
-    for _ in range(len(served)):
+    for _step in range(len(served)):
         if is_self_signed(current):
             break
         nxt = None
@@ -828,7 +828,7 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
 
     # --- per-certificate checks on the chain the clients build (served path, plus the anchor)
     checked = [(served[i], i) for i in path_idx]
-    if anchor is not None and all(fingerprint(anchor, "sha256") != fingerprint(c, "sha256") for c, _ in checked):
+    if anchor is not None and fingerprint(anchor, "sha256") not in [fingerprint(c, "sha256") for c, _pos in checked]:
         checked.append((anchor, None))
     for cert, pos in checked:
         is_root = is_self_signed(cert) and cert is not leaf

@@ -98,6 +98,7 @@ attributes:
     description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to diff.
 notes:
   - Runs on the target, so the system store and the network view are those of the target. Probe
     from a client-like host (or with O(ca_file) holding the clients' anchors) to see what users see.

@@ -35,7 +35,6 @@ from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe import (
     HandshakeReader,
     NotTlsError,
     TlsAlertError,
-    TlsHandshakeError,
     TlsProbeError,
     analyze,
     client_hello,
