@@ -10,10 +10,12 @@ no other exception type escapes the public functions for malformed data.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import ipaddress
 import re
 import traceback
+import warnings
 
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
@@ -39,6 +41,7 @@ class CertificateError(TrustopsError):
 _PEM_BLOCK = re.compile(
     rb"-----BEGIN ([A-Z0-9 #]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL
 )
+_PEM_BEGIN = re.compile(rb"-----BEGIN [A-Z0-9 #]+-----")
 _CERT_LABELS = (b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE")
 _PKCS7_LABELS = (b"PKCS7", b"PKCS #7 SIGNED DATA", b"CMS")
 _KEY_LABELS = (
@@ -88,6 +91,16 @@ def pem_blocks(data, source="<input>"):
     return [(m.group(1), m.group(0)) for m in _PEM_BLOCK.finditer(data)]
 
 
+def _complete_pem_blocks(data, source):
+    """pem_blocks, but a BEGIN line without its END (a cut-off bundle) is an error, not skipped."""
+    blocks = pem_blocks(data, source)
+    begins = len(_PEM_BEGIN.findall(data))
+    if begins > len(blocks):
+        raise CertificateError("%s: truncated or damaged PEM: %d BEGIN lines but %d complete blocks"
+                               % (source, begins, len(blocks)))
+    return blocks
+
+
 # --------------------------------------------------------------------------- loading
 
 def load_certificates(data, source="<input>"):
@@ -99,7 +112,7 @@ def load_certificates(data, source="<input>"):
     data = _to_bytes(data, source)
     if not data.strip():
         raise CertificateError("%s: empty input, expected a PEM, DER or PKCS#7 certificate" % source)
-    blocks = pem_blocks(data, source)
+    blocks = _complete_pem_blocks(data, source)
     if blocks:
         certs = []
         labels = []
@@ -160,12 +173,62 @@ def _load_one_pem(block, source, index):
         raise CertificateError("%s: certificate #%d is not valid PEM/X.509 (%s)" % (source, index, _short(exc)))
 
 
-def _load_pkcs7(data, source, pem):
-    loader = pkcs7.load_pem_pkcs7_certificates if pem else pkcs7.load_der_pkcs7_certificates
+_SIGNED_DATA_OID = b"\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"  # 1.2.840.113549.1.7.2
+
+
+def _pkcs7_der_certificates(der):
+    """The certificates of a DER PKCS#7 SignedData in file order, or None when it is not one.
+
+    ContentInfo { signedData OID, [0] SignedData { version, digestAlgorithms, encapContentInfo,
+    [0] IMPLICIT certificates, ... } }.  Read by hand because cryptography returns the SET in
+    its own order and warns (a future error) on the unsorted SETs openssl crl2pkcs7 writes.
+    """
     try:
-        certs = loader(data)
-    except Exception as exc:
-        raise CertificateError("%s: not a valid PKCS#7 bundle (%s)" % (source, _short(exc)))
+        tag, start, end = _der_header(der, 0)
+        if tag != 0x30 or end != len(der):
+            return None
+        tag, oid_start, oid_end = _der_header(der, start)
+        if tag != 0x06 or der[oid_start:oid_end] != _SIGNED_DATA_OID:
+            return None
+        tag, explicit, _end = _der_header(der, oid_end)
+        if tag != 0xA0:
+            return None
+        tag, pos, signed_end = _der_header(der, explicit)
+        if tag != 0x30:
+            return None
+        for expected in (0x02, 0x31, 0x30):  # version, digestAlgorithms, encapContentInfo
+            tag, _start, pos_end = _der_header(der, pos)
+            if tag != expected:
+                return None
+            pos = pos_end
+        found = []
+        if pos < signed_end:
+            tag, pos, certs_end = _der_header(der, pos)
+            while tag == 0xA0 and pos < certs_end:
+                choice, _start, item_end = _der_header(der, pos)
+                if choice == 0x30:  # a Certificate; other CertificateChoices are skipped
+                    found.append(x509.load_der_x509_certificate(der[pos:item_end]))
+                pos = item_end
+        return found
+    except Exception:  # ValueError from _der_header or the X.509 parser
+        return None
+
+
+def _load_pkcs7(data, source, pem):
+    if pem:  # any label (PKCS7, CMS, PKCS #7 SIGNED DATA): the body is base64 DER
+        body = b"".join(line for line in data.split(b"\n")[1:-1] if b":" not in line)
+        try:
+            data = base64.b64decode(body, validate=True)
+        except ValueError as exc:
+            raise CertificateError("%s: PKCS#7 block is not valid base64 (%s)" % (source, _short(exc)))
+    certs = _pkcs7_der_certificates(data)
+    if certs is None:  # BER and other shapes: cryptography's parser, without its BER warning
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                certs = pkcs7.load_der_pkcs7_certificates(data)
+        except Exception as exc:
+            raise CertificateError("%s: not a valid PKCS#7 bundle (%s)" % (source, _short(exc)))
     if not certs:
         raise CertificateError("%s: PKCS#7 bundle holds no certificate" % source)
     return list(certs)
@@ -445,6 +508,7 @@ def describe(cert, now=None):
         "not_after": not_after(cert).isoformat(),
         "days_left": days_left(cert, now),
         "expired": is_expired(cert, now),
+        "not_yet_valid": is_not_yet_valid(cert, now),
         "sha1": fingerprint(cert, "sha1"),
         "sha256": fingerprint(cert, "sha256"),
         "thumbprint": thumbprint(cert),
@@ -694,7 +758,7 @@ def inspect_private_key(data, passphrase=None, source="<input>"):
         passphrase = passphrase.encode("utf-8")
     if not data.strip():
         raise CertificateError("%s: empty input, expected a private key" % source)
-    blocks = pem_blocks(data, source)
+    blocks = _complete_pem_blocks(data, source)
     if blocks:
         keys = [(label, block) for label, block in blocks if label in _KEY_LABELS]
         if not keys:
