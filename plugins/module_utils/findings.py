@@ -36,7 +36,7 @@ class Finding(object):
             "severity": self.severity,
             "message": self.message,
             "remedy": self.remedy,
-            "data": self.data,
+            "data": dict(self.data),
         }
 
     def __repr__(self):
