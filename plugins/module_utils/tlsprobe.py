@@ -878,6 +878,18 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
                 "Reissue it with an RSA key of at least %d bits or an EC P-256/P-384 key." % min_rsa_key_size,
                 dict(ref, key_type=key_type, key_size=key_size, symptom=SYMPTOM)))
 
+    # --- issuers must be CAs (basicConstraints CA:TRUE); self-signed v1 roots are accepted
+    for pos in path_idx[1:]:
+        cert = served[pos]
+        if not is_ca(cert) and not is_self_signed(cert):
+            findings.append(Finding(
+                "TLS-019", "error",
+                "%s (served #%d) issues %s but is not a CA certificate (basicConstraints CA:TRUE missing)"
+                % (_subj(cert), pos, _subj(served[path_idx[path_idx.index(pos) - 1]])),
+                "Reissue the intermediate with basicConstraints critical CA:TRUE and keyUsage keyCertSign, "
+                "then reissue the server certificate from it.",
+                dict(_ref(cert, pos), symptom=SYMPTOM)))
+
     # --- leaf profile (Apple's rules for TLS server certificates, iOS 13+)
     if is_ca(leaf):
         findings.append(Finding(
@@ -1039,21 +1051,27 @@ def probe(host, port=443, address=None, server_name=None, ca_file=None, timeout=
                 "the certificate is not trusted: %s" % (ref.verify_error or ref.error),
                 REMEDY_INSTALL_CA + " " + REMEDY_CHAIN_FILE, {"symptom": SYMPTOM}))
     if reader is None and reader_error is not None:
-        findings.append(Finding(
-            "TLS-015", "info",
-            "the server does not accept a TLS 1.2 handshake (%s); the certificate was read over %s"
-            % (reader_error.reason, plain.version or "TLS 1.3"),
-            "Nothing to do for current clients; devices without TLS 1.3 (Android 9 and older) cannot connect.",
-            {}))
+        if plain.version == "TLSv1.3":
+            message = ("the server does not accept a TLS 1.2 handshake (%s); the certificate was read over "
+                       "TLSv1.3" % reader_error.reason)
+            remedy = ("Nothing to do for current clients; devices without TLS 1.3 (Android 9 and older) "
+                      "cannot connect.")
+        else:
+            message = ("the server refused the probe's TLS 1.2 ClientHello (%s) but accepted OpenSSL's; "
+                       "the certificate was read over %s" % (reader_error.reason, plain.version))
+            remedy = ("Check the server's cipher suites: it accepts none of the common ECDHE/DHE/RSA "
+                      "AES-GCM, ChaCha20 or AES-CBC suites.")
+        findings.append(Finding("TLS-015", "info", message, remedy, {"tls_version": plain.version}))
     verify_error = None
     if not ref.ok:
         verify_error = ref.verify_error or ref.error
         if not any(f.severity == "error" for f in findings):
             findings.append(Finding(
-                "TLS-018", "warning",
+                "TLS-018", "error",
                 "OpenSSL rejects the connection although no check above explains it: %s" % verify_error,
-                "Compare with the server's configuration; report it if the certificate looks right.",
-                {"verify_code": ref.verify_code}))
+                "Clients built on the same TLS libraries will refuse it too: fix what OpenSSL names "
+                "(e.g. a protocol version or an algorithm the client policy forbids).",
+                {"verify_code": ref.verify_code, "symptom": SYMPTOM}))
 
     anchor = result["anchor"]
     tls_version = (ref.version or plain.version or (reader.tls_version if reader else None))

@@ -534,6 +534,7 @@ def test_sha1_intermediate(files, pki3, pki):
     assert r["verified"] is False and "too weak" in r["verify_error"]
     # without the blocklist nothing of ours explains OpenSSL's refusal: TLS-018 says so
     assert codes(allowed) == ["TLS-018"] and "too weak" in allowed["findings"][0]["message"]
+    assert allowed["ok"] is False
 
 
 def test_expired_server_certificate(files, pki3, pki):
@@ -612,6 +613,17 @@ def test_ec_server_certificate_and_ecdsa_suites(files, pki3, pki):
         r = probe(HOST, srv.port, address="127.0.0.1", ca_file=str(root))
     assert r["findings"] == [] and r["verified"] is True
     assert r["tls12"]["cipher"].startswith("ECDHE-ECDSA-") and r["tls_version"] == "TLSv1.2"
+
+
+def test_issuer_that_is_not_a_ca(files, pki3, pki):
+    not_ca = pki.leaf(pki3["root"], cn="Not A CA", dns=())
+    leaf = pki.leaf(not_ca, dns=(HOST,))
+    root = files.cert("root.pem", pki3["root"])
+    with serve(files, leaf, [not_ca]) as srv:
+        r = probe(HOST, srv.port, address="127.0.0.1", ca_file=str(root))
+    assert codes(r) == ["TLS-019"] and r["findings"][0]["data"]["position"] == 1
+    assert r["verified"] is False and r["verify_code"] == 79  # invalid CA certificate
+    assert r["trusted"] is True and r["chain_complete"] is True
 
 
 def test_leaf_that_is_a_ca(files, pki3, pki):
