@@ -31,7 +31,7 @@ description:
 author:
   - trustops maintainers (@trustops)
 requirements:
-  - cryptography >= 3.4 on the target
+  - cryptography on the target (tested with 38, as in Debian 12, and 50)
 options:
   host:
     description:
