@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 """Cost of the tls_probe chain reader against the naive baseline, a full ``ssl`` handshake.
 
@@ -82,7 +81,7 @@ def start_server(workdir):
 
 def timed(fn, rounds):
     samples = []
-    for _ in range(rounds):
+    for _round in range(rounds):
         t0 = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - t0)
