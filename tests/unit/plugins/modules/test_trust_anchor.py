@@ -116,7 +116,17 @@ def store(tmp_path, cas, monkeypatch):
 
 
 @pytest.fixture
-def run(capsys):
+def run(capsys, monkeypatch):
+    # Another test module may import controller code (an action plugin) into this process; on
+    # ansible-core 2.19 that flips module_utils into "controller" mode, where module warnings go
+    # to the display instead of the result. A module runs on the target: make it look so.
+    try:
+        from ansible.module_utils import _internal
+    except ImportError:  # ansible-core < 2.19
+        _internal = None
+    if _internal is not None and hasattr(_internal, "is_controller"):
+        monkeypatch.setattr(_internal, "is_controller", False)
+
     def _run(check=False, diff=False, **args):
         if check:
             args["_ansible_check_mode"] = True
