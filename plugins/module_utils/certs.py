@@ -635,7 +635,7 @@ def build_chain(leaf, pile, anchors=()):
     chain = [leaf]
     current = leaf
     anchor_fps = {a.fingerprint(hashes.SHA256()): a for a in anchors}
-    for _ in range(16):
+    for _step in range(16):
         if current.fingerprint(hashes.SHA256()) in anchor_fps:
             return chain, current
         for a in anchors:
@@ -762,7 +762,7 @@ def inspect_private_key(data, passphrase=None, source="<input>"):
     if blocks:
         keys = [(label, block) for label, block in blocks if label in _KEY_LABELS]
         if not keys:
-            labels = ", ".join(label.decode("ascii", "replace") for label, _ in blocks)
+            labels = ", ".join(label.decode("ascii", "replace") for label, _block in blocks)
             raise CertificateError("%s: no private key in PEM blocks (found: %s)" % (source, labels))
         if len(keys) > 1:
             raise CertificateError("%s: holds %d private keys, expected one" % (source, len(keys)))
