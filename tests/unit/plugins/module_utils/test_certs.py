@@ -11,7 +11,6 @@ encrypted keys, SHA-1 and RSA-PSS signatures, chain verification.
 from __future__ import annotations
 
 import datetime
-import ipaddress
 import itertools
 import shutil
 import subprocess
@@ -308,7 +307,7 @@ class TestLoading(object):
         """pem_blocks (used by tolerant loaders) returns complete blocks and skips a cut one."""
         root, _inter, leaf = trio
         blocks = certs.pem_blocks("junk\r\n" + leaf.pem.decode() + root.pem.decode()[:200])
-        assert [label for label, _ in blocks] == [b"CERTIFICATE"]
+        assert [label for label, _block in blocks] == [b"CERTIFICATE"]
         assert x509.load_pem_x509_certificate(blocks[0][1]) == leaf.cert
 
 
@@ -402,7 +401,7 @@ class TestIssuer(object):
         assert not certs._verify_signature_by_hand(chain["intermediate"].cert, impostor.cert)
 
     def test_subject_equals_issuer_but_signed_by_another_key(self):
-        key, other = (rsa.generate_private_key(public_exponent=65537, key_size=1024) for _ in range(2))
+        key, other = (rsa.generate_private_key(public_exponent=65537, key_size=1024) for _i in range(2))
         cert = self_signed(other, "Looks Self Signed", subject_key=key)
         assert cert.subject == cert.issuer
         assert not certs.is_self_signed(cert)
@@ -604,7 +603,7 @@ class TestChains(object):
         assert chains == [[other, inter.cert, root.cert], [leaf.cert, inter.cert, root.cert]]
 
     def test_cross_signed_cycle_terminates(self):
-        ka, kb = (ec.generate_private_key(ec.SECP256R1()) for _ in range(2))
+        ka, kb = (ec.generate_private_key(ec.SECP256R1()) for _i in range(2))
         name_a = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Cross A")])
         name_b = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Cross B")])
         a_by_b = self_signed(kb, "Cross A", subject_key=ka, issuer_name=name_b)

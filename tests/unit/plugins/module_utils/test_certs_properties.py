@@ -200,8 +200,8 @@ def test_truncation(samples, name, cut, from_start):
 
 @settings(max_examples=300, **SETTINGS)
 @given(name=st.sampled_from([n for n in NAMES if "der" not in n]),
-       edits=st.lists(st.tuples(st.integers(0, 200), st.sampled_from(["insert", "delete", "dup", "label",
-                                                                    "indent", "crlf", "cr"]),
+       edits=st.lists(st.tuples(st.integers(0, 200),
+                                st.sampled_from(["insert", "delete", "dup", "label", "indent", "crlf", "cr"]),
                                 st.one_of(st.sampled_from(LABELS), st.text(max_size=30))),
                       min_size=1, max_size=5),
        passphrase=st.sampled_from([None, b"secret"]))
