@@ -46,7 +46,7 @@ def issue(cn, issuer=None, ca=False, dns=()):
                .serial_number(x509.random_serial_number())
                .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=90))
                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if dns:  # a server certificate as iOS wants it: SAN and EKU serverAuth (else TLS-016)
+    if dns:  # a server certificate as iOS wants it: SAN and EKU serverAuth (else TLS-015)
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in dns]), critical=False)
         builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
     cert = builder.sign(issuer[1] if issuer else key, hashes.SHA256())

@@ -762,8 +762,15 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
     trusted = anchor is not None
     if is_self_signed(top):
         complete = True
+    elif any(issued_by(top, a) and is_self_signed(a) for a in anchors):
+        complete = True
+    elif anchor is None and top is not leaf and is_ca(top):
+        # The server sends its intermediate(s); the issuer of the last one is unknown here.
+        # Taken as the root these clients lack (TLS-001); a further missing intermediate cannot
+        # be told apart without that certificate, so the message names both.
+        complete = True
     else:
-        complete = any(issued_by(top, a) and is_self_signed(a) for a in anchors)
+        complete = False
     if not chain_known and not complete:
         # Only the leaf is known and it does not reach an anchor by itself: the server may or
         # may not send the intermediates.  The caller asks OpenSSL whether a chain was built.
@@ -771,24 +778,27 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
         if not trusted:
             trusted = None
 
-    if trusted is False and is_self_signed(top):
+    if trusted is False and complete:
         if top is leaf:
-            msg = ("the server's certificate %s is self-signed and not among the trust anchors" % _subj(leaf))
+            msg = "the server's certificate %s is self-signed and not among the trust anchors" % _subj(leaf)
+            data = dict(_ref(top))
+        elif is_self_signed(top):
+            msg = "the served chain ends at the root %s, which is not among the trust anchors" % _subj(top)
+            data = dict(_ref(top))
         else:
-            msg = ("the served chain ends at the root %s, which is not among the trust anchors" % _subj(top))
-        findings.append(Finding("TLS-001", "error", msg, REMEDY_INSTALL_CA,
-                                dict(_ref(top), symptom=SYMPTOM)))
+            root = top.issuer.rfc4514_string()
+            msg = ("the certificate is not trusted: the served chain ends at %s, issued by %s, which is not "
+                   "among the trust anchors (if %s is itself an intermediate CA, the server must send it too)"
+                   % (_subj(top), root, root))
+            data = dict(_ref(top), missing_issuer=root)
+        data["symptom"] = SYMPTOM
+        findings.append(Finding("TLS-001", "error", msg, REMEDY_INSTALL_CA, data))
     if complete is False:
         missing = top.issuer.rfc4514_string()
         if trusted:
             msg = ("the served chain is incomplete: %s is issued by %s, which the server does not send; "
                    "it is trusted here only because the trust anchors hold that intermediate CA"
                    % (_subj(top), _subj(anchor) if anchor is not None else missing))
-        elif top is not leaf and is_ca(top):
-            msg = ("the served chain does not reach a trust anchor: it ends at %s, issued by %s, which the "
-                   "server does not send and which is not a trust anchor. Either %s is a root CA these "
-                   "clients do not trust, or further intermediate CA certificates are missing"
-                   % (_subj(top), missing, missing))
         else:
             msg = ("the served chain does not reach a trust anchor: the server sends only its own "
                    "certificate, issued by %s, which is not a trust anchor. Either the server omits the "
@@ -803,7 +813,7 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
     hm = match_hostname(leaf, host)
     if hm.matched and hm.via == "cn-legacy":
         findings.append(Finding(
-            "TLS-005", "error",
+            "TLS-004", "error",
             "%s matches only the legacy subject CN %s; the certificate has no subjectAltName, which "
             "Apple platforms (Tableau Mobile on iOS), Chrome and Android require" % (host, ", ".join(hm.names)),
             "Reissue the certificate with a subjectAltName DNS entry for every name users type "
@@ -811,20 +821,21 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
     elif not hm.matched:
         fqdn = _short_name_fqdn(host, hm.names)
         issued_to = ", ".join(hm.names) if hm.names else "(no names)"
-        if fqdn:
+        if fqdn:  # seed 001: a short name where the certificate holds the FQDN
             findings.append(Finding(
-                "TLS-004", "error",
-                "%s is a short name; the certificate is issued to %s. Use the FQDN %s" % (host, issued_to, fqdn),
+                "TLS-003", "error",
+                "the certificate is not issued to %s: %s is a short name and the certificate is issued "
+                "to %s. Use the FQDN %s" % (host, host, issued_to, fqdn),
                 "Sign in to Tableau Server as https://%s (the name in the certificate's \"Issued to\"), "
                 "not the short name; or reissue the certificate with a SAN for %s." % (fqdn, host),
-                dict(names=list(hm.names), fqdn=fqdn, symptom=SYMPTOM)))
+                dict(names=list(hm.names), fqdn=fqdn, short_name=True, symptom=SYMPTOM)))
         else:
             findings.append(Finding(
                 "TLS-003", "error",
                 "the certificate is not issued to %s; it is issued to %s" % (host, issued_to),
                 "Connect with one of the names the certificate is issued to, or reissue it with a "
                 "subjectAltName for %s (and every other name users type)." % host,
-                dict(names=list(hm.names), symptom=SYMPTOM)))
+                dict(names=list(hm.names), fqdn=None, short_name=False, symptom=SYMPTOM)))
 
     # --- per-certificate checks on the chain the clients build (served path, plus the anchor)
     checked = [(served[i], i) for i in path_idx]
@@ -838,7 +849,7 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
             digest = signature_hash(cert)
             if digest and _digest_name(digest) in blocked:
                 findings.append(Finding(
-                    "TLS-006", "error",
+                    "TLS-005", "error",
                     "%s (%s) is signed with %s, a blocklisted digest" % (_subj(cert), where, digest.upper()),
                     "Reissue it signed with SHA-256 or stronger (Tableau's default "
                     "wgserver.saml.blocklisted_digest_algorithms lists SHA1; modern clients reject "
@@ -847,19 +858,19 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
             continue  # a served root is never used from the wire; the anchor copy counts
         if is_expired(cert, now):
             findings.append(Finding(
-                "TLS-007", "error",
+                "TLS-006", "error",
                 "%s (%s) expired on %s" % (_subj(cert), where, not_after(cert).date().isoformat()),
                 "Renew it and install the new certificate (tsm security external-ssl enable ...) "
                 "or trust anchor.", dict(ref, not_after=not_after(cert).isoformat(), symptom=SYMPTOM)))
         elif is_not_yet_valid(cert, now):
             findings.append(Finding(
-                "TLS-008", "error",
+                "TLS-007", "error",
                 "%s (%s) is not valid before %s" % (_subj(cert), where, not_before(cert).isoformat()),
                 "Check the clock of the server and the clients, or wait until the certificate is valid.",
                 dict(ref, not_before=not_before(cert).isoformat(), symptom=SYMPTOM)))
         elif days_left(cert, now) < min_days_left:
             findings.append(Finding(
-                "TLS-009", "warning",
+                "TLS-008", "warning",
                 "%s (%s) expires in %d days (on %s), under min_days_left %d"
                 % (_subj(cert), where, days_left(cert, now), not_after(cert).date().isoformat(), min_days_left),
                 "Renew it before it expires.",
@@ -874,7 +885,7 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
             weak = "DSA, which TLS clients no longer accept"
         if weak:
             findings.append(Finding(
-                "TLS-010", "error", "%s (%s) has a weak key: %s" % (_subj(cert), where, weak),
+                "TLS-009", "error", "%s (%s) has a weak key: %s" % (_subj(cert), where, weak),
                 "Reissue it with an RSA key of at least %d bits or an EC P-256/P-384 key." % min_rsa_key_size,
                 dict(ref, key_type=key_type, key_size=key_size, symptom=SYMPTOM)))
 
@@ -883,7 +894,7 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
         cert = served[pos]
         if not is_ca(cert) and not is_self_signed(cert):
             findings.append(Finding(
-                "TLS-019", "error",
+                "TLS-018", "error",
                 "%s (served #%d) issues %s but is not a CA certificate (basicConstraints CA:TRUE missing)"
                 % (_subj(cert), pos, _subj(served[path_idx[path_idx.index(pos) - 1]])),
                 "Reissue the intermediate with basicConstraints critical CA:TRUE and keyUsage keyCertSign, "
@@ -893,20 +904,20 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
     # --- leaf profile (Apple's rules for TLS server certificates, iOS 13+)
     if is_ca(leaf):
         findings.append(Finding(
-            "TLS-012", "warning",
+            "TLS-011", "warning",
             "the server's certificate %s is a CA certificate (basicConstraints CA:TRUE)" % _subj(leaf),
             "Issue the server an end-entity certificate (CA:FALSE) from the CA; do not serve the CA "
             "certificate itself.", _ref(leaf, 0)))
     eku = _eku(leaf)
     if eku is not None and ExtendedKeyUsageOID.SERVER_AUTH not in eku:
         findings.append(Finding(
-            "TLS-016", "error",
+            "TLS-015", "error",
             "the server's certificate %s has an ExtendedKeyUsage without serverAuth" % _subj(leaf),
             "Reissue it with extendedKeyUsage = serverAuth (TLS Web Server Authentication).",
             dict(_ref(leaf, 0), symptom=SYMPTOM)))
     elif eku is None and not_before(leaf) >= APPLE_RULES_FROM and not is_self_signed(leaf):
         findings.append(Finding(
-            "TLS-016", "error",
+            "TLS-015", "error",
             "the server's certificate %s has no ExtendedKeyUsage; iOS 13+/macOS 10.15+ require "
             "serverAuth in certificates issued after 2019-07-01" % _subj(leaf),
             "Reissue it with extendedKeyUsage = serverAuth.",
@@ -914,7 +925,7 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
     validity = (not_after(leaf) - not_before(leaf)).days
     if not_before(leaf) >= APPLE_RULES_FROM and validity > APPLE_MAX_VALIDITY_DAYS:
         findings.append(Finding(
-            "TLS-017", "error",
+            "TLS-016", "error",
             "the server's certificate %s is valid for %d days; iOS 13+/macOS 10.15+ reject TLS server "
             "certificates valid for more than %d days" % (_subj(leaf), validity, APPLE_MAX_VALIDITY_DAYS),
             "Reissue it with a validity of %d days or fewer (398 for publicly trusted CAs)."
@@ -924,7 +935,7 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
     if chain_known:
         if path_idx != list(range(len(path_idx))):
             findings.append(Finding(
-                "TLS-011", "warning",
+                "TLS-010", "warning",
                 "the served chain is out of order: the certificates chain in the served order %s"
                 % " -> ".join("#%d" % i for i in path_idx),
                 "Order the chain file leaf's issuer first, then its issuer, up to (optionally) the "
@@ -938,7 +949,7 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
                 kind = "duplicate" if fingerprint(c, "sha256") in on_path else "not on the chain"
                 described.append(dict(_ref(c, i), kind=kind))
             findings.append(Finding(
-                "TLS-013", "warning",
+                "TLS-012", "warning",
                 "the server sends %d certificate(s) that are not part of its chain: %s"
                 % (len(extras), "; ".join("#%d %s (%s)" % (d["position"], d["subject"], d["kind"])
                                           for d in described)),
@@ -946,7 +957,7 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
                 {"extra": described}))
     elif complete is None:
         findings.append(Finding(
-            "TLS-014", "warning",
+            "TLS-013", "warning",
             "only the server's certificate could be read (the server refuses TLS 1.2 and this "
             "Python cannot show a TLS 1.3 peer chain): whether it serves its intermediates is unknown",
             "Run the probe with Python 3.10+ on the target, or check the chain file given to "
@@ -1061,13 +1072,13 @@ def probe(host, port=443, address=None, server_name=None, ca_file=None, timeout=
                        "the certificate was read over %s" % (reader_error.reason, plain.version))
             remedy = ("Check the server's cipher suites: it accepts none of the common ECDHE/DHE/RSA "
                       "AES-GCM, ChaCha20 or AES-CBC suites.")
-        findings.append(Finding("TLS-015", "info", message, remedy, {"tls_version": plain.version}))
+        findings.append(Finding("TLS-014", "info", message, remedy, {"tls_version": plain.version}))
     verify_error = None
     if not ref.ok:
         verify_error = ref.verify_error or ref.error
         if not any(f.severity == "error" for f in findings):
             findings.append(Finding(
-                "TLS-018", "error",
+                "TLS-017", "error",
                 "OpenSSL rejects the connection although no check above explains it: %s" % verify_error,
                 "Clients built on the same TLS libraries will refuse it too: fix what OpenSSL names "
                 "(e.g. a protocol version or an algorithm the client policy forbids).",

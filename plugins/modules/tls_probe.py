@@ -23,7 +23,7 @@ description:
     anchors as an independent referee, reported as RV(verified) and RV(verify_error).
   - When the server refuses TLS 1.2 (TLS 1.3 only), the chain is read through Python's peer-chain
     interface where available (Python 3.10+), otherwise only the server's own certificate is
-    known and finding C(TLS-014) says so.
+    known and finding C(TLS-013) says so.
   - Connection problems (name resolution, connection refused, timeout, a service that does not
     speak TLS, a server that closes the connection) fail the task with a message naming host,
     port and reason.
@@ -70,16 +70,16 @@ options:
     type: float
     default: 10
   min_days_left:
-    description: A certificate of the chain that expires in fewer days is a warning (C(TLS-009)).
+    description: A certificate of the chain that expires in fewer days is a warning (C(TLS-008)).
     type: int
     default: 30
   min_rsa_key_size:
-    description: RSA keys in the chain smaller than this are an error (C(TLS-010)).
+    description: RSA keys in the chain smaller than this are an error (C(TLS-009)).
     type: int
     default: 2048
   blocklisted_digests:
     description:
-      - Signature digests that are an error (C(TLS-006)) on any certificate of the served chain
+      - Signature digests that are an error (C(TLS-005)) on any certificate of the served chain
         except the self-signature of a root.
       - The default mirrors Tableau Server's C(wgserver.saml.blocklisted_digest_algorithms).
     type: list
@@ -161,7 +161,7 @@ findings:
     code:
       description: C(TLS-0NN), documented in C(docs/tls_probe.md).
       type: str
-      sample: TLS-004
+      sample: TLS-003
     severity:
       description: V(info), V(warning) or V(error).
       type: str
@@ -169,7 +169,9 @@ findings:
     message:
       description: What is wrong.
       type: str
-      sample: tableau is a short name; the certificate is issued to tableau.example.com. Use the FQDN tableau.example.com
+      sample: >-
+        the certificate is not issued to tableau: tableau is a short name and the certificate is issued
+        to tableau.example.com. Use the FQDN tableau.example.com
     remedy:
       description: What to do about it.
       type: str

@@ -403,6 +403,17 @@ def test_private_root_untrusted_by_the_system_store(files, pki3):
     assert r["trust_store"]["count"] > 10  # the real system bundle of this host
 
 
+def test_private_root_not_served_untrusted_by_the_system_store(files, pki3):
+    """The usual case: leaf + intermediate served, the private root not installed."""
+    with serve(files, pki3["leaf"], [pki3["inter"]]) as srv:
+        r = probe(HOST, srv.port, address="127.0.0.1")
+    assert codes(r) == ["TLS-001"] and r["chain_complete"] is True and r["trusted"] is False
+    f = r["findings"][0]
+    assert f["data"]["missing_issuer"] == "CN=Probe Root CA,O=trustops test"
+    assert "ends at CN=Probe Intermediate CA" in f["message"] and "must send it too" in f["message"]
+    assert r["verified"] is False and r["verify_code"] == 20 and r["name_matched"] is True
+
+
 def test_self_signed_server_certificate(files, pki):
     own = pki.self_signed_leaf(cn=HOST, dns=(HOST,))
     with serve(files, own) as srv:
@@ -434,8 +445,8 @@ def test_missing_intermediate_trusted_only_through_the_anchor_file(files, pki3):
 
 
 @pytest.mark.parametrize("host, code, fqdn", [
-    ("tableau", "TLS-004", HOST),
-    ("TABLEAU", "TLS-004", HOST),
+    ("tableau", "TLS-003", HOST),
+    ("TABLEAU", "TLS-003", HOST),
     ("reports.example.test", "TLS-003", None),
     ("tableau.example.test.", None, None),
     ("Tableau.Example.Test", None, None),
@@ -453,8 +464,10 @@ def test_name_the_user_types(files, pki3, host, code, fqdn):
     assert r["trusted"] is True  # only the name is wrong
     f = r["findings"][0]
     assert HOST in f["message"]
+    assert f["data"]["fqdn"] == fqdn and f["data"]["short_name"] is bool(fqdn)
     if fqdn:
-        assert f["message"].endswith("Use the FQDN %s" % fqdn) and f["data"]["fqdn"] == fqdn
+        assert f["message"].endswith("is a short name and the certificate is issued to %s. Use the FQDN %s"
+                                     % (HOST, fqdn))
 
 
 def test_wildcard_certificate(files, pki3, pki):
@@ -526,14 +539,14 @@ def test_sha1_intermediate(files, pki3, pki):
                        args=["-cipher", "DEFAULT@SECLEVEL=0"]) as srv:
         r = probe(HOST, srv.port, address="127.0.0.1", ca_file=str(root))
         allowed = probe(HOST, srv.port, address="127.0.0.1", ca_file=str(root), blocklisted_digests=[])
-    assert codes(r) == ["TLS-006"]
+    assert codes(r) == ["TLS-005"]
     f = r["findings"][0]
     assert f["data"]["subject"] == "CN=SHA1 Intermediate CA,O=trustops test" and f["data"]["position"] == 1
     assert r["trusted"] is True and r["chain_complete"] is True
     # the referee (OpenSSL at the host's security level) refuses SHA-1 CA signatures as well
     assert r["verified"] is False and "too weak" in r["verify_error"]
-    # without the blocklist nothing of ours explains OpenSSL's refusal: TLS-018 says so
-    assert codes(allowed) == ["TLS-018"] and "too weak" in allowed["findings"][0]["message"]
+    # without the blocklist nothing of ours explains OpenSSL's refusal: TLS-017 says so
+    assert codes(allowed) == ["TLS-017"] and "too weak" in allowed["findings"][0]["message"]
     assert allowed["ok"] is False
 
 
@@ -542,7 +555,7 @@ def test_expired_server_certificate(files, pki3, pki):
     root = files.cert("root.pem", pki3["root"])
     with serve(files, leaf, [pki3["inter"]]) as srv:
         r = probe(HOST, srv.port, address="127.0.0.1", ca_file=str(root))
-    assert codes(r) == ["TLS-007"] and r["findings"][0]["data"]["role"] == "leaf"
+    assert codes(r) == ["TLS-006"] and r["findings"][0]["data"]["role"] == "leaf"
     assert r["served_chain"][0]["expired"] is True
     assert r["verified"] is False and r["verify_code"] == 10
 
@@ -553,7 +566,7 @@ def test_expiring_soon_is_a_warning(files, pki3, pki):
     with serve(files, leaf, [pki3["inter"]]) as srv:
         r = probe(HOST, srv.port, address="127.0.0.1", ca_file=str(root))
         relaxed = probe(HOST, srv.port, address="127.0.0.1", ca_file=str(root), min_days_left=5)
-    assert codes(r) == ["TLS-009"] and r["ok"] is True and r["findings"][0]["severity"] == "warning"
+    assert codes(r) == ["TLS-008"] and r["ok"] is True and r["findings"][0]["severity"] == "warning"
     assert r["findings"][0]["data"]["days_left"] in (9, 10)
     assert relaxed["findings"] == []
 
@@ -565,10 +578,10 @@ def test_tls13_only_server_chain_through_the_ssl_module(files, pki3):
         leaf_only = probe(HOST, srv.port, address="127.0.0.1", ca_file=str(root), use_chain_api=False)
     assert r["tls12"] is None and r["tls_version"] == "TLSv1.3"
     if r["chain_source"] == "ssl-peer-chain":  # Python 3.10+ (all supported targets)
-        assert codes(r) == ["TLS-015"] and len(r["served_chain"]) == 2 and r["chain_complete"] is True
-    assert "protocol_version" in by_code(r, "TLS-015")["message"]
+        assert codes(r) == ["TLS-014"] and len(r["served_chain"]) == 2 and r["chain_complete"] is True
+    assert "protocol_version" in by_code(r, "TLS-014")["message"]
     assert leaf_only["chain_source"] == "leaf-only" and len(leaf_only["served_chain"]) == 1
-    assert codes(leaf_only) == ["TLS-014", "TLS-015"] and leaf_only["ok"] is True
+    assert codes(leaf_only) == ["TLS-013", "TLS-014"] and leaf_only["ok"] is True
     assert leaf_only["chain_complete"] is None
     assert leaf_only["trusted"] is True  # decided by OpenSSL, which got the whole chain
 
@@ -578,9 +591,9 @@ def test_tls13_only_server_missing_intermediate_leaf_only(files, pki3):
     with serve(files, pki3["leaf"], args=["-tls1_3"]) as srv:
         full = probe(HOST, srv.port, address="127.0.0.1", ca_file=str(root))
         leaf_only = probe(HOST, srv.port, address="127.0.0.1", ca_file=str(root), use_chain_api=False)
-    assert codes(full) == ["TLS-002", "TLS-015"] and full["chain_complete"] is False
+    assert codes(full) == ["TLS-002", "TLS-014"] and full["chain_complete"] is False
     assert leaf_only["trusted"] is False and leaf_only["chain_complete"] is None
-    assert codes(leaf_only) == ["TLS-001", "TLS-014", "TLS-015"]
+    assert codes(leaf_only) == ["TLS-001", "TLS-013", "TLS-014"]
     assert "unable to get local issuer certificate" in leaf_only["findings"][0]["message"]
 
 
@@ -588,9 +601,9 @@ def test_chain_served_out_of_order_with_extras(files, pki3):
     root = files.cert("root.pem", pki3["root"])
     with serve(files, pki3["leaf"], [pki3["root"], pki3["other"], pki3["inter"]]) as srv:
         r = probe(HOST, srv.port, address="127.0.0.1", ca_file=str(root))
-    assert codes(r) == ["TLS-011", "TLS-013"]
-    assert by_code(r, "TLS-011")["data"]["path"] == [0, 3, 1]
-    extra = by_code(r, "TLS-013")["data"]["extra"]
+    assert codes(r) == ["TLS-010", "TLS-012"]
+    assert by_code(r, "TLS-010")["data"]["path"] == [0, 3, 1]
+    extra = by_code(r, "TLS-012")["data"]["extra"]
     assert [(e["position"], e["kind"]) for e in extra] == [(2, "not on the chain")]
     assert "Unrelated Root CA" in extra[0]["subject"]
     assert r["ok"] is True and r["trusted"] is True and r["verified"] is True
@@ -600,7 +613,7 @@ def test_duplicate_certificate_is_an_extra(files, pki3):
     root = files.cert("root.pem", pki3["root"])
     with serve(files, pki3["leaf"], [pki3["inter"], pki3["inter"]]) as srv:
         r = probe(HOST, srv.port, address="127.0.0.1", ca_file=str(root))
-    assert codes(r) == ["TLS-013"]
+    assert codes(r) == ["TLS-012"]
     assert r["findings"][0]["data"]["extra"][0]["kind"] == "duplicate"
 
 
@@ -621,7 +634,7 @@ def test_issuer_that_is_not_a_ca(files, pki3, pki):
     root = files.cert("root.pem", pki3["root"])
     with serve(files, leaf, [not_ca]) as srv:
         r = probe(HOST, srv.port, address="127.0.0.1", ca_file=str(root))
-    assert codes(r) == ["TLS-019"] and r["findings"][0]["data"]["position"] == 1
+    assert codes(r) == ["TLS-018"] and r["findings"][0]["data"]["position"] == 1
     assert r["verified"] is False and r["verify_code"] == 79  # invalid CA certificate
     assert r["trusted"] is True and r["chain_complete"] is True
 
@@ -631,7 +644,7 @@ def test_leaf_that_is_a_ca(files, pki3, pki):
     root = files.cert("root.pem", pki3["root"])
     with serve(files, leaf, [pki3["inter"]]) as srv:
         r = probe(HOST, srv.port, address="127.0.0.1", ca_file=str(root))
-    assert "TLS-012" in codes(r)
+    assert "TLS-011" in codes(r)
 
 
 # --------------------------------------------------------------------------- connection failures
@@ -745,7 +758,7 @@ NOW = datetime.datetime.now(datetime.timezone.utc)
 def test_cn_only_certificate_is_a_legacy_match(pki, pki3):
     leaf = pki.leaf(pki3["inter"], cn=HOST, dns=())
     a = analyze([leaf.cert, pki3["inter"].cert], HOST, [pki3["root"].cert])
-    assert [f.code for f in a["findings"]] == ["TLS-005"]
+    assert [f.code for f in a["findings"]] == ["TLS-004"]
     assert a["name_matched"] is True and a["matched_via"] == "cn-legacy" and a["names"] == [HOST]
 
 
@@ -754,30 +767,30 @@ def test_weak_keys(pki, pki3):
 
     rsa1024 = pki.leaf(pki3["inter"], dns=(HOST,), key=make_key("rsa", 1024))
     a = analyze([rsa1024.cert, pki3["inter"].cert], HOST, [pki3["root"].cert])
-    assert [f.code for f in a["findings"]] == ["TLS-010"]
+    assert [f.code for f in a["findings"]] == ["TLS-009"]
     assert a["findings"][0].data["key_size"] == 1024
     assert analyze([rsa1024.cert, pki3["inter"].cert], HOST, [pki3["root"].cert],
                    min_rsa_key_size=1024)["findings"] == []
     rsa3072 = pki.leaf(pki3["inter"], dns=(HOST,), key=make_key("rsa", 3072))
     strict = analyze([rsa3072.cert, pki3["inter"].cert], HOST, [pki3["root"].cert], min_rsa_key_size=4096)
     assert [(f.code, f.data["role"]) for f in strict["findings"]] == [
-        ("TLS-010", "leaf"), ("TLS-010", "served #1"), ("TLS-010", "trust anchor")]
+        ("TLS-009", "leaf"), ("TLS-009", "served #1"), ("TLS-009", "trust anchor")]
     ec192 = pki.leaf(pki3["inter"], dns=(HOST,), key=make_key("ec", 192))
     assert [f.code for f in analyze([ec192.cert, pki3["inter"].cert], HOST,
-                                    [pki3["root"].cert])["findings"]] == ["TLS-010"]
+                                    [pki3["root"].cert])["findings"]] == ["TLS-009"]
 
 
 def test_not_yet_valid(pki, pki3):
     leaf = pki.leaf(pki3["inter"], dns=(HOST,), start_days=3, days=100)
     a = analyze([leaf.cert, pki3["inter"].cert], HOST, [pki3["root"].cert])
-    assert [f.code for f in a["findings"]] == ["TLS-008"]
+    assert [f.code for f in a["findings"]] == ["TLS-007"]
 
 
 def test_expired_trust_anchor(pki):
     old_root = pki.root(cn="Old Root", start_days=-400, days=-1)
     leaf = pki.leaf(old_root, dns=(HOST,))
     a = analyze([leaf.cert], HOST, [old_root.cert])
-    assert [(f.code, f.data["role"]) for f in a["findings"]] == [("TLS-007", "trust anchor")]
+    assert [(f.code, f.data["role"]) for f in a["findings"]] == [("TLS-006", "trust anchor")]
 
 
 def _custom_leaf(issuer, eku=True, days=365, start=None):
@@ -801,11 +814,11 @@ def test_apple_server_certificate_rules(pki3):
     inter = pki3["inter"]
     assert analyze([_custom_leaf(inter), inter.cert], HOST, anchors)["findings"] == []
     client_only = analyze([_custom_leaf(inter, eku="client"), inter.cert], HOST, anchors)
-    assert [f.code for f in client_only["findings"]] == ["TLS-016"]
+    assert [f.code for f in client_only["findings"]] == ["TLS-015"]
     no_eku = analyze([_custom_leaf(inter, eku=False), inter.cert], HOST, anchors)
-    assert [f.code for f in no_eku["findings"]] == ["TLS-016"]
+    assert [f.code for f in no_eku["findings"]] == ["TLS-015"]
     long_lived = analyze([_custom_leaf(inter, days=826), inter.cert], HOST, anchors)
-    assert [f.code for f in long_lived["findings"]] == ["TLS-017"]
+    assert [f.code for f in long_lived["findings"]] == ["TLS-016"]
     assert analyze([_custom_leaf(inter, days=825), inter.cert], HOST, anchors)["findings"] == []
     old_start = datetime.datetime(2019, 6, 1, tzinfo=datetime.timezone.utc)
     before_rules = _custom_leaf(inter, eku=False, days=3000, start=old_start)
