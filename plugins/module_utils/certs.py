@@ -736,6 +736,23 @@ def _looks_like_der_key(data):
     return _der_key_format(data) not in (None, "pkcs12")
 
 
+def _openssh_encrypted(block):
+    """Whether an OPENSSH PRIVATE KEY block is encrypted: its cipher name is not "none".
+
+    The body is base64 of "openssh-key-v1\\0", then string ciphername, string kdfname, ...
+    """
+    try:
+        body = b"".join(line for line in block.split(b"\n")[1:-1])
+        raw = base64.b64decode(body)
+    except ValueError:
+        return False  # the loader reports the damage
+    magic = b"openssh-key-v1\x00"
+    if not raw.startswith(magic) or len(raw) < len(magic) + 4:
+        return False
+    size = int.from_bytes(raw[len(magic):len(magic) + 4], "big")
+    return raw[len(magic) + 4:len(magic) + 4 + size] != b"none"
+
+
 def _is_der_certificate(data):
     try:
         x509.load_der_x509_certificate(data)
@@ -768,7 +785,7 @@ def inspect_private_key(data, passphrase=None, source="<input>"):
             raise CertificateError("%s: holds %d private keys, expected one" % (source, len(keys)))
         label, block = keys[0]
         if label == b"OPENSSH PRIVATE KEY":
-            info = KeyInfo("openssh", b"bcrypt" in block, "OPENSSH PRIVATE KEY")
+            info = KeyInfo("openssh", _openssh_encrypted(block), "OPENSSH PRIVATE KEY")
             loader = serialization.load_ssh_private_key
         elif label in _TRADITIONAL:
             fmt, _ktype = _TRADITIONAL[label]
