@@ -734,6 +734,28 @@ class TestKeys(object):
         info = certs.inspect_private_key(data)
         assert (info.format, info.encrypted, info.key_type) == ("openssh", False, "Ed25519")
 
+    def test_encrypted_openssh_from_ssh_keygen(self, tmp_path):
+        """ssh-keygen as referee: the cipher name, not a literal 'bcrypt' in base64, tells."""
+        keygen = shutil.which("ssh-keygen")
+        assert keygen, "ssh-keygen (openssh-client) is the referee of this test"
+        for name, secret in (("enc", "s3cret"), ("plain", "")):
+            subprocess.run([keygen, "-q", "-t", "ed25519", "-N", secret, "-C", "t", "-f", str(tmp_path / name)],
+                           check=True, timeout=60)
+        plain = certs.inspect_private_key((tmp_path / "plain").read_bytes(), source="id_plain")
+        assert (plain.format, plain.encrypted, plain.key_type) == ("openssh", False, "Ed25519")
+        data = (tmp_path / "enc").read_bytes()
+        bare = certs.inspect_private_key(data, source="id_enc")
+        assert (bare.format, bare.encrypted, bare.key) == ("openssh", True, None)
+        try:
+            import bcrypt  # noqa: F401 pylint: disable=unused-import
+        except ImportError:  # cryptography needs it to decrypt OpenSSH keys: a clear error then
+            with pytest.raises(CertificateError, match=r"^id_enc: unsupported .*bcrypt"):
+                certs.inspect_private_key(data, passphrase="s3cret", source="id_enc")
+        else:
+            assert certs.inspect_private_key(data, passphrase="s3cret", source="id_enc").key_type == "Ed25519"
+            with pytest.raises(CertificateError, match=r"^id_enc: "):
+                certs.inspect_private_key(data, passphrase="wrong", source="id_enc")
+
     @pytest.mark.parametrize("kind,size", [("rsa", 1024), ("rsa", 3072), ("ec", 384), ("ec", 521)])
     def test_sizes(self, kind, size):
         key = (rsa.generate_private_key(public_exponent=65537, key_size=size) if kind == "rsa"

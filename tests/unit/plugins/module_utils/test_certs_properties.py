@@ -16,7 +16,7 @@ import textwrap
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519
 from cryptography.hazmat.primitives.serialization import pkcs7
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -61,6 +61,8 @@ def _samples(pki):
         "ec_der": ec_key.private_bytes(der, pk8, none),
         "dsa_pem": dsa_key.private_bytes(pem, trad, none),
         "cert_and_key": leaf.pem + leaf.key.private_bytes(pem, pk8, none),
+        "ed25519_openssh": ed25519.Ed25519PrivateKey.generate().private_bytes(
+            pem, serialization.PrivateFormat.OpenSSH, none),
     }
 
 
@@ -154,7 +156,7 @@ def test_wrong_types_name_the_source():
 
 NAMES = sorted(["leaf_pem", "bundle_pem", "leaf_der", "root_der", "p7_pem", "p7_der", "rsa_pkcs1",
                 "rsa_pkcs8", "rsa_pkcs8_enc", "rsa_pkcs1_enc", "rsa_der", "rsa_der8_enc", "ec_sec1",
-                "ec_der", "dsa_pem", "cert_and_key"])
+                "ec_der", "dsa_pem", "cert_and_key", "ed25519_openssh"])
 
 
 # Flips are placed relative to DER landmarks, so that found regressions stay reproducible
@@ -243,7 +245,7 @@ def test_unmutated_samples_load(samples):
     """The property tests start from material that really loads (else they test nothing)."""
     for name in NAMES:
         data = samples[name]
-        if "rsa" in name or "ec_" in name or "dsa" in name:
+        if "rsa" in name or "ec_" in name or "dsa" in name or "openssh" in name:
             info = certs.inspect_private_key(data, passphrase=b"secret", source=name)
             assert info.key is not None, name
         else:
