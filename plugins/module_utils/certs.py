@@ -116,6 +116,7 @@ def load_certificates(data, source="<input>"):
     if blocks:
         certs = []
         labels = []
+        cert_blocks = 0
         for label, block in blocks:
             labels.append(label.decode("ascii", "replace"))
             if label in _CERT_LABELS:
@@ -123,7 +124,8 @@ def load_certificates(data, source="<input>"):
                     raise CertificateError(
                         "%s: OpenSSL 'TRUSTED CERTIFICATE' blocks are not supported; export a plain "
                         "PEM certificate (openssl x509 -in IN -out OUT)" % source)
-                certs.append(_load_one_pem(block, source, len(certs) + 1))
+                cert_blocks += 1
+                certs.append(_load_one_pem(block, source, cert_blocks))
             elif label in _PKCS7_LABELS:
                 certs.extend(_load_pkcs7(block, source, pem=True))
         if certs:
