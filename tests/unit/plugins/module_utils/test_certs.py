@@ -269,6 +269,10 @@ class TestLoading(object):
         lines[3] = b"!" + lines[3][1:]
         with pytest.raises(CertificateError, match=r"^b\.pem: certificate #2 is not valid PEM/X\.509"):
             certs.load_certificates(leaf.pem + b"\n".join(lines), source="b.pem")
+        # numbered by certificate block, whatever a PKCS#7 block before it held
+        p7 = pkcs7.serialize_certificates([leaf.cert, inter.cert], PEM)
+        with pytest.raises(CertificateError, match=r"^b\.pem: certificate #2 is not valid PEM/X\.509"):
+            certs.load_certificates(p7 + leaf.pem + b"\n".join(lines), source="b.pem")
         lines = inter.pem.split(b"\n")
         del lines[5]  # a whole line missing: valid base64, broken DER
         with pytest.raises(CertificateError, match=r"^b\.pem: certificate #1 is not valid PEM/X\.509"):
