@@ -15,10 +15,36 @@ Pure Python, no Ansible imports.
 
 from __future__ import annotations
 
+import datetime
+import difflib
+import ipaddress
+import re
 
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
     Finding,
     TrustopsError,
+)
+from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
+    HAS_CRYPTOGRAPHY,
+    CertificateError,
+    days_left,
+    fingerprint,
+    inspect_private_key,
+    is_expired,
+    is_not_yet_valid,
+    key_matches_cert,
+    load_certificate,
+    load_certificates,
+    not_after,
+    pem_blocks,
+    public_key,
+    public_key_info,
+    signature_hash,
+)
+from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
+    NS,
+    XmlError,
+    parse_xml,
 )
 
 
@@ -127,3 +153,551 @@ POLICY_ARGUMENT_SPEC = {
     "min_ec_key_size": {"type": "int", "default": 256},
     "fail_on": {"type": "str", "choices": ["error", "warning", "never"], "default": "error"},
 }
+
+
+# --------------------------------------------------------------------------- the rules
+
+_BLOCKLIST_KEY = "wgserver.saml.blocklisted_digest_algorithms"
+_RSA_KEY = "wgserver.saml.min_allowed.rsa_key_size"
+_EC_KEY = "wgserver.saml.min_allowed.elliptic_curve_size"
+
+_S_CERT_FILE = ("Certificate file. A PEM-encoded x509 certificate file with a .crt extension. This "
+                "file is used by Tableau Server, not the IdP.")
+_S_ONLY_CERT = ("Confirm that the certificate includes only the certificate that applies to Tableau "
+                "Server and not any other certificates or keys.")
+_S_DIGEST = ("The certificate must use a secure signature algorithm, for example SHA-256. If you "
+             "attempt to configure Tableau Server for SAML with a certificate that uses SHA-1 "
+             "signature hash, Tableau Server will reject the certificate.")
+_S_SIZES = ("The Tableau Server certificate must have an RSA key strength of 2048, and the IdP "
+            "certificate must have either an RSA key strength of 2048 or ECDSA curve size of 256.")
+_S_KEY_FILE = ("Certificate key file. An RSA or DSA private key file that has the .key extension. "
+               "RSA keys must be in in PKCS#1 or PKCS#8 format.")
+_S_PKCS1_PW = "The PKCS#1 RSA key file cannot be password protected."
+_S_PKCS8_PW = ("To use a password-protected key file, you must configure SAML with a RSA PKCS#8 "
+               "file. Note: A PKCS#8 file with a null password is not supported.")
+_S_TABLE = "Summary of support: PKCS#8 (no/null password): Server-Wide No, Site-Level No."
+_S_SITE_PW = "Password-protected key files are not supported in site-specific SAML deployments."
+_S_PAIR = ("Tableau Server requires a certificate-key pair to sign the request that is sent to "
+           "the IdP.")
+_S_BINDINGS = ("Tableau Server supports HTTP POST and HTTP REDIRECT requests for SAML "
+               "communications. In the SAML metadata XML document that is exported by the IdP, "
+               "the Binding attribute can be set to HTTP-POST or HTTP-REDIRECT.")
+_S_SSO = ("Verify that the metadata XML from the IdP includes a SingleSignOnService element, in "
+          "which the binding is set to HTTP-POST")
+_S_SLO = ("If this element is not in the IdP metadata, Tableau Server cannot negotiate a logout "
+          "endpoint with the IdP and the SAML Logout feature will not be available within "
+          "Tableau Server")
+_S_IDP_XML = ("IdP provider that supports import and export of XML metadata. Although a manually "
+              "created metadata file might work, Tableau Technical Support cannot assist with "
+              "generating the file or troubleshooting it.")
+_S_SAML2 = "IdP account that supports SAML 2.0 or later."
+_S_VERIFY = ("Tableau Server verifies the AuthNResponse by using the signature produced by the "
+             "IdP. The IdP certificate metadata is provided to Tableau Server as part of the "
+             "initial SAML configuration process.")
+_S_CASE = ("SAML configurations, both with the IdP and on Tableau Server, are case sensitive. For "
+           "example, URLs configured with the IdP and on Tableau Server must match exactly.")
+_S_LOGIN = ("For users to be able to sign in, your IdP must be configured with SAML Login "
+            "endpoint that sends a POST request to the following URL: "
+            "https://<tableauserver>/wg/saml/SSO/index.html.")
+_S_LOGOUT = ("To enable users to sign out after signing in with SAML (single logout, or SLO), "
+             "your IdP must be configured with a SAML Logout endpoint that sends a POST request "
+             "to the following URL: https://<tableauserver>/wg/saml/SingleLogout/index.html.")
+_S_SITE_ACS = "For Site SAML, the Location endpoint is /samlservice/public/sp/metadata?alias=<site alias>."
+_S_SITE_HTTPS = ("Site-specific SAML: ... all SAML requests and responses are sent over HTTPS to "
+                 "secure communication with the IdP. HTTP requests and responses are not supported.")
+_S_ACS_ELEMENT = ("The element that specifies the URL that the IdP redirects to after successful "
+                  "authentication. This is required in the Service Provider metadata, not the "
+                  "Identity Provider metadata.")
+_S_RETURN = ("SAML configurations ... are case sensitive (return URL: tsm authentication saml "
+             "configure --return-url, the Tableau Server URL users reach)")
+
+_OPENSSL_TRADITIONAL = "openssl rsa -in {source} -traditional -out saml.key"
+
+register(
+    # SP certificate
+    Rule("SAML-001", "error", "{source}: the SAML certificate file name does not end in .crt",
+         "Rename or copy the certificate to a file name ending in .crt before giving it to TSM "
+         "(tsm authentication saml configure --cert-file <name>.crt)", seed=_S_CERT_FILE),
+    Rule("SAML-002", "error", "{source}: not a PEM-encoded X.509 certificate ({detail})",
+         "Give Tableau a PEM certificate (-----BEGIN CERTIFICATE-----); convert DER with "
+         "openssl x509 -inform der -in {source} -out saml.crt", seed=_S_CERT_FILE),
+    Rule("SAML-003", "error", "{source}: holds {count} certificates; the SAML certificate file must "
+         "hold only the Tableau Server certificate",
+         "Keep only the Tableau Server certificate in the .crt file (remove intermediate and root "
+         "certificates)", seed=_S_ONLY_CERT),
+    Rule("SAML-004", "error", "{source}: holds {labels} besides the certificate",
+         "Remove every block but the Tableau Server certificate from the .crt file; keep the "
+         "private key in its own .key file", seed=_S_ONLY_CERT),
+    Rule("SAML-005", "error", "{source}: the certificate is signed with {digest}, which Tableau "
+         "Server rejects (blocklisted digests: {blocklist})",
+         "Reissue the certificate with SHA-256 or stronger", tsm_key=_BLOCKLIST_KEY, seed=_S_DIGEST),
+    Rule("SAML-006", "error", "{source}: the certificate has an RSA key of {size} bits; Tableau "
+         "Server requires at least {minimum}",
+         "Reissue the certificate with an RSA key of at least {minimum} bits", tsm_key=_RSA_KEY,
+         seed=_S_SIZES),
+    Rule("SAML-007", "error", "{source}: the certificate has a {key_type} key; the Tableau Server "
+         "SAML certificate must have an RSA (or DSA) key",
+         "Reissue the certificate with an RSA 2048-bit (or larger) key", seed=_S_SIZES + " " + _S_KEY_FILE),
+    Rule("SAML-008", "error", "{source}: the certificate {state} ({when})",
+         "Renew the SAML certificate and configure the new pair with TSM",
+         seed=_S_PAIR),
+    Rule("SAML-009", "warning", "{source}: the certificate expires in {days} days ({when})",
+         "Renew the SAML certificate before it expires; the IdP must be given the new SP metadata",
+         seed=_S_PAIR),
+    # SP key
+    Rule("SAML-010", "error", "{source}: the SAML key file name does not end in .key",
+         "Rename or copy the key to a file name ending in .key before giving it to TSM "
+         "(tsm authentication saml configure --key-file <name>.key)", seed=_S_KEY_FILE),
+    Rule("SAML-011", "error", "{source}: not a readable private key ({detail})",
+         "Give the RSA private key of the SAML certificate, PEM, in PKCS#1 (or encrypted PKCS#8) "
+         "format", seed=_S_KEY_FILE),
+    Rule("SAML-012", "error", "{source}: the key is {key_type}; Tableau Server accepts RSA or DSA "
+         "SAML keys", "Use an RSA key (2048 bits or more) for the SAML certificate", seed=_S_KEY_FILE),
+    Rule("SAML-013", "error", "{source}: the key is in {format} format; Tableau Server reads PKCS#1 "
+         "or PKCS#8 keys",
+         "Convert the key, e.g. " + _OPENSSL_TRADITIONAL, seed=_S_KEY_FILE),
+    Rule("SAML-014", "error", "{source}: the PKCS#1 {key_type} key is password protected; Tableau "
+         "Server cannot use a password-protected PKCS#1 key",
+         "Either remove the password (openssl rsa -in {source} -traditional -out saml.key) or, for "
+         "server-wide SAML, convert it to encrypted PKCS#8 (openssl pkcs8 -topk8 -v2 aes-256-cbc "
+         "-in {source} -out saml.key)", seed=_S_PKCS1_PW),
+    Rule("SAML-015", "error", "{source}: the password-protected PKCS#8 key is {key_type}; a "
+         "password-protected SAML key must be RSA PKCS#8",
+         "Use an RSA key, or a {key_type} key without a password", seed=_S_PKCS8_PW),
+    Rule("SAML-016", "error", "{source}: PKCS#8 key {how}; Tableau Server does not support a PKCS#8 "
+         "key file with no or a null password",
+         "Convert it to an unencrypted PKCS#1 key (" + _OPENSSL_TRADITIONAL + ") or, for "
+         "server-wide SAML, encrypt it with a non-empty passphrase (openssl pkcs8 -topk8 -v2 "
+         "aes-256-cbc -in {source} -out saml.key)", seed=_S_PKCS8_PW + " " + _S_TABLE),
+    Rule("SAML-017", "error", "{source}: the key is password protected, which site-specific SAML "
+         "does not support", "Use an unencrypted PKCS#1 RSA key for site SAML (" +
+         _OPENSSL_TRADITIONAL + ")", seed=_S_SITE_PW),
+    Rule("SAML-018", "error", "{source}: {detail}",
+         "Give the passphrase of the key (it is needed by TSM as well: tsm authentication saml "
+         "configure --key-file ... with the passphrase)", seed=_S_PKCS8_PW),
+    Rule("SAML-019", "error", "{source}: the private key does not belong to the certificate "
+         "{subject} (certificate key {cert_key}, private key {key})",
+         "Give the key the certificate was issued for; compare openssl x509 -noout -pubkey and "
+         "openssl pkey -pubout", seed=_S_PAIR),
+    # IdP metadata
+    Rule("SAML-020", "error", "{source}: not SAML 2.0 metadata (root element {root})",
+         "Export the metadata XML from the IdP (an md:EntityDescriptor)", seed=_S_IDP_XML),
+    Rule("SAML-021", "error", "{source}: entity {entity_id} has no IDPSSODescriptor",
+         "Give the IdP's metadata, not the SP's (it must contain md:IDPSSODescriptor)",
+         seed=_S_SSO),
+    Rule("SAML-022", "error", "{source}: holds {count} IdP entities ({entity_ids}); Tableau Server "
+         "takes the metadata of one IdP",
+         "Export the metadata of the one IdP (application) for Tableau, or set entity_id to choose "
+         "one", seed=_S_IDP_XML),
+    Rule("SAML-023", "error", "{source}: no IdP entity with entityID {entity_id} (found: {entity_ids})",
+         "Check the entity_id (case sensitive)", seed=_S_CASE),
+    Rule("SAML-024", "error", "{source}: entity {entity_id} has {count} IDPSSODescriptor elements; "
+         "the one Tableau would use is ambiguous",
+         "Export metadata with one IDPSSODescriptor for the Tableau application", seed=_S_IDP_XML),
+    Rule("SAML-025", "error", "{source}: the IdP EntityDescriptor has no entityID",
+         "Export the metadata from the IdP again; entityID is required", seed=_S_IDP_XML),
+    Rule("SAML-026", "error", "{source}: the IDPSSODescriptor does not announce SAML 2.0 "
+         "(protocolSupportEnumeration: {protocols})",
+         "Use an IdP application that supports SAML 2.0", seed=_S_SAML2),
+    Rule("SAML-027", "error", "{source}: no SingleSignOnService with the HTTP-POST or HTTP-Redirect "
+         "binding (offered: {bindings})",
+         "Enable the HTTP-POST (or HTTP-Redirect) SSO binding on the IdP; Tableau cannot use "
+         "SOAP or Artifact. Older Tableau troubleshooting pages say HTTP-POST only, so prefer "
+         "HTTP-POST", seed=_S_BINDINGS),
+    Rule("SAML-028", "info", "{source}: SingleSignOnService offers HTTP-Redirect but not HTTP-POST",
+         "Current Tableau Server supports both; older Tableau troubleshooting pages say HTTP-POST "
+         "only, so if sign-in fails on an older release enable HTTP-POST on the IdP",
+         seed=_S_BINDINGS + " " + _S_SSO),
+    Rule("SAML-029", "error", "{source}: {element} with binding {binding} has {problem}",
+         "Fix the Location of the endpoint in the IdP metadata (an absolute https URL)",
+         seed=_S_SSO),
+    Rule("SAML-030", "warning", "{source}: no SingleLogoutService; single logout (SLO) will not be "
+         "available in Tableau Server",
+         "Enable single logout on the IdP and export the metadata again if users should be signed "
+         "out of the IdP", seed=_S_SLO),
+    Rule("SAML-031", "info", "{source}: SingleLogoutService is offered with {bindings}, not HTTP-POST",
+         "Tableau's documented logout element uses the HTTP-POST binding; check that logout works",
+         seed=_S_SLO),
+    Rule("SAML-032", "error", "{source}: the IDPSSODescriptor has no signing certificate",
+         "Export the metadata with the IdP's signing certificate (KeyDescriptor use=\"signing\")",
+         seed=_S_VERIFY),
+    Rule("SAML-033", "error", "{source}: signing certificate #{index} cannot be read ({detail})",
+         "Export the metadata from the IdP again", seed=_S_VERIFY),
+    Rule("SAML-034", "error", "{source}: IdP signing certificate {subject} has an RSA key of {size} "
+         "bits; Tableau Server requires at least {minimum}",
+         "Have the IdP sign with an RSA key of at least {minimum} bits (or EC P-256)",
+         tsm_key=_RSA_KEY, seed=_S_SIZES),
+    Rule("SAML-035", "error", "{source}: IdP signing certificate {subject} uses the {size}-bit curve "
+         "{curve}; Tableau Server requires at least {minimum}",
+         "Have the IdP sign with EC P-256 or larger (or RSA 2048)", tsm_key=_EC_KEY, seed=_S_SIZES),
+    Rule("SAML-036", "error", "{source}: IdP signing certificate {subject} has a {key_type} key; "
+         "Tableau Server accepts RSA or ECDSA IdP certificates",
+         "Have the IdP sign with RSA 2048 or EC P-256", seed=_S_SIZES),
+    Rule("SAML-037", "error", "{source}: IdP signing certificate {subject} is signed with {digest} "
+         "(blocklisted digests: {blocklist})",
+         "Have the IdP use a certificate signed with SHA-256 or stronger", tsm_key=_BLOCKLIST_KEY,
+         seed=_S_DIGEST),
+    Rule("SAML-038", "warning", "{source}: IdP signing certificate {subject} {state} ({when})",
+         "Renew the IdP signing certificate and import the new metadata into Tableau Server",
+         seed=_S_VERIFY),
+    Rule("SAML-039", "warning", "{source}: the metadata was valid until {valid_until}",
+         "Export fresh metadata from the IdP", seed=_S_IDP_XML),
+    # metadata signature
+    Rule("SAML-040", "error", "{source}: a trusted signer was given but the metadata is not signed",
+         "Export signed metadata from the IdP, or do not require a signature", seed=_S_VERIFY),
+    Rule("SAML-041", "error", "{source}: the metadata signature does not verify with the trusted "
+         "signer {signer} ({detail})",
+         "Fetch the metadata again from the IdP and check which certificate signs it", seed=_S_VERIFY),
+    Rule("SAML-042", "error", "{source}: the metadata signature uses {algorithm} ({what}), which is "
+         "blocklisted ({blocklist})", "Have the IdP sign its metadata with SHA-256",
+         tsm_key=_BLOCKLIST_KEY, seed=_S_DIGEST),
+    Rule("SAML-043", "error", "{source}: the metadata signature does not cover the element that is "
+         "read ({detail})",
+         "Do not use this file: a signature that covers another element than the one read is "
+         "what signature-wrapping attacks look like", seed=_S_VERIFY),
+    Rule("SAML-044", "info", "{source}: the metadata is signed but the signature was not verified "
+         "(no trusted signer given)",
+         "Give trusted_signer (the certificate the IdP signs its metadata with) to verify it",
+         seed=_S_VERIFY),
+    # SP side: URLs and SP metadata
+    Rule("SAML-050", "error", "{where}: the AssertionConsumerService URL is {actual!r}, expected "
+         "{expected!r}: {difference}",
+         "Configure exactly {expected} on the IdP (URLs are case sensitive)", seed=_S_CASE + " " + _S_LOGIN),
+    Rule("SAML-051", "error", "return URL {url!r} ends with a slash",
+         "Give the return URL without the trailing slash, e.g. {suggestion}", seed=_S_RETURN),
+    Rule("SAML-052", "error", "return URL {url!r} points to {host}; users and the IdP cannot reach "
+         "the server there", "Use the name users type to reach Tableau Server", seed=_S_RETURN),
+    Rule("SAML-053", "error", "return URL {url!r} is not an absolute http(s) URL with a host",
+         "Give the URL users reach Tableau Server at, e.g. https://tableau.example.com",
+         seed=_S_RETURN),
+    Rule("SAML-054", "error", "{where}: the site SAML endpoint is {actual!r}, expected "
+         "{expected!r}: {difference}",
+         "Configure exactly {expected} on the IdP for site {site_alias} (case sensitive)",
+         seed=_S_SITE_ACS + " " + _S_CASE),
+    Rule("SAML-055", "error", "{where}: {url!r} uses http; site-specific SAML works over HTTPS only",
+         "Use https:// URLs for site SAML", seed=_S_SITE_HTTPS),
+    Rule("SAML-056", "error", "{source}: the SP metadata has no AssertionConsumerService with the "
+         "HTTP-POST binding", "Export the SP metadata from Tableau Server (tsm authentication saml "
+         "export-metadata) and give that file", seed=_S_ACS_ELEMENT),
+    Rule("SAML-057", "warning", "{source}: the SP metadata has no SingleLogoutService; single "
+         "logout will not be available", "Export the SP metadata from Tableau Server again",
+         seed=_S_LOGOUT),
+    Rule("SAML-058", "error", "{where}: the SingleLogoutService URL is {actual!r}, expected "
+         "{expected!r}: {difference}",
+         "Configure exactly {expected} as the logout endpoint on the IdP (case sensitive)",
+         seed=_S_LOGOUT + " " + _S_CASE),
+    Rule("SAML-059", "error", "{source}: no SPSSODescriptor; this is not Service Provider metadata",
+         "Give the SP metadata exported from Tableau Server", seed=_S_ACS_ELEMENT),
+)
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _utcnow(now=None):
+    return now or datetime.datetime.now(datetime.timezone.utc)
+
+
+def _short(exc):
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def _basename(path):
+    return re.split(r"[\\/]", path)[-1] if path else path
+
+
+def _cert_facts(cert, now=None):
+    """The JSON-friendly facts returned for a certificate (no PEM body)."""
+    key_type, key_size, curve = public_key_info(public_key(cert))
+    try:
+        subject = cert.subject.rfc4514_string()
+        issuer = cert.issuer.rfc4514_string()
+    except Exception:  # unparsable names: report by fingerprint
+        subject = issuer = None
+    return {
+        "subject": subject,
+        "issuer": issuer,
+        "sha256": fingerprint(cert, "sha256"),
+        "sha1": fingerprint(cert, "sha1"),
+        "key_type": key_type,
+        "key_size": key_size,
+        "curve": curve,
+        "signature_hash": signature_hash(cert),
+        "not_after": not_after(cert).isoformat(),
+        "days_left": days_left(cert, now),
+        "expired": is_expired(cert, now),
+    }
+
+
+def _label(facts):
+    return facts.get("subject") or "SHA-256 " + facts["sha256"][:23]
+
+
+def _validity_state(cert, now):
+    """(state, when) for an expired or not yet valid certificate, else None."""
+    if is_expired(cert, now):
+        return "has expired", "not after %s" % not_after(cert).isoformat()
+    if is_not_yet_valid(cert, now):
+        return "is not valid yet", "not before %s" % cert.not_valid_before.replace(
+            tzinfo=datetime.timezone.utc).isoformat()
+    return None
+
+
+# --------------------------------------------------------------------------- SP certificate
+
+_CERT_LABEL = b"CERTIFICATE"
+
+
+def check_sp_certificate(data, source="<input>", policy=None, filename=None, now=None,
+                         expiry_warn_days=30):
+    """Check the SAML certificate Tableau Server signs its requests with.
+
+    Returns ``(findings, facts, cert)``; ``cert`` is None when no certificate could be read.
+    ``filename`` (the path given to TSM) enables the .crt extension rule.
+    """
+    policy = policy or Policy()
+    now = _utcnow(now)
+    findings = []
+    name = filename or source
+    if filename is not None and not _basename(filename).endswith(".crt"):
+        findings.append(finding("SAML-001", source=name))
+    try:
+        blocks = pem_blocks(data, name)
+    except CertificateError as exc:
+        findings.append(finding("SAML-002", source=name, detail=_short(exc)))
+        return findings, {}, None
+    cert = None
+    if not blocks:
+        try:
+            certs = load_certificates(data, name)
+        except CertificateError as exc:
+            findings.append(finding("SAML-002", source=name, detail=_short(exc)))
+            return findings, {}, None
+        findings.append(finding("SAML-002", source=name,
+                                detail="DER or PKCS#7 with %d certificate(s), not PEM" % len(certs)))
+        if len(certs) > 1:
+            findings.append(finding("SAML-003", source=name, count=len(certs)))
+        cert = certs[0]
+    else:
+        cert_blocks = [block for label, block in blocks if label == _CERT_LABEL]
+        others = sorted({label.decode("ascii", "replace") for label, _block in blocks
+                         if label != _CERT_LABEL})
+        if others:
+            findings.append(finding("SAML-004", source=name, labels=", ".join(others)))
+        if not cert_blocks:
+            detail = "no CERTIFICATE block; found %s" % ", ".join(others)
+            if any("PKCS7" in o or "PKCS #7" in o or o == "CMS" for o in others):
+                detail = "a PKCS#7 bundle, not a PEM certificate"
+            findings.append(finding("SAML-002", source=name, detail=detail))
+            return findings, {}, None
+        if len(cert_blocks) > 1:
+            findings.append(finding("SAML-003", source=name, count=len(cert_blocks)))
+        try:
+            cert = load_certificate(cert_blocks[0], name)
+        except CertificateError as exc:
+            findings.append(finding("SAML-002", source=name, detail=_short(exc)))
+            return findings, {}, None
+    try:
+        facts = _cert_facts(cert, now)
+    except CertificateError as exc:
+        findings.append(finding("SAML-002", source=name, detail=_short(exc)))
+        return findings, {}, None
+    facts["certificates_in_file"] = max(1, len([b for b in blocks if b[0] == _CERT_LABEL]))
+    if policy.digest_blocked(facts["signature_hash"]):
+        findings.append(finding("SAML-005", source=name, digest=facts["signature_hash"].upper(),
+                                blocklist=", ".join(policy.blocklisted_digests)))
+    if facts["key_type"] == "RSA":
+        if facts["key_size"] < policy.min_rsa_key_size:
+            findings.append(finding("SAML-006", source=name, size=facts["key_size"],
+                                    minimum=policy.min_rsa_key_size))
+    elif facts["key_type"] != "DSA":
+        findings.append(finding("SAML-007", source=name, key_type=facts["key_type"]))
+    state = _validity_state(cert, now)
+    if state:
+        findings.append(finding("SAML-008", source=name, state=state[0], when=state[1]))
+    elif facts["days_left"] < expiry_warn_days:
+        findings.append(finding("SAML-009", source=name, days=facts["days_left"],
+                                when="not after %s" % facts["not_after"]))
+    return findings, facts, cert
+
+
+# --------------------------------------------------------------------------- SP key
+
+def _der_tlv(data, pos):
+    """(tag, start, end) of the DER element at pos; ValueError when malformed."""
+    if pos + 2 > len(data):
+        raise ValueError("short DER")
+    tag, length = data[pos], data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7F
+        if count == 0 or count > 4 or pos + count > len(data):
+            raise ValueError("bad DER length")
+        length = int.from_bytes(data[pos:pos + count], "big")
+        pos += count
+    if pos + length > len(data):
+        raise ValueError("DER overrun")
+    return tag, pos, pos + length
+
+
+def _der_children(data, start, end):
+    out = []
+    pos = start
+    while pos < end:
+        tag, s, e = _der_tlv(data, pos)
+        out.append((tag, s, e))
+        pos = e
+    return out
+
+
+_OID_PBES2 = bytes.fromhex("2a864886f70d01050d")
+_OID_PBKDF2 = bytes.fromhex("2a864886f70d01050c")
+_PRFS = {bytes.fromhex("2a864886f70d0207"): "SHA1", bytes.fromhex("2a864886f70d0208"): "SHA224",
+         bytes.fromhex("2a864886f70d0209"): "SHA256", bytes.fromhex("2a864886f70d020a"): "SHA384",
+         bytes.fromhex("2a864886f70d020b"): "SHA512"}
+_CIPHERS = {bytes.fromhex("608648016503040102"): ("AES", 16), bytes.fromhex("608648016503040116"): ("AES", 24),
+            bytes.fromhex("60864801650304012a"): ("AES", 32), bytes.fromhex("2a864886f70d0307"): ("3DES", 24)}
+
+
+def pkcs8_opens_with_empty_password(der):
+    """True when an encrypted PKCS#8 (PBES2/PBKDF2, AES or 3DES) decrypts with the empty
+    password to a private key, False when it does not, None when the scheme is not one we can
+    try.  Done by hand because cryptography refuses an empty password outright."""
+    try:
+        from cryptography.hazmat.primitives import hashes, padding, serialization
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+        _t, s, e = _der_tlv(der, 0)
+        (alg_t, alg_s, alg_e), (data_t, data_s, data_e) = _der_children(der, s, e)[:2]
+        alg = _der_children(der, alg_s, alg_e)
+        if der[alg[0][1]:alg[0][2]] != _OID_PBES2:
+            return None
+        kdf, scheme = _der_children(der, alg[1][1], alg[1][2])[:2]
+        kdf_parts = _der_children(der, kdf[1], kdf[2])
+        if der[kdf_parts[0][1]:kdf_parts[0][2]] != _OID_PBKDF2:
+            return None
+        params = _der_children(der, kdf_parts[1][1], kdf_parts[1][2])
+        salt = der[params[0][1]:params[0][2]]
+        iterations = int.from_bytes(der[params[1][1]:params[1][2]], "big")
+        prf = "SHA1"
+        for tag, ps, pe in params[2:]:
+            if tag == 0x30:
+                prf = _PRFS.get(der[_der_children(der, ps, pe)[0][1]:_der_children(der, ps, pe)[0][2]])
+                if prf is None:
+                    return None
+        scheme_parts = _der_children(der, scheme[1], scheme[2])
+        cipher_oid = der[scheme_parts[0][1]:scheme_parts[0][2]]
+        if cipher_oid not in _CIPHERS or data_t != 0x04 or alg_t != 0x30:
+            return None
+        iv = der[scheme_parts[1][1]:scheme_parts[1][2]]
+        name, key_len = _CIPHERS[cipher_oid]
+        key = PBKDF2HMAC(getattr(hashes, prf)(), key_len, salt, iterations).derive(b"")
+        algo = algorithms.AES(key) if name == "AES" else algorithms.TripleDES(key)
+        decryptor = Cipher(algo, modes.CBC(iv)).decryptor()
+        plain = decryptor.update(der[data_s:data_e]) + decryptor.finalize()
+        unpadder = padding.PKCS7(algo.block_size).unpadder()
+        plain = unpadder.update(plain) + unpadder.finalize()
+        serialization.load_der_private_key(plain, password=None)
+        return True
+    except (ValueError, IndexError, TypeError):
+        return False
+    except Exception:  # UnsupportedAlgorithm and friends: we cannot tell
+        return None
+
+
+def _pkcs8_der(data):
+    """DER of an ENCRYPTED PRIVATE KEY (PEM or DER input), or None."""
+    import base64
+    for label, block in pem_blocks(data):
+        if label == b"ENCRYPTED PRIVATE KEY":
+            body = b"".join(line for line in block.split(b"\n")[1:-1])
+            try:
+                return base64.b64decode(body)
+            except ValueError:
+                return None
+    return data if isinstance(data, bytes) and data[:1] == b"\x30" else None
+
+
+def check_sp_key(data, source="<input>", passphrase=None, scope="server", filename=None, cert=None):
+    """Check the SAML private key against the seed's support table.
+
+    Returns ``(findings, facts)``.  ``scope`` is ``server`` (server-wide SAML) or ``site``.
+    ``cert`` (a cryptography certificate) enables the key/certificate match rule.
+    """
+    if scope not in ("server", "site"):
+        raise SamlError("scope must be server or site, not %r" % (scope,))
+    findings = []
+    name = filename or source
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    if filename is not None and not _basename(filename).endswith(".key"):
+        findings.append(finding("SAML-010", source=name))
+    try:
+        info = inspect_private_key(data, None, name)
+    except CertificateError as exc:
+        findings.append(finding("SAML-011", source=name, detail=_short(exc)))
+        return findings, {}
+    facts = {"format": info.format, "encrypted": info.encrypted, "key_type": None, "key_size": None,
+             "curve": None, "matches_certificate": None, "passphrase_given": bool(passphrase)}
+    if info.format not in ("pkcs1", "pkcs8"):
+        findings.append(finding("SAML-013", source=name, format=info.format.upper()))
+    if info.encrypted:
+        if info.format == "pkcs1":
+            findings.append(finding("SAML-014", source=name,
+                                    key_type=(info.pem_label or "RSA").split()[0]))
+        if scope == "site":
+            findings.append(finding("SAML-017", source=name))
+        if passphrase:
+            try:
+                info = inspect_private_key(data, passphrase, name)
+            except CertificateError as exc:
+                findings.append(finding("SAML-018", source=name, detail=_short(exc).split(": ", 1)[-1]
+                                        if _short(exc).startswith(name) else _short(exc)))
+        elif info.format == "pkcs8" and pkcs8_opens_with_empty_password(_pkcs8_der(data) or b""):
+            findings.append(finding("SAML-016", source=name, how="is encrypted with an empty password"))
+        else:
+            findings.append(finding("SAML-018", source=name,
+                                    detail="the key is password protected and no passphrase was given"))
+    elif info.format == "pkcs8":
+        findings.append(finding("SAML-016", source=name, how="has no password"))
+    if info.key is not None:
+        facts.update(key_type=info.key_type, key_size=info.key_size, curve=info.curve)
+        if info.key_type not in ("RSA", "DSA"):
+            findings.append(finding("SAML-012", source=name, key_type=info.key_type))
+        if info.encrypted and info.format == "pkcs8" and info.key_type != "RSA":
+            findings.append(finding("SAML-015", source=name, key_type=info.key_type))
+        if cert is not None:
+            facts["matches_certificate"] = key_matches_cert(info.key, cert)
+            if not facts["matches_certificate"]:
+                ktype, ksize, _c = public_key_info(public_key(cert))
+                findings.append(finding(
+                    "SAML-019", source=name, subject=_cert_subject(cert),
+                    cert_key="%s %s" % (ktype, ksize), key="%s %s" % (info.key_type, info.key_size)))
+    return findings, facts
+
+
+def _cert_subject(cert):
+    try:
+        return cert.subject.rfc4514_string()
+    except Exception:
+        return "SHA-256 " + fingerprint(cert)[:23]
+
+
+def check_keypair(cert_data=None, key_data=None, passphrase=None, scope="server", policy=None,
+                  cert_source="<certificate>", key_source="<key>", cert_filename=None,
+                  key_filename=None, now=None, expiry_warn_days=30):
+    """Both checks together; returns ``(findings, facts)`` with ``certificate`` and ``key``."""
+    findings = []
+    facts = {"certificate": None, "key": None, "scope": scope}
+    cert = None
+    if cert_data is not None:
+        cert_findings, cert_facts, cert = check_sp_certificate(
+            cert_data, cert_source, policy, cert_filename, now, expiry_warn_days)
+        findings.extend(cert_findings)
+        facts["certificate"] = cert_facts or None
+    if key_data is not None:
+        key_findings, key_facts = check_sp_key(key_data, key_source, passphrase, scope,
+                                               key_filename, cert)
+        findings.extend(key_findings)
+        facts["key"] = key_facts or None
+    return findings, facts
