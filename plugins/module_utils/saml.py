@@ -115,15 +115,17 @@ def finding(code, severity=None, data=None, **fmt):
     return RULES[code].finding(severity=severity, data=data, **fmt)
 
 
+_DIGEST_RE = re.compile(r"sha3[-_]?(?:224|256|384|512)|sha[-_]?(?:224|256|384|512|1)|md5|ripemd160")
+
+
 def normalise_digest(name):
-    """``SHA-1``, ``sha1``, ``RSA-SHA1`` and XML-DSig URIs ending ``#sha1`` all give ``sha1``."""
+    """The digest of a name or an XML-DSig algorithm URI, lower case without dashes:
+    ``SHA-1``, ``sha1``, ``RSA-SHA1`` and ``http://www.w3.org/2000/09/xmldsig#rsa-sha1`` all
+    give ``sha1``; ``...xmldsig-more#ecdsa-sha256`` gives ``sha256``."""
     text = str(name).strip().lower()
-    for sep in ("#", "/"):
-        if sep in text:
-            text = text.rsplit(sep, 1)[1]
-    for prefix in ("rsa-", "ecdsa-", "dsa-", "hmac-"):
-        if text.startswith(prefix):
-            text = text[len(prefix):]
+    match = _DIGEST_RE.search(text)
+    if match:
+        text = match.group(0)
     return text.replace("-", "").replace("_", "")
 
 
@@ -700,4 +702,502 @@ def check_keypair(cert_data=None, key_data=None, passphrase=None, scope="server"
                                                key_filename, cert)
         findings.extend(key_findings)
         facts["key"] = key_facts or None
+    return findings, facts
+
+
+# --------------------------------------------------------------------------- metadata
+
+SAML2_PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
+BINDINGS = {
+    "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST": "HTTP-POST",
+    "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect": "HTTP-Redirect",
+    "urn:oasis:names:tc:SAML:2.0:bindings:SOAP": "SOAP",
+    "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact": "HTTP-Artifact",
+    "urn:oasis:names:tc:SAML:2.0:bindings:PAOS": "PAOS",
+    "urn:oasis:names:tc:SAML:2.0:bindings:URI": "URI",
+}
+SP_ACS_PATH = "/wg/saml/SSO/index.html"
+SP_SLO_PATH = "/wg/saml/SingleLogout/index.html"
+SITE_SP_PATH = "/samlservice/public/sp/metadata?alias="
+_USABLE_SSO = ("HTTP-POST", "HTTP-Redirect")
+
+
+def _md(tag):
+    return "{%s}%s" % (NS["md"], tag)
+
+
+def _ds(tag):
+    return "{%s}%s" % (NS["ds"], tag)
+
+
+def binding_name(uri):
+    """Short name of a SAML binding URI (HTTP-POST, HTTP-Redirect, SOAP, ...) or the URI."""
+    return BINDINGS.get((uri or "").strip(), uri or "(none)")
+
+
+def _endpoints(descriptor, tag):
+    out = []
+    for element in descriptor.findall(_md(tag)):
+        entry = {"binding": binding_name(element.get("Binding")), "location": element.get("Location")}
+        if element.get("index") is not None:
+            entry["index"] = element.get("index")
+        if element.get("isDefault") is not None:
+            entry["is_default"] = element.get("isDefault") in ("true", "1")
+        out.append(entry)
+    return out
+
+
+def _read_metadata(data, source, max_bytes):
+    """Root element of a metadata document; XmlError for broken or hostile XML."""
+    root = parse_xml(data, source, max_bytes=max_bytes)
+    if root.tag not in (_md("EntityDescriptor"), _md("EntitiesDescriptor")):
+        return root, [finding("SAML-020", source=source, root=_qname(root))]
+    return root, []
+
+
+def _qname(element):
+    from ansible_collections.trustops.tableau.plugins.module_utils.xml import qname
+    return qname(element)
+
+
+def _entities(root):
+    if root.tag == _md("EntityDescriptor"):
+        return [root]
+    return list(root.iter(_md("EntityDescriptor")))
+
+
+def _select_entity(root, role, entity_id, source):
+    """(entity or None, [entityIDs of entities with the role], findings)."""
+    entities = _entities(root)
+    with_role = [e for e in entities if e.find(_md(role)) is not None]
+    ids = [e.get("entityID") or "(no entityID)" for e in with_role]
+    if entity_id is not None:
+        chosen = [e for e in entities if e.get("entityID") == entity_id]
+        if not chosen:
+            return None, ids, [finding("SAML-023", source=source, entity_id=entity_id,
+                                       entity_ids=", ".join(ids) or "none")]
+        return chosen[0], ids, []
+    if len(with_role) > 1:
+        return None, ids, [finding("SAML-022", source=source, count=len(with_role), entity_ids=", ".join(ids))]
+    if with_role:
+        return with_role[0], ids, []
+    return (entities[0] if entities else None), ids, []
+
+
+def _parse_datetime(text):
+    try:
+        value = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+
+
+def _signature_of(element):
+    """The ds:Signature that is a direct child of element, or None."""
+    return element.find(_ds("Signature"))
+
+
+def _signature_facts(signature):
+    info = signature.find(_ds("SignedInfo"))
+    method = info.find(_ds("SignatureMethod")) if info is not None else None
+    refs = info.findall(_ds("Reference")) if info is not None else []
+    return {
+        "algorithm": method.get("Algorithm") if method is not None else None,
+        "digests": [d.get("Algorithm") for r in refs for d in r.findall(_ds("DigestMethod"))],
+        "references": [r.get("URI") for r in refs],
+    }
+
+
+def _all_signature_methods():
+    from signxml.algorithms import DigestAlgorithm, SignatureMethod
+    methods = frozenset(m for m in SignatureMethod if not m.name.startswith("HMAC"))
+    return methods, frozenset(DigestAlgorithm)
+
+
+def verify_enveloped_signature(element, trusted_certs, source="<input>"):
+    """Verify the ds:Signature that is a direct child of ``element`` with one of
+    ``trusted_certs``; return ``(signed element, signer cert)``.
+
+    The reference must point at ``element`` itself (``URI=""`` or ``#`` + its ``ID``), and
+    that ``ID`` must be unique in the document, so the element that was verified is the
+    element the caller reads (no signature wrapping).  The returned element is the copy that
+    signxml verified (what was signed); callers read from it.  Raises SamlError saying why.
+    """
+    try:
+        from signxml import SignatureConfiguration, XMLVerifier
+        from signxml.exceptions import InvalidInput, InvalidSignature
+    except ImportError:
+        raise SamlError("verifying XML signatures needs the python signxml library (pip install signxml)")
+    signature = _signature_of(element)
+    if signature is None:
+        raise SamlError("no signature")
+    refs = _signature_facts(signature)["references"]
+    element_id = element.get("ID")
+    if len(refs) != 1:
+        raise SamlError("the signature has %d references, expected exactly one" % len(refs))
+    if refs[0] not in ("", "#%s" % element_id) or (refs[0] and not element_id):
+        raise SamlError("the signature references %r, not the signed element (ID %r)" % (refs[0], element_id))
+    if element_id:
+        same = [e for e in element.getroottree().iter() if e.get("ID") == element_id]
+        if len(same) != 1:
+            raise SamlError("%d elements carry ID %r" % (len(same), element_id))
+    methods, digests = _all_signature_methods()
+    config = SignatureConfiguration(location="./", expect_references=1, signature_methods=methods,
+                                    digest_algorithms=digests)
+    errors = []
+    for cert in trusted_certs:
+        try:
+            result = XMLVerifier().verify(element, x509_cert=cert, expect_config=config,
+                                          id_attribute="ID")
+        except (InvalidSignature, InvalidInput) as exc:
+            errors.append(_short(exc))
+            continue
+        except Exception as exc:  # malformed signatures make signxml raise various errors
+            errors.append("%s: %s" % (type(exc).__name__, _short(exc)))
+            continue
+        signed = result.signed_xml
+        if signed is None or signed.tag != element.tag or signed.get("ID") != element_id:
+            raise SamlError("the verified data is not the signed element")
+        return signed, cert
+    raise SamlError("; ".join(sorted(set(errors))) or "no trusted certificate")
+
+
+def _signature_policy(signature, policy, source, rule):
+    facts = _signature_facts(signature)
+    findings = []
+    algos = [("signature method", facts["algorithm"])] + [("digest method", d) for d in facts["digests"]]
+    for what, algorithm in algos:
+        if algorithm and policy.digest_blocked(algorithm):
+            findings.append(finding(rule, source=source, algorithm=algorithm, what=what,
+                                    blocklist=", ".join(policy.blocklisted_digests)))
+    return facts, findings
+
+
+def _check_signing_cert(der_b64, index, source, policy, now):
+    import base64
+    findings = []
+    try:
+        der = base64.b64decode("".join((der_b64 or "").split()), validate=True)
+        cert = load_certificate(der, "%s signing certificate #%d" % (source, index))
+        facts = _cert_facts(cert, now)
+    except (ValueError, CertificateError) as exc:
+        return [finding("SAML-033", source=source, index=index, detail=_short(exc))], None, None
+    subject = _label(facts)
+    if facts["key_type"] == "RSA":
+        if facts["key_size"] < policy.min_rsa_key_size:
+            findings.append(finding("SAML-034", source=source, subject=subject, size=facts["key_size"],
+                                    minimum=policy.min_rsa_key_size))
+    elif facts["key_type"] == "EC":
+        if facts["key_size"] < policy.min_ec_key_size:
+            findings.append(finding("SAML-035", source=source, subject=subject, size=facts["key_size"],
+                                    curve=facts["curve"], minimum=policy.min_ec_key_size))
+    else:
+        findings.append(finding("SAML-036", source=source, subject=subject, key_type=facts["key_type"]))
+    if policy.digest_blocked(facts["signature_hash"]):
+        findings.append(finding("SAML-037", source=source, subject=subject,
+                                digest=(facts["signature_hash"] or "").upper(),
+                                blocklist=", ".join(policy.blocklisted_digests)))
+    state = _validity_state(cert, now)
+    if state:
+        findings.append(finding("SAML-038", source=source, subject=subject, state=state[0], when=state[1]))
+    return findings, facts, cert
+
+
+def _signing_key_infos(descriptor):
+    out = []
+    for kd in descriptor.findall(_md("KeyDescriptor")):
+        if kd.get("use") not in (None, "", "signing"):
+            continue
+        for x509_cert in kd.iter(_ds("X509Certificate")):
+            out.append(x509_cert.text or "")
+    return out
+
+
+def _load_trusted(trusted):
+    """Certificates from PEM/DER data or certificate objects."""
+    certs = []
+    for item in trusted or ():
+        if isinstance(item, (bytes, str)):
+            certs.extend(load_certificates(item, "trusted signer"))
+        else:
+            certs.append(item)
+    return certs
+
+
+def check_idp_metadata(data, source="<idp metadata>", policy=None, trusted_signers=None,
+                       entity_id=None, now=None, max_bytes=2000000):
+    """Check IdP metadata against Tableau's rules; returns ``(findings, facts)``.
+
+    ``trusted_signers``: certificates (objects or PEM/DER data) of which one must have signed
+    the metadata; when given, the facts and rules are read from the element signxml verified.
+    Broken or hostile XML raises XmlError.
+    """
+    policy = policy or Policy()
+    now = _utcnow(now)
+    trusted = _load_trusted(trusted_signers)
+    root, findings = _read_metadata(data, source, max_bytes)
+    facts = {"entity_id": None, "entity_ids": [], "sso_services": [], "slo_services": [],
+             "bindings": [], "signing_certificates": [], "signed": False,
+             "signature_verified": None, "signature": None, "valid_until": None}
+    if findings:
+        return findings, facts
+    entity, ids, select_findings = _select_entity(root, "IDPSSODescriptor", entity_id, source)
+    facts["entity_ids"] = ids
+    findings.extend(select_findings)
+    # the signature: on the whole document, or on the chosen entity
+    signed_element = root if _signature_of(root) is not None else (
+        entity if entity is not None and _signature_of(entity) is not None else None)
+    if signed_element is not None:
+        facts["signed"] = True
+        sig_facts, sig_findings = _signature_policy(_signature_of(signed_element), policy, source, "SAML-042")
+        facts["signature"] = sig_facts
+        findings.extend(sig_findings)
+    if trusted:
+        facts["signature_verified"] = False
+        if signed_element is None:
+            findings.append(finding("SAML-040", source=source))
+        else:
+            try:
+                verified, signer = verify_enveloped_signature(signed_element, trusted, source)
+            except SamlError as exc:
+                text = str(exc)
+                code = "SAML-043" if ("reference" in text or "ID" in text or "verified data" in text) else "SAML-041"
+                findings.append(finding(code, source=source, detail=text,
+                                        signer=", ".join(_cert_subject(c) for c in trusted)))
+            else:
+                facts["signature_verified"] = True
+                facts["signature"]["signer_sha256"] = fingerprint(signer)
+                if signed_element is root:
+                    root = verified
+                    entity, _ids, _f = _select_entity(root, "IDPSSODescriptor", entity_id, source)
+                else:
+                    entity = verified
+    elif signed_element is not None:
+        findings.append(finding("SAML-044", source=source))
+    if entity is None:
+        if not select_findings:
+            findings.append(finding("SAML-021", source=source, entity_id="(none)"))
+        return findings, facts
+    facts["entity_id"] = entity.get("entityID")
+    if not (entity.get("entityID") or "").strip():
+        findings.append(finding("SAML-025", source=source))
+    for holder in (root, entity):
+        valid_until = _parse_datetime(holder.get("validUntil"))
+        if valid_until is not None:
+            facts["valid_until"] = valid_until.isoformat()
+            if valid_until < now:
+                findings.append(finding("SAML-039", source=source, valid_until=valid_until.isoformat()))
+                break
+    descriptors = entity.findall(_md("IDPSSODescriptor"))
+    if not descriptors:
+        findings.append(finding("SAML-021", source=source, entity_id=facts["entity_id"] or "(no entityID)"))
+        return findings, facts
+    if len(descriptors) > 1:
+        findings.append(finding("SAML-024", source=source, entity_id=facts["entity_id"], count=len(descriptors)))
+    idp = descriptors[0]
+    protocols = (idp.get("protocolSupportEnumeration") or "").split()
+    if SAML2_PROTOCOL not in protocols:
+        findings.append(finding("SAML-026", source=source, protocols=" ".join(protocols) or "(none)"))
+    facts["want_authn_requests_signed"] = idp.get("WantAuthnRequestsSigned") in ("true", "1")
+    sso = _endpoints(idp, "SingleSignOnService")
+    slo = _endpoints(idp, "SingleLogoutService")
+    facts["sso_services"], facts["slo_services"] = sso, slo
+    facts["bindings"] = sorted({s["binding"] for s in sso})
+    usable = [s for s in sso if s["binding"] in _USABLE_SSO]
+    if not usable:
+        findings.append(finding("SAML-027", source=source, bindings=", ".join(facts["bindings"]) or "none"))
+    elif not any(s["binding"] == "HTTP-POST" for s in usable):
+        findings.append(finding("SAML-028", source=source))
+    for kind, services in (("SingleSignOnService", usable),
+                           ("SingleLogoutService", [s for s in slo if s["binding"] in _USABLE_SSO])):
+        for service in services:
+            problem = _location_problem(service["location"])
+            if problem:
+                findings.append(finding("SAML-029", source=source, element=kind,
+                                        binding=service["binding"], problem=problem))
+    if not slo:
+        findings.append(finding("SAML-030", source=source))
+    elif not any(s["binding"] == "HTTP-POST" for s in slo):
+        findings.append(finding("SAML-031", source=source, bindings=", ".join(sorted({s["binding"] for s in slo}))))
+    encoded = _signing_key_infos(idp)
+    if not encoded:
+        findings.append(finding("SAML-032", source=source))
+    for index, text in enumerate(encoded, 1):
+        cert_findings, cert_facts, _cert = _check_signing_cert(text, index, source, policy, now)
+        findings.extend(cert_findings)
+        if cert_facts:
+            facts["signing_certificates"].append(cert_facts)
+    return findings, facts
+
+
+def _location_problem(location):
+    if location is None or not location.strip():
+        return "no Location"
+    parts = _urlsplit(location)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return "the Location %r, which is not an absolute http(s) URL" % location
+    return None
+
+
+def _urlsplit(url):
+    from urllib.parse import urlsplit
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return None
+    return parts
+
+
+# --------------------------------------------------------------------------- SP side
+
+_HOST_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?)(:[0-9]{1,5})?$")
+
+
+def check_server_host(host):
+    """The host (and optional :port) users type for Tableau Server; SamlError when it is a
+    URL or not a host name."""
+    if not isinstance(host, str) or not _HOST_RE.match(host.strip()) or host != host.strip():
+        raise SamlError("server_host must be a host name with an optional :port (no scheme or path), "
+                        "not %r" % (host,))
+    return host
+
+
+def expected_acs_url(server_host, scope="server", site_alias=None):
+    """``https://<host>/wg/saml/SSO/index.html``, or the site SAML endpoint for ``scope=site``."""
+    check_server_host(server_host)
+    if scope == "site":
+        if not site_alias:
+            raise SamlError("site SAML needs site_alias (the site's URL name)")
+        return "https://%s%s%s" % (server_host, SITE_SP_PATH, site_alias)
+    return "https://%s%s" % (server_host, SP_ACS_PATH)
+
+
+def expected_slo_url(server_host):
+    check_server_host(server_host)
+    return "https://%s%s" % (server_host, SP_SLO_PATH)
+
+
+def describe_difference(expected, actual, limit=5):
+    """Where two strings differ, character by character: ``at 27: 'S' expected, 's' found
+    (case only)``; positions count from 1 in ``actual``."""
+    matcher = difflib.SequenceMatcher(None, expected, actual, autojunk=False)
+    parts = []
+    for op, e1, e2, a1, a2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        want, got = expected[e1:e2], actual[a1:a2]
+        if op == "replace":
+            text = "at %d: %r expected, %r found" % (a1 + 1, want, got)
+            if want.lower() == got.lower():
+                text += " (differs in case only)"
+        elif op == "delete":
+            text = "at %d: %r missing" % (a1 + 1, want)
+        else:
+            text = "at %d: %r extra" % (a1 + 1, got)
+        parts.append(text)
+    if not parts:
+        return "identical"
+    more = len(parts) - limit
+    return "; ".join(parts[:limit]) + ("; and %d more" % more if more > 0 else "")
+
+
+def _compare_url(code, where, expected, actual, **extra):
+    if actual == expected:
+        return []
+    return [finding(code, where=where, expected=expected, actual=actual,
+                    difference=describe_difference(expected, actual), **extra)]
+
+
+def check_return_url(url):
+    """Findings for the return URL (tsm --return-url): absolute, not localhost, no trailing /."""
+    parts = _urlsplit(url)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return [finding("SAML-053", url=url)]
+    findings = []
+    host = parts.hostname.lower().rstrip(".")
+    loopback = host == "localhost" or host.endswith(".localhost")
+    try:
+        loopback = loopback or ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        pass
+    if loopback:
+        findings.append(finding("SAML-052", url=url, host=parts.hostname))
+    if url.endswith("/"):
+        findings.append(finding("SAML-051", url=url, suggestion=url.rstrip("/")))
+    return findings
+
+
+def check_sp_urls(server_host=None, scope="server", site_alias=None, acs_url=None, slo_url=None,
+                  return_url=None):
+    """The URLs configured on the IdP (``acs_url``, ``slo_url``) against what Tableau Server
+    expects for ``server_host``, and the return URL.  Returns ``(findings, facts)``."""
+    findings = []
+    facts = {}
+    if server_host is not None:
+        facts["expected_acs_url"] = expected_acs_url(server_host, scope, site_alias)
+        facts["expected_slo_url"] = expected_slo_url(server_host)
+    if acs_url is not None:
+        if server_host is None:
+            raise SamlError("acs_url is compared with the URL expected for server_host; give server_host")
+        if scope == "site":
+            findings.extend(_compare_url("SAML-054", "IdP configuration", facts["expected_acs_url"],
+                                         acs_url, site_alias=site_alias))
+            if acs_url.lower().startswith("http://"):
+                findings.append(finding("SAML-055", where="IdP configuration", url=acs_url))
+        else:
+            findings.extend(_compare_url("SAML-050", "IdP configuration", facts["expected_acs_url"], acs_url))
+    if slo_url is not None:
+        if server_host is None:
+            raise SamlError("slo_url is compared with the URL expected for server_host; give server_host")
+        findings.extend(_compare_url("SAML-058", "IdP configuration", facts["expected_slo_url"], slo_url))
+    if return_url is not None:
+        findings.extend(check_return_url(return_url))
+        if scope == "site" and return_url.lower().startswith("http://"):
+            findings.append(finding("SAML-055", where="return URL", url=return_url))
+    return findings, facts
+
+
+def check_sp_metadata(data, source="<sp metadata>", server_host=None, scope="server", site_alias=None,
+                      max_bytes=2000000):
+    """Check the SP (Tableau Server) metadata: ACS with HTTP-POST, its URL, SLO.
+    Returns ``(findings, facts)``; broken XML raises XmlError."""
+    root, findings = _read_metadata(data, source, max_bytes)
+    facts = {"sp_entity_id": None, "acs_services": [], "sp_slo_services": []}
+    if findings:
+        return findings, facts
+    entity, _ids, select_findings = _select_entity(root, "SPSSODescriptor", None, source)
+    findings.extend(select_findings)
+    sp = entity.find(_md("SPSSODescriptor")) if entity is not None else None
+    if sp is None:
+        if not select_findings:
+            findings.append(finding("SAML-059", source=source))
+        return findings, facts
+    facts["sp_entity_id"] = entity.get("entityID")
+    acs = _endpoints(sp, "AssertionConsumerService")
+    slo = _endpoints(sp, "SingleLogoutService")
+    facts["acs_services"], facts["sp_slo_services"] = acs, slo
+    post = [a for a in acs if a["binding"] == "HTTP-POST"]
+    if not post:
+        findings.append(finding("SAML-056", source=source))
+    if not slo:
+        findings.append(finding("SAML-057", source=source))
+    if server_host is not None:
+        expected = expected_acs_url(server_host, scope, site_alias)
+        locations = [a["location"] or "" for a in post]
+        if post and expected not in locations:
+            closest = max(locations, key=lambda loc: difflib.SequenceMatcher(None, expected, loc).ratio())
+            code = "SAML-054" if scope == "site" else "SAML-050"
+            extra = {"site_alias": site_alias} if scope == "site" else {}
+            findings.extend(_compare_url(code, source, expected, closest, **extra))
+        if scope == "server" and slo:
+            expected_slo = expected_slo_url(server_host)
+            slo_locations = [s["location"] or "" for s in slo]
+            if expected_slo not in slo_locations:
+                closest = max(slo_locations, key=lambda loc: difflib.SequenceMatcher(None, expected_slo, loc).ratio())
+                findings.extend(_compare_url("SAML-058", source, expected_slo, closest))
+    if scope == "site":
+        for service in acs:
+            if (service["location"] or "").lower().startswith("http://"):
+                findings.append(finding("SAML-055", where=source, url=service["location"]))
     return findings, facts
