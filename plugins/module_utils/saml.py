@@ -52,6 +52,14 @@ class SamlError(TrustopsError):
     """SAML input that cannot be checked at all (as opposed to a policy finding)."""
 
 
+class SignatureInvalid(SamlError):
+    """An XML signature that does not verify with any trusted certificate."""
+
+
+class SignatureCoverageError(SamlError):
+    """An XML signature that does not cover the element that is read (wrapping, duplicate IDs)."""
+
+
 class Rule(object):
     """One requirement: ``code``, default ``severity``, ``message`` and ``remedy`` templates
     (``str.format`` with named fields), the relaxing ``tsm_key`` (or None) and the ``seed``
@@ -821,7 +829,9 @@ def verify_enveloped_signature(element, trusted_certs, source="<input>"):
     The reference must point at ``element`` itself (``URI=""`` or ``#`` + its ``ID``), and
     that ``ID`` must be unique in the document, so the element that was verified is the
     element the caller reads (no signature wrapping).  The returned element is the copy that
-    signxml verified (what was signed); callers read from it.  Raises SamlError saying why.
+    signxml verified (what was signed); callers read from it.  Raises SignatureCoverageError
+    when the signature does not cover ``element``, SignatureInvalid when it does not verify and
+    SamlError when signxml is missing.
     """
     try:
         from signxml import SignatureConfiguration, XMLVerifier
@@ -830,17 +840,17 @@ def verify_enveloped_signature(element, trusted_certs, source="<input>"):
         raise SamlError("verifying XML signatures needs the python signxml library (pip install signxml)")
     signature = _signature_of(element)
     if signature is None:
-        raise SamlError("no signature")
+        raise SignatureInvalid("no signature")
     refs = _signature_facts(signature)["references"]
     element_id = element.get("ID")
     if len(refs) != 1:
-        raise SamlError("the signature has %d references, expected exactly one" % len(refs))
+        raise SignatureCoverageError("the signature has %d references, expected exactly one" % len(refs))
     if refs[0] not in ("", "#%s" % element_id) or (refs[0] and not element_id):
-        raise SamlError("the signature references %r, not the signed element (ID %r)" % (refs[0], element_id))
+        raise SignatureCoverageError("the signature references %r, not the signed element (ID %r)" % (refs[0], element_id))
     if element_id:
         same = [e for e in element.getroottree().iter() if e.get("ID") == element_id]
         if len(same) != 1:
-            raise SamlError("%d elements carry ID %r" % (len(same), element_id))
+            raise SignatureCoverageError("%d elements carry ID %r" % (len(same), element_id))
     methods, digests = _all_signature_methods()
     config = SignatureConfiguration(location="./", expect_references=1, signature_methods=methods,
                                     digest_algorithms=digests)
@@ -857,9 +867,9 @@ def verify_enveloped_signature(element, trusted_certs, source="<input>"):
             continue
         signed = result.signed_xml
         if signed is None or signed.tag != element.tag or signed.get("ID") != element_id:
-            raise SamlError("the verified data is not the signed element")
+            raise SignatureCoverageError("the verified data is not the signed element")
         return signed, cert
-    raise SamlError("; ".join(sorted(set(errors))) or "no trusted certificate")
+    raise SignatureInvalid("; ".join(sorted(set(errors))) or "no trusted certificate")
 
 
 def _signature_policy(signature, policy, source, rule):
@@ -959,10 +969,9 @@ def check_idp_metadata(data, source="<idp metadata>", policy=None, trusted_signe
         else:
             try:
                 verified, signer = verify_enveloped_signature(signed_element, trusted, source)
-            except SamlError as exc:
-                text = str(exc)
-                code = "SAML-043" if ("reference" in text or "ID" in text or "verified data" in text) else "SAML-041"
-                findings.append(finding(code, source=source, detail=text,
+            except (SignatureInvalid, SignatureCoverageError) as exc:
+                code = "SAML-043" if isinstance(exc, SignatureCoverageError) else "SAML-041"
+                findings.append(finding(code, source=source, detail=str(exc),
                                         signer=", ".join(_cert_subject(c) for c in trusted)))
             else:
                 facts["signature_verified"] = True
