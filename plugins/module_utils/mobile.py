@@ -93,11 +93,13 @@ def check_basename(name):
 
 
 def check_text(value, what):
-    """A text shown to users: must survive XML (no control characters)."""
+    """A text shown to users: must survive XML (no control characters).  CR and CRLF become LF,
+    as every XML parser (plistlib included) would read them back."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise MobileError("%s must be text, not %s" % (what, type(value).__name__))
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
     bad = _XML_BAD.search(value)
     if bad:
         raise MobileError("%s holds the control character U+%04X, which a property list cannot carry"
@@ -894,9 +896,10 @@ def write(dest, artifacts, move=None, mode=0o644):
                 handle.write(art.data)
             os.chmod(tmp, mode)
         for art in changes:
-            move(temps.pop(art.path), art.path)
+            move(temps[art.path], art.path)
+            del temps[art.path]
             moved.append(art)
-    except Exception as exc:
+    except BaseException as exc:  # AnsibleModule.atomic_move fails with SystemExit: undo, then re-raise
         problems = []
         for tmp in temps.values():
             try:
@@ -920,6 +923,8 @@ def write(dest, artifacts, move=None, mode=0o644):
                 os.rmdir(dest)
             except OSError:
                 pass
+        if not isinstance(exc, Exception):
+            raise
         detail = "restored the previous files" if not problems else "could NOT restore: " + "; ".join(problems)
         raise WriteError("writing to %s failed (%s); %s" % (dest, getattr(exc, "strerror", None) or exc, detail))
     return [a.path for a in changes]

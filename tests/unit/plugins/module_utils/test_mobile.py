@@ -1,0 +1,746 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The mobile core: profiles against Apple's schema, Android files, CMS signing with openssl as referee.
+
+Every certificate is made here with cryptography (conftest ``pki`` plus a small builder for the
+odd ones).  ``openssl cms``/``openssl smime`` verify what we sign and sign what we read, so the
+CMS code is checked against an independent implementation in both directions.  Debian 12's
+``/usr/bin/python3`` (cryptography 38) must give byte-identical unsigned profiles.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import json
+import os
+import plistlib
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from ansible_collections.trustops.tableau.plugins.module_utils import certs
+from ansible_collections.trustops.tableau.plugins.module_utils import mobile
+
+OPENSSL = shutil.which("openssl")
+DEBIAN_PYTHON = "/usr/bin/python3"
+COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(mobile.__file__), "..", "..", "..", "..", ".."))
+IDENT = "com.example.tableau.ca-trust"
+
+# --------------------------------------------------------------------------- Apple's schema, as data
+# From apple/device-management (branch release), mdm/profiles/TopLevel.yaml,
+# mdm/profiles/CommonPayloadKeys.yaml, mdm/profiles/com.apple.security.root.yaml and
+# mdm/profiles/com.apple.security.pkcs1.yaml: key -> (plist type, presence, rangelist or None).
+# Types are the schema's <string>/<integer>/<boolean>/<data>/<array>/<dictionary>/<date>/<real>.
+TOP_LEVEL = {
+    "PayloadIdentifier": ("string", "required", None),
+    "PayloadUUID": ("string", "required", None),
+    "PayloadType": ("string", "required", ["Configuration"]),
+    "PayloadVersion": ("integer", "required", [1]),
+    "PayloadContent": ("array", "required", None),
+    "IsEncrypted": ("boolean", "optional", None),
+    "EncryptedPayloadContent": ("data", "optional", None),
+    "PayloadDescription": ("string", "optional", None),
+    "PayloadDisplayName": ("string", "optional", None),
+    "HasRemovalPasscode": ("boolean", "optional", None),
+    "PayloadOrganization": ("string", "optional", None),
+    "PayloadRemovalDisallowed": ("boolean", "optional", None),
+    "PayloadScope": ("string", "optional", ["System", "User"]),
+    "RemovalDate": ("date", "optional", None),
+    "DurationUntilRemoval": ("real", "optional", None),
+    "PayloadExpirationDate": ("date", "optional", None),
+    "TargetDeviceType": ("integer", "optional", [0, 1, 2, 3, 4, 5]),
+    "ConsentText": ("dictionary", "optional", None),  # subkeys: BCP 47 language or 'default' -> <string>
+}
+COMMON_PAYLOAD = {
+    "PayloadIdentifier": ("string", "required", None),
+    "PayloadUUID": ("string", "required", None),
+    "PayloadType": ("string", "required", None),
+    "PayloadVersion": ("integer", "required", [1]),
+    "PayloadDescription": ("string", "optional", None),
+    "PayloadDisplayName": ("string", "optional", None),
+    "PayloadOrganization": ("string", "optional", None),
+}
+CERT_PAYLOAD = {  # identical key lists in com.apple.security.root.yaml and com.apple.security.pkcs1.yaml
+    "PayloadCertificateFileName": ("string", "optional", None),
+    "PayloadContent": ("data", "required", None),
+}
+PLIST_TYPES = {"string": str, "integer": int, "boolean": bool, "data": bytes, "array": list,
+               "dictionary": dict, "date": datetime.datetime, "real": float}
+UUID_RE = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-5[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$")
+
+
+def check_keys(item, table, where):
+    """Every key known with its schema type (bool is not an integer here), required keys present."""
+    problems = []
+    for key, value in item.items():
+        if key not in table:
+            problems.append("%s: %s is not a key of the schema" % (where, key))
+            continue
+        kind, _presence, allowed = table[key]
+        pytype = PLIST_TYPES[kind]
+        ok = isinstance(value, pytype) and not (kind == "integer" and isinstance(value, bool))
+        if not ok:
+            problems.append("%s: %s is %s, the schema says <%s>" % (where, key, type(value).__name__, kind))
+        if allowed is not None and value not in allowed:
+            problems.append("%s: %s=%r not in %r" % (where, key, value, allowed))
+    for key, (_kind, presence, _allowed) in table.items():
+        if presence == "required" and key not in item:
+            problems.append("%s: required key %s missing" % (where, key))
+    return problems
+
+
+def schema_problems(profile):
+    problems = check_keys(profile, TOP_LEVEL, "TopLevel")
+    consent = profile.get("ConsentText")
+    for lang, text in (consent.items() if isinstance(consent, dict) else ()):
+        if not isinstance(text, str) or not re.match(r"^(default|[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*)$", lang):
+            problems.append("ConsentText: %r -> %r" % (lang, text))
+    for index, payload in enumerate(profile.get("PayloadContent", [])):
+        table = dict(COMMON_PAYLOAD)
+        table.update(CERT_PAYLOAD)  # the payload's own PayloadContent (data) overrides nothing common
+        where = "PayloadContent[%d] (%s)" % (index, payload.get("PayloadType"))
+        if payload.get("PayloadType") not in ("com.apple.security.root", "com.apple.security.pkcs1"):
+            problems.append("%s: unexpected payload type" % where)
+        problems += check_keys(payload, table, where)
+    return problems
+
+
+# --------------------------------------------------------------------------- certificates
+
+def build(cn, issuer=None, key=None, ca=True, days=365, start_days=-1, digest=None, with_cn=True,
+          key_usage=None, eku=None):
+    """A certificate with exactly the extensions a test needs (conftest's pki covers the usual)."""
+    key = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "trustops mobile test")]
+    if with_cn:
+        attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, cn))
+    name = x509.Name(attrs)
+    builder = (x509.CertificateBuilder().subject_name(name)
+               .issuer_name(issuer[0].subject if issuer else name).public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now + datetime.timedelta(days=start_days))
+               .not_valid_after(now + datetime.timedelta(days=days))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
+    if key_usage is not None:
+        builder = builder.add_extension(x509.KeyUsage(
+            digital_signature="digital_signature" in key_usage, content_commitment=False,
+            key_encipherment="key_encipherment" in key_usage, data_encipherment=False, key_agreement=False,
+            key_cert_sign="key_cert_sign" in key_usage, crl_sign="key_cert_sign" in key_usage,
+            encipher_only=False, decipher_only=False), critical=True)
+    if eku is not None:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
+    cert = builder.sign(issuer[1] if issuer else key, digest or hashes.SHA256())
+    return cert, key
+
+
+def pem(cert):
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def key_pem(key, passphrase=None):
+    enc = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc)
+
+
+def openssl_sha1(tmp_path, cn, issuer=None, ca=True):
+    """A SHA-1 signed certificate: cryptography refuses to make one, openssl still does."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = tmp_path / ("%s.key" % abs(hash(cn)))
+    key_file.write_bytes(key_pem(key))
+    ext = tmp_path / "sha1.ext"
+    ext.write_text("basicConstraints=critical,CA:%s\nkeyUsage=critical,%s\n"
+                   % ("TRUE" if ca else "FALSE", "keyCertSign,cRLSign" if ca else "digitalSignature"))
+    out = tmp_path / ("%s.pem" % abs(hash(cn)))
+    subj = "/O=trustops mobile test/CN=%s" % cn
+    if issuer is None:
+        argv = ["req", "-x509", "-new", "-key", str(key_file), "-sha1", "-days", "400", "-subj", subj,
+                "-addext", "basicConstraints=critical,CA:TRUE", "-out", str(out)]
+    else:
+        csr = tmp_path / "sha1.csr"
+        res = openssl("req", "-new", "-key", str(key_file), "-subj", subj, "-out", str(csr))
+        assert res.returncode == 0, res.stderr
+        ca_file = tmp_path / "sha1-issuer.pem"
+        ca_file.write_bytes(pem(issuer[0]))
+        ca_key = tmp_path / "sha1-issuer.key"
+        ca_key.write_bytes(key_pem(issuer[1]))
+        argv = ["x509", "-req", "-in", str(csr), "-CA", str(ca_file), "-CAkey", str(ca_key), "-sha1",
+                "-set_serial", "77", "-days", "400", "-extfile", str(ext), "-out", str(out)]
+    res = openssl(*argv)
+    assert res.returncode == 0, res.stderr
+    cert = certs.load_certificate(out.read_bytes())
+    assert certs.signature_hash(cert) == "sha1"
+    return cert, key
+
+
+@pytest.fixture(scope="module")
+def world():
+    """root -> intermediate -> profile signer (emailProtection), plus a second root and its signer."""
+    root = build("Mobile Test Root CA", key_usage=["key_cert_sign"])
+    inter = build("Mobile Test Issuing CA", root, key_usage=["key_cert_sign"])
+    signer = build("Profile Signer", inter, ca=False, key_usage=["digital_signature"],
+                   eku=[ExtendedKeyUsageOID.EMAIL_PROTECTION])
+    other_root = build("Other Root CA", key_usage=["key_cert_sign"])
+    ec_signer = build("EC Profile Signer", other_root, ca=False, key=ec.generate_private_key(ec.SECP256R1()),
+                      key_usage=["digital_signature"])
+    return {"root": root, "inter": inter, "signer": signer, "other_root": other_root, "ec_signer": ec_signer}
+
+
+def cas_of(*pairs, include_intermediates=False):
+    blob = b"".join(pem(p[0]) for p in pairs)
+    cas, _dups = mobile.load_cas([(blob, "test.pem")])
+    return mobile.selected(cas, include_intermediates)
+
+
+def spec(**kw):
+    return mobile.ProfileSpec(IDENT, **kw)
+
+
+def signer_of(world, name="signer", chain=("inter",)):
+    cert, key = world[name]
+    return mobile.Signer(cert, key, [world[c][0] for c in chain])
+
+
+def openssl(*argv, data=None):
+    assert OPENSSL, "openssl is required by this test (independent referee)"
+    return subprocess.run([OPENSSL] + list(argv), input=data, capture_output=True, check=False)
+
+
+def write(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+# --------------------------------------------------------------------------- the profile
+
+def test_profile_matches_apples_schema(world):
+    cas = cas_of(world["root"], world["inter"], include_intermediates=True)
+    data = mobile.build_profile(spec(organization="Example Corp", consent_text={"default": "Agree?", "de": "OK?"},
+                                     removal_disallowed=True), cas)
+    profile = plistlib.loads(data)
+    assert schema_problems(profile) == []
+    assert profile["PayloadType"] == "Configuration" and profile["PayloadVersion"] == 1
+    assert profile["PayloadIdentifier"] == IDENT and profile["PayloadRemovalDisallowed"] is True
+    assert profile["ConsentText"] == {"default": "Agree?", "de": "OK?"}
+    assert profile["PayloadOrganization"] == "Example Corp"
+    types = [p["PayloadType"] for p in profile["PayloadContent"]]
+    assert types == ["com.apple.security.root", "com.apple.security.pkcs1"]
+    for payload, issued in zip(profile["PayloadContent"], (world["root"], world["inter"])):
+        der = issued[0].public_bytes(serialization.Encoding.DER)
+        assert payload["PayloadContent"] == der
+        assert certs.fingerprint(x509.load_der_x509_certificate(payload["PayloadContent"])) == \
+            certs.fingerprint(issued[0])
+        assert payload["PayloadCertificateFileName"].endswith(".cer")
+        assert payload["PayloadIdentifier"].startswith(IDENT + ".ca.")
+        assert UUID_RE.match(payload["PayloadUUID"])
+    assert UUID_RE.match(profile["PayloadUUID"])
+    ids = [p["PayloadIdentifier"] for p in profile["PayloadContent"]] + [IDENT]
+    assert len(set(ids)) == len(ids), "payload identifiers must be unique within the profile"
+
+
+def test_schema_check_catches_what_it_should():
+    """The table check itself can fail: a pymobileconfig-style key, a wrong type, a missing key."""
+    bad = {"PayloadType": "Configuration", "PayloadVersion": True, "PayloadIdentifier": "x.y",
+           "PayloadContent": [{"PayloadType": "com.apple.security.root", "PayloadVersion": 1,
+                               "PayloadIdentifier": "x.y.z", "PayloadUUID": "U",
+                               "PayloadCertificateData": b"..."}],
+           "ConsentText": "plain string"}
+    problems = schema_problems(bad)
+    assert any("PayloadUUID missing" in p and p.startswith("TopLevel") for p in problems)
+    assert any("PayloadVersion is bool" in p for p in problems)
+    assert any("ConsentText is str" in p for p in problems)
+    assert any("PayloadCertificateData is not a key" in p for p in problems)
+    assert any("required key PayloadContent missing" in p for p in problems)
+
+
+def test_optional_keys_are_omitted_not_empty(world):
+    profile = plistlib.loads(mobile.build_profile(spec(), cas_of(world["root"])))
+    assert "ConsentText" not in profile and "PayloadOrganization" not in profile
+    assert "PayloadOrganization" not in profile["PayloadContent"][0]
+    assert profile["PayloadDisplayName"] == mobile.DEFAULT_DISPLAY_NAME
+    assert profile["PayloadRemovalDisallowed"] is False
+    assert schema_problems(profile) == []
+
+
+def test_uuids_are_uuid5_of_identifier_and_sha256(world):
+    cas = cas_of(world["root"], world["other_root"])
+    profile = plistlib.loads(mobile.build_profile(spec(), cas))
+    namespace = uuid.uuid5(uuid.NAMESPACE_DNS, "mobile.trustops.tableau")
+    digests = [hashlib.sha256(c[0].public_bytes(serialization.Encoding.DER)).hexdigest()
+               for c in (world["root"], world["other_root"])]
+    for payload, digest in zip(profile["PayloadContent"], digests):
+        assert payload["PayloadUUID"] == str(uuid.uuid5(namespace, "%s/%s" % (IDENT, digest))).upper()
+        assert payload["PayloadIdentifier"] == "%s.ca.%s" % (IDENT, digest[:16])
+    assert profile["PayloadUUID"] == str(uuid.uuid5(namespace, "%s/%s" % (IDENT, ",".join(digests)))).upper()
+    other = plistlib.loads(mobile.build_profile(mobile.ProfileSpec("com.example.other"), cas))
+    assert {p["PayloadUUID"] for p in other["PayloadContent"]}.isdisjoint(
+        {p["PayloadUUID"] for p in profile["PayloadContent"]})
+
+
+def test_same_inputs_give_identical_bytes_and_a_new_ca_changes_them(world):
+    one = mobile.build_profile(spec(consent_text="Agree"), cas_of(world["root"]))
+    assert one == mobile.build_profile(spec(consent_text="Agree"), cas_of(world["root"]))
+    assert one != mobile.build_profile(spec(consent_text="Agree"), cas_of(world["other_root"]))
+    onc = mobile.build_onc(IDENT, cas_of(world["root"]))
+    assert onc == mobile.build_onc(IDENT, cas_of(world["root"]))
+
+
+def test_debian_python_and_cryptography_38_give_the_same_bytes_and_sign(world, tmp_path):
+    """Module code runs on Debian 12 targets: same profile bytes there, and a signature openssl accepts."""
+    if not os.path.exists(DEBIAN_PYTHON):
+        pytest.skip("no %s on this machine" % DEBIAN_PYTHON)
+    root = write(tmp_path, "root.pem", pem(world["root"][0]))
+    signer = write(tmp_path, "signer.pem", pem(world["signer"][0]))
+    key = write(tmp_path, "signer.key", key_pem(world["signer"][1]))
+    inter = write(tmp_path, "inter.pem", pem(world["inter"][0]))
+    script = (
+        "import sys, cryptography\n"
+        "from ansible_collections.trustops.tableau.plugins.module_utils import mobile\n"
+        "cas, _d = mobile.load_cas([(open(%r,'rb').read(), 'root')])\n"
+        "s = mobile.ProfileSpec(%r, consent_text='Agree', organization='Example')\n"
+        "plist = mobile.build_profile(s, cas)\n"
+        "signer = mobile.load_signer(open(%r,'rb').read(), open(%r,'rb').read(), None, [(open(%r,'rb').read(), 'i')])\n"
+        "open(%r,'wb').write(plist); open(%r,'wb').write(mobile.sign_profile(plist, signer))\n"
+        "print(cryptography.__version__)\n") % (root, IDENT, signer, key, inter, str(tmp_path / "deb.plist"),
+                                                str(tmp_path / "deb.mobileconfig"))
+    proc = subprocess.run([DEBIAN_PYTHON, "-c", script], capture_output=True, text=True, check=False,
+                          env=dict(os.environ, PYTHONPATH=COLLECTIONS))
+    if proc.returncode != 0 and "No module named 'cryptography'" in proc.stderr:
+        pytest.skip("%s has no cryptography" % DEBIAN_PYTHON)
+    assert proc.returncode == 0, proc.stderr
+    cas, _d = mobile.load_cas([(pem(world["root"][0]), "root")])
+    ours = mobile.build_profile(mobile.ProfileSpec(IDENT, consent_text="Agree", organization="Example"), cas)
+    assert (tmp_path / "deb.plist").read_bytes() == ours
+    res = openssl("cms", "-verify", "-inform", "DER", "-in", str(tmp_path / "deb.mobileconfig"), "-CAfile", root)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == ours
+    # and what Debian signed counts as current here: no re-sign on the controller's newer cryptography
+    current, why = mobile.signed_profile_current((tmp_path / "deb.mobileconfig").read_bytes(), ours,
+                                                 signer_of(world))
+    assert current, why
+
+
+def test_intermediates_are_left_out_unless_asked(world):
+    cas, _d = mobile.load_cas([(pem(world["root"][0]) + pem(world["inter"][0]), "bundle.pem")])
+    assert [c.role for c in cas] == ["root", "intermediate"]
+    assert [c.role for c in mobile.selected(cas, False)] == ["root"]
+    findings = mobile.ca_findings(cas, include_intermediates=False)
+    assert [(f.code, f.severity) for f in findings] == [("MOBILE-008", "warning")]
+    assert "include_intermediates" in findings[0].message
+    findings = mobile.ca_findings(cas, include_intermediates=True)
+    assert [(f.code, f.severity) for f in findings] == [("MOBILE-008", "info")]
+
+
+# --------------------------------------------------------------------------- Android
+
+def test_android_der_and_onc_hold_the_same_certificate(world):
+    cas = cas_of(world["root"], world["inter"], include_intermediates=True)
+    arts = mobile.build_artifacts(spec(), cas, ["android"])
+    ders = [a for a in arts if a.kind == "der"]
+    assert [a.name for a in ders] == [
+        "mobile-test-root-ca-%s.crt" % cas[0].sha256[:16], "mobile-test-issuing-ca-%s.crt" % cas[1].sha256[:16]]
+    for art, issued in zip(ders, (world["root"], world["inter"])):
+        assert certs.fingerprint(x509.load_der_x509_certificate(art.data)) == certs.fingerprint(issued[0])
+        # openssl reads it as DER too (what Android's installer gets)
+        res = openssl("x509", "-inform", "DER", "-noout", "-fingerprint", "-sha256", data=art.data)
+        assert res.returncode == 0 and certs.fingerprint(issued[0]).encode() in res.stdout
+    onc = json.loads([a for a in arts if a.kind == "onc"][0].data)
+    assert onc["Type"] == "UnencryptedConfiguration" and onc["NetworkConfigurations"] == []
+    entries = onc["Certificates"]
+    assert [e["Type"] for e in entries] == ["Authority", "Authority"]
+    assert entries[0]["TrustBits"] == ["Web"] and "TrustBits" not in entries[1]
+    for entry, ca in zip(entries, cas):
+        decoded = x509.load_der_x509_certificate(base64.b64decode(entry["X509"], validate=True))
+        assert decoded == ca.cert
+        assert entry["GUID"] == "{%s}" % mobile.payload_uuid(IDENT, ca.sha256).lower()
+    assert not any(a.kind == "profile" for a in arts)
+
+
+def test_network_security_config_is_valid_xml_with_user_anchors(world):
+    cas = cas_of(world["root"])
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    doc = etree.fromstring(mobile.build_network_security_config(IDENT, cas), parser)
+    assert doc.tag == "network-security-config"
+    anchors = doc.find("base-config/trust-anchors")
+    assert [c.get("src") for c in anchors.findall("certificates")] == ["system", "user"]
+    raw = mobile.raw_resource_name(mobile.cert_basename(cas[0].cert, cas[0].sha256))
+    assert re.match(r"^[a-z][a-z0-9_]*$", raw)
+    assert '<certificates src="@raw/%s"/>' % raw in "".join(c.text for c in anchors.xpath("comment()"))
+    doc = etree.fromstring(mobile.build_network_security_config(IDENT, cas, ["Tableau.Example.com."]), parser)
+    assert doc.find("base-config") is None
+    assert [d.text for d in doc.findall("domain-config/domain")] == ["tableau.example.com"]
+    assert [c.get("src") for c in doc.findall("domain-config/trust-anchors/certificates")] == ["system", "user"]
+    with pytest.raises(mobile.MobileError, match="not a host or domain name"):
+        mobile.build_network_security_config(IDENT, cas, ["bad name/with slash"])
+
+
+def test_comment_text_never_breaks_the_xml(world):
+    """A CN full of dashes must not put '--' into an XML comment."""
+    odd = build("CA -- with -- dashes --", key_usage=["key_cert_sign"])
+    data = mobile.build_network_security_config("com.example--x.y", cas_of(odd))
+    etree.fromstring(data)
+
+
+# --------------------------------------------------------------------------- policy
+
+def codes(findings):
+    return [f.code for f in findings]
+
+
+def test_policy_refuses_leaf_expired_sha1_weak_and_warns(world, pki, tmp_path):
+    leaf = pki.leaf(pki.root())
+    cases = {
+        "leaf": (leaf.cert, ["MOBILE-001"]),
+        "expired": (build("Old Root", days=-1, start_days=-30)[0], ["MOBILE-002"]),
+        "future": (build("Future Root", days=90, start_days=10)[0], ["MOBILE-003"]),
+        "sha1": (openssl_sha1(tmp_path, "SHA1 Root")[0], ["MOBILE-004"]),
+        "weak": (build("Weak Root", key=rsa.generate_private_key(public_exponent=65537, key_size=1024))[0],
+                 ["MOBILE-005"]),
+        "soon": (build("Short Root", days=10)[0], ["MOBILE-006"]),
+        "nocn": (build("x", with_cn=False)[0], ["MOBILE-007"]),
+    }
+    for name, (cert, expected) in cases.items():
+        cas, _d = mobile.load_cas([(pem(cert), name)])
+        found = mobile.ca_findings(cas)
+        assert codes(found) == expected, (name, found)
+        assert all(name in f.message for f in found)
+        assert all(f.data["sha256"] == certs.fingerprint(cert) for f in found)
+    severities = {f.code: f.severity for name in cases
+                  for f in mobile.ca_findings(mobile.load_cas([(pem(cases[name][0]), name)])[0])}
+    assert severities == {"MOBILE-001": "error", "MOBILE-002": "error", "MOBILE-003": "error",
+                          "MOBILE-004": "error", "MOBILE-005": "error", "MOBILE-006": "warning",
+                          "MOBILE-007": "warning"}
+
+
+def test_policy_options_move_the_thresholds(tmp_path):
+    sha1 = mobile.load_cas([(pem(openssl_sha1(tmp_path, "SHA1 Root")[0]), "s")])[0]
+    assert codes(mobile.ca_findings(sha1, blocklisted_digests=[])) == []
+    assert codes(mobile.ca_findings(sha1, blocklisted_digests=["SHA-1"])) == ["MOBILE-004"]
+    ok = mobile.load_cas([(pem(build("Root")[0]), "r")])[0]
+    assert codes(mobile.ca_findings(ok, min_rsa_key_size=3072)) == ["MOBILE-005"]
+    assert codes(mobile.ca_findings(ok, expiry_warning_days=400)) == ["MOBILE-006"]
+
+
+def test_duplicates_are_installed_once(world):
+    cas, dups = mobile.load_cas([(pem(world["root"][0]), "a.pem"), (pem(world["root"][0]), "b.pem")])
+    assert len(cas) == 1 and len(dups) == 1
+    found = mobile.ca_findings(cas, dups)
+    assert codes(found) == ["MOBILE-009"] and "b.pem" in found[0].message
+
+
+def test_garbage_and_keys_are_clear_errors(world):
+    with pytest.raises(certs.CertificateError, match="not PEM or DER"):
+        mobile.load_cas([(b"hello, not a certificate", "garbage.pem")])
+    with pytest.raises(certs.CertificateError, match="private key"):
+        mobile.load_cas([(key_pem(world["root"][1]), "root.key")])
+    with pytest.raises(mobile.MobileError, match="no CA certificate given"):
+        mobile.load_cas([])
+
+
+def test_inputs_are_validated():
+    for bad in ("tableau", "com..example", "com.example/../x", "com.exa mple", ".com.example", ""):
+        with pytest.raises(mobile.MobileError, match="reverse-DNS"):
+            mobile.check_identifier(bad)
+    for bad in ("../x", ".hidden", "a/b", ""):
+        with pytest.raises(mobile.MobileError, match="plain file name"):
+            mobile.check_basename(bad)
+    with pytest.raises(mobile.MobileError, match="control character U\\+0007"):
+        mobile.ProfileSpec(IDENT, display_name="bell\x07")
+    with pytest.raises(mobile.MobileError, match="BCP 47"):
+        mobile.consent_dict({"english please": "x"})
+    with pytest.raises(mobile.MobileError, match="non-empty"):
+        mobile.consent_dict({"en": "  "})
+    assert mobile.consent_dict("Agree") == {"default": "Agree"}
+    assert mobile.consent_dict({"pt-BR": "Sim", "default": "Yes"}) == {"pt-BR": "Sim", "default": "Yes"}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.lists(st.text(min_size=1, max_size=40), min_size=3, max_size=3))
+def test_any_text_either_round_trips_or_is_refused(texts):
+    """plistlib must read back exactly what we wrote, for any Unicode a user can type."""
+    cert_cas = _ROOT_FOR_PROPERTY
+    try:
+        s = mobile.ProfileSpec(IDENT, display_name=texts[0], organization=texts[1], consent_text=texts[2])
+    except mobile.MobileError as exc:
+        assert "control character" in str(exc) or "non-empty" in str(exc)
+        assert any(mobile._XML_BAD.search(t) for t in texts) or not texts[2].strip()
+        return
+    data = mobile.build_profile(s, cert_cas)
+    assert data == mobile.build_profile(s, cert_cas)
+    back = plistlib.loads(data)
+    lf = [t.replace("\r\n", "\n").replace("\r", "\n") for t in texts]  # XML reads CR back as LF
+    assert back["PayloadDisplayName"] == lf[0]
+    assert back["PayloadOrganization"] == lf[1]
+    assert back["ConsentText"] == {"default": lf[2]}
+    assert schema_problems(back) == []
+
+
+_ROOT_FOR_PROPERTY = mobile.selected(mobile.load_cas([(pem(build("Property Root")[0]), "p")])[0], False)
+
+
+# --------------------------------------------------------------------------- signing, openssl as referee
+
+def test_signed_profile_verifies_with_openssl_and_one_byte_breaks_it(world, tmp_path):
+    plist = mobile.build_profile(spec(), cas_of(world["root"]))
+    signed = mobile.sign_profile(plist, signer_of(world))
+    root = write(tmp_path, "root.pem", pem(world["root"][0]))
+    good = write(tmp_path, "good.mobileconfig", signed)
+    res = openssl("cms", "-verify", "-inform", "DER", "-in", good, "-CAfile", root)
+    assert res.returncode == 0 and b"Verification successful" in res.stderr, res.stderr
+    assert res.stdout == plist
+    res = openssl("smime", "-verify", "-inform", "DER", "-in", good, "-CAfile", root)
+    assert res.returncode == 0 and res.stdout == plist
+    # the chain is in the file: the signer and the intermediate, never the root
+    listed = openssl("pkcs7", "-inform", "DER", "-in", good, "-print_certs", "-noout").stdout.decode()
+    assert "subject=O = trustops mobile test, CN = Profile Signer" in listed
+    assert "subject=O = trustops mobile test, CN = Mobile Test Issuing CA" in listed
+    assert "CN = Mobile Test Root CA\n\nissuer" not in listed and listed.count("subject=") == 2
+    # not verified against an unrelated root
+    other = write(tmp_path, "other.pem", pem(world["other_root"][0]))
+    assert openssl("cms", "-verify", "-inform", "DER", "-in", good, "-CAfile", other).returncode != 0
+    # one byte of the property list changed: openssl and our reader both refuse it
+    at = signed.index(b"<string>Configuration</string>") + len(b"<string>C")
+    tampered = signed[:at] + b"K" + signed[at + 1:]
+    bad = write(tmp_path, "bad.mobileconfig", tampered)
+    res = openssl("cms", "-verify", "-inform", "DER", "-in", bad, "-CAfile", root)
+    assert res.returncode != 0 and b"Verification failure" in res.stderr
+    got = mobile.read_signed(tampered)
+    assert not got.valid and "modified after signing" in got.problem
+    # one byte of the signature changed
+    tampered = signed[:-5] + bytes([signed[-5] ^ 0x01]) + signed[-4:]
+    res = openssl("cms", "-verify", "-inform", "DER", "-in", write(tmp_path, "sig.mobileconfig", tampered),
+                  "-CAfile", root)
+    assert res.returncode != 0
+    assert "does not verify" in mobile.read_signed(tampered).problem
+
+
+def test_ec_signer_verifies_too(world, tmp_path):
+    plist = mobile.build_profile(spec(), cas_of(world["root"]))
+    signed = mobile.sign_profile(plist, signer_of(world, "ec_signer", chain=()))
+    res = openssl("cms", "-verify", "-inform", "DER", "-in", write(tmp_path, "ec.mobileconfig", signed),
+                  "-CAfile", write(tmp_path, "other.pem", pem(world["other_root"][0])))
+    assert res.returncode == 0 and res.stdout == plist, res.stderr
+    got = mobile.read_signed(signed)
+    assert got.valid and got.digest == "sha256" and got.content == plist
+
+
+@pytest.mark.parametrize("flags", [[], ["-noattr"], ["-nosmimecap"], ["-keyid"]])
+def test_reader_accepts_what_openssl_signs(world, tmp_path, flags):
+    """Our CMS reader against an independent producer, with and without signed attributes."""
+    plist = mobile.build_profile(spec(), cas_of(world["root"]))
+    src = write(tmp_path, "p.plist", plist)
+    out = str(tmp_path / "p.mobileconfig")
+    res = openssl("cms", "-sign", "-binary", "-nodetach", "-md", "sha256", "-in", src, "-outform", "DER",
+                  "-out", out, "-signer", write(tmp_path, "s.pem", pem(world["signer"][0])),
+                  "-inkey", write(tmp_path, "s.key", key_pem(world["signer"][1])),
+                  "-certfile", write(tmp_path, "i.pem", pem(world["inter"][0])), *flags)
+    assert res.returncode == 0, res.stderr
+    with open(out, "rb") as handle:
+        signed = handle.read()
+    got = mobile.read_signed(signed)
+    assert got.valid, got.problem
+    assert got.content == plist and got.signer == world["signer"][0]
+    assert mobile.signed_profile_current(signed, plist, signer_of(world)) == (True, None)
+
+
+def test_resign_decisions(world):
+    cas = cas_of(world["root"])
+    plist = mobile.build_profile(spec(), cas)
+    signer = signer_of(world)
+    signed = mobile.sign_profile(plist, signer)
+    assert mobile.signed_profile_current(signed, plist, signer) == (True, None)
+    # a second signature differs byte-wise (signing time) but is just as current: no churn
+    assert mobile.signed_profile_current(mobile.sign_profile(plist, signer), plist, signer) == (True, None)
+    changed = mobile.build_profile(spec(display_name="New name"), cas)
+    assert mobile.signed_profile_current(signed, changed, signer) == (False, "the profile content changed")
+    assert mobile.signed_profile_current(signed, plist, signer_of(world, "ec_signer", ())) == (
+        False, "the signer changed")
+    assert mobile.signed_profile_current(signed, plist, signer_of(world, chain=())) == (
+        False, "the signer chain changed")
+    at = signed.index(b"<string>Configuration</string>") + 9
+    current, why = mobile.signed_profile_current(signed[:at] + b"X" + signed[at + 1:], plist, signer)
+    assert not current and why.startswith("the profile content changed")
+    current, why = mobile.signed_profile_current(plist, plist, signer)
+    assert not current and "not a signed profile" in why
+    current, why = mobile.signed_profile_current(b"\x30\x03\x02\x01\x01", plist, signer)
+    assert not current and "not a signed profile" in why
+    for junk in (b"", b"\x30", b"\x30\x80\x00\x00", os.urandom(64)):
+        assert not mobile.read_signed(junk).valid
+
+
+def test_signature_by_a_tampered_but_consistent_file_is_caught(world):
+    """Content swapped together with the messageDigest attribute: only the signature check catches it."""
+    plist = mobile.build_profile(spec(), cas_of(world["root"]))
+    signer = signer_of(world)
+    signed = mobile.sign_profile(plist, signer)
+    old_digest = hashlib.sha256(plist).digest()
+    other = plist.replace(b"Configuration", b"Configuratiom")
+    forged = signed.replace(plist, other).replace(old_digest, hashlib.sha256(other).digest())
+    assert forged != signed
+    got = mobile.read_signed(forged)
+    assert got.content == other and not got.valid and "does not verify" in got.problem
+    assert mobile.signed_profile_current(forged, other, signer)[0] is False
+
+
+# --------------------------------------------------------------------------- signer input and policy
+
+def test_signer_errors_are_clear(world, pki):
+    cert, key = world["signer"]
+    with pytest.raises(certs.CertificateError, match="wrong passphrase"):
+        mobile.load_signer(pem(cert), key_pem(key, b"right"), "wrong")
+    with pytest.raises(mobile.MobileError, match="encrypted; give signer_key_passphrase"):
+        mobile.load_signer(pem(cert), key_pem(key, b"right"))
+    signer = mobile.load_signer(pem(cert), key_pem(key, b"right"), "right", [(pem(world["inter"][0]), "c")])
+    assert signer.chain == [world["inter"][0]]
+    with pytest.raises(mobile.MobileError, match="does not belong to signer_cert"):
+        mobile.load_signer(pem(cert), key_pem(world["root"][1]))
+    with pytest.raises(mobile.MobileError, match="DSA key cannot sign"):
+        dsa_key = dsa.generate_private_key(key_size=2048)
+        mobile.load_signer(pem(build("DSA signer", key=dsa_key, ca=False)[0]), key_pem(dsa_key))
+    with pytest.raises(certs.CertificateError, match="not PEM or DER"):
+        mobile.load_signer(b"garbage", key_pem(key))
+
+
+def test_signer_findings(world, tmp_path):
+    cas = cas_of(world["root"])
+    assert codes(mobile.signer_findings(signer_of(world), cas)) == ["MOBILE-012"]
+    other = cas_of(world["other_root"])
+    # the chain up to the root is included: nothing to say
+    assert codes(mobile.signer_findings(signer_of(world, chain=("inter", "root")), other)) == []
+    # the usual case (root left out) and a missing intermediate both name where the chain stops
+    found = mobile.signer_findings(signer_of(world), other)
+    assert codes(found) == ["MOBILE-013"] and found[0].severity == "info"
+    assert "ends at CN=Mobile Test Issuing CA" in found[0].message and "issuer CN=Mobile Test Root CA" in \
+        found[0].message
+    found = mobile.signer_findings(signer_of(world, chain=()), other)
+    assert codes(found) == ["MOBILE-013"] and "issuer CN=Mobile Test Issuing CA" in found[0].message
+    # a stray certificate in the chain
+    assert codes(mobile.signer_findings(signer_of(world, chain=("inter", "root", "other_root")), other)) == [
+        "MOBILE-011"]
+    full = [world["inter"][0], world["root"][0]]
+
+    def judged(cert_key):
+        return mobile.signer_findings(mobile.Signer(*cert_key, chain=full), other)
+
+    expired = build("Expired signer", world["inter"], ca=False, days=-1, start_days=-10,
+                    key_usage=["digital_signature"])
+    assert codes(judged(expired)) == ["MOBILE-010"]
+    no_sig = build("Encipher only", world["inter"], ca=False, key_usage=["key_encipherment"])
+    assert codes(judged(no_sig)) == ["MOBILE-016"]
+    server = build("TLS server", world["inter"], ca=False, key_usage=["digital_signature"],
+                   eku=[ExtendedKeyUsageOID.SERVER_AUTH])
+    found = judged(server)
+    assert codes(found) == ["MOBILE-017"] and found[0].severity == "warning"
+    weak = build("Weak signer", world["inter"], ca=False, key_usage=["digital_signature"],
+                 key=rsa.generate_private_key(public_exponent=65537, key_size=1024))
+    assert codes(judged(weak)) == ["MOBILE-015"]
+    sha1 = openssl_sha1(tmp_path, "SHA-1 signer", issuer=world["inter"], ca=False)
+    assert codes(judged(sha1)) == ["MOBILE-014"]
+    assert codes(mobile.signer_findings(mobile.Signer(*sha1, chain=full), other, blocklisted_digests=[])) == []
+
+
+# --------------------------------------------------------------------------- plan and write
+
+def listing(path):
+    return {name: (path / name).read_bytes() for name in sorted(os.listdir(path))}
+
+
+def test_plan_write_converge(world, tmp_path):
+    dest = tmp_path / "out"
+    signer = signer_of(world)
+    arts = mobile.build_artifacts(spec(), cas_of(world["root"]), ["ios", "android"])
+    mobile.plan(str(dest), arts, signer)
+    assert [a.action for a in arts] == ["create"] * 4 and arts[0].resign
+    mobile.finalize(arts, signer)
+    written = mobile.write(str(dest), arts)
+    assert sorted(os.path.basename(p) for p in written) == sorted(os.listdir(dest))
+    assert all(oct(os.stat(p).st_mode & 0o777) == "0o644" for p in written)
+    before = listing(dest)
+    again = mobile.plan(str(dest), mobile.build_artifacts(spec(), cas_of(world["root"]), ["ios", "android"]), signer)
+    assert [a.action for a in again] == ["keep"] * 4 and not any(a.resign for a in again)
+    assert mobile.write(str(dest), again) == [] and listing(dest) == before
+    # signing switched off: the profile is rewritten unsigned, with the reason
+    unsigned = mobile.plan(str(dest), mobile.build_artifacts(spec(), cas_of(world["root"]), ["ios"]))
+    assert unsigned[0].action == "update" and unsigned[0].reason == "the profile was signed; signing is off now"
+
+
+def test_write_is_all_or_nothing(world, tmp_path):
+    dest = tmp_path / "out"
+    first = mobile.build_artifacts(spec(), cas_of(world["root"]), ["ios", "android"])
+    mobile.write(str(dest), mobile.plan(str(dest), first))
+    before = listing(dest)
+    arts = mobile.plan(str(dest), mobile.build_artifacts(spec(display_name="v2"), cas_of(world["root"],
+                                                                                        world["other_root"]),
+                                                         ["ios", "android"]))
+    assert [a.action for a in arts] == ["update", "keep", "create", "update", "update"]
+    calls = []
+
+    def flaky(src, dst):
+        calls.append(dst)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        os.replace(src, dst)
+
+    with pytest.raises(mobile.WriteError, match="No space left on device.*restored the previous files"):
+        mobile.write(str(dest), arts, move=flaky)
+    assert len(calls) == 3
+    assert listing(dest) == before, "the previous files are back and nothing half-written stays"
+
+
+def test_bad_input_leaves_no_partial_files(world, tmp_path):
+    dest = tmp_path / "new"
+    with pytest.raises(mobile.MobileError, match="exists and is not a directory"):
+        mobile.plan(str(write(tmp_path, "afile", b"x")), mobile.build_artifacts(spec(), cas_of(world["root"]), ["ios"]))
+    with pytest.raises(mobile.MobileError, match="no CA certificate left"):
+        mobile.build_artifacts(spec(), [], ["ios"])
+    with pytest.raises(mobile.MobileError, match="not one of"):
+        mobile.build_artifacts(spec(), cas_of(world["root"]), ["windows"])
+    assert not dest.exists()
+
+
+def test_diff_shows_plist_and_never_key_material(world, tmp_path):
+    signer = signer_of(world)
+    arts = mobile.plan(str(tmp_path), mobile.build_artifacts(spec(), cas_of(world["root"]), ["ios", "android"]),
+                       signer)
+    entries = mobile.diff_entries(arts, signer)
+    assert len(entries) == 4 and all(e["before"] == "" for e in entries)
+    assert entries[0]["after"].startswith("# CMS SignedData, signer CN=Profile Signer,O=trustops mobile test")
+    assert "<key>PayloadType</key>" in entries[0]["after"]
+    assert entries[1]["after"].startswith("DER certificate CN=Mobile Test Root CA,O=trustops mobile test")
+    text = json.dumps(entries)
+    assert "PRIVATE KEY" not in text
+    mobile.write(str(tmp_path), mobile.finalize(arts, signer))
+    arts = mobile.plan(str(tmp_path), mobile.build_artifacts(spec(display_name="v2"), cas_of(world["root"]),
+                                                             ["ios"]), signer)
+    entry = mobile.diff_entries(arts, signer)[0]
+    assert "signature valid" in entry["before"] and "Tableau Server certificate authorities" in entry["before"]
+    assert "v2" in entry["after"] and "v2" not in entry["before"]
+
+
+def test_cert_facts(world):
+    ca = cas_of(world["root"])[0]
+    facts = mobile.cert_facts(ca, IDENT)
+    assert facts["sha256"] == certs.fingerprint(world["root"][0]) and facts["role"] == "root"
+    assert facts["payload_type"] == "com.apple.security.root"
+    assert facts["android_file"] == "mobile-test-root-ca-%s.crt" % ca.sha256[:16]
+    assert facts["onc_guid"] == "{%s}" % facts["payload_uuid"].lower()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__, "-q"]))
