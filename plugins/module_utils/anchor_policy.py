@@ -1,0 +1,231 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""May this certificate become a trust anchor?  One policy for every trust store.
+
+Pure Python, no Ansible imports.  :func:`check_anchor` returns ``ANCHOR-NNN`` findings (see
+docs/anchor_policy.md, the one place the codes are documented); the callers are
+``trust_anchor`` (Linux and macOS system stores, through truststore.py) and
+``win_trust_anchor`` (Windows ``LocalMachine\\Root``, on the controller).  Broken policy
+options (an unknown digest name, a negative key size) raise :class:`AnchorPolicyError`.
+
+Codes, in the order they are reported:
+
+=========== ============================================= ======================================
+ANCHOR-001  not a CA (no basicConstraints CA:TRUE)         error; warning with ``allow_leaf``
+ANCHOR-002  expired                                        error; warning with ``allow_expired``
+ANCHOR-003  not yet valid                                  error; warning with ``allow_expired``
+ANCHOR-004  an intermediate CA (CA, not self-signed)       warning
+ANCHOR-005  RSA/DSA key under ``min_rsa_key_size``         error
+ANCHOR-006  EC key under ``min_ec_key_size``               error
+ANCHOR-007  Ed25519/Ed448 key                              warning
+ANCHOR-008  signed with a blocklisted digest, not a root   error
+ANCHOR-009  a self-signed root with a blocklisted digest   info (RFC 5280 6.1.1)
+=========== ============================================= ======================================
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from ansible_collections.trustops.tableau.plugins.module_utils import certs
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, TrustopsError
+
+#: The defaults of Tableau Server's own certificate keys (``*.blocklisted_digest_algorithms``,
+#: ``*.min_allowed.rsa_key_size``, ``*.min_allowed.elliptic_curve_size``).
+DEFAULT_BLOCKLISTED_DIGESTS = ("sha1",)
+DEFAULT_MIN_RSA_KEY_SIZE = 2048
+DEFAULT_MIN_EC_KEY_SIZE = 256
+
+
+def option_spec():
+    """The policy options as an argument spec (a fresh dict), shared by both modules.
+
+    Documented once in plugins/doc_fragments/anchor_policy.py; the defaults are the ones above.
+    """
+    return {
+        "allow_leaf": {"type": "bool", "default": False},
+        "allow_expired": {"type": "bool", "default": False},
+        "blocklisted_digests": {"type": "list", "elements": "str", "default": list(DEFAULT_BLOCKLISTED_DIGESTS)},
+        "min_rsa_key_size": {"type": "int", "default": DEFAULT_MIN_RSA_KEY_SIZE},
+        "min_ec_key_size": {"type": "int", "default": DEFAULT_MIN_EC_KEY_SIZE},
+    }
+
+
+def options_from(params):
+    """check_anchor's keyword arguments from validated module parameters (missing: defaults)."""
+    out = {}
+    for name, spec in option_spec().items():
+        value = params.get(name)
+        out[name] = spec["default"] if value is None else value
+    return out
+
+
+#: Every code this policy can report, with its meaning (docs/anchor_policy.md has the details).
+CODES = {
+    "ANCHOR-001": "not a CA certificate",
+    "ANCHOR-002": "expired",
+    "ANCHOR-003": "not yet valid",
+    "ANCHOR-004": "an intermediate CA, not a self-signed root",
+    "ANCHOR-005": "RSA or DSA key smaller than min_rsa_key_size",
+    "ANCHOR-006": "EC key smaller than min_ec_key_size",
+    "ANCHOR-007": "Ed25519 or Ed448 key",
+    "ANCHOR-008": "signed with a blocklisted digest (not a self-signed root)",
+    "ANCHOR-009": "a self-signed root signed with a blocklisted digest (not checked)",
+}
+
+#: Digest names as :func:`normalize_digest` spells them (cryptography's names without '-').
+KNOWN_DIGESTS = frozenset((
+    "md2", "md4", "md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha512224", "sha512256",
+    "sha3224", "sha3256", "sha3384", "sha3512", "shake128", "shake256", "blake2b", "blake2s", "sm3"))
+
+
+class AnchorPolicyError(TrustopsError):
+    """A policy option that cannot mean anything (an unknown digest, a negative size)."""
+
+
+def normalize_digest(name):
+    """``SHA-1``, ``sha_256``, `` SHA256 `` -> ``sha1``, ``sha256``: case, '-', '_' and spaces ignored."""
+    return "".join(str(name).split()).lower().replace("-", "").replace("_", "")
+
+
+def blocklist(names):
+    """The set of normalised digest names; an unknown name raises AnchorPolicyError.
+
+    An unknown name is refused rather than ignored: a typo (``shaa1``) would otherwise switch
+    the check off without a word.
+    """
+    if names is None:
+        return frozenset()
+    if isinstance(names, (str, bytes)):
+        names = [names]
+    blocked = set()
+    for name in names:
+        digest = normalize_digest(name)
+        if digest not in KNOWN_DIGESTS:
+            raise AnchorPolicyError(
+                "blocklisted_digests: unknown digest %r (known: %s)" % (name, ", ".join(sorted(KNOWN_DIGESTS))))
+        blocked.add(digest)
+    return frozenset(blocked)
+
+
+def blocked_digest(cert, blocked):
+    """The certificate's signature digest (lower case) if it is in ``blocked`` (normalised), else None."""
+    digest = certs.signature_hash(cert)
+    if digest is not None and normalize_digest(digest) in blocked:
+        return digest
+    return None
+
+
+def _size(name, value):
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        raise AnchorPolicyError("%s: %r is not a number of bits" % (name, value))
+    if size < 0:
+        raise AnchorPolicyError("%s: %d is negative; give a number of bits (0 checks nothing)" % (name, size))
+    return size
+
+
+def check_anchor(cert, allow_leaf=False, allow_expired=False, blocklisted_digests=DEFAULT_BLOCKLISTED_DIGESTS,
+                 min_rsa_key_size=DEFAULT_MIN_RSA_KEY_SIZE, min_ec_key_size=DEFAULT_MIN_EC_KEY_SIZE, now=None):
+    """Policy findings (``ANCHOR-NNN``) on a certificate that is to become a trust anchor.
+
+    ``cert`` is a cryptography certificate; ``now`` (aware datetime) is the clock, default now.
+    Returns every finding in code order; an ``error`` finding means: do not install it.
+    Raises AnchorPolicyError for meaningless options, CertificateError for an unreadable name.
+    """
+    blocked = blocklist(blocklisted_digests)
+    min_rsa = _size("min_rsa_key_size", min_rsa_key_size)
+    min_ec = _size("min_ec_key_size", min_ec_key_size)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    info = certs.describe(cert, now)
+    subject, issuer = info["subject"], info["issuer"]
+    ca, self_signed = info["is_ca"], info["self_signed"]
+    found = []
+
+    def add(code, severity, message, remedy, **data):
+        data.setdefault("subject", subject)
+        found.append(Finding(code, severity, message, remedy, data))
+
+    # --- what it is
+    if not ca:
+        if allow_leaf:
+            add("ANCHOR-001", "warning",
+                "%s is not a CA certificate (no basicConstraints CA:TRUE); as a trust anchor it makes "
+                "clients trust this one certificate only (allow_leaf)" % subject,
+                "Prefer installing the CA that issued the Tableau Server certificate.",
+                allow_leaf=True, self_signed=self_signed)
+        else:
+            add("ANCHOR-001", "error",
+                "%s is not a CA certificate (no basicConstraints CA:TRUE)" % subject,
+                "Install the root CA that issued the Tableau Server certificate, or set "
+                "allow_leaf=true to trust a self-signed server certificate directly.",
+                allow_leaf=False, self_signed=self_signed)
+
+    # --- when it is valid
+    if info["expired"]:
+        add("ANCHOR-002", "warning" if allow_expired else "error",
+            "%s expired on %s" % (subject, info["not_after"]),
+            "Clients build no chain through an expired anchor; install the renewed CA certificate."
+            if allow_expired else
+            "Obtain the renewed CA certificate; set allow_expired=true only to stage it knowingly.",
+            not_after=info["not_after"], allow_expired=bool(allow_expired))
+    elif info["not_yet_valid"]:
+        add("ANCHOR-003", "warning" if allow_expired else "error",
+            "%s is not valid before %s" % (subject, info["not_before"]),
+            "Check the clocks of the issuing CA and of the clients; set allow_expired=true to stage "
+            "it before it becomes valid.",
+            not_before=info["not_before"], allow_expired=bool(allow_expired))
+
+    # --- where it sits in a chain
+    if ca and not self_signed:
+        add("ANCHOR-004", "warning",
+            "%s is an intermediate CA (issued by %s), not a self-signed root; as a trust anchor it "
+            "is trusted itself" % (subject, issuer),
+            "Clients that do not accept partial chains (openssl verify, Python before 3.13, Java) "
+            "still need the root: install the top (self-signed) root CA instead, or both, so that "
+            "every platform trusts the same chains.",
+            issuer=issuer)
+
+    # --- its key
+    key_type, key_size, curve = info["key_type"], info["key_size"], info["curve"]
+    if key_type in ("RSA", "DSA") and key_size is not None and key_size < min_rsa:
+        add("ANCHOR-005", "error",
+            "%s has a %d-bit %s key; the minimum is %d (min_rsa_key_size)%s" % (
+                subject, key_size, key_type, min_rsa,
+                "; OpenSSL at its default security level (Debian, RHEL) refuses CA keys under 2048 bits"
+                if key_size < 2048 else ""),
+            "Re-issue the CA with an RSA key of at least %d bits or an EC key, or lower "
+            "min_rsa_key_size." % max(min_rsa, 2048),
+            key_type=key_type, key_size=key_size, min_rsa_key_size=min_rsa)
+    elif key_type == "EC" and key_size is not None and key_size < min_ec:
+        add("ANCHOR-006", "error",
+            "%s has a %d-bit EC key (%s); the minimum is %d (min_ec_key_size)" % (
+                subject, key_size, curve, min_ec),
+            "Re-issue the CA on a curve of at least %d bits (P-256, P-384), or lower min_ec_key_size."
+            % min_ec,
+            key_type=key_type, key_size=key_size, curve=curve, min_ec_key_size=min_ec)
+    elif key_type in ("Ed25519", "Ed448"):
+        add("ANCHOR-007", "warning",
+            "%s has an %s key; the Windows certificate chain engine and many TLS clients may not "
+            "verify signatures made with it" % (subject, key_type),
+            "Prefer an RSA or ECDSA CA for clients of Tableau Server.",
+            key_type=key_type)
+
+    # --- its signature
+    digest = blocked_digest(cert, blocked)
+    if digest is not None:
+        if self_signed:
+            add("ANCHOR-009", "info",
+                "%s is self-signed with %s; a root's own signature is not checked when it is a "
+                "trust anchor (RFC 5280 6.1.1)" % (subject, digest.upper()),
+                "None needed for trust; re-issue the root with SHA-256 or better at its next renewal.",
+                digest=digest)
+        else:
+            add("ANCHOR-008", "error",
+                "%s is signed with blocklisted digest %s" % (subject, digest.upper()),
+                "Have the issuing CA re-sign it with SHA-256 or better (clients that build the chain "
+                "on to its issuer check this signature), or remove %s from blocklisted_digests." % digest,
+                digest=digest)
+    return found

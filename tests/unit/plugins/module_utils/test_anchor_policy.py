@@ -1,0 +1,409 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The shared trust-anchor policy (module_utils/anchor_policy.py): one failing and one passing
+input for every ANCHOR-NNN code, the options, and ``openssl verify`` as the referee for the
+severities that matter (weak keys and SHA-1 signatures).
+
+Certificates come from the ``pki`` fixture; SHA-1 signed ones from openssl (cryptography no
+longer signs with SHA-1); Ed25519/Ed448 ones are built here (the fixture signs with a digest).
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime
+import inspect
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed448, ed25519
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy as ap
+from ansible_collections.trustops.tableau.plugins.module_utils import certs
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+DEBIAN_PYTHON = "/usr/bin/python3"
+NOW = datetime.datetime.now(datetime.timezone.utc)
+
+
+def codes(findings):
+    """{code: severity}; also asserts a code is reported at most once."""
+    out = {}
+    for f in findings:
+        assert f.code not in out, "%s reported twice" % f.code
+        out[f.code] = f.severity
+    return out
+
+
+def openssl(*args, data=None, check=True):
+    proc = subprocess.run(["openssl"] + [str(a) for a in args], input=data, capture_output=True, check=False)
+    if check:
+        assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    return proc
+
+
+def load(path):
+    return certs.load_certificate(Path(path).read_bytes(), str(path))
+
+
+# --------------------------------------------------------------------------- certificates
+
+@pytest.fixture(scope="module")
+def cas(pki):
+    from conftest import make_key
+
+    root = pki.root(cn="Policy Root")
+    return {
+        "root": root,
+        "intermediate": pki.intermediate(root, cn="Policy Intermediate"),
+        "leaf": pki.leaf(root, cn="tableau.example.test"),
+        "selfsigned": pki.self_signed_leaf(),
+        "expired": pki.root(cn="Expired Root", days=-1, start_days=-400),
+        "future": pki.root(cn="Future Root", start_days=5, days=400),
+        "rsa1024": pki.root(cn="RSA 1024 Root", key=make_key("rsa", 1024, fresh=True)),
+        "dsa1024": pki.root(cn="DSA 1024 Root", key=make_key("dsa", 1024, fresh=True)),
+        "p256": pki.root(cn="P-256 Root", key=make_key("ec", 256, fresh=True)),
+        "p384": pki.root(cn="P-384 Root", key=make_key("ec", 384, fresh=True)),
+    }
+
+
+def _eddsa_root(kind):
+    key = {"Ed25519": ed25519.Ed25519PrivateKey, "Ed448": ed448.Ed448PrivateKey}[kind].generate()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "%s Root" % kind)])
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1)
+            .not_valid_before(NOW - datetime.timedelta(days=1))
+            .not_valid_after(NOW + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, None))
+
+
+@pytest.fixture(scope="module")
+def sha1_pki(tmp_path_factory):
+    """By openssl: a SHA-1 self-signed root, a SHA-1 signed intermediate, a SHA-256 leaf under
+    each, all RSA 2048 (file paths)."""
+    d = tmp_path_factory.mktemp("sha1")
+    (d / "ca.ext").write_text("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n")
+    openssl("req", "-x509", "-sha1", "-newkey", "rsa:2048", "-nodes", "-keyout", d / "root.key",
+            "-out", d / "root.pem", "-days", "30", "-subj", "/O=trustops test/CN=SHA1 Root",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", d / "int.key",
+            "-out", d / "int.csr", "-subj", "/O=trustops test/CN=SHA1 Intermediate")
+    openssl("x509", "-req", "-sha1", "-in", d / "int.csr", "-CA", d / "root.pem", "-CAkey", d / "root.key",
+            "-set_serial", "4660", "-out", d / "int.pem", "-days", "30", "-extfile", d / "ca.ext")
+    openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", d / "leaf.key",
+            "-out", d / "leaf.csr", "-subj", "/CN=leaf.example.test")
+    for issuer, out in (("int", "leaf-int.pem"), ("root", "leaf-root.pem")):
+        openssl("x509", "-req", "-sha256", "-in", d / "leaf.csr", "-CA", d / ("%s.pem" % issuer),
+                "-CAkey", d / ("%s.key" % issuer), "-set_serial", "7", "-out", d / out, "-days", "10")
+    return d
+
+
+# --------------------------------------------------------------------------- one code at a time
+
+def test_a_clean_root_has_no_findings(cas):
+    assert ap.check_anchor(cas["root"].cert) == []
+    assert ap.check_anchor(cas["p384"].cert) == []
+
+
+def test_001_not_a_ca(cas):
+    refused = ap.check_anchor(cas["leaf"].cert)
+    assert codes(refused) == {"ANCHOR-001": "error"}
+    assert refused[0].message == "CN=tableau.example.test,O=trustops test is not a CA certificate " \
+                                 "(no basicConstraints CA:TRUE)"
+    assert "allow_leaf=true" in refused[0].remedy
+    allowed = ap.check_anchor(cas["selfsigned"].cert, allow_leaf=True)
+    assert codes(allowed) == {"ANCHOR-001": "warning"}
+    assert "not a CA" in allowed[0].message and "this one certificate only" in allowed[0].message
+    assert allowed[0].data == {"subject": "CN=selfsigned.example.test,O=trustops test", "allow_leaf": True,
+                               "self_signed": True}
+    # passing: a CA, with or without allow_leaf
+    assert "ANCHOR-001" not in codes(ap.check_anchor(cas["intermediate"].cert))
+    assert ap.check_anchor(cas["root"].cert, allow_leaf=True) == []
+
+
+def test_002_expired(cas):
+    refused = ap.check_anchor(cas["expired"].cert)
+    assert codes(refused) == {"ANCHOR-002": "error"}
+    assert "expired on %s" % certs.not_after(cas["expired"].cert).isoformat() in refused[0].message
+    assert "allow_expired=true" in refused[0].remedy
+    assert codes(ap.check_anchor(cas["expired"].cert, allow_expired=True)) == {"ANCHOR-002": "warning"}
+    # passing: the same certificate judged while it was valid (the clock is an argument)
+    assert ap.check_anchor(cas["expired"].cert, now=NOW - datetime.timedelta(days=200)) == []
+
+
+def test_003_not_yet_valid(cas):
+    refused = ap.check_anchor(cas["future"].cert)
+    assert codes(refused) == {"ANCHOR-003": "error"}
+    assert "is not valid before %s" % certs.not_before(cas["future"].cert).isoformat() in refused[0].message
+    assert codes(ap.check_anchor(cas["future"].cert, allow_expired=True)) == {"ANCHOR-003": "warning"}
+    assert ap.check_anchor(cas["future"].cert, now=NOW + datetime.timedelta(days=10)) == []
+
+
+def test_004_intermediate(cas):
+    found = ap.check_anchor(cas["intermediate"].cert)
+    assert codes(found) == {"ANCHOR-004": "warning"}
+    assert "issued by CN=Policy Root,O=trustops test" in found[0].message
+    assert found[0].data["issuer"] == "CN=Policy Root,O=trustops test"
+    # passing: the self-signed root; and a leaf issued by a CA is a leaf (001), not an intermediate
+    assert ap.check_anchor(cas["root"].cert) == []
+    assert "ANCHOR-004" not in codes(ap.check_anchor(cas["leaf"].cert, allow_leaf=True))
+
+
+def test_005_small_rsa_and_dsa_keys(cas):
+    found = ap.check_anchor(cas["rsa1024"].cert)
+    assert codes(found) == {"ANCHOR-005": "error"}
+    assert "1024-bit RSA key; the minimum is 2048" in found[0].message and "OpenSSL" in found[0].message
+    assert codes(ap.check_anchor(cas["dsa1024"].cert)) == {"ANCHOR-005": "error"}
+    # the threshold is the option, both ways
+    assert ap.check_anchor(cas["rsa1024"].cert, min_rsa_key_size=1024) == []
+    assert ap.check_anchor(cas["dsa1024"].cert, min_rsa_key_size=1024) == []
+    strict = ap.check_anchor(cas["root"].cert, min_rsa_key_size=3072)
+    assert codes(strict) == {"ANCHOR-005": "error"}
+    assert "2048-bit RSA key; the minimum is 3072" in strict[0].message and "OpenSSL" not in strict[0].message
+    assert ap.check_anchor(cas["root"].cert) == []
+    # RSA size does not judge an EC key
+    assert ap.check_anchor(cas["p256"].cert, min_rsa_key_size=4096) == []
+
+
+def test_006_small_ec_keys(cas):
+    found = ap.check_anchor(cas["p256"].cert, min_ec_key_size=384)
+    assert codes(found) == {"ANCHOR-006": "error"}
+    assert "256-bit EC key (secp256r1); the minimum is 384" in found[0].message
+    assert found[0].data["curve"] == "secp256r1"
+    assert ap.check_anchor(cas["p256"].cert) == []
+    assert ap.check_anchor(cas["p384"].cert, min_ec_key_size=384) == []
+    assert ap.check_anchor(cas["root"].cert, min_ec_key_size=521) == []
+
+
+@pytest.mark.parametrize("kind", ["Ed25519", "Ed448"])
+def test_007_eddsa_keys(kind, cas):
+    found = ap.check_anchor(_eddsa_root(kind))
+    assert codes(found) == {"ANCHOR-007": "warning"}
+    assert "has an %s key" % kind in found[0].message
+    # passing: ECDSA and RSA keys
+    assert "ANCHOR-007" not in codes(ap.check_anchor(cas["p256"].cert))
+    # no size option judges an EdDSA key
+    assert codes(ap.check_anchor(_eddsa_root(kind), min_ec_key_size=521, min_rsa_key_size=8192)) == {
+        "ANCHOR-007": "warning"}
+
+
+def test_008_blocklisted_digest_on_an_issued_certificate(sha1_pki, cas):
+    inter = load(sha1_pki / "int.pem")
+    found = ap.check_anchor(inter)
+    assert codes(found) == {"ANCHOR-004": "warning", "ANCHOR-008": "error"}
+    by_code = {f.code: f for f in found}
+    assert "is signed with blocklisted digest SHA1" in by_code["ANCHOR-008"].message
+    assert by_code["ANCHOR-008"].data["digest"] == "sha1"
+    # the blocklist is the option: empty accepts it, spellings are normalised
+    assert codes(ap.check_anchor(inter, blocklisted_digests=[])) == {"ANCHOR-004": "warning"}
+    for spelling in (["SHA-1"], ["sha_1"], [" Sha1 "], "sha1", ["md5", "SHA1"]):
+        assert "ANCHOR-008" in codes(ap.check_anchor(inter, blocklisted_digests=spelling)), spelling
+    # any digest can be blocklisted; a SHA-256 intermediate passes by default
+    assert codes(ap.check_anchor(cas["intermediate"].cert, blocklisted_digests=["sha256"]))["ANCHOR-008"] == "error"
+    assert "ANCHOR-008" not in codes(ap.check_anchor(cas["intermediate"].cert))
+
+
+def test_009_blocklisted_digest_on_a_self_signed_root(sha1_pki, cas):
+    root = load(sha1_pki / "root.pem")
+    found = ap.check_anchor(root)
+    assert codes(found) == {"ANCHOR-009": "info"}
+    assert "self-signed with SHA1" in found[0].message and "RFC 5280 6.1.1" in found[0].message
+    assert ap.check_anchor(root, blocklisted_digests=[]) == []
+    # passing: a SHA-256 root, even with SHA-256 not blocklisted... and blocklisted it is info
+    assert ap.check_anchor(cas["root"].cert) == []
+    assert codes(ap.check_anchor(cas["root"].cert, blocklisted_digests=["sha256"])) == {"ANCHOR-009": "info"}
+
+
+def test_every_problem_in_one_pass_in_code_order(tmp_path):
+    """A 1024-bit leaf, SHA-1 signed by a CA, judged after it expired: all errors at once."""
+    d = tmp_path
+    openssl("req", "-new", "-newkey", "rsa:1024", "-nodes", "-keyout", d / "l.key", "-out", d / "l.csr",
+            "-subj", "/CN=bad.example.test")
+    openssl("req", "-x509", "-sha256", "-newkey", "rsa:2048", "-nodes", "-keyout", d / "ca.key",
+            "-out", d / "ca.pem", "-days", "5", "-subj", "/CN=Throwaway CA")
+    openssl("x509", "-req", "-sha1", "-in", d / "l.csr", "-CA", d / "ca.pem", "-CAkey", d / "ca.key",
+            "-set_serial", "7", "-out", d / "l.pem", "-days", "30")
+    later = NOW + datetime.timedelta(days=365)
+    found = ap.check_anchor(load(d / "l.pem"), now=later)
+    assert [(f.code, f.severity) for f in found] == [
+        ("ANCHOR-001", "error"), ("ANCHOR-002", "error"), ("ANCHOR-005", "error"), ("ANCHOR-008", "error")]
+    # the allow_* options relax only their own codes
+    relaxed = ap.check_anchor(load(d / "l.pem"), allow_leaf=True, allow_expired=True, now=later)
+    assert codes(relaxed) == {"ANCHOR-001": "warning", "ANCHOR-002": "warning",
+                              "ANCHOR-005": "error", "ANCHOR-008": "error"}
+
+
+# --------------------------------------------------------------------------- options
+
+@pytest.mark.parametrize("kw,needle", [
+    ({"blocklisted_digests": ["shaa1"]}, "blocklisted_digests: unknown digest 'shaa1'"),
+    ({"blocklisted_digests": ["sha1", ""]}, "unknown digest ''"),
+    ({"min_rsa_key_size": -1}, "min_rsa_key_size: -1 is negative"),
+    ({"min_ec_key_size": "big"}, "min_ec_key_size: 'big' is not a number of bits"),
+])
+def test_meaningless_options_are_errors_not_silence(cas, kw, needle):
+    with pytest.raises(ap.AnchorPolicyError, match=re.escape(needle)) as exc:
+        ap.check_anchor(cas["root"].cert, **kw)
+    assert isinstance(exc.value, TrustopsError)
+
+
+def test_zero_sizes_and_none_blocklist_check_nothing(cas, sha1_pki):
+    assert ap.check_anchor(cas["rsa1024"].cert, min_rsa_key_size=0) == []
+    assert ap.check_anchor(cas["p256"].cert, min_ec_key_size=0) == []
+    assert codes(ap.check_anchor(load(sha1_pki / "int.pem"), blocklisted_digests=None)) == {"ANCHOR-004": "warning"}
+
+
+def test_defaults_are_one_source():
+    """check_anchor's defaults, the argument spec and the doc fragment agree."""
+    sig = inspect.signature(ap.check_anchor).parameters
+    spec = ap.option_spec()
+    assert set(spec) == set(sig) - {"cert", "now"}
+    for name, option in spec.items():
+        default = sig[name].default
+        assert option["default"] == (list(default) if isinstance(default, tuple) else default), name
+    assert ap.options_from({}) == {name: option["default"] for name, option in spec.items()}
+    assert ap.options_from({"min_rsa_key_size": 1024, "allow_leaf": None})["min_rsa_key_size"] == 1024
+    spec["blocklisted_digests"]["default"].append("md5")
+    assert ap.option_spec()["blocklisted_digests"]["default"] == ["sha1"], "option_spec must return a copy"
+
+    tree = ast.parse((REPO_ROOT / "plugins" / "doc_fragments" / "anchor_policy.py").read_text())
+    text = [n.value.value for n in ast.walk(tree) if isinstance(n, ast.Assign)
+            and any(getattr(t, "id", None) == "DOCUMENTATION" for t in n.targets)][0]
+    documented = yaml.safe_load(text)["options"]
+    assert set(documented) == set(ap.option_spec())
+    for name, option in ap.option_spec().items():
+        assert documented[name]["type"] == option["type"], name
+        assert documented[name]["default"] == option["default"], name
+        assert documented[name].get("elements") == option.get("elements"), name
+
+
+def test_codes_are_documented_once():
+    source = Path(ap.__file__).read_text()
+    used = set(re.findall(r'add\("(ANCHOR-\d{3})"', source))
+    assert used == set(ap.CODES)
+    policy_doc = (REPO_ROOT / "docs" / "anchor_policy.md").read_text()
+    table = set(re.findall(r"^\| (ANCHOR-\d{3}) \|", policy_doc, re.M))
+    assert table == set(ap.CODES)
+    for page in ("trust_anchor.md", "win_trust_anchor.md"):
+        text = (REPO_ROOT / "docs" / page).read_text()
+        assert "(anchor_policy.md)" in text, "%s does not link the policy page" % page
+        assert not re.search(r"^\| ANCHOR-\d{3} \|", text, re.M), "%s documents codes a second time" % page
+        assert not re.search(r"^\| WINTRUST-\d{3} \|", text, re.M), page
+
+
+# --------------------------------------------------------------------------- openssl as referee
+
+def verify(tmp_path, anchor_pem, leaf_pem, untrusted_pem=None, partial=False):
+    """openssl verify at security level 2 (Debian's default for TLS) with ONLY ``anchor`` trusted."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, data in (("anchor", anchor_pem), ("leaf", leaf_pem), ("untrusted", untrusted_pem)):
+        if data is not None:
+            files[name] = tmp_path / ("%s.pem" % name)
+            files[name].write_bytes(data)
+    argv = ["verify", "-auth_level", "2", "-no-CApath", "-no-CAstore", "-CAfile", files["anchor"]]
+    if "untrusted" in files:
+        argv += ["-untrusted", files["untrusted"]]
+    if partial:
+        argv.append("-partial_chain")
+    proc = openssl(*(argv + [files["leaf"]]), check=False)
+    return proc.returncode == 0, (proc.stdout + proc.stderr).decode(errors="replace")
+
+
+def test_referee_weak_ca_key_is_refused_by_openssl(pki, cas, tmp_path):
+    """ANCHOR-005 is an error because OpenSSL refuses a chain to a 1024-bit anchor."""
+    weak_leaf = pki.leaf(cas["rsa1024"], cn="weak.example.test", dns=("weak.example.test",))
+    ok, out = verify(tmp_path / "weak", cas["rsa1024"].pem, weak_leaf.pem)
+    assert not ok and "CA certificate key too weak" in out, out
+    assert ap.check_anchor(cas["rsa1024"].cert)[0].severity == "error"
+    good_leaf = pki.leaf(cas["root"], cn="good.example.test", dns=("good.example.test",))
+    ok, out = verify(tmp_path / "good", cas["root"].pem, good_leaf.pem)
+    assert ok, out
+    assert ap.check_anchor(cas["root"].cert) == []
+
+
+def test_referee_sha1_root_yes_sha1_intermediate_no(sha1_pki, tmp_path):
+    """ANCHOR-009 (info) vs ANCHOR-008 (error), as OpenSSL at level 2 decides."""
+    root, inter = (sha1_pki / "root.pem").read_bytes(), (sha1_pki / "int.pem").read_bytes()
+    # a SHA-1 self-signed anchor: its own signature is not checked
+    ok, out = verify(tmp_path / "root", root, (sha1_pki / "leaf-root.pem").read_bytes())
+    assert ok, out
+    assert [f.severity for f in ap.check_anchor(load(sha1_pki / "root.pem"))] == ["info"]
+    # a SHA-1 signed intermediate below that root: refused
+    ok, out = verify(tmp_path / "int", root, (sha1_pki / "leaf-int.pem").read_bytes(), untrusted_pem=inter)
+    assert not ok and "CA signature digest algorithm too weak" in out, out
+    assert "error" in [f.severity for f in ap.check_anchor(load(sha1_pki / "int.pem"))]
+    # the intermediate itself as the only anchor works only for clients that take partial chains
+    # (why ANCHOR-004 warns), and then its SHA-1 signature is not checked either
+    ok, out = verify(tmp_path / "p1", inter, (sha1_pki / "leaf-int.pem").read_bytes())
+    assert not ok and "unable to get issuer certificate" in out, out
+    ok, out = verify(tmp_path / "p2", inter, (sha1_pki / "leaf-int.pem").read_bytes(), partial=True)
+    assert ok, out
+
+
+def test_referee_self_signed_leaf_is_its_own_anchor(pki, tmp_path):
+    """allow_leaf makes sense: OpenSSL trusts a self-signed server certificate found in the store."""
+    leaf = pki.self_signed_leaf()
+    ok, out = verify(tmp_path, leaf.pem, leaf.pem)
+    assert ok, out
+    assert codes(ap.check_anchor(leaf.cert, allow_leaf=True)) == {"ANCHOR-001": "warning"}
+
+
+def test_referee_expired_anchor_is_refused(pki, cas, tmp_path):
+    leaf = pki.leaf(cas["expired"], cn="old.example.test", dns=("old.example.test",), start_days=-300, days=30)
+    ok, out = verify(tmp_path, cas["expired"].pem, leaf.pem)
+    assert not ok and "expired" in out, out
+    assert codes(ap.check_anchor(cas["expired"].cert)) == {"ANCHOR-002": "error"}
+
+
+# --------------------------------------------------------------------------- Debian 12's Python
+
+_DEBIAN_SCRIPT = r"""
+import json, sys
+from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy, certs
+out = {}
+for path in sys.argv[1:]:
+    with open(path, "rb") as handle:
+        cert = certs.load_certificate(handle.read(), path)
+    out[path] = [[f.code, f.severity, f.message] for f in anchor_policy.check_anchor(cert)]
+print(json.dumps(out))
+"""
+
+
+def test_same_verdicts_under_debian_python_and_cryptography_38(cas, sha1_pki, tmp_path):
+    """trust_anchor runs this policy on the managed host: Debian 12 has cryptography 38."""
+    if not os.path.exists(DEBIAN_PYTHON):
+        pytest.skip("no %s on this machine (the client_trust scenario runs the module there)" % DEBIAN_PYTHON)
+    probe = subprocess.run([DEBIAN_PYTHON, "-c", "import cryptography; print(cryptography.__version__)"],
+                           capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip("%s has no cryptography (the client_trust scenario runs the module there)" % DEBIAN_PYTHON)
+    paths = []
+    for name in ("root", "intermediate", "leaf", "expired", "future", "rsa1024", "dsa1024", "p256"):
+        paths.append(tmp_path / ("%s.pem" % name))
+        paths[-1].write_bytes(cas[name].pem)
+    for name in ("root.pem", "int.pem"):
+        paths.append(sha1_pki / name)
+    paths.append(tmp_path / "ed25519.pem")
+    paths[-1].write_bytes(_eddsa_root("Ed25519").public_bytes(serialization.Encoding.PEM))
+    collections = tmp_path / "collections" / "ansible_collections" / "trustops"
+    collections.mkdir(parents=True)
+    (collections / "tableau").symlink_to(REPO_ROOT)
+    proc = subprocess.run([DEBIAN_PYTHON, "-c", _DEBIAN_SCRIPT] + [str(p) for p in paths], capture_output=True,
+                          text=True, check=False, env={"PYTHONPATH": str(tmp_path / "collections"), "PATH": "/usr/bin"})
+    assert proc.returncode == 0, proc.stderr
+    there = json.loads(proc.stdout)
+    here = {str(p): [[f.code, f.severity, f.message] for f in ap.check_anchor(load(p))] for p in paths}
+    assert there == here
+    assert probe.stdout.strip() != "" and sum(1 for v in here.values() if v) >= 9
