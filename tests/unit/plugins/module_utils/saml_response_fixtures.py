@@ -324,6 +324,7 @@ def xsw_response_wrapped(data, username="mallory@example.test"):
         _set_username(assertion, username)
     obj = etree.SubElement(signature, "{%s}Object" % DS)
     original_copy = copy.deepcopy(original)
+    original_copy.remove(original_copy.find("ds:Signature", NSMAP))  # it is the outer one now
     obj.append(original_copy)
     return _out(evil)
 

@@ -1,0 +1,1062 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Tableau Server's rules for the SAML Response and Assertion an IdP sends (codes ``SAML-1NN``).
+
+Input is a Response (or a bare Assertion) as an IdP posts it to
+``https://<tableauserver>/wg/saml/SSO/index.html``: the XML itself, the base64 ``SAMLResponse``
+form value a browser trace shows, the whole form body, or the deflated HTTP-Redirect form.
+
+Signatures are verified with signxml against the IdP's signing certificates (from its
+metadata, or given directly), and the attributes are read *only* from the element the
+verified signature covers: signxml returns that subtree rebuilt from the signed bytes.  When the
+Assertion a plain reader would take (the first ``saml:Assertion`` child of the Response) is
+not that element, the response is a signature-wrapping (XSW) attempt and says so (SAML-124).
+
+Pure Python, no Ansible imports.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import copy
+import datetime
+import re
+import traceback
+import zlib
+
+from ansible_collections.trustops.tableau.plugins.module_utils import certs
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
+from ansible_collections.trustops.tableau.plugins.module_utils.saml import (
+    Policy,
+    Rule,
+    SamlError,
+    finding,
+    normalise_digest,
+    register,
+)
+from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
+    DEFAULT_MAX_BYTES,
+    NS,
+    XmlError,
+    etree,
+    parse_xml,
+    sniff_encoding,
+)
+
+try:
+    import signxml
+    from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
+    from signxml.exceptions import InvalidDigest, InvalidInput, SignXMLException
+except (ImportError, AttributeError):  # pragma: no cover - reported by the module
+    HAS_SIGNXML = False
+    SIGNXML_IMPORT_ERROR = traceback.format_exc()
+    signxml = None
+else:
+    HAS_SIGNXML = True
+    SIGNXML_IMPORT_ERROR = None
+
+SAML = NS["saml"]
+SAMLP = NS["samlp"]
+DS = NS["ds"]
+XSI_TYPE = "{%s}type" % NS["xsi"]
+XS = NS["xs"]
+SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
+BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+GROUPS_CLAIM = "https://tableau.com/groups"
+SCOPES = ("server", "site")
+
+_BLOCKLIST_KEY = "wgserver.saml.blocklisted_digest_algorithms"
+_RSA_KEY = "wgserver.saml.min_allowed.rsa_key_size"
+_EC_KEY = "wgserver.saml.min_allowed.elliptic_curve_size"
+_AUTHCONTEXTS_KEY = "wgserver.saml.authcontexts"
+_MAP_USER = "tsm authentication saml map-assertions --user-name <attribute>"
+
+# --------------------------------------------------------------------------- the rules
+# Each rule quotes the sentence of Tableau's "SAML Requirements" page (seed 002) it enforces.
+
+_S_UTF8 = "Assertions encoding: Assertions must be UTF-8 encoded."
+_S_VERIFY = ("Tableau Server verifies the AuthNResponse by using the signature produced by the IdP. "
+             "The IdP certificate metadata is provided to Tableau Server as part of the initial SAML "
+             "configuration process.")
+_S_SHA1 = ("IdP must sign SAML assertions with a secure signature algorithm. By default, Tableau Server "
+           "will reject SAML assertions signed with the SHA-1 algorithm. You can configure Tableau Server "
+           "to accept assertions signed with the less-secure SHA-1 hash by setting the tsm "
+           "wgserver.saml.blocklisted_digest_algorithms configuration key.")
+_S_SIZES = ("the IdP certificate must have either an RSA key strength of 2048 or ECDSA curve size of 256. "
+            "You can configure Tableau Server to accept the less-secure sizes by setting the respective "
+            "configuration keys, wgserver.saml.min_allowed.rsa_key_size and "
+            "wgserver.saml.min_allowed.elliptic_curve_size.")
+_S_USERNAME = ("Attribute named username: You must configure the IdP to return an assertion that includes "
+               "the username attribute in the saml:AttributeStatement element.")
+_S_MAP = ("To change the SAML attribute that passes the username value, run the following TSM command: "
+          "tsm authentication saml map-assertions --user-name <USER-NAME>.")
+_S_TYPE = "The assertion's attribute type must be xs:string (it should not be typed as xs:any)."
+_S_MATCH = ("Matching usernames: The user name stored in Tableau Server must match the configured user "
+            "name attribute sent by the IdP in the SAML assertion.")
+_S_EMAIL = ("When using a local identity store, it is important that you use a username that has email "
+            "address formatting.")
+_S_AUTHN = ("When this attribute is set, Tableau Server validates that the SAML response contains at least "
+            "one of the values listed. If the SAML response does not contain one of the configured values, "
+            "authentication will be rejected, even if the user has successfully authenticated with the IdP.")
+_S_AUTHN_SITE = ("This value is only evaluated for server-wide SAML. If site-SAML is configured, the "
+                 "AuthNContextClassRef attribute will be ignored.")
+_S_LOGIN = ("Login URL: For users to be able to sign in, your IdP must be configured with SAML Login "
+            "endpoint that sends a POST request to the following URL: "
+            "https://<tableauserver>/wg/saml/SSO/index.html.")
+_S_CASE = ("Important: SAML configurations, both with the IdP and on Tableau Server, are case sensitive. "
+           "For example, URLs configured with the IdP and on Tableau Server must match exactly.")
+_S_OFFLOAD = ("Tableau Server validates the SAML response message returned from the IdP. Since SSL is "
+              "off-loaded at the proxy, Tableau Server will validate with the protocol that it receives "
+              "(http), but the IdP response is formatted with https, so validation will fail unless your "
+              "proxy server includes the X-Forwarded-Proto header set to https.")
+_S_GROUPS = ("When configured, during user authentication, the IdP sends the SAML assertion that contains "
+             "two custom group membership claims: group (https://tableau.com/groups) and group names "
+             "(for example, \"Group1\" and \"Group2\") to assert the user into.")
+_S_ENC_SERVER = ("Server-wide SAML: When Tableau Server is configured for server-wide SAML, Tableau Server "
+                 "supports encrypted assertions from the IdP. Encryption assertions are enabled by the "
+                 "certificate that you upload as part of the initial configuration for server-wide SAML.")
+_S_ENC_SITE = ("Site-specific SAML: When Tableau Server is configured for site-specific SAML, Tableau "
+               "Server does not support encrypted assertions from the IdP.")
+_S_RELAY = ("If the user has signed in to Tableau Server from a Tableau client such as Tableau Desktop or "
+            "Tableau Mobile, it's important that the RelayState value is returned within the IdP's SAML "
+            "response back to Tableau.")
+_S_PROFILE = ("(SAML 2.0 Web Browser SSO profile, which the seed's \"Login URL\" POST endpoint "
+              "implements; not a sentence of the seed)")
+
+RESPONSE_RULES = register(
+    Rule("SAML-101", "error", "{source}: the response is {problem}; Tableau Server requires UTF-8",
+         "Configure the IdP to send UTF-8 encoded assertions (most IdPs do by default; check a custom "
+         "template or a proxy that re-encodes)", seed=_S_UTF8),
+    Rule("SAML-102", "error", "the IdP answered with status {status}{detail}, not Success",
+         "Fix the sign-in on the IdP side first (the status message says why); Tableau Server signs "
+         "nobody in from a failed response", seed=_S_PROFILE),
+    Rule("SAML-103", "error", "the response carries no assertion",
+         "Configure the IdP to return a signed assertion for the Tableau Server SP", seed=_S_USERNAME),
+    Rule("SAML-104", "warning", "the response carries {count} assertions ({ids}); Tableau Server reads one",
+         "Send exactly one assertion per response; extra assertions are also how signature-wrapping "
+         "attacks are built", seed=_S_VERIFY),
+    Rule("SAML-110", "error", "the assertion has no {attribute!r} attribute in its AttributeStatement{hint}",
+         "Release an attribute named {attribute!r} for the Tableau Server SP on the IdP, or map the "
+         "attribute the IdP sends with " + _MAP_USER + " (names are case-sensitive)",
+         seed=_S_USERNAME + " " + _S_MAP),
+    Rule("SAML-111", "error", "the {attribute!r} attribute value is {found}, not xs:string",
+         "Type the attribute as xs:string on the IdP (xsi:type=\"xs:string\"); xs:any/xs:anyType or an "
+         "untyped value is refused", seed=_S_TYPE),
+    Rule("SAML-112", "error", "the {attribute!r} attribute is empty",
+         "Release the user's name in the {attribute!r} attribute; it must match the user name stored in "
+         "Tableau Server", seed=_S_MATCH),
+    Rule("SAML-113", "warning", "the {attribute!r} attribute has {count} values ({values}); Tableau Server "
+         "matches one user name", "Send a single value", seed=_S_MATCH),
+    Rule("SAML-114", "info", "the user name {username!r} is not in email address format",
+         "With a local identity store use full email addresses as user names on both sides, so that "
+         "names stay unique across email domains", seed=_S_EMAIL),
+    Rule("SAML-120", "error", "the {element} is signed with {algorithm} (digest {digest}); {blocked} is "
+         "blocklisted", "Configure the IdP to sign with RSA-SHA256 (or stronger) and a SHA-256 digest",
+         tsm_key=_BLOCKLIST_KEY, seed=_S_SHA1),
+    Rule("SAML-121", "error", "neither the Response nor the assertion is signed",
+         "Configure the IdP to sign the assertion (or the whole response) with its metadata signing "
+         "certificate", seed=_S_VERIFY),
+    Rule("SAML-122", "error", "the {element} signature does not verify: {reason}",
+         "The document was changed after the IdP signed it, or it was not signed with this key: capture "
+         "it again unmodified (a proxy or copy-paste may have altered it)", seed=_S_VERIFY),
+    Rule("SAML-123", "error", "the {element} is signed by a certificate that is not the IdP's signing "
+         "certificate: signed by {signer}, expected {expected}",
+         "Import the IdP's current metadata into Tableau Server (tsm authentication saml configure "
+         "--idp-metadata), or make the IdP sign with the certificate its metadata publishes",
+         seed=_S_VERIFY),
+    Rule("SAML-124", "error", "signature wrapping: {detail}",
+         "Do not trust this response: the element whose attributes are read must be the very element "
+         "the IdP's signature covers. Investigate where it came from", seed=_S_VERIFY),
+    Rule("SAML-125", "warning", "the signature was not checked against the IdP: {reason}",
+         "Give the IdP metadata (or its signing certificate) to check who signed the response",
+         seed=_S_VERIFY),
+    Rule("SAML-126", "error", "the response is signed with an RSA {key_size}-bit key; the minimum is "
+         "{minimum}", "Use an IdP signing certificate with an RSA key of at least 2048 bits",
+         tsm_key=_RSA_KEY, seed=_S_SIZES),
+    Rule("SAML-127", "error", "the response is signed with an EC key on {curve} ({key_size} bits); the "
+         "minimum is {minimum}", "Use an IdP signing certificate on P-256 or a larger curve",
+         tsm_key=_EC_KEY, seed=_S_SIZES),
+    Rule("SAML-130", "error", "the authentication context {found} is not one of the allowed {allowed}",
+         "Make the IdP authenticate with one of the allowed contexts, or change the allowed list",
+         tsm_key=_AUTHCONTEXTS_KEY, seed=_S_AUTHN),
+    Rule("SAML-131", "info", "authcontexts are ignored for site-specific SAML",
+         "Nothing to do for site SAML; the list applies to server-wide SAML only",
+         tsm_key=_AUTHCONTEXTS_KEY, seed=_S_AUTHN_SITE),
+    Rule("SAML-140", "error", "the assertion has no bearer SubjectConfirmation{detail}",
+         "Configure the IdP for the SAML 2.0 Web Browser SSO profile (POST binding, bearer "
+         "confirmation)", seed=_S_PROFILE),
+    Rule("SAML-141", "error", "the SubjectConfirmation Recipient {found!r} is not the ACS URL {expected!r} "
+         "({difference})", "Configure the IdP with exactly {expected} (case-sensitive){offload}",
+         seed=_S_LOGIN + " " + _S_CASE),
+    Rule("SAML-142", "error", "the Response Destination {found!r} is not the ACS URL {expected!r} "
+         "({difference})", "Configure the IdP with exactly {expected} (case-sensitive){offload}",
+         seed=_S_LOGIN + " " + _S_CASE),
+    Rule("SAML-143", "error", "the assertion's audience {found} does not include the SP entity ID "
+         "{expected!r}", "Configure the IdP application with Tableau Server's entity ID exactly "
+         "(case-sensitive)", seed=_S_CASE),
+    Rule("SAML-144", "error", "the response issuer {found!r} is not the IdP's entityID {expected!r}",
+         "Check that the response comes from the IdP whose metadata Tableau Server has", seed=_S_CASE),
+    Rule("SAML-145", "info", "the assertion expired at {not_on_or_after} ({ago} ago); a captured "
+         "response cannot be replayed", "Nothing to do for a captured trace", seed=_S_PROFILE),
+    Rule("SAML-146", "warning", "the assertion is not valid before {not_before} ({ahead} from now)",
+         "Synchronise the clocks of the IdP and Tableau Server (NTP)", seed=_S_PROFILE),
+    Rule("SAML-150", "info", "dynamic group claims ({claim}): {groups}",
+         "Tableau Server 2024.2+ asserts the user into these groups when the capability is enabled",
+         seed=_S_GROUPS),
+    Rule("SAML-160", "info", "the assertion is encrypted; server-wide SAML supports encrypted "
+         "assertions (its attributes cannot be checked here without the SP key)",
+         "Make sure the IdP encrypts for the SAML certificate uploaded to Tableau Server",
+         seed=_S_ENC_SERVER),
+    Rule("SAML-161", "error", "the assertion is encrypted; site-specific SAML does not support "
+         "encrypted assertions", "Turn off assertion encryption for this site's IdP application",
+         seed=_S_ENC_SITE),
+    Rule("SAML-170", "info", "the captured form has no RelayState",
+         "For sign-ins from Tableau Desktop or Tableau Mobile the IdP (and every proxy) must return "
+         "the RelayState, or users land on the web home page", seed=_S_RELAY),
+)
+
+# --------------------------------------------------------------------------- input forms
+
+_XML_START = re.compile(br"^(\xef\xbb\xbf|\xff\xfe|\xfe\xff|\x00<|<\x00)?\s*<")
+_B64_CHARS = re.compile(r"^[A-Za-z0-9+/=_-]+$")
+_DECL_ENCODING = re.compile(r"""^(\ufeff?\s*<\?xml\s[^>]*?)\s+encoding\s*=\s*(["'])([A-Za-z0-9._-]+)\2""")
+
+
+def _looks_like_xml(data):
+    return bool(_XML_START.match(data[:64]))
+
+
+def decode_input(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
+    """``(document, input_format, relay_state)`` from what a user pasted or captured.
+
+    ``input_format`` is ``xml`` (the document itself), ``base64`` (the SAMLResponse form value),
+    ``form`` (a whole ``SAMLResponse=...&RelayState=...`` form body, URL-encoded or not) or
+    ``deflate-base64`` (the HTTP-Redirect binding's value).  ``relay_state`` is the RelayState of
+    a form body (``""`` when the form has none), else None.  Raises SamlError for anything else.
+    """
+    if isinstance(data, str):
+        if data.lstrip("\ufeff \t\r\n").startswith("<"):
+            return data, "xml", None
+        try:
+            raw = data.strip().encode("ascii")
+        except UnicodeEncodeError:
+            raise SamlError("%s: neither XML nor a base64 SAMLResponse value (non-ASCII text)" % source)
+    elif isinstance(data, (bytes, bytearray, memoryview)):
+        raw = bytes(data)
+        if _looks_like_xml(raw):
+            return raw, "xml", None
+        raw = raw.strip()
+    else:
+        raise SamlError("%s: expected text or bytes, got %s" % (source, type(data).__name__))
+    if not raw:
+        raise SamlError("%s: empty input, expected a SAML Response" % source)
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        raise SamlError("%s: neither XML nor a base64 SAMLResponse value" % source)
+    input_format, relay_state = "base64", None
+    if "SAMLResponse=" in text or "SAMLResponse%3D" in text:
+        from urllib.parse import parse_qs, unquote
+        if "SAMLResponse=" not in text:
+            text = unquote(text)
+        fields = parse_qs(text.strip().lstrip("?"), keep_blank_values=True)
+        if not fields.get("SAMLResponse"):
+            raise SamlError("%s: a form without a SAMLResponse value" % source)
+        # a pasted, not URL-encoded value has '+' where parse_qs now sees spaces
+        text = fields["SAMLResponse"][0].replace(" ", "+")
+        relay_state = (fields.get("RelayState") or [""])[0]
+        input_format = "form"
+    elif "%" in text:
+        from urllib.parse import unquote
+        text = unquote(text)
+    compact = re.sub(r"\s+", "", text)
+    if not compact or not _B64_CHARS.match(compact):
+        raise SamlError("%s: neither XML nor a base64 SAMLResponse value" % source)
+    if max_bytes is not None and len(compact) * 3 // 4 > max_bytes:
+        raise SamlError("%s: the base64 value decodes to more than the limit of %d bytes" % (source, max_bytes))
+    compact += "=" * (-len(compact) % 4)
+    try:
+        if "-" in compact or "_" in compact:
+            decoded = base64.urlsafe_b64decode(compact)
+        else:
+            decoded = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise SamlError("%s: not valid base64 (%s)" % (source, exc))
+    if _looks_like_xml(decoded):
+        return decoded, input_format, relay_state
+    inflater = zlib.decompressobj(-15)
+    try:
+        limit = (max_bytes or DEFAULT_MAX_BYTES) + 1
+        inflated = inflater.decompress(decoded, limit)
+    except zlib.error:
+        inflated = b""
+    if max_bytes is not None and len(inflated) > max_bytes:
+        raise SamlError("%s: the deflated value inflates to more than the limit of %d bytes" % (source, max_bytes))
+    if inflated and _looks_like_xml(inflated):
+        return inflated, ("form" if input_format == "form" else "deflate-base64"), relay_state
+    raise SamlError("%s: the base64 value is not an XML document (nor deflated XML)" % source)
+
+
+def read_document(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
+    """``(root or None, encoding, findings)``: parse with the hardened parser of xml.py.
+
+    A document in another encoding than UTF-8 is still read (and SAML-101 says so) when its
+    encoding is known; bytes that are not valid UTF-8 give SAML-101 and no root.  Hostile or
+    malformed XML raises XmlError.
+    """
+    findings = []
+    if isinstance(data, str):
+        text = data
+        match = _DECL_ENCODING.match(text[:300])
+        encoding = "utf-8"
+        if match:
+            encoding = _codec_name(match.group(3), source)
+            if encoding != "utf-8":
+                findings.append(finding("SAML-101", source=source, problem="declared as %s" % match.group(3),
+                                        encoding=encoding))
+    else:
+        data = bytes(data)
+        if max_bytes is not None and len(data) > max_bytes:
+            raise XmlError("%s: %d bytes is more than the limit of %d bytes for an XML document"
+                           % (source, len(data), max_bytes))
+        encoding = sniff_encoding(data, source)
+        if encoding == "utf-8":
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                findings.append(finding(
+                    "SAML-101", source=source, encoding=None, offset=exc.start,
+                    problem="not valid UTF-8 (byte 0x%02X at offset %d; a Latin-1/Windows-1252 export?)"
+                    % (data[exc.start], exc.start)))
+                return None, None, findings
+        else:
+            findings.append(finding("SAML-101", source=source, problem="encoded as %s" % encoding.upper(),
+                                    encoding=encoding))
+            codec = "utf-16" if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else encoding
+            codec = "utf-32" if encoding == "utf-32" else codec
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise XmlError("%s: not valid %s at byte %d (%s)" % (source, encoding.upper(), exc.start,
+                                                                      exc.reason))
+    # the encoding was handled above: drop the pseudo-attribute so the parser reads the text
+    text = _DECL_ENCODING.sub(r"\1", text.lstrip("\ufeff"), count=1)
+    return parse_xml(text, source, max_bytes=max_bytes), encoding, findings
+
+
+def _codec_name(name, source):
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise XmlError("%s: declares the unknown encoding %r; SAML documents must be UTF-8" % (source, name))
+
+
+# --------------------------------------------------------------------------- IdP certificates
+
+def idp_from_metadata(data, source="<metadata>", issuer=None, max_bytes=DEFAULT_MAX_BYTES):
+    """``(entity_id, [signing certificates])`` of the IdP in a metadata document.
+
+    Signing certificates are the ``KeyDescriptor`` entries of the ``IDPSSODescriptor`` whose
+    ``use`` is ``signing`` or absent.  With several IdP entities the one whose entityID is
+    ``issuer`` is taken; without a match that is an error naming the entityIDs.
+    """
+    root = parse_xml(data, source, max_bytes=max_bytes)
+    md = NS["md"]
+    if root.tag == "{%s}EntityDescriptor" % md:
+        entities = [root]
+    elif root.tag == "{%s}EntitiesDescriptor" % md:
+        entities = list(root.iter("{%s}EntityDescriptor" % md))
+    else:
+        raise SamlError("%s: not SAML metadata (root element %s)" % (source, etree.QName(root).localname))
+    idps = [e for e in entities if e.find("{%s}IDPSSODescriptor" % md) is not None]
+    if not idps:
+        raise SamlError("%s: no IDPSSODescriptor: this is not IdP metadata" % source)
+    if len(idps) > 1:
+        chosen = [e for e in idps if issuer is not None and e.get("entityID") == issuer]
+        if not chosen:
+            raise SamlError("%s: %d IdP entities (%s) and none is the response issuer %r"
+                            % (source, len(idps), ", ".join(e.get("entityID") or "?" for e in idps), issuer))
+        idps = chosen
+    entity = idps[0]
+    found = []
+    for descriptor in entity.findall("{%s}IDPSSODescriptor" % md):
+        for key in descriptor.findall("{%s}KeyDescriptor" % md):
+            if key.get("use") not in (None, "", "signing"):
+                continue
+            for index, node in enumerate(key.iterfind("{%s}KeyInfo/{%s}X509Data/{%s}X509Certificate" % (DS, DS, DS))):
+                der = _b64(node.text, "%s: X509Certificate %d" % (source, index + 1))
+                found.append(certs.load_certificate(der, "%s: signing certificate %d" % (source, len(found) + 1)))
+    if not found:
+        raise SamlError("%s: the IdP descriptor publishes no signing certificate" % source)
+    return entity.get("entityID"), found
+
+
+def _b64(text, what):
+    try:
+        return base64.b64decode(re.sub(r"\s+", "", text or ""), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise SamlError("%s: not base64 (%s)" % (what, exc))
+
+
+# --------------------------------------------------------------------------- signatures
+
+def _q(ns, tag):
+    return "{%s}%s" % (ns, tag)
+
+
+_RESPONSE = _q(SAMLP, "Response")
+_ASSERTION = _q(SAML, "Assertion")
+_SIGNATURE = _q(DS, "Signature")
+
+_ALGORITHM_NAMES = {
+    "http://www.w3.org/2000/09/xmldsig#rsa-sha1": "RSA-SHA1",
+    "http://www.w3.org/2000/09/xmldsig#dsa-sha1": "DSA-SHA1",
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256": "RSA-SHA256",
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384": "RSA-SHA384",
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512": "RSA-SHA512",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1": "ECDSA-SHA1",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256": "ECDSA-SHA256",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384": "ECDSA-SHA384",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512": "ECDSA-SHA512",
+}
+
+
+def algorithm_name(uri):
+    """Short name of an XML-DSig SignatureMethod URI (RSA-SHA256, ...), else the URI."""
+    if uri is None:
+        return None
+    return _ALGORITHM_NAMES.get(uri, uri.rsplit("#", 1)[-1].upper() if "#" in uri else uri)
+
+
+class Signature(object):
+    """One ds:Signature of the document, enveloped in a Response or an Assertion."""
+
+    def __init__(self, node, root):
+        self.node = node
+        self.parent = node.getparent()
+        self.element = "response" if self.parent.tag == _RESPONSE else "assertion"
+        self.parent_id = self.parent.get("ID")
+        tree = root.getroottree()
+        self.path = _path(root, self.parent)
+        self.location = "./" if self.parent is root else "./" + tree.getelementpath(self.parent) + "/"
+        signed_info = node.find(_q(DS, "SignedInfo"))
+        method = signed_info.find(_q(DS, "SignatureMethod")) if signed_info is not None else None
+        self.algorithm_uri = method.get("Algorithm") if method is not None else None
+        references = signed_info.findall(_q(DS, "Reference")) if signed_info is not None else []
+        self.references = [r.get("URI") for r in references]
+        self.digest_uris = []
+        for reference in references:
+            digest = reference.find(_q(DS, "DigestMethod"))
+            self.digest_uris.append(digest.get("Algorithm") if digest is not None else None)
+        self.embedded = []
+        for cert_node in node.iterfind("%s/%s/%s" % (_q(DS, "KeyInfo"), _q(DS, "X509Data"), _q(DS, "X509Certificate"))):
+            try:
+                self.embedded.append(certs.load_certificate(_b64(cert_node.text, "KeyInfo"), "KeyInfo certificate"))
+            except TrustopsError:
+                continue
+        self.valid = None            # True / False / None (not checked)
+        self.reason = None
+        self.problem = None          # "invalid" | "wrong-certificate" | "wrapping"
+        self.trusted = False         # verified with an IdP certificate (not only the embedded one)
+        self.signed_xml = None       # the element rebuilt from the signed bytes
+        self.covers = None           # the ID the verified reference points at
+        self.signer = None           # the certificate that verified it
+        self.covered = None          # the document element proven to be the signed one
+
+    @property
+    def algorithm(self):
+        return algorithm_name(self.algorithm_uri)
+
+    @property
+    def digest(self):
+        return normalise_digest(self.digest_uris[0]) if self.digest_uris and self.digest_uris[0] else None
+
+    def as_dict(self):
+        return {
+            "element": self.element,
+            "id": self.parent_id,
+            "path": self.path,
+            "algorithm": self.algorithm,
+            "algorithm_uri": self.algorithm_uri,
+            "digest": self.digest,
+            "digest_uri": self.digest_uris[0] if self.digest_uris else None,
+            "references": list(self.references),
+            "valid": self.valid,
+            "trusted": self.trusted,
+            "reason": self.reason,
+            "covers": self.covers,
+            "certificate_sha256": certs.fingerprint(self.signer) if self.signer is not None else None,
+            "embedded_certificate_sha256": [certs.fingerprint(c) for c in self.embedded],
+        }
+
+
+def _verification_time(cert):
+    """A moment inside the certificate's validity: the IdP's key is trusted because the SP
+    configured it, as SAML SPs do, not because of its dates (expiry is part A's metadata check)."""
+    start, end = certs.not_before(cert), certs.not_after(cert)
+    return start + (end - start) / 2
+
+
+if HAS_SIGNXML:
+    _ALL_METHODS = frozenset(m for m in SignatureMethod if not m.name.startswith("HMAC"))
+    _ALL_DIGESTS = frozenset(DigestAlgorithm)
+
+
+def _signxml_verify(root, sig, cert):
+    """signxml's VerifyResult for one signature and one certificate (raises on failure)."""
+    config = SignatureConfiguration(
+        location=sig.location, expect_references=1, signature_methods=_ALL_METHODS,
+        digest_algorithms=_ALL_DIGESTS, verification_time=_verification_time(cert),
+        ignore_ambiguous_key_info=True)
+    return XMLVerifier().verify(root, x509_cert=cert, expect_config=config, id_attribute="ID")
+
+
+def _failure(exc):
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if HAS_SIGNXML and isinstance(exc, InvalidDigest):
+        return "invalid", "digest mismatch: the signed content was changed after signing (%s)" % text
+    if HAS_SIGNXML and isinstance(exc, InvalidInput) and "Ambiguous reference" in text:
+        return "wrapping", "%s: several elements carry the signed ID" % text
+    return "invalid", text
+
+
+def verify_signature(root, sig, trusted_certs):
+    """Verify ``sig`` with each trusted certificate; when none verifies, find out why (changed
+    content, a different signing certificate, a duplicated ID). Updates and returns ``sig``."""
+    errors = (SignXMLException, etree.LxmlError, ValueError, KeyError, TypeError, AttributeError)
+    last = None
+    for cert in trusted_certs:
+        try:
+            result = _signxml_verify(root, sig, cert)
+        except errors as exc:
+            last = _failure(exc)
+            if last[0] == "wrapping" or (HAS_SIGNXML and isinstance(exc, InvalidDigest)):
+                break  # the key was right (or the ID is ambiguous): another key will not help
+            continue
+        sig.valid, sig.trusted, sig.signer = True, True, cert
+        sig.signed_xml = result.signed_xml
+        sig.covers = (sig.references[0] or "").lstrip("#") or None
+        return sig
+    if last is not None and (last[0] == "wrapping" or "digest mismatch" in last[1]):
+        sig.valid, (sig.problem, sig.reason) = False, last
+        return sig
+    # None of the trusted keys (or no trusted key at all): is the signature sound with the
+    # certificate it carries?
+    embedded_failure = None
+    for cert in sig.embedded:
+        try:
+            result = _signxml_verify(root, sig, cert)
+        except errors as exc:
+            embedded_failure = _failure(exc)
+            continue
+        sig.signer, sig.signed_xml = cert, result.signed_xml
+        sig.covers = (sig.references[0] or "").lstrip("#") or None
+        if trusted_certs:
+            sig.valid, sig.problem = False, "wrong-certificate"
+            sig.reason = "signed by the certificate in KeyInfo (%s), which is not an IdP signing certificate" % (
+                certs.fingerprint(cert))
+        else:
+            sig.valid = True
+            sig.reason = "verified only with the certificate the signature carries"
+        return sig
+    sig.valid = False
+    sig.problem, sig.reason = last or embedded_failure or (
+        "invalid", "no IdP certificate given and the signature carries none")
+    return sig
+
+
+# --------------------------------------------------------------------------- reading an assertion
+
+def _text(element):
+    return "".join(element.itertext()) if element is not None else None
+
+
+def _xsi_type(value):
+    """(as written, (namespace, local) or None) of an AttributeValue's xsi:type."""
+    written = value.get(XSI_TYPE)
+    if written is None:
+        return None, None
+    prefix, _, local = written.strip().rpartition(":")
+    namespace = value.nsmap.get(prefix or None)
+    return written, (namespace, local)
+
+
+def read_assertion(assertion):
+    """The facts of one (plain) Assertion element."""
+    out = {"id": assertion.get("ID"), "issuer": _text(assertion.find(_q(SAML, "Issuer")))}
+    subject = assertion.find(_q(SAML, "Subject"))
+    name_id = subject.find(_q(SAML, "NameID")) if subject is not None else None
+    out["name_id"] = _text(name_id)
+    out["name_id_format"] = name_id.get("Format") if name_id is not None else None
+    confirmations = []
+    for confirmation in subject.findall(_q(SAML, "SubjectConfirmation")) if subject is not None else []:
+        data = confirmation.find(_q(SAML, "SubjectConfirmationData"))
+        confirmations.append({
+            "method": confirmation.get("Method"),
+            "recipient": data.get("Recipient") if data is not None else None,
+            "not_on_or_after": data.get("NotOnOrAfter") if data is not None else None,
+            "in_response_to": data.get("InResponseTo") if data is not None else None,
+        })
+    out["subject_confirmations"] = confirmations
+    conditions = assertion.find(_q(SAML, "Conditions"))
+    out["not_before"] = conditions.get("NotBefore") if conditions is not None else None
+    out["not_on_or_after"] = conditions.get("NotOnOrAfter") if conditions is not None else None
+    out["audiences"] = [(_text(a) or "").strip() for a in conditions.iterfind(
+        "%s/%s" % (_q(SAML, "AudienceRestriction"), _q(SAML, "Audience")))] if conditions is not None else []
+    contexts = []
+    for statement in assertion.findall(_q(SAML, "AuthnStatement")):
+        for ref in statement.iterfind("%s/%s" % (_q(SAML, "AuthnContext"), _q(SAML, "AuthnContextClassRef"))):
+            contexts.append((_text(ref) or "").strip())
+    out["authn_contexts"] = contexts
+    attributes = []
+    for statement in assertion.findall(_q(SAML, "AttributeStatement")):
+        for attribute in statement.findall(_q(SAML, "Attribute")):
+            values = []
+            for value in attribute.findall(_q(SAML, "AttributeValue")):
+                written, resolved = _xsi_type(value)
+                values.append({"value": (_text(value) or "").strip(), "type": written, "resolved": resolved})
+            attributes.append({"name": attribute.get("Name"), "name_format": attribute.get("NameFormat"),
+                               "friendly_name": attribute.get("FriendlyName"), "values": values})
+    out["attributes"] = attributes
+    return out
+
+
+def _c14n(element):
+    return etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
+
+
+def _c14n_without(element, node):
+    """Exclusive c14n of ``element`` with ``node`` (a descendant) removed, keeping its tail
+    text, which is what the enveloped-signature transform does."""
+    indices = []
+    walk = node
+    while walk is not None and walk is not element:
+        parent = walk.getparent()
+        if parent is None:
+            return _c14n(element)
+        indices.append(parent.index(walk))
+        walk = parent
+    if walk is None or not indices:
+        return _c14n(element)
+    clone = copy.deepcopy(element)
+    target = clone
+    for index in reversed(indices):
+        target = target[index]
+    parent, tail = target.getparent(), target.tail
+    previous = target.getprevious()
+    parent.remove(target)
+    if tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    return _c14n(clone)
+
+
+def _parse_time(text):
+    if not text:
+        return None
+    value = re.sub(r"(\.\d{6})\d+", r"\1", text.strip()).replace("Z", "+00:00")
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+def _span(delta):
+    seconds = int(abs(delta.total_seconds()))
+    if seconds >= 2 * 86400:
+        return "%d days" % (seconds // 86400)
+    if seconds >= 7200:
+        return "%d hours" % (seconds // 3600)
+    if seconds >= 120:
+        return "%d minutes" % (seconds // 60)
+    return "%d seconds" % seconds
+
+
+def url_difference(found, expected):
+    """Where two URLs differ, for messages: the first differing position and both characters."""
+    if found == expected:
+        return "identical"
+    for index, (a, b) in enumerate(zip(found, expected)):
+        if a != b:
+            kind = " (only the letter case differs)" if found.lower() == expected.lower() else ""
+            return "differs at character %d: %r instead of %r%s" % (index + 1, a, b, kind)
+    shorter, longer = (found, expected) if len(found) < len(expected) else (expected, found)
+    extra = longer[len(shorter):]
+    which = "the response" if longer is found else "the expected URL"
+    return "%s has %d extra character(s) at the end: %r" % (which, len(extra), extra)
+
+
+def _offload_hint(found, expected):
+    if found and expected and found.split(":", 1)[-1] == expected.split(":", 1)[-1] and found != expected:
+        return ("; only the scheme differs: behind an SSL off-loading proxy set X-Forwarded-Proto: https "
+                "(see the reverse proxy configuration)")
+    return ""
+
+
+# --------------------------------------------------------------------------- the check
+
+class ResponseReport(object):
+    """``findings`` (list of Finding) and ``facts`` (JSON-friendly dict) of one response."""
+
+    def __init__(self, findings, facts):
+        self.findings = findings
+        self.facts = facts
+
+    @property
+    def ok(self):
+        return not any(f.severity == "error" for f in self.findings)
+
+    def as_dict(self):
+        out = dict(self.facts)
+        out["findings"] = [f.as_dict() for f in self.findings]
+        out["ok"] = self.ok
+        return out
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+FACT_KEYS = ("input_format", "encoding", "root", "response_id", "destination", "in_response_to", "status",
+             "issuer", "assertion_id", "assertion_count", "encrypted", "name_id", "name_id_format",
+             "username", "username_type", "attributes", "groups", "signatures", "signed_element",
+             "signature_verified", "signature_algorithm", "signature_digest", "signing_certificate",
+             "authn_contexts", "subject_confirmations", "audiences", "not_before", "not_on_or_after",
+             "relay_state", "idp_entity_id", "read_from")
+
+
+def check_response(data, source="<response>", idp_metadata=None, idp_certs=None, username_attribute="username",
+                   acs_url=None, sp_entity_id=None, authcontexts=None, scope="server", policy=None, now=None,
+                   max_bytes=DEFAULT_MAX_BYTES, metadata_source="<idp metadata>"):
+    """Check one SAML Response (or bare Assertion) against Tableau Server's rules.
+
+    ``data``: the document, the base64 SAMLResponse value or the form body (text or bytes).
+    ``idp_metadata``: IdP metadata (text/bytes) whose signing certificates are trusted;
+    ``idp_certs``: certificates (objects, PEM or DER bytes) trusted in addition.
+    Returns a :class:`ResponseReport`.  Raises SamlError/XmlError for input that cannot be
+    read (not a response, malformed or hostile XML), CertificateError for a broken certificate.
+    """
+    if scope not in SCOPES:
+        raise SamlError("scope must be server or site, not %r" % (scope,))
+    policy = policy or Policy()
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    allowed = _split_list(authcontexts)
+    facts = dict.fromkeys(FACT_KEYS)
+    facts.update(attributes={}, groups=[], signatures=[], authn_contexts=[], subject_confirmations=[],
+                 audiences=[], encrypted=False, assertion_count=0, signature_verified=False)
+    findings = []
+
+    document, facts["input_format"], facts["relay_state"] = decode_input(data, source, max_bytes)
+    root, facts["encoding"], read_findings = read_document(document, source, max_bytes)
+    findings.extend(read_findings)
+    if root is None:
+        return ResponseReport(findings, facts)
+    if root.tag not in (_RESPONSE, _ASSERTION):
+        local = etree.QName(root).localname
+        hint = " (that is metadata: use saml_metadata_check)" if local.endswith("Descriptor") else ""
+        raise SamlError("%s: the root element is %s, not a SAML samlp:Response or saml:Assertion%s"
+                        % (source, local, hint))
+    facts["root"] = "Response" if root.tag == _RESPONSE else "Assertion"
+    if facts["input_format"] == "form" and not facts["relay_state"]:
+        findings.append(finding("SAML-170"))
+
+    # the IdP's signing certificates
+    trusted = [_as_cert(c, "idp_cert %d" % (i + 1)) for i, c in enumerate(idp_certs or [])]
+    response_issuer = _text(root.find(_q(SAML, "Issuer"))) if root.tag == _RESPONSE else None
+    visible = _visible_assertions(root)
+    issuer_hint = (response_issuer or (_text(visible[0].find(_q(SAML, "Issuer"))) if visible else None))
+    if idp_metadata is not None:
+        facts["idp_entity_id"], from_metadata = idp_from_metadata(
+            idp_metadata, metadata_source, issuer=(issuer_hint or "").strip() or None, max_bytes=max_bytes)
+        trusted.extend(from_metadata)
+
+    # Response-level facts
+    if root.tag == _RESPONSE:
+        facts["response_id"] = root.get("ID")
+        facts["destination"] = root.get("Destination")
+        facts["in_response_to"] = root.get("InResponseTo")
+        status = root.find("%s/%s" % (_q(SAMLP, "Status"), _q(SAMLP, "StatusCode")))
+        code = status.get("Value") if status is not None else None
+        facts["status"] = code
+        if code is not None and code != SUCCESS:
+            inner = status.find(_q(SAMLP, "StatusCode"))
+            message = _text(root.find("%s/%s" % (_q(SAMLP, "Status"), _q(SAMLP, "StatusMessage"))))
+            detail = (" / %s" % inner.get("Value").rsplit(":", 1)[-1]) if inner is not None else ""
+            detail += (" (%s)" % message.strip()) if message and message.strip() else ""
+            findings.append(finding("SAML-102", status=code.rsplit(":", 1)[-1], detail=detail))
+        encrypted = root.findall(_q(SAML, "EncryptedAssertion"))
+        if encrypted:
+            facts["encrypted"] = True
+            findings.append(finding("SAML-161" if scope == "site" else "SAML-160", scope=scope))
+    facts["assertion_count"] = len(visible)
+    if len(visible) > 1:
+        findings.append(finding("SAML-104", count=len(visible), ids=", ".join(a.get("ID") or "?" for a in visible)))
+
+    # signatures: every ds:Signature enveloped in a Response or an Assertion, anywhere
+    signatures = [Signature(node, root) for node in root.iter(_SIGNATURE)
+                  if node.getparent() is not None and node.getparent().tag in (_RESPONSE, _ASSERTION)]
+    can_verify = HAS_SIGNXML and (trusted or any(s.embedded for s in signatures))
+    for sig in signatures:
+        if can_verify:
+            verify_signature(root, sig, trusted)
+            _bind(root, sig)
+    source_assertion, signed_element, wrap_detail = _choose(root, visible, signatures)
+    facts["signatures"] = [s.as_dict() for s in signatures]
+    facts["signed_element"] = signed_element
+
+    # signature findings
+    for sig in signatures:
+        blocked = [d for d in [normalise_digest(sig.algorithm_uri or "")] + [normalise_digest(u or "") for u in sig.digest_uris]
+                   if d and policy.digest_blocked(d)]
+        if blocked:
+            findings.append(finding("SAML-120", element=sig.element, algorithm=sig.algorithm, digest=sig.digest,
+                                    blocked=sorted(set(blocked))[0].upper().replace("SHA", "SHA-"),
+                                    data={"id": sig.parent_id}))
+        if sig.valid is False and sig.problem == "wrong-certificate":
+            findings.append(finding("SAML-123", element=sig.element, signer=certs.fingerprint(sig.signer),
+                                    expected=", ".join(certs.fingerprint(c) for c in trusted),
+                                    data={"signer_subject": sig.signer.subject.rfc4514_string()}))
+        elif sig.valid is False and sig.problem == "wrapping":
+            findings.append(finding("SAML-124", detail="the %s signature at %s: %s" % (sig.element, sig.path, sig.reason)))
+        elif sig.valid is False:
+            findings.append(finding("SAML-122", element=sig.element, reason=sig.reason, data={"id": sig.parent_id}))
+    if not signatures and (visible or root.tag == _ASSERTION):
+        findings.append(finding("SAML-121"))
+    if wrap_detail:
+        findings.append(finding("SAML-124", detail=wrap_detail))
+    covering = [s for s in signatures if s.valid and s.covered is not None]
+    facts["signature_verified"] = bool(covering) and all(s.trusted for s in covering) and signed_element is not None \
+        and not wrap_detail
+    if signatures and not trusted:
+        reason = "no IdP metadata or certificate given" if HAS_SIGNXML else "the python signxml library is missing"
+        findings.append(finding("SAML-125", reason=reason))
+    main_sig = next((s for s in signatures if s.valid), signatures[0] if signatures else None)
+    if main_sig is not None:
+        facts["signature_algorithm"] = main_sig.algorithm
+        facts["signature_digest"] = main_sig.digest
+        signer = main_sig.signer or (main_sig.embedded[0] if main_sig.embedded else None)
+        if signer is not None:
+            facts["signing_certificate"] = _cert_summary(signer, now)
+            key_type, key_size, curve = certs.public_key_info(signer.public_key())
+            if key_type == "RSA" and key_size < policy.min_rsa_key_size:
+                findings.append(finding("SAML-126", key_size=key_size, minimum=policy.min_rsa_key_size))
+            elif key_type == "EC" and key_size < policy.min_ec_key_size:
+                findings.append(finding("SAML-127", key_size=key_size, curve=curve, minimum=policy.min_ec_key_size))
+
+    if source_assertion is None:
+        if not facts["encrypted"] and root.tag == _RESPONSE and not visible:
+            findings.append(finding("SAML-103"))
+        _authcontext_findings(findings, [], allowed, scope, facts["encrypted"])
+        return ResponseReport(findings, facts)
+
+    facts["read_from"] = "signed-element" if any(s.covered is source_assertion or (
+        s.covered is not None and source_assertion.getparent() is s.covered) for s in signatures) else "unverified"
+    assertion = read_assertion(source_assertion)
+    facts["issuer"] = (response_issuer or assertion["issuer"] or "").strip() or None
+    for key in ("name_id", "name_id_format", "subject_confirmations", "audiences", "not_before",
+                "not_on_or_after", "authn_contexts"):
+        facts[key] = assertion[key]
+    facts["assertion_id"] = assertion["id"]
+    facts["attributes"] = {}
+    for attribute in assertion["attributes"]:
+        facts["attributes"].setdefault(attribute["name"], []).extend(v["value"] for v in attribute["values"])
+    facts["groups"] = list(facts["attributes"].get(GROUPS_CLAIM, []))
+
+    findings.extend(_username_findings(assertion["attributes"], username_attribute, facts))
+    if facts["groups"]:
+        findings.append(finding("SAML-150", claim=GROUPS_CLAIM, groups=", ".join(facts["groups"]),
+                                data={"group_list": list(facts["groups"])}))
+    _authcontext_findings(findings, assertion["authn_contexts"], allowed, scope, False)
+    findings.extend(_subject_findings(assertion["subject_confirmations"], acs_url))
+    if acs_url and facts["destination"] is not None and facts["destination"] != acs_url:
+        findings.append(finding("SAML-142", found=facts["destination"], expected=acs_url,
+                                difference=url_difference(facts["destination"], acs_url),
+                                offload=_offload_hint(facts["destination"], acs_url)))
+    if sp_entity_id and sp_entity_id not in assertion["audiences"]:
+        findings.append(finding("SAML-143", found=assertion["audiences"] or "(none)", expected=sp_entity_id))
+    issuers = {i.strip() for i in (response_issuer, assertion["issuer"]) if i and i.strip()}
+    if facts["idp_entity_id"] and issuers and issuers != {facts["idp_entity_id"]}:
+        findings.append(finding("SAML-144", found=", ".join(sorted(issuers)), expected=facts["idp_entity_id"]))
+    not_after = _parse_time(assertion["not_on_or_after"])
+    if not_after is not None and not_after <= now:
+        findings.append(finding("SAML-145", not_on_or_after=assertion["not_on_or_after"], ago=_span(now - not_after)))
+    not_before = _parse_time(assertion["not_before"])
+    if not_before is not None and not_before > now + datetime.timedelta(minutes=3):
+        findings.append(finding("SAML-146", not_before=assertion["not_before"], ahead=_span(not_before - now)))
+    return ResponseReport(findings, facts)
+
+
+def _split_list(value):
+    if not value:
+        return []
+    items = value.split(",") if isinstance(value, str) else [i for v in value for i in str(v).split(",")]
+    return [i.strip() for i in items if i.strip()]
+
+
+def _as_cert(value, source):
+    if certs.HAS_CRYPTOGRAPHY and isinstance(value, certs.x509.Certificate):
+        return value
+    return certs.load_certificate(value, source)
+
+
+def _cert_summary(cert, now):
+    key_type, key_size, curve = certs.public_key_info(cert.public_key())
+    return {"subject": cert.subject.rfc4514_string(), "sha256": certs.fingerprint(cert),
+            "not_after": certs.not_after(cert).isoformat(), "days_left": certs.days_left(cert, now),
+            "key_type": key_type, "key_size": key_size, "curve": curve}
+
+
+def _visible_assertions(root):
+    """The plain assertions a reader takes: the Response's Assertion children (or the root)."""
+    if root.tag == _ASSERTION:
+        return [root]
+    return root.findall(_ASSERTION)
+
+
+def _choose(root, visible, signatures):
+    """``(assertion element to read, signed_element, wrapping detail or None)``.
+
+    Only a document element that a verified signature covers is read (its canonical form was
+    compared with signxml's rebuilt signed bytes in :func:`_bind`); the visible assertion (the
+    one a plain reader takes) must be that very element, else it is signature wrapping.
+    """
+    first = visible[0] if visible else None
+    sound = [s for s in signatures if s.valid and s.covered is not None]
+    response_sigs = [s for s in sound if s.element == "response" and s.parent is root]
+    for sig in response_sigs:
+        if sig.covered is not root:
+            return (_covered_assertion(sound), None,
+                    "the Response signature covers the element with ID %r at %s, not the Response that is "
+                    "read (ID %r)" % (sig.covers, _path(root, sig.covered), root.get("ID")))
+    own = [s for s in sound if first is not None and s.covered is first]
+    if response_sigs and root.tag == _RESPONSE:
+        return first, ("both" if own else "response"), None
+    if own:
+        return first, "assertion", None
+    if sound:
+        return _covered_assertion(sound), None, _moved(root, sound, first)
+    return first, None, None
+
+
+def _covered_assertion(sound):
+    """The first assertion (document element) a sound signature covers, or None."""
+    for sig in sound:
+        if sig.covered.tag == _ASSERTION:
+            return sig.covered
+        inner = sig.covered.find(_ASSERTION)
+        if inner is not None:
+            return inner
+    return None
+
+
+def _path(root, element):
+    """``/saml:Assertion[2]``-style path of ``element`` for messages."""
+    if element is root:
+        return "/"
+    path = root.getroottree().getelementpath(element)
+    for prefix, uri in NS.items():
+        path = path.replace("{%s}" % uri, prefix + ":")
+    return "/" + path
+
+
+def _moved(root, sound, first):
+    sig = sound[0]
+    where = _path(root, sig.covered)
+    if first is None:
+        return "the signed %s (ID %r at %s) is not where the assertion is read" % (sig.element, sig.covers, where)
+    username = _username_of(first)
+    return ("the assertion that is read (ID %r%s) is not signed; the IdP's signature covers the element with ID "
+            "%r at %s" % (first.get("ID"), (", username %r" % username) if username else "", sig.covers, where))
+
+
+def _username_of(assertion, attribute="username"):
+    for node in assertion.iterfind("%s/%s" % (_q(SAML, "AttributeStatement"), _q(SAML, "Attribute"))):
+        if node.get("Name") == attribute:
+            value = node.find(_q(SAML, "AttributeValue"))
+            return (_text(value) or "").strip()
+    return None
+
+
+def _bind(root, sig):
+    """Find the document element ``sig`` covers and prove it is what was signed: its canonical
+    form (minus the enveloped signature, as the transform does) equals signxml's signed bytes
+    rebuilt.  Sets ``sig.covered``; a mismatch makes the signature a wrapping problem."""
+    if not sig.valid or sig.signed_xml is None or not sig.covers:
+        return
+    matches = root.xpath("//*[@ID=$value]", value=sig.covers)
+    if len(matches) != 1:
+        sig.valid, sig.problem = False, "wrapping"
+        sig.reason = "%d elements carry the signed ID %r" % (len(matches), sig.covers)
+        return
+    if _c14n_without(matches[0], sig.node) != _c14n(sig.signed_xml):
+        sig.valid, sig.problem = False, "wrapping"
+        sig.reason = "the element with ID %r differs from the content that was signed" % sig.covers
+        return
+    sig.covered = matches[0]
+
+
+def _username_findings(attributes, name, facts):
+    out = []
+    matches = [a for a in attributes if a["name"] == name]
+    if not matches:
+        near = [a["name"] for a in attributes if (a["name"] or "").lower() == name.lower()
+                or (a["friendly_name"] or "") == name]
+        hint = ""
+        if near:
+            hint = " (there is %s: names are case-sensitive; map it with %s)" % (
+                ", ".join(repr(n) for n in near), _MAP_USER.replace("<attribute>", near[0]))
+        elif attributes:
+            hint = " (attributes sent: %s)" % ", ".join(repr(a["name"]) for a in attributes)
+        out.append(finding("SAML-110", attribute=name, hint=hint, data={"sent": [a["name"] for a in attributes]}))
+        return out
+    values = [v for a in matches for v in a["values"]]
+    facts["username"] = values[0]["value"] if values else None
+    facts["username_type"] = values[0]["type"] if values else None
+    for value in values:
+        if value["resolved"] != (XS, "string"):
+            found = "untyped (no xsi:type)" if value["type"] is None else "typed %s" % value["type"]
+            if value["type"] is not None and value["resolved"][0] is None:
+                found += " with an undeclared prefix"
+            out.append(finding("SAML-111", attribute=name, found=found, type=value["type"]))
+            break
+    nonempty = [v["value"] for v in values if v["value"]]
+    if not nonempty:
+        out.append(finding("SAML-112", attribute=name))
+    elif len(values) > 1:
+        out.append(finding("SAML-113", attribute=name, count=len(values), values=", ".join(v["value"] for v in values)))
+    if nonempty and not _EMAIL.match(nonempty[0]):
+        out.append(finding("SAML-114", username=nonempty[0]))
+    return out
+
+
+def _authcontext_findings(findings, contexts, allowed, scope, encrypted):
+    if not allowed:
+        return
+    if scope == "site":
+        findings.append(finding("SAML-131", allowed=allowed))
+        return
+    if encrypted:
+        return
+    if not any(c in allowed for c in contexts):
+        findings.append(finding("SAML-130", found=", ".join(contexts) or "(none)", allowed=", ".join(allowed)))
+
+
+def _subject_findings(confirmations, acs_url):
+    bearers = [c for c in confirmations if c["method"] == BEARER]
+    if not bearers:
+        detail = (" (methods: %s)" % ", ".join(c["method"] or "?" for c in confirmations)) if confirmations else ""
+        return [finding("SAML-140", detail=detail)]
+    if not acs_url:
+        return []
+    recipients = [c["recipient"] for c in bearers]
+    if acs_url in recipients:
+        return []
+    found = next((r for r in recipients if r), None)
+    if found is None:
+        return [finding("SAML-141", found=None, expected=acs_url, difference="no Recipient", offload="")]
+    return [finding("SAML-141", found=found, expected=acs_url, difference=url_difference(found, acs_url),
+                    offload=_offload_hint(found, acs_url))]
