@@ -5,15 +5,15 @@
 
 Everything up to the hand-off to ``ansible.windows.win_certificate_store`` happens on the
 controller and is a pure function of the task arguments and the certificate bytes
-(:func:`plan`): read and validate the certificate, compute the Windows thumbprint, convert to
-DER, and build the delegated module's arguments.  :meth:`ActionModule.run` only moves the DER
+(:func:`plan`): read the certificate, validate it with the trust-anchor policy shared with
+``trust_anchor`` (module_utils/anchor_policy.py, findings ``ANCHOR-NNN``), compute the Windows
+thumbprint, convert to DER, and build the delegated module's arguments.  :meth:`ActionModule.run` only moves the DER
 file to the target's temp directory, runs the Windows module, and always removes the temp
 directory again.  No PowerShell is written here.
 """
 
 from __future__ import annotations
 
-import datetime
 import os
 import re
 
@@ -22,9 +22,9 @@ from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
-    Finding,
     TrustopsError,
     fails,
     summary,
@@ -47,11 +47,7 @@ ARGUMENT_SPEC = dict(
     content=dict(type="str"),
     thumbprint=dict(type="str"),
     state=dict(type="str", default="present", choices=["present", "absent"]),
-    allow_leaf=dict(type="bool", default=False),
-    allow_expired=dict(type="bool", default=False),
-    blocklisted_digests=dict(type="list", elements="str", default=["sha1"]),
-    min_rsa_key_size=dict(type="int", default=2048),
-    min_ec_key_size=dict(type="int", default=256),
+    **anchor_policy.option_spec()
 )
 MUTUALLY_EXCLUSIVE = [["src", "content", "thumbprint"]]
 REQUIRED_IF = [
@@ -79,97 +75,6 @@ def normalize_thumbprint(value):
             "thumbprint %r is not a SHA-1 thumbprint (40 hex digits, optionally separated by "
             "spaces or colons)" % (value,))
     return text
-
-
-def check_certificate(cert, allow_leaf=False, allow_expired=False, blocklisted_digests=("sha1",),
-                      min_rsa_key_size=2048, min_ec_key_size=256, now=None):
-    """Policy findings for a certificate about to become a Windows trust anchor (Root store).
-
-    Returns a list of Finding; an ``error`` finding means the certificate must not be installed.
-    """
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    subject = certs.describe(cert, now)["subject"]
-    findings = []
-    self_signed = certs.is_self_signed(cert)
-
-    if not certs.is_ca(cert):
-        if allow_leaf:
-            findings.append(Finding(
-                "WINTRUST-001", "warning",
-                "%s is not a CA certificate (no basicConstraints CA:TRUE); installing it as a "
-                "trust anchor only lets Windows trust this one certificate" % subject,
-                "Prefer installing the CA that issued the Tableau Server certificate.",
-                {"subject": subject, "allow_leaf": True}))
-        else:
-            findings.append(Finding(
-                "WINTRUST-001", "error",
-                "%s is not a CA certificate (no basicConstraints CA:TRUE)" % subject,
-                "Install the root CA that issued the Tableau Server certificate, or set "
-                "allow_leaf=true to trust a self-signed server certificate directly.",
-                {"subject": subject, "allow_leaf": False}))
-
-    if certs.is_expired(cert, now):
-        findings.append(Finding(
-            "WINTRUST-002", "warning" if allow_expired else "error",
-            "%s expired on %s" % (subject, certs.not_after(cert).isoformat()),
-            "Obtain a renewed CA certificate." if not allow_expired else
-            "Windows will not build chains through an expired anchor; renew it.",
-            {"subject": subject, "not_after": certs.not_after(cert).isoformat()}))
-    elif certs.is_not_yet_valid(cert, now):
-        findings.append(Finding(
-            "WINTRUST-003", "warning",
-            "%s is not valid before %s" % (subject, certs.not_before(cert).isoformat()),
-            "Check the clocks of the CA and of the Windows clients.",
-            {"subject": subject, "not_before": certs.not_before(cert).isoformat()}))
-
-    digest = certs.signature_hash(cert)
-    blocked = {d.strip().lower().replace("-", "") for d in blocklisted_digests}
-    if digest is not None and digest.replace("-", "") in blocked:
-        if self_signed:
-            # A trust anchor's own signature is never used to establish trust (RFC 5280 6.1.1,
-            # and Microsoft's SHA-1 deprecation excludes roots): it is informational only.
-            findings.append(Finding(
-                "WINTRUST-005", "info",
-                "%s is self-signed with %s; a root's own signature is not checked when it is "
-                "a trust anchor" % (subject, digest.upper()),
-                "", {"subject": subject, "digest": digest}))
-        else:
-            findings.append(Finding(
-                "WINTRUST-004", "error",
-                "%s is signed with blocklisted digest %s" % (subject, digest.upper()),
-                "Have the issuing CA re-sign it with SHA-256 or better, or remove %s from "
-                "blocklisted_digests." % digest,
-                {"subject": subject, "digest": digest}))
-
-    key_type, key_size, curve = certs.public_key_info(cert.public_key())
-    if key_type in ("RSA", "DSA") and key_size is not None and key_size < min_rsa_key_size:
-        findings.append(Finding(
-            "WINTRUST-006", "error",
-            "%s has a %d-bit %s key; the minimum is %d" % (subject, key_size, key_type, min_rsa_key_size),
-            "Use a CA with a key of at least %d bits, or lower min_rsa_key_size." % min_rsa_key_size,
-            {"subject": subject, "key_type": key_type, "key_size": key_size}))
-    elif key_type == "EC" and key_size is not None and key_size < min_ec_key_size:
-        findings.append(Finding(
-            "WINTRUST-007", "error",
-            "%s has a %d-bit EC key (%s); the minimum is %d" % (subject, key_size, curve, min_ec_key_size),
-            "Use a CA on a curve of at least %d bits, or lower min_ec_key_size." % min_ec_key_size,
-            {"subject": subject, "key_type": key_type, "key_size": key_size, "curve": curve}))
-    elif key_type in ("Ed25519", "Ed448"):
-        findings.append(Finding(
-            "WINTRUST-008", "warning",
-            "%s has an %s key; the Windows certificate chain engine may not verify "
-            "signatures made with it" % (subject, key_type),
-            "Prefer an RSA or ECDSA CA for Windows clients.",
-            {"subject": subject, "key_type": key_type}))
-
-    if certs.is_ca(cert) and not self_signed:
-        findings.append(Finding(
-            "WINTRUST-009", "info",
-            "%s is not self-signed (issued by %s); in the Root store it becomes a trust anchor "
-            "itself" % (subject, cert.issuer.rfc4514_string()),
-            "Installing the top (self-signed) root instead keeps trust identical to other clients.",
-            {"subject": subject, "issuer": cert.issuer.rfc4514_string()}))
-    return findings
 
 
 def store_module_args(state, path=None, thumbprint=None):
@@ -224,15 +129,7 @@ def plan(params, data=None, source="<content>", now=None):
         # one wants to remove, so no policy applies.
         return result
 
-    findings = check_certificate(
-        cert,
-        allow_leaf=bool(params.get("allow_leaf")),
-        allow_expired=bool(params.get("allow_expired")),
-        blocklisted_digests=params.get("blocklisted_digests") or [],
-        min_rsa_key_size=int(params.get("min_rsa_key_size") or 0),
-        min_ec_key_size=int(params.get("min_ec_key_size") or 0),
-        now=now,
-    )
+    findings = anchor_policy.check_anchor(cert, now=now, **anchor_policy.options_from(params))
     result["findings"] = findings
     if fails(findings, "error"):
         result["failed"] = True

@@ -13,8 +13,10 @@ Nothing here imports Ansible.  The module ``trust_anchor`` does the I/O that cha
   :func:`other_source_digests`);
 * what to change (:func:`plan_present`, :func:`plan_absent`) and how to verify it afterwards
   (:func:`verify_present`, :func:`verify_absent`);
-* the argv of every command, including macOS ``security`` (:func:`update_argv`, ``macos_*``);
-* the policy findings on a certificate that is to become a trust anchor (:func:`anchor_findings`).
+* the argv of every command, including macOS ``security`` (:func:`update_argv`, ``macos_*``).
+
+Whether a certificate may become a trust anchor at all is decided by the policy shared with
+``win_trust_anchor``: :func:`anchor_policy.check_anchor` (findings ``ANCHOR-NNN``).
 
 Store facts this relies on (checked against the tools' sources; see docs/trust_anchor.md):
 
@@ -41,7 +43,7 @@ import plistlib
 import re
 import unicodedata
 
-from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, TrustopsError
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 
 STORES = ("debian", "redhat", "macos")
@@ -254,53 +256,6 @@ def load_anchor(data, source):
             "%s: holds %d certificates (%s%s); trust_anchor installs exactly one: give the CA "
             "certificate alone" % (source, len(found), subjects, ", ..." if len(found) > 5 else ""))
     return found[0]
-
-
-def anchor_findings(cert, allow_leaf=False, allow_expired=False, now=None):
-    """Policy findings on a certificate that is to become a trust anchor (ANCHOR-NNN).
-
-    ANCHOR-001 not a CA; ANCHOR-002 expired; ANCHOR-003 not yet valid: errors unless allowed,
-    then warnings.  ANCHOR-004 (warning) a CA that is not self-signed; ANCHOR-005 (warning) an
-    RSA/DSA key under 2048 bits, which OpenSSL's default security level refuses.
-    """
-    info = certs.describe(cert, now)
-    subject = info["subject"]
-    found = []
-    if not certs.is_ca(cert):
-        found.append(Finding(
-            "ANCHOR-001", "warning" if allow_leaf else "error",
-            "%s is not a CA certificate (no basicConstraints CA:TRUE)%s" % (
-                subject, "; trusted for itself only (allow_leaf)" if allow_leaf else ""),
-            "Install the issuing CA's certificate instead, or set allow_leaf=true to trust a "
-            "self-signed server certificate directly.",
-            {"subject": subject, "allow_leaf": bool(allow_leaf)}))
-    if certs.is_expired(cert, now):
-        found.append(Finding(
-            "ANCHOR-002", "warning" if allow_expired else "error",
-            "%s expired on %s" % (subject, info["not_after"]),
-            "Obtain the renewed CA certificate; set allow_expired=true only to stage it knowingly.",
-            {"not_after": info["not_after"]}))
-    elif certs.is_not_yet_valid(cert, now):
-        found.append(Finding(
-            "ANCHOR-003", "warning" if allow_expired else "error",
-            "%s is not valid before %s" % (subject, info["not_before"]),
-            "Check the clock of the host that issued it, or set allow_expired=true to stage it.",
-            {"not_before": info["not_before"]}))
-    if certs.is_ca(cert) and not certs.is_self_signed(cert):
-        found.append(Finding(
-            "ANCHOR-004", "warning",
-            "%s is an intermediate CA (issued by %s), not a self-signed root" % (subject, info["issuer"]),
-            "Clients that do not accept partial chains (openssl verify, Python before 3.13, Java) "
-            "still need the root; install the root CA, or both.",
-            {"issuer": info["issuer"]}))
-    if info["key_type"] in ("RSA", "DSA") and info["key_size"] and info["key_size"] < 2048:
-        found.append(Finding(
-            "ANCHOR-005", "warning",
-            "%s has a %d-bit %s key; OpenSSL at its default security level (Debian, RHEL) refuses "
-            "CA keys under 2048 bits" % (subject, info["key_size"], info["key_type"]),
-            "Re-issue the CA with a 2048-bit or larger RSA key, or an EC key.",
-            {"key_type": info["key_type"], "key_size": info["key_size"]}))
-    return found
 
 
 # --------------------------------------------------------------------------- scanning

@@ -21,6 +21,9 @@ description:
   - Idempotent by fingerprint. An anchor file of any name that holds the same certificate counts
     as present, and no second file is written. If the anchor file is there but the consolidated
     bundle lacks the certificate (the update never ran), only the update runs.
+  - Before the store is read or changed, the certificate is checked against the trust-anchor
+    policy shared with M(trustops.tableau.win_trust_anchor) (CA, validity, key size, signature
+    digest); any C(error) finding fails the task and changes nothing.
   - With O(state=absent), every anchor file holding the certificate is removed and the update
     runs. System CAs shipped by the distribution are never touched. Unreadable files in the
     anchors directory are skipped with a warning and never deleted.
@@ -60,18 +63,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  allow_leaf:
-    description:
-      - Accept a certificate that is not a CA (no C(basicConstraints CA:TRUE)), such as a
-        self-signed Tableau Server certificate. Finding C(ANCHOR-001) becomes a warning.
-    type: bool
-    default: false
-  allow_expired:
-    description:
-      - Accept an expired or not yet valid certificate. Findings C(ANCHOR-002) and C(ANCHOR-003)
-        become warnings.
-    type: bool
-    default: false
   platform:
     description:
       - The trust store to manage. V(auto) picks V(macos) on Darwin (with the C(security) tool),
@@ -89,6 +80,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - trustops.tableau.anchor_policy
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -107,7 +99,6 @@ notes:
     refuse to a non-interactive session (C(The authorization was denied since no user interaction
     was possible)). The module then removes the certificate it added and fails with the tool's
     message. The macOS path is not tested in this collection's CI; see C(docs/trust_anchor.md).
-  - Policy findings have codes C(ANCHOR-001) to C(ANCHOR-005); see C(docs/trust_anchor.md).
   - Debian removal uses C(update-ca-certificates --fresh); without it the tool leaves stale
     hash links in C(/etc/ssl/certs).
 seealso:
@@ -250,7 +241,8 @@ reasons:
   sample: ["write /usr/local/share/ca-certificates/tableau-root-ca.crt"]
 findings:
   description:
-    - Policy findings on the certificate (C(ANCHOR-NNN)), all of them, also when the task fails.
+    - Policy findings on the certificate (C(ANCHOR-NNN), see C(docs/anchor_policy.md)), all of them,
+      also when the task fails.
     - Empty with O(state=absent); removal is never refused by policy.
   returned: always
   type: list
@@ -283,6 +275,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils import truststore
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError, fails, summary
@@ -624,18 +617,18 @@ def run_macos(module, lay, state, cert, kind, hexed, result):
 
 
 def main():
+    argument_spec = anchor_policy.option_spec()
+    argument_spec.update(
+        src=dict(type="path"),
+        content=dict(type="str"),
+        fingerprint=dict(type="str"),
+        name=dict(type="str"),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        platform=dict(type="str", default="auto", choices=["auto", "debian", "redhat", "macos"]),
+        update=dict(type="bool", default=True),
+    )
     module = AnsibleModule(
-        argument_spec=dict(
-            src=dict(type="path"),
-            content=dict(type="str"),
-            fingerprint=dict(type="str"),
-            name=dict(type="str"),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            allow_leaf=dict(type="bool", default=False),
-            allow_expired=dict(type="bool", default=False),
-            platform=dict(type="str", default="auto", choices=["auto", "debian", "redhat", "macos"]),
-            update=dict(type="bool", default=True),
-        ),
+        argument_spec=argument_spec,
         mutually_exclusive=[("src", "content", "fingerprint")],
         required_one_of=[("src", "content", "fingerprint")],
         supports_check_mode=True,
@@ -674,7 +667,7 @@ def main():
 
         name = None
         if state == "present":
-            findings = truststore.anchor_findings(cert, params["allow_leaf"], params["allow_expired"])
+            findings = anchor_policy.check_anchor(cert, **anchor_policy.options_from(params))
             result["findings"] = [f.as_dict() for f in findings]
             if fails(findings):
                 errors = [f for f in findings if f.severity == "error"]

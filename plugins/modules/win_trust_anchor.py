@@ -19,9 +19,10 @@ description:
     incorrect) after a new SSL certificate was installed on the server."
   - This is the automated form of the vendor's manual procedure (mmc, Certificates snap-in,
     Computer account, Trusted Root Certification Authorities, Import).
-  - The certificate is read and validated on the controller (exactly one certificate, a CA
-    unless O(allow_leaf=true), not expired unless O(allow_expired=true), signature digest and
-    key size policy), converted to DER, copied to the target's temporary directory, and
+  - The certificate is read and validated on the controller (exactly one certificate, then the
+    trust-anchor policy shared with M(trustops.tableau.trust_anchor), that is a CA unless
+    O(allow_leaf=true), valid now unless O(allow_expired=true), signature digest and key size),
+    converted to DER, copied to the target's temporary directory, and
     imported by M(ansible.windows.win_certificate_store) into C(LocalMachine\Root). The
     temporary directory is removed afterwards, also when the import fails.
   - A certificate that breaks the policy is refused before any connection to the target is
@@ -57,43 +58,8 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  allow_leaf:
-    description:
-      - Accept a certificate that is not a CA (no C(basicConstraints CA:TRUE)), typically a
-        self-signed Tableau Server certificate as in the vendor's manual procedure.
-      - The certificate is then trusted only for itself; finding C(WINTRUST-001) becomes a
-        warning.
-    type: bool
-    default: false
-  allow_expired:
-    description:
-      - Accept an expired certificate; finding C(WINTRUST-002) becomes a warning.
-    type: bool
-    default: false
-  blocklisted_digests:
-    description:
-      - Signature digests that are refused (finding C(WINTRUST-004)), in the spirit of Tableau
-        Server's C(blocklisted_digest_algorithms) keys. Names as C(sha1), C(md5), C(sha256).
-      - A self-signed certificate is exempt and gets finding C(WINTRUST-005) (info) instead,
-        because the signature of a trust anchor on itself is never checked when trust is
-        established (RFC 5280 section 6.1; Microsoft's SHA-1 deprecation also excludes roots).
-      - Set to V([]) to accept any digest.
-    type: list
-    elements: str
-    default: [sha1]
-  min_rsa_key_size:
-    description:
-      - Smallest RSA (and DSA) key size in bits that is accepted (finding C(WINTRUST-006)),
-        the default of Tableau Server's C(min_allowed.rsa_key_size) keys.
-    type: int
-    default: 2048
-  min_ec_key_size:
-    description:
-      - Smallest elliptic curve size in bits that is accepted (finding C(WINTRUST-007)), the
-        default of Tableau Server's C(min_allowed.elliptic_curve_size) keys.
-    type: int
-    default: 256
 extends_documentation_fragment:
+  - trustops.tableau.anchor_policy
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
@@ -121,8 +87,6 @@ notes:
     rights to change C(LocalMachine\Root) (an administrator) is needed on the target.
   - Only C(LocalMachine\Root) is managed; this is the store the vendor's procedure imports to,
     and the one Tableau Desktop and browsers use for all users of the host.
-  - Policy findings have codes C(WINTRUST-001) to C(WINTRUST-009); see the collection's
-    C(docs/win_trust_anchor.md).
 seealso:
   - module: ansible.windows.win_certificate_store
   - module: ansible.windows.win_certificate_info
@@ -191,9 +155,9 @@ findings:
   elements: dict
   contains:
     code:
-      description: Finding code, C(WINTRUST-NNN).
+      description: Finding code, C(ANCHOR-NNN) (see C(docs/anchor_policy.md)).
       type: str
-      sample: WINTRUST-001
+      sample: ANCHOR-001
     severity:
       description: C(info), C(warning) or C(error); any C(error) fails the task.
       type: str

@@ -43,6 +43,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.trustops.tableau.plugins.action import win_trust_anchor as wta
+from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import CertificateError
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
@@ -74,8 +75,9 @@ def codes(findings):
 
 
 def read_doc(path, name="DOCUMENTATION"):
+    """A module's DOCUMENTATION/RETURN, or a doc fragment's (inside its ModuleDocFragment class)."""
     tree = ast.parse(Path(path).read_text())
-    for node in tree.body:
+    for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
             return yaml.safe_load(node.value.value)
     raise AssertionError("%s has no %s" % (path, name))
@@ -167,16 +169,22 @@ def test_our_argument_spec_matches_our_documentation():
     doc = read_doc(REPO_ROOT / "plugins" / "modules" / "win_trust_anchor.py")
     assert doc["module"] == "win_trust_anchor"
     assert str(doc["version_added"]) == "0.1.0"
-    assert set(doc["options"]) == set(wta.ARGUMENT_SPEC)
+    # the policy options are documented once, in the shared fragment this module extends
+    assert "trustops.tableau.anchor_policy" in doc["extends_documentation_fragment"]
+    fragment = read_doc(REPO_ROOT / "plugins" / "doc_fragments" / "anchor_policy.py")["options"]
+    assert not set(fragment) & set(doc["options"]), "an option is documented twice"
+    options = dict(doc["options"], **fragment)
+    assert set(options) == set(wta.ARGUMENT_SPEC)
     for name, spec in wta.ARGUMENT_SPEC.items():
-        opt = doc["options"][name]
+        opt = options[name]
         assert opt.get("type", "str") == spec["type"], name
         assert opt.get("default") == spec.get("default"), name
         assert opt.get("choices") == spec.get("choices"), name
         assert opt.get("elements") == spec.get("elements"), name
-    documented = set(re.findall(r"WINTRUST-\d{3}", Path(REPO_ROOT, "docs", "win_trust_anchor.md").read_text()))
-    used = set(re.findall(r"WINTRUST-\d{3}", Path(wta.__file__).read_text()))
+    documented = set(re.findall(r"ANCHOR-\d{3}", Path(REPO_ROOT, "docs", "anchor_policy.md").read_text()))
+    used = set(re.findall(r"ANCHOR-\d{3}", Path(anchor_policy.__file__).read_text()))
     assert used and used <= documented, used - documented
+    assert "anchor_policy.check_anchor" in Path(wta.__file__).read_text()
     returned = read_doc(REPO_ROOT / "plugins" / "modules" / "win_trust_anchor.py", "RETURN")
     assert {"thumbprint", "sha256", "subject", "not_after", "store", "findings"} <= set(returned)
 
@@ -217,11 +225,11 @@ def test_leaf_is_refused_unless_allowed(pki, chain):
     leaf = pki.self_signed_leaf()
     refused = wta.plan(params(), leaf.pem, "server.crt")
     assert refused["failed"] and refused["der"] is None
-    assert ("WINTRUST-001", "error") in codes(refused["findings"])
-    assert refused["msg"].startswith("server.crt: refused as a Windows trust anchor: error WINTRUST-001")
+    assert ("ANCHOR-001", "error") in codes(refused["findings"])
+    assert refused["msg"].startswith("server.crt: refused as a Windows trust anchor: error ANCHOR-001")
     allowed = wta.plan(params(allow_leaf=True), leaf.pem, "server.crt")
     assert not allowed["failed"]
-    assert ("WINTRUST-001", "warning") in codes(allowed["findings"])
+    assert ("ANCHOR-001", "warning") in codes(allowed["findings"])
     assert allowed["der"] == leaf.der
     # a CA-issued leaf with allow_leaf: still only a warning, and it names the subject
     issued = wta.plan(params(allow_leaf=True), chain["leaf"].pem)
@@ -233,31 +241,35 @@ def test_expired_is_refused_unless_allowed(pki):
     old = pki.root(cn="Old Root", days=-1, start_days=-400)
     refused = wta.plan(params(), old.pem)
     assert refused["failed"]
-    assert ("WINTRUST-002", "error") in codes(refused["findings"])
+    assert ("ANCHOR-002", "error") in codes(refused["findings"])
     allowed = wta.plan(params(allow_expired=True), old.pem)
     assert not allowed["failed"]
-    assert ("WINTRUST-002", "warning") in codes(allowed["findings"])
+    assert ("ANCHOR-002", "warning") in codes(allowed["findings"])
 
 
-def test_not_yet_valid_is_a_warning(pki):
+def test_not_yet_valid_is_refused_unless_allowed(pki):
+    """Was a warning (WINTRUST-003); the shared policy refuses it like an expired one."""
     future = pki.root(cn="Future Root", start_days=2, days=400)
-    decided = wta.plan(params(), future.pem)
-    assert not decided["failed"]
-    assert ("WINTRUST-003", "warning") in codes(decided["findings"])
+    refused = wta.plan(params(), future.pem)
+    assert refused["failed"] and refused["der"] is None
+    assert codes(refused["findings"]) == {("ANCHOR-003", "error")}
+    allowed = wta.plan(params(allow_expired=True), future.pem)
+    assert not allowed["failed"] and allowed["der"] == future.der
+    assert codes(allowed["findings"]) == {("ANCHOR-003", "warning")}
 
 
 def test_sha1_self_signed_root_is_informational(sha1_pki):
     decided = wta.plan(params(), sha1_pki["root"], "sha1-root.pem")
     assert not decided["failed"], decided["msg"]
-    assert codes(decided["findings"]) == {("WINTRUST-005", "info")}
+    assert codes(decided["findings"]) == {("ANCHOR-009", "info")}
     assert decided["thumbprint"] == openssl_sha1_thumbprint(sha1_pki["root"])
 
 
 def test_sha1_signed_intermediate_is_refused(sha1_pki):
     decided = wta.plan(params(), sha1_pki["intermediate"], "sha1-int.pem")
     assert decided["failed"]
-    assert ("WINTRUST-004", "error") in codes(decided["findings"])
-    assert ("WINTRUST-009", "info") in codes(decided["findings"])
+    assert ("ANCHOR-008", "error") in codes(decided["findings"])
+    assert ("ANCHOR-004", "warning") in codes(decided["findings"])   # was WINTRUST-009, info
     assert "SHA1" in decided["msg"]
     # the blocklist is the option: empty accepts it, and spellings are normalised
     assert not wta.plan(params(blocklisted_digests=[]), sha1_pki["intermediate"])["failed"]
@@ -267,7 +279,7 @@ def test_sha1_signed_intermediate_is_refused(sha1_pki):
 def test_sha256_blocklisted_on_request(pki):
     inter = pki.intermediate(pki.root())
     decided = wta.plan(params(blocklisted_digests=["sha256"]), inter.pem)
-    assert ("WINTRUST-004", "error") in codes(decided["findings"])
+    assert ("ANCHOR-008", "error") in codes(decided["findings"])
 
 
 def test_rsa_key_size(pki):
@@ -276,7 +288,7 @@ def test_rsa_key_size(pki):
     small = pki.root(cn="Small Root", key=make_key("rsa", 1024, fresh=True))
     decided = wta.plan(params(), small.pem)
     assert decided["failed"]
-    assert ("WINTRUST-006", "error") in codes(decided["findings"])
+    assert ("ANCHOR-005", "error") in codes(decided["findings"])
     assert "1024-bit RSA" in decided["msg"]
     assert not wta.plan(params(min_rsa_key_size=1024), small.pem)["failed"]
 
@@ -287,7 +299,7 @@ def test_ec_curve_size(pki):
     p256 = pki.root(cn="EC Root", key=make_key("ec", 256, fresh=True))
     assert not wta.plan(params(), p256.pem)["failed"]
     decided = wta.plan(params(min_ec_key_size=384), p256.pem)
-    assert ("WINTRUST-007", "error") in codes(decided["findings"])
+    assert ("ANCHOR-006", "error") in codes(decided["findings"])
     assert "secp256r1" in decided["msg"]
 
 
@@ -307,7 +319,17 @@ def _ed25519_root():
 def test_ed25519_is_a_warning():
     decided = wta.plan(params(), _ed25519_root())
     assert not decided["failed"]
-    assert ("WINTRUST-008", "warning") in codes(decided["findings"])
+    assert ("ANCHOR-007", "warning") in codes(decided["findings"])
+
+
+def test_meaningless_policy_option_is_an_input_error(pki):
+    root = pki.root(cn="Option Root")
+    with pytest.raises(TrustopsError, match=re.escape("blocklisted_digests: unknown digest 'shaa1'")):
+        wta.plan(params(blocklisted_digests=["shaa1"]), root.pem)
+    with pytest.raises(TrustopsError, match="min_rsa_key_size: -2048 is negative"):
+        wta.plan(params(min_rsa_key_size=-2048), root.pem)
+    # removal applies no policy, so its options cannot stop it
+    assert not wta.plan(params(state="absent", blocklisted_digests=["shaa1"]), root.pem)["failed"]
 
 
 def test_all_findings_are_reported_in_one_pass(tmp_path):
@@ -324,9 +346,9 @@ def test_all_findings_are_reported_in_one_pass(tmp_path):
     later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=365)
     decided = wta.plan(params(), (d / "l.pem").read_bytes(), "bad.pem", now=later)
     assert decided["failed"]
-    assert {"WINTRUST-001", "WINTRUST-002", "WINTRUST-004", "WINTRUST-006"} <= {
+    assert {"ANCHOR-001", "ANCHOR-002", "ANCHOR-008", "ANCHOR-005"} <= {
         f.code for f in decided["findings"] if f.severity == "error"}
-    for code in ("WINTRUST-001", "WINTRUST-002", "WINTRUST-004", "WINTRUST-006"):
+    for code in ("ANCHOR-001", "ANCHOR-002", "ANCHOR-008", "ANCHOR-005"):
         assert code in decided["msg"]
 
 
@@ -518,10 +540,10 @@ def test_bad_certificate_fails_on_the_controller_before_any_connection(pki, tmp_
         res = json.loads((tmp_path / ("out-%s.json" % host)).read_text())
         assert res["refused"]["failed"]
         assert res["refused"]["msg"] == (
-            "%s/leaf.pem: refused as a Windows trust anchor: error WINTRUST-001: "
+            "%s/leaf.pem: refused as a Windows trust anchor: error ANCHOR-001: "
             "CN=selfsigned.example.test,O=trustops test is not a CA certificate "
             "(no basicConstraints CA:TRUE)" % tmp_path)
-        assert [f["code"] for f in res["refused"]["findings"]] == ["WINTRUST-001"]
+        assert [f["code"] for f in res["refused"]["findings"]] == ["ANCHOR-001"]
         assert res["refused"]["thumbprint"] == openssl_sha1_thumbprint(leaf.pem)
         assert "garbage.crt: not PEM or DER" in res["broken"]["msg"]
         assert "missing.crt" in res["missing"]["msg"]
@@ -545,7 +567,7 @@ def test_good_certificate_goes_on_to_the_connection(pki, tmp_path):
         """, UNREACHABLE_INVENTORY)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "WINTRUST" not in out
+    assert "ANCHOR-" not in out
     # ssh: unreachable; winrm: unreachable, or pywinrm missing on this controller
     assert re.search(r"win-ssh.*UNREACHABLE", out), out
     assert re.search(r"win-winrm.*(UNREACHABLE|winrm or requests is not installed)", out), out
@@ -557,6 +579,8 @@ def test_ansible_doc_renders(tmp_path):
     proc = subprocess.run([str(exe), "trustops.tableau.win_trust_anchor"], env=env, capture_output=True,
                           text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert "LocalMachine\\Root" in proc.stdout and "WINTRUST-001" in proc.stdout
+    assert "LocalMachine\\Root" in proc.stdout and "ANCHOR-001" in proc.stdout
+    # the shared fragment's options are rendered as this module's
+    assert "blocklisted_digests" in proc.stdout and "min_ec_key_size" in proc.stdout
     assert "This module has a corresponding action plugin" in proc.stdout
     assert "[WARNING]" not in proc.stderr, proc.stderr

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils import truststore as ts
+from ansible_collections.trustops.tableau.plugins.module_utils.anchor_policy import check_anchor
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
 UPDATE_CA = shutil.which("update-ca-certificates", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
@@ -155,39 +156,68 @@ def test_load_anchor_refuses(cas, what, needle):
 
 
 # --------------------------------------------------------------------------- policy findings
+# The policy is anchor_policy.check_anchor (shared with win_trust_anchor; every code is tested in
+# test_anchor_policy.py).  These are the trust store's own cases, same inputs and verdicts as
+# before the policy was shared, except ANCHOR-005, now an error (was a warning): the Debian
+# store below shows why.
 
 def codes(findings):
     return {f.code: f.severity for f in findings}
 
 
 def test_findings_root_is_clean(cas):
-    assert ts.anchor_findings(cas["root"].cert) == []
+    assert check_anchor(cas["root"].cert) == []
 
 
 def test_findings_leaf(cas, pki):
-    assert codes(ts.anchor_findings(cas["leaf"].cert)) == {"ANCHOR-001": "error"}
-    assert codes(ts.anchor_findings(cas["leaf"].cert, allow_leaf=True)) == {"ANCHOR-001": "warning"}
+    assert codes(check_anchor(cas["leaf"].cert)) == {"ANCHOR-001": "error"}
+    assert codes(check_anchor(cas["leaf"].cert, allow_leaf=True)) == {"ANCHOR-001": "warning"}
     selfsigned = pki.self_signed_leaf()
-    assert "not a CA" in ts.anchor_findings(selfsigned.cert)[0].message
+    assert "not a CA" in check_anchor(selfsigned.cert)[0].message
 
 
 def test_findings_validity(pki):
     expired = pki.root(cn="Old Root", days=-2, start_days=-30)
     future = pki.root(cn="Future Root", days=60, start_days=5)
-    assert codes(ts.anchor_findings(expired.cert)) == {"ANCHOR-002": "error"}
-    assert "expired" in ts.anchor_findings(expired.cert)[0].message
-    assert codes(ts.anchor_findings(expired.cert, allow_expired=True)) == {"ANCHOR-002": "warning"}
-    assert codes(ts.anchor_findings(future.cert)) == {"ANCHOR-003": "error"}
+    assert codes(check_anchor(expired.cert)) == {"ANCHOR-002": "error"}
+    assert "expired" in check_anchor(expired.cert)[0].message
+    assert codes(check_anchor(expired.cert, allow_expired=True)) == {"ANCHOR-002": "warning"}
+    assert codes(check_anchor(future.cert)) == {"ANCHOR-003": "error"}
     later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=10)
-    assert ts.anchor_findings(future.cert, now=later) == []
+    assert check_anchor(future.cert, now=later) == []
 
 
 def test_findings_intermediate_and_weak_key(pki, cas):
     inter = pki.intermediate(cas["root"])
-    assert codes(ts.anchor_findings(inter.cert)) == {"ANCHOR-004": "warning"}
+    assert codes(check_anchor(inter.cert)) == {"ANCHOR-004": "warning"}
     from conftest import make_key
     weak = pki.root(cn="Weak Root", key=make_key("rsa", 1024, fresh=True))
-    assert codes(ts.anchor_findings(weak.cert)) == {"ANCHOR-005": "warning"}
+    assert codes(check_anchor(weak.cert)) == {"ANCHOR-005": "error"}
+    assert check_anchor(weak.cert, min_rsa_key_size=1024) == []
+
+
+def test_weak_root_in_the_debian_store_verifies_nothing(tmp_path, cas, pki):
+    """Why ANCHOR-005 is an error: installed by the real tool, a 1024-bit root is in the bundle,
+    yet OpenSSL at security level 2 (Debian's TLS default) verifies nothing through it."""
+    _require_tools()
+    from conftest import make_key
+    weak = pki.root(cn="Weak Store Root", key=make_key("rsa", 1024, fresh=True))
+    weak_leaf = pki.leaf(weak, cn="weak.example.test", dns=("weak.example.test",))
+    lay = debian_root(tmp_path, cas)
+    write(os.path.join(lay.anchors_dir, "weak.crt"), weak.pem)
+    write(os.path.join(lay.anchors_dir, "good.crt"), cas["root"].pem)
+    run_update(lay)
+    bundle = ts.read_bundle(lay.bundle)
+    assert bundle.contains("sha256", sha256(weak)) and bundle.contains("sha256", sha256(cas["root"]))
+    leaf_path = write(str(tmp_path / "weak-leaf.pem"), weak_leaf.pem)
+    good_path = write(str(tmp_path / "good-leaf.pem"), cas["leaf"].pem)
+    base = [OPENSSL, "verify", "-auth_level", "2", "-CAfile", lay.bundle, "-no-CApath", "-no-CAstore"]
+    weak_run = subprocess.run(base + [leaf_path], capture_output=True, text=True, check=False)
+    assert weak_run.returncode != 0 and "CA certificate key too weak" in weak_run.stdout + weak_run.stderr
+    good_run = subprocess.run(base + [good_path], capture_output=True, text=True, check=False)
+    assert good_run.returncode == 0, good_run.stdout + good_run.stderr
+    assert codes(check_anchor(weak.cert)) == {"ANCHOR-005": "error"}
+    assert check_anchor(cas["root"].cert) == []
 
 
 # --------------------------------------------------------------------------- detection and commands

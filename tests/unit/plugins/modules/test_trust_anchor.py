@@ -46,6 +46,8 @@ UPDATE_CA = shutil.which("update-ca-certificates", path=os.environ.get("PATH", "
 
 @pytest.fixture(scope="module")
 def cas(pki):
+    from conftest import make_key
+
     root = pki.root(cn="Tableau Test Root")
     other = pki.root(cn="Tableau Other Root")
     system = pki.root(cn="Distro System Root")
@@ -55,6 +57,7 @@ def cas(pki):
         "other_leaf": pki.leaf(other, cn="other.example.test", dns=("other.example.test",)),
         "expired": pki.root(cn="Expired Root", days=-1, start_days=-40),
         "selfsigned": pki.self_signed_leaf(cn="tableau-ss.example.test", dns=("tableau-ss.example.test",)),
+        "weak": pki.root(cn="Weak Root", key=make_key("rsa", 1024, fresh=True)),
     }
 
 
@@ -304,6 +307,8 @@ def test_allow_leaf_trusts_a_self_signed_server_certificate(store, run, cas):
     ("present-fingerprint", "state=present needs src or content"),
     ("missing-src", "no such file"),
     ("bad-fingerprint", "hex digits"),
+    ("weak", "1024-bit RSA key"),
+    ("bad-digest", "blocklisted_digests: unknown digest 'shaa1'"),
 ])
 def test_refused_input_changes_nothing(store, run, cas, what, needle, tmp_path):
     run(content=pem(cas["other"]), platform="debian", name="existing")
@@ -318,14 +323,54 @@ def test_refused_input_changes_nothing(store, run, cas, what, needle, tmp_path):
         "present-fingerprint": {"fingerprint": "ab" * 32},
         "missing-src": {"src": str(tmp_path / "nope.crt")},
         "bad-fingerprint": {"fingerprint": "abc", "state": "absent"},
+        "weak": {"content": pem(cas["weak"])},
+        "bad-digest": {"content": pem(cas["root"]), "blocklisted_digests": ["shaa1"]},
     }[what]
     res = run(platform="debian", **args)
     assert res["failed"] and not res["changed"], res
     assert needle in res["msg"], res["msg"]
     assert "Traceback" not in res["msg"]
     assert store.snapshot() == before
-    if what in ("expired", "leaf"):
+    if what in ("expired", "leaf", "weak"):
         assert any(f["severity"] == "error" for f in res["findings"])
+
+
+@pytest.fixture(scope="module")
+def sha1_intermediate(tmp_path_factory):
+    """A CA certificate signed with SHA-1 by a root (openssl: cryptography no longer signs SHA-1)."""
+    d = tmp_path_factory.mktemp("sha1")
+
+    def ossl(*args):
+        proc = subprocess.run([OPENSSL] + [str(a) for a in args], capture_output=True, check=False)
+        assert proc.returncode == 0, proc.stderr
+
+    (d / "ca.ext").write_text("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n")
+    ossl("req", "-x509", "-sha256", "-newkey", "rsa:2048", "-nodes", "-keyout", d / "root.key", "-out",
+         d / "root.pem", "-days", "30", "-subj", "/CN=SHA1 Parent Root")
+    ossl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", d / "int.key", "-out", d / "int.csr",
+         "-subj", "/CN=SHA1 Issued CA")
+    ossl("x509", "-req", "-sha1", "-in", d / "int.csr", "-CA", d / "root.pem", "-CAkey", d / "root.key",
+         "-set_serial", "9", "-out", d / "int.pem", "-days", "30", "-extfile", d / "ca.ext")
+    return (d / "int.pem").read_text()
+
+
+def test_policy_options_reach_the_store(store, run, cas, sha1_intermediate):
+    """The shared policy's options decide; what they let through really lands in the store."""
+    before = store.snapshot()
+    res = run(content=sha1_intermediate, platform="debian")
+    assert res["failed"] and not res["changed"] and "ANCHOR-008" in res["msg"]
+    assert {(f["code"], f["severity"]) for f in res["findings"]} == {("ANCHOR-004", "warning"),
+                                                                      ("ANCHOR-008", "error")}
+    assert store.snapshot() == before
+    res = run(content=sha1_intermediate, platform="debian", blocklisted_digests=[])
+    assert res["changed"] and not res.get("failed"), res
+    assert [(f["code"], f["severity"]) for f in res["findings"]] == [("ANCHOR-004", "warning")]
+    assert res["bundle_contains"] is True
+    res = run(content=pem(cas["weak"]), platform="debian", min_rsa_key_size=1024)
+    assert res["changed"] and res["findings"] == [] and res["bundle_contains"] is True
+    res = run(content=pem(cas["root"]), platform="debian", min_rsa_key_size=4096)
+    assert res["failed"] and [f["code"] for f in res["findings"]] == ["ANCHOR-005"]
+    assert "2048-bit RSA key; the minimum is 4096" in res["msg"]
 
 
 def test_absent_refuses_to_split_a_multi_certificate_file(store, run, cas):
