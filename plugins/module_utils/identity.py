@@ -1,0 +1,941 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Mutual SSL: which Tableau user a client certificate becomes, and where that is ambiguous.
+
+Tableau Server maps a client certificate to a user by Active Directory (``ldap``: AD maps the
+certificate itself, names in it are ignored), by the user principal name (``upn``: SAN
+otherName 1.3.6.1.4.1.311.20.2.3, a UTF8String) or by the subject common name (``cn``).  The
+default follows the identity store: ``ad`` -> ``ldap``, ``local`` -> ``upn``.  With AD and
+``upn``/``cn`` the name is ``username``, ``domain/username`` or ``username@domain``; a name
+without a domain falls into the default domain, which in a multi-domain organisation can give
+one user another user's identity.  With a local identity store the name is taken as it is and
+must equal a user name on the server.
+
+This module extracts the names (``extract``), predicts the mapped user (``map_identity``) and
+audits many certificates at once (``audit``): ambiguous names, collisions, unknown users,
+empty mapping fields, validity, issuer, key usage.  Every problem is a ``Finding`` ``SSL-0NN``
+(documented in docs/mutual_ssl.md).  Pure Python, no Ansible imports; one pass over the
+certificates plus one over the mapped names, so the audit is linear in the number of
+certificates.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import glob
+import io
+import json
+import os
+import unicodedata
+
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, TrustopsError
+from ansible_collections.trustops.tableau.plugins.module_utils import certs as _certs
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtensionOID, NameOID
+except ImportError:  # pragma: no cover - reported by the module via missing_required_lib
+    pass
+
+MAPPINGS = ("ldap", "upn", "cn")
+IDENTITY_STORES = ("local", "ad")
+UPN_OID = "1.3.6.1.4.1.311.20.2.3"
+_CLIENT_AUTH_OID = "1.3.6.1.5.5.7.3.2"
+_ANY_EKU_OID = "2.5.29.37.0"
+
+# DER bytes of the OIDs the lenient reader looks for
+_SAN_OID_DER = b"\x55\x1d\x11"  # 2.5.29.17
+_UPN_OID_DER = b"\x2b\x06\x01\x04\x01\x82\x37\x14\x02\x03"  # 1.3.6.1.4.1.311.20.2.3
+
+_TAG_NAMES = {
+    0x01: "BOOLEAN", 0x02: "INTEGER", 0x03: "BIT STRING", 0x04: "OCTET STRING", 0x05: "NULL",
+    0x06: "OBJECT IDENTIFIER", 0x0C: "UTF8String", 0x12: "NumericString", 0x13: "PrintableString",
+    0x14: "TeletexString", 0x16: "IA5String", 0x17: "UTCTime", 0x18: "GeneralizedTime",
+    0x1A: "VisibleString", 0x1C: "UniversalString", 0x1E: "BMPString", 0x30: "SEQUENCE", 0x31: "SET",
+}
+
+
+def default_mapping(identity_store):
+    """The mapping Tableau Server sets at installation: AD -> ``ldap``, local -> ``upn``."""
+    _check_store(identity_store)
+    return "ldap" if identity_store == "ad" else "upn"
+
+
+def _check_store(identity_store):
+    if identity_store not in IDENTITY_STORES:
+        raise TrustopsError("identity_store must be one of %s, not %r" % (", ".join(IDENTITY_STORES), identity_store))
+
+
+def _check_mapping(mapping):
+    if mapping not in MAPPINGS:
+        raise TrustopsError("mapping must be one of %s, not %r" % (", ".join(MAPPINGS), mapping))
+
+
+def normalise_domain(domain):
+    """Domains compare case-insensitively and without a trailing dot (``Example.ORG.`` -> ``example.org``)."""
+    if domain is None:
+        return None
+    domain = unicodedata.normalize("NFC", domain.strip()).rstrip(".").casefold()
+    return domain or None
+
+
+def user_key(user):
+    """User names compare case-insensitively after Unicode NFC normalisation (as AD does)."""
+    return unicodedata.normalize("NFC", user).casefold()
+
+
+# --------------------------------------------------------------------------- DER, minimal
+
+class _DerError(ValueError):
+    pass
+
+
+def _tlv(data, pos, end):
+    """(tag, content_start, content_end) of the DER element at pos, within end."""
+    if pos + 2 > end:
+        raise _DerError("truncated (%d byte(s) left, a DER element needs at least 2)" % (end - pos))
+    tag = data[pos]
+    if tag & 0x1F == 0x1F:
+        raise _DerError("multi-byte tag 0x%02x" % tag)
+    length = data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7F
+        if count == 0:
+            raise _DerError("indefinite length (BER), not DER")
+        if count > 4 or pos + count > end:
+            raise _DerError("length field runs past the end")
+        length = int.from_bytes(data[pos:pos + count], "big")
+        pos += count
+    if pos + length > end:
+        raise _DerError("length %d runs past the end by %d byte(s)" % (length, pos + length - end))
+    return tag, pos, pos + length
+
+
+def _tag_name(tag):
+    if tag in _TAG_NAMES:
+        return _TAG_NAMES[tag]
+    if tag & 0xC0 == 0x80:
+        return "context tag [%d]" % (tag & 0x1F)
+    return "tag 0x%02x" % tag
+
+
+def decode_upn_value(value):
+    """The UPN from an otherName value (the DER of the ``[0] EXPLICIT`` content).
+
+    Returns (text, problem): text is the UPN when the value is exactly one well-formed
+    UTF8String holding valid UTF-8, else None and problem says what is wrong.  A readable
+    value of another string type is returned in the problem text so people can see it.
+    """
+    try:
+        tag, start, end = _tlv(value, 0, len(value))
+    except _DerError as exc:
+        return None, "is not valid DER (%s)" % exc
+    if end != len(value):
+        return None, "has %d byte(s) after the value" % (len(value) - end)
+    raw = value[start:end]
+    if tag != 0x0C:
+        shown = ""
+        if tag in (0x12, 0x13, 0x14, 0x16, 0x1A, 0x04):
+            shown = " (reads %r)" % raw.decode("latin-1")
+        return None, "is a %s, not a UTF8String%s" % (_tag_name(tag), shown)
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, "is a UTF8String that is not valid UTF-8 (byte %d)" % exc.start
+
+
+def _raw_extensions(tbs):
+    """[(oid DER, value DER)] read from a tbsCertificate by hand; raises _DerError."""
+    _tag, pos, end = _tlv(tbs, 0, len(tbs))
+    while pos < end:
+        tag, start, stop = _tlv(tbs, pos, end)
+        if tag == 0xA3:  # [3] EXPLICIT Extensions
+            _t, epos, eend = _tlv(tbs, start, stop)
+            out = []
+            while epos < eend:
+                _t, xpos, xend = _tlv(tbs, epos, eend)
+                otag, ostart, oend = _tlv(tbs, xpos, xend)
+                nxt = oend
+                vtag, vstart, vend = _tlv(tbs, nxt, xend)
+                if vtag == 0x01:  # critical BOOLEAN
+                    vtag, vstart, vend = _tlv(tbs, vend, xend)
+                if otag != 0x06 or vtag != 0x04:
+                    raise _DerError("extension at byte %d is not {OID, [critical], OCTET STRING}" % epos)
+                out.append((tbs[ostart:oend], tbs[vstart:vend]))
+                epos = xend
+            return out
+        pos = stop
+    return []
+
+
+def _raw_general_names(value, into, problems):
+    """Read a GeneralNames DER leniently into ``into`` (upns/emails/dns); damage -> problems."""
+    try:
+        tag, pos, end = _tlv(value, 0, len(value))
+        if tag != 0x30:
+            raise _DerError("is a %s, not a SEQUENCE" % _tag_name(tag))
+    except _DerError as exc:
+        problems.append("subjectAltName %s" % exc)
+        return
+    index = 0
+    while pos < end:
+        index += 1
+        try:
+            tag, start, stop = _tlv(value, pos, end)
+        except _DerError as exc:
+            problems.append("subjectAltName entry #%d at byte %d: %s" % (index, pos, exc))
+            return
+        if tag == 0xA0:  # otherName { type-id OID, [0] EXPLICIT value }
+            try:
+                otag, ostart, oend = _tlv(value, start, stop)
+                if otag != 0x06:
+                    raise _DerError("type-id is a %s, not an OID" % _tag_name(otag))
+                vtag, vstart, vend = _tlv(value, oend, stop)
+                if vtag != 0xA0:
+                    raise _DerError("value is a %s, not [0] EXPLICIT" % _tag_name(vtag))
+            except _DerError as exc:
+                problems.append("subjectAltName otherName #%d: %s" % (index, exc))
+            else:
+                if value[ostart:oend] == _UPN_OID_DER:
+                    into["upn_values"].append(value[vstart:vend])
+        elif tag == 0x81:
+            into["emails"].append(value[start:stop].decode("ascii", "replace"))
+        elif tag == 0x82:
+            into["dns_names"].append(value[start:stop].decode("ascii", "replace"))
+        pos = stop
+
+
+# --------------------------------------------------------------------------- extraction
+
+class CertIdentity(object):
+    """The names a client certificate carries, and what could not be read."""
+
+    __slots__ = ("cert", "source", "sources", "sha256", "subject", "issuer", "serial_number", "common_names",
+                 "upns", "emails", "dns_names", "dc_domain", "not_before", "not_after", "problems",
+                 "upn_problems", "client_auth_problem")
+
+    def __init__(self):
+        self.sources = []
+        self.common_names = []
+        self.upns = []
+        self.emails = []
+        self.dns_names = []
+        self.problems = []  # (code, message) for unreadable parts other than the UPN
+        self.upn_problems = []  # messages about malformed UPN otherNames
+        self.client_auth_problem = None
+        self.dc_domain = None
+
+
+def _subject_names(ident, cert):
+    try:
+        subject = cert.subject
+        ident.subject = subject.rfc4514_string()
+    except Exception as exc:  # an unparsable Name
+        ident.subject = "<unreadable subject>"
+        ident.problems.append(("SSL-003", "the subject name cannot be read (%s)" % _certs._short(exc)))
+        return
+    cns, dcs = [], []
+    for rdn in subject.rdns:  # DER order, most significant first; multi-valued RDNs included
+        for attr in rdn:
+            if attr.oid == NameOID.COMMON_NAME:
+                cns.append(attr.value)
+            elif attr.oid == NameOID.DOMAIN_COMPONENT:
+                dcs.append(attr.value)
+    ident.common_names = cns
+    if dcs:  # DC=org, DC=example (DER order) -> example.org
+        ident.dc_domain = normalise_domain(".".join(reversed(dcs)))
+
+
+def _extension_names(ident, cert):
+    upn_values = []
+    try:
+        exts = cert.extensions
+    except Exception as exc:  # malformed or duplicate extensions: read the SAN by hand
+        ident.problems.append(("SSL-003", "the extensions cannot be read by a strict X.509 parser (%s); "
+                               "names were read from the subjectAltName by a lenient reader"
+                               % _certs._short(exc)))
+        into = {"upn_values": upn_values, "emails": ident.emails, "dns_names": ident.dns_names}
+        damage = []
+        try:
+            raw = _raw_extensions(cert.tbs_certificate_bytes)
+        except (_DerError, ValueError) as err:
+            damage.append("extensions: %s" % err)
+            raw = []
+        sans = [value for oid, value in raw if oid == _SAN_OID_DER]
+        if len(sans) > 1:
+            damage.append("%d subjectAltName extensions (one is allowed)" % len(sans))
+        for value in sans:
+            _raw_general_names(value, into, damage)
+        ident.problems.extend(("SSL-003", text) for text in damage)
+    else:
+        for ext in exts:
+            oid = ext.oid
+            if oid == ExtensionOID.SUBJECT_ALTERNATIVE_NAME:
+                for name in ext.value:
+                    if isinstance(name, x509.OtherName):
+                        if name.type_id.dotted_string == UPN_OID:
+                            upn_values.append(name.value)
+                    elif isinstance(name, x509.RFC822Name):
+                        ident.emails.append(name.value)
+                    elif isinstance(name, x509.DNSName):
+                        ident.dns_names.append(name.value)
+            elif oid == ExtensionOID.EXTENDED_KEY_USAGE:
+                usages = {u.dotted_string for u in ext.value}
+                if _CLIENT_AUTH_OID not in usages and _ANY_EKU_OID not in usages:
+                    ident.client_auth_problem = ("its extended key usage (%s) does not include clientAuth"
+                                                 % ", ".join(sorted(_eku_name(u) for u in ext.value)))
+            elif oid == ExtensionOID.KEY_USAGE:
+                ku = ext.value
+                if not (ku.digital_signature or ku.key_agreement):
+                    ident.client_auth_problem = ident.client_auth_problem or (
+                        "its key usage allows neither digitalSignature nor keyAgreement")
+    for number, value in enumerate(upn_values, 1):
+        text, problem = decode_upn_value(value)
+        if problem:
+            ident.upn_problems.append("UPN otherName #%d %s" % (number, problem))
+        else:
+            ident.upns.append(text)
+
+
+def _eku_name(oid):
+    name = getattr(oid, "_name", None)
+    return name if name and name != "Unknown OID" else oid.dotted_string
+
+
+def extract(cert, source="<input>"):
+    """A :class:`CertIdentity` for a loaded certificate; unreadable parts become problems."""
+    ident = CertIdentity()
+    ident.cert = cert
+    ident.source = source
+    ident.sources.append(source)
+    ident.sha256 = _certs.fingerprint(cert, "sha256")
+    _subject_names(ident, cert)
+    try:
+        ident.issuer = cert.issuer.rfc4514_string()
+    except Exception:
+        ident.issuer = "<unreadable issuer>"
+    ident.serial_number = "%X" % cert.serial_number
+    ident.not_before = _certs.not_before(cert)
+    ident.not_after = _certs.not_after(cert)
+    _extension_names(ident, cert)
+    return ident
+
+
+# --------------------------------------------------------------------------- mapping
+
+class Mapping(object):
+    """What Tableau Server makes of one certificate under a mapping configuration."""
+
+    __slots__ = ("field", "value", "user", "domain", "domain_source", "name_format", "mapped_name",
+                 "key", "predictable", "findings")
+
+    def __init__(self, field):
+        self.field = field  # upn | cn | None (ldap)
+        self.value = None  # the raw value read from the field
+        self.user = None
+        self.domain = None
+        self.domain_source = None  # certificate | default_domain | None
+        self.name_format = None  # username | domain/username | username@domain | local
+        self.mapped_name = None
+        self.key = None  # what identifies the Tableau user: (user_key, domain) or (user_key,)
+        self.predictable = False
+        self.findings = []  # (code, severity, message, remedy, data) tuples; the caller adds context
+
+
+def split_name(value):
+    """Split an AD-style name into (user, domain, format) or raise ValueError saying why.
+
+    Documented formats only: ``username``, ``domain/username``, ``username@domain``.
+    """
+    if value != value.strip():
+        raise ValueError("has leading or trailing white space")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
+        raise ValueError("holds control characters")
+    if "\\" in value:
+        raise ValueError("uses DOMAIN\\username, which is not one of the documented formats")
+    ats, slashes = value.count("@"), value.count("/")
+    if ats + slashes > 1:
+        raise ValueError("has %d separators ('@' or '/'); a name has at most one" % (ats + slashes))
+    if ats:
+        user, domain = value.split("@")
+        fmt = "username@domain"
+    elif slashes:
+        domain, user = value.split("/")
+        fmt = "domain/username"
+    else:
+        return value, None, "username"
+    if not user.strip() or not domain.strip():
+        raise ValueError("has an empty %s part" % ("user" if not user.strip() else "domain"))
+    if user != user.strip() or domain != domain.strip():
+        raise ValueError("has white space around the separator")
+    return user, normalise_domain(domain), fmt
+
+
+def _local_name_problem(value):
+    if value != value.strip():
+        return "has leading or trailing white space"
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
+        return "holds control characters"
+    return None
+
+
+def map_identity(ident, mapping, identity_store, default_domain=None):
+    """The user Tableau Server would map ``ident`` to, as a :class:`Mapping` with its findings."""
+    _check_mapping(mapping)
+    _check_store(identity_store)
+    if mapping == "ldap":
+        return Mapping(None)  # AD maps the certificate; nothing in it predicts the user
+    result = Mapping(mapping)
+    values = ident.upns if mapping == "upn" else ident.common_names
+    label = "UPN" if mapping == "upn" else "CN"
+    if not values:
+        why = ""
+        if mapping == "upn" and ident.upn_problems:
+            why = "; its UPN cannot be read (%s)" % "; ".join(ident.upn_problems)
+        elif mapping == "upn" and ident.common_names:
+            why = "; it has a CN (%s): user-name mapping cn would read that" % ident.common_names[0]
+        elif mapping == "cn" and ident.upns:
+            why = "; it has a UPN (%s): user-name mapping upn would read that" % ident.upns[0]
+        result.findings.append(("SSL-004", "error",
+                                "the certificate has no %s, which user-name mapping %s reads%s" % (label, mapping, why),
+                                "Issue the certificate with the user name in the %s, or change the mapping "
+                                "(tsm authentication mutual-ssl configure -m)" % label, {}))
+        return result
+    distinct = []
+    for v in values:
+        if v not in distinct:
+            distinct.append(v)
+    if len(distinct) > 1:
+        result.findings.append(("SSL-005", "error",
+                                "the certificate has %d different %ss (%s); which one Tableau Server reads is "
+                                "not documented" % (len(distinct), label, ", ".join(distinct)),
+                                "Issue client certificates with exactly one %s" % label,
+                                {"candidates": distinct}))
+        return result
+    value = result.value = distinct[0]
+    if value == "":
+        result.findings.append(("SSL-004", "error", "the certificate's %s is empty" % label,
+                                "Put the user name in the %s" % label, {}))
+        return result
+    if identity_store == "local":
+        problem = _local_name_problem(value)
+        if problem:
+            result.findings.append(("SSL-006", "error", "the %s %r %s; it cannot equal a user name on the server"
+                                    % (label, value, problem), "Issue the certificate with the exact user name", {}))
+            return result
+        result.user = value
+        result.name_format = "local"
+        result.mapped_name = value
+        result.key = (user_key(value),)
+        result.predictable = True
+        return result
+    try:
+        user, domain, fmt = split_name(value)
+    except ValueError as exc:
+        result.findings.append(("SSL-006", "error",
+                                "the %s %r %s; with Active Directory the name must be username, "
+                                "domain/username or username@domain" % (label, value, exc),
+                                "Issue the certificate with jsmith@example.org or example.org/jsmith", {}))
+        return result
+    result.user = user
+    result.name_format = fmt
+    if domain is not None:
+        result.domain = domain
+        result.domain_source = "certificate"
+    else:
+        result.domain = normalise_domain(default_domain)
+        result.domain_source = "default_domain" if result.domain else None
+    result.mapped_name = "%s@%s" % (user, result.domain) if result.domain else user
+    result.key = (user_key(user), result.domain)
+    result.predictable = result.domain is not None
+    return result
+
+
+def origin_domain(ident, mapped):
+    """(domain, evidence) the certificate itself claims, whatever the mapping makes of it.
+
+    The mapped field's own domain first, then a UPN's domain, the subject's DC components,
+    an e-mail address's domain.  (None, None) when the certificate names no domain.
+    """
+    if mapped is not None and mapped.domain_source == "certificate":
+        return mapped.domain, mapped.field
+    for upn in ident.upns:
+        if "@" in upn:
+            domain = normalise_domain(upn.rsplit("@", 1)[1])
+            if domain:
+                return domain, "upn"
+    if ident.dc_domain:
+        return ident.dc_domain, "subject-dc"
+    for email in ident.emails:
+        if "@" in email:
+            domain = normalise_domain(email.rsplit("@", 1)[1])
+            if domain:
+                return domain, "email"
+    return None, None
+
+
+# --------------------------------------------------------------------------- inputs
+
+def read_sources(specs):
+    """Expand ``certs`` entries (PEM content, paths, globs) into (source, bytes) and findings.
+
+    An entry holding ``-----BEGIN`` is content; one with ``*``, ``?`` or ``[`` is a glob
+    (sorted, directories skipped); anything else is a path.  A missing or unreadable file is
+    an SSL-001 finding, a glob that matches nothing an SSL-020 finding: the rest is audited.
+    """
+    items, findings = [], []
+    for number, spec in enumerate(specs, 1):
+        if isinstance(spec, bytes):
+            items.append(("certs[%d]" % number, spec))
+            continue
+        if "-----BEGIN" in spec:
+            items.append(("certs[%d]" % number, spec.encode("utf-8", "surrogateescape")))
+            continue
+        if any(ch in spec for ch in "*?["):
+            paths = sorted(p for p in glob.glob(os.path.expanduser(spec)) if not os.path.isdir(p))
+            if not paths:
+                findings.append(Finding("SSL-020", "warning", "%s: the pattern matches no file" % spec,
+                                        "Check the path or pattern", {"source": spec}))
+        else:
+            paths = [os.path.expanduser(spec)]
+        for path in paths:
+            try:
+                with open(path, "rb") as handle:
+                    items.append((path, handle.read()))
+            except (IOError, OSError) as exc:
+                findings.append(Finding("SSL-001", "error", "%s: cannot be read (%s)" % (path, exc.strerror or exc),
+                                        "Give a readable PEM, DER or PKCS#7 file", {"source": path}))
+    return items, findings
+
+
+_NAME_HEADERS = ("name", "username", "user name", "user_name", "user", "samaccountname", "userprincipalname")
+
+
+def load_known_users(data, source="<known users>", fmt="auto"):
+    """User names from CSV (Tableau's user import file: the first column is the user name; or a
+    header row with a ``name``/``username`` column and an optional ``domain`` column) or JSON (a
+    list of names or of objects with ``name`` and ``domain``, as the REST API returns them, also
+    wrapped as ``{"users": {"user": [...]}}``).  Returns a list of (name, domain or None).
+    """
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise TrustopsError("%s: not UTF-8 text (byte %d)" % (source, exc.start))
+    if fmt == "auto":
+        fmt = "json" if data.lstrip()[:1] in ("[", "{") else "csv"
+    if fmt == "json":
+        return _known_users_json(data, source)
+    if fmt == "csv":
+        return _known_users_csv(data, source)
+    raise TrustopsError("%s: known users format must be auto, csv or json, not %r" % (source, fmt))
+
+
+def _known_users_json(data, source):
+    try:
+        doc = json.loads(data)
+    except ValueError as exc:
+        raise TrustopsError("%s: not valid JSON (%s)" % (source, exc))
+    if isinstance(doc, dict) and "users" in doc:
+        doc = doc["users"]
+        if isinstance(doc, dict) and "user" in doc:
+            doc = doc["user"]
+    if not isinstance(doc, list):
+        raise TrustopsError("%s: expected a JSON list of users (or {\"users\": ...})" % source)
+    out = []
+    for number, entry in enumerate(doc, 1):
+        if isinstance(entry, str):
+            out.append((entry, None))
+        elif isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            domain = entry.get("domain")
+            if isinstance(domain, dict):
+                domain = domain.get("name")
+            if domain is not None and not isinstance(domain, str):
+                raise TrustopsError("%s: user #%d: domain must be text" % (source, number))
+            out.append((entry["name"], domain or None))
+        else:
+            raise TrustopsError("%s: user #%d is neither a name nor an object with a \"name\"" % (source, number))
+    return out
+
+
+def _known_users_csv(data, source):
+    try:
+        rows = [row for row in csv.reader(io.StringIO(data)) if row and any(cell.strip() for cell in row)]
+    except csv.Error as exc:
+        raise TrustopsError("%s: not valid CSV (%s)" % (source, exc))
+    if not rows:
+        return []
+    header = [cell.strip().lower() for cell in rows[0]]
+    name_col, domain_col = 0, None
+    if any(h in _NAME_HEADERS for h in header):
+        name_col = next(i for i, h in enumerate(header) if h in _NAME_HEADERS)
+        domain_col = header.index("domain") if "domain" in header else None
+        rows = rows[1:]
+    out = []
+    for number, row in enumerate(rows, 1):
+        if name_col >= len(row) or not row[name_col].strip():
+            raise TrustopsError("%s: row %d has no user name" % (source, number))
+        domain = row[domain_col].strip() if domain_col is not None and domain_col < len(row) else None
+        out.append((row[name_col].strip(), domain or None))
+    return out
+
+
+def known_user_keys(users, identity_store, default_domain=None):
+    """The set of keys (as Mapping.key) of known users, and the domains they name."""
+    keys, domains = set(), set()
+    default = normalise_domain(default_domain)
+    for name, domain in users:
+        if identity_store == "local":
+            keys.add((user_key(name),))
+            continue
+        user, found = name, None
+        if "\\" in name and name.count("\\") == 1:  # DOMAIN\user as user lists often write it
+            found, user = name.split("\\")
+        else:
+            try:
+                user, found, _fmt = split_name(name)
+            except ValueError as exc:
+                raise TrustopsError("known user %r %s" % (name, exc))
+        dom = normalise_domain(domain) or normalise_domain(found) or default
+        keys.add((user_key(user), dom))
+        if dom:
+            domains.add(dom)
+    return keys, domains
+
+
+# --------------------------------------------------------------------------- audit
+
+class AuditResult(object):
+    """Per-certificate results (dicts), all findings (Finding objects), and the configuration."""
+
+    __slots__ = ("certificates", "findings", "mapping", "identity_store", "default_domain", "domains_in_play",
+                 "counts")
+
+    def as_dict(self):
+        return {
+            "certificates": self.certificates,
+            "findings": [f.as_dict() for f in self.findings],
+            "mapping": self.mapping,
+            "identity_store": self.identity_store,
+            "default_domain": self.default_domain,
+            "domains_in_play": self.domains_in_play,
+            "counts": dict(self.counts),
+        }
+
+
+_SEVERE = {"error": 2, "warning": 1, "info": 0}
+
+
+def audit(items, identity_store, mapping=None, default_domain=None, domains=None, known_users=None,
+          client_ca=None, now=None):
+    """Audit client certificates for mutual SSL.
+
+    ``items``: (source, bytes) pairs, each PEM/DER/PKCS#7 holding one or more certificates
+    (see :func:`read_sources`).  ``mapping`` defaults to the seed's default for the store.
+    ``domains``: the organisation's AD domains when known; otherwise the domains in play are
+    the default domain, the domains of mapped names and UPNs, and those of known users.
+    ``known_users``: (name, domain) pairs (see :func:`load_known_users`).  ``client_ca``: CA
+    certificates the server trusts for client certificates (tsm ``--ca-cert``).
+    """
+    _check_store(identity_store)
+    mapping = mapping or default_mapping(identity_store)
+    _check_mapping(mapping)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    default = normalise_domain(default_domain)
+    findings = []
+    res = AuditResult()
+    res.mapping, res.identity_store, res.default_domain = mapping, identity_store, default
+
+    if mapping == "ldap" and identity_store == "local":
+        findings.append(Finding(
+            "SSL-017", "error",
+            "user-name mapping ldap passes the certificate to Active Directory, but the identity store is local",
+            "Use mapping upn or cn with a local identity store (tsm authentication mutual-ssl configure -m upn)",
+            {"mapping": mapping, "identity_store": identity_store}))
+    elif mapping == "ldap":
+        findings.append(Finding(
+            "SSL-016", "info",
+            "user-name mapping ldap: Active Directory maps each certificate to an account; the user names in the "
+            "certificates are ignored, so the mapped users cannot be predicted from the certificates",
+            "Publish each client certificate on its user's Active Directory account; the audit still checks "
+            "validity, issuer and key usage", {"mapping": mapping}))
+
+    known = None
+    known_domains = set()
+    if known_users is not None:
+        known, known_domains = known_user_keys(known_users, identity_store, default)
+
+    # pass 1: load, deduplicate, extract, map -- linear in the number of certificates
+    entries = []  # (ident, mapped, cert_findings list)
+    by_sha = {}
+    unreadable = 0
+    for source, data in items:
+        try:
+            loaded = _certs.load_certificates(data, source)
+        except TrustopsError as exc:
+            unreadable += 1
+            findings.append(Finding("SSL-001", "error", str(exc),
+                                    "Give PEM, DER or PKCS#7 certificates (a private key or a damaged file is "
+                                    "not a certificate)", {"source": source}))
+            continue
+        for number, cert in enumerate(loaded, 1):
+            name = source if len(loaded) == 1 else "%s#%d" % (source, number)
+            sha = cert.fingerprint(hashes.SHA256())
+            seen = by_sha.get(sha)
+            if seen is not None:
+                seen[0].sources.append(name)
+                continue
+            ident = extract(cert, name)
+            mapped = map_identity(ident, mapping, identity_store, default)
+            entry = (ident, mapped, [])
+            by_sha[sha] = entry
+            entries.append(entry)
+
+    # the domains in play
+    if domains:
+        in_play = {normalise_domain(d) for d in domains if normalise_domain(d)}
+    else:
+        in_play = set(known_domains)
+        if default:
+            in_play.add(default)
+        for ident, mapped, _f in entries:
+            if mapped.domain_source == "certificate":
+                in_play.add(mapped.domain)
+            for upn in ident.upns:
+                if "@" in upn and normalise_domain(upn.rsplit("@", 1)[1]):
+                    in_play.add(normalise_domain(upn.rsplit("@", 1)[1]))
+    res.domains_in_play = sorted(in_play)
+    multi = len(in_play) > 1
+
+    # users by name part, to say where a domain-less name also exists
+    domains_of_user = {}
+    if identity_store == "ad" and mapping != "ldap":
+        for _ident, mapped, _f in entries:
+            if mapped.key is not None and mapped.domain_source == "certificate":
+                domains_of_user.setdefault(mapped.key[0], set()).add(mapped.domain)
+        if known is not None:
+            for key in known:
+                if key[1]:
+                    domains_of_user.setdefault(key[0], set()).add(key[1])
+
+    ca_list = list(client_ca or [])
+    groups = {}
+    other_names = {}  # id(ident) -> the user the other name field (cn for upn, upn for cn) names
+    for ident, mapped, own in entries:
+        for code, text in ident.problems:
+            own.append((code, "error", text, "Reissue the certificate with a well-formed subject and "
+                        "subjectAltName; OpenSSL-based servers refuse it", {}))
+        if ident.upn_problems and mapping != "upn":
+            own.append(("SSL-002", "warning" if mapping == "cn" else "info",
+                        "; ".join(ident.upn_problems) + " (not used by user-name mapping %s)" % mapping,
+                        "Encode the UPN as a UTF8String", {}))
+        elif ident.upn_problems:
+            own.append(("SSL-002", "error",
+                        "; ".join(ident.upn_problems) + "; Tableau Server cannot be expected to read it",
+                        "Encode the UPN (SAN otherName 1.3.6.1.4.1.311.20.2.3) as a UTF8String", {}))
+        own.extend(mapped.findings)
+        org_domain, org_source = origin_domain(ident, mapped)
+        if mapped.key is not None and identity_store == "ad" and mapped.domain_source != "certificate":
+            _domainless(own, mapped, multi, in_play, default, org_domain, org_source, domains_of_user)
+        if mapping != "ldap" and mapped.key is not None:
+            other = _other_field_name(ident, mapping, mapped, identity_store, default)
+            if other is not None:
+                other_names[id(ident)] = other
+        if known is not None and mapped.key is not None and mapped.predictable and mapped.key not in known:
+            own.append(("SSL-012", "error",
+                        "maps to %s, which is not a user on the server" % mapped.mapped_name,
+                        "Add the user to Tableau Server, or fix the name in the certificate",
+                        {"mapped_name": mapped.mapped_name}))
+        if now > ident.not_after:
+            own.append(("SSL-013", "error", "expired on %s" % ident.not_after.isoformat(),
+                        "Renew the client certificate", {"not_after": ident.not_after.isoformat()}))
+        if now < ident.not_before:
+            own.append(("SSL-014", "error", "not valid before %s" % ident.not_before.isoformat(),
+                        "Wait, or check the clocks of the issuing CA", {"not_before": ident.not_before.isoformat()}))
+        if ca_list and not any(_certs.issued_by(ident.cert, ca) for ca in ca_list):
+            own.append(("SSL-015", "error",
+                        "not issued by the configured client CA (issuer %s)" % ident.issuer,
+                        "Issue the certificate from the CA given to tsm authentication mutual-ssl configure --ca-cert",
+                        {"issuer": ident.issuer}))
+        if ident.client_auth_problem:
+            own.append(("SSL-019", "error", "%s: the TLS server refuses it as a client certificate"
+                        % ident.client_auth_problem,
+                        "Issue client certificates with extended key usage clientAuth and key usage "
+                        "digitalSignature", {}))
+        if mapped.key is not None:
+            groups.setdefault(mapped.key, []).append((ident, mapped, own, org_domain, org_source))
+
+    # pass 2: collisions -- one dict over the mapped users, linear
+    collisions = []
+    for _key, members in groups.items():
+        if len(members) < 2:
+            continue
+        claimed = {}
+        for ident, mapped, own, org_domain, org_source in members:
+            if org_domain:
+                claimed.setdefault(org_domain, []).append(ident)
+        if len(claimed) < 2:
+            continue
+        mapped_name = members[0][1].mapped_name
+        data = {"mapped_name": mapped_name,
+                "certificates": [{"source": m[0].source, "sha256": m[0].sha256, "subject": m[0].subject,
+                                  "claimed_domain": m[3], "evidence": m[4]} for m in members],
+                "claimed_domains": sorted(claimed)}
+        finding = Finding("SSL-010", "error",
+                          "%d certificates from different domains (%s) map to the same Tableau user %s: one user gets "
+                          "another user's identity and permissions" % (len(members), ", ".join(sorted(claimed)),
+                                                                        mapped_name),
+                          "Reissue the certificates with fully qualified names (jsmith@example.org or "
+                          "example.org/jsmith)", data)
+        collisions.append(finding)
+        for member in members:
+            member[2].append(("SSL-010", None, None, None, None))  # marker: the code joins the cert's list
+
+    certificates = []
+    for ident, mapped, own in entries:
+        codes = []
+        for code, severity, message, remedy, data in own:
+            codes.append(code)
+            if severity is None:
+                continue
+            full = {"source": ident.source, "sha256": ident.sha256, "subject": ident.subject}
+            full.update(data)
+            findings.append(Finding(code, severity, "%s: %s" % (ident.source, message), remedy, full))
+        certificates.append(_result(ident, mapped, codes, other_names.get(id(ident))))
+    findings.extend(collisions)
+    if other_names:
+        other_field = "cn" if mapping == "upn" else "upn"
+        examples = [{"source": ident.source, "mapped_name": mapped.mapped_name,
+                     "other_mapped_name": other_names[id(ident)]}
+                    for ident, mapped, _own in entries if id(ident) in other_names][:5]
+        findings.append(Finding(
+            "SSL-018", "info",
+            "%d of %d certificates name another user in the %s than in the %s (e.g. %s: %s, %s: %s): changing the "
+            "user-name mapping to %s changes who they are" % (
+                len(other_names), len(entries), other_field.upper(), mapping.upper(), mapping.upper(),
+                examples[0]["mapped_name"], other_field.upper(), examples[0]["other_mapped_name"], other_field),
+            "Keep the mapping, or make UPN and CN name the same user before changing it",
+            {"count": len(other_names), "other_field": other_field, "examples": examples}))
+    res.certificates = certificates
+    res.findings = findings
+    res.counts = {
+        "certificates": len(entries),
+        "unreadable": unreadable,
+        "predictable": sum(1 for _i, m, _f in entries if m.predictable),
+        "mapped_users": len(groups),
+        "collisions": len(collisions),
+    }
+    return res
+
+
+def _domainless(own, mapped, multi, in_play, default, org_domain, org_source, domains_of_user):
+    """Findings for an AD name without a domain (SSL-007/008/009/011)."""
+    elsewhere = sorted(d for d in domains_of_user.get(mapped.key[0], ()) if d != default)
+    data = {"user": mapped.user, "default_domain": default, "domains_in_play": sorted(in_play),
+            "same_user_in_domains": elsewhere}
+    if default is None:
+        own.append(("SSL-009", "warning",
+                     "the %s %r has no domain and no default domain is given: the user depends on the server's "
+                     "default domain" % (mapped.field.upper(), mapped.value),
+                     "Give default_domain, and issue certificates with fully qualified names", data))
+    elif multi:
+        extra = ""
+        if elsewhere:
+            extra = "; %s also exists in %s" % (mapped.user, ", ".join(elsewhere))
+        own.append(("SSL-007", "error",
+                    "the %s %r has no domain while %d domains are in play (%s): Tableau Server maps it to %s in the "
+                    "default domain%s" % (mapped.field.upper(), mapped.value, len(in_play), ", ".join(sorted(in_play)),
+                                          mapped.mapped_name, extra),
+                    "Issue client certificates with fully qualified user names: jsmith@example.org or "
+                    "example.org/jsmith", data))
+    else:
+        own.append(("SSL-008", "info",
+                    "the %s %r has no domain: it maps to %s in the default domain" % (
+                        mapped.field.upper(), mapped.value, mapped.mapped_name),
+                    "Prefer fully qualified user names before a second domain arrives", data))
+    if default is not None and org_domain and org_domain != default:
+        severity = "warning" if org_source == "email" else "error"
+        own.append(("SSL-011", severity,
+                    "the certificate belongs to %s (by its %s) but its %s %r maps into the default domain, to %s"
+                    % (org_domain, org_source, mapped.field.upper(), mapped.value, mapped.mapped_name),
+                    "Reissue it with %s@%s" % (mapped.user, org_domain),
+                    dict(data, claimed_domain=org_domain, evidence=org_source)))
+
+
+def _other_field_name(ident, mapping, mapped, identity_store, default):
+    """The user the other name field (CN under upn mapping, UPN under cn) names, when it differs."""
+    other_values = ident.common_names if mapping == "upn" else ident.upns
+    if len(other_values) != 1:
+        return None
+    field = "cn" if mapping == "upn" else "upn"
+    other = map_identity(_Single(field, other_values[0]), field, identity_store, default)
+    if other.key is None or other.key == mapped.key:
+        return None
+    return other.mapped_name
+
+
+class _Single(object):
+    """A view of a CertIdentity with one name field, to map the other field alike."""
+
+    def __init__(self, field, value):
+        self.upns = [value] if field == "upn" else []
+        self.common_names = [value] if field == "cn" else []
+        self.upn_problems = []
+
+
+def _result(ident, mapped, codes, other_name):
+    return {
+        "source": ident.source,
+        "sources": list(ident.sources),
+        "subject": ident.subject,
+        "issuer": ident.issuer,
+        "serial_number": ident.serial_number,
+        "sha256": ident.sha256,
+        "not_before": ident.not_before.isoformat(),
+        "not_after": ident.not_after.isoformat(),
+        "common_names": list(ident.common_names),
+        "upns": list(ident.upns),
+        "emails": list(ident.emails),
+        "dns_names": list(ident.dns_names),
+        "dc_domain": ident.dc_domain,
+        "mapping_field": mapped.field,
+        "mapping_value": mapped.value,
+        "user": mapped.user,
+        "domain": mapped.domain,
+        "domain_source": mapped.domain_source,
+        "name_format": mapped.name_format,
+        "mapped_name": mapped.mapped_name,
+        "predictable": mapped.predictable,
+        "other_mapping_name": other_name,
+        "codes": codes,
+    }
+
+
+# --------------------------------------------------------------------------- one certificate
+
+def user_name(data, mapping=None, identity_store="local", default_domain=None, source="<input>"):
+    """The Tableau user name one certificate maps to, or TrustopsError saying why it cannot be told.
+
+    With a local identity store: the field value as it is.  With AD: ``user@domain`` (the
+    domain from the name, else the default domain), or the bare user when no default domain
+    is known.  ``ldap`` mapping raises: Active Directory decides, not the certificate.
+    """
+    _check_store(identity_store)
+    mapping = mapping or default_mapping(identity_store)
+    _check_mapping(mapping)
+    if mapping == "ldap":
+        raise TrustopsError("%s: user-name mapping ldap: Active Directory maps the certificate; the user name "
+                            "cannot be read from it" % source)
+    cert = _certs.load_certificate(data, source)
+    ident = extract(cert, source)
+    mapped = map_identity(ident, mapping, identity_store, default_domain)
+    if mapped.mapped_name is None:
+        reasons = [text for _c, _s, text, _r, _d in mapped.findings]
+        if mapping == "upn" and ident.upn_problems and not reasons:
+            reasons = ident.upn_problems
+        raise TrustopsError("%s: no user name: %s" % (source, "; ".join(reasons) or "mapping field unreadable"))
+    return mapped.mapped_name
