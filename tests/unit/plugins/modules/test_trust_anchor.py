@@ -359,8 +359,8 @@ def test_policy_options_reach_the_store(store, run, cas, sha1_intermediate):
     before = store.snapshot()
     res = run(content=sha1_intermediate, platform="debian")
     assert res["failed"] and not res["changed"] and "ANCHOR-008" in res["msg"]
-    assert {(f["code"], f["severity"]) for f in res["findings"]} == {("ANCHOR-004", "warning"),
-                                                                      ("ANCHOR-008", "error")}
+    assert {(f["code"], f["severity"]) for f in res["findings"]} == {
+        ("ANCHOR-004", "warning"), ("ANCHOR-008", "error")}
     assert store.snapshot() == before
     res = run(content=sha1_intermediate, platform="debian", blocklisted_digests=[])
     assert res["changed"] and not res.get("failed"), res
