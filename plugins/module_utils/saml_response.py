@@ -263,7 +263,7 @@ def decode_input(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
         if "SAMLResponse=" not in text:
             text = unquote(text)
         fields = parse_qs(text.strip().lstrip("?"), keep_blank_values=True)
-        if not fields.get("SAMLResponse"):
+        if not (fields.get("SAMLResponse") or [""])[0].strip():
             raise SamlError("%s: a form without a SAMLResponse value" % source)
         # a pasted, not URL-encoded value has '+' where parse_qs now sees spaces
         text = fields["SAMLResponse"][0].replace(" ", "+")
@@ -284,7 +284,7 @@ def decode_input(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
         else:
             decoded = base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise SamlError("%s: not valid base64 (%s)" % (source, exc))
+        raise SamlError("%s: neither XML nor a base64 SAMLResponse value (not valid base64: %s)" % (source, exc))
     if _looks_like_xml(decoded):
         return decoded, input_format, relay_state
     inflater = zlib.decompressobj(-15)
@@ -848,7 +848,7 @@ def check_response(data, source="<response>", idp_metadata=None, idp_certs=None,
                 findings.append(finding("SAML-127", key_size=key_size, curve=curve, minimum=policy.min_ec_key_size))
 
     if source_assertion is None:
-        if not facts["encrypted"] and root.tag == _RESPONSE and not visible:
+        if not facts["encrypted"] and root.tag == _RESPONSE and not visible and facts["status"] in (None, SUCCESS):
             findings.append(finding("SAML-103"))
         _authcontext_findings(findings, [], allowed, scope, facts["encrypted"])
         return ResponseReport(findings, facts)
@@ -1010,7 +1010,9 @@ def _username_findings(attributes, name, facts):
             hint = " (there is %s: names are case-sensitive; map it with %s)" % (
                 ", ".join(repr(n) for n in near), _MAP_USER.replace("<attribute>", near[0]))
         elif attributes:
-            hint = " (attributes sent: %s)" % ", ".join(repr(a["name"]) for a in attributes)
+            hint = " (attributes sent: %s)" % ", ".join(
+                repr(a["name"]) + (" (FriendlyName %r)" % a["friendly_name"] if a["friendly_name"] else "")
+                for a in attributes)
         out.append(finding("SAML-110", attribute=name, hint=hint, data={"sent": [a["name"] for a in attributes]}))
         return out
     values = [v for a in matches for v in a["values"]]

@@ -181,12 +181,14 @@ class Idp(object):
     def response(self, username="alice@example.test", username_type="xs:string", username_attribute="username",
                  groups=(), attributes=None, sign="assertion", sign_alg="sha256", digest_alg="sha256",
                  authn_class=PPT, name_id="alice@example.test", destination=None, encrypt_cert=None,
-                 in_response_to="id-request-1"):
+                 in_response_to="id-request-1", edit_assertion=None):
         """A Response from this IdP, as bytes.
 
         ``username=None`` leaves the attribute out; ``username_type`` is the xsi:type of its
         value (``None``: no xsi:type at all); ``sign`` is assertion|response|both|none;
-        ``encrypt_cert`` (a certificate) makes pysaml2 encrypt the assertion for it.
+        ``encrypt_cert`` (a certificate) makes pysaml2 encrypt the assertion for it;
+        ``edit_assertion`` is called with pysaml2's Assertion object before it is signed (what
+        an IdP's configuration would change: confirmations, conditions, issuer).
         """
         identity = {}
         if username is not None:
@@ -205,6 +207,8 @@ class Idp(object):
                             value.clear_type()
                         else:
                             value.set_type(username_type)
+            if edit_assertion is not None:
+                edit_assertion(assertion)
 
         self.server.edit = edit
         table = _EC_SIG if self.kind == "ec" else _RSA_SIG
@@ -237,6 +241,13 @@ class Idp(object):
         if not to_sign:
             return _bytes(response)
         return _bytes(signed_instance_factory(response, self.server.sec, to_sign))
+
+
+    def error_response(self, status, message, sign=True):
+        """A failed-status Response (no assertion), e.g. ``samlp.STATUS_AUTHN_FAILED``."""
+        out = self.server.create_error_response("id-request-1", self.acs_url, (status, message), sign=sign,
+                                                sign_alg=_RSA_SIG["sha256"], digest_alg=_DIGEST["sha256"])
+        return _bytes(out)
 
 
 def _bytes(out):
