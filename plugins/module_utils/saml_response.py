@@ -33,6 +33,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.saml import (
     Policy,
     Rule,
     SamlError,
+    describe_difference,
     finding,
     normalise_digest,
     register,
@@ -678,20 +679,6 @@ def _span(delta):
     return "%d seconds" % seconds
 
 
-def url_difference(found, expected):
-    """Where two URLs differ, for messages: the first differing position and both characters."""
-    if found == expected:
-        return "identical"
-    for index, (a, b) in enumerate(zip(found, expected)):
-        if a != b:
-            kind = " (only the letter case differs)" if found.lower() == expected.lower() else ""
-            return "differs at character %d: %r instead of %r%s" % (index + 1, a, b, kind)
-    shorter, longer = (found, expected) if len(found) < len(expected) else (expected, found)
-    extra = longer[len(shorter):]
-    which = "the response" if longer is found else "the expected URL"
-    return "%s has %d extra character(s) at the end: %r" % (which, len(extra), extra)
-
-
 def _offload_hint(found, expected):
     if found and expected and found.split(":", 1)[-1] == expected.split(":", 1)[-1] and found != expected:
         return ("; only the scheme differs: behind an SSL off-loading proxy set X-Forwarded-Proto: https "
@@ -874,7 +861,7 @@ def check_response(data, source="<response>", idp_metadata=None, idp_certs=None,
     findings.extend(_subject_findings(assertion["subject_confirmations"], acs_url))
     if acs_url and facts["destination"] is not None and facts["destination"] != acs_url:
         findings.append(finding("SAML-142", found=facts["destination"], expected=acs_url,
-                                difference=url_difference(facts["destination"], acs_url),
+                                difference=describe_difference(acs_url, facts["destination"]),
                                 offload=_offload_hint(facts["destination"], acs_url)))
     if sp_entity_id and sp_entity_id not in assertion["audiences"]:
         findings.append(finding("SAML-143", found=assertion["audiences"] or "(none)", expected=sp_entity_id))
@@ -1060,5 +1047,5 @@ def _subject_findings(confirmations, acs_url):
     found = next((r for r in recipients if r), None)
     if found is None:
         return [finding("SAML-141", found=None, expected=acs_url, difference="no Recipient", offload="")]
-    return [finding("SAML-141", found=found, expected=acs_url, difference=url_difference(found, acs_url),
+    return [finding("SAML-141", found=found, expected=acs_url, difference=describe_difference(acs_url, found),
                     offload=_offload_hint(found, acs_url))]
