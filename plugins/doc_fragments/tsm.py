@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment(object):
+    """Connection options shared by every tsm_* module (set them once with module_defaults)."""
+
+    DOCUMENTATION = r"""
+options:
+  transport:
+    description:
+      - How the module talks to Tableau Services Manager.
+      - V(cli) runs the C(tsm) command line on the managed host (a Tableau Server node).
+      - A transport for the TSM REST API (port 8850) is planned; it will take the same options.
+    type: str
+    choices: [cli]
+    default: cli
+  tsm_path:
+    description:
+      - Path of the C(tsm) executable (or of the directory holding it) on the managed host.
+      - Default is C(tsm) on the C(PATH), else the newest
+        C(/opt/tableau/tableau_server/packages/customer-bin.*/tsm).
+    type: path
+  tsm_user:
+    description:
+      - Operating system user that runs C(tsm), for example the Tableau administrator account in the
+        C(tsmadmin) group, which TSM lets in without a password on the node.
+      - When it is not the user the module runs as, the module runs C(runuser -u) (as root, with
+        C(become)) or C(sudo -n -u) and hands its temporary files to that user.
+      - Default is the user the module runs as.
+    type: str
+  username:
+    description:
+      - TSM administrator name for signing in (C(tsm ... --username)), when C(tsm_user) is not
+        trusted by TSM on the node or TSM runs elsewhere.
+    type: str
+  password:
+    description:
+      - Password for O(username) (C(tsm ... --password)). Never logged nor returned; it is masked
+        in every command line the module reports.
+      - TSM takes it on the command line, where other local users may see it in the process list
+        while C(tsm) runs; prefer O(tsm_user) in the C(tsmadmin) group.
+    type: str
+  request_timeout:
+    description:
+      - Seconds to wait for each C(tsm) call; a call still running then is stopped and the task fails
+        saying so.
+      - Also passed to C(tsm pending-changes apply --request-timeout).
+    type: int
+    default: 1800
+attributes:
+  action_group:
+    description: Use C(group/trustops.tableau.tsm) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - trustops.tableau.tsm
+notes:
+  - Every C(tsm_*) module reads the server's applied configuration first (one C(tsm settings export)) and
+    stages only what differs as pending changes. Nothing is applied unless the module says so
+    (O(trustops.tableau.tsm_pending_changes#module:state=applied)); apply once, at the end of the play.
+  - Returns RV(tsm_calls) and RV(commands), the number and the command lines (secrets masked) of the
+    C(tsm) calls the task made.
+"""
+

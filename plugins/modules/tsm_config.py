@@ -1,0 +1,173 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: tsm_config
+short_description: Set Tableau Server configuration keys with TSM, staging only the keys that differ
+version_added: 0.1.0
+description:
+  - Reads the applied configuration once (C(tsm settings export)), compares each key of O(keys)
+    with it, and stages only the keys whose value differs, all in one C(tsm settings import).
+  - A key the server has never had (C(tsm configuration get) answers "Unknown key") is refused,
+    unless O(force_keys=true); then such keys go in a second import with C(--force-keys), so that
+    C(--force-keys) never covers a key the server already knows.
+  - Staged keys are pending changes. With O(apply=true) the task applies them (and anything else
+    pending) right away, C(tsm pending-changes apply --ignore-prompt); usually leave O(apply=false) and
+    apply once at the end of the play with M(trustops.tableau.tsm_pending_changes) in a handler.
+  - A second run with the same keys makes no change and calls C(tsm) once.
+options:
+  keys:
+    description:
+      - Configuration keys and their values, for example C(gateway.public.host) or
+        C(wgserver.saml.min_allowed.rsa_key_size). Keys are case-sensitive.
+      - Booleans are written V(true)/V(false), numbers as text, lists joined with commas. Values
+        compare as TSM stores them (V(2048) equals V("2048"), V(True) equals V("true")).
+      - A key whose value is null is not managed.
+      - Do not put secrets here; use the module that owns them (for example O(trustops.tableau.tsm_saml#module:key_passphrase)).
+    type: dict
+    required: true
+  force_keys:
+    description:
+      - Add keys the server does not have yet (C(--force-keys)). A misspelled key is added as well, so
+        check the names.
+    type: bool
+    default: false
+  apply:
+    description:
+      - Apply the pending changes after staging (only when this task staged something).
+    type: bool
+    default: false
+  ignore_warnings:
+    description:
+      - With O(apply=true), pass C(--ignore-warnings) to C(tsm pending-changes apply).
+    type: bool
+    default: false
+  allow_restart:
+    description:
+      - With O(apply=true), fail instead of applying when the changes need a restart of a running server.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - trustops.tableau.tsm
+attributes:
+  check_mode:
+    support: full
+    details: Reads the configuration (one C(tsm) call) and reports what would be staged; stages nothing.
+  diff_mode:
+    support: full
+    details: Shows the managed keys before (applied) and after.
+  platform:
+    platforms: [posix]
+seealso:
+  - module: trustops.tableau.tsm_pending_changes
+  - module: trustops.tableau.tsm_info
+author:
+  - trustops maintainers (@trustops)
+"""
+
+EXAMPLES = r"""
+- name: Reverse proxy in front of Tableau Server (seed 002, SSL off-loading)
+  trustops.tableau.tsm_config:
+    keys:
+      gateway.public.host: tableau.example.com
+      gateway.public.port: 443
+      gateway.trusted: [10.0.0.5, 10.0.0.6]
+  notify: Apply pending TSM changes
+
+- name: A key the server has never had
+  trustops.tableau.tsm_config:
+    keys:
+      wgserver.saml.authcontexts: urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport
+    force_keys: true
+    tsm_user: tableau
+
+- name: Stage and apply in one task (restarts the server if the keys need it)
+  trustops.tableau.tsm_config:
+    keys:
+      wgserver.session.idle_limit: 120
+    apply: true
+"""
+
+RETURN = r"""
+changes:
+  description: The keys that differ, with the applied value and the new one.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: gateway.public.host, before: localhost, after: tableau.example.com}]
+staged:
+  description: The staging calls that ran (empty in check mode and when nothing differs).
+  returned: always
+  type: list
+  elements: str
+  sample: ["settings import (gateway.public.host)"]
+findings:
+  description: Problems found (C(TSM-050) unknown keys without O(force_keys)).
+  returned: always
+  type: list
+  elements: dict
+applied:
+  description: Whether this task applied pending changes (in check mode, whether it would).
+  returned: always
+  type: bool
+restarted:
+  description: Whether applying restarted Tableau Server.
+  returned: always
+  type: bool
+pending:
+  description: With O(apply=true), the pending changes that were applied (name, value, restart).
+  returned: when O(apply=true) and something was staged
+  type: list
+  elements: dict
+tsm_calls:
+  description: Number of C(tsm) invocations this task made.
+  returned: always
+  type: int
+  sample: 1
+commands:
+  description: The C(tsm) command lines this task ran, in order, secrets masked.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.trustops.tableau.plugins.module_utils import tsm
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=tsm.argument_spec(
+            keys=dict(type="dict", required=True, no_log=False),
+            force_keys=dict(type="bool", default=False),
+            apply=dict(type="bool", default=False),
+            ignore_warnings=dict(type="bool", default=False),
+            allow_restart=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+
+    def body(client, result):
+        result.update(applied=False, restarted=False)
+        settings = client.export_settings()
+        plan = tsm.plan_config(settings, params["keys"], force_keys=params["force_keys"])
+        tsm.stage(module, client, plan, result)
+        if params["apply"] and plan.changed and module.check_mode:
+            result["applied"] = True  # would apply; nothing restarts in check mode
+        elif params["apply"] and plan.changed:
+            outcome = tsm.apply_pending(client, ignore_warnings=params["ignore_warnings"],
+                                        allow_restart=params["allow_restart"])
+            result.update(applied=outcome["applied"], restarted=outcome["restarted"], pending=outcome["pending"])
+
+    tsm.run_module(module, body)
+
+
+if __name__ == "__main__":
+    main()
