@@ -818,8 +818,9 @@ def check_response(data, source="<response>", idp_metadata=None, idp_certs=None,
     covering = [s for s in signatures if s.valid and s.covered is not None]
     facts["signature_verified"] = bool(covering) and all(s.trusted for s in covering) and signed_element is not None \
         and not wrap_detail
-    if signatures and not trusted:
-        reason = "no IdP metadata or certificate given" if HAS_SIGNXML else "the python signxml library is missing"
+    if signatures and (not trusted or not HAS_SIGNXML):
+        reason = "no IdP metadata or certificate given" if HAS_SIGNXML else \
+            "the python signxml library is missing where the check runs"
         findings.append(finding("SAML-125", reason=reason))
     main_sig = next((s for s in signatures if s.valid), signatures[0] if signatures else None)
     if main_sig is not None:

@@ -579,3 +579,13 @@ def test_any_changed_character_of_the_signed_name_is_detected(tamper_base, posit
 @pytest.fixture(scope="module")
 def tamper_base(idp, metadata):
     return idp.response(), metadata
+
+
+def test_without_signxml_nothing_is_claimed_verified(monkeypatch, good, metadata):
+    """Where signxml is missing (a Debian 12 host) the check still runs and says so."""
+    monkeypatch.setattr(sr, "HAS_SIGNXML", False)
+    report = check(good, metadata)
+    assert "signxml library is missing" in one(report, "SAML-125").message
+    assert report.facts["signature_verified"] is False and report.facts["read_from"] == "unverified"
+    assert all(s["valid"] is None for s in report.facts["signatures"])
+    assert report.facts["username"] == "alice@example.test"

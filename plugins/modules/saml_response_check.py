@@ -1,0 +1,430 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: saml_response_check
+short_description: Check a SAML Response from the IdP against Tableau Server's requirements
+version_added: 0.1.0
+description:
+  - Checks one SAML Response (or a bare Assertion) as the IdP posts it to Tableau Server, for
+    example captured from a browser trace, against the checkable sentences of Tableau's "SAML
+    Requirements" page. Every problem is a finding C(SAML-1NN) (documented in
+    C(docs/saml_response.md)); all are returned, not only the first.
+  - "Input: the XML, the base64 C(SAMLResponse) form value as a browser trace shows it, the
+    whole form body (C(SAMLResponse=...&RelayState=...), URL-encoded or not) or the deflated
+    HTTP-Redirect value; the form is detected and decoded (RV(input_format))."
+  - "Checks: UTF-8 encoding; the IdP status; a C(username) attribute (or O(username_attribute))
+    in the AttributeStatement, typed C(xs:string) (not C(xs:any)/C(xs:anyType), not untyped);
+    signature and digest algorithms not in O(blocklisted_digests); the signature valid against
+    the IdP's signing certificates from O(idp_metadata_src)/O(idp_metadata_content) or
+    O(idp_cert_src)/O(idp_cert_content), with the key sizes of O(min_rsa_key_size) and
+    O(min_ec_key_size); the AuthnContextClassRef in O(authcontexts) when set; a bearer
+    SubjectConfirmation whose Recipient (and the Response Destination) is exactly O(acs_url);
+    the audience O(sp_entity_id); the issuer is the metadata's entityID; encrypted assertions
+    by O(scope); dynamic group claims (C(https://tableau.com/groups)) are listed."
+  - Signature wrapping is refused. The attributes are read only from the element a verified
+    signature covers (proven equal to what signxml verified), and when the assertion a plain
+    reader takes (the first Assertion of the Response) is not that element, finding C(SAML-124)
+    says where the signed element really is.
+  - XML is read with the collection's hardened parser (no DTD, no entities, no network, size
+    limit O(max_bytes)); hostile or malformed XML fails the task with a clear message.
+  - Reads only; never changes anything.
+options:
+  src:
+    description:
+      - Path of the captured response where the module runs (XML, base64 or form body).
+        Mutually exclusive with O(content).
+    type: path
+  content:
+    description:
+      - The captured response as text (XML, base64 or form body), instead of O(src).
+    type: str
+  idp_metadata_src:
+    description:
+      - Path of the IdP metadata XML; its signing certificates (C(KeyDescriptor) with C(use)
+        C(signing) or no C(use)) verify the response, and its entityID must be the issuer.
+    type: path
+  idp_metadata_content:
+    description:
+      - The IdP metadata XML as text, instead of O(idp_metadata_src).
+    type: str
+  idp_cert_src:
+    description:
+      - Path of the IdP signing certificate(s) (PEM, DER or PKCS#7), trusted in addition to the
+        metadata's.
+    type: path
+  idp_cert_content:
+    description:
+      - The IdP signing certificate(s) as PEM text, instead of O(idp_cert_src).
+    type: str
+  username_attribute:
+    description:
+      - Name of the attribute that carries the user name, as set with
+        C(tsm authentication saml map-assertions --user-name). Case-sensitive.
+    type: str
+    default: username
+  acs_url:
+    description:
+      - Tableau Server's AssertionConsumerService URL, e.g.
+        C(https://tableau.example.com/wg/saml/SSO/index.html). When given, the bearer
+        SubjectConfirmation's Recipient and the Response's Destination must be exactly this
+        (case-sensitive; differing characters are reported).
+    type: str
+  sp_entity_id:
+    description:
+      - Tableau Server's SP entity ID; when given the assertion's audience must include it.
+    type: str
+  authcontexts:
+    description:
+      - The allowed AuthnContextClassRef values, as set in the TSM key
+        C(wgserver.saml.authcontexts) (a list, or one comma-separated string). Empty means any.
+    type: list
+    elements: str
+  scope:
+    description:
+      - V(server) for server-wide SAML (encrypted assertions supported, O(authcontexts)
+        evaluated) or V(site) for site-specific SAML (encrypted assertions not supported,
+        O(authcontexts) ignored).
+    type: str
+    choices: [server, site]
+    default: server
+  max_bytes:
+    description:
+      - Largest document accepted, in bytes; checked before parsing (and before inflating).
+    type: int
+    default: 2000000
+extends_documentation_fragment:
+  - trustops.tableau.saml_policy
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; check mode changes nothing about what it does.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - Requires the python libraries C(lxml), C(cryptography) and, to verify signatures,
+    C(signxml) where the module runs. Run it on the controller (C(delegate_to: localhost))
+    where these are installed; Debian 12 hosts lack signxml. Without signxml the response is
+    still checked and finding C(SAML-125) says the signature was not verified.
+  - Encrypted assertions cannot be decrypted here (that needs Tableau's SP key); their
+    attributes are not checked.
+  - A captured response has usually expired (C(SAML-145), info): that is expected.
+seealso:
+  - module: trustops.tableau.saml_metadata_check
+  - module: trustops.tableau.saml_keypair_check
+  - role: trustops.tableau.saml
+author:
+  - trustops maintainers (@trustops)
+"""
+
+EXAMPLES = r"""
+- name: Check a SAMLResponse value copied from the browser's developer tools
+  trustops.tableau.saml_response_check:
+    src: files/saml/captured-response.txt
+    idp_metadata_src: files/saml/idp-metadata.xml
+    acs_url: https://tableau.example.com/wg/saml/SSO/index.html
+    sp_entity_id: https://tableau.example.com
+  delegate_to: localhost
+  run_once: true
+
+- name: Report only, with a mapped user name attribute and an allowed authentication context
+  trustops.tableau.saml_response_check:
+    content: "{{ lookup('ansible.builtin.file', 'files/saml/response.xml') }}"
+    idp_cert_src: files/saml/idp-signing.crt
+    username_attribute: email
+    authcontexts: urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport
+    fail_on: never
+  register: saml_response
+  delegate_to: localhost
+
+- name: Show who would sign in
+  ansible.builtin.debug:
+    msg: "{{ saml_response.username }} in {{ saml_response.groups }}"
+"""
+
+RETURN = r"""
+findings:
+  description: Every finding, in check order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    code:
+      description: C(SAML-1NN), documented in C(docs/saml_response.md).
+      type: str
+      sample: SAML-111
+    severity:
+      description: V(info), V(warning) or V(error).
+      type: str
+      sample: error
+    message:
+      description: What is wrong.
+      type: str
+      sample: the 'username' attribute value is typed xs:anyType, not xs:string
+    remedy:
+      description: What to do, and the TSM key that relaxes the rule where there is one.
+      type: str
+    data:
+      description: The values in the message, and C(tsm_key) where a TSM key relaxes the rule.
+      type: dict
+ok:
+  description: True when no finding is an error.
+  returned: always
+  type: bool
+input_format:
+  description: How the input was given, V(xml), V(base64), V(form) or V(deflate-base64).
+  returned: always
+  type: str
+  sample: base64
+encoding:
+  description: The document's character encoding (C(utf-8) is the only one Tableau accepts); null when undecodable.
+  returned: always
+  type: str
+  sample: utf-8
+root:
+  description: V(Response) or V(Assertion); null when the document could not be decoded.
+  returned: always
+  type: str
+status:
+  description: The Response's top-level StatusCode.
+  returned: always
+  type: str
+  sample: urn:oasis:names:tc:SAML:2.0:status:Success
+response_id:
+  description: The Response's ID.
+  returned: always
+  type: str
+destination:
+  description: The Response's Destination.
+  returned: always
+  type: str
+in_response_to:
+  description: The Response's InResponseTo (absent for IdP-initiated sign-ins).
+  returned: always
+  type: str
+issuer:
+  description: The issuer (the Response's, else the assertion's).
+  returned: always
+  type: str
+  sample: https://idp.example.com/idp
+idp_entity_id:
+  description: The entityID of the IdP metadata used, or null.
+  returned: always
+  type: str
+assertion_id:
+  description: The ID of the assertion the facts are read from.
+  returned: always
+  type: str
+assertion_count:
+  description: How many plain assertions the Response carries.
+  returned: always
+  type: int
+encrypted:
+  description: Whether the Response carries an EncryptedAssertion.
+  returned: always
+  type: bool
+read_from:
+  description: >-
+    V(signed-element) when the facts come from the element a verified signature covers,
+    V(unverified) when no signature could vouch for them (then do not trust them).
+  returned: always
+  type: str
+name_id:
+  description: The Subject's NameID.
+  returned: always
+  type: str
+  sample: alice@example.com
+name_id_format:
+  description: The NameID Format.
+  returned: always
+  type: str
+username:
+  description: The first value of the user name attribute, or null.
+  returned: always
+  type: str
+  sample: alice@example.com
+username_type:
+  description: The xsi:type of that value as written, or null when untyped.
+  returned: always
+  type: str
+  sample: xs:string
+attributes:
+  description: Every attribute of the AttributeStatement, name -> list of values.
+  returned: always
+  type: dict
+  sample: {"username": ["alice@example.com"], "https://tableau.com/groups": ["Sales"]}
+groups:
+  description: The values of the dynamic group claim C(https://tableau.com/groups).
+  returned: always
+  type: list
+  elements: str
+  sample: [Sales, Finance]
+signatures:
+  description: >-
+    Each ds:Signature enveloped in the Response or an Assertion: C(element) (response|assertion),
+    C(id), C(path), C(algorithm), C(algorithm_uri), C(digest), C(digest_uri), C(references),
+    C(valid), C(trusted) (verified with an IdP certificate), C(reason), C(covers) (the ID
+    verified), C(certificate_sha256), C(embedded_certificate_sha256).
+  returned: always
+  type: list
+  elements: dict
+signed_element:
+  description: V(response), V(assertion) or V(both) when the element read is covered by a verified signature, else null.
+  returned: always
+  type: str
+  sample: assertion
+signature_verified:
+  description: True when the element read is covered by a signature verified with an IdP certificate and nothing is wrapped.
+  returned: always
+  type: bool
+signature_algorithm:
+  description: The signature method (RSA-SHA256, ECDSA-SHA256, RSA-SHA1, ...) of the main signature.
+  returned: always
+  type: str
+  sample: RSA-SHA256
+signature_digest:
+  description: Its reference digest (sha256, sha1, ...).
+  returned: always
+  type: str
+  sample: sha256
+signing_certificate:
+  description: C(subject), C(sha256), C(not_after), C(days_left), C(key_type), C(key_size), C(curve) of the signer.
+  returned: always
+  type: dict
+authn_contexts:
+  description: The AuthnContextClassRef values of the assertion.
+  returned: always
+  type: list
+  elements: str
+subject_confirmations:
+  description: C(method), C(recipient), C(not_on_or_after), C(in_response_to) of each SubjectConfirmation.
+  returned: always
+  type: list
+  elements: dict
+audiences:
+  description: The Audience values of the Conditions.
+  returned: always
+  type: list
+  elements: str
+not_before:
+  description: The Conditions' NotBefore as written.
+  returned: always
+  type: str
+not_on_or_after:
+  description: The Conditions' NotOnOrAfter as written.
+  returned: always
+  type: str
+  sample: "2026-11-25T15:42:16Z"
+relay_state:
+  description: The RelayState of a form body input, else null.
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
+    CRYPTOGRAPHY_IMPORT_ERROR,
+    HAS_CRYPTOGRAPHY,
+    load_certificates,
+)
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
+    TrustopsError,
+    fails,
+    summary,
+)
+from ansible_collections.trustops.tableau.plugins.module_utils.saml import (
+    POLICY_ARGUMENT_SPEC,
+    Policy,
+)
+from ansible_collections.trustops.tableau.plugins.module_utils.saml_response import (
+    HAS_SIGNXML,
+    check_response,
+)
+from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
+    HAS_LXML,
+    LXML_IMPORT_ERROR,
+)
+
+
+def _read(module, path, option):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="%s %s: cannot read it (%s)" % (option, path, exc.strerror or exc))
+    return None  # not reached
+
+
+def _input(module, src_option, content_option):
+    p = module.params
+    if p[src_option] is not None:
+        return _read(module, p[src_option], src_option), p[src_option]
+    if p[content_option] is not None:
+        return p[content_option], content_option
+    return None, None
+
+
+def main():
+    argument_spec = dict(
+        src=dict(type="path"),
+        content=dict(type="str"),
+        idp_metadata_src=dict(type="path"),
+        idp_metadata_content=dict(type="str"),
+        idp_cert_src=dict(type="path"),
+        idp_cert_content=dict(type="str"),
+        username_attribute=dict(type="str", default="username"),
+        acs_url=dict(type="str"),
+        sp_entity_id=dict(type="str"),
+        authcontexts=dict(type="list", elements="str"),
+        scope=dict(type="str", choices=["server", "site"], default="server"),
+        max_bytes=dict(type="int", default=2000000),
+    )
+    argument_spec.update(POLICY_ARGUMENT_SPEC)
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=[["src", "content"], ["idp_metadata_src", "idp_metadata_content"],
+                            ["idp_cert_src", "idp_cert_content"]],
+        required_one_of=[["src", "content"]],
+        supports_check_mode=True,
+    )
+    if not HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
+    if not HAS_LXML:
+        module.fail_json(msg=missing_required_lib("lxml"), exception=LXML_IMPORT_ERROR)
+    p = module.params
+    if not p["username_attribute"].strip():
+        module.fail_json(msg="username_attribute must not be empty")
+    if p["max_bytes"] <= 0:
+        module.fail_json(msg="max_bytes must be a positive number of bytes")
+    data, source = _input(module, "src", "content")
+    metadata, metadata_source = _input(module, "idp_metadata_src", "idp_metadata_content")
+    cert_data, cert_source = _input(module, "idp_cert_src", "idp_cert_content")
+    try:
+        idp_certs = load_certificates(cert_data, cert_source) if cert_data is not None else None
+        report = check_response(
+            data, source, idp_metadata=metadata, idp_certs=idp_certs, username_attribute=p["username_attribute"],
+            acs_url=p["acs_url"], sp_entity_id=p["sp_entity_id"], authcontexts=p["authcontexts"],
+            scope=p["scope"], policy=Policy.from_params(p), max_bytes=p["max_bytes"],
+            metadata_source=metadata_source or "<idp metadata>")
+    except TrustopsError as exc:
+        module.fail_json(msg=str(exc))
+    findings = report.findings
+    out = report.as_dict()
+    out["changed"] = False
+    if not HAS_SIGNXML and (metadata is not None or cert_data is not None):
+        module.warn("signxml is not installed where the module runs: the signature was not verified")
+    if fails(findings, p["fail_on"]):
+        module.fail_json(msg="SAML response: %s" % summary(findings), **out)
+    module.exit_json(msg=summary(findings), **out)
+
+
+if __name__ == "__main__":
+    main()
