@@ -979,7 +979,8 @@ def diff_entries(artifacts, signer=None):
 def cert_facts(ca, identifier):
     info = certs.describe(ca.cert)
     base = cert_basename(ca.cert, ca.sha256)
-    return {"subject": info["subject"], "issuer": info["issuer"], "sha256": info["sha256"], "sha1": info["sha1"],
+    return {"subject": info["subject"], "common_name": (info["common_names"] or [None])[0],
+            "issuer": info["issuer"], "sha256": info["sha256"], "sha1": info["sha1"],
             "not_after": info["not_after"], "role": ca.role, "source": ca.source,
             "payload_type": payload_type(ca), "payload_identifier": payload_identifier(identifier, ca.sha256),
             "payload_uuid": payload_uuid(identifier, ca.sha256), "onc_guid": onc_guid(identifier, ca.sha256),

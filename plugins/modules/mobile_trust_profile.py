@@ -319,6 +319,9 @@ certificates:
     subject:
       description: Subject, RFC 4514.
       type: str
+    common_name:
+      description: The subject's first common name (what devices list), or null.
+      type: str
     issuer:
       description: Issuer, RFC 4514.
       type: str

@@ -737,6 +737,7 @@ def test_cert_facts(world):
     ca = cas_of(world["root"])[0]
     facts = mobile.cert_facts(ca, IDENT)
     assert facts["sha256"] == certs.fingerprint(world["root"][0]) and facts["role"] == "root"
+    assert facts["common_name"] == "Mobile Test Root CA"
     assert facts["payload_type"] == "com.apple.security.root"
     assert facts["android_file"] == "mobile-test-root-ca-%s.crt" % ca.sha256[:16]
     assert facts["onc_guid"] == "{%s}" % facts["payload_uuid"].lower()
