@@ -1,0 +1,108 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Test helpers around the TSM simulator: a simulated server in a directory, its files, a wrapper.
+
+Tests add ``tests/support`` to ``sys.path`` and ``from tsm_sim.harness import SimServer``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+SUPPORT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TSM = os.path.join(SUPPORT, "tsm")
+WRITE_COMMANDS_EXCLUDED = ("status", "version", "configuration.get", "configuration.list-dynamic-keys",
+                           "settings.export", "pending-changes.list", "security.external-ssl.list")
+
+
+class SimServer(object):
+    """One simulated Tableau Server: ``home`` holds its state; ``tsm`` is a wrapper bound to it."""
+
+    def __init__(self, home, *init_options):
+        self.home = str(home)
+        os.makedirs(self.home, exist_ok=True)
+        self.tsm = os.path.join(self.home, "bin", "tsm")
+        os.makedirs(os.path.dirname(self.tsm), exist_ok=True)
+        with open(self.tsm, "w") as handle:
+            handle.write("#!/bin/sh\nTSM_SIM_HOME='%s'\nexport TSM_SIM_HOME\nTSM_SIM_PYTHON='%s'\nexport TSM_SIM_PYTHON\n"
+                         "exec '%s' \"$@\"\n" % (self.home, sys.executable, TSM))
+        os.chmod(self.tsm, 0o755)
+        self.init(*init_options)
+
+    def env(self, **extra):
+        env = dict(os.environ)
+        env.pop("TSM_SIM_FAIL", None)
+        env.update(extra)
+        return env
+
+    def run(self, *args, stdin=None, env=None, timeout=60):
+        """Run the simulator (through its wrapper) and return the CompletedProcess (text)."""
+        return subprocess.run([self.tsm] + [str(a) for a in args], input=stdin, capture_output=True, text=True,
+                              env=self.env(**(env or {})), timeout=timeout,
+                              stdin=None if stdin is not None else subprocess.DEVNULL)
+
+    def init(self, *options):
+        proc = self.run("_sim", "init", *options)
+        assert proc.returncode == 0, proc.stderr
+
+    def _json(self, name, default):
+        path = os.path.join(self.home, name)
+        if not os.path.exists(path):
+            return default
+        with open(path) as handle:
+            return json.load(handle)
+
+    def state(self):
+        return self._json("state.json", {})
+
+    def counters(self):
+        return self._json("counters.json", {})
+
+    def calls(self):
+        path = os.path.join(self.home, "calls.log")
+        with open(path) as handle:
+            return [json.loads(line) for line in handle if line.strip()]
+
+    def write_calls(self, since=0):
+        """Calls after the first ``since`` that may change the configuration."""
+        return [c for c in self.calls()[since:] if c["command"] not in WRITE_COMMANDS_EXCLUDED]
+
+    def applied(self):
+        return self.state()["applied"]
+
+    def pending(self):
+        return self.state()["pending"]
+
+    def state_bytes(self):
+        with open(os.path.join(self.home, "state.json"), "rb") as handle:
+            return handle.read()
+
+
+def write(path, data, mode=0o600):
+    """Write bytes or text to path with mode; returns the path as str."""
+    path = str(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+    os.chmod(path, mode)
+    return path
+
+
+IDP_METADATA = b"""<?xml version="1.0" encoding="UTF-8"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.test/%s">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+                            Location="https://idp.example.test/sso"/>
+    <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+                            Location="https://idp.example.test/slo"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>
+"""
+
+
+def idp_metadata(tag="a"):
+    return IDP_METADATA.replace(b"%s", tag.encode("ascii"))
