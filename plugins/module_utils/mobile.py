@@ -201,21 +201,51 @@ def _finding(code, severity, message, remedy, cert=None, **data):
     return Finding(code, severity, message, remedy, data)
 
 
-def _key_findings(cert, label, min_rsa_key_size, code):
-    key_type, key_size, _curve = certs.public_key_info(certs.public_key(cert))
-    if key_type == "RSA" and key_size < min_rsa_key_size:
-        return [_finding(code, "error", "%s has a %d-bit RSA key; iOS 13+ and macOS 10.15+ refuse RSA keys "
-                         "shorter than %d bits in a TLS chain" % (label, key_size, min_rsa_key_size),
-                         "Reissue the CA with an RSA key of at least %d bits or an EC P-256/P-384 key"
-                         % min_rsa_key_size, cert, key_size=key_size)]
+DEFAULT_BLOCKLISTED_DIGESTS = ("sha1",)
+KNOWN_DIGESTS = ("md2", "md4", "md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3224", "sha3256",
+                 "sha3384", "sha3512")
+
+
+def blocklist(names):
+    """Normalised digest names (case, '-', '_' and spaces ignored); an unknown name is an error."""
+    out = set()
+    for name in names or ():
+        norm = re.sub(r"[-_\s]", "", str(name).lower())
+        if norm not in KNOWN_DIGESTS:
+            raise MobileError("blocklisted_digests: unknown digest %r (known: %s)" % (name, ", ".join(KNOWN_DIGESTS)))
+        out.add(norm)
+    return out
+
+
+def _check_size(name, value):
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise MobileError("%s must be a number of bits, 0 or more, not %r" % (name, value))
+    return value
+
+
+def _key_findings(cert, label, min_rsa_key_size, min_ec_key_size, code):
+    key_type, key_size, curve = certs.public_key_info(certs.public_key(cert))
+    if key_type in ("RSA", "DSA") and key_size < min_rsa_key_size:
+        return [_finding(code, "error", "%s has a %d-bit %s key; iOS 13+ and macOS 10.15+ refuse RSA keys "
+                         "shorter than 2048 bits in a TLS chain (min_rsa_key_size is %d)"
+                         % (label, key_size, key_type, min_rsa_key_size),
+                         "Reissue it with an RSA key of at least %d bits or an EC P-256/P-384 key"
+                         % max(min_rsa_key_size, 2048), cert, key_type=key_type, key_size=key_size)]
+    if key_type == "EC" and key_size < min_ec_key_size:
+        return [_finding(code, "error", "%s has a %d-bit EC key (%s), smaller than min_ec_key_size %d"
+                         % (label, key_size, curve, min_ec_key_size),
+                         "Reissue it on P-256 or P-384", cert, key_type=key_type, key_size=key_size, curve=curve)]
     return []
 
 
-def ca_findings(cas, duplicates=(), include_intermediates=False, blocklisted_digests=("md5", "sha1"),
-                min_rsa_key_size=2048, expiry_warning_days=30, now=None):
+def ca_findings(cas, duplicates=(), include_intermediates=False, blocklisted_digests=DEFAULT_BLOCKLISTED_DIGESTS,
+                min_rsa_key_size=2048, expiry_warning_days=30, now=None, min_ec_key_size=256):
     """Policy findings on the CA certificates (all of them, in input order)."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    blocked = set(d.lower().replace("-", "") for d in blocklisted_digests or ())
+    blocked = blocklist(blocklisted_digests)
+    _check_size("min_rsa_key_size", min_rsa_key_size)
+    _check_size("min_ec_key_size", min_ec_key_size)
+    _check_size("expiry_warning_days", expiry_warning_days)
     found = []
     for ca in cas:
         cert, label = ca.cert, "%s (%s)" % (_subject(ca.cert), ca.source)
@@ -245,7 +275,7 @@ def ca_findings(cas, duplicates=(), include_intermediates=False, blocklisted_dig
             found.append(_finding(
                 "MOBILE-004", "error", "%s is signed with %s, which is blocklisted" % (label, digest.upper()),
                 "Reissue the CA certificate with a SHA-256 (or stronger) signature", cert, digest=digest))
-        found.extend(_key_findings(cert, label, min_rsa_key_size, "MOBILE-005"))
+        found.extend(_key_findings(cert, label, min_rsa_key_size, min_ec_key_size, "MOBILE-005"))
         if not certs.common_names(cert):
             found.append(_finding(
                 "MOBILE-007", "warning", "%s has no common name (CN); iOS reportedly lists a root under "
@@ -460,7 +490,8 @@ def load_signer(cert_data, key_data, passphrase=None, chain_blobs=(), cert_sourc
     return Signer(cert, info.key, chain)
 
 
-def signer_findings(signer, cas, blocklisted_digests=("md5", "sha1"), min_rsa_key_size=2048, now=None):
+def signer_findings(signer, cas, blocklisted_digests=DEFAULT_BLOCKLISTED_DIGESTS, min_rsa_key_size=2048, now=None,
+                    min_ec_key_size=256):
     """Policy on the signing identity: validity, digest, key, usage, and how iOS will judge it."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     cert, label = signer.cert, "signer %s" % _subject(signer.cert)
@@ -471,12 +502,12 @@ def signer_findings(signer, cas, blocklisted_digests=("md5", "sha1"), min_rsa_ke
                 label, certs.not_before(cert).isoformat(), certs.not_after(cert).isoformat()),
             "Sign with a currently valid certificate", cert))
     digest = certs.signature_hash(cert)
-    blocked = set(d.lower().replace("-", "") for d in blocklisted_digests or ())
-    if digest and digest in blocked:
+    blocked = blocklist(blocklisted_digests)
+    if digest and digest.replace("-", "") in blocked:
         found.append(_finding("MOBILE-014", "error", "%s is signed with %s, which is blocklisted"
                               % (label, digest.upper()), "Use a signing certificate with a SHA-256 signature",
                               cert, digest=digest))
-    found.extend(_key_findings(cert, label, min_rsa_key_size, "MOBILE-015"))
+    found.extend(_key_findings(cert, label, min_rsa_key_size, min_ec_key_size, "MOBILE-015"))
     usage = _ext(cert, ExtensionOID.KEY_USAGE)
     if usage is not None and not usage.digital_signature:
         found.append(_finding("MOBILE-016", "error", "%s has a keyUsage without digitalSignature; CMS "

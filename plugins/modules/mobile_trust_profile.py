@@ -154,16 +154,26 @@ options:
   blocklisted_digests:
     description:
       - Signature digests refused in the CA and signer certificates (C(MOBILE-004), C(MOBILE-014)),
-        as Tableau's C(wgserver.saml.blocklisted_digest_algorithms) does for SAML.
+        as Tableau Server's C(wgserver.saml.blocklisted_digest_algorithms) (default SHA-1) does for SAML.
+        Case, C(-), C(_) and spaces are ignored; an unknown name fails the task.
+      - Unlike the trust-anchor policy of M(trustops.tableau.trust_anchor), a self-signed SHA-1 root is
+        refused too (Apple requires SHA-2 for issuing CAs since iOS 13); set V([]) to accept it.
     type: list
     elements: str
-    default: [md5, sha1]
+    default: [sha1]
   min_rsa_key_size:
     description:
-      - Smallest RSA key accepted in the CA and signer certificates (C(MOBILE-005), C(MOBILE-015)).
-        iOS 13 and macOS 10.15 refuse shorter RSA keys in TLS chains.
+      - Smallest RSA (or DSA) key accepted in the CA and signer certificates (C(MOBILE-005), C(MOBILE-015)),
+        as C(wgserver.saml.min_allowed.rsa_key_size). iOS 13 and macOS 10.15 refuse RSA keys under 2048
+        bits in TLS chains.
     type: int
     default: 2048
+  min_ec_key_size:
+    description:
+      - Smallest elliptic curve accepted in the CA and signer certificates (C(MOBILE-005), C(MOBILE-015)),
+        as C(wgserver.saml.min_allowed.elliptic_curve_size).
+    type: int
+    default: 256
   expiry_warning_days:
     description:
       - Warn (C(MOBILE-006)) when a CA expires within this many days.
@@ -462,8 +472,10 @@ def run(module, result):
     mobile.check_domains(params["android_domains"])
 
     cas, duplicates = mobile.load_cas(_blobs(params["src"], params["content"], "src"))
-    findings = mobile.ca_findings(cas, duplicates, params["include_intermediates"], params["blocklisted_digests"],
-                                  params["min_rsa_key_size"], params["expiry_warning_days"])
+    policy = dict(blocklisted_digests=params["blocklisted_digests"], min_rsa_key_size=params["min_rsa_key_size"],
+                  min_ec_key_size=params["min_ec_key_size"])
+    findings = mobile.ca_findings(cas, duplicates, params["include_intermediates"],
+                                  expiry_warning_days=params["expiry_warning_days"], **policy)
     chosen = mobile.selected(cas, params["include_intermediates"])
     result["certificates"] = [mobile.cert_facts(ca, spec.identifier) for ca in chosen]
 
@@ -473,8 +485,7 @@ def run(module, result):
         result["signer"] = {"subject": info["subject"], "issuer": info["issuer"], "sha256": info["sha256"],
                             "not_after": info["not_after"], "chain": [certs.fingerprint(c) for c in signer.chain]}
         if "ios" in platforms:
-            findings += mobile.signer_findings(signer, chosen, params["blocklisted_digests"],
-                                               params["min_rsa_key_size"])
+            findings += mobile.signer_findings(signer, chosen, **policy)
         else:
             module.warn("a signer was given but ios is not in platforms: nothing is signed")
     result["findings"] = [f.as_dict() for f in findings]
@@ -534,8 +545,9 @@ def main():
             signer_chain_src=dict(type="list", elements="path"),
             signer_chain_content=dict(type="str"),
             fail_on=dict(type="str", default="error", choices=["error", "warning", "never"]),
-            blocklisted_digests=dict(type="list", elements="str", default=["md5", "sha1"], no_log=False),
+            blocklisted_digests=dict(type="list", elements="str", default=["sha1"], no_log=False),
             min_rsa_key_size=dict(type="int", default=2048, no_log=False),
+            min_ec_key_size=dict(type="int", default=256, no_log=False),
             expiry_warning_days=dict(type="int", default=30),
         ),
         required_one_of=[("src", "content")],

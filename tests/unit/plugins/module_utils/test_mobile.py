@@ -435,6 +435,17 @@ def test_policy_options_move_the_thresholds(tmp_path):
     ok = mobile.load_cas([(pem(build("Root")[0]), "r")])[0]
     assert codes(mobile.ca_findings(ok, min_rsa_key_size=3072)) == ["MOBILE-005"]
     assert codes(mobile.ca_findings(ok, expiry_warning_days=400)) == ["MOBILE-006"]
+    small_ec = mobile.load_cas([(pem(build("P-192 Root", key=ec.generate_private_key(ec.SECP192R1()))[0]), "e")])[0]
+    found = mobile.ca_findings(small_ec)
+    assert codes(found) == ["MOBILE-005"] and "192-bit EC key (secp192r1)" in found[0].message
+    assert codes(mobile.ca_findings(small_ec, min_ec_key_size=192)) == []
+    p256 = mobile.load_cas([(pem(build("P-256 Root", key=ec.generate_private_key(ec.SECP256R1()))[0]), "e")])[0]
+    assert codes(mobile.ca_findings(p256)) == []
+    with pytest.raises(mobile.MobileError, match="unknown digest 'shaa1'"):
+        mobile.ca_findings(ok, blocklisted_digests=["shaa1"])
+    with pytest.raises(mobile.MobileError, match="min_rsa_key_size must be a number of bits"):
+        mobile.ca_findings(ok, min_rsa_key_size=-1)
+    assert codes(mobile.ca_findings(sha1, blocklisted_digests=["SHA_1", "md5"])) == ["MOBILE-004"]
 
 
 def test_duplicates_are_installed_once(world):

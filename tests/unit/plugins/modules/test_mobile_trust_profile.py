@@ -242,6 +242,7 @@ BAD = [
      r"other\.key does not belong to .*signer\.pem"),
     ("a missing CA file", {"src": ["missing.pem"]}, r"missing\.pem: no such file"),
     ("a bad identifier", {"identifier": "not reverse dns"}, r"not a reverse-DNS name"),
+    ("an unknown digest name", {"blocklisted_digests": ["sha-one"]}, r"unknown digest 'sha-one'"),
 ]
 
 
