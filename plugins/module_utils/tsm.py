@@ -336,7 +336,7 @@ class Pending(object):
 _HEADERS = ("pending changes", "pending config changes", "pending configuration changes", "configkeys",
             "configentities", "topology", "pending topology changes", "config", "configuration")
 _NO_RESTART = re.compile(r"\s*\((?:does not require a (?:server )?restart|no restart required|dynamic)\)\s*$", re.I)
-_ITEM = re.compile(r"^\s*([A-Za-z_][\w.\-\[\]]*)\s*[:=]\s?(.*?)\s*$")
+_ITEM = re.compile(r"^\s*([A-Za-z_][\w\-\[\]]*(?:\.[\w\-\[\]]+)+)\s*[:=]\s?(.*?)\s*$")
 
 
 def parse_pending(text):
@@ -361,14 +361,6 @@ def parse_pending(text):
         if re.search(r"\bno pending changes\b|there are no (?:pending )?changes", low):
             understood = True
             continue
-        if re.search(r"do(?:es)? not require a (?:server )?restart|no restart (?:is )?(?:required|needed)", low):
-            summary_restart = False
-            understood = True
-            continue
-        if re.search(r"requires? a (?:server )?restart|will (?:require|cause|trigger) a (?:server )?restart", low):
-            summary_restart = True
-            understood = True
-            continue
         header = low.rstrip(":").strip()
         if header in _HEADERS and (stripped.endswith(":") or ":" not in stripped):
             understood = True
@@ -390,6 +382,14 @@ def parse_pending(text):
             changes.append(Change(section, match.group(1), value, restart))
             understood = True
             continue
+        if re.search(r"do(?:es)? not require a (?:server )?restart|no restart (?:is )?(?:required|needed)", low):
+            summary_restart = False
+            understood = True
+            continue
+        if re.search(r"requires? a (?:server )?restart|will (?:require|cause|trigger) a (?:server )?restart", low):
+            summary_restart = True
+            understood = True
+            continue
     if not understood:
         raise TsmError("cannot read the output of tsm pending-changes list: %r" % _tail(text, 500))
     if summary_restart is False:
@@ -406,8 +406,10 @@ class Settings(object):
     def __init__(self, doc):
         if not isinstance(doc, dict):
             raise TsmError("settings export did not produce a JSON object")
-        keys = doc.get("configKeys") or {}
-        entities = doc.get("configEntities") or {}
+        keys = doc.get("configKeys", {})
+        entities = doc.get("configEntities", {})
+        keys = {} if keys is None else keys
+        entities = {} if entities is None else entities
         if not isinstance(keys, dict) or not isinstance(entities, dict):
             raise TsmError("settings export: configKeys and configEntities must be JSON objects")
         self.keys = keys
