@@ -661,8 +661,11 @@ def check_sp_key(data, source="<input>", passphrase=None, scope="server", filena
             try:
                 info = inspect_private_key(data, passphrase, name)
             except CertificateError as exc:
-                findings.append(finding("SAML-018", source=name, detail=_short(exc).split(": ", 1)[-1]
-                                        if _short(exc).startswith(name) else _short(exc)))
+                text = _short(exc)
+                findings.append(finding("SAML-018", source=name,
+                                        detail=text[len(name) + 2:] if text.startswith(name + ": ") else text))
+                if info.format == "pkcs8" and pkcs8_opens_with_empty_password(_pkcs8_der(data) or b""):
+                    findings.append(finding("SAML-016", source=name, how="is encrypted with an empty password"))
         elif info.format == "pkcs8" and pkcs8_opens_with_empty_password(_pkcs8_der(data) or b""):
             findings.append(finding("SAML-016", source=name, how="is encrypted with an empty password"))
         else:

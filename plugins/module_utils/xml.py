@@ -56,8 +56,18 @@ _DECL_ENCODING_ATTR = re.compile(r"""(<\?xml\s[^>]*?)\s+encoding\s*=\s*(["'])[A-
 _FORBIDDEN = re.compile(r"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.IGNORECASE)
 
 
+if etree is not None:
+    class _RefuseAll(etree.Resolver):
+        """Answers every external entity/DTD request with nothing, so libxml2 never opens a
+        file or URL itself (it does for external parameter entities in some parser modes,
+        e.g. with ``collect_ids=False``, whatever ``resolve_entities`` says)."""
+
+        def resolve(self, system_url, public_id, context):
+            return self.resolve_string("", context)
+
+
 def _parser():
-    return etree.XMLParser(
+    parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -65,8 +75,9 @@ def _parser():
         huge_tree=False,
         remove_comments=False,
         remove_pis=False,
-        collect_ids=False,
     )
+    parser.resolvers.add(_RefuseAll())
+    return parser
 
 
 def _canonical_encoding(name, source):
@@ -85,9 +96,9 @@ def sniff_encoding(data, source="<input>"):
         return "utf-8"
     if data[:4] in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE):
         return "utf-32"
-    if data[:2] == codecs.BOM_UTF16_LE or data[:4] == b"<\x00?\x00":
+    if data[:2] in (codecs.BOM_UTF16_LE, b"<\x00"):
         return "utf-16-le"
-    if data[:2] == codecs.BOM_UTF16_BE or data[:4] == b"\x00<\x00?":
+    if data[:2] in (codecs.BOM_UTF16_BE, b"\x00<"):
         return "utf-16-be"
     match = _DECL_BYTES.match(data[:200])
     if match:
@@ -134,6 +145,8 @@ def parse_xml(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
     """
     if etree is None:  # pragma: no cover
         raise XmlError("%s: the python lxml library is required to read XML" % source)
+    if not isinstance(data, (str, bytes, bytearray, memoryview)):
+        raise XmlError("%s: expected bytes or text, got %s" % (source, type(data).__name__))
     size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
     if max_bytes is not None and size > max_bytes:
         raise XmlError("%s: %d bytes is more than the limit of %d bytes for an XML document"
