@@ -36,6 +36,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     load_certificate,
     load_certificates,
     not_after,
+    not_before,
     pem_blocks,
     public_key,
     public_key_info,
@@ -448,8 +449,7 @@ def _validity_state(cert, now):
     if is_expired(cert, now):
         return "has expired", "not after %s" % not_after(cert).isoformat()
     if is_not_yet_valid(cert, now):
-        return "is not valid yet", "not before %s" % cert.not_valid_before.replace(
-            tzinfo=datetime.timezone.utc).isoformat()
+        return "is not valid yet", "not before %s" % not_before(cert).isoformat()
     return None
 
 
@@ -602,7 +602,14 @@ def pkcs8_opens_with_empty_password(der):
         iv = der[scheme_parts[1][1]:scheme_parts[1][2]]
         name, key_len = _CIPHERS[cipher_oid]
         key = PBKDF2HMAC(getattr(hashes, prf)(), key_len, salt, iterations).derive(b"")
-        algo = algorithms.AES(key) if name == "AES" else algorithms.TripleDES(key)
+        if name == "AES":
+            algo = algorithms.AES(key)
+        else:
+            try:  # cryptography >= 43 keeps 3DES among the "decrepit" ciphers
+                from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+            except ImportError:
+                TripleDES = algorithms.TripleDES
+            algo = TripleDES(key)
         decryptor = Cipher(algo, modes.CBC(iv)).decryptor()
         plain = decryptor.update(der[data_s:data_e]) + decryptor.finalize()
         unpadder = padding.PKCS7(algo.block_size).unpadder()
