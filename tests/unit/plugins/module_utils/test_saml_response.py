@@ -589,3 +589,14 @@ def test_without_signxml_nothing_is_claimed_verified(monkeypatch, good, metadata
     assert report.facts["signature_verified"] is False and report.facts["read_from"] == "unverified"
     assert all(s["valid"] is None for s in report.facts["signatures"])
     assert report.facts["username"] == "alice@example.test"
+
+
+def test_the_user_guide_documents_every_code_with_its_tsm_key():
+    from pathlib import Path
+    guide = (Path(__file__).resolve().parents[4] / "docs" / "saml_response.md").read_text()
+    rows = {line.split("|")[1].strip(): line for line in guide.splitlines() if line.startswith("| SAML-1")}
+    assert sorted(rows) == sorted(r.code for r in sr.RESPONSE_RULES)
+    for rule in sr.RESPONSE_RULES:
+        assert "| %s |" % rule.severity in rows[rule.code], rule.code
+        if rule.tsm_key:
+            assert rule.tsm_key in rows[rule.code], rule.code
