@@ -32,9 +32,9 @@ description:
   - Every file is written atomically, and only when its content changed. Either all changed files
     are written or none (files already moved are restored when a later one fails). Refused input
     writes nothing.
-  - B(Run it on the controller or an artifact host), not on the devices or the Tableau Servers
-    (C(delegate_to: localhost), as the role M(trustops.tableau.mobile_trust) does). Paths are read on
-    the host the module runs on; the signing key stays there.
+  - "B(Run it on the controller or an artifact host), not on the devices or the Tableau Servers
+    (C(delegate_to: localhost), as the role C(trustops.tableau.mobile_trust) does). Paths are read on
+    the host the module runs on; the signing key stays there."
 options:
   src:
     description:
@@ -502,7 +502,7 @@ def run(module, result):
         result["diff"] = mobile.diff_entries(artifacts, signer)
     if not module.check_mode and result["changed"]:
         mobile.finalize(artifacts, signer)
-        mobile.write(dest, artifacts, move=lambda src, dst: module.atomic_move(src, dst))
+        mobile.write(dest, artifacts, move=module.atomic_move)
 
     result["files"] = [a.as_dict() for a in artifacts]
     profile = [a for a in artifacts if a.kind == "profile"]

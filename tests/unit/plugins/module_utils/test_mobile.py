@@ -696,9 +696,8 @@ def test_write_is_all_or_nothing(world, tmp_path):
     first = mobile.build_artifacts(spec(), cas_of(world["root"]), ["ios", "android"])
     mobile.write(str(dest), mobile.plan(str(dest), first))
     before = listing(dest)
-    arts = mobile.plan(str(dest), mobile.build_artifacts(spec(display_name="v2"), cas_of(world["root"],
-                                                                                        world["other_root"]),
-                                                         ["ios", "android"]))
+    two = cas_of(world["root"], world["other_root"])
+    arts = mobile.plan(str(dest), mobile.build_artifacts(spec(display_name="v2"), two, ["ios", "android"]))
     assert [a.action for a in arts] == ["update", "keep", "create", "update", "update"]
     calls = []
 
