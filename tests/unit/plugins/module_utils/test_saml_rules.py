@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The rule table itself: codes, templates, TSM keys, the registry, the policy, and that
+docs/saml.md documents every SAML-0NN rule as the code has it."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.trustops.tableau.plugins.module_utils import saml
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding
+
+DOCS = Path(saml.__file__).parents[2] / "docs" / "saml.md"
+OWN = sorted(code for code in saml.RULES if re.match(r"^SAML-0\d\d$", code))
+TSM_KEYS = {"wgserver.saml.blocklisted_digest_algorithms", "wgserver.saml.min_allowed.rsa_key_size",
+            "wgserver.saml.min_allowed.elliptic_curve_size"}
+
+
+def fields(template):
+    return {name for _text, name, _spec, _conv in string.Formatter().parse(template) if name}
+
+
+def test_codes_are_contiguous_groups():
+    assert len(OWN) >= 50
+    assert OWN[0] == "SAML-001"
+
+
+@pytest.mark.parametrize("code", OWN)
+def test_rule_is_complete_and_formats(code):
+    rule = saml.RULES[code]
+    assert rule.code == code and rule.severity in ("info", "warning", "error")
+    assert rule.message and rule.remedy and rule.seed
+    assert rule.tsm_key is None or rule.tsm_key in TSM_KEYS
+    values = {name: "V%s" % name for name in fields(rule.message) | fields(rule.remedy)}
+    found = saml.finding(code, **values)
+    assert isinstance(found, Finding) and found.code == code and found.severity == rule.severity
+    assert "{" not in found.message and "{" not in found.remedy
+    if rule.tsm_key:
+        assert found.data["tsm_key"] == rule.tsm_key and rule.tsm_key in found.remedy
+
+
+@pytest.mark.parametrize("code", OWN)
+def test_docs_document_every_rule(code):
+    text = DOCS.read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| `%s` |" % code)]
+    assert len(rows) == 1, "docs/saml.md must have one table row for %s" % code
+    rule = saml.RULES[code]
+    cells = [c.strip() for c in rows[0].strip("|").split(" | ")]
+    assert cells[1] == rule.severity
+    assert cells[3] == ("`%s`" % rule.tsm_key if rule.tsm_key else "—")
+    assert rule.seed.split(".")[0][:40] in cells[4]
+
+
+def test_finding_severity_override_and_data():
+    found = saml.finding("SAML-030", severity="error", source="x.xml", data={"extra": 1})
+    assert found.severity == "error" and found.data == {"source": "x.xml", "extra": 1}
+
+
+def test_register_refuses_a_second_rule_with_the_same_code():
+    with pytest.raises(ValueError, match="registered twice"):
+        saml.register(saml.Rule("SAML-001", "error", "m", "r"))
+    saml.register(saml.RULES["SAML-001"])  # the same object again is harmless
+
+
+def test_rule_refuses_unknown_severity():
+    with pytest.raises(ValueError):
+        saml.Rule("SAML-999", "fatal", "m", "r")
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("sha1", "sha1"), ("SHA-1", "sha1"), ("RSA-SHA1", "sha1"), ("sha_256", "sha256"),
+    ("http://www.w3.org/2000/09/xmldsig#rsa-sha1", "sha1"),
+    ("http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256", "sha256"),
+    ("http://www.w3.org/2001/04/xmlenc#sha512", "sha512"),
+    ("http://www.w3.org/2007/05/xmldsig-more#sha3-256-rsa-MGF1", "sha3256"),
+    ("http://www.w3.org/2001/04/xmldsig-more#rsa-md5", "md5"),
+])
+def test_normalise_digest(name, expected):
+    assert saml.normalise_digest(name) == expected
+
+
+def test_policy():
+    policy = saml.Policy(["SHA-1", "md5"], 3072, 384)
+    assert policy.blocklisted_digests == ("md5", "sha1")
+    assert policy.digest_blocked("http://www.w3.org/2000/09/xmldsig#sha1")
+    assert not policy.digest_blocked("sha256") and not policy.digest_blocked(None)
+    default = saml.Policy.from_params({})
+    assert (default.blocklisted_digests, default.min_rsa_key_size, default.min_ec_key_size) == (("sha1",), 2048, 256)
+    assert saml.Policy(blocklisted_digests=None).blocklisted_digests == ()
