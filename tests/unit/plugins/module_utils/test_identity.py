@@ -194,7 +194,7 @@ def test_split_name_documented_formats(value, expected):
     ("example.org/", "empty user part"),
     (" jsmith", "leading or trailing white space"),
     ("jsmith @example.org", "white space around the separator"),
-    ("js\u200bmith", "control characters"),
+    ("js\u200bmith", "non-printing characters"), ("js\u00a0mith", "non-printing characters"),
 ])
 def test_split_name_rejects_undocumented_shapes(value, why):
     with pytest.raises(ValueError, match=re.escape(why)):
