@@ -209,7 +209,7 @@ def naive_metadata(metadata):
 def timed(repeat, func, *args):
     """(best seconds, median seconds, result of the last run)."""
     times, result = [], None
-    for _ in range(repeat):
+    for _run in range(repeat):
         start = time.perf_counter()
         result = func(*args)
         times.append(time.perf_counter() - start)

@@ -48,13 +48,11 @@ from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
 )
 
 try:
-    import signxml
     from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
     from signxml.exceptions import InvalidDigest, InvalidInput, SignXMLException
 except (ImportError, AttributeError):  # pragma: no cover - reported by the module
     HAS_SIGNXML = False
     SIGNXML_IMPORT_ERROR = traceback.format_exc()
-    signxml = None
 else:
     HAS_SIGNXML = True
     SIGNXML_IMPORT_ERROR = None
@@ -341,8 +339,8 @@ def read_document(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
             try:
                 text = data.decode(codec)
             except UnicodeDecodeError as exc:
-                raise XmlError("%s: not valid %s at byte %d (%s)" % (source, encoding.upper(), exc.start,
-                                                                      exc.reason))
+                raise XmlError("%s: not valid %s at byte %d (%s)"
+                               % (source, encoding.upper(), exc.start, exc.reason))
     # the encoding was handled above: drop the pseudo-attribute so the parser reads the text
     text = _DECL_ENCODING.sub(r"\1", text.lstrip("\ufeff"), count=1)
     return parse_xml(text, source, max_bytes=max_bytes), encoding, findings
@@ -580,7 +578,7 @@ def _xsi_type(value):
     written = value.get(XSI_TYPE)
     if written is None:
         return None, None
-    prefix, _, local = written.strip().rpartition(":")
+    prefix, _sep, local = written.strip().rpartition(":")
     namespace = value.nsmap.get(prefix or None)
     return written, (namespace, local)
 

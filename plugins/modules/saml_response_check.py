@@ -109,17 +109,16 @@ attributes:
   platform:
     platforms: posix
 notes:
-  - Requires the python libraries C(lxml), C(cryptography) and, to verify signatures,
+  - "Requires the python libraries C(lxml), C(cryptography) and, to verify signatures,
     C(signxml) where the module runs. Run it on the controller (C(delegate_to: localhost))
     where these are installed; Debian 12 hosts lack signxml. Without signxml the response is
-    still checked and finding C(SAML-125) says the signature was not verified.
+    still checked and finding C(SAML-125) says the signature was not verified."
   - Encrypted assertions cannot be decrypted here (that needs Tableau's SP key); their
     attributes are not checked.
-  - A captured response has usually expired (C(SAML-145), info): that is expected.
+  - A captured response has usually expired (C(SAML-145), info); that is expected.
 seealso:
   - module: trustops.tableau.saml_metadata_check
   - module: trustops.tableau.saml_keypair_check
-  - role: trustops.tableau.saml
 author:
   - trustops maintainers (@trustops)
 """

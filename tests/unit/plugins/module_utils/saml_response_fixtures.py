@@ -32,7 +32,7 @@ from lxml import etree
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # pysaml2 imports deprecated cipher modes of cryptography
-    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, BINDING_SOAP, class_name, xmldsig
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, class_name, xmldsig
     from saml2.config import IdPConfig
     from saml2.metadata import create_metadata_string
     from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
@@ -241,7 +241,6 @@ class Idp(object):
         if not to_sign:
             return _bytes(response)
         return _bytes(signed_instance_factory(response, self.server.sec, to_sign))
-
 
     def error_response(self, status, message, sign=True):
         """A failed-status Response (no assertion), e.g. ``samlp.STATUS_AUTHN_FAILED``."""
