@@ -821,9 +821,10 @@ class Artifact(object):
         self.resign = False
 
     def as_dict(self):
+        content = self.before if self.action == "keep" else self.data  # a kept signed profile: the file's bytes
         return {"path": self.path, "kind": self.kind, "platform": self.platform,
                 "changed": self.action != "keep", "action": self.action,
-                "sha256": hashlib.sha256(self.data).hexdigest() if self.data is not None else None}
+                "sha256": hashlib.sha256(content).hexdigest() if content is not None else None}
 
 
 def build_artifacts(spec, cas, platforms, name=None, domains=()):
@@ -864,7 +865,7 @@ def read_existing(path):
     except (IOError, OSError) as exc:
         raise MobileError("%s: cannot read the existing file (%s)" % (path, exc))
     if len(data) > MAX_FILE_BYTES:
-        return data[:0] + b"\0"  # never equal to an artifact: it is replaced
+        return b"\0 larger than MAX_FILE_BYTES"  # equal to no artifact: the file is replaced
     return data
 
 

@@ -429,10 +429,10 @@ def _read(path, what):
     return data
 
 
-def _blobs(paths, content, what):
-    blobs = [(_read(p, what), p) for p in (paths or [])]
+def _blobs(paths, content):
+    blobs = [(_read(p, "src"), p) for p in (paths or [])]
     if content:
-        blobs.append((content, "%s_content" % what if what != "src" else "content"))
+        blobs.append((content, "content"))
     return blobs
 
 
@@ -471,7 +471,7 @@ def run(module, result):
         raise TrustopsError("platforms is empty: choose ios, android or both")
     mobile.check_domains(params["android_domains"])
 
-    cas, duplicates = mobile.load_cas(_blobs(params["src"], params["content"], "src"))
+    cas, duplicates = mobile.load_cas(_blobs(params["src"], params["content"]))
     policy = dict(blocklisted_digests=params["blocklisted_digests"], min_rsa_key_size=params["min_rsa_key_size"],
                   min_ec_key_size=params["min_ec_key_size"])
     findings = mobile.ca_findings(cas, duplicates, params["include_intermediates"],

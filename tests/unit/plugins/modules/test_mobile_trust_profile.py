@@ -10,6 +10,7 @@ Refused input must leave ``dest`` exactly as it was (or absent).
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import plistlib
@@ -178,6 +179,9 @@ def test_signed_run_then_converged_run_touches_nothing(files, run, tmp_path):
     assert not again["changed"] and again["reasons"] == [], again
     assert again["profile"]["resigned"] is False and again["profile"]["signed"] is True
     assert [f["action"] for f in again["files"]] == ["keep"] * 4
+    for entry in again["files"]:  # the reported SHA-256 is the file's, also for the kept signed profile
+        with open(entry["path"], "rb") as handle:
+            assert entry["sha256"] == hashlib.sha256(handle.read()).hexdigest()
     assert snapshot(str(dest)) == before, "a converged run rewrote a file (same inode and mtime expected)"
 
 
