@@ -136,8 +136,8 @@ def main():
     items = load_items(count)
     print("python %s, cryptography %s" % (sys.version.split()[0], __import__("cryptography").__version__))
     print()
-    print("%-30s %8s %9s %9s %10s %9s %11s" % ("audit (ad, mapping cn)", "certs", "wall s", "CPU s",
-                                                  "certs/s", "us/cert", "collisions"))
+    print("%-30s %8s %9s %9s %10s %9s %11s"
+          % ("audit (ad, mapping cn)", "certs", "wall s", "CPU s", "certs/s", "us/cert", "collisions"))
     sizes = sorted({s for s in (10000, 50000, count) if s <= count})
     best = {}
     for size in sizes:
@@ -145,8 +145,8 @@ def main():
         runs = [run_audit(items[:size]) for _repeat in range(3 if size < count else 1)]
         wall, cpu, result = min(runs, key=lambda r: r[0])
         best[size] = (wall, cpu, result)
-        print("%-30s %8d %9.2f %9.2f %10.0f %9.1f %11d" % ("identity.audit", size, wall, cpu, size / wall,
-                                                          wall / size * 1e6, result.counts["collisions"]))
+        print("%-30s %8d %9.2f %9.2f %10.0f %9.1f %11d"
+              % ("identity.audit", size, wall, cpu, size / wall, wall / size * 1e6, result.counts["collisions"]))
     print()
     print("%-30s %8s %9s %14s" % ("collision pass alone", "certs", "seconds", "ns/cert"))
     for size in sizes:

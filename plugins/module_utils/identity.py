@@ -504,6 +504,7 @@ def _load(data, source):
             pass
     return _certs.load_certificates(data, source)
 
+
 def read_sources(specs):
     """Expand ``certs`` entries (PEM content, paths, globs) into (source, bytes) and findings.
 
@@ -829,10 +830,9 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
                 "certificates": [{"source": m[0].source, "sha256": m[0].sha256, "subject": m[0].subject,
                                   "claimed_domain": m[3], "evidence": m[4]} for m in members],
                 "claimed_domains": sorted(claimed)}
-        finding = Finding("SSL-010", "error",
-                          "%d certificates from different domains (%s) map to the same Tableau user %s: one user gets "
-                          "another user's identity and permissions" % (len(members), ", ".join(sorted(claimed)),
-                                                                        mapped_name),
+        message = ("%d certificates from different domains (%s) map to the same Tableau user %s: one user gets "
+                   "another user's identity and permissions" % (len(members), ", ".join(sorted(claimed)), mapped_name))
+        finding = Finding("SSL-010", "error", message,
                           "Reissue the certificates with fully qualified names (jsmith@example.org or "
                           "example.org/jsmith)", data)
         collisions.append(finding)
@@ -885,9 +885,9 @@ def _domainless(own, mapped, multi, in_play, in_play_text, default, org_domain, 
             "same_user_in_domains": elsewhere}
     if default is None:
         own.append(("SSL-009", "warning",
-                     "the %s %r has no domain and no default domain is given: the user depends on the server's "
-                     "default domain" % (mapped.field.upper(), mapped.value),
-                     "Give default_domain, and issue certificates with fully qualified names", data))
+                    "the %s %r has no domain and no default domain is given: the user depends on the server's "
+                    "default domain" % (mapped.field.upper(), mapped.value),
+                    "Give default_domain, and issue certificates with fully qualified names", data))
     elif multi:
         extra = ""
         if elsewhere:

@@ -42,7 +42,9 @@ def test_registered_under_its_name():
 
 
 def test_ad_names(certs):
-    pem = lambda name: certs[name].pem.decode()  # noqa: E731
+    def pem(name):
+        return certs[name].pem.decode()
+
     assert tableau_user_name(pem("upn"), mapping="upn", default_domain="example.net") == "jsmith@example.org"
     assert tableau_user_name(pem("slash"), mapping="upn", default_domain="example.net") == "jsmith@example.com"
     assert tableau_user_name(pem("plain"), mapping="upn", default_domain="example.net") == "jsmith@example.net"

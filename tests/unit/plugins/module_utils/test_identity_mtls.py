@@ -120,8 +120,8 @@ def _client_certs():
         "not_yet_valid": p.client(ca, cn="new", upns=["new@example.org"], start_days=2, days=30),
         "other_ca": p.client(impostor, cn="jsmith", upns=["jsmith@example.org"]),
         "server_eku": p.client(ca, cn="srv", upns=["srv@example.org"], eku=[ExtendedKeyUsageOID.SERVER_AUTH]),
-        "san_bad_der": p.client(ca, cn="zed", raw_san=tlv(0x30, upn_other_name_der(b"\x0c\x0azed") +
-                                                            tlv(0x81, b"zed@example.org"))),
+        "san_bad_der": p.client(ca, cn="zed",
+                                raw_san=tlv(0x30, upn_other_name_der(b"\x0c\x0azed") + tlv(0x81, b"zed@example.org"))),
     }
     dup = p.client(ca, cn="dup", upns=["dup@example.org"])
     made["san_twice"] = Client(with_extra_extension(dup.cert, ca.key, b"\x55\x1d\x11",
