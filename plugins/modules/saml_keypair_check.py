@@ -23,8 +23,8 @@ description:
     password is not supported; unencrypted PKCS#1 RSA is supported; a password-protected PKCS#1
     key (RSA or DSA) is not supported. Password-protected keys are not supported for site SAML
     (O(scope=site)). The key must belong to the certificate; a wrong passphrase is a finding."
-  - Reads only; never changes anything. Runs where the task runs; use C(delegate_to: localhost)
-    for files on the controller.
+  - "Reads only; never changes anything. Runs where the task runs; use C(delegate_to: localhost)
+    for files on the controller."
 options:
   cert_src:
     description:

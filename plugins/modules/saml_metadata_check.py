@@ -28,9 +28,9 @@ description:
     are reported), for site SAML C(https://<server_host>/samlservice/public/sp/metadata?alias=<site_alias>);
     the logout URL C(https://<server_host>/wg/saml/SingleLogout/index.html); the return URL has
     no trailing slash and is not localhost."
-  - XML is read with a hardened parser: a document with a DOCTYPE (XXE, entity expansion,
+  - "XML is read with a hardened parser: a document with a DOCTYPE (XXE, entity expansion,
     external DTDs), more than O(max_bytes) bytes, or an encoding other than UTF-8/UTF-16 is
-    refused and the task fails; nothing is ever fetched from disk or network while parsing.
+    refused and the task fails; nothing is ever fetched from disk or network while parsing."
   - Reads only; never changes anything.
 options:
   src:
@@ -109,9 +109,9 @@ attributes:
   platform:
     platforms: posix
 notes:
-  - Requires the python C(lxml) library where the module runs, and C(signxml) when a trusted
+  - "Requires the python C(lxml) library where the module runs, and C(signxml) when a trusted
     signer is given. Run it on the controller (C(delegate_to: localhost)) where these are
-    installed; Debian 12 hosts do not have them by default.
+    installed; Debian 12 hosts do not have them by default."
   - At least one of O(src), O(content), O(sp_src), O(sp_content), O(acs_url), O(slo_url),
     O(return_url) is required.
 seealso:
