@@ -936,17 +936,17 @@ class _Single(object):
 def _result(ident, mapped, codes, other_name):
     return {
         "source": ident.source,
-        "sources": list(ident.sources),
+        "sources": ident.sources,
         "subject": ident.subject,
         "issuer": ident.issuer,
         "serial_number": ident.serial_number,
         "sha256": ident.sha256,
         "not_before": ident.not_before.isoformat(),
         "not_after": ident.not_after.isoformat(),
-        "common_names": list(ident.common_names),
-        "upns": list(ident.upns),
-        "emails": list(ident.emails),
-        "dns_names": list(ident.dns_names),
+        "common_names": ident.common_names,  # the identity is not used after this: no copies
+        "upns": ident.upns,
+        "emails": ident.emails,
+        "dns_names": ident.dns_names,
         "dc_domain": ident.dc_domain,
         "mapping_field": mapped.field,
         "mapping_value": mapped.value,
