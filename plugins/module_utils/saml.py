@@ -25,7 +25,6 @@ from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
     TrustopsError,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
-    HAS_CRYPTOGRAPHY,
     CertificateError,
     days_left,
     fingerprint,
@@ -44,7 +43,6 @@ from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
     NS,
-    XmlError,
     parse_xml,
 )
 

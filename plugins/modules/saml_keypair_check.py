@@ -24,7 +24,8 @@ description:
     key (RSA or DSA) is not supported. Password-protected keys are not supported for site SAML
     (O(scope=site)). The key must belong to the certificate; a wrong passphrase is a finding."
   - "Reads only; never changes anything. Runs where the task runs; use C(delegate_to: localhost)
-    for files on the controller."
+    for files on the controller. The role C(trustops.tableau.saml) runs it on the controller
+    before any change."
 options:
   cert_src:
     description:
@@ -76,7 +77,6 @@ notes:
   - At least one of O(cert_src), O(cert_content), O(key_src), O(key_content) is required.
 seealso:
   - module: trustops.tableau.saml_metadata_check
-  - role: trustops.tableau.saml
 author:
   - trustops maintainers (@trustops)
 """

@@ -31,7 +31,8 @@ description:
   - "XML is read with a hardened parser: a document with a DOCTYPE (XXE, entity expansion,
     external DTDs), more than O(max_bytes) bytes, or an encoding other than UTF-8/UTF-16 is
     refused and the task fails; nothing is ever fetched from disk or network while parsing."
-  - Reads only; never changes anything.
+  - Reads only; never changes anything. The role C(trustops.tableau.saml) runs it on the
+    controller before any change.
 options:
   src:
     description:
@@ -116,7 +117,6 @@ notes:
     O(return_url) is required.
 seealso:
   - module: trustops.tableau.saml_keypair_check
-  - role: trustops.tableau.saml
 author:
   - trustops maintainers (@trustops)
 """
