@@ -523,3 +523,10 @@ def test_audit_uses_now_for_validity(cpki, ca):
     c = cpki.client(ca, cn=None, upns=["a@example.org"], days=10)
     later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=11)
     assert codes_of(run([item(c)], mapping="upn", default_domain="example.org", now=later)) == ["SSL-013"]
+
+
+def test_long_upn_uses_the_long_length_form(cpki, ca):
+    value = "u" * 300 + "@example.org"  # 312 bytes: a two-byte DER length
+    ident = identity.extract(cpki.client(ca, cn=None, upns=[value]).cert)
+    assert ident.upns == [value] and ident.upn_problems == []
+    assert identity.decode_upn_value(b"\x0c\x82\x01\x38" + value.encode()) == (value, None)
