@@ -847,9 +847,8 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
             codes.append(code)
             if severity is None:
                 continue
-            full = {"source": ident.source, "sha256": ident.sha256, "subject": ident.subject}
-            full.update(data)
-            findings.append(Finding(code, severity, "%s: %s" % (ident.source, message), remedy, full))
+            data["source"], data["sha256"], data["subject"] = ident.source, ident.sha256, ident.subject
+            findings.append(Finding(code, severity, "%s: %s" % (ident.source, message), remedy, data))
         certificates.append(_result(ident, mapped, codes, other_names.get(id(ident))))
     findings.extend(collisions)
     if other_names:
@@ -917,20 +916,21 @@ def _other_field_name(ident, mapping, mapped, identity_store, default):
     other_values = ident.common_names if mapping == "upn" else ident.upns
     if len(other_values) != 1:
         return None
-    field = "cn" if mapping == "upn" else "upn"
-    other = map_identity(_Single(field, other_values[0]), field, identity_store, default)
-    if other.key is None or other.key == mapped.key:
+    value = other_values[0]
+    if value == mapped.value or not value:
         return None
-    return other.mapped_name
-
-
-class _Single(object):
-    """A view of a CertIdentity with one name field, to map the other field alike."""
-
-    def __init__(self, field, value):
-        self.upns = [value] if field == "upn" else []
-        self.common_names = [value] if field == "cn" else []
-        self.upn_problems = []
+    if identity_store == "local":
+        if _local_name_problem(value) or user_key(value) == mapped.key[0]:
+            return None
+        return value
+    try:
+        user, domain, _fmt = split_name(value)
+    except ValueError:
+        return None
+    domain = domain or normalise_domain(default)
+    if (user_key(user), domain) == mapped.key:
+        return None
+    return "%s@%s" % (user, domain) if domain else user
 
 
 def _result(ident, mapped, codes, other_name):
