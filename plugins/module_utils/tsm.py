@@ -1246,16 +1246,18 @@ def plan_external_ssl(settings, desired, read=file_digest, check_key=True):
 
 # ---------------------------------------------------------------------------- apply
 
-def apply_pending(client, ignore_warnings=False, allow_restart=True, check_mode=False):
+def apply_pending(client, ignore_warnings=False, allow_restart=True, check_mode=False, result=None):
     """Apply pending changes only if there are some; says whether the server restarted.
 
-    Returns a dict: applied, pending (list), restart_required, restarted, server_status.
+    Returns a dict (``result``, filled as it goes, so a failure still reports what was pending):
+    applied, pending (list), restart_required, restarted, server_status.
     ``--ignore-prompt`` is always passed: it only suppresses the question (the restart happens
     anyway, as documented); without it tsm would wait for an answer on standard input.
     """
     pending = client.pending()
-    result = {"applied": False, "pending": pending.as_list(), "restart_required": pending.restart_required,
-              "restarted": False, "server_status": None}
+    result = {} if result is None else result
+    result.update(applied=False, pending=pending.as_list(), restart_required=pending.restart_required,
+                  restarted=False, server_status=None)
     if not pending:
         return result
     if pending.restart_required:

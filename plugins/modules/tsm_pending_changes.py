@@ -159,10 +159,9 @@ def main():
                     client.discard()
                 result.update(changed=True, discarded=True)
         else:
-            outcome = tsm.apply_pending(client, ignore_warnings=params["ignore_warnings"],
-                                        allow_restart=params["allow_restart"], check_mode=module.check_mode)
-            result.update(outcome)
-            result["changed"] = outcome["applied"]
+            tsm.apply_pending(client, ignore_warnings=params["ignore_warnings"], allow_restart=params["allow_restart"],
+                              check_mode=module.check_mode, result=result)
+            result["changed"] = result["applied"]
         if module._diff and result["changed"]:
             result["diff"] = _diff(result["pending"])
 

@@ -76,6 +76,7 @@ def test_injected_failure_at_apply_fails_clearly_and_the_next_run_finishes(sim, 
     failed = run_module(tsm_pending_changes.main, {"tsm_path": sim.tsm})
     assert failed["failed"] and failed["rc"] == 4
     assert "pending-changes apply --ignore-prompt" in failed["msg"] and "injected by TSM_SIM_FAIL" in failed["msg"]
+    assert failed["pending"][0]["name"] == RSA and failed["restart_required"] and not failed["applied"]
     assert sim.applied()["configKeys"][RSA] == 2048, "nothing half-applied"
     assert sim.pending()["configKeys"] == {RSA: "3072"} and sim.counters()["applies"] == 0
     monkeypatch.delenv("TSM_SIM_FAIL")
