@@ -64,4 +64,3 @@ notes:
   - Returns RV(tsm_calls) and RV(commands), the number and the command lines (secrets masked) of the
     C(tsm) calls the task made.
 """
-

@@ -939,8 +939,8 @@ def _compare_file(plan, name, field_label, current_path, desired_path, kind, rea
     if have is None:
         plan.view(field_label, "%s (not readable here)" % current_path, "%s %s" % (desired_path, want))
         return False
-    plan.view(field_label, "%s %s" % (current_path, have), "%s %s" % (desired_path if have != want else current_path,
-                                                                     want))
+    shown = desired_path if have != want else current_path
+    plan.view(field_label, "%s %s" % (current_path, have), "%s %s" % (shown, want))
     return have == want
 
 

@@ -15,8 +15,8 @@ description:
     stages one C(tsm security external-ssl enable) with all the files; with O(state=disabled),
     C(tsm security external-ssl disable) when it is on.
   - Checks before staging that the key matches the certificate (C(TSM-032)), that an encrypted key has its
-    O(passphrase) (C(TSM-033); a wrong one fails), and warns when there is no O(chain_file) (C(TSM-030)):
-    Tableau Mobile on Android does not fetch missing intermediate certificates (seed 000). A
+    O(passphrase) (C(TSM-033); a wrong one fails), and warns when there is no O(chain_file) (C(TSM-030)),
+    because Tableau Mobile on Android does not fetch missing intermediate certificates (seed 000). A
     passphrase-protected key cannot also be used for SAML (C(TSM-031), info).
   - The passphrase is stored by TSM encrypted and cannot be compared; it is sent whenever the files are.
   - Changes are pending until applied; notify a handler running M(trustops.tableau.tsm_pending_changes).

@@ -24,7 +24,6 @@ options:
     type: list
     elements: str
     default: []
-    no_log: false
   pending:
     description:
       - Also list the pending changes.

@@ -12,9 +12,9 @@ version_added: 0.1.0
 description:
   - Reads the applied configuration once (C(tsm settings export)) and compares the
     C(mutualSSLSettings) entity with the options; the CA certificate and revocation files by content
-    fingerprint. Only what differs is staged: C(tsm authentication mutual-ssl configure) with the
+    fingerprint. Only what differs is staged, C(tsm authentication mutual-ssl configure) with the
     differing options, then C(enable) or C(disable).
-  - Refuses to enable mutual SSL while SAML is enabled or pending (seed 002: Tableau Server does not
+  - Refuses to enable mutual SSL while SAML is enabled or pending (seed 002, Tableau Server does not
     support mutual SSL and SAML together; configure mutual SSL at the IdP instead), finding C(TSM-001);
     and when SSL for external traffic is neither enabled nor pending (C(TSM-010)); nothing is staged then.
   - O(user_name_mapping) chooses how a client certificate maps to a user (seed 004) - V(ldap) (Active

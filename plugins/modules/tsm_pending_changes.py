@@ -30,7 +30,7 @@ options:
     default: applied
   ignore_warnings:
     description:
-      - Pass C(--ignore-warnings) (C(-iw)): apply despite warning-level constraints.
+      - Pass C(--ignore-warnings) (C(-iw)) to apply despite warning-level constraints.
     type: bool
     default: false
   allow_restart:

@@ -10,7 +10,7 @@ module: tsm_saml
 short_description: Configure and enable server-wide SAML on Tableau Server with TSM, idempotently
 version_added: 0.1.0
 description:
-  - Reads the applied configuration once (C(tsm settings export)) and compares it with the options:
+  - Reads the applied configuration once (C(tsm settings export)) and compares it with the options,
     the C(samlSettings) entity field by field, and the certificate, key and IdP metadata files by
     content fingerprint (the file the server has at the path it recorded against the file given
     here). Only what differs is staged, so a converged server gets no call but the read.
@@ -22,9 +22,9 @@ description:
   - Changes are pending until applied; notify a handler running
     M(trustops.tableau.tsm_pending_changes) once at the end of the play.
   - Refuses to enable SAML while mutual SSL is enabled or pending (seed 002, Tableau Server does not
-    support mutual SSL and SAML together): finding C(TSM-001), nothing staged.
+    support mutual SSL and SAML together), finding C(TSM-001), nothing staged.
   - Before staging, checks what TSM itself does not check well (a report says TSM accepted a key in an
-    unsupported format): the key matches the certificate (C(TSM-006)), an encrypted key is PKCS#8 and has
+    unsupported format) - the key matches the certificate (C(TSM-006)), an encrypted key is PKCS#8 and has
     a passphrase (C(TSM-007), C(TSM-008)), a wrong passphrase fails. The return URL must not end with a
     slash (C(TSM-002)) nor be localhost (C(TSM-003)). O(ignore_domain_in_username=true) warns with the
     seed's caution (C(TSM-004)). For the full SAML readiness rules use the C(trustops.tableau.saml) role's

@@ -10,11 +10,11 @@ module: tsm_trusted_auth
 short_description: Configure Tableau Server trusted authentication (trusted tickets) with TSM
 version_added: 0.1.0
 description:
-  - Reads the applied configuration once and stages only what differs:
+  - Reads the applied configuration once and stages only what differs,
     C(tsm authentication trusted configure) with the trusted hosts and/or token length, and the key
     C(wgserver.unrestricted_ticket) in one C(tsm settings import).
   - Trusted hosts compare as a set (order does not matter); TSM replaces the whole list, so give all of them.
-  - Unrestricted tickets start a full session (seed 003): warning C(TSM-020) suggests keeping them
+  - Unrestricted tickets start a full session (seed 003), warning C(TSM-020) suggests keeping them
     restricted or blocking the URI C(/) at the reverse proxy.
   - Changes are pending until applied; notify a handler running M(trustops.tableau.tsm_pending_changes).
 options:

@@ -42,7 +42,7 @@ class SimServer(object):
     def run(self, *args, stdin=None, env=None, timeout=60):
         """Run the simulator (through its wrapper) and return the CompletedProcess (text)."""
         return subprocess.run([self.tsm] + [str(a) for a in args], input=stdin, capture_output=True, text=True,
-                              env=self.env(**(env or {})), timeout=timeout,
+                              env=self.env(**(env or {})), timeout=timeout, check=False,
                               stdin=None if stdin is not None else subprocess.DEVNULL)
 
     def init(self, *options):

@@ -246,8 +246,8 @@ def test_apply_pending_only_when_something_is_pending(client, sim):
     client.set_key(RSA, 3072)
     outcome = tsm.apply_pending(client)
     assert outcome["applied"] and outcome["restarted"] and outcome["server_status"] == "running"
-    assert [c.argv[1:3] for c in client.calls[-4:]] == [["pending-changes", "list"], ["status"],
-                                                          ["pending-changes", "apply"], ["pending-changes", "list"]]
+    expected = [["pending-changes", "list"], ["status"], ["pending-changes", "apply"], ["pending-changes", "list"]]
+    assert [c.argv[1:3] for c in client.calls[-4:]] == expected
     assert "--ignore-prompt" in client.calls[-2].argv
     assert (sim.counters()["applies"], sim.counters()["restarts"]) == (1, 1)
 
