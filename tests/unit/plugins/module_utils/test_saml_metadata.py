@@ -193,13 +193,6 @@ def test_signing_certificate_policy(work, kind, size, digest, expected, relax):
         assert check(idp.metadata(), policy=saml.Policy(**relax))[0] == []
 
 
-def test_dsa_signing_certificate_is_refused(work):
-    idp = fx.idp(work, "dsa", 2048, name="sp-dsa")  # the DSA key the key-pair tests also use
-    findings, facts = check(idp.metadata())
-    assert codes(findings) == ["SAML-036"] and "DSA" in findings[0].message
-    assert facts["signing_certificates"][0]["key_type"] == "DSA"
-
-
 def test_expired_signing_certificate_is_a_warning(work):
     idp = fx.idp(work, name="expired-idp", days=-1, start_days=-60)
     findings, _facts = check(idp.metadata())
