@@ -193,6 +193,13 @@ def test_signing_certificate_policy(work, kind, size, digest, expected, relax):
         assert check(idp.metadata(), policy=saml.Policy(**relax))[0] == []
 
 
+def test_dsa_signing_certificate_is_refused(work):
+    idp = fx.idp(work, "dsa", 2048, name="sp-dsa")  # the DSA key the key-pair tests also use
+    findings, facts = check(idp.metadata())
+    assert codes(findings) == ["SAML-036"] and "DSA" in findings[0].message
+    assert facts["signing_certificates"][0]["key_type"] == "DSA"
+
+
 def test_expired_signing_certificate_is_a_warning(work):
     idp = fx.idp(work, name="expired-idp", days=-1, start_days=-60)
     findings, _facts = check(idp.metadata())
@@ -460,3 +467,35 @@ def test_urls_need_server_host():
 ])
 def test_describe_difference(expected, actual, text):
     assert saml.describe_difference(expected, actual) == text
+
+
+# --------------------------------------------------------------------------- robustness
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402  pylint: disable=wrong-import-position
+from hypothesis import strategies as st  # noqa: E402  pylint: disable=wrong-import-position
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_damaged_real_metadata_gives_findings_or_a_clear_error(idp, signed, data):
+    """Any byte of signed pysaml2 metadata replaced: findings, or XmlError; never a traceback,
+    and never a verified signature over changed content."""
+    pos = data.draw(st.integers(0, len(signed) - 1))
+    byte = data.draw(st.integers(0, 255))
+    damaged = signed[:pos] + bytes([byte]) + signed[pos + 1:]
+    try:
+        findings, facts = check(damaged, trusted_signers=[idp.cert])
+    except (XmlError, saml.SamlError) as exc:
+        assert str(exc).startswith("idp.xml: ") or "signxml" in str(exc)
+        return
+    if facts["signature_verified"] and damaged != signed:
+        # only bytes the signature does not cover (whitespace in the prolog, the signature's
+        # own base64 line breaks) may change without breaking it
+        assert codes(findings) == codes(check(signed, trusted_signers=[idp.cert])[0])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=400), st.binary(max_size=400))
+def test_arbitrary_key_pair_bytes_give_findings(cert_data, key_data):
+    findings, _facts = saml.check_keypair(cert_data, key_data, cert_filename="x.crt", key_filename="x.key")
+    assert {"SAML-002", "SAML-011"} <= {f.code for f in findings}

@@ -92,3 +92,14 @@ def test_policy():
     default = saml.Policy.from_params({})
     assert (default.blocklisted_digests, default.min_rsa_key_size, default.min_ec_key_size) == (("sha1",), 2048, 256)
     assert saml.Policy(blocklisted_digests=None).blocklisted_digests == ()
+
+
+def test_every_rule_is_exercised_by_a_failing_input():
+    """Each SAML-0NN code is asserted by at least one test that feeds an input breaking it
+    (the same tests assert the passing inputs produce no finding)."""
+    here = Path(__file__).parent
+    text = "".join((here / name).read_text(encoding="utf-8")
+                   for name in ("test_saml_keypair.py", "test_saml_metadata.py"))
+    text += (here.parent / "modules" / "test_saml_metadata_check.py").read_text(encoding="utf-8")
+    missing = [code for code in OWN if '"%s"' % code not in text]
+    assert missing == []
