@@ -453,9 +453,11 @@ class Signature(object):
         self.embedded = []
         for cert_node in node.iterfind("%s/%s/%s" % (_q(DS, "KeyInfo"), _q(DS, "X509Data"), _q(DS, "X509Certificate"))):
             try:
-                self.embedded.append(certs.load_certificate(_b64(cert_node.text, "KeyInfo"), "KeyInfo certificate"))
-            except TrustopsError:
+                cert = certs.load_certificate(_b64(cert_node.text, "KeyInfo"), "KeyInfo certificate")
+                cert.public_key()  # a key type cryptography cannot use is as good as no certificate
+            except (TrustopsError, ValueError, certs.UnsupportedAlgorithm):
                 continue
+            self.embedded.append(cert)
         self.valid = None            # True / False / None (not checked)
         self.reason = None
         self.problem = None          # "invalid" | "wrong-certificate" | "wrapping"
@@ -525,7 +527,8 @@ def _failure(exc):
 def verify_signature(root, sig, trusted_certs):
     """Verify ``sig`` with each trusted certificate; when none verifies, find out why (changed
     content, a different signing certificate, a duplicated ID). Updates and returns ``sig``."""
-    errors = (SignXMLException, etree.LxmlError, ValueError, KeyError, TypeError, AttributeError)
+    errors = (SignXMLException, etree.LxmlError, ValueError, KeyError, TypeError, AttributeError,
+              certs.UnsupportedAlgorithm, certs.InvalidSignature)
     last = None
     for cert in trusted_certs:
         try:
@@ -804,7 +807,7 @@ def check_response(data, source="<response>", idp_metadata=None, idp_certs=None,
         if sig.valid is False and sig.problem == "wrong-certificate":
             findings.append(finding("SAML-123", element=sig.element, signer=certs.fingerprint(sig.signer),
                                     expected=", ".join(certs.fingerprint(c) for c in trusted),
-                                    data={"signer_subject": sig.signer.subject.rfc4514_string()}))
+                                    data={"signer_subject": _subject(sig.signer)}))
         elif sig.valid is False and sig.problem == "wrapping":
             findings.append(finding("SAML-124", detail="the %s signature at %s: %s" % (sig.element, sig.path, sig.reason)))
         elif sig.valid is False:
@@ -889,9 +892,16 @@ def _as_cert(value, source):
     return certs.load_certificate(value, source)
 
 
+def _subject(cert):
+    try:
+        return cert.subject.rfc4514_string()
+    except ValueError as exc:  # cryptography parses names lazily; damaged ones fail here
+        return "<unreadable subject: %s>" % str(exc).splitlines()[0][:80]
+
+
 def _cert_summary(cert, now):
     key_type, key_size, curve = certs.public_key_info(cert.public_key())
-    return {"subject": cert.subject.rfc4514_string(), "sha256": certs.fingerprint(cert),
+    return {"subject": _subject(cert), "sha256": certs.fingerprint(cert),
             "not_after": certs.not_after(cert).isoformat(), "days_left": certs.days_left(cert, now),
             "key_type": key_type, "key_size": key_size, "curve": curve}
 

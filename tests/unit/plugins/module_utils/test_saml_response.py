@@ -24,6 +24,7 @@ from saml2 import samlp
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils import saml_response as sr
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 from ansible_collections.trustops.tableau.plugins.module_utils.saml import RULES, Policy, SamlError
 from ansible_collections.trustops.tableau.plugins.module_utils.xml import XmlError
 
@@ -600,3 +601,36 @@ def test_the_user_guide_documents_every_code_with_its_tsm_key():
         assert "| %s |" % rule.severity in rows[rule.code], rule.code
         if rule.tsm_key:
             assert rule.tsm_key in rows[rule.code], rule.code
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.tuples(st.floats(min_value=0, max_value=1, exclude_max=True),
+                                st.sampled_from(["delete", "insert", "replace"]),
+                                st.sampled_from([b"<", b">", b"/", b'"', b"ds:", b"ns1:", b"=", b"&", b"\x00",
+                                                 b"\xff", b"ID", b"#", b" ", b"Signature", b"Assertion", b"X"])),
+                      min_size=1, max_size=3))
+def test_damaged_responses_never_crash_nor_verify_another_user(signed_both, edits):
+    """Any damage gives a report or a TrustopsError (never a traceback), and a report that says
+    'verified' names the signed user, never a changed one."""
+    data, metadata = signed_both
+    data = bytearray(data)
+    for where, op, token in edits:
+        pos = int(where * len(data))
+        if op == "delete":
+            del data[pos:pos + 8]
+        elif op == "insert":
+            data[pos:pos] = token
+        else:
+            data[pos:pos + len(token)] = token
+    try:
+        report = sr.check_response(bytes(data), idp_metadata=metadata)
+    except TrustopsError:
+        return
+    if report.facts["signature_verified"]:
+        assert report.facts["username"] in ("alice@example.test", None)
+        assert report.facts["read_from"] == "signed-element"
+
+
+@pytest.fixture(scope="module")
+def signed_both(idp, metadata):
+    return idp.response(sign="both"), metadata
