@@ -968,7 +968,7 @@ def run(argv, out, err, stdin):
 # ------------------------------------------------------------------ simulator administration
 
 def sim_admin(argv, out, err):
-    """``tsm _sim init|show|counters|calls|set-status|require-login``: not counted, never failed."""
+    """``tsm _sim init|show|counters|reset-counters|set-status``: not counted, never failed."""
     store = Store(home_dir())
     command = argv[0] if argv else "show"
     with store.locked():
@@ -1002,13 +1002,18 @@ def sim_admin(argv, out, err):
         if command == "counters":
             out.write(json.dumps(store.counters(), indent=2, sort_keys=True) + "\n")
             return 0
+        if command == "reset-counters":
+            store.save_counters(fresh_counters())
+            with open(store.log_path, "w"):
+                pass
+            return 0
         if command == "set-status" and len(argv) == 2 and argv[1] in ("running", "stopped"):
             state = store.load()
             state["status"] = argv[1]
             store.save(state)
             return 0
     err.write("usage: tsm _sim init [--stopped] [--require-login=USER:PASS] [--key=KEY=JSON] | show | counters | "
-              "set-status running|stopped\n")
+              "reset-counters | set-status running|stopped\n")
     return 2
 
 

@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The TSM halves of the saml and mutual_ssl roles, through ansible-playbook, against two simulated servers.
+
+The validation/audit halves belong to their own tests; here the roles' tasks/configure.yml runs
+(include_role tasks_from) with the tsm_apply handler: a fresh run stages the files 0600 and applies
+exactly once per server; a converged run calls tsm once per server and applies nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
+from tsm_sim.harness import SimServer, idp_metadata, write  # noqa: E402  pylint: disable=wrong-import-position
+
+COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep)[0] or os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "..", ".build", "collections")
+PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+
+PLAY = """
+- name: SAML on node A
+  hosts: node_a
+  gather_facts: false
+  module_defaults:
+    group/trustops.tableau.tsm:
+      tsm_path: "{{ tsm_path }}"
+  tasks:
+    - name: The TSM half of the saml role
+      ansible.builtin.include_role:
+        name: trustops.tableau.saml
+        tasks_from: configure.yml
+
+- name: Mutual SSL on node B
+  hosts: node_b
+  gather_facts: false
+  module_defaults:
+    group/trustops.tableau.tsm:
+      tsm_path: "{{ tsm_path }}"
+  tasks:
+    - name: The TSM half of the mutual_ssl role
+      ansible.builtin.include_role:
+        name: trustops.tableau.mutual_ssl
+        tasks_from: configure.yml
+"""
+
+
+@pytest.fixture
+def fleet(tmp_path, pki):
+    root = pki.root(cn="Roles Root")
+    sp = pki.leaf(root, cn="tableau.example.test")
+    clients = pki.root(cn="Roles Client CA")
+    node_a = SimServer(tmp_path / "node_a")
+    node_b = SimServer(tmp_path / "node_b")
+    for args in (("security", "external-ssl", "enable", "--cert-file", write(tmp_path / "in" / "server.crt", sp.pem),
+                  "--key-file", write(tmp_path / "in" / "server.key", sp.key_pem())),
+                 ("pending-changes", "apply", "--ignore-prompt"), ("_sim", "reset-counters")):
+        assert node_b.run(*args).returncode == 0
+    variables = {
+        "saml_sp_cert_src": write(tmp_path / "ctl" / "saml.crt", sp.pem),
+        "saml_sp_key_src": write(tmp_path / "ctl" / "saml.key", sp.key_pem("pkcs8", b"Role-Key-Pass-9")),
+        "saml_sp_key_passphrase": "Role-Key-Pass-9",
+        "saml_idp_metadata_src": write(tmp_path / "ctl" / "idp.xml", idp_metadata()),
+        "saml_server_host": "tableau.example.test", "saml_stage_dir": str(tmp_path / "stage" / "saml"),
+        "saml_user_name_attribute": "email",
+        "mutual_ssl_client_ca": clients.pem.decode("ascii"), "mutual_ssl_mapping": "cn",
+        "mutual_ssl_stage_dir": str(tmp_path / "stage" / "mutual_ssl"),
+    }
+    hosts = {"node_a": {"hosts": {"node_a": {"tsm_path": node_a.tsm}}},
+             "node_b": {"hosts": {"node_b": {"tsm_path": node_b.tsm}}}}
+    for group in hosts.values():
+        for host in group["hosts"].values():
+            host.update(ansible_connection="local", ansible_python_interpreter=sys.executable)
+    (tmp_path / "hosts.json").write_text(json.dumps(hosts))
+    (tmp_path / "vars.json").write_text(json.dumps(variables))
+    (tmp_path / "play.yml").write_text(PLAY)
+    return {"dir": tmp_path, "a": node_a, "b": node_b}
+
+
+def run(fleet):
+    tmp = fleet["dir"]
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_HOME=str(tmp / "h"),
+               ANSIBLE_LOCAL_TEMP=str(tmp / "t"), ANSIBLE_LOCALHOST_WARNING="0")
+    env.pop("TSM_SIM_FAIL", None)
+    proc = subprocess.run([PLAYBOOK, "-i", str(tmp / "hosts.json"), str(tmp / "play.yml"), "-e",
+                           "@%s" % (tmp / "vars.json")], env=env, capture_output=True, text=True, timeout=240,
+                          check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_roles_apply_once_then_only_read(fleet):
+    rc, out = run(fleet)
+    assert rc == 0, out
+    for node in (fleet["a"], fleet["b"]):
+        counters = node.counters()
+        assert (counters["applies"], counters["restarts"], counters["prompts"]) == (1, 1, 0), counters
+    saml = fleet["a"].applied()["configEntities"]["samlSettings"]
+    assert saml["enabled"] and saml["returnUrl"] == "https://tableau.example.test"
+    assert saml["idpUsernameAttribute"] == "email"
+    assert fleet["a"].applied()["configKeys"]["wgserver.saml.key.passphrase"].startswith("ENC(")
+    mssl = fleet["b"].applied()["configEntities"]["mutualSSLSettings"]
+    assert mssl["clientCertRequired"] and mssl["userNameMapping"] == "cn"
+    staged = sorted(os.listdir(str(fleet["dir"] / "stage" / "saml")))
+    assert [name.split("-")[0] for name in staged] == ["idp", "sp", "sp"] and len(staged) == 3
+    for name in staged + ["../mutual_ssl/" + n for n in os.listdir(str(fleet["dir"] / "stage" / "mutual_ssl"))]:
+        mode = stat.S_IMODE(os.stat(str(fleet["dir"] / "stage" / "saml" / name)).st_mode)
+        assert mode == 0o600, (name, oct(mode))
+    assert "Role-Key-Pass-9" not in out
+
+    calls = (len(fleet["a"].calls()), len(fleet["b"].calls()))
+    rc, out = run(fleet)
+    assert rc == 0, out
+    assert "changed=0" in out and "changed=1" not in out, out
+    for node, before in zip((fleet["a"], fleet["b"]), calls):
+        assert [c["command"] for c in node.calls()[before:]] == ["settings.export"]
+        assert (node.counters()["applies"], node.counters()["restarts"]) == (1, 1)
