@@ -72,6 +72,8 @@ def fleet(tmp_path, pki):
         "saml_user_name_attribute": "email",
         "mutual_ssl_client_ca": clients.pem.decode("ascii"), "mutual_ssl_mapping": "cn",
         "mutual_ssl_stage_dir": str(tmp_path / "stage" / "mutual_ssl"),
+        "mutual_ssl_revocation_src": write(tmp_path / "ctl" / "clients.crl.pem",
+                                           b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n"),
     }
     hosts = {"node_a": {"hosts": {"node_a": {"tsm_path": node_a.tsm}}},
              "node_b": {"hosts": {"node_b": {"tsm_path": node_b.tsm}}}}
@@ -106,7 +108,9 @@ def test_roles_apply_once_then_only_read(fleet):
     assert saml["idpUsernameAttribute"] == "email"
     assert fleet["a"].applied()["configKeys"]["wgserver.saml.key.passphrase"].startswith("ENC(")
     mssl = fleet["b"].applied()["configEntities"]["mutualSSLSettings"]
-    assert mssl["clientCertRequired"] and mssl["userNameMapping"] == "cn"
+    assert mssl["clientCertRequired"] and mssl["userNameMapping"] == "cn" and mssl["revocationFile"]
+    crl = [n for n in os.listdir(str(fleet["dir"] / "stage" / "mutual_ssl")) if n.startswith("revocation-")]
+    assert len(crl) == 1 and crl[0].endswith(".pem")
     staged = sorted(os.listdir(str(fleet["dir"] / "stage" / "saml")))
     assert [name.split("-")[0] for name in staged] == ["idp", "sp", "sp"] and len(staged) == 3
     for name in staged + ["../mutual_ssl/" + n for n in os.listdir(str(fleet["dir"] / "stage" / "mutual_ssl"))]:
