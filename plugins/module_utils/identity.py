@@ -276,20 +276,22 @@ def _extension_names(ident, cert):
             _raw_general_names(value, into, damage)
         ident.problems.extend(("SSL-003", text) for text in damage)
     else:
+        upn_oid, client_auth, any_eku = _OIDS()
         for ext in exts:
             oid = ext.oid
             if oid == ExtensionOID.SUBJECT_ALTERNATIVE_NAME:
                 for name in ext.value:
-                    if isinstance(name, x509.OtherName):
-                        if name.type_id.dotted_string == UPN_OID:
+                    kind = type(name)
+                    if kind is x509.OtherName:
+                        if name.type_id == upn_oid:
                             upn_values.append(name.value)
-                    elif isinstance(name, x509.RFC822Name):
+                    elif kind is x509.RFC822Name:
                         ident.emails.append(name.value)
-                    elif isinstance(name, x509.DNSName):
+                    elif kind is x509.DNSName:
                         ident.dns_names.append(name.value)
             elif oid == ExtensionOID.EXTENDED_KEY_USAGE:
-                usages = {u.dotted_string for u in ext.value}
-                if _CLIENT_AUTH_OID not in usages and _ANY_EKU_OID not in usages:
+                usages = list(ext.value)
+                if client_auth not in usages and any_eku not in usages:
                     ident.client_auth_problem = ("its extended key usage (%s) does not include clientAuth"
                                                  % ", ".join(sorted(_eku_name(u) for u in ext.value)))
             elif oid == ExtensionOID.KEY_USAGE:
@@ -303,6 +305,13 @@ def _extension_names(ident, cert):
             ident.upn_problems.append("UPN otherName #%d %s" % (number, problem))
         else:
             ident.upns.append(text)
+
+
+@functools.lru_cache(maxsize=1)
+def _OIDS():  # pylint: disable=invalid-name
+    """The ObjectIdentifiers compared on every certificate (made once, after the import check)."""
+    return (x509.ObjectIdentifier(UPN_OID), x509.ObjectIdentifier(_CLIENT_AUTH_OID),
+            x509.ObjectIdentifier(_ANY_EKU_OID))
 
 
 def _eku_name(oid):
