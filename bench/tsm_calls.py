@@ -212,8 +212,8 @@ def measure(servers, action):
     row = {"seconds": seconds}
     for node, server in servers.items():
         after = server.counters()
-        row[node] = dict((k, after[k] - before[node].get(k, 0)) for k in ("invocations", "writes", "applies",
-                                                                            "restarts"))
+        keys = ("invocations", "writes", "applies", "restarts")
+        row[node] = dict((k, after[k] - before[node].get(k, 0)) for k in keys)
     return row
 
 
@@ -237,8 +237,8 @@ def main(argv):
             shutil.rmtree(base, ignore_errors=True)
 
     print("TSM calls, applies and restarts per run (simulated servers: A = SAML, B = mutual SSL)")
-    print("%-32s %-10s %12s %12s %12s %12s %8s" % ("playbook", "server", "tsm calls", "changing", "applies",
-                                                    "restarts", "seconds"))
+    header = ("playbook", "server", "tsm calls", "changing", "applies", "restarts", "seconds")
+    print("%-32s %-10s %12s %12s %12s %12s %8s" % header)
     for label, fresh, converged in rows:
         for run_name, row in (("fresh", fresh), ("converged", converged)):
             for node in ("node_a", "node_b"):
@@ -248,12 +248,12 @@ def main(argv):
                     figures["writes"], figures["applies"], figures["restarts"],
                     "%.1f" % row["seconds"] if node == "node_a" else ""))
     ours_fresh, ours_converged = rows[0][1], rows[0][2]
+    nodes = ("node_a", "node_b")
     checks = [
-        ("converged run <= 2 tsm calls per server", all(ours_converged[n]["invocations"] <= 2 for n in ("node_a",
-                                                                                                          "node_b"))),
-        ("converged run 0 restarts", all(ours_converged[n]["restarts"] == 0 for n in ("node_a", "node_b"))),
-        ("converged run 0 applies", all(ours_converged[n]["applies"] == 0 for n in ("node_a", "node_b"))),
-        ("fresh run exactly 1 apply per server", all(ours_fresh[n]["applies"] == 1 for n in ("node_a", "node_b"))),
+        ("converged run <= 2 tsm calls per server", all(ours_converged[n]["invocations"] <= 2 for n in nodes)),
+        ("converged run 0 restarts", all(ours_converged[n]["restarts"] == 0 for n in nodes)),
+        ("converged run 0 applies", all(ours_converged[n]["applies"] == 0 for n in nodes)),
+        ("fresh run exactly 1 apply per server", all(ours_fresh[n]["applies"] == 1 for n in nodes)),
     ]
     print()
     for text, ok in checks:
