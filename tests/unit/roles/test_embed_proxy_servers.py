@@ -9,6 +9,7 @@ the same options must block and pass the same requests on all three.
 
 from __future__ import annotations
 
+import http.client
 import os
 import string
 
@@ -321,3 +322,26 @@ def test_bodies_statuses_and_redirects_are_exact(stack, server):
     assert not wrong, "%s answered differently:\n%s" % (server, "\n".join(repr(w) for w in wrong))
     got, _, body = request(BASE[server] + MULTI_OFFSET, "/")
     assert got == 200 and upstream_saw(body)["target"] == "/"
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_repeated_exempt_header(stack, server):
+    """Documented difference: with the header sent twice, nginx and HAProxy read the first
+    occurrence, Apache all of them joined (docs/embed_proxy.md says: send it once)."""
+    good, other = EXEMPT_HEADER["value"], "other"
+    expected = {"nginx": (200, 403), "apache": (403, 403), "haproxy": (200, 403)}[server]
+    got = []
+    for first, second in ((good, other), (other, good)):
+        conn = http.client.HTTPConnection("127.0.0.1", BASE[server] + SNIPPET_OFFSET, timeout=10)
+        try:
+            conn.putrequest("GET", "/", skip_host=True, skip_accept_encoding=True)
+            conn.putheader("Host", HOST)
+            conn.putheader(EXEMPT_HEADER["name"], first)
+            conn.putheader(EXEMPT_HEADER["name"], second)
+            conn.endheaders()
+            resp = conn.getresponse()
+            resp.read()
+            got.append(resp.status)
+        finally:
+            conn.close()
+    assert tuple(got) == expected
