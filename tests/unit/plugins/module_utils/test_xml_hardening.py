@@ -5,8 +5,8 @@
 
 "Nothing read" is proved, not assumed: the XXE targets are a named pipe (FIFO) whose writer
 blocks until somebody opens the pipe for reading, and a loopback socket that would hold any
-connection attempt in its accept queue.  After parsing, the writer must still be blocked and
-the queue must be empty.  The same documents are also fed to the lxml parser directly
+connection attempt in its accept queue.  After parsing, the writer must still be blocked (no
+marker file) and the queue must be empty.  The same documents are also fed to the lxml parser directly
 (bypassing the DOCTYPE pre-scan), so the parser settings are a second line of defence.
 """
 
@@ -15,7 +15,8 @@ from __future__ import annotations
 import os
 import select
 import socket
-import threading
+import subprocess
+import sys
 import time
 
 import pytest
@@ -27,32 +28,44 @@ from ansible_collections.trustops.tableau.plugins.module_utils import xml as hx
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
 
+# The writer runs in its own process: a thread would need this process's GIL to reach its
+# blocking open(), and a parser that holds the GIL while it blocks opening the FIFO for reading
+# would then deadlock the test run instead of failing it.
+_WRITER = (
+    "import sys\n"
+    "handle = open(sys.argv[1], 'wb')  # blocks until a reader opens the FIFO\n"
+    "open(sys.argv[2], 'wb').close()  # the marker: somebody opened the pipe for reading\n"
+    "handle.write(b'TOPSECRET')\n"
+    "handle.close()\n"
+)
+
+
 class Fifo(object):
-    """A named pipe and a writer thread that blocks in open() until a reader opens the pipe."""
+    """A named pipe whose writer process blocks in open() until a reader opens the pipe.
+
+    The writer creates a marker file before it writes, so a reader that got the content (it
+    reads to end of file, which comes only when the writer closes) always finds the marker.
+    """
 
     def __init__(self, path):
         self.path = str(path)
+        self.marker = self.path + ".opened"
         os.mkfifo(self.path)
-        self.opened = threading.Event()
-        self.thread = threading.Thread(target=self._writer, daemon=True)
-        self.thread.start()
-
-    def _writer(self):
-        with open(self.path, "wb") as handle:  # blocks until a reader opens the FIFO
-            self.opened.set()
-            handle.write(b"TOPSECRET")
+        self.proc = subprocess.Popen([sys.executable, "-c", _WRITER, self.path, self.marker])
 
     def was_read(self):
-        return self.opened.is_set()
+        return os.path.exists(self.marker)
 
     def release(self):
-        """Open the reading end ourselves (without blocking) so the writer thread ends."""
+        """Open the reading end ourselves (without blocking) so the writer process ends."""
         fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
         try:
-            self.thread.join(5)
+            self.proc.wait(10)
         finally:
             os.close(fd)
-        assert not self.thread.is_alive()
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(5)
 
 
 class Listener(object):
