@@ -46,8 +46,9 @@ class SimServer(object):
                               stdin=None if stdin is not None else subprocess.DEVNULL)
 
     def init(self, *options):
-        proc = self.run("_sim", "init", *options)
-        assert proc.returncode == 0, proc.stderr
+        """A fresh server (what ``tsm _sim init`` does, without starting a process)."""
+        from tsm_sim import simulator  # pylint: disable=import-outside-toplevel
+        simulator.init_home(self.home, options)
 
     def _json(self, name, default):
         path = os.path.join(self.home, name)

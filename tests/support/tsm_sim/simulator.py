@@ -967,35 +967,46 @@ def run(argv, out, err, stdin):
 
 # ------------------------------------------------------------------ simulator administration
 
+def init_home(home, options=()):
+    """A fresh simulated server in ``home`` (also ``tsm _sim init``). Raises UsageError on a bad option."""
+    store = Store(home)
+    with store.locked():
+        if os.path.isdir(store.files_dir):
+            shutil.rmtree(store.files_dir)
+        state = fresh_state()
+        for option in options:
+            if option == "--stopped":
+                state["status"] = "stopped"
+            elif option.startswith("--require-login="):
+                user, _sep, password = option.split("=", 1)[1].partition(":")
+                state["auth"] = {"require_login": True, "username": user, "session": False,
+                                 "password_sha256": hashlib.sha256(password.encode("utf-8")).hexdigest()}
+            elif option.startswith("--key="):
+                key, _sep, value = option.split("=", 1)[1].partition("=")
+                state["applied"]["configKeys"][key] = json.loads(value)
+            else:
+                raise UsageError("_sim init: unknown option %s" % option)
+        store.save(state)
+        store.save_counters(fresh_counters())
+        with open(store.log_path, "w"):
+            pass
+        os.chmod(store.home, 0o755)
+    return store
+
+
 def sim_admin(argv, out, err):
     """``tsm _sim init|show|counters|reset-counters|set-status``: not counted, never failed."""
-    store = Store(home_dir())
     command = argv[0] if argv else "show"
+    if command == "init":
+        try:
+            store = init_home(home_dir(), argv[1:])
+        except UsageError as exc:
+            err.write(exc.message + "\n")
+            return 2
+        out.write("initialised %s\n" % store.home)
+        return 0
+    store = Store(home_dir())
     with store.locked():
-        if command == "init":
-            if os.path.isdir(store.files_dir):
-                shutil.rmtree(store.files_dir)
-            state = fresh_state()
-            for option in argv[1:]:
-                if option == "--stopped":
-                    state["status"] = "stopped"
-                elif option.startswith("--require-login="):
-                    user, _sep, password = option.split("=", 1)[1].partition(":")
-                    state["auth"] = {"require_login": True, "username": user, "session": False,
-                                     "password_sha256": hashlib.sha256(password.encode("utf-8")).hexdigest()}
-                elif option.startswith("--key="):
-                    key, _sep, value = option.split("=", 1)[1].partition("=")
-                    state["applied"]["configKeys"][key] = json.loads(value)
-                else:
-                    err.write("_sim init: unknown option %s\n" % option)
-                    return 2
-            store.save(state)
-            store.save_counters(fresh_counters())
-            with open(store.log_path, "w"):
-                pass
-            os.chmod(store.home, 0o755)
-            out.write("initialised %s\n" % store.home)
-            return 0
         if command == "show":
             out.write(json.dumps(store.load(), indent=2, sort_keys=True) + "\n")
             return 0
