@@ -188,11 +188,9 @@ class CliTransport(object):
             self._prefix = []
         elif os.geteuid() == 0:
             runuser = shutil.which("runuser", path=os.pathsep.join(_SBIN))
-            if runuser:
-                self._prefix = [runuser, "-u", who[0], "--"]
-            else:
-                self._prefix = [shutil.which("su", path=os.pathsep.join(_SBIN)) or "su", "-s", "/bin/sh", who[0],
-                                "-c", '"$0" "$@"']
+            if not runuser:
+                raise TsmError("tsm_user %s: runuser (util-linux) not found; cannot run tsm as another user" % who[0])
+            self._prefix = [runuser, "-u", who[0], "--"]
         else:
             sudo = shutil.which("sudo", path=os.pathsep.join(_SBIN))
             if not sudo:
