@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from embed_proxy_harness import Server, render, role_vars, run
+from embed_proxy_harness import Server, render, role_vars
 
 HOST = "tableau.example.test"
 
@@ -75,8 +75,8 @@ def test_checkers_accept_the_rendered_site(server, tmp_path, tls_files):
 
 @pytest.mark.parametrize("server", ["nginx", "apache", "haproxy"])
 @pytest.mark.parametrize("broken,needle", [
-    ({"embed_proxy_exempt_networks": ["10.0.0.0/33"]}, {"nginx": "10.0.0.0/33", "apache": "subnet",
-                                                         "haproxy": "10.0.0.0/33"}),
+    ({"embed_proxy_exempt_networks": ["10.0.0.0/33"]},
+     {"nginx": "10.0.0.0/33", "apache": "subnet", "haproxy": "10.0.0.0/33"}),
     ({"embed_proxy_site_extra_config": ["BAD"]}, {"nginx": "trustops_not_a_directive",
                                                   "apache": "TrustopsNotADirective",
                                                   "haproxy": "trustops-not-a-keyword"}),
@@ -135,8 +135,8 @@ def test_in_place_check_installs_a_valid_candidate(live):
 def test_in_place_check_keeps_the_previous_file(live):
     server = live["server"]
     before = os.stat(live["dest"])
-    broken = render(SITE_TEMPLATE[server], **site_vars(server, live["tls"], embed_proxy_body="new",
-                                                      embed_proxy_site_extra_config=[BAD_LINE[server]]))
+    options = site_vars(server, live["tls"], embed_proxy_body="new", embed_proxy_site_extra_config=[BAD_LINE[server]])
+    broken = render(SITE_TEMPLATE[server], **options)
     write(live["cand"], broken)
     result = swap(live["cand"], live["dest"], live["srv"].check_command())
     assert result.returncode != 0
@@ -152,8 +152,8 @@ def test_in_place_check_keeps_the_previous_file(live):
 def test_in_place_check_removes_a_new_file_that_fails(live):
     server = live["server"]
     os.unlink(live["dest"])
-    write(live["cand"], render(SITE_TEMPLATE[server], **site_vars(server, live["tls"],
-                                                                 embed_proxy_site_extra_config=[BAD_LINE[server]])))
+    options = site_vars(server, live["tls"], embed_proxy_site_extra_config=[BAD_LINE[server]])
+    write(live["cand"], render(SITE_TEMPLATE[server], **options))
     result = swap(live["cand"], live["dest"], live["srv"].check_command())
     assert result.returncode != 0
     assert not os.path.exists(live["dest"])
@@ -182,7 +182,8 @@ def test_patterns_accept_what_the_server_tests_use():
     for path in RULE["embed_proxy_extra_paths"]:
         assert accepted("path", path)
     assert accepted("redirect", REDIRECT)
-    for _, opts, _, _, _ in multi_instances():
+    for instance in multi_instances():
+        opts = instance[1]
         if opts.get("embed_proxy_redirect"):
             assert accepted("redirect", opts["embed_proxy_redirect"])
     for net in RULE["embed_proxy_exempt_networks"]:

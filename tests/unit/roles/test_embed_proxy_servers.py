@@ -107,7 +107,8 @@ def build(server, work, pki_dir):
         write(os.path.join(conf_d, "v_%s.%s" % (name, ext)),
               render(tpl[server], **site_options(server, name, options, base + offset, pki_dir)))
         ports.append(base + offset)
-    multi = [(n, dict(o, embed_proxy_server=server, embed_proxy_name="m_" + n)) for n, o, _, _, _ in multi_instances()]
+    multi = [(inst[0], dict(inst[1], embed_proxy_server=server, embed_proxy_name="m_" + inst[0]))
+             for inst in multi_instances()]
     main_snippet = dict(RULE, embed_proxy_server=server, embed_proxy_name="snip")
     groups = [(base + MULTI_OFFSET, multi), (base + SNIPPET_OFFSET, [("snip", main_snippet)])]
     ports += [base + MULTI_OFFSET, base + SNIPPET_OFFSET]
@@ -115,7 +116,7 @@ def build(server, work, pki_dir):
     for port, instances in groups:
         if server == "nginx":
             includes = ""
-            for n, opts in instances:
+            for opts in [inst[1] for inst in instances]:
                 write(os.path.join(conf_d, "%s.conf" % opts["embed_proxy_name"]), render("nginx_http.conf.j2", **opts))
                 path = os.path.join(snip_d, "%s.conf" % opts["embed_proxy_name"])
                 write(path, render("nginx_server.conf.j2", **opts))
@@ -125,7 +126,7 @@ def build(server, work, pki_dir):
                      "    }\n  }\n" % (port, includes, ECHO_PORT))
         elif server == "apache":
             includes = ""
-            for n, opts in instances:
+            for opts in [inst[1] for inst in instances]:
                 path = os.path.join(snip_d, "%s.conf" % opts["embed_proxy_name"])
                 write(path, render("apache_snippet.conf.j2", **opts))
                 includes += "    Include %s\n" % path
@@ -137,7 +138,7 @@ def build(server, work, pki_dir):
             cfg = ("defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n"
                    "    timeout server 30s\n\nfrontend %s\n    bind 127.0.0.1:%d\n    default_backend be_%d\n\n"
                    "backend be_%d\n    server echo 127.0.0.1:%d\n" % (fe, port, port, port, ECHO_PORT))
-            for n, opts in instances:
+            for opts in [inst[1] for inst in instances]:
                 cfg = haproxy_insert(cfg, fe, opts["embed_proxy_name"], render("haproxy_rules.j2", **opts))
             write(os.path.join(conf_d, "user_%d.cfg" % port), cfg)
     srv.write_main(body)
@@ -240,9 +241,9 @@ def test_site_forwarding_headers(stack, server):
     """SSL off-loading (seed 002): Tableau must see https, the client and the host it asked for,
     whatever the client claims itself."""
     port = BASE[server] + VARIANTS["main"][0]
-    status, _, body = site(stack, server, "main", "/views/Book/Sheet?:embed=y",
-                           headers={"X-Forwarded-Proto": "http", "X-Forwarded-Host": "evil.example"},
-                           host="%s:%d" % (HOST, port))
+    claims = {"X-Forwarded-Proto": "http", "X-Forwarded-Host": "evil.example"}
+    status, dummy, body = site(stack, server, "main", "/views/Book/Sheet?:embed=y", headers=claims,
+                               host="%s:%d" % (HOST, port))
     assert status == 200
     seen = upstream_saw(body)["header_map"]
     assert seen["x-forwarded-proto"] == ["https"]
@@ -280,7 +281,7 @@ NORMALISED = [
 def test_normalised_paths(stack, server, row):
     target = row[0]
     expected = row[1 + SERVERS.index(server)]
-    status, _, body = site(stack, server, "main", target)
+    status, dummy, body = site(stack, server, "main", target)
     assert status == expected, "%s %s -> %s %r" % (server, target, status, body[:120])
     if expected == 403:
         assert body.decode("ascii") == BODY
@@ -299,10 +300,10 @@ def test_query_does_not_count(stack, server, target, status):
 
 @pytest.mark.parametrize("server", SERVERS)
 def test_redirect(stack, server):
-    status, headers, _ = site(stack, server, "redirect", "/?a=b")
+    status, headers, dummy = site(stack, server, "redirect", "/?a=b")
     assert status == 302
     assert headers["location"] == REDIRECT
-    status, _, body = site(stack, server, "redirect", "/views/Book/Sheet")
+    status, dummy, body = site(stack, server, "redirect", "/views/Book/Sheet")
     assert status == 200 and upstream_saw(body)["target"] == "/views/Book/Sheet"
 
 
@@ -311,7 +312,7 @@ def test_bodies_statuses_and_redirects_are_exact(stack, server):
     """~110 role instances on one port: each body comes back byte for byte, each status and
     redirect target as configured, and neighbouring rules do not interfere."""
     wrong = []
-    for name, _, path, status, expected in multi_instances():
+    for name, dummy, path, status, expected in multi_instances():
         got, headers, body = request(BASE[server] + MULTI_OFFSET, path)
         if name.startswith("r"):
             actual = headers.get("location")
@@ -320,7 +321,7 @@ def test_bodies_statuses_and_redirects_are_exact(stack, server):
         if got != status or actual != expected:
             wrong.append((name, status, expected, got, actual))
     assert not wrong, "%s answered differently:\n%s" % (server, "\n".join(repr(w) for w in wrong))
-    got, _, body = request(BASE[server] + MULTI_OFFSET, "/")
+    got, dummy, body = request(BASE[server] + MULTI_OFFSET, "/")
     assert got == 200 and upstream_saw(body)["target"] == "/"
 
 
