@@ -2,13 +2,14 @@
 """The embed_proxy role's templates, served by the real Debian nginx, Apache httpd and HAProxy.
 
 One private instance of each server runs the rendered configurations on loopback (ports
-19040-19079) in front of the echo upstream (tests/support/echo_upstream.py), and every test
+19040-19055, or 19060-19075 in a second pytest-xdist worker) in front of the echo upstream (tests/support/echo_upstream.py), and every test
 sends real HTTP(S) requests and compares what the three servers do. The point is agreement:
 the same options must block and pass the same requests on all three.
 """
 
 from __future__ import annotations
 
+import fcntl
 import http.client
 import os
 import string
@@ -18,7 +19,17 @@ import pytest
 from embed_proxy_harness import Echo, Server, render, request, tls_context, upstream_saw
 
 SERVERS = ("nginx", "apache", "haproxy")
-ECHO_PORT = 19040
+
+
+def _slot():
+    """Two port blocks in this area's range, so that two pytest-xdist workers can each run this
+    module; more workers share them one after the other (see the lock in ``stack``)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:]
+    return int(worker) % 2 if worker.isdigit() else 0
+
+
+SLOT = _slot()
+ECHO_PORT = 19040 + 20 * SLOT    # 19040-19055 or 19060-19075
 HOST = "tableau.example.test"
 
 BODY = 'Tableau Server UI blocked: use the portal "https://portal.example.test/" - 100% $HOME \\o/ \'ok\''
@@ -36,7 +47,7 @@ VARIANTS = {
 }
 MULTI_OFFSET = 4      # many snippet instances on one port: bodies and statuses
 SNIPPET_OFFSET = 5    # the main rule as a snippet in the user's own server block / vhost / frontend
-BASE = {"nginx": 19040, "apache": 19050, "haproxy": 19060}
+BASE = {"nginx": ECHO_PORT, "apache": ECHO_PORT + 5, "haproxy": ECHO_PORT + 10}
 
 # Bodies that stress each configuration language: every printable ASCII character first (Apache
 # reads a leading "/" or "scheme:" as a URL, "\t" "\n" "\0".. as escapes), then known traps.
@@ -147,6 +158,12 @@ def build(server, work, pki_dir):
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, pki):
+    with open("/tmp/trustops-embed-proxy-ports-%d.lock" % SLOT, "w", encoding="ascii") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield from _stack(tmp_path_factory, pki)
+
+
+def _stack(tmp_path_factory, pki):
     root = tmp_path_factory.mktemp("embed_proxy")
     pki_dir = str(root / "pki")
     os.makedirs(pki_dir)
