@@ -15,6 +15,7 @@ Pure Python, no Ansible imports.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import difflib
 import ipaddress
@@ -45,6 +46,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
     NS,
     parse_xml,
 )
+from ansible_collections.trustops.tableau.plugins.module_utils import certs as _certs, xmlsig
 
 
 class SamlError(TrustopsError):
@@ -622,7 +624,6 @@ def pkcs8_opens_with_empty_password(der):
 
 def _pkcs8_der(data):
     """DER of an ENCRYPTED PRIVATE KEY (PEM or DER input), or None."""
-    import base64
     for label, block in pem_blocks(data):
         if label == b"ENCRYPTED PRIVATE KEY":
             body = b"".join(line for line in block.split(b"\n")[1:-1])
@@ -824,60 +825,54 @@ def _signature_facts(signature):
     }
 
 
-def _all_signature_methods():
-    from signxml.algorithms import DigestAlgorithm, SignatureMethod
-    methods = frozenset(m for m in SignatureMethod if not m.name.startswith("HMAC"))
-    return methods, frozenset(DigestAlgorithm)
-
-
 def verify_enveloped_signature(element, trusted_certs, source="<input>"):
     """Verify the ds:Signature that is a direct child of ``element`` with one of
     ``trusted_certs``; return ``(signed element, signer cert)``.
 
-    The reference must point at ``element`` itself (``URI=""`` or ``#`` + its ``ID``), and
-    that ``ID`` must be unique in the document, so the element that was verified is the
-    element the caller reads (no signature wrapping).  The returned element is the copy that
-    signxml verified (what was signed); callers read from it.  Raises SignatureCoverageError
-    when the signature does not cover ``element``, SignatureInvalid when it does not verify and
-    SamlError when signxml is missing.
+    The verification is :func:`xmlsig.verify_signature` (signxml, then the covered element bound
+    to the document: unique ID, canonical form equal to the signed bytes).  Metadata's policy on
+    top: exactly one reference, pointing at ``element`` itself (``URI=""`` on the document
+    element or ``#`` + its ``ID``), so the element that was verified is the element the caller
+    reads (no signature wrapping).  The returned element is the copy that signxml verified (what
+    was signed); callers read from it.  Raises SignatureCoverageError when the signature does not
+    cover ``element``, SignatureInvalid when it does not verify with a trusted certificate
+    (changed content, another signer, a broken signature) and SamlError when signxml is missing.
     """
-    try:
-        from signxml import SignatureConfiguration, XMLVerifier
-        from signxml.exceptions import InvalidInput, InvalidSignature
-    except ImportError:
+    if not xmlsig.HAS_SIGNXML:
         raise SamlError("verifying XML signatures needs the python signxml library (pip install signxml)")
     signature = _signature_of(element)
     if signature is None:
         raise SignatureInvalid("no signature")
-    refs = _signature_facts(signature)["references"]
+    refs = xmlsig.references(signature)
     element_id = element.get("ID")
     if len(refs) != 1:
         raise SignatureCoverageError("the signature has %d references, expected exactly one" % len(refs))
     if refs[0] not in ("", "#%s" % element_id) or (refs[0] and not element_id):
         raise SignatureCoverageError("the signature references %r, not the signed element (ID %r)" % (refs[0], element_id))
-    if element_id:
-        same = [e for e in element.getroottree().iter() if e.get("ID") == element_id]
-        if len(same) != 1:
-            raise SignatureCoverageError("%d elements carry ID %r" % (len(same), element_id))
-    methods, digests = _all_signature_methods()
-    config = SignatureConfiguration(location="./", expect_references=1, signature_methods=methods,
-                                    digest_algorithms=digests)
-    errors = []
-    for cert in trusted_certs:
+    root = element.getroottree().getroot()
+    embedded = _embedded_certificates(signature)
+    check = xmlsig.verify_signature(root, signature, list(trusted_certs), embedded=embedded)
+    if check.problem == xmlsig.WRAPPING:
+        raise SignatureCoverageError(check.reason)
+    if not check.valid:
+        raise SignatureInvalid(check.reason or "no trusted certificate")
+    if check.covered is not element:
+        raise SignatureCoverageError("the verified data is not the signed element")
+    return check.signed_xml, check.signer
+
+
+def _embedded_certificates(signature):
+    """The certificates a ds:Signature carries in KeyInfo (to name a foreign signer)."""
+    out = []
+    for node in signature.iterfind("%s/%s/%s" % (_ds("KeyInfo"), _ds("X509Data"), _ds("X509Certificate"))):
         try:
-            result = XMLVerifier().verify(element, x509_cert=cert, expect_config=config,
-                                          id_attribute="ID")
-        except (InvalidSignature, InvalidInput) as exc:
-            errors.append(_short(exc))
+            cert = load_certificate(base64.b64decode("".join((node.text or "").split()), validate=True),
+                                    "KeyInfo certificate")
+            cert.public_key()
+        except (CertificateError, ValueError, _certs.UnsupportedAlgorithm):
             continue
-        except Exception as exc:  # malformed signatures make signxml raise various errors
-            errors.append("%s: %s" % (type(exc).__name__, _short(exc)))
-            continue
-        signed = result.signed_xml
-        if signed is None or signed.tag != element.tag or signed.get("ID") != element_id:
-            raise SignatureCoverageError("the verified data is not the signed element")
-        return signed, cert
-    raise SignatureInvalid("; ".join(sorted(set(errors))) or "no trusted certificate")
+        out.append(cert)
+    return out
 
 
 def _signature_policy(signature, policy, source, rule):
@@ -892,7 +887,6 @@ def _signature_policy(signature, policy, source, rule):
 
 
 def _check_signing_cert(der_b64, index, source, policy, now):
-    import base64
     findings = []
     try:
         der = base64.b64decode("".join((der_b64 or "").split()), validate=True)

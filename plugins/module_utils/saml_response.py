@@ -21,10 +21,8 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
-import copy
 import datetime
 import re
-import traceback
 import zlib
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
@@ -46,16 +44,8 @@ from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
     parse_xml,
     sniff_encoding,
 )
-
-try:
-    from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
-    from signxml.exceptions import InvalidDigest, InvalidInput, SignXMLException
-except (ImportError, AttributeError):  # pragma: no cover - reported by the module
-    HAS_SIGNXML = False
-    SIGNXML_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_SIGNXML = True
-    SIGNXML_IMPORT_ERROR = None
+from ansible_collections.trustops.tableau.plugins.module_utils import xmlsig
+from ansible_collections.trustops.tableau.plugins.module_utils.xmlsig import HAS_SIGNXML
 
 SAML = NS["saml"]
 SAMLP = NS["samlp"]
@@ -460,7 +450,7 @@ class Signature(object):
             self.embedded.append(cert)
         self.valid = None            # True / False / None (not checked)
         self.reason = None
-        self.problem = None          # "invalid" | "wrong-certificate" | "wrapping"
+        self.problem = None          # None or xmlsig.TAMPERED, FOREIGN_SIGNER, WRAPPING, INVALID
         self.trusted = False         # verified with an IdP certificate (not only the embedded one)
         self.signed_xml = None       # the element rebuilt from the signed bytes
         self.covers = None           # the ID the verified reference points at
@@ -494,79 +484,14 @@ class Signature(object):
         }
 
 
-def _verification_time(cert):
-    """A moment inside the certificate's validity: the IdP's key is trusted because the SP
-    configured it, as SAML SPs do, not because of its dates (expiry is part A's metadata check)."""
-    start, end = certs.not_before(cert), certs.not_after(cert)
-    return start + (end - start) / 2
-
-
-if HAS_SIGNXML:
-    _ALL_METHODS = frozenset(m for m in SignatureMethod if not m.name.startswith("HMAC"))
-    _ALL_DIGESTS = frozenset(DigestAlgorithm)
-
-
-def _signxml_verify(root, sig, cert):
-    """signxml's VerifyResult for one signature and one certificate (raises on failure)."""
-    config = SignatureConfiguration(
-        location=sig.location, expect_references=1, signature_methods=_ALL_METHODS,
-        digest_algorithms=_ALL_DIGESTS, verification_time=_verification_time(cert),
-        ignore_ambiguous_key_info=True)
-    return XMLVerifier().verify(root, x509_cert=cert, expect_config=config, id_attribute="ID")
-
-
-def _failure(exc):
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if HAS_SIGNXML and isinstance(exc, InvalidDigest):
-        return "invalid", "digest mismatch: the signed content was changed after signing (%s)" % text
-    if HAS_SIGNXML and isinstance(exc, InvalidInput) and "Ambiguous reference" in text:
-        return "wrapping", "%s: several elements carry the signed ID" % text
-    return "invalid", text
-
-
 def verify_signature(root, sig, trusted_certs):
-    """Verify ``sig`` with each trusted certificate; when none verifies, find out why (changed
-    content, a different signing certificate, a duplicated ID). Updates and returns ``sig``."""
-    errors = (SignXMLException, etree.LxmlError, ValueError, KeyError, TypeError, AttributeError,
-              certs.UnsupportedAlgorithm, certs.InvalidSignature)
-    last = None
-    for cert in trusted_certs:
-        try:
-            result = _signxml_verify(root, sig, cert)
-        except errors as exc:
-            last = _failure(exc)
-            if last[0] == "wrapping" or (HAS_SIGNXML and isinstance(exc, InvalidDigest)):
-                break  # the key was right (or the ID is ambiguous): another key will not help
-            continue
-        sig.valid, sig.trusted, sig.signer = True, True, cert
-        sig.signed_xml = result.signed_xml
-        sig.covers = (sig.references[0] or "").lstrip("#") or None
-        return sig
-    if last is not None and (last[0] == "wrapping" or "digest mismatch" in last[1]):
-        sig.valid, (sig.problem, sig.reason) = False, last
-        return sig
-    # None of the trusted keys (or no trusted key at all): is the signature sound with the
-    # certificate it carries?
-    embedded_failure = None
-    for cert in sig.embedded:
-        try:
-            result = _signxml_verify(root, sig, cert)
-        except errors as exc:
-            embedded_failure = _failure(exc)
-            continue
-        sig.signer, sig.signed_xml = cert, result.signed_xml
-        sig.covers = (sig.references[0] or "").lstrip("#") or None
-        if trusted_certs:
-            sig.valid, sig.problem = False, "wrong-certificate"
-            sig.reason = "signed by the certificate in KeyInfo (%s), which is not an IdP signing certificate" % (
-                certs.fingerprint(cert))
-        else:
-            sig.valid = True
-            sig.reason = "verified only with the certificate the signature carries"
-        return sig
-    sig.valid = False
-    sig.problem, sig.reason = last or embedded_failure or (
-        "invalid", "no IdP certificate given and the signature carries none")
+    """Verify ``sig`` with each trusted certificate (:func:`xmlsig.verify_signature`) and bind it
+    to the document element it covers; when none verifies, the result says why (changed content,
+    a different signing certificate, a duplicated ID). Updates and returns ``sig``."""
+    check = xmlsig.verify_signature(root, sig.node, trusted_certs, embedded=sig.embedded, ignore_cert_dates=True)
+    sig.valid, sig.problem, sig.reason = check.valid, check.problem, check.reason
+    sig.trusted, sig.signer, sig.covers = check.trusted, check.signer, check.covers
+    sig.signed_xml, sig.covered = check.signed_xml, check.covered
     return sig
 
 
@@ -624,38 +549,6 @@ def read_assertion(assertion):
                                "friendly_name": attribute.get("FriendlyName"), "values": values})
     out["attributes"] = attributes
     return out
-
-
-def _c14n(element):
-    return etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
-
-
-def _c14n_without(element, node):
-    """Exclusive c14n of ``element`` with ``node`` (a descendant) removed, keeping its tail
-    text, which is what the enveloped-signature transform does."""
-    indices = []
-    walk = node
-    while walk is not None and walk is not element:
-        parent = walk.getparent()
-        if parent is None:
-            return _c14n(element)
-        indices.append(parent.index(walk))
-        walk = parent
-    if walk is None or not indices:
-        return _c14n(element)
-    clone = copy.deepcopy(element)
-    target = clone
-    for index in reversed(indices):
-        target = target[index]
-    parent, tail = target.getparent(), target.tail
-    previous = target.getprevious()
-    parent.remove(target)
-    if tail:
-        if previous is not None:
-            previous.tail = (previous.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    return _c14n(clone)
 
 
 def _parse_time(text):
@@ -791,7 +684,6 @@ def check_response(data, source="<response>", idp_metadata=None, idp_certs=None,
     for sig in signatures:
         if can_verify:
             verify_signature(root, sig, trusted)
-            _bind(root, sig)
     source_assertion, signed_element, wrap_detail = _choose(root, visible, signatures)
     facts["signatures"] = [s.as_dict() for s in signatures]
     facts["signed_element"] = signed_element
@@ -804,11 +696,11 @@ def check_response(data, source="<response>", idp_metadata=None, idp_certs=None,
             findings.append(finding("SAML-120", element=sig.element, algorithm=sig.algorithm, digest=sig.digest,
                                     blocked=sorted(set(blocked))[0].upper().replace("SHA", "SHA-"),
                                     data={"id": sig.parent_id}))
-        if sig.valid is False and sig.problem == "wrong-certificate":
+        if sig.valid is False and sig.problem == xmlsig.FOREIGN_SIGNER:
             findings.append(finding("SAML-123", element=sig.element, signer=certs.fingerprint(sig.signer),
                                     expected=", ".join(certs.fingerprint(c) for c in trusted),
                                     data={"signer_subject": _subject(sig.signer)}))
-        elif sig.valid is False and sig.problem == "wrapping":
+        elif sig.valid is False and sig.problem == xmlsig.WRAPPING:
             findings.append(finding("SAML-124", detail="the %s signature at %s: %s" % (sig.element, sig.path, sig.reason)))
         elif sig.valid is False:
             findings.append(finding("SAML-122", element=sig.element, reason=sig.reason, data={"id": sig.parent_id}))
@@ -917,7 +809,7 @@ def _choose(root, visible, signatures):
     """``(assertion element to read, signed_element, wrapping detail or None)``.
 
     Only a document element that a verified signature covers is read (its canonical form was
-    compared with signxml's rebuilt signed bytes in :func:`_bind`); the visible assertion (the
+    compared with signxml's rebuilt signed bytes by :func:`xmlsig.verify_signature`); the visible assertion (the
     one a plain reader takes) must be that very element, else it is signature wrapping.
     """
     first = visible[0] if visible else None
@@ -975,24 +867,6 @@ def _username_of(assertion, attribute="username"):
             value = node.find(_q(SAML, "AttributeValue"))
             return (_text(value) or "").strip()
     return None
-
-
-def _bind(root, sig):
-    """Find the document element ``sig`` covers and prove it is what was signed: its canonical
-    form (minus the enveloped signature, as the transform does) equals signxml's signed bytes
-    rebuilt.  Sets ``sig.covered``; a mismatch makes the signature a wrapping problem."""
-    if not sig.valid or sig.signed_xml is None or not sig.covers:
-        return
-    matches = root.xpath("//*[@ID=$value]", value=sig.covers)
-    if len(matches) != 1:
-        sig.valid, sig.problem = False, "wrapping"
-        sig.reason = "%d elements carry the signed ID %r" % (len(matches), sig.covers)
-        return
-    if _c14n_without(matches[0], sig.node) != _c14n(sig.signed_xml):
-        sig.valid, sig.problem = False, "wrapping"
-        sig.reason = "the element with ID %r differs from the content that was signed" % sig.covers
-        return
-    sig.covered = matches[0]
 
 
 def _username_findings(attributes, name, facts):

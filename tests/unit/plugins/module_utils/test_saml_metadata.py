@@ -19,7 +19,7 @@ from lxml import etree
 
 import saml_idp_fixtures as fx
 
-from ansible_collections.trustops.tableau.plugins.module_utils import saml
+from ansible_collections.trustops.tableau.plugins.module_utils import saml, xmlsig
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import fails
 from ansible_collections.trustops.tableau.plugins.module_utils.xml import NS, XmlError
 
@@ -316,7 +316,7 @@ def test_wrapping_fools_a_naive_verifier(idp, signed):
     """The wrapped document is a real attack: signxml without our checks accepts it, and the
     data it verified is not the root an application would read."""
     from signxml import XMLVerifier
-    methods, digests = saml._all_signature_methods()
+    methods, digests = xmlsig.all_signature_methods()
     from signxml import SignatureConfiguration
     root = etree.fromstring(_wrapped(signed, False))
     result = XMLVerifier().verify(root, x509_cert=idp.cert, id_attribute="ID", expect_config=SignatureConfiguration(

@@ -1,0 +1,227 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One enveloped XML-signature verification, shared by SAML metadata and SAML responses.
+
+:func:`verify_signature` verifies one ``ds:Signature`` element of a document with signxml
+against candidate certificates and returns a :class:`SignatureCheck` that says
+
+* which candidate verified it (``signer``, ``trusted``),
+* why it did not: ``tampered`` (digest mismatch: the signed content changed after signing),
+  ``foreign-signer`` (it verifies with the certificate it carries in KeyInfo, which is not a
+  candidate), ``wrapping`` (the signed ID is carried by several elements, or the document
+  element with that ID is not what was signed) or ``invalid`` (anything else),
+* and which element of the document it covers (``covered``): the element with the referenced
+  ``ID`` (or the document root for ``URI=""``), which must be unique and whose exclusive
+  canonical form, minus the enveloped signature, must equal the bytes signxml verified
+  (``signed_xml``).  Callers read facts only from ``covered`` (or ``signed_xml``) and decide
+  themselves whether that is the element they expected (their wrapping policy).
+
+Pure Python, no Ansible imports.
+"""
+
+from __future__ import annotations
+
+import copy
+import traceback
+
+from ansible_collections.trustops.tableau.plugins.module_utils import certs
+from ansible_collections.trustops.tableau.plugins.module_utils.xml import NS, etree
+
+try:
+    from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
+    from signxml.exceptions import InvalidDigest, InvalidInput, SignXMLException
+except (ImportError, AttributeError):  # pragma: no cover - reported by the callers
+    HAS_SIGNXML = False
+    SIGNXML_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_SIGNXML = True
+    SIGNXML_IMPORT_ERROR = None
+
+DS = NS["ds"]
+SIGNATURE = "{%s}Signature" % DS
+
+#: why a signature is not valid
+TAMPERED = "tampered"
+FOREIGN_SIGNER = "foreign-signer"
+WRAPPING = "wrapping"
+INVALID = "invalid"
+
+if HAS_SIGNXML:
+    ALL_METHODS = frozenset(m for m in SignatureMethod if not m.name.startswith("HMAC"))
+    ALL_DIGESTS = frozenset(DigestAlgorithm)
+    _ERRORS = (SignXMLException, etree.LxmlError, ValueError, KeyError, TypeError, AttributeError,
+               certs.UnsupportedAlgorithm, certs.InvalidSignature)
+
+
+def all_signature_methods():
+    """``(signature methods, digest algorithms)`` accepted: every one signxml knows but HMAC
+    (a blocklist is a policy finding of the caller, not a verification failure)."""
+    return ALL_METHODS, ALL_DIGESTS
+
+
+def references(signature):
+    """The ``URI`` of every ``ds:Reference`` of a ``ds:Signature`` element."""
+    info = signature.find("{%s}SignedInfo" % DS)
+    return [r.get("URI") for r in info.findall("{%s}Reference" % DS)] if info is not None else []
+
+
+class SignatureCheck(object):
+    """The verdict on one ``ds:Signature``.
+
+    ``valid``: True / False; ``problem``: None or one of ``tampered``, ``foreign-signer``,
+    ``wrapping``, ``invalid``; ``reason``: text; ``signer``: the certificate that verified it
+    (a candidate, or the KeyInfo certificate for a foreign signer or when no candidate was
+    given); ``trusted``: the signer is a candidate; ``covers``: the referenced ID (None for
+    ``URI=""``); ``signed_xml``: the element signxml rebuilt from the signed bytes;
+    ``covered``: the document element proven to be that content (None unless valid).
+    """
+
+    __slots__ = ("node", "valid", "problem", "reason", "signer", "trusted", "covers", "signed_xml",
+                 "covered")
+
+    def __init__(self, node):
+        self.node = node
+        self.valid = None
+        self.problem = None
+        self.reason = None
+        self.signer = None
+        self.trusted = False
+        self.covers = None
+        self.signed_xml = None
+        self.covered = None
+
+    def _fail(self, problem, reason):
+        self.valid, self.problem, self.reason, self.covered = False, problem, reason, None
+        return self
+
+
+def _location(root, parent):
+    if parent is root:
+        return "./"
+    return "./" + root.getroottree().getelementpath(parent) + "/"
+
+
+def _midlife(cert):
+    """A moment inside the certificate's validity (its dates are then not held against it)."""
+    start, end = certs.not_before(cert), certs.not_after(cert)
+    return start + (end - start) / 2
+
+
+def _signxml_verify(root, location, cert, ignore_cert_dates):
+    config = SignatureConfiguration(
+        location=location, expect_references=1, signature_methods=ALL_METHODS, digest_algorithms=ALL_DIGESTS,
+        verification_time=_midlife(cert) if ignore_cert_dates else None, ignore_ambiguous_key_info=True)
+    return XMLVerifier().verify(root, x509_cert=cert, expect_config=config, id_attribute="ID")
+
+
+def _failure(exc):
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, InvalidDigest):
+        return TAMPERED, "digest mismatch: the signed content was changed after signing (%s)" % text
+    if isinstance(exc, InvalidInput) and "Ambiguous reference" in text:
+        return WRAPPING, "%s: several elements carry the signed ID" % text
+    return INVALID, text
+
+
+def _accept(check, result, cert, trusted):
+    check.valid, check.signer, check.trusted = True, cert, trusted
+    check.signed_xml = result.signed_xml
+    refs = references(check.node)
+    check.covers = ((refs[0] if refs else "") or "").lstrip("#") or None
+    return check
+
+
+def verify_signature(root, node, candidates, embedded=(), ignore_cert_dates=False):
+    """Verify the enveloped ``ds:Signature`` ``node`` of the document ``root`` with each
+    certificate of ``candidates`` and bind it to the element it covers; returns a
+    :class:`SignatureCheck`.
+
+    When no candidate verifies, the certificates the signature carries (``embedded``) tell a
+    foreign signer from a changed document; without candidates a signature that verifies with
+    its own certificate is valid but not ``trusted``.  ``ignore_cert_dates``: verify as of a
+    moment inside each certificate's validity (a configured IdP key is trusted because it was
+    configured, not because of its dates).  Needs signxml (:data:`HAS_SIGNXML`).
+    """
+    check = SignatureCheck(node)
+    location = _location(root, node.getparent())
+    last = None
+    for cert in candidates:
+        try:
+            result = _signxml_verify(root, location, cert, ignore_cert_dates)
+        except _ERRORS as exc:
+            last = _failure(exc)
+            if last[0] in (TAMPERED, WRAPPING):
+                break  # the key was right (or the ID is ambiguous): another key will not help
+            continue
+        _accept(check, result, cert, True)
+        return _bind(root, check)
+    if last is not None and last[0] in (TAMPERED, WRAPPING):
+        return check._fail(*last)
+    # no candidate verifies it (or there is none): is it sound with the certificate it carries?
+    embedded_failure = None
+    for cert in embedded:
+        try:
+            result = _signxml_verify(root, location, cert, ignore_cert_dates)
+        except _ERRORS as exc:
+            embedded_failure = _failure(exc)
+            continue
+        _accept(check, result, cert, False)
+        _bind(root, check)
+        if check.valid and candidates:
+            check.valid, check.problem = False, FOREIGN_SIGNER
+            check.reason = "signed by the certificate in KeyInfo (%s), which is not a trusted signing certificate" % (
+                certs.fingerprint(cert))
+        elif check.valid:
+            check.reason = "verified only with the certificate the signature carries"
+        return check
+    none = (INVALID, "no trusted certificate given and the signature carries none")
+    return check._fail(*(last or embedded_failure or none))
+
+
+def _bind(root, check):
+    """Find the document element ``check`` covers and prove it is what was signed: unique ID and
+    canonical form (minus the enveloped signature, as the transform does) equal to signxml's
+    signed bytes rebuilt.  Sets ``check.covered``; a mismatch is signature wrapping."""
+    if check.covers is None:
+        matches = [root]
+    else:
+        matches = root.xpath("//*[@ID=$value]", value=check.covers)
+    if len(matches) != 1:
+        return check._fail(WRAPPING, "%d elements carry the signed ID %r" % (len(matches), check.covers))
+    if check.signed_xml is None or c14n_without(matches[0], check.node) != c14n(check.signed_xml):
+        return check._fail(WRAPPING, "the element with ID %r differs from the content that was signed" % check.covers)
+    check.covered = matches[0]
+    return check
+
+
+def c14n(element):
+    return etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
+
+
+def c14n_without(element, node):
+    """Exclusive c14n of ``element`` with ``node`` (a descendant) removed, keeping its tail
+    text, which is what the enveloped-signature transform does."""
+    indices = []
+    walk = node
+    while walk is not None and walk is not element:
+        parent = walk.getparent()
+        if parent is None:
+            return c14n(element)
+        indices.append(parent.index(walk))
+        walk = parent
+    if walk is None or not indices:
+        return c14n(element)
+    clone = copy.deepcopy(element)
+    target = clone
+    for index in reversed(indices):
+        target = target[index]
+    parent, tail = target.getparent(), target.tail
+    previous = target.getprevious()
+    parent.remove(target)
+    if tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    return c14n(clone)
