@@ -20,8 +20,13 @@ ANCHOR-005  RSA/DSA key under ``min_rsa_key_size``         error
 ANCHOR-006  EC key under ``min_ec_key_size``               error
 ANCHOR-007  Ed25519/Ed448 key                              warning
 ANCHOR-008  signed with a blocklisted digest, not a root   error
-ANCHOR-009  a self-signed root with a blocklisted digest   info (RFC 5280 6.1.1)
+ANCHOR-009  a self-signed root with a blocklisted digest   info (RFC 5280 6.1.1); or warning/error
+                                                          with ``self_signed_digest_policy``
 =========== ============================================= ======================================
+
+``self_signed_digest_policy`` (default ``info``) is the one documented difference between
+callers: ``mobile_trust_profile`` passes ``error`` (Apple requires SHA-2 for issuing CAs since
+iOS 13 and names no exemption for roots).
 """
 
 from __future__ import annotations
@@ -60,6 +65,9 @@ def options_from(params):
         out[name] = spec["default"] if value is None else value
     return out
 
+
+#: The severities ``self_signed_digest_policy`` may give ANCHOR-009.
+SELF_SIGNED_DIGEST_POLICIES = ("info", "warning", "error")
 
 #: Every code this policy can report, with its meaning (docs/anchor_policy.md has the details).
 CODES = {
@@ -117,7 +125,8 @@ def blocked_digest(cert, blocked):
     return None
 
 
-def _size(name, value):
+def size_option(name, value):
+    """A key-size option as an int of bits, 0 or more; anything else raises AnchorPolicyError."""
     try:
         size = int(value)
     except (TypeError, ValueError):
@@ -128,16 +137,23 @@ def _size(name, value):
 
 
 def check_anchor(cert, allow_leaf=False, allow_expired=False, blocklisted_digests=DEFAULT_BLOCKLISTED_DIGESTS,
-                 min_rsa_key_size=DEFAULT_MIN_RSA_KEY_SIZE, min_ec_key_size=DEFAULT_MIN_EC_KEY_SIZE, now=None):
+                 min_rsa_key_size=DEFAULT_MIN_RSA_KEY_SIZE, min_ec_key_size=DEFAULT_MIN_EC_KEY_SIZE, now=None,
+                 self_signed_digest_policy="info"):
     """Policy findings (``ANCHOR-NNN``) on a certificate that is to become a trust anchor.
 
     ``cert`` is a cryptography certificate; ``now`` (aware datetime) is the clock, default now.
+    ``self_signed_digest_policy`` is the severity of ANCHOR-009 (a self-signed root signed with a
+    blocklisted digest): ``info`` (default; its self-signature is never checked), ``warning`` or
+    ``error`` (refuse it, for platforms that do).
     Returns every finding in code order; an ``error`` finding means: do not install it.
     Raises AnchorPolicyError for meaningless options, CertificateError for an unreadable name.
     """
     blocked = blocklist(blocklisted_digests)
-    min_rsa = _size("min_rsa_key_size", min_rsa_key_size)
-    min_ec = _size("min_ec_key_size", min_ec_key_size)
+    if self_signed_digest_policy not in SELF_SIGNED_DIGEST_POLICIES:
+        raise AnchorPolicyError("self_signed_digest_policy: %r is not one of %s" % (
+            self_signed_digest_policy, ", ".join(SELF_SIGNED_DIGEST_POLICIES)))
+    min_rsa = size_option("min_rsa_key_size", min_rsa_key_size)
+    min_ec = size_option("min_ec_key_size", min_ec_key_size)
     now = now or datetime.datetime.now(datetime.timezone.utc)
     info = certs.describe(cert, now)
     subject, issuer = info["subject"], info["issuer"]
@@ -216,12 +232,19 @@ def check_anchor(cert, allow_leaf=False, allow_expired=False, blocklisted_digest
     # --- its signature
     digest = blocked_digest(cert, blocked)
     if digest is not None:
-        if self_signed:
+        if self_signed and self_signed_digest_policy == "info":
             add("ANCHOR-009", "info",
                 "%s is self-signed with %s; a root's own signature is not checked when it is a "
                 "trust anchor (RFC 5280 6.1.1)" % (subject, digest.upper()),
                 "None needed for trust; re-issue the root with SHA-256 or better at its next renewal.",
-                digest=digest)
+                digest=digest, self_signed_digest_policy=self_signed_digest_policy)
+        elif self_signed:
+            add("ANCHOR-009", self_signed_digest_policy,
+                "%s is self-signed with blocklisted digest %s; RFC 5280 (6.1.1) does not check a root's "
+                "own signature, but this policy does (self_signed_digest_policy=%s)" % (
+                    subject, digest.upper(), self_signed_digest_policy),
+                "Re-issue the root with SHA-256 or better, or remove %s from blocklisted_digests." % digest,
+                digest=digest, self_signed_digest_policy=self_signed_digest_policy)
         else:
             add("ANCHOR-008", "error",
                 "%s is signed with blocklisted digest %s" % (subject, digest.upper()),

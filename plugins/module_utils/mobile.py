@@ -14,8 +14,12 @@ never byte-identical to the old one: :func:`read_signed` parses an existing sign
 verifies its signature by hand, and :func:`signed_profile_current` says whether its content and
 signer are still the wanted ones, so a converged run keeps the file untouched.
 
-Broken input raises :class:`MobileError` (a TrustopsError); policy is reported as Findings
-(codes ``MOBILE-NNN``, documented in docs/mobile.md).
+Broken input raises :class:`MobileError` (a TrustopsError); policy is reported as Findings.
+Whether a CA may become a trust anchor is decided by the shared policy,
+:func:`anchor_policy.check_anchor` (codes ``ANCHOR-NNN``, docs/anchor_policy.md), called with
+mobile's one documented difference (``self_signed_digest_policy="error"``); the mobile-specific
+checks keep codes ``MOBILE-006`` and up (docs/mobile.md).  Meaningless policy options raise
+:class:`anchor_policy.AnchorPolicyError`.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import re
 import tempfile
 import uuid
 
-from ansible_collections.trustops.tableau.plugins.module_utils import certs
+from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy, certs
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, TrustopsError
 
 try:
@@ -201,29 +205,50 @@ def _finding(code, severity, message, remedy, cert=None, **data):
     return Finding(code, severity, message, remedy, data)
 
 
+#: mobile_trust_profile's documented default (the same as the shared policy's: SHA-1).
 DEFAULT_BLOCKLISTED_DIGESTS = ("sha1",)
-KNOWN_DIGESTS = ("md2", "md4", "md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3224", "sha3256",
-                 "sha3384", "sha3512")
+
+#: Mobile refuses a self-signed root signed with a blocklisted digest (ANCHOR-009 as an error):
+#: Apple's iOS 13 / macOS 10.15 rules require SHA-2 for issuing CAs and exempt no root.
+SELF_SIGNED_DIGEST_POLICY = "error"
+
+#: ANCHOR-004 (an intermediate becomes an anchor) is not reported: MOBILE-008 says what happens
+#: to an intermediate here (left out, or installed as a chain certificate).
+SKIPPED_ANCHOR_CODES = frozenset(("ANCHOR-004",))
+
+#: What the shared findings mean on devices, appended to their messages.
+_DEVICE_NOTES = {
+    "ANCHOR-001": "iOS does not offer it under Certificate Trust Settings and Android installs it without "
+                  "using it as an anchor",
+    "ANCHOR-005": "iOS 13+ and macOS 10.15+ refuse RSA keys shorter than 2048 bits in a TLS chain",
+    "ANCHOR-009": "Apple requires SHA-2 for issuing CAs since iOS 13 / macOS 10.15, roots included",
+}
+
+#: Remedies replaced where the shared one names options this module does not have (allow_leaf,
+#: allow_expired): mobile files are never staged, and a leaf is never a device anchor.
+_REMEDIES = {
+    "ANCHOR-001": "Give the root CA that issued the Tableau Server certificate, not the server certificate; "
+                  "a self-signed server certificate should be replaced by one from an internal CA "
+                  "(fail_on=never writes it anyway)",
+    "ANCHOR-002": "Renew the CA (and reissue what it signed) before distributing it to devices",
+    "ANCHOR-003": "Check the CA's validity dates and the clock of the machine that issued it",
+}
 
 
-def blocklist(names):
-    """Normalised digest names (case, '-', '_' and spaces ignored); an unknown name is an error."""
-    out = set()
-    for name in names or ():
-        norm = re.sub(r"[-_\s]", "", str(name).lower())
-        if norm not in KNOWN_DIGESTS:
-            raise MobileError("blocklisted_digests: unknown digest %r (known: %s)" % (name, ", ".join(KNOWN_DIGESTS)))
-        out.add(norm)
-    return out
-
-
-def _check_size(name, value):
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise MobileError("%s must be a number of bits, 0 or more, not %r" % (name, value))
-    return value
+def _device_finding(shared, ca):
+    """A shared ANCHOR-NNN finding as mobile reports it: same code, severity and decision; the
+    source file, the device consequence and the SHA-256 added."""
+    message = "%s: %s" % (ca.source, shared.message)
+    if shared.code in _DEVICE_NOTES:
+        message = "%s; %s" % (message, _DEVICE_NOTES[shared.code])
+    data = dict(shared.data)
+    data.setdefault("sha256", certs.fingerprint(ca.cert, "sha256"))
+    data.setdefault("source", ca.source)
+    return Finding(shared.code, shared.severity, message, _REMEDIES.get(shared.code, shared.remedy), data)
 
 
 def _key_findings(cert, label, min_rsa_key_size, min_ec_key_size, code):
+    """Signer key findings (MOBILE-015); the CA keys are judged by the shared policy."""
     key_type, key_size, curve = certs.public_key_info(certs.public_key(cert))
     if key_type in ("RSA", "DSA") and key_size < min_rsa_key_size:
         return [_finding(code, "error", "%s has a %d-bit %s key; iOS 13+ and macOS 10.15+ refuse RSA keys "
@@ -242,40 +267,26 @@ def ca_findings(cas, duplicates=(), include_intermediates=False, blocklisted_dig
                 min_rsa_key_size=2048, expiry_warning_days=30, now=None, min_ec_key_size=256):
     """Policy findings on the CA certificates (all of them, in input order)."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    blocked = blocklist(blocklisted_digests)
-    _check_size("min_rsa_key_size", min_rsa_key_size)
-    _check_size("min_ec_key_size", min_ec_key_size)
-    _check_size("expiry_warning_days", expiry_warning_days)
+    policy = dict(blocklisted_digests=blocklisted_digests, min_rsa_key_size=min_rsa_key_size,
+                  min_ec_key_size=min_ec_key_size, self_signed_digest_policy=SELF_SIGNED_DIGEST_POLICY, now=now)
+    anchor_policy.blocklist(blocklisted_digests)  # options are checked even when no CA is given
+    anchor_policy.size_option("min_rsa_key_size", min_rsa_key_size)
+    anchor_policy.size_option("min_ec_key_size", min_ec_key_size)
+    if not isinstance(expiry_warning_days, int) or isinstance(expiry_warning_days, bool) or expiry_warning_days < 0:
+        raise MobileError("expiry_warning_days must be a number of days, 0 or more, not %r" % (expiry_warning_days,))
+    warn_days = expiry_warning_days
     found = []
     for ca in cas:
         cert, label = ca.cert, "%s (%s)" % (_subject(ca.cert), ca.source)
-        if not certs.is_ca(cert):
-            found.append(_finding(
-                "MOBILE-001", "error", "%s is not a CA certificate (no basicConstraints CA:TRUE); iOS does not "
-                "offer it under Certificate Trust Settings and Android installs it without using it as an "
-                "anchor" % label,
-                "Give the root CA that issued the Tableau Server certificate, not the server certificate; "
-                "a self-signed server certificate should be replaced by one from an internal CA", cert))
-        if certs.is_expired(cert, now):
-            found.append(_finding(
-                "MOBILE-002", "error", "%s expired on %s" % (label, certs.not_after(cert).isoformat()),
-                "Renew the CA (and reissue what it signed) before distributing it to devices", cert))
-        elif certs.is_not_yet_valid(cert, now):
-            found.append(_finding(
-                "MOBILE-003", "error", "%s is not valid before %s" % (label, certs.not_before(cert).isoformat()),
-                "Check the CA's validity dates and the clock of the machine that issued it", cert))
-        elif certs.days_left(cert, now) < expiry_warning_days:
+        shared = [f for f in anchor_policy.check_anchor(cert, **policy) if f.code not in SKIPPED_ANCHOR_CODES]
+        found.extend(_device_finding(f, ca) for f in shared)
+        valid_now = not (certs.is_expired(cert, now) or certs.is_not_yet_valid(cert, now))
+        if valid_now and certs.days_left(cert, now) < warn_days:
             found.append(_finding(
                 "MOBILE-006", "warning", "%s expires in %d days (%s)" % (
                     label, certs.days_left(cert, now), certs.not_after(cert).isoformat()),
                 "Plan the CA rotation: profiles and Android files must be redistributed with the new CA", cert,
                 days_left=certs.days_left(cert, now)))
-        digest = certs.signature_hash(cert)
-        if digest and digest.replace("-", "") in blocked:
-            found.append(_finding(
-                "MOBILE-004", "error", "%s is signed with %s, which is blocklisted" % (label, digest.upper()),
-                "Reissue the CA certificate with a SHA-256 (or stronger) signature", cert, digest=digest))
-        found.extend(_key_findings(cert, label, min_rsa_key_size, min_ec_key_size, "MOBILE-005"))
         if not certs.common_names(cert):
             found.append(_finding(
                 "MOBILE-007", "warning", "%s has no common name (CN); iOS reportedly lists a root under "
@@ -501,9 +512,11 @@ def signer_findings(signer, cas, blocklisted_digests=DEFAULT_BLOCKLISTED_DIGESTS
             "MOBILE-010", "error", "%s is not valid now (%s to %s): iOS shows the profile as Not Verified" % (
                 label, certs.not_before(cert).isoformat(), certs.not_after(cert).isoformat()),
             "Sign with a currently valid certificate", cert))
-    digest = certs.signature_hash(cert)
-    blocked = blocklist(blocklisted_digests)
-    if digest and digest.replace("-", "") in blocked:
+    blocked = anchor_policy.blocklist(blocklisted_digests)
+    min_rsa_key_size = anchor_policy.size_option("min_rsa_key_size", min_rsa_key_size)
+    min_ec_key_size = anchor_policy.size_option("min_ec_key_size", min_ec_key_size)
+    digest = anchor_policy.blocked_digest(cert, blocked)
+    if digest is not None:
         found.append(_finding("MOBILE-014", "error", "%s is signed with %s, which is blocklisted"
                               % (label, digest.upper()), "Use a signing certificate with a SHA-256 signature",
                               cert, digest=digest))

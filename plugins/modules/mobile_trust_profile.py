@@ -153,24 +153,26 @@ options:
     default: error
   blocklisted_digests:
     description:
-      - Signature digests refused in the CA and signer certificates (C(MOBILE-004), C(MOBILE-014)),
+      - Signature digests refused in the CA and signer certificates (C(ANCHOR-008), C(ANCHOR-009), C(MOBILE-014)),
         as Tableau Server's C(wgserver.saml.blocklisted_digest_algorithms) (default SHA-1) does for SAML.
         Case, C(-), C(_) and spaces are ignored; an unknown name fails the task.
-      - Unlike the trust-anchor policy of M(trustops.tableau.trust_anchor), a self-signed SHA-1 root is
-        refused too (Apple requires SHA-2 for issuing CAs since iOS 13); set V([]) to accept it.
+      - The CA certificates are judged by the same trust-anchor policy as M(trustops.tableau.trust_anchor)
+        with one difference, a parameter of that policy; a self-signed root signed with a blocklisted digest
+        is refused (C(ANCHOR-009) is an error here, info there), because Apple requires SHA-2 for issuing
+        CAs since iOS 13; set V([]) to accept it.
     type: list
     elements: str
     default: [sha1]
   min_rsa_key_size:
     description:
-      - Smallest RSA (or DSA) key accepted in the CA and signer certificates (C(MOBILE-005), C(MOBILE-015)),
+      - Smallest RSA (or DSA) key accepted in the CA and signer certificates (C(ANCHOR-005), C(MOBILE-015)),
         as C(wgserver.saml.min_allowed.rsa_key_size). iOS 13 and macOS 10.15 refuse RSA keys under 2048
         bits in TLS chains.
     type: int
     default: 2048
   min_ec_key_size:
     description:
-      - Smallest elliptic curve accepted in the CA and signer certificates (C(MOBILE-005), C(MOBILE-015)),
+      - Smallest elliptic curve accepted in the CA and signer certificates (C(ANCHOR-006), C(MOBILE-015)),
         as C(wgserver.saml.min_allowed.elliptic_curve_size).
     type: int
     default: 256
@@ -193,7 +195,9 @@ attributes:
     platforms: posix
 notes:
   - Requires the Python C(cryptography) library (Debian C(python3-cryptography) 38 or later).
-  - Findings have codes C(MOBILE-001) to C(MOBILE-017); see C(docs/mobile.md) in the collection.
+  - Whether a CA may become a trust anchor is decided by the shared trust-anchor policy (codes C(ANCHOR-001) to
+    C(ANCHOR-009) except C(ANCHOR-004), see C(docs/anchor_policy.md)); the mobile-specific findings have codes
+    C(MOBILE-006) to C(MOBILE-017) (see C(docs/mobile.md) in the collection).
   - Tableau Mobile uses the device's trust store; it has no certificate setting of its own. Whether its
     Android build trusts user-installed CAs (a C(network_security_config) with C(src="user")) is not
     documented by Tableau; test on a device, or push the CA through the MDM. See C(docs/mobile.md).
@@ -380,7 +384,8 @@ reasons:
   elements: str
   sample: ["/srv/mdm/tableau/com.example.tableau.ca-trust.mobileconfig: the profile content changed"]
 findings:
-  description: Policy findings (C(MOBILE-NNN)) on the CA and signer certificates, all of them, also when failing.
+  description: Policy findings (C(ANCHOR-NNN) from the shared trust-anchor policy, C(MOBILE-NNN)) on the CA and signer
+    certificates, all of them, also when failing.
   returned: always
   type: list
   elements: dict
@@ -388,7 +393,7 @@ findings:
     code:
       description: Finding code.
       type: str
-      sample: MOBILE-001
+      sample: ANCHOR-001
     severity:
       description: C(info), C(warning) or C(error).
       type: str

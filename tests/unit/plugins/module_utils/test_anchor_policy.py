@@ -225,6 +225,27 @@ def test_009_blocklisted_digest_on_a_self_signed_root(sha1_pki, cas):
     assert codes(ap.check_anchor(cas["root"].cert, blocklisted_digests=["sha256"])) == {"ANCHOR-009": "info"}
 
 
+@pytest.mark.parametrize("policy", ["warning", "error"])
+def test_009_self_signed_digest_policy_refuses_for_platforms_that_do(sha1_pki, cas, policy):
+    """A caller whose platform refuses SHA-1 roots (mobile: iOS 13) raises ANCHOR-009, nothing else."""
+    root = load(sha1_pki / "root.pem")
+    found = ap.check_anchor(root, self_signed_digest_policy=policy)
+    assert codes(found) == {"ANCHOR-009": policy}
+    assert "self-signed with blocklisted digest SHA1" in found[0].message
+    assert "self_signed_digest_policy=%s" % policy in found[0].message
+    assert found[0].data["digest"] == "sha1" and found[0].data["self_signed_digest_policy"] == policy
+    assert "remove sha1 from blocklisted_digests" in found[0].remedy
+    # still only what is blocklisted: an empty list or a SHA-256 root gives nothing
+    assert ap.check_anchor(root, blocklisted_digests=[], self_signed_digest_policy=policy) == []
+    assert ap.check_anchor(cas["root"].cert, self_signed_digest_policy=policy) == []
+    # an issued certificate is judged by ANCHOR-008 whatever the policy for roots
+    inter = load(sha1_pki / "int.pem")
+    assert codes(ap.check_anchor(inter, self_signed_digest_policy=policy)) == codes(ap.check_anchor(inter))
+    # the default is the RFC 5280 view
+    assert codes(ap.check_anchor(root, self_signed_digest_policy="info")) == codes(ap.check_anchor(root)) == {
+        "ANCHOR-009": "info"}
+
+
 def test_every_problem_in_one_pass_in_code_order(tmp_path):
     """A 1024-bit leaf, SHA-1 signed by a CA, judged after it expired: all errors at once."""
     d = tmp_path
@@ -251,6 +272,8 @@ def test_every_problem_in_one_pass_in_code_order(tmp_path):
     ({"blocklisted_digests": ["sha1", ""]}, "unknown digest ''"),
     ({"min_rsa_key_size": -1}, "min_rsa_key_size: -1 is negative"),
     ({"min_ec_key_size": "big"}, "min_ec_key_size: 'big' is not a number of bits"),
+    ({"self_signed_digest_policy": "fatal"}, "self_signed_digest_policy: 'fatal' is not one of info, warning, error"),
+    ({"self_signed_digest_policy": None}, "self_signed_digest_policy: None is not one of"),
 ])
 def test_meaningless_options_are_errors_not_silence(cas, kw, needle):
     with pytest.raises(ap.AnchorPolicyError, match=re.escape(needle)) as exc:
@@ -268,7 +291,9 @@ def test_defaults_are_one_source():
     """check_anchor's defaults, the argument spec and the doc fragment agree."""
     sig = inspect.signature(ap.check_anchor).parameters
     spec = ap.option_spec()
-    assert set(spec) == set(sig) - {"cert", "now"}
+    # self_signed_digest_policy is a caller's fixed difference (mobile), not a module option
+    assert set(spec) == set(sig) - {"cert", "now", "self_signed_digest_policy"}
+    assert sig["self_signed_digest_policy"].default == "info"
     for name, option in spec.items():
         default = sig[name].default
         assert option["default"] == (list(default) if isinstance(default, tuple) else default), name

@@ -26,12 +26,13 @@ import uuid
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils import mobile
 
@@ -403,17 +404,31 @@ def codes(findings):
     return [f.code for f in findings]
 
 
+def ed25519_root(cn):
+    """A self-signed Ed25519 CA (EdDSA signs without a separate digest, so build() cannot)."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(key, None))
+
+
 def test_policy_refuses_leaf_expired_sha1_weak_and_warns(world, pki, tmp_path):
+    """The trust-anchor decisions come from the shared policy (ANCHOR-NNN), the rest is mobile's own."""
     leaf = pki.leaf(pki.root())
     cases = {
-        "leaf": (leaf.cert, ["MOBILE-001"]),
-        "expired": (build("Old Root", days=-1, start_days=-30)[0], ["MOBILE-002"]),
-        "future": (build("Future Root", days=90, start_days=10)[0], ["MOBILE-003"]),
-        "sha1": (openssl_sha1(tmp_path, "SHA1 Root")[0], ["MOBILE-004"]),
+        "leaf": (leaf.cert, ["ANCHOR-001"]),
+        "expired": (build("Old Root", days=-1, start_days=-30)[0], ["ANCHOR-002"]),
+        "future": (build("Future Root", days=90, start_days=10)[0], ["ANCHOR-003"]),
+        # mobile's one difference: a SHA-1 self-signed root is refused (the shared default: info)
+        "sha1": (openssl_sha1(tmp_path, "SHA1 Root")[0], ["ANCHOR-009"]),
         "weak": (build("Weak Root", key=rsa.generate_private_key(public_exponent=65537, key_size=1024))[0],
-                 ["MOBILE-005"]),
+                 ["ANCHOR-005"]),
         "soon": (build("Short Root", days=10)[0], ["MOBILE-006"]),
         "nocn": (build("x", with_cn=False)[0], ["MOBILE-007"]),
+        "eddsa": (ed25519_root("Ed25519 Root"), ["ANCHOR-007"]),
     }
     for name, (cert, expected) in cases.items():
         cas, _d = mobile.load_cas([(pem(cert), name)])
@@ -421,31 +436,71 @@ def test_policy_refuses_leaf_expired_sha1_weak_and_warns(world, pki, tmp_path):
         assert codes(found) == expected, (name, found)
         assert all(name in f.message for f in found)
         assert all(f.data["sha256"] == certs.fingerprint(cert) for f in found)
+        assert all(f.data["subject"] == cert.subject.rfc4514_string() for f in found)
     severities = {f.code: f.severity for name in cases
                   for f in mobile.ca_findings(mobile.load_cas([(pem(cases[name][0]), name)])[0])}
-    assert severities == {"MOBILE-001": "error", "MOBILE-002": "error", "MOBILE-003": "error",
-                          "MOBILE-004": "error", "MOBILE-005": "error", "MOBILE-006": "warning",
-                          "MOBILE-007": "warning"}
+    assert severities == {"ANCHOR-001": "error", "ANCHOR-002": "error", "ANCHOR-003": "error",
+                          "ANCHOR-009": "error", "ANCHOR-005": "error", "MOBILE-006": "warning",
+                          "MOBILE-007": "warning", "ANCHOR-007": "warning"}
+    # the device consequences are said, and no remedy names an option this module does not have
+    by_name = {name: mobile.ca_findings(mobile.load_cas([(pem(cert), name)])[0])[0] for name, (cert, _e) in
+               cases.items()}
+    assert "Certificate Trust Settings" in by_name["leaf"].message
+    assert "iOS 13" in by_name["weak"].message and "iOS 13" in by_name["sha1"].message
+    assert by_name["sha1"].data["self_signed_digest_policy"] == "error"
+    for finding in by_name.values():
+        assert "allow_leaf" not in finding.remedy and "allow_expired" not in finding.remedy, finding
+
+
+def sub(path, name):
+    (path / name).mkdir(exist_ok=True)
+    return path / name
+
+
+def test_ca_decisions_are_the_shared_policy(world, pki, tmp_path):
+    """For every CA, mobile's ANCHOR findings are exactly check_anchor's with self_signed_digest_policy=error
+    (minus ANCHOR-004, which MOBILE-008 replaces): one implementation, not a copy."""
+    certs_to_judge = [
+        pki.leaf(pki.root()).cert, build("Old Root", days=-1, start_days=-30)[0],
+        openssl_sha1(tmp_path, "SHA1 Root")[0], openssl_sha1(sub(tmp_path, "i"), "SHA1 Inter", issuer=world["root"])[0],
+        build("Weak Root", key=rsa.generate_private_key(public_exponent=65537, key_size=1024))[0],
+        build("P-192 Root", key=ec.generate_private_key(ec.SECP192R1()))[0], world["root"][0], world["inter"][0]]
+    for cert in certs_to_judge:
+        for kw in ({}, {"blocklisted_digests": []}, {"min_rsa_key_size": 4096, "min_ec_key_size": 384}):
+            cas = mobile.load_cas([(pem(cert), "c")])[0]
+            ours = [(f.code, f.severity) for f in mobile.ca_findings(cas, include_intermediates=True, **kw)
+                    if f.code.startswith("ANCHOR-")]
+            judged = anchor_policy.check_anchor(cert, self_signed_digest_policy="error", **kw)
+            shared = [(f.code, f.severity) for f in judged if f.code != "ANCHOR-004"]
+            assert ours == shared, (cert.subject, kw)
+    # the SHA-1 intermediate is ANCHOR-008 (issued with SHA-1) next to MOBILE-008, never ANCHOR-004
+    inter = mobile.load_cas([(pem(openssl_sha1(sub(tmp_path, "j"), "SHA1 Inter", issuer=world["root"])[0]), "i")])[0]
+    assert codes(mobile.ca_findings(inter)) == ["ANCHOR-008", "MOBILE-008"]
 
 
 def test_policy_options_move_the_thresholds(tmp_path):
     sha1 = mobile.load_cas([(pem(openssl_sha1(tmp_path, "SHA1 Root")[0]), "s")])[0]
     assert codes(mobile.ca_findings(sha1, blocklisted_digests=[])) == []
-    assert codes(mobile.ca_findings(sha1, blocklisted_digests=["SHA-1"])) == ["MOBILE-004"]
+    assert codes(mobile.ca_findings(sha1, blocklisted_digests=["SHA-1"])) == ["ANCHOR-009"]
     ok = mobile.load_cas([(pem(build("Root")[0]), "r")])[0]
-    assert codes(mobile.ca_findings(ok, min_rsa_key_size=3072)) == ["MOBILE-005"]
+    assert codes(mobile.ca_findings(ok, min_rsa_key_size=3072)) == ["ANCHOR-005"]
     assert codes(mobile.ca_findings(ok, expiry_warning_days=400)) == ["MOBILE-006"]
     small_ec = mobile.load_cas([(pem(build("P-192 Root", key=ec.generate_private_key(ec.SECP192R1()))[0]), "e")])[0]
     found = mobile.ca_findings(small_ec)
-    assert codes(found) == ["MOBILE-005"] and "192-bit EC key (secp192r1)" in found[0].message
+    assert codes(found) == ["ANCHOR-006"] and "192-bit EC key (secp192r1)" in found[0].message
+    assert found[0].severity == "error"
     assert codes(mobile.ca_findings(small_ec, min_ec_key_size=192)) == []
     p256 = mobile.load_cas([(pem(build("P-256 Root", key=ec.generate_private_key(ec.SECP256R1()))[0]), "e")])[0]
     assert codes(mobile.ca_findings(p256)) == []
-    with pytest.raises(mobile.MobileError, match="unknown digest 'shaa1'"):
+    with pytest.raises(anchor_policy.AnchorPolicyError, match="unknown digest 'shaa1'"):
         mobile.ca_findings(ok, blocklisted_digests=["shaa1"])
-    with pytest.raises(mobile.MobileError, match="min_rsa_key_size must be a number of bits"):
+    with pytest.raises(anchor_policy.AnchorPolicyError, match="min_rsa_key_size: -1 is negative"):
         mobile.ca_findings(ok, min_rsa_key_size=-1)
-    assert codes(mobile.ca_findings(sha1, blocklisted_digests=["SHA_1", "md5"])) == ["MOBILE-004"]
+    with pytest.raises(anchor_policy.AnchorPolicyError, match="unknown digest 'shaa1'"):
+        mobile.ca_findings([], blocklisted_digests=["shaa1"])
+    with pytest.raises(mobile.MobileError, match="expiry_warning_days must be a number of days"):
+        mobile.ca_findings(ok, expiry_warning_days=-1)
+    assert codes(mobile.ca_findings(sha1, blocklisted_digests=["SHA_1", "md5"])) == ["ANCHOR-009"]
 
 
 def test_duplicates_are_installed_once(world):

@@ -94,6 +94,13 @@ def files(tmp_path_factory):
     put("leaf.pem", leaf[0].public_bytes(serialization.Encoding.PEM))
     put("expired.pem", expired[0].public_bytes(serialization.Encoding.PEM))
     put("garbage.pem", b"-- this is not a certificate --\n")
+    # a SHA-1 self-signed root: cryptography refuses to sign one, openssl still does
+    res = subprocess.run([OPENSSL, "req", "-x509", "-new", "-newkey", "rsa:2048", "-nodes", "-sha1", "-days", "400",
+                          "-keyout", str(d / "sha1root.key"), "-out", str(d / "sha1root.pem"),
+                          "-subj", "/CN=Module SHA-1 Root", "-addext", "basicConstraints=critical,CA:TRUE"],
+                         capture_output=True, check=False)
+    assert res.returncode == 0, res.stderr
+    out["sha1root.pem"] = str(d / "sha1root.pem")
     return out
 
 
@@ -238,15 +245,18 @@ def test_check_mode_and_diff_write_nothing(files, run, tmp_path):
 
 
 BAD = [
-    ("a leaf certificate", {"src": ["leaf.pem"]}, r"MOBILE-001.*not a CA certificate"),
+    ("a leaf certificate", {"src": ["leaf.pem"]}, r"error ANCHOR-001: .*leaf\.pem: .*not a CA certificate"),
     ("garbage", {"src": ["garbage.pem"]}, r"garbage\.pem: not PEM or DER"),
-    ("an expired CA", {"src": ["expired.pem"]}, r"MOBILE-002.*expired"),
+    ("an expired CA", {"src": ["expired.pem"]}, r"error ANCHOR-002: .*expired\.pem: .*expired"),
     ("a wrong key passphrase", {"signer_key_passphrase": "not-the-passphrase"}, r"wrong passphrase"),
     ("a key of another certificate", {"signer_key_src": "other.key", "signer_key_passphrase": None},
      r"other\.key does not belong to .*signer\.pem"),
     ("a missing CA file", {"src": ["missing.pem"]}, r"missing\.pem: no such file"),
     ("a bad identifier", {"identifier": "not reverse dns"}, r"not a reverse-DNS name"),
     ("an unknown digest name", {"blocklisted_digests": ["sha-one"]}, r"unknown digest 'sha-one'"),
+    ("a SHA-1 self-signed root", {"src": ["sha1root.pem"]},
+     r"error ANCHOR-009: .*sha1root\.pem: .*self-signed with blocklisted digest SHA1.*iOS 13"),
+    ("a negative key size", {"min_rsa_key_size": -1}, r"min_rsa_key_size: -1 is negative"),
 ]
 
 
@@ -275,10 +285,22 @@ def test_fail_on_never_writes_a_self_signed_leaf_with_findings(files, run, tmp_p
     res = run(content=selfsigned.pem.decode(), identifier=IDENT, dest=str(tmp_path / "o"), fail_on="never",
               platforms=["ios"])
     assert res["changed"] and not res.get("failed")
-    assert [f["code"] for f in res["findings"]] == ["MOBILE-001"]
+    assert [(f["code"], f["severity"]) for f in res["findings"]] == [("ANCHOR-001", "error")]
+    assert "allow_leaf" not in res["findings"][0]["remedy"]
     assert res["android"] is None and res["profile"]["signed"] is False
     with open(res["profile"]["path"], "rb") as handle:
         assert plistlib.load(handle)["PayloadContent"][0]["PayloadType"] == "com.apple.security.root"
+
+
+def test_sha1_root_is_accepted_only_when_sha1_is_not_blocklisted(files, run, tmp_path):
+    """Mobile's one difference from the shared trust-anchor policy, end to end through the module."""
+    args = dict(src=[files["sha1root.pem"]], identifier=IDENT, dest=str(tmp_path / "o"), platforms=["ios"])
+    res = run(**args)
+    assert res["failed"] and not os.path.exists(tmp_path / "o")
+    assert [(f["code"], f["severity"]) for f in res["findings"]] == [("ANCHOR-009", "error")]
+    assert res["findings"][0]["data"]["digest"] == "sha1"
+    res = run(blocklisted_digests=[], **args)
+    assert res["changed"] and not res.get("failed") and res["findings"] == []
 
 
 def test_warning_threshold_and_intermediates(files, run, tmp_path):
