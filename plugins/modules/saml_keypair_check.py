@@ -226,30 +226,19 @@ scope:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.trustops.tableau.plugins.module_utils._module import finish, read_input
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
     TrustopsError,
-    fails,
-    summary,
-    worst,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.saml import (
     POLICY_ARGUMENT_SPEC,
     Policy,
     check_keypair,
 )
-
-
-def _read(module, path, what):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="%s %s: cannot read it (%s)" % (what, path, exc.strerror or exc))
-    return None  # not reached
 
 
 def main():
@@ -272,15 +261,8 @@ def main():
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     p = module.params
-    cert_data = key_data = None
-    if p["cert_src"] is not None:
-        cert_data = _read(module, p["cert_src"], "cert_src")
-    elif p["cert_content"] is not None:
-        cert_data = p["cert_content"]
-    if p["key_src"] is not None:
-        key_data = _read(module, p["key_src"], "key_src")
-    elif p["key_content"] is not None:
-        key_data = p["key_content"]
+    cert_data, _cert_source = read_input(module, "cert_src", "cert_content")
+    key_data, _key_source = read_input(module, "key_src", "key_content")
     try:
         findings, facts = check_keypair(
             cert_data, key_data, passphrase=p["passphrase"], scope=p["scope"], policy=Policy.from_params(p),
@@ -289,11 +271,8 @@ def main():
             expiry_warn_days=p["expiry_warn_days"])
     except TrustopsError as exc:
         module.fail_json(msg=str(exc))
-    out = dict(changed=False, findings=[f.as_dict() for f in findings], ok=worst(findings) != "error",
-               certificate=facts["certificate"], key=facts["key"], scope=p["scope"])
-    if fails(findings, p["fail_on"]):
-        module.fail_json(msg="SAML certificate/key: %s" % summary(findings), **out)
-    module.exit_json(msg=summary(findings), **out)
+    out = dict(certificate=facts["certificate"], key=facts["key"], scope=p["scope"])
+    finish(module, findings, out, "SAML certificate/key", p["fail_on"])
 
 
 if __name__ == "__main__":

@@ -250,15 +250,13 @@ urls:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.trustops.tableau.plugins.module_utils._module import finish, read_input
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
     TrustopsError,
-    fails,
-    summary,
-    worst,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.saml import (
     POLICY_ARGUMENT_SPEC,
@@ -271,24 +269,6 @@ from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
     HAS_LXML,
     LXML_IMPORT_ERROR,
 )
-
-
-def _read(module, path, what):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="%s %s: cannot read it (%s)" % (what, path, exc.strerror or exc))
-    return None  # not reached
-
-
-def _input(module, src_option, content_option):
-    p = module.params
-    if p[src_option] is not None:
-        return _read(module, p[src_option], src_option), p[src_option]
-    if p[content_option] is not None:
-        return p[content_option], content_option
-    return None, None
 
 
 def main():
@@ -320,9 +300,9 @@ def main():
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     p = module.params
-    idp_data, idp_source = _input(module, "src", "content")
-    sp_data, sp_source = _input(module, "sp_src", "sp_content")
-    signer_data, _signer_source = _input(module, "trusted_signer_src", "trusted_signer_content")
+    idp_data, idp_source = read_input(module, "src", "content")
+    sp_data, sp_source = read_input(module, "sp_src", "sp_content")
+    signer_data, _signer_source = read_input(module, "trusted_signer_src", "trusted_signer_content")
     if (idp_data is not None or sp_data is not None) and not HAS_LXML:
         module.fail_json(msg=missing_required_lib("lxml"), exception=LXML_IMPORT_ERROR)
     if signer_data is not None and idp_data is None:
@@ -349,10 +329,7 @@ def main():
         module.fail_json(msg=missing_required_lib(str(exc.name or exc)))
     except TrustopsError as exc:
         module.fail_json(msg=str(exc))
-    out.update(findings=[f.as_dict() for f in findings], ok=worst(findings) != "error")
-    if fails(findings, p["fail_on"]):
-        module.fail_json(msg="SAML metadata: %s" % summary(findings), **out)
-    module.exit_json(msg=summary(findings), **out)
+    finish(module, findings, out, "SAML metadata", p["fail_on"])
 
 
 if __name__ == "__main__":

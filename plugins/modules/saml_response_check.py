@@ -329,6 +329,7 @@ relay_state:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.trustops.tableau.plugins.module_utils._module import finish, read_input
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
@@ -336,8 +337,6 @@ from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
     TrustopsError,
-    fails,
-    summary,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.saml import (
     POLICY_ARGUMENT_SPEC,
@@ -351,24 +350,6 @@ from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
     HAS_LXML,
     LXML_IMPORT_ERROR,
 )
-
-
-def _read(module, path, option):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="%s %s: cannot read it (%s)" % (option, path, exc.strerror or exc))
-    return None  # not reached
-
-
-def _input(module, src_option, content_option):
-    p = module.params
-    if p[src_option] is not None:
-        return _read(module, p[src_option], src_option), p[src_option]
-    if p[content_option] is not None:
-        return p[content_option], content_option
-    return None, None
 
 
 def main():
@@ -403,9 +384,9 @@ def main():
         module.fail_json(msg="username_attribute must not be empty")
     if p["max_bytes"] <= 0:
         module.fail_json(msg="max_bytes must be a positive number of bytes")
-    data, source = _input(module, "src", "content")
-    metadata, metadata_source = _input(module, "idp_metadata_src", "idp_metadata_content")
-    cert_data, cert_source = _input(module, "idp_cert_src", "idp_cert_content")
+    data, source = read_input(module, "src", "content")
+    metadata, metadata_source = read_input(module, "idp_metadata_src", "idp_metadata_content")
+    cert_data, cert_source = read_input(module, "idp_cert_src", "idp_cert_content")
     try:
         idp_certs = load_certificates(cert_data, cert_source) if cert_data is not None else None
         report = check_response(
@@ -417,12 +398,9 @@ def main():
         module.fail_json(msg=str(exc))
     findings = report.findings
     out = report.as_dict()
-    out["changed"] = False
     if not HAS_SIGNXML and (metadata is not None or cert_data is not None):
         module.warn("signxml is not installed where the module runs: the signature was not verified")
-    if fails(findings, p["fail_on"]):
-        module.fail_json(msg="SAML response: %s" % summary(findings), **out)
-    module.exit_json(msg=summary(findings), **out)
+    finish(module, findings, out, "SAML response", p["fail_on"])
 
 
 if __name__ == "__main__":

@@ -288,10 +288,9 @@ trust_store:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.trustops.tableau.plugins.module_utils._module import finish
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
     TrustopsError,
-    fails,
-    summary,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     CRYPTOGRAPHY_IMPORT_ERROR,
@@ -333,10 +332,7 @@ def main():
     except TrustopsError as exc:
         module.fail_json(msg=str(exc))
     findings = result.finding_objects
-    out = dict(result, changed=False)
-    if fails(findings, p["fail_on"]):
-        module.fail_json(msg="tls_probe %s:%d: %s" % (p["host"], p["port"], summary(findings)), **out)
-    module.exit_json(msg=summary(findings), **out)
+    finish(module, findings, result, "tls_probe %s:%d" % (p["host"], p["port"]), p["fail_on"])
 
 
 if __name__ == "__main__":

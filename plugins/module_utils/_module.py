@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The thin helper the check modules share (the only module_utils file that talks to AnsibleModule).
+
+Reading a ``*_src`` / ``*_content`` option pair, and ending a check with its findings: every
+check returns all findings and ``ok``, and fails only when a finding reaches ``fail_on``.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import fails, summary, worst
+
+
+def read_file(module, path, option):
+    """The bytes of ``path`` (where the module runs), or fail_json naming the option."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="%s %s: cannot read it (%s)" % (option, path, exc.strerror or exc))
+    return None  # not reached: fail_json exits
+
+
+def read_input(module, src_option, content_option):
+    """(data, source) from a ``src``/``content`` pair: the file's bytes or the text; (None, None)."""
+    p = module.params
+    if p[src_option] is not None:
+        return read_file(module, p[src_option], src_option), p[src_option]
+    if p[content_option] is not None:
+        return p[content_option], content_option
+    return None, None
+
+
+def finish(module, findings, out, label, fail_on):
+    """Exit with ``out`` plus every finding and ``ok``; fail when a finding reaches ``fail_on``."""
+    text = summary(findings)
+    out = dict(out, changed=False, findings=[f.as_dict() for f in findings], ok=worst(findings) != "error")
+    if fails(findings, fail_on):
+        module.fail_json(msg="%s: %s" % (label, text), **out)
+    module.exit_json(msg=text, **out)
