@@ -9,25 +9,32 @@ check returns all findings and ``ok``, and fails only when a finding reaches ``f
 
 from __future__ import annotations
 
+from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import fails, summary, worst
 
 
-def read_file(module, path, option):
-    """The bytes of ``path`` (where the module runs), or fail_json naming the option."""
+def read_file(module, path, option, max_bytes=reader.MAX_TEXT):
+    """The bytes of ``path`` (where the module runs) through the one reader, or fail_json."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="%s %s: cannot read it (%s)" % (option, path, exc.strerror or exc))
+        return reader.read_input(path=path, option=option, max_bytes=max_bytes)
+    except reader.InputError as exc:
+        module.fail_json(msg=str(exc))
     return None  # not reached: fail_json exits
 
 
-def read_input(module, src_option, content_option):
-    """(data, source) from a ``src``/``content`` pair: the file's bytes or the text; (None, None)."""
+def read_input(module, src_option, content_option, max_bytes=reader.MAX_TEXT):
+    """(data, source) from a ``src``/``content`` pair: the file's bytes or the text; (None, None).
+
+    Both go through :func:`reader.read_input` with the same cap; inline text stays text.
+    """
     p = module.params
     if p[src_option] is not None:
-        return read_file(module, p[src_option], src_option), p[src_option]
+        return read_file(module, p[src_option], src_option, max_bytes), p[src_option]
     if p[content_option] is not None:
+        try:
+            reader.read_input(content=p[content_option], option=content_option, max_bytes=max_bytes)
+        except reader.InputError as exc:
+            module.fail_json(msg=str(exc))
         return p[content_option], content_option
     return None, None
 

@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one input reader: every file option of every module, action plugin and core reads here.
+
+``read_input(path=..., content=..., option=..., max_bytes=...)`` returns the bytes of a file or of
+an inline value, or raises :class:`InputError` naming the option and the path. The size cap is
+enforced *before* reading (``fstat`` of the opened file) and again while reading (a file that
+grows, ``/proc`` files that report size 0), so a 50 MB file costs nothing but the refusal.
+Directories, FIFOs, sockets and devices are refused without being read (a FIFO would block).
+
+The caps, one per kind of input (docs/inputs.md lists which option has which cap):
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
+
+KIB = 1024
+MIB = 1024 * KIB
+
+#: A certificate or a certificate chain (PEM, DER or PKCS#7): a chain of ten 4096-bit
+#: certificates is under 20 KiB.
+MAX_CERTIFICATE = 1 * MIB
+#: A CA bundle (trust store bundles, tls_probe ``ca_path``): Debian's whole system bundle is ~220 KiB.
+MAX_BUNDLE = 4 * MIB
+#: A private key: a 16384-bit RSA key in PEM is ~13 KiB.
+MAX_KEY = 64 * KIB
+#: SAML metadata and SAML responses (XML).
+MAX_XML = 2000000
+#: A certificate revocation list (large CAs publish CRLs of several MiB).
+MAX_CRL = 16 * MIB
+#: Tables: known-user lists (CSV/JSON), exported settings.
+MAX_TABLE = 16 * MIB
+#: Anything else small and textual.
+MAX_TEXT = 1 * MIB
+
+_CHUNK = 64 * KIB
+
+
+class InputError(TrustopsError):
+    """A file or inline value that cannot be used at all: missing, empty, too large, not a file."""
+
+    def __init__(self, message, option=None, source=None):
+        TrustopsError.__init__(self, message)
+        self.option = option
+        self.source = source
+
+
+def _label(option, source):
+    if source and source != option:
+        return "%s %s" % (option, source)
+    return option
+
+
+def _check_size(size, option, source, max_bytes):
+    if max_bytes is not None and size > max_bytes:
+        raise InputError("%s: %d bytes, more than the limit of %d bytes for this input; "
+                         "give the right file (limits: docs/inputs.md)"
+                         % (_label(option, source), size, max_bytes), option, source)
+
+
+def _as_bytes(content):
+    if isinstance(content, bytes):
+        return content
+    if isinstance(content, bytearray):
+        return bytes(content)
+    return str(content).encode("utf-8")
+
+
+def read_input(path=None, content=None, option="input", max_bytes=MAX_TEXT, allow_empty=False):
+    """The bytes of ``content`` (inline) or of the regular file ``path``; raises InputError.
+
+    Exactly one of ``path`` and ``content`` should be given; ``content`` wins when both are.
+    ``max_bytes=None`` means no cap (only for callers that cap by other means).
+    """
+    if content is not None:
+        data = _as_bytes(content)
+        _check_size(len(data), option, None, max_bytes)
+        if not data.strip() and not allow_empty:
+            raise InputError("%s: the value is empty; give the %s itself" % (option, option), option, None)
+        return data
+    if path is None or path == "":
+        raise InputError("%s: no path given" % option, option, None)
+    path = os.fspath(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.EISDIR:
+            raise InputError("%s: is a directory, not a file" % _label(option, path), option, path)
+        raise InputError("%s: cannot read it (%s)" % (_label(option, path), exc.strerror or exc), option, path)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError("%s: is a directory, not a file" % _label(option, path), option, path)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError("%s: is not a regular file (a device, FIFO or socket); give a file"
+                             % _label(option, path), option, path)
+        _check_size(info.st_size, option, path, max_bytes)
+        limit = None if max_bytes is None else max_bytes + 1
+        parts = []
+        total = 0
+        while True:
+            want = _CHUNK if limit is None else min(_CHUNK, limit - total)
+            if want <= 0:
+                break
+            try:
+                chunk = os.read(fd, want)
+            except OSError as exc:
+                raise InputError("%s: cannot read it (%s)" % (_label(option, path), exc.strerror or exc),
+                                 option, path)
+            if not chunk:
+                break
+            parts.append(chunk)
+            total += len(chunk)
+        data = b"".join(parts)
+    finally:
+        os.close(fd)
+    _check_size(len(data), option, path, max_bytes)
+    if not data.strip() and not allow_empty:
+        raise InputError("%s: the file is empty; give the %s file itself" % (_label(option, path), option),
+                         option, path)
+    return data
