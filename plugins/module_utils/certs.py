@@ -172,7 +172,9 @@ def _load_one_pem(block, source, index):
     try:
         return x509.load_pem_x509_certificate(block)
     except Exception as exc:
-        raise CertificateError("%s: certificate #%d is not valid PEM/X.509 (%s)" % (source, index, _short(exc)))
+        raise CertificateError("%s: certificate #%d is not valid PEM/X.509 (%s); the file is damaged: export the "
+                               "certificate again from its source (openssl x509 -in FILE -noout must read it)"
+                               % (source, index, _short(exc)))
 
 
 _SIGNED_DATA_OID = b"\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"  # 1.2.840.113549.1.7.2
@@ -236,9 +238,18 @@ def _load_pkcs7(data, source, pem):
     return list(certs)
 
 
+#: A library's reason longer than this is cut at a word boundary (marked " ...").
+_REASON_LIMIT = 600
+
+
 def _short(exc):
+    """The first line of a library's error, whole, or cut at a word boundary after _REASON_LIMIT."""
     text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
+    text = text[0].strip() if text else type(exc).__name__
+    if len(text) <= _REASON_LIMIT:
+        return text
+    cut = text.rfind(" ", 0, _REASON_LIMIT)
+    return text[:cut if cut > 0 else _REASON_LIMIT].rstrip() + " ..."
 
 
 # --------------------------------------------------------------------------- facts

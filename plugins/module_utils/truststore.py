@@ -45,9 +45,9 @@ import unicodedata
 
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
+from ansible_collections.trustops.tableau.plugins.module_utils import reader
 
 STORES = ("debian", "redhat", "macos")
-MAX_FILE_BYTES = 4 * 1024 * 1024
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
 _HEX_RE = re.compile(r"^[0-9A-F]+$")
 _PEM_CERT_RE = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
@@ -235,7 +235,14 @@ def default_name(cert):
 
 
 def check_name(name):
-    """An anchor name is a plain file name without extension; returns it or raises."""
+    """An anchor name is a plain file name without extension; returns it or raises.
+
+    An empty or blank name is an error, never a silent fall-back to the default name.
+    """
+    if isinstance(name, str) and not name.strip():
+        raise TrustStoreError(
+            "name %r: empty; give a file name (letters, digits, '.', '_', '+', '-'), or leave name out "
+            "to use the default trustops-<CN>-<fingerprint> name" % (name,))
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise TrustStoreError(
             "name %r: use 1 to 128 characters of letters, digits, '.', '_', '+' or '-', starting with "
@@ -291,20 +298,27 @@ class AnchorFile(object):
         return "AnchorFile(%r, %d certs%s)" % (self.path, self.count, ", " + self.error if self.error else "")
 
 
-def _read_limited(path):
-    with open(path, "rb") as handle:
-        data = handle.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise ValueError("larger than %d bytes" % MAX_FILE_BYTES)
-    return data
+def _read_store_file(path, what, max_bytes=reader.MAX_BUNDLE, allow_empty=False):
+    """A file of the store through the collection's one reader (docs/inputs.md: the bundle cap).
+
+    Raises reader.InputError; ``reason(exc)`` is its message without the leading label.
+    """
+    return reader.read_input(path=path, option=what, max_bytes=max_bytes, allow_empty=allow_empty)
+
+
+def _reason(exc, path):
+    """An InputError's message without its ``<label> <path>: `` prefix (the caller names the file)."""
+    text = str(exc)
+    marker = "%s: " % path
+    return text[text.index(marker) + len(marker):] if marker in text else text
 
 
 def read_anchor_file(path, lay):
     entry = AnchorFile(path)
     try:
-        data = _read_limited(path)
-    except (OSError, IOError, ValueError) as exc:
-        entry.error = "unreadable (%s)" % (getattr(exc, "strerror", None) or exc)
+        data = _read_store_file(path, "anchor file")
+    except reader.InputError as exc:
+        entry.error = "unreadable (%s)" % _reason(exc, path)
         return entry
     entry.size = len(data)
     entry.encoding = "pem" if b"-----BEGIN" in data else "der"
@@ -414,17 +428,16 @@ def read_bundle(path):
     result = DigestSet(path, exists=os.path.isfile(path) if path else False)
     if result.exists:
         try:
-            with open(path, "rb") as handle:
-                result.add_pem_blocks(handle.read())
-        except (OSError, IOError) as exc:
-            raise TrustStoreError("cannot read the bundle %s: %s" % (path, exc.strerror or exc))
+            result.add_pem_blocks(_read_store_file(path, "bundle", allow_empty=True))
+        except reader.InputError as exc:
+            raise TrustStoreError("cannot read the bundle %s: %s" % (path, _reason(exc, path)))
     return result
 
 
 def _add_file(result, path):
     try:
-        data = _read_limited(path)
-    except (OSError, IOError, ValueError):
+        data = _read_store_file(path, "system CA file")
+    except reader.InputError:
         return
     if b"-----BEGIN" in data:
         result.add_pem_blocks(data)
@@ -441,8 +454,11 @@ def other_source_digests(lay):
     """
     result = DigestSet()
     if lay.store == "debian" and lay.certsconf and os.path.isfile(lay.certsconf):
-        with open(lay.certsconf, "rb") as handle:
-            lines = handle.read().decode("utf-8", "replace").splitlines()
+        try:
+            data = _read_store_file(lay.certsconf, "certsconf", max_bytes=reader.MAX_TEXT, allow_empty=True)
+        except reader.InputError as exc:
+            raise TrustStoreError("cannot read %s: %s" % (lay.certsconf, _reason(exc, lay.certsconf)))
+        lines = data.decode("utf-8", "replace").splitlines()
         for line in lines:
             line = line.strip()
             if not line or line[0] in "#!":

@@ -277,6 +277,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
+from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils import truststore
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError, fails, summary
 
@@ -357,7 +358,7 @@ class Runner(object):
                         pass
                     os.rename(tmp, path)
             except OSError as exc:
-                problems.append("%s: %s" % (path, to_native(exc)))
+                problems.append("%s: %s" % (path, _os_reason(exc)))
         if self.created_dir and not problems:
             try:
                 os.rmdir(self.created_dir)
@@ -367,23 +368,18 @@ class Runner(object):
         return problems
 
 
+def _os_reason(exc):
+    """The reason of an OSError without the file name (callers name the file once themselves)."""
+    return exc.strerror or to_native(exc)
+
+
 def _which(module):
     return lambda name: module.get_bin_path(name, required=False, opt_dirs=_BIN_DIRS)
 
 
 def _read_src(src):
-    if not os.path.exists(src):
-        raise TrustopsError("src %s: no such file on the managed host" % src)
-    if os.path.isdir(src):
-        raise TrustopsError("src %s: is a directory, expected a certificate file" % src)
-    try:
-        with open(src, "rb") as handle:
-            data = handle.read(truststore.MAX_FILE_BYTES + 1)
-    except (IOError, OSError) as exc:
-        raise TrustopsError("src %s: cannot read it (%s)" % (src, to_native(exc)))
-    if len(data) > truststore.MAX_FILE_BYTES:
-        raise TrustopsError("src %s: larger than %d bytes, not a certificate" % (src, truststore.MAX_FILE_BYTES))
-    return data
+    """The bytes of ``src`` on the managed host, through the collection's one input reader."""
+    return reader.read_input(path=src, option="src", max_bytes=reader.MAX_CERTIFICATE)
 
 
 def _facts(cert):
@@ -449,8 +445,13 @@ def run_linux(module, lay, state, cert, kind, hexed, name, result):
         result["diff"] = _diff(lay, entries, truststore.entries_after(entries, plan, lay),
                                contains_before, contains_after)
     if plan.update and not params["update"]:
-        module.warn("update=false: the store's bundle was not regenerated; run %s"
-                    % " ".join(plan.update_argv()))
+        if module.check_mode:
+            module.warn("check mode: nothing was written; with update=false a real run would change the anchor "
+                        "files but would not regenerate the store's bundle; after it, run %s"
+                        % " ".join(plan.update_argv()))
+        else:
+            module.warn("update=false: the store's bundle was not regenerated; run %s"
+                        % " ".join(plan.update_argv()))
     if module.check_mode or not result["changed"]:
         module.exit_json(**result)
 
@@ -470,8 +471,8 @@ def run_linux(module, lay, state, cert, kind, hexed, name, result):
     except (IOError, OSError) as exc:
         problems = runner.rollback()
         result["changed"] = bool(problems)
-        module.fail_json(msg="changing the anchors directory failed (%s); %s" % (
-            to_native(exc), "restored it" if not problems else "could not restore: " + "; ".join(problems)),
+        module.fail_json(msg="changing the anchors directory failed (%s: %s); %s" % (
+            exc.filename or lay.anchors_dir, _os_reason(exc), "restored it" if not problems else "could not restore: " + "; ".join(problems)),
             **result)
 
     if not will_update:
@@ -652,9 +653,10 @@ def main():
 
         cert = None
         if params["src"] is not None:
-            cert = truststore.load_anchor(_read_src(params["src"]), params["src"])
+            cert = truststore.load_anchor(_read_src(params["src"]), "src %s" % params["src"])
         elif params["content"] is not None:
-            cert = truststore.load_anchor(params["content"], "content")
+            cert = truststore.load_anchor(reader.read_input(content=params["content"], option="content",
+                                                            max_bytes=reader.MAX_CERTIFICATE), "content")
         if cert is not None:
             kind, hexed = "sha256", truststore.cert_digests(cert)[0]
             result.update(_facts(cert))
@@ -673,7 +675,7 @@ def main():
                 errors = [f for f in findings if f.severity == "error"]
                 module.fail_json(msg="refusing to trust %s: %s; nothing was changed"
                                  % (result["subject"], summary(errors)), **result)
-            name = truststore.check_name(params["name"]) if params["name"] else truststore.default_name(cert)
+            name = truststore.default_name(cert) if params["name"] is None else truststore.check_name(params["name"])
             result["name"] = name
 
         if store == "macos":

@@ -278,6 +278,39 @@ class TestLoading(object):
         with pytest.raises(CertificateError, match=r"^b\.pem: certificate #1 is not valid PEM/X\.509"):
             certs.load_certificates(b"\n".join(lines), source="b.pem")
 
+    def test_damaged_certificate_message_keeps_the_library_reason_whole(self, trio):
+        """Issue 11: the library's reason is not cut mid-word, the source is named once, and the
+        message says what to do."""
+        import base64
+
+        _root, _inter, leaf = trio
+        der = leaf.der
+        damaged, reason = None, ""
+        for index in range(len(der)):       # find a damage whose library message is long
+            candidate = bytearray(der)
+            candidate[index] ^= 0x80
+            try:
+                x509.load_der_x509_certificate(bytes(candidate))
+            except Exception as exc:        # the library's own words, whatever its version
+                text = str(exc).strip().splitlines()[0]
+                if len(text) > len(reason):
+                    damaged, reason = bytes(candidate), text
+        assert len(reason) > 200, reason    # longer than the old 200-character cut
+        pem = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(damaged) + b"-----END CERTIFICATE-----\n"
+        with pytest.raises(CertificateError) as info:
+            certs.load_certificates(pem, source="src /srv/pki/ca.pem")
+        message = str(info.value)
+        assert message.count("/srv/pki/ca.pem") == 1, message
+        assert reason in message, message
+        assert "openssl x509 -in" in message and "export" in message, message
+
+    def test_library_reason_is_summarised_at_a_word_boundary(self):
+        words = ["word%d" % n for n in range(400)]
+        text = certs._short(ValueError(" ".join(words)))
+        assert text.endswith(" ...") and len(text) < len(" ".join(words))
+        assert text[:-4].split(" ") == words[:len(text[:-4].split(" "))]
+        assert certs._short(ValueError("short reason\nsecond line")) == "short reason"
+
     def test_trusted_certificate_label_is_refused_clearly(self, trio, tmp_path):
         """OpenSSL's -trustout form carries trust settings we would silently drop."""
         _root, _inter, leaf = trio

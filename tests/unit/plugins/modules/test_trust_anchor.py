@@ -305,7 +305,7 @@ def test_allow_leaf_trusts_a_self_signed_server_certificate(store, run, cas):
     ("two", "holds 2 certificates"),
     ("name", "name 'bad/name'"),
     ("present-fingerprint", "state=present needs src or content"),
-    ("missing-src", "no such file"),
+    ("missing-src", "No such file or directory"),
     ("bad-fingerprint", "hex digits"),
     ("weak", "1024-bit RSA key"),
     ("bad-digest", "blocklisted_digests: unknown digest 'shaa1'"),
@@ -452,3 +452,60 @@ def test_redhat_check_mode_scans_flat_directory_any_name(tmp_path, cas, monkeypa
     assert res["store"] == "redhat" and res["bundle"].endswith("extracted/pem/tls-ca-bundle.pem")
     res = run(content=pem(cas["other"]), platform="redhat", check=True)
     assert res["changed"] and res["path"] == os.path.join(lay.anchors_dir, ts.default_name(cas["other"].cert) + ".crt")
+
+
+# --------------------------------------------------------------------------- issue 11: names, truthful warnings, input
+
+@pytest.mark.parametrize("name", ["", "   ", "\t"])
+def test_empty_name_is_an_error_not_the_default(store, run, cas, name):
+    """An empty (or blank) name is a mistake in the play, not a request for the default name."""
+    before = store.snapshot()
+    res = run(content=pem(cas["root"]), platform="debian", name=name)
+    assert res.get("failed") and not res["changed"], res
+    assert "name" in res["msg"] and "empty" in res["msg"], res["msg"]
+    assert "leave name out" in res["msg"]
+    assert store.snapshot() == before
+
+
+def test_check_mode_warning_says_nothing_was_written(store, run, cas):
+    """update=false in check mode: the warning must not claim that files were written."""
+    before = store.snapshot()
+    res = run(content=pem(cas["root"]), platform="debian", name="corp-root", update=False, check=True)
+    assert res["changed"] and store.snapshot() == before
+    # warnings of earlier tests in this process may linger: look at this store's only
+    mine = [w for w in res.get("warnings", []) if store.lay.anchors_dir in json.dumps(w)]
+    text = json.dumps(mine)
+    assert mine and "was not regenerated" not in text, text
+    assert "check mode: nothing was written" in text and "would not regenerate" in text, text
+    real = run(content=pem(cas["root"]), platform="debian", name="corp-root", update=False)
+    assert warned(real, "was not regenerated")
+
+
+def test_src_that_is_a_socket_names_the_path_once(store, run, tmp_path):
+    """A src the reader refuses (a socket) is named once, with what to do; nothing changes."""
+    import socket
+
+    path = str(tmp_path / "ca.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(path)
+        before = store.snapshot()
+        res = run(src=path, platform="debian")
+    finally:
+        sock.close()
+    assert res.get("failed") and not res["changed"], res
+    assert res["msg"].count(path) == 1, res["msg"]
+    assert res["msg"].startswith("src %s: " % path) and "[Errno" not in res["msg"], res["msg"]
+    assert store.snapshot() == before
+
+
+def test_src_over_the_certificate_cap_is_refused_before_reading(store, run, tmp_path):
+    """src is read with the certificate cap (reader.MAX_CERTIFICATE), not a private larger one."""
+    from ansible_collections.trustops.tableau.plugins.module_utils import reader
+
+    path = str(tmp_path / "big.crt")
+    with open(path, "wb") as handle:
+        handle.truncate(reader.MAX_CERTIFICATE + 1)
+    res = run(src=path, platform="debian")
+    assert res.get("failed") and "%d bytes" % reader.MAX_CERTIFICATE in res["msg"], res["msg"]
+    assert "docs/inputs.md" in res["msg"]
