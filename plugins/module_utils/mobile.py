@@ -5,8 +5,8 @@
 
 Pure Python (``plistlib``, ``json``, ``cryptography``), no Ansible imports.  Everything is
 deterministic: the same certificates and texts give byte-identical unsigned artifacts, because
-identifiers and UUIDs are derived from the profile identifier and each certificate's SHA-256
-(:func:`payload_uuid`) and every serialisation sorts its keys.
+identifiers and UUIDs are derived from the profile identifier, what they identify and each
+certificate's SHA-256 (:func:`derived_uuid`) and every serialisation sorts its keys.
 
 Signing makes a CMS SignedData (DER, content attached, signer certificate and chain included)
 with cryptography's PKCS#7 builder.  A signature carries a signing time, so a new signature is
@@ -57,8 +57,10 @@ class WriteError(MobileError):
 
 
 #: Namespace of every UUID this module derives (itself uuid5(NAMESPACE_DNS, ...), so anyone can
-#: recompute it): PayloadUUID = uuid5(NAMESPACE, "<identifier>/<sha256 hex of the DER cert>").
+#: recompute it): see :func:`derived_uuid`.
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "mobile.trustops.tableau")
+#: What a derived UUID identifies; part of the derived name, so no two roles share a UUID.
+UUID_ROLES = ("profile", "payload", "onc")
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 PROFILE_SUFFIX = ".mobileconfig"
@@ -320,14 +322,27 @@ def selected(cas, include_intermediates):
 
 # --------------------------------------------------------------------------- identifiers
 
+def derived_uuid(identifier, role, sha256s):
+    """The one UUID derivation: uuid5(NAMESPACE, "<identifier>/<role>/<sha256 hex>[,<sha256 hex>...]"),
+    upper case as Apple's tools write UUIDs.
+
+    ``role`` names what the UUID identifies (``profile``, ``payload``, ``onc``), so the profile,
+    its payloads and the ONC certificates never share a value, even for a single CA (Apple:
+    every PayloadUUID is globally unique), while each stays the same on every run.
+    """
+    if role not in UUID_ROLES:
+        raise ValueError("unknown UUID role %r" % (role,))
+    return str(uuid.uuid5(NAMESPACE, "%s/%s/%s" % (identifier, role, ",".join(s.lower() for s in sha256s)))).upper()
+
+
 def payload_uuid(identifier, sha256hex):
-    """uuid5(NAMESPACE, "<identifier>/<sha256 hex>"), upper case as Apple's tools write UUIDs."""
-    return str(uuid.uuid5(NAMESPACE, "%s/%s" % (identifier, sha256hex.lower()))).upper()
+    """The PayloadUUID of the certificate payload for one CA."""
+    return derived_uuid(identifier, "payload", [sha256hex])
 
 
 def profile_uuid(identifier, sha256s):
-    """The top-level PayloadUUID: uuid5 over the identifier and every certificate's SHA-256."""
-    return str(uuid.uuid5(NAMESPACE, "%s/%s" % (identifier, ",".join(s.lower() for s in sha256s)))).upper()
+    """The top-level PayloadUUID: over the identifier and every certificate's SHA-256, in order."""
+    return derived_uuid(identifier, "profile", sha256s)
 
 
 def payload_identifier(identifier, sha256hex):
@@ -335,7 +350,8 @@ def payload_identifier(identifier, sha256hex):
 
 
 def onc_guid(identifier, sha256hex):
-    return "{%s}" % payload_uuid(identifier, sha256hex).lower()
+    """The ONC ``GUID`` of one CA's certificate: its own derived UUID, braced, lower case."""
+    return "{%s}" % derived_uuid(identifier, "onc", [sha256hex]).lower()
 
 
 # --------------------------------------------------------------------------- Apple profile

@@ -104,8 +104,41 @@ def check_keys(item, table, where):
     return problems
 
 
+def identity_problems(profile):
+    """Apple's identity rules for a whole profile (TopLevel.yaml, CommonPayloadKeys.yaml): every
+    PayloadUUID "globally unique" (so never twice in one profile, top level included), each an
+    RFC 4122 UUID string; every payload's PayloadIdentifier "unique within the profile" (and not
+    the profile's own)."""
+    problems = []
+    items = [("TopLevel", profile)] + [("PayloadContent[%d]" % i, p)
+                                       for i, p in enumerate(profile.get("PayloadContent") or [])
+                                       if isinstance(p, dict)]
+    seen = {}
+    for where, item in items:
+        value = item.get("PayloadUUID")
+        if not isinstance(value, str):
+            continue
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            problems.append("%s: PayloadUUID %r is not a UUID" % (where, value))
+        key = value.upper()
+        if key in seen:
+            problems.append("%s: PayloadUUID %s is also the PayloadUUID of %s" % (where, value, seen[key]))
+        seen.setdefault(key, where)
+    idents = {}
+    for where, item in items:
+        value = item.get("PayloadIdentifier")
+        if not isinstance(value, str):
+            continue
+        if value in idents:
+            problems.append("%s: PayloadIdentifier %s is also the PayloadIdentifier of %s" % (where, value, idents[value]))
+        idents.setdefault(value, where)
+    return problems
+
+
 def schema_problems(profile):
-    problems = check_keys(profile, TOP_LEVEL, "TopLevel")
+    problems = check_keys(profile, TOP_LEVEL, "TopLevel") + identity_problems(profile)
     consent = profile.get("ConsentText")
     for lang, text in (consent.items() if isinstance(consent, dict) else ()):
         if not isinstance(text, str) or not re.match(r"^(default|[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*)$", lang):
@@ -279,19 +312,65 @@ def test_optional_keys_are_omitted_not_empty(world):
     assert schema_problems(profile) == []
 
 
-def test_uuids_are_uuid5_of_identifier_and_sha256(world):
+def test_uuids_are_uuid5_of_identifier_role_and_sha256(world):
     cas = cas_of(world["root"], world["other_root"])
     profile = plistlib.loads(mobile.build_profile(spec(), cas))
     namespace = uuid.uuid5(uuid.NAMESPACE_DNS, "mobile.trustops.tableau")
     digests = [hashlib.sha256(c[0].public_bytes(serialization.Encoding.DER)).hexdigest()
                for c in (world["root"], world["other_root"])]
-    for payload, digest in zip(profile["PayloadContent"], digests):
-        assert payload["PayloadUUID"] == str(uuid.uuid5(namespace, "%s/%s" % (IDENT, digest))).upper()
+    onc = json.loads(mobile.build_onc(IDENT, cas))
+    for payload, entry, digest in zip(profile["PayloadContent"], onc["Certificates"], digests):
+        assert payload["PayloadUUID"] == str(uuid.uuid5(namespace, "%s/payload/%s" % (IDENT, digest))).upper()
         assert payload["PayloadIdentifier"] == "%s.ca.%s" % (IDENT, digest[:16])
-    assert profile["PayloadUUID"] == str(uuid.uuid5(namespace, "%s/%s" % (IDENT, ",".join(digests)))).upper()
+        assert entry["GUID"] == "{%s}" % uuid.uuid5(namespace, "%s/onc/%s" % (IDENT, digest))
+    assert profile["PayloadUUID"] == str(uuid.uuid5(namespace, "%s/profile/%s" % (IDENT, ",".join(digests)))).upper()
     other = plistlib.loads(mobile.build_profile(mobile.ProfileSpec("com.example.other"), cas))
     assert {p["PayloadUUID"] for p in other["PayloadContent"]}.isdisjoint(
         {p["PayloadUUID"] for p in profile["PayloadContent"]})
+
+
+def test_one_ca_profile_has_distinct_stable_uuids(world):
+    """Issue 11: one CA gave the profile, its only payload and the ONC certificate the same UUID."""
+    cas = cas_of(world["root"])
+    data = mobile.build_profile(spec(), cas)
+    profile = plistlib.loads(data)
+    assert schema_problems(profile) == []
+    (payload,) = profile["PayloadContent"]
+    onc_guid = json.loads(mobile.build_onc(IDENT, cas))["Certificates"][0]["GUID"]
+    values = [profile["PayloadUUID"], payload["PayloadUUID"], onc_guid.strip("{}").upper()]
+    assert len(set(values)) == 3, values
+    # stable across runs: a second build (fresh objects, same inputs) gives the same values and bytes
+    again = cas_of(world["root"])
+    assert mobile.build_profile(spec(), again) == data
+    assert json.loads(mobile.build_onc(IDENT, again))["Certificates"][0]["GUID"] == onc_guid
+    facts = mobile.cert_facts(again[0], IDENT)
+    assert facts["payload_uuid"] == payload["PayloadUUID"] and facts["onc_guid"] == onc_guid
+    assert mobile.profile_uuid(IDENT, [again[0].sha256]) == profile["PayloadUUID"]
+
+
+def test_many_ca_profiles_pass_apples_identity_rules(world):
+    cas = cas_of(world["root"], world["inter"], world["other_root"], include_intermediates=True)
+    for count in range(1, len(cas) + 1):
+        profile = plistlib.loads(mobile.build_profile(spec(organization="Example"), cas[:count]))
+        assert schema_problems(profile) == [], count
+        uuids = [profile["PayloadUUID"]] + [p["PayloadUUID"] for p in profile["PayloadContent"]]
+        guids = [e["GUID"].strip("{}").upper() for e in json.loads(mobile.build_onc(IDENT, cas[:count]))["Certificates"]]
+        assert len(set(uuids + guids)) == len(uuids) + len(guids)
+
+
+def test_identity_checker_catches_duplicates(world):
+    """The checker itself fails on the profile issue 11 describes, and on repeated identifiers."""
+    profile = plistlib.loads(mobile.build_profile(spec(), cas_of(world["root"])))
+    profile["PayloadContent"][0]["PayloadUUID"] = profile["PayloadUUID"].lower()
+    problems = schema_problems(profile)
+    assert problems == ["PayloadContent[0]: PayloadUUID %s is also the PayloadUUID of TopLevel"
+                        % profile["PayloadUUID"].lower()]
+    two = plistlib.loads(mobile.build_profile(spec(), cas_of(world["root"], world["other_root"])))
+    two["PayloadContent"][1]["PayloadIdentifier"] = two["PayloadContent"][0]["PayloadIdentifier"]
+    two["PayloadContent"][0]["PayloadUUID"] = "not-a-uuid"
+    problems = schema_problems(two)
+    assert any("PayloadContent[1]: PayloadIdentifier" in p and "PayloadContent[0]" in p for p in problems)
+    assert any("'not-a-uuid' is not a UUID" in p for p in problems)
 
 
 def test_same_inputs_give_identical_bytes_and_a_new_ca_changes_them(world):
@@ -369,7 +448,7 @@ def test_android_der_and_onc_hold_the_same_certificate(world):
     for entry, ca in zip(entries, cas):
         decoded = x509.load_der_x509_certificate(base64.b64decode(entry["X509"], validate=True))
         assert decoded == ca.cert
-        assert entry["GUID"] == "{%s}" % mobile.payload_uuid(IDENT, ca.sha256).lower()
+        assert entry["GUID"] == mobile.onc_guid(IDENT, ca.sha256)
     assert not any(a.kind == "profile" for a in arts)
 
 
@@ -811,7 +890,7 @@ def test_cert_facts(world):
     assert facts["common_name"] == "Mobile Test Root CA"
     assert facts["payload_type"] == "com.apple.security.root"
     assert facts["android_file"] == "mobile-test-root-ca-%s.crt" % ca.sha256[:16]
-    assert facts["onc_guid"] == "{%s}" % facts["payload_uuid"].lower()
+    assert facts["onc_guid"].strip("{}").upper() != facts["payload_uuid"]
 
 
 if __name__ == "__main__":  # pragma: no cover
