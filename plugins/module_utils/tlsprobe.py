@@ -34,6 +34,7 @@ import time
 import traceback
 import warnings
 
+from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy, reader
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
     Finding,
     TrustopsError,
@@ -625,18 +626,14 @@ def load_anchors(ca_file=None):
     when ``ca_file`` is unreadable or holds no certificate, or when no system store is found.
     """
     if ca_file:
-        try:
-            with open(ca_file, "rb") as handle:
-                data = handle.read()
-        except (IOError, OSError) as exc:
-            raise TrustopsError("ca_file %s: cannot read (%s)" % (ca_file, exc.strerror or exc))
+        data = reader.read_input(path=ca_file, option="ca_file", max_bytes=reader.MAX_BUNDLE)
         anchors = load_certificates(data, "ca_file %s" % ca_file)
         return TrustStore(anchors, ca_file, cafile=ca_file)
     files, dirs = system_store_candidates()
     for path in files:
         if os.path.isfile(path):
-            with open(path, "rb") as handle:
-                anchors, skipped = _tolerant_load(handle.read(), path)
+            data = reader.read_input(path=path, option="system trust store", max_bytes=reader.MAX_BUNDLE)
+            anchors, skipped = _tolerant_load(data, path)
             if anchors:
                 return TrustStore(anchors, path, cafile=path, skipped=skipped)
     for directory in dirs:
@@ -648,9 +645,9 @@ def load_anchors(ca_file=None):
             if not os.path.isfile(full) or not re.search(r"(\.pem|\.crt|\.[0-9]+)$", name):
                 continue
             try:
-                with open(full, "rb") as handle:
-                    found, bad = _tolerant_load(handle.read(), full)
-            except (IOError, OSError):
+                found, bad = _tolerant_load(reader.read_input(path=full, option="system trust store",
+                                                              max_bytes=reader.MAX_BUNDLE), full)
+            except reader.InputError:
                 skipped += 1
                 continue
             anchors.extend(found)
@@ -733,8 +730,6 @@ def _short_name_fqdn(host, names):
     return None
 
 
-def _digest_name(name):
-    return name.lower().replace("-", "").replace("_", "")
 
 
 def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=2048,
@@ -750,7 +745,8 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
     if not served:
         raise TrustopsError("the server sent no certificate")
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    blocked = set(_digest_name(d) for d in (blocklisted_digests or ()))
+    blocked = anchor_policy.blocklist(blocklisted_digests or ())
+    min_rsa_key_size = anchor_policy.size_option("min_rsa_key_size", min_rsa_key_size)
     findings = []
     leaf = served[0]
     path_idx = _served_path(served)
@@ -847,7 +843,7 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
         ref = dict(_ref(cert, pos), role=where)
         if not is_root:
             digest = signature_hash(cert)
-            if digest and _digest_name(digest) in blocked:
+            if digest and anchor_policy.normalize_digest(digest) in blocked:
                 findings.append(Finding(
                     "TLS-005", "error",
                     "%s (%s) is signed with %s, a blocklisted digest" % (_subj(cert), where, digest.upper()),
@@ -1011,6 +1007,9 @@ def probe(host, port=443, address=None, server_name=None, ca_file=None, timeout=
     endpoint = Endpoint(host, int(port), address)
     sni = host if server_name is None else server_name
     _sni_bytes(sni)  # validate early: a bad server_name is an input error
+    # the policy options, through the one parser, before anything connects
+    anchor_policy.blocklist(blocklisted_digests or ())
+    anchor_policy.size_option("min_rsa_key_size", min_rsa_key_size)
     store = load_anchors(ca_file)
 
     reader, reader_error = None, None

@@ -60,6 +60,9 @@ options:
   ca_file:
     description:
       - PEM (or DER/PKCS#7) file on the target with the trust anchors to check against.
+      - Read through the collection's one input reader with the CA bundle cap (4 MiB, see
+        C(docs/inputs.md)); a missing file, a directory, an empty file or a larger file fails the
+        task with a message naming O(ca_file).
       - Default is the system trust store of the target, the first existing of the
         C(ssl.get_default_verify_paths()) bundle, C(/etc/ssl/certs/ca-certificates.crt),
         C(/etc/pki/tls/certs/ca-bundle.crt), C(/etc/ssl/ca-bundle.pem), C(/etc/ssl/cert.pem),
@@ -74,7 +77,9 @@ options:
     type: int
     default: 30
   min_rsa_key_size:
-    description: RSA keys in the chain smaller than this are an error (C(TLS-009)).
+    description:
+      - RSA keys in the chain smaller than this are an error (C(TLS-009)).
+      - A negative number fails the task (V(0) checks nothing).
     type: int
     default: 2048
   blocklisted_digests:
@@ -82,6 +87,9 @@ options:
       - Signature digests that are an error (C(TLS-005)) on any certificate of the served chain
         except the self-signature of a root.
       - The default mirrors Tableau Server's C(wgserver.saml.blocklisted_digest_algorithms).
+      - Names ignore case, C(-), C(_) and spaces (V(SHA-1) is V(sha1)). An unknown name (V(shaone))
+        fails the task before any connection, as in M(trustops.tableau.trust_anchor): a typo must not
+        switch the check off.
     type: list
     elements: str
     default: [sha1]

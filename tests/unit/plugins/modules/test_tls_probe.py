@@ -162,3 +162,41 @@ def test_debian_python_and_cryptography_38_in_check_mode(site, tmp_path):
                                 python=DEBIAN_PYTHON)
     assert status == "SUCCESS", out
     assert codes(r) == ["TLS-002", "TLS-003"]
+
+
+# --------------------------------------------------------------------------- issue 11: policy names, the one reader
+# In process (tests/support/tsm_sim/harness.run_module): these fail before any connection is made.
+
+def _inproc(args):
+    sys.path.insert(0, str(Path(__file__).parents[3] / "support"))
+    from tsm_sim.harness import run_module as run_in_process  # pylint: disable=import-outside-toplevel
+    from ansible_collections.trustops.tableau.plugins.modules import tls_probe  # pylint: disable=import-outside-toplevel
+    return run_in_process(tls_probe.main, args)
+
+
+@pytest.mark.parametrize("digests", [["shaone"], ["sha1", "sha-257"], ["md6"]])
+def test_unknown_blocklisted_digest_is_an_error(digests):
+    """A misspelt digest would switch the SHA-1 check off: it is refused by anchor_policy.blocklist()."""
+    r = _inproc({"host": HOST, "port": 9, "address": "127.0.0.1", "blocklisted_digests": digests})
+    assert r.get("failed"), r
+    assert r["msg"].startswith("blocklisted_digests: unknown digest"), r["msg"]
+    assert "sha256" in r["msg"]     # lists the known names
+
+
+@pytest.mark.parametrize("value", [-1, -2048])
+def test_negative_min_rsa_key_size_is_an_error(value):
+    r = _inproc({"host": HOST, "port": 9, "address": "127.0.0.1", "min_rsa_key_size": value})
+    assert r.get("failed") and r["msg"].startswith("min_rsa_key_size: %d is negative" % value), r
+
+
+def test_ca_file_is_read_with_the_bundle_cap(tmp_path):
+    from ansible_collections.trustops.tableau.plugins.module_utils import reader
+
+    big = tmp_path / "huge.pem"
+    with open(big, "wb") as handle:
+        handle.truncate(reader.MAX_BUNDLE + 1)
+    r = _inproc({"host": HOST, "port": 9, "address": "127.0.0.1", "ca_file": str(big)})
+    assert r.get("failed") and "limit of %d bytes" % reader.MAX_BUNDLE in r["msg"], r
+    assert r["msg"].startswith("ca_file %s: " % big) and r["msg"].count(str(big)) == 1
+    r = _inproc({"host": HOST, "port": 9, "address": "127.0.0.1", "ca_file": str(tmp_path)})
+    assert r.get("failed") and r["msg"] == "ca_file %s: is a directory, not a file" % tmp_path, r
