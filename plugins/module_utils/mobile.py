@@ -31,6 +31,7 @@ import json
 import os
 import plistlib
 import re
+import stat
 import tempfile
 import uuid
 
@@ -929,13 +930,64 @@ def finalize(artifacts, signer=None):
     return artifacts
 
 
+def _existing_stat(path):
+    """os.stat of the file a write replaces (mode, owner, times), or None when there is none."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+
+
+def _give_metadata(path, old):
+    """Give ``path`` the owner, group and permission bits of
+    ``old`` (an os.stat result).  Owner first: chown may clear set-id bits that chmod then sets.
+    Only root can give a file away; any other user's files are its own already."""
+    if os.geteuid() == 0:
+        os.chown(path, old.st_uid, old.st_gid)
+    os.chmod(path, stat.S_IMODE(old.st_mode))
+
+
+def _temp_file(dest, data, mode, old=None):
+    """A temporary file in dest holding data: with the metadata of ``old`` (the file it replaces),
+    or ``mode`` for a new file."""
+    fd, tmp = tempfile.mkstemp(prefix=".trustops-", suffix=".tmp", dir=dest)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        if old is None:
+            os.chmod(tmp, mode)
+        else:
+            _give_metadata(tmp, old)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp
+
+
+def _restore(dest, art, old):
+    """Put the previous file back: its bytes, owner, group, mode and times (a rollback)."""
+    if art.before is None:
+        os.unlink(art.path)
+        return
+    tmp = _temp_file(dest, art.before, 0o600, old)
+    try:
+        if old is not None:
+            os.utime(tmp, ns=(old.st_atime_ns, old.st_mtime_ns))
+        os.replace(tmp, art.path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
 def write(dest, artifacts, move=None, mode=0o644):
     """Write every changed artifact atomically; all or nothing.
 
-    Each file is first written to a temporary file in dest, then all are moved into place
-    (``move(src, dst)``, default os.replace; modules pass AnsibleModule.atomic_move).  When any
-    step fails, the files already moved are restored from their previous bytes, temporary files
-    are removed, and MobileError says what happened.  Returns the list of paths written.
+    Each file is first written to a temporary file in dest (a replaced file's owner, group and mode
+    carried over; ``mode`` for a new file), then all are moved into place (``move(src, dst)``,
+    default os.replace; modules pass AnsibleModule.atomic_move).  When any step fails, the files
+    already moved are restored as they were (bytes, owner, group, mode, atime/mtime), new files
+    are removed with the temporary files, and WriteError says what happened.  Returns the list of
+    paths written.
     """
     move = move or os.replace
     changes = [a for a in artifacts if a.action != "keep"]
@@ -948,14 +1000,11 @@ def write(dest, artifacts, move=None, mode=0o644):
         except OSError as exc:
             raise WriteError("dest %s: cannot create the directory (%s); nothing was written" % (dest, exc))
         created_dest = True
-    temps, moved = {}, []
+    temps, moved, olds = {}, [], {}
     try:
         for art in changes:
-            fd, tmp = tempfile.mkstemp(prefix=".trustops-", suffix=".tmp", dir=dest)
-            temps[art.path] = tmp
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(art.data)
-            os.chmod(tmp, mode)
+            olds[art.path] = _existing_stat(art.path) if art.before is not None else None
+            temps[art.path] = _temp_file(dest, art.data, mode, olds[art.path])
         for art in changes:
             move(temps[art.path], art.path)
             del temps[art.path]
@@ -969,14 +1018,7 @@ def write(dest, artifacts, move=None, mode=0o644):
                 pass
         for art in reversed(moved):
             try:
-                if art.before is None:
-                    os.unlink(art.path)
-                else:
-                    fd, tmp = tempfile.mkstemp(prefix=".trustops-", suffix=".tmp", dir=dest)
-                    with os.fdopen(fd, "wb") as handle:
-                        handle.write(art.before)
-                    os.chmod(tmp, mode)
-                    os.replace(tmp, art.path)
+                _restore(dest, art, olds[art.path])
             except OSError as undo_exc:
                 problems.append("%s: %s" % (art.path, undo_exc))
         if created_dest and not problems:

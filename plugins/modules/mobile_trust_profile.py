@@ -30,7 +30,8 @@ description:
     signing time, so the module re-signs only when the profile content, the signer certificate or
     the chain changed, or the existing signature does not verify; otherwise the file is left alone.
   - Every file is written atomically, and only when its content changed. Either all changed files
-    are written or none (files already moved are restored when a later one fails). Refused input
+    are written or none (files already moved are restored when a later one fails, with their previous
+    content, owner, group, mode and modification time). Refused input
     writes nothing.
   - "B(Run it on the controller or an artifact host), not on the devices or the Tableau Servers
     (C(delegate_to: localhost), as the role C(trustops.tableau.mobile_trust) does). Paths are read on
@@ -61,7 +62,7 @@ options:
   dest:
     description:
       - Directory for the files; created (mode 0755) when missing. Files are written with mode 0644
-        when new; an existing file keeps its mode.
+        when new; an existing file keeps its owner, group and mode.
       - Other files in the directory are left alone, including C(.crt) files of CAs no longer given.
     type: path
     required: true

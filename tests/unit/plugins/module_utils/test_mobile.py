@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import plistlib
+import pwd
 import re
 import shutil
 import subprocess
@@ -845,6 +846,65 @@ def test_write_is_all_or_nothing(world, tmp_path):
         mobile.write(str(dest), arts, move=flaky)
     assert len(calls) == 3
     assert listing(dest) == before, "the previous files are back and nothing half-written stays"
+
+
+NOBODY = pwd.getpwnam("nobody")
+PAST_NS = 1500000000 * 10 ** 9  # 2017-07-14: an mtime no write of this test can produce by accident
+
+
+def file_state(path):
+    """What a rollback must give back: bytes, type and permission bits, owner, group, mtime."""
+    st = os.stat(path)
+    with open(path, "rb") as handle:
+        data = handle.read()
+    return {"data": data, "mode": oct(st.st_mode), "uid": st.st_uid, "gid": st.st_gid, "mtime_ns": st.st_mtime_ns}
+
+
+def as_nobody_0600(path):
+    assert os.geteuid() == 0, "this test gives files to nobody, which needs root (the test machines run as root)"
+    os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
+    os.chmod(path, 0o600)
+    os.utime(path, ns=(PAST_NS, PAST_NS))
+
+
+def test_rollback_restores_content_mode_owner_and_mtime(world, tmp_path):
+    """Issue 11: a later rename fails; the files already moved must come back as they were
+    (0600, nobody, old mtime), not just with their old bytes (they came back 0644/root)."""
+    dest = tmp_path / "out"
+    mobile.write(str(dest), mobile.plan(str(dest), mobile.build_artifacts(spec(), cas_of(world["root"]),
+                                                                          ["ios", "android"])))
+    os.unlink(str(dest / mobile.NSC_FILE))
+    for name in os.listdir(dest):
+        as_nobody_0600(str(dest / name))
+    before = {name: file_state(str(dest / name)) for name in sorted(os.listdir(dest))}
+    two = cas_of(world["root"], world["other_root"])
+    arts = mobile.plan(str(dest), mobile.build_artifacts(spec(display_name="v2"), two, ["ios", "android"]))
+    assert [a.action for a in arts] == ["update", "keep", "create", "update", "create"]
+    # a real failing rename: the last target becomes a directory after the plan was made
+    os.mkdir(str(dest / mobile.NSC_FILE))
+    with pytest.raises(mobile.WriteError, match="restored the previous files"):
+        mobile.write(str(dest), arts)
+    after = {name: file_state(str(dest / name)) for name in sorted(os.listdir(dest)) if name != mobile.NSC_FILE}
+    assert after == before, "profile and ONC were moved, then must be back byte for byte with mode, owner, mtime"
+    assert sorted(os.listdir(dest)) == sorted(list(before) + [mobile.NSC_FILE]), "no new or temporary file stays"
+
+
+def test_update_keeps_mode_and_owner_of_the_existing_file(world, tmp_path):
+    """The documented 'an existing file keeps its mode', whatever move function writes it."""
+    dest = tmp_path / "out"
+    mobile.write(str(dest), mobile.plan(str(dest), mobile.build_artifacts(spec(), cas_of(world["root"]), ["ios"])))
+    (profile,) = os.listdir(dest)
+    as_nobody_0600(str(dest / profile))
+    arts = mobile.plan(str(dest), mobile.build_artifacts(spec(display_name="v2"), cas_of(world["root"]), ["ios"]))
+    assert [a.action for a in arts] == ["update"]
+    mobile.write(str(dest), arts)
+    state = file_state(str(dest / profile))
+    assert (state["mode"], state["uid"], state["gid"]) == (oct(0o100600), NOBODY.pw_uid, NOBODY.pw_gid)
+    assert state["data"] == arts[0].data and state["mtime_ns"] != PAST_NS
+    new = tmp_path / "new"
+    written = mobile.write(str(new), mobile.plan(str(new), mobile.build_artifacts(spec(), cas_of(world["root"]),
+                                                                                 ["ios"])))
+    assert oct(os.stat(written[0]).st_mode) == oct(0o100644), "a new file is 0644"
 
 
 def test_bad_input_leaves_no_partial_files(world, tmp_path):
