@@ -250,20 +250,44 @@ def _device_finding(shared, ca):
     return Finding(shared.code, shared.severity, message, _REMEDIES.get(shared.code, shared.remedy), data)
 
 
-def _key_findings(cert, label, min_rsa_key_size, min_ec_key_size, code):
-    """Signer key findings (MOBILE-015); the CA keys are judged by the shared policy."""
-    key_type, key_size, curve = certs.public_key_info(certs.public_key(cert))
-    if key_type in ("RSA", "DSA") and key_size < min_rsa_key_size:
-        return [_finding(code, "error", "%s has a %d-bit %s key; iOS 13+ and macOS 10.15+ refuse RSA keys "
-                         "shorter than 2048 bits in a TLS chain (min_rsa_key_size is %d)"
-                         % (label, key_size, key_type, min_rsa_key_size),
-                         "Reissue it with an RSA key of at least %d bits or an EC P-256/P-384 key"
-                         % max(min_rsa_key_size, 2048), cert, key_type=key_type, key_size=key_size)]
-    if key_type == "EC" and key_size < min_ec_key_size:
-        return [_finding(code, "error", "%s has a %d-bit EC key (%s), smaller than min_ec_key_size %d"
-                         % (label, key_size, curve, min_ec_key_size),
-                         "Reissue it on P-256 or P-384", cert, key_type=key_type, key_size=key_size, curve=curve)]
-    return []
+#: The shared policy's findings on the signer certificate that mobile reports, as its own codes:
+#: the key rule (ANCHOR-005/006 -> MOBILE-015) and the digest rule (ANCHOR-008/009 -> MOBILE-014).
+_SIGNER_CODES = {"ANCHOR-005": "MOBILE-015", "ANCHOR-006": "MOBILE-015",
+                 "ANCHOR-008": "MOBILE-014", "ANCHOR-009": "MOBILE-014"}
+
+
+def _signer_policy_findings(cert, label, now, **policy):
+    """The signer's key size and signature digest, judged by the shared trust-anchor policy (one
+    rule for every caller) and reported as MOBILE-015 / MOBILE-014 with the signer's remedies.
+    A self-signed signer with a blocklisted digest is refused too (iOS does not exempt it)."""
+    found = []
+    shared = anchor_policy.check_anchor(cert, allow_leaf=True, allow_expired=True, now=now,
+                                        self_signed_digest_policy="error", **policy)
+    for item in shared:
+        code = _SIGNER_CODES.get(item.code)
+        if code is None:
+            continue
+        data = dict(item.data)
+        if code == "MOBILE-014":
+            message = "%s is signed with %s, which is blocklisted (blocklisted_digests)" % (
+                label, item.data["digest"].upper())
+            remedy = "Use a signing certificate with a SHA-256 signature"
+        else:
+            message = "%s has %s" % (label, _key_message(item))
+            remedy = ("Sign with a certificate whose key is RSA of at least %d bits or EC P-256/P-384"
+                      % max(item.data.get("min_rsa_key_size") or 0, 2048))
+        found.append(_finding(code, "error", message, remedy, cert, **data))
+    return found
+
+
+def _key_message(shared):
+    """The shared key finding's facts, worded for a signer (iOS's own limit added for RSA/DSA)."""
+    data = shared.data
+    if data["key_type"] == "EC":
+        return "a %d-bit EC key (%s); the minimum is %d (min_ec_key_size)" % (
+            data["key_size"], data["curve"], data["min_ec_key_size"])
+    return "a %d-bit %s key; the minimum is %d (min_rsa_key_size); iOS 13+ and macOS 10.15+ refuse RSA keys " \
+           "shorter than 2048 bits in a TLS chain" % (data["key_size"], data["key_type"], data["min_rsa_key_size"])
 
 
 def ca_findings(cas, duplicates=(), include_intermediates=False, blocklisted_digests=DEFAULT_BLOCKLISTED_DIGESTS,
@@ -529,15 +553,8 @@ def signer_findings(signer, cas, blocklisted_digests=DEFAULT_BLOCKLISTED_DIGESTS
             "MOBILE-010", "error", "%s is not valid now (%s to %s): iOS shows the profile as Not Verified" % (
                 label, certs.not_before(cert).isoformat(), certs.not_after(cert).isoformat()),
             "Sign with a currently valid certificate", cert))
-    blocked = anchor_policy.blocklist(blocklisted_digests)
-    min_rsa_key_size = anchor_policy.size_option("min_rsa_key_size", min_rsa_key_size)
-    min_ec_key_size = anchor_policy.size_option("min_ec_key_size", min_ec_key_size)
-    digest = anchor_policy.blocked_digest(cert, blocked)
-    if digest is not None:
-        found.append(_finding("MOBILE-014", "error", "%s is signed with %s, which is blocklisted"
-                              % (label, digest.upper()), "Use a signing certificate with a SHA-256 signature",
-                              cert, digest=digest))
-    found.extend(_key_findings(cert, label, min_rsa_key_size, min_ec_key_size, "MOBILE-015"))
+    found.extend(_signer_policy_findings(cert, label, now, blocklisted_digests=blocklisted_digests,
+                                         min_rsa_key_size=min_rsa_key_size, min_ec_key_size=min_ec_key_size))
     usage = _ext(cert, ExtensionOID.KEY_USAGE)
     if usage is not None and not usage.digital_signature:
         found.append(_finding("MOBILE-016", "error", "%s has a keyUsage without digitalSignature; CMS "

@@ -801,6 +801,32 @@ def test_signer_findings(world, tmp_path):
     assert codes(mobile.signer_findings(mobile.Signer(*sha1, chain=full), other, blocklisted_digests=[])) == []
 
 
+SIGNER_KEYS = [("rsa", 1024), ("rsa", 2048), ("ec", 192), ("ec", 256), ("ec", 384)]
+
+
+@pytest.mark.parametrize("min_rsa,min_ec", [(2048, 256), (3072, 384), (0, 0)])
+def test_signer_key_decisions_are_the_shared_policy(world, pki, min_rsa, min_ec):
+    """MOBILE-015 is the shared policy's key rule (ANCHOR-005/006) applied to the signer, with the
+    threshold it was judged by; no second copy of the rule decides differently."""
+    other = cas_of(world["other_root"])
+    full = [world["inter"][0], world["root"][0]]
+    for kind, size in SIGNER_KEYS:
+        from conftest import make_key  # the suite's key cache: real keys, made once
+        cert, key = build("%s-%d signer" % (kind, size), world["inter"], ca=False, key_usage=["digital_signature"],
+                          key=make_key(kind, size))
+        shared = [f for f in anchor_policy.check_anchor(cert, allow_leaf=True, min_rsa_key_size=min_rsa,
+                                                        min_ec_key_size=min_ec)
+                  if f.code in ("ANCHOR-005", "ANCHOR-006")]
+        found = [f for f in mobile.signer_findings(mobile.Signer(cert, key, full), other, min_rsa_key_size=min_rsa,
+                                                   min_ec_key_size=min_ec) if f.code == "MOBILE-015"]
+        assert len(found) == len(shared), (kind, size, min_rsa, min_ec)
+        for mine, theirs in zip(found, shared):
+            assert mine.severity == theirs.severity == "error"
+            threshold = "min_rsa_key_size" if kind == "rsa" else "min_ec_key_size"
+            assert mine.data[threshold] == theirs.data[threshold] == (min_rsa if kind == "rsa" else min_ec)
+            assert "(%s)" % threshold in mine.message and mine.message.startswith("signer CN=")
+
+
 # --------------------------------------------------------------------------- plan and write
 
 def listing(path):
