@@ -35,6 +35,7 @@ import unicodedata
 
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, TrustopsError
 from ansible_collections.trustops.tableau.plugins.module_utils import certs as _certs
+from ansible_collections.trustops.tableau.plugins.module_utils import reader as _reader
 
 try:
     from cryptography import x509
@@ -514,36 +515,51 @@ def _load(data, source):
     return _certs.load_certificates(data, source)
 
 
+class SourceProblem(object):
+    """An entry of ``certs`` that yields no bytes: a file that cannot be read (``SSL-001``) or a
+    pattern that matches nothing (``SSL-020``).  :func:`audit` reports and counts it in input order."""
+
+    __slots__ = ("code", "message")
+
+    def __init__(self, code, message):
+        self.code = code
+        self.message = message
+
+
 def read_sources(specs):
-    """Expand ``certs`` entries (PEM content, paths, globs) into (source, bytes) and findings.
+    """Expand ``certs`` entries (PEM content, paths, globs) into (source, bytes or SourceProblem).
 
     An entry holding ``-----BEGIN`` is content; one with ``*``, ``?`` or ``[`` is a glob
-    (sorted, directories skipped); anything else is a path.  A missing or unreadable file is
-    an SSL-001 finding, a glob that matches nothing an SSL-020 finding: the rest is audited.
+    (sorted, directories skipped); anything else is a path.  Files and content are read by the
+    collection's one reader with the certificate cap (docs/inputs.md).  A missing or unreadable
+    file, and a glob that matches nothing, become a :class:`SourceProblem` in its place, which
+    :func:`audit` reports (SSL-001, SSL-020) and counts: the rest is audited.
     """
-    items, findings = [], []
+    items = []
     for number, spec in enumerate(specs, 1):
+        label = "certs[%d]" % number
         if isinstance(spec, bytes):
-            items.append(("certs[%d]" % number, spec))
+            items.append((label, spec))
             continue
         if "-----BEGIN" in spec:
-            items.append(("certs[%d]" % number, spec.encode("utf-8", "surrogateescape")))
+            try:
+                items.append((label, _reader.read_input(content=spec.encode("utf-8", "surrogateescape"),
+                                                        option=label, max_bytes=_reader.MAX_CERTIFICATE)))
+            except _reader.InputError as exc:
+                items.append((label, SourceProblem("SSL-001", str(exc))))
             continue
         if any(ch in spec for ch in "*?["):
             paths = sorted(p for p in glob.glob(os.path.expanduser(spec)) if not os.path.isdir(p))
             if not paths:
-                findings.append(Finding("SSL-020", "warning", "%s: the pattern matches no file" % spec,
-                                        "Check the path or pattern", {"source": spec}))
+                items.append((spec, SourceProblem("SSL-020", "%s: the pattern matches no file" % spec)))
         else:
             paths = [os.path.expanduser(spec)]
         for path in paths:
             try:
-                with open(path, "rb") as handle:
-                    items.append((path, handle.read()))
-            except (IOError, OSError) as exc:
-                findings.append(Finding("SSL-001", "error", "%s: cannot be read (%s)" % (path, exc.strerror or exc),
-                                        "Give a readable PEM, DER or PKCS#7 file", {"source": path}))
-    return items, findings
+                items.append((path, _reader.read_input(path=path, option=path, max_bytes=_reader.MAX_CERTIFICATE)))
+            except _reader.InputError as exc:
+                items.append((path, SourceProblem("SSL-001", str(exc))))
+    return items
 
 
 _NAME_HEADERS = ("name", "username", "user name", "user_name", "user", "samaccountname", "userprincipalname")
@@ -668,8 +684,8 @@ def audit(items, identity_store, mapping=None, default_domain=None, domains=None
           client_ca=None, now=None):
     """Audit client certificates for mutual SSL.
 
-    ``items``: (source, bytes) pairs, each PEM/DER/PKCS#7 holding one or more certificates
-    (see :func:`read_sources`).  ``mapping`` defaults to the seed's default for the store.
+    ``items``: (source, bytes) pairs, each PEM/DER/PKCS#7 holding one or more certificates, or
+    (source, :class:`SourceProblem`) for an input that yielded no bytes (see :func:`read_sources`).  ``mapping`` defaults to the seed's default for the store.
     ``domains``: the organisation's AD domains when known; otherwise the domains in play are
     the default domain, the domains of mapped names and UPNs, and those of known users.
     ``known_users``: (name, domain) pairs (see :func:`load_known_users`).  ``client_ca``: CA
@@ -718,8 +734,18 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
     # pass 1: load, deduplicate, extract, map -- linear in the number of certificates
     entries = []  # (ident, mapped, cert_findings list)
     by_sha = {}
-    unreadable = 0
+    unreadable = unmatched = 0
     for source, data in items:
+        if isinstance(data, SourceProblem):
+            if data.code == "SSL-020":
+                unmatched += 1
+                findings.append(Finding("SSL-020", "warning", data.message, "Check the path or pattern",
+                                        {"source": source}))
+            else:
+                unreadable += 1
+                findings.append(Finding("SSL-001", "error", data.message,
+                                        "Give a readable PEM, DER or PKCS#7 file", {"source": source}))
+            continue
         try:
             loaded = _load(data, source)
         except TrustopsError as exc:
@@ -878,6 +904,7 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
     res.counts = {
         "certificates": len(entries),
         "unreadable": unreadable,
+        "unmatched_patterns": unmatched,
         "predictable": sum(1 for _i, m, _f in entries if m.predictable),
         "mapped_users": len(groups),
         "collisions": len(collisions),

@@ -44,6 +44,10 @@ options:
         C(*), C(?) or C([); sorted matches, directories skipped) or a path. Files are PEM (one or many
         certificates), DER or PKCS#7, on the host that runs the module.
       - The same certificate found twice is audited once and lists every source.
+      - Each file and each PEM content is read through the collection's one input reader with the
+        certificate cap (1 MiB per file, see C(docs/inputs.md)). A missing, unreadable, empty or
+        larger file, or a directory, is finding C(SSL-001) and counted in RV(counts.unreadable); a
+        pattern that matches nothing is C(SSL-020) and counted in RV(counts.unmatched_patterns).
     type: list
     elements: str
     required: true
@@ -84,6 +88,7 @@ options:
   known_users_file:
     description:
       - A CSV or JSON file of users on the server, added to O(known_users).
+      - Read with the table cap (16 MiB, see C(docs/inputs.md)); a missing, empty or larger file fails the task.
       - "CSV: Tableau's user import format (no header, the user name first), or a header row with a
         C(name) (or C(username)) column and an optional C(domain) column. JSON: a list of names, or of
         objects with C(name) and C(domain) (a string or C({name: ...})), also wrapped as
@@ -94,6 +99,8 @@ options:
       - The CA certificates Tableau Server trusts for client certificates (the file given to
         C(tsm authentication mutual-ssl configure --ca-cert)), as a path or PEM content. A certificate
         not issued by one of them (signature checked, not only the name) is an error (C(SSL-015)).
+      - Read with the CA bundle cap (4 MiB, see C(docs/inputs.md)); a file or content that is not
+        certificates (a private key, garbage, a PKCS#12 archive) fails the task.
     type: str
   fail_on:
     description:
@@ -274,10 +281,17 @@ domains_in_play:
   type: list
   elements: str
 counts:
-  description: Numbers of C(certificates), C(unreadable) inputs, C(predictable) mappings, C(mapped_users), C(collisions).
+  description:
+    - C(certificates), distinct certificates audited (the same certificate found twice counts once).
+    - C(unreadable), inputs (files or contents) that yielded no certificate, each with an C(SSL-001) finding
+      (missing, unreadable, a directory, empty, too large, a key, garbage).
+    - C(unmatched_patterns), glob patterns in O(certs) that matched no file (C(SSL-020)).
+    - C(predictable), certificates whose RV(certificates[].mapped_name) names one user for certain.
+    - C(mapped_users), distinct users the predictable certificates map to.
+    - C(collisions), users that certificates from different domains map to (C(SSL-010)).
   returned: always
   type: dict
-  sample: {certificates: 120, unreadable: 0, predictable: 118, mapped_users: 117, collisions: 1}
+  sample: {certificates: 120, unreadable: 0, unmatched_patterns: 0, predictable: 118, mapped_users: 117, collisions: 1}
 ok:
   description: True when no finding is an error.
   returned: always
@@ -293,17 +307,16 @@ from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     load_certificates,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils import identity
+from ansible_collections.trustops.tableau.plugins.module_utils import reader
 
 
 def _client_ca(value):
+    """The client CA certificates from PEM content or a file, read with the CA bundle cap."""
     if "-----BEGIN" in value:
-        return load_certificates(value, "client_ca")
-    try:
-        with open(value, "rb") as handle:
-            data = handle.read()
-    except (IOError, OSError) as exc:
-        raise TrustopsError("client_ca %s: cannot be read (%s)" % (value, exc.strerror or exc))
-    return load_certificates(data, value)
+        data = reader.read_input(content=value, option="client_ca", max_bytes=reader.MAX_BUNDLE)
+        return load_certificates(data, "client_ca")
+    data = reader.read_input(path=value, option="client_ca", max_bytes=reader.MAX_BUNDLE)
+    return load_certificates(data, "client_ca %s" % value)
 
 
 def _known_users(names, path):
@@ -311,12 +324,8 @@ def _known_users(names, path):
         return None
     users = [(name, None) for name in (names or [])]
     if path is not None:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except (IOError, OSError) as exc:
-            raise TrustopsError("known_users_file %s: cannot be read (%s)" % (path, exc.strerror or exc))
-        users.extend(identity.load_known_users(data, path))
+        data = reader.read_input(path=path, option="known_users_file", max_bytes=reader.MAX_TABLE)
+        users.extend(identity.load_known_users(data, "known_users_file %s" % path))
     return users
 
 
@@ -343,12 +352,12 @@ def main():
     try:
         client_ca = _client_ca(p["client_ca"]) if p["client_ca"] else None
         known = _known_users(p["known_users"], p["known_users_file"])
-        items, source_findings = identity.read_sources(p["certs"])
+        items = identity.read_sources(p["certs"])
         result = identity.audit(items, p["identity_store"], mapping=p["mapping"], default_domain=p["default_domain"],
                                 domains=p["domains"], known_users=known, client_ca=client_ca)
     except TrustopsError as exc:
         module.fail_json(msg=str(exc))
-    findings = source_findings + result.findings
+    findings = result.findings
     out = result.as_dict()
     out["findings"] = [f.as_dict() for f in findings]
     out["ok"] = not any(f.severity == "error" for f in findings)

@@ -309,8 +309,8 @@ def test_renewed_certificate_of_the_same_user_is_no_collision(cpki, ca):
     old = cpki.client(ca, cn="jsmith", upns=["jsmith@example.org"], days=5)
     new = cpki.client(ca, cn="jsmith", upns=["jsmith@example.org"], days=300)
     r = run([item(old), item(new)], mapping="upn", default_domain="example.org")
-    assert codes_of(r) == [] and r.counts == {"certificates": 2, "unreadable": 0, "predictable": 2,
-                                              "mapped_users": 1, "collisions": 0}
+    assert codes_of(r) == [] and r.counts == {"certificates": 2, "unreadable": 0, "unmatched_patterns": 0,
+                                              "predictable": 2, "mapped_users": 1, "collisions": 0}
 
 
 def test_dc_components_and_email_are_evidence_of_origin(cpki, ca):
@@ -460,14 +460,55 @@ def test_read_sources_paths_globs_and_content(cpki, ca, tmp_path):
     (tmp_path / "certs" / "a.pem").write_bytes(a.pem)
     (tmp_path / "certs" / "b.der").write_bytes(b.der)
     (tmp_path / "certs" / "sub").mkdir()
-    items, found = identity.read_sources([str(tmp_path / "certs" / "*"), a.pem.decode(),
-                                          str(tmp_path / "missing.pem"), str(tmp_path / "none-*.pem")])
+    items = identity.read_sources([str(tmp_path / "certs" / "*"), a.pem.decode(),
+                                   str(tmp_path / "missing.pem"), str(tmp_path / "none-*.pem")])
     assert [s for s, _d in items] == [str(tmp_path / "certs" / "a.pem"), str(tmp_path / "certs" / "b.der"),
-                                      "certs[2]"]
-    assert [(f.code, f.severity) for f in found] == [("SSL-001", "error"), ("SSL-020", "warning")]
+                                      "certs[2]", str(tmp_path / "missing.pem"), str(tmp_path / "none-*.pem")]
     r = run(items, mapping="upn", default_domain="example.org")
+    assert [(f.code, f.severity) for f in r.findings] == [("SSL-001", "error"), ("SSL-020", "warning")]
     assert [c["sources"] for c in r.certificates] == [[str(tmp_path / "certs" / "a.pem"), "certs[2]"],
                                                       [str(tmp_path / "certs" / "b.der")]]
+
+
+def test_every_counter_counts_what_its_name_says(cpki, ca, tmp_path):
+    """Issue 11: a missing file is as unreadable as a garbage file, and a pattern matching nothing
+    is counted too; every counter is the number of what its name says."""
+    a = cpki.client(ca, cn="jsmith", upns=["jsmith@example.org"])
+    twin = cpki.client(ca, cn="jsmith", upns=["jsmith@example.com"])   # the seed's collision under cn
+    local = cpki.client(ca, cn=None, upns=["x@example.org"])           # no CN: unpredictable under cn
+    (tmp_path / "garbage.pem").write_bytes(b"not a certificate at all")
+    (tmp_path / "a.pem").write_bytes(a.pem)
+    (tmp_path / "twin.pem").write_bytes(twin.pem)
+    (tmp_path / "local.pem").write_bytes(local.pem)
+    (tmp_path / "dir.pem").mkdir()
+    items = identity.read_sources([str(tmp_path / "garbage.pem"), str(tmp_path / "missing.pem"),
+                                   str(tmp_path / "dir.pem"), str(tmp_path / "none-*.pem"),
+                                   str(tmp_path / "a.pem"), str(tmp_path / "a.pem"), str(tmp_path / "twin.pem"),
+                                   str(tmp_path / "local.pem")])
+    r = run(items, mapping="cn", default_domain="example.org", domains=["example.org", "example.com"])
+    unreadable = [f.data["source"] for f in r.findings if f.code == "SSL-001"]
+    assert unreadable == [str(tmp_path / n) for n in ("garbage.pem", "missing.pem", "dir.pem")], r.findings
+    assert r.counts["unreadable"] == len(unreadable) == 3
+    assert r.counts["unmatched_patterns"] == 1 == len([f for f in r.findings if f.code == "SSL-020"])
+    # distinct certificates (a.pem twice is one), predictable mappings, distinct mapped users, collisions
+    assert r.counts["certificates"] == len(r.certificates) == 3
+    assert r.counts["predictable"] == sum(1 for c in r.certificates if c["predictable"]) == 2
+    mapped = set(c["mapped_name"] for c in r.certificates if c["mapped_name"])
+    assert r.counts["mapped_users"] == len(mapped) == 1
+    assert r.counts["collisions"] == len([f for f in r.findings if f.code == "SSL-010"]) == 1
+    missing = [f for f in r.findings if f.code == "SSL-001" and "missing.pem" in f.message][0]
+    assert missing.message.count(str(tmp_path / "missing.pem")) == 1, missing.message
+
+
+def test_certificate_files_are_read_with_the_certificate_cap(tmp_path):
+    from ansible_collections.trustops.tableau.plugins.module_utils import reader
+
+    big = tmp_path / "big.pem"
+    with open(big, "wb") as handle:
+        handle.truncate(reader.MAX_CERTIFICATE + 1)
+    r = run(identity.read_sources([str(big)]), mapping="upn")
+    assert r.counts["unreadable"] == 1
+    assert "limit of %d bytes" % reader.MAX_CERTIFICATE in r.findings[0].message
 
 
 def test_user_name_for_one_certificate(cpki, ca):

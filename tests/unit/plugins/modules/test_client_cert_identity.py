@@ -91,7 +91,7 @@ def test_cn_mapping_in_two_domains_fails_with_every_finding(site, tmp_path, pyth
     assert r["counts"]["collisions"] == 1 and r["counts"]["certificates"] == 6
     assert "error SSL-004" in r["msg"] and "error SSL-010" in r["msg"]
     # every certificate's prediction is the core's, on the same files
-    items, _f = identity.read_sources([str(site["dir"] / "certs" / "*.pem")])
+    items = identity.read_sources([str(site["dir"] / "certs" / "*.pem")])
     core = identity.audit(items, "ad", "cn", "example.org").as_dict()
     assert core["certificates"] == r["certificates"]
 
@@ -133,10 +133,12 @@ def test_bad_input_is_findings_not_tracebacks(site, tmp_path, python):
         "identity_store": "local", "mapping": "upn"}, python=python)
     assert status == "FAILED!" and "Traceback" not in out, out
     found = [(Path(f["data"]["source"]).name, f["code"], f["severity"]) for f in r["findings"]]
-    assert found == [("missing.pem", "SSL-001", "error"), ("nothing-*.pem", "SSL-020", "warning"),
-                     ("key.pem", "SSL-001", "error"), ("truncated.der", "SSL-001", "error"),
+    assert found == [("key.pem", "SSL-001", "error"), ("truncated.der", "SSL-001", "error"),
+                     ("missing.pem", "SSL-001", "error"), ("nothing-*.pem", "SSL-020", "warning"),
                      ("wrong_type.pem", "SSL-002", "error"), ("wrong_type.pem", "SSL-004", "error")], found
     assert [c["mapped_name"] for c in r["certificates"]] == [None, "jsmith@example.org"]
+    # the counters count what their names say: a missing file is as unreadable as a key or truncated DER
+    assert r["counts"]["unreadable"] == 3 and r["counts"]["unmatched_patterns"] == 1, r["counts"]
 
 
 def test_broken_options_fail_with_a_message(site, tmp_path):
