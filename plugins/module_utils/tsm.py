@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import hashlib
+import ipaddress
 import json
 import os
 import pwd
@@ -39,6 +40,7 @@ import subprocess
 import tempfile
 import time
 
+from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, TrustopsError
 
 MASK = "********"
@@ -128,17 +130,126 @@ def _tail(text, limit=1500):
     return text if len(text) <= limit else "..." + text[-limit:]
 
 
+# ------------------------------------------------------------------- secrets and input rules
+
+# Configuration keys and entity fields whose values are secrets. TSM stores them encrypted
+# (``ENC(...)``) and its pending-changes list masks them; the vendor pages name
+# wgserver.saml.key.passphrase (saml_requ.htm) and mutualSSLSettings.keyPassphrase
+# (entity_mutual_ssl.htm: "encrypted at rest"). Any other key whose name says it holds a
+# password, passphrase, secret, credential or key material is treated the same way.
+KNOWN_SECRET_KEYS = ("wgserver.saml.key.passphrase", "mutualSSLSettings.keyPassphrase")
+_SECRET_WORDS = ("password", "passphrase", "passwd", "secret", "credential", "privatekey", "apikey", "accesskey")
+
+
+def is_secret_key(name):
+    """The one rule: whether a TSM configuration key or ``entity.field`` holds a secret."""
+    if name in KNOWN_SECRET_KEYS:
+        return True
+    flat = re.sub(r"[._\-\[\]]", "", str(name or "")).lower()
+    return any(word in flat for word in _SECRET_WORDS)
+
+
+def is_encrypted_value(value):
+    """A value TSM stored encrypted (``ENC(...)``): never returned, never comparable."""
+    return isinstance(value, str) and value.strip().startswith("ENC(")
+
+
+class InputRefused(TrustopsError):
+    """A value or file that must not reach tsm; the message names the option and what to do."""
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_argument(option, value):
+    """A value that goes on tsm's command line as one argument: refused when tsm could misread it.
+
+    ``tsm`` reads an argument starting with ``-`` as its next option (``--hosts -t``); the vendor
+    pages document no ``--option=value`` form nor a ``--`` terminator, so such values are refused.
+    Control characters (newlines) are refused too.
+    """
+    text = "" if value is None else str(value)
+    if text.startswith("-"):
+        raise InputRefused("%s: %r starts with '-', which tsm would read as an option; give the value itself "
+                           "(nothing was staged)" % (option, text))
+    if _CONTROL.search(text):
+        raise InputRefused("%s: %r holds a newline or another control character; give a single-line value "
+                           "(nothing was staged)" % (option, text))
+    return text
+
+
+def check_item(option, value):
+    """One item of a list that TSM stores joined with commas: no separators, whitespace or leading '-'."""
+    text = check_argument(option, value)
+    if not text.strip():
+        raise InputRefused("%s: an empty item; remove it (nothing was staged)" % option)
+    if re.search(r"[,;\s]", text):
+        raise InputRefused("%s: %r holds a comma, semicolon or whitespace; TSM stores the list joined with "
+                           "commas and would split it, so it would never match what you gave; give each value "
+                           "as its own list item (nothing was staged)" % (option, text))
+    return text
+
+
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+def check_host(option, value):
+    """A host name (RFC 1123) or an IPv4/IPv6 address, as one list item."""
+    text = check_item(option, value)
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    name = text[:-1] if text.endswith(".") else text
+    labels = name.split(".")
+    if len(name) > 253 or not all(_HOST_LABEL.match(label) for label in labels) or labels[-1].isdigit():
+        raise InputRefused("%s: %r is neither a host name (letters, digits, '-' and dots) nor an IP address "
+                           "(nothing was staged)" % (option, text))
+    return text
+
+
+_KEY_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-\[\]]*$")
+
+
+def check_config_value(key, value):
+    """A tsm_config key and its value; raises InputRefused for what TSM would store as something else.
+
+    Scalars (text, numbers, booleans) are staged as text; a list of scalars is joined with commas
+    (each item checked by :func:`check_item`). A dict, or a list holding lists or dicts, has no
+    form in TSM's configuration keys and is refused (it would be staged as Python text).
+    """
+    if not _KEY_NAME.match(str(key)):
+        raise InputRefused("keys: %r is not a TSM configuration key name (letters, digits, '.', '_', '-'); "
+                           "nothing was staged" % (key,))
+    if isinstance(value, dict):
+        raise InputRefused("keys.%s: a dictionary has no form in a TSM configuration key (it would be staged as "
+                           "Python text); give a string, number, boolean or a list of them (nothing was staged)" % key)
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            if isinstance(item, (dict, list, tuple)):
+                raise InputRefused("keys.%s: a list item that is itself a list or dictionary has no form in a TSM "
+                                   "configuration key; give a list of strings or numbers (nothing was staged)" % key)
+            if not isinstance(item, bool):
+                check_item("keys.%s" % key, item)
+        return value
+    if isinstance(value, str) and _CONTROL.search(value):
+        raise InputRefused("keys.%s: the value holds a newline or another control character; give a single-line "
+                           "value (nothing was staged)" % key)
+    return value
+
+
 # ----------------------------------------------------------------------------- transport
 
 class CliTransport(object):
     """Runs ``tsm`` (optionally as another OS user), standard input closed, with a timeout."""
 
     def __init__(self, tsm_path=None, tsm_user=None, username=None, password=None, timeout=DEFAULT_TIMEOUT,
-                 environ=None):
+                 environ=None, password_on_command_line=False):
         self.tsm_path = tsm_path
         self.tsm_user = tsm_user or None
         self.username = username or None
-        self.password = password
+        self.password = password if password not in (None, "") else None
+        self.password_on_command_line = bool(password_on_command_line)
         self.timeout = int(timeout or DEFAULT_TIMEOUT)
         self.environ = environ
         self._executable = None
@@ -170,6 +281,7 @@ class CliTransport(object):
         """(name, uid, gid) of tsm_user when tsm must run as another user, else None."""
         if self._run_as is not None or not self.tsm_user:
             return self._run_as or None
+        check_argument("tsm_user", self.tsm_user)
         try:
             entry = pwd.getpwnam(self.tsm_user)
         except KeyError:
@@ -190,21 +302,31 @@ class CliTransport(object):
             runuser = shutil.which("runuser", path=os.pathsep.join(_SBIN))
             if not runuser:
                 raise TsmError("tsm_user %s: runuser (util-linux) not found; cannot run tsm as another user" % who[0])
-            self._prefix = [runuser, "-u", who[0], "--"]
+            self._prefix = [runuser, "-u", check_argument("tsm_user", who[0]), "--"]
         else:
             sudo = shutil.which("sudo", path=os.pathsep.join(_SBIN))
             if not sudo:
                 raise TsmError("tsm_user %s: running tsm as another user needs root (become) or sudo" % who[0])
-            self._prefix = [sudo, "-n", "-u", who[0], "--"]
+            self._prefix = [sudo, "-n", "-u", check_argument("tsm_user", who[0]), "--"]
         return self._prefix
 
     def global_options(self):
-        options = []
-        if self.username:
-            options += ["--username", self.username]
-        if self.password is not None and self.password != "":
-            options += ["--password", Secret(self.password)]
-        return options
+        """Options every call carries: only ``--username`` when no password is given.
+
+        With a password the module signs in once (:meth:`login`) and later calls use the session
+        TSM keeps for the OS user (cli_login.htm: "If you do not include this option, the
+        command is run using credentials you signed in with"), so no call carries the password.
+        """
+        if self.username and not self.password:
+            return ["--username", check_argument("username", self.username)]
+        return []
+
+    def login_args(self):
+        """``tsm login`` arguments and its standard input: the password goes to the prompt, not argv."""
+        args = ["login", "--username", check_argument("username", self.username)]
+        if self.password_on_command_line:
+            return args + ["--password", Secret(self.password)], None
+        return args, (self.password + "\n").encode("utf-8")
 
     @contextlib.contextmanager
     def workdir(self):
@@ -228,21 +350,24 @@ class CliTransport(object):
         if who:
             os.chown(path, who[1], who[2])
 
-    def run(self, args, timeout=None):
-        """(argv_masked, rc, stdout, stderr, seconds). Raises TsmError on timeout or exec failure."""
-        argv = self.prefix() + [self.executable()] + list(args) + self.global_options()
+    def run(self, args, timeout=None, stdin=None):
+        """(argv_masked, rc, stdout, stderr, seconds). Raises TsmError on timeout or exec failure.
+
+        ``stdin`` (bytes) is written to tsm's standard input (the login prompt); otherwise it is closed.
+        """
+        argv = self.prefix() + [self.executable()] + list(args) + (self.global_options() if args[:1] != ["login"] else [])
         shown = masked(argv[len(self.prefix()):])
         env = dict(os.environ if self.environ is None else self.environ)
         env.update(LC_ALL="C", LANG="C")
         limit = timeout or self.timeout
         started = time.time()
         try:
-            proc = subprocess.Popen(_plain(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, env=env, start_new_session=True)
+            proc = subprocess.Popen(_plain(argv), stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
         except OSError as exc:
             raise TsmError("cannot run %s: %s" % (_quote(shown), exc), command=_quote(shown))
         try:
-            out, err = proc.communicate(timeout=limit)
+            out, err = proc.communicate(input=stdin, timeout=limit)
         except subprocess.TimeoutExpired:
             _kill(proc)
             out, err = proc.communicate()
@@ -303,7 +428,8 @@ class Change(object):
         self.restart = restart
 
     def as_dict(self):
-        return {"section": self.section, "name": self.name, "value": self.value, "restart": self.restart}
+        value = show(self.value, True) if is_secret_key(self.name) or is_encrypted_value(self.value) else self.value
+        return {"section": self.section, "name": self.name, "value": value, "restart": self.restart}
 
     def __repr__(self):
         return "Change(%s, %s=%r, restart=%s)" % (self.section, self.name, self.value, self.restart)
@@ -475,7 +601,7 @@ def same_value(current, desired, as_list=False, ordered=True):
 
 
 def show(value, secret=False):
-    if secret:
+    if secret or is_encrypted_value(value):
         return MASK if value not in (None, "", UNSET) else "(not set)"
     if value is UNSET:
         return "(not set)"
@@ -488,16 +614,21 @@ def show(value, secret=False):
     return str(value)
 
 
+# The size cap of each kind of file a tsm_* module reads (docs/inputs.md lists them).
+FILE_CAPS = {"cert": reader.MAX_CERTIFICATE, "key": reader.MAX_KEY, "metadata": reader.MAX_XML,
+             "crl": reader.MAX_CRL, "file": reader.MAX_CRL}
+
+
 def file_digest(path, kind="bytes"):
     """A content fingerprint of a file on this host, or None when it cannot be read.
 
     ``cert``: the SHA-256 fingerprints of the certificates it holds, in order (PEM/DER/PKCS#7
     wrappings of the same certificates compare equal); other files: SHA-256 of the bytes.
+    Read through the shared reader with the cap of the kind.
     """
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except (IOError, OSError, TypeError):
+        data = reader.read_input(path=path, option="file", max_bytes=FILE_CAPS.get(kind, reader.MAX_CRL))
+    except (reader.InputError, TypeError):
         return None
     if kind == "cert":
         try:
@@ -507,6 +638,130 @@ def file_digest(path, kind="bytes"):
         except Exception:  # not a certificate file: compare bytes
             pass
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+# ------------------------------------------------------------------- file inputs (checked before staging)
+
+def read_file_input(option, path, kind):
+    """The bytes of a file option, through the shared reader with the cap of its kind."""
+    check_argument(option, path)
+    return reader.read_input(path=path, option=option, max_bytes=FILE_CAPS[kind])
+
+
+def _refuse(option, path, exc):
+    text = str(exc)
+    label = "%s %s" % (option, path)
+    if not text.startswith(label):
+        text = "%s: %s" % (label, text)
+    return InputRefused(text)
+
+
+def load_certificate_input(option, path, exactly_one=False):
+    """The certificates of a certificate file option (PEM, DER, PKCS#7); InputRefused when it holds none."""
+    from ansible_collections.trustops.tableau.plugins.module_utils import certs
+    data = read_file_input(option, path, "cert")
+    try:
+        found = certs.load_certificates(data, "%s %s" % (option, path))
+    except certs.CertificateError as exc:
+        raise _refuse(option, path, exc)
+    if exactly_one and len(found) != 1:
+        raise InputRefused("%s %s: holds %d certificates; give the one certificate only" % (option, path, len(found)))
+    return found
+
+
+def load_key_input(option, path, passphrase=None, verify=True):
+    """The KeyInfo of a private-key file option; a wrong passphrase (when ``verify``) is refused."""
+    from ansible_collections.trustops.tableau.plugins.module_utils import certs
+    data = read_file_input(option, path, "key")
+    try:
+        return certs.inspect_private_key(data, passphrase if verify else None, "%s %s" % (option, path))
+    except certs.CertificateError as exc:
+        raise _refuse(option, path, exc)
+
+
+# Metadata findings that mean "this is not IdP metadata Tableau Server can use at all"; the policy
+# rules (signing keys, digests, SLO) belong to trustops.tableau.saml_metadata_check.
+METADATA_STRUCTURE_CODES = ("SAML-020", "SAML-021", "SAML-022", "SAML-024", "SAML-025", "SAML-026", "SAML-027")
+
+
+def load_metadata_input(option, path):
+    """IdP metadata through the hardened parser and the metadata core of saml.py; InputRefused if unusable."""
+    data = read_file_input(option, path, "metadata")
+    from ansible_collections.trustops.tableau.plugins.module_utils import xml as xmlcore
+    if not xmlcore.HAS_LXML:
+        raise InputRefused("%s %s: checking IdP metadata needs the Python library lxml on the node (Debian: "
+                           "python3-lxml); nothing was staged" % (option, path))
+    from ansible_collections.trustops.tableau.plugins.module_utils import saml
+    try:
+        findings, facts = saml.check_idp_metadata(data, "%s %s" % (option, path), max_bytes=reader.MAX_XML)
+    except TrustopsError as exc:
+        raise _refuse(option, path, exc)
+    broken = [f for f in findings if f.code in METADATA_STRUCTURE_CODES]
+    if broken:
+        raise InputRefused("%s %s: not usable IdP metadata: %s" % (option, path, "; ".join(
+            "%s %s" % (f.code, f.message) for f in broken)))
+    return facts
+
+
+def load_client_ca_input(option, path):
+    """(certificates, findings) of a client CA file: certificates only, each judged as a trust anchor.
+
+    A private key, a PKCS#12 archive or garbage is refused (InputRefused); a leaf certificate, an
+    expired CA or a weak key are ``ANCHOR-NNN`` findings from the shared trust-anchor policy.
+    """
+    from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy
+    found = load_certificate_input(option, path)
+    findings = []
+    for cert in found:
+        for item in anchor_policy.check_anchor(cert):
+            item.message = "%s %s: %s" % (option, path, item.message)
+            findings.append(item)
+    return found, findings
+
+
+def load_crl_input(option, path, issuers=()):
+    """(crl, findings) of a revocation list file (PEM or DER), parsed with cryptography.
+
+    ``issuers``: the client CA certificates; when given, the CRL must be issued and signed by one
+    of them (finding TSM-013 otherwise).
+    """
+    from ansible_collections.trustops.tableau.plugins.module_utils import certs
+    from cryptography import x509
+    data = read_file_input(option, path, "crl")
+    label = "%s %s" % (option, path)
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeError:
+            raise InputRefused("%s: not a certificate revocation list (bad UTF-16 text)" % label)
+    if b"-----BEGIN" in data:
+        blocks = certs.pem_blocks(data, label)
+        crls = [block for name, block in blocks if name == b"X509 CRL"]
+        if not crls:
+            found = ", ".join(name.decode("ascii", "replace") for name, _block in blocks) or "a BEGIN line without END"
+            raise InputRefused("%s: not a certificate revocation list (PEM holds %s; expected X509 CRL)" % (label, found))
+        try:
+            crl = x509.load_pem_x509_crl(crls[0])
+        except ValueError as exc:
+            raise InputRefused("%s: damaged certificate revocation list (%s)" % (label, str(exc).splitlines()[0][:200]))
+    else:
+        try:
+            crl = x509.load_der_x509_crl(data)
+        except ValueError:
+            raise InputRefused("%s: not a certificate revocation list (neither a PEM X509 CRL nor DER)" % label)
+    findings = []
+    if issuers and not any(crl.issuer == ca.subject and _crl_signed_by(crl, ca) for ca in issuers):
+        findings.append(Finding("TSM-013", "error", "%s is not issued and signed by the client CA (%s)" % (
+            label, "; ".join(ca.subject.rfc4514_string() for ca in issuers)),
+            "give the revocation list that the client CA publishes", {"crl_issuer": crl.issuer.rfc4514_string()}))
+    return crl, findings
+
+
+def _crl_signed_by(crl, ca):
+    try:
+        return crl.is_signature_valid(ca.public_key())
+    except Exception:  # an unsupported key type: cannot tell, so not verified
+        return False
 
 
 # --------------------------------------------------------------------------------- client
@@ -521,7 +776,8 @@ class TsmClient(object):
 
     @property
     def writes(self):
-        return [c for c in self.calls if c.writes]
+        """The calls that changed something: state-changing calls that succeeded."""
+        return [c for c in self.calls if c.writes and c.rc == 0]
 
     # read
     def version(self):
@@ -602,15 +858,31 @@ class CliClient(TsmClient):
     def __init__(self, transport):
         TsmClient.__init__(self)
         self.cli = transport
+        self.session = False
 
-    def run(self, args, writes=False, check=True, timeout=None):
-        shown, rc, out, err, seconds = self.cli.run(args, timeout=timeout)
+    def run(self, args, writes=False, check=True, timeout=None, stdin=None):
+        if self.cli.password and not self.session and args[:1] != ["login"]:
+            self.login()
+        shown, rc, out, err, seconds = self.cli.run(args, timeout=timeout, stdin=stdin)
         call = Call(shown, rc, out, err, seconds, writes)
         self.calls.append(call)
         if check and rc != 0:
             raise TsmError("%s failed (exit %s): %s" % (call.command, rc, _tail(err or out) or "no output"),
                            command=call.command, rc=rc, stdout=out, stderr=err)
         return call
+
+    # session
+    def login(self):
+        """``tsm login --username U``, the password on the prompt (standard input), once per task."""
+        args, stdin = self.cli.login_args()
+        self.run(args, stdin=stdin)
+        self.session = True
+
+    def logout(self):
+        """End the session this client opened (best effort; a failure is recorded, not raised)."""
+        if self.session:
+            self.session = False
+            self.run(["logout"], check=False)
 
     # read
     def version(self):
@@ -634,10 +906,10 @@ class CliClient(TsmClient):
             path = os.path.join(work, "settings.json")
             call = self.run(["settings", "export", "--output-config-file", path])
             try:
-                with open(path) as handle:
-                    doc = json.load(handle)
-            except (IOError, OSError) as exc:
-                raise TsmError("%s succeeded but wrote no readable file %s (%s)" % (call.command, path, exc),
+                doc = json.loads(reader.read_input(path=path, option="settings export", max_bytes=reader.MAX_TABLE)
+                                 .decode("utf-8"))
+            except reader.InputError as exc:
+                raise TsmError("%s succeeded but wrote no usable file (%s)" % (call.command, exc),
                                command=call.command, rc=call.rc, stdout=call.stdout, stderr=call.stderr)
             except ValueError as exc:
                 raise TsmError("%s wrote a file that is not JSON (%s)" % (call.command, exc), command=call.command,
@@ -654,7 +926,11 @@ class CliClient(TsmClient):
 
     # write
     def set_key(self, key, value, force=False, secret=False):
-        args = ["configuration", "set", "--key", key, "--value", Secret(value) if secret else tsm_text(value)]
+        """``configuration set``; a secret key goes through ``settings import`` (a 0600 file), never argv."""
+        if secret or is_secret_key(key):
+            return self.import_settings(config_keys={key: value}, force_keys=force, secret_keys=(key,))
+        args = ["configuration", "set", "--key", check_argument("key", key), "--value",
+                check_argument(key, tsm_text(value))]
         if force:
             args.append("--force-keys")
         return self.run(args, writes=True)
@@ -696,15 +972,15 @@ class CliClient(TsmClient):
             value = options[name]
             if name in _ENABLE_DISABLE:
                 value = "enable" if value else "disable"
-            args += [SAML_FLAGS[name], str(value)]
+            args += [SAML_FLAGS[name], check_argument(name, value)]
         return self.run(args, writes=True)
 
     def saml_map_assertions(self, user_name=None, domain=None):
         args = ["authentication", "saml", "map-assertions"]
         if user_name is not None:
-            args += ["--user-name", user_name]
+            args += ["--user-name", check_argument("user_name_attribute", user_name)]
         if domain is not None:
-            args += ["--domain", domain]
+            args += ["--domain", check_argument("domain_attribute", domain)]
         return self.run(args, writes=True)
 
     def saml_enable(self, enabled):
@@ -716,7 +992,7 @@ class CliClient(TsmClient):
             value = options[name]
             if name == "fallback_to_basic":
                 value = "true" if value else "false"
-            args += [MUTUAL_SSL_FLAGS[name], str(value)]
+            args += [MUTUAL_SSL_FLAGS[name], check_argument(name, value)]
         return self.run(args, writes=True)
 
     def mutual_ssl_enable(self, enabled):
@@ -727,31 +1003,45 @@ class CliClient(TsmClient):
         if hosts:
             # the documented form is -th "host1", "host2": one argument per host, comma-terminated
             args.append("--hosts")
+            hosts = [check_host("trusted_hosts", h) for h in hosts]
             args += ["%s," % h for h in hosts[:-1]] + [hosts[-1]]
         if token_length is not None:
             args += ["--token-length", str(token_length)]
         return self.run(args, writes=True)
 
     def external_ssl_enable(self, cert_file, key_file, chain_file=None, passphrase=None, protocols=None):
-        args = ["security", "external-ssl", "enable", "--cert-file", cert_file, "--key-file", key_file]
+        """``security external-ssl enable`` without ``--passphrase``; the passphrase follows in a 0600 import.
+
+        The vendor's entity page (entity_mutual_ssl.htm) documents ``mutualSSLSettings.keyPassphrase``
+        ("encrypted at rest"), so the passphrase is staged with ``settings import`` after the enable
+        call and never appears on a command line.
+        """
+        args = ["security", "external-ssl", "enable", "--cert-file", check_argument("cert_file", cert_file),
+                "--key-file", check_argument("key_file", key_file)]
         if chain_file:
-            args += ["--chain-file", chain_file]
-        if passphrase:
-            args += ["--passphrase", Secret(passphrase)]
+            args += ["--chain-file", check_argument("chain_file", chain_file)]
         if protocols:
-            args += ["--protocols", protocols]
-        return self.run(args, writes=True)
+            args += ["--protocols", check_argument("protocols", protocols)]
+        call = self.run(args, writes=True)
+        if passphrase:
+            self.import_settings(entities={"mutualSSLSettings": {"_type": "mutualSSLSettingsType",
+                                                                 "keyPassphrase": str(passphrase)}})
+        return call
 
     def external_ssl_disable(self):
         return self.run(["security", "external-ssl", "disable"], writes=True)
 
 
 def connect(transport="cli", tsm_path=None, tsm_user=None, username=None, password=None,
-            request_timeout=DEFAULT_TIMEOUT, environ=None):
+            request_timeout=DEFAULT_TIMEOUT, environ=None, password_on_command_line=False):
     """A TsmClient for the transport (``cli``; ``api`` is not implemented yet)."""
     if transport == "cli":
+        if password and not username:
+            raise TsmError("password is given without username; give both, or neither (tsm_user in the tsmadmin "
+                           "group needs no password)")
         return CliClient(CliTransport(tsm_path=tsm_path, tsm_user=tsm_user, username=username, password=password,
-                                      timeout=request_timeout, environ=environ))
+                                      timeout=request_timeout, environ=environ,
+                                      password_on_command_line=password_on_command_line))
     if transport == "api":
         raise TsmError("transport api (TSM REST API on port 8850) is not implemented yet; use transport cli")
     raise TsmError("unknown transport %r (supported: %s)" % (transport, ", ".join(TRANSPORTS)))
@@ -764,6 +1054,7 @@ CONNECTION_ARGSPEC = dict(
     tsm_user=dict(type="str"),
     username=dict(type="str"),
     password=dict(type="str", no_log=True),
+    password_on_command_line=dict(type="bool", default=False),
     request_timeout=dict(type="int", default=DEFAULT_TIMEOUT),
 )
 
@@ -777,6 +1068,8 @@ def argument_spec(**options):
 def client_from_params(params):
     if params.get("request_timeout") is not None and params["request_timeout"] < 1:
         raise TsmError("request_timeout must be at least 1 second")
+    if params.get("username") is not None:
+        check_argument("username", params["username"])
     return connect(**dict((k, params.get(k)) for k in CONNECTION_ARGSPEC))
 
 
@@ -805,6 +1098,15 @@ class Plan(object):
         self.findings = []
         self.warnings = []
         self.needs_pending = False
+        self.secret_values = set()
+        self.masked_keys = set()
+
+    def secret(self, name, *values):
+        """Record that ``name`` holds a secret: its values are masked in the whole result."""
+        self.masked_keys.add(name)
+        for value in values:
+            if value not in (None, "", UNSET) and not isinstance(value, bool):
+                self.secret_values.add(str(value))
 
     @property
     def changed(self):
@@ -826,29 +1128,39 @@ class Plan(object):
         self.findings.append(finding)
 
 
-def execute(client, plan):
-    """Run the plan's steps in order; returns the labels of the steps that ran."""
-    done = []
-    for step in plan.steps:
+def execute(client, plan, done=None):
+    """Run the plan's steps in order; returns the labels of the steps that ran.
+
+    ``done`` (a list) is filled as steps succeed, so a caller that reports it on failure says
+    exactly what was staged. A failure's message names the step that failed, the steps staged
+    before it and the steps not staged.
+    """
+    done = [] if done is None else done
+    for index, step in enumerate(plan.steps):
         try:
             getattr(client, step.op)(**step.kwargs)
         except TsmError as exc:
-            if done:
-                exc.args = ("%s. Staged before the failure (pending, not applied): %s; 'tsm pending-changes "
-                            "discard' drops them, running the task again completes them" % (
-                                exc.args[0], "; ".join(done)),)
+            rest = [s.label for s in plan.steps[index + 1:]]
+            exc.args = ("%s. Failed step: %s. Staged before the failure (pending, not applied): %s. Not staged: %s%s" % (
+                exc.args[0], step.label, "; ".join(done) or "nothing", "; ".join([step.label] + rest),
+                "; 'tsm pending-changes discard' drops what was staged, running the task again completes it"
+                if done else ""),)
             raise
         done.append(step.label)
     return done
 
 
-def key_steps(plan, settings, desired, force_keys=True, secret_keys=(), separators=None, only_if_unset=()):
+def key_steps(plan, settings, desired, force_keys=True, secret_keys=(), separators=None, only_if_unset=(),
+              update_secrets=False):
     """Compare configuration keys, record the diff, and add at most two `settings import` steps.
 
     Keys the server already has go in one import without --force-keys; keys it does not have
     (never set) go in a second import with --force-keys, and only when ``force_keys``; otherwise
-    they are reported as errors by the caller through the returned list. ``only_if_unset`` keys
-    (secrets the server stores encrypted) are staged only when the server has no value.
+    they are reported as errors by the caller through the returned list. Secret keys
+    (:func:`is_secret_key`, or ``secret_keys``) are masked everywhere; the server stores them
+    encrypted (``ENC(...)``), so they are staged only when the server has no value (or a plain
+    one that differs), unless ``update_secrets``. ``only_if_unset`` keys are staged only when the
+    server has no value.
     """
     separators = separators or {}
     existing, new, refused = {}, {}, []
@@ -856,12 +1168,16 @@ def key_steps(plan, settings, desired, force_keys=True, secret_keys=(), separato
         value = desired[key]
         if value is None:
             continue
-        secret = key in secret_keys
+        secret = key in secret_keys or is_secret_key(key)
         current = settings.key(key)
+        if secret:
+            plan.secret(key, value, current)
         if key in only_if_unset:
             changed = current in (UNSET, None, "")
+        elif secret and not update_secrets and is_encrypted_value(current):
+            changed = False
         else:
-            changed = not same_value(current, value)
+            changed = update_secrets and secret or not same_value(current, value)
         text = tsm_text(value, separators.get(key, ","))
         plan.view(key, current, text, secret)
         if not changed:
@@ -876,17 +1192,23 @@ def key_steps(plan, settings, desired, force_keys=True, secret_keys=(), separato
             existing[key] = text
     if existing:
         plan.steps.append(Step("import_settings", "settings import (%s)" % ", ".join(sorted(existing)),
-                               config_keys=existing, secret_keys=tuple(secret_keys)))
+                               config_keys=existing, secret_keys=tuple(sorted(plan.masked_keys))))
     if new:
         plan.steps.append(Step("import_settings", "settings import --force-keys (%s)" % ", ".join(sorted(new)),
-                               config_keys=new, force_keys=True, secret_keys=tuple(secret_keys)))
+                               config_keys=new, force_keys=True, secret_keys=tuple(sorted(plan.masked_keys))))
     return refused
 
 
-def plan_config(settings, keys, force_keys=False):
-    """tsm_config: stage only the keys whose value differs (one import; new keys in a second)."""
+def plan_config(settings, keys, force_keys=False, update_secrets=False):
+    """tsm_config: stage only the keys whose value differs (one import; new keys in a second).
+
+    Every key and value is checked first (:func:`check_config_value`): a refusal stages nothing.
+    """
+    for key in sorted(keys):
+        if keys[key] is not None:
+            check_config_value(key, keys[key])
     plan = Plan("TSM configuration keys")
-    refused = key_steps(plan, settings, keys, force_keys=force_keys)
+    refused = key_steps(plan, settings, keys, force_keys=force_keys, update_secrets=update_secrets)
     if refused:
         plan.add(Finding("TSM-050", "error", "the server has no key %s (tsm configuration get answers Unknown key)"
                          % ", ".join(refused),
@@ -1003,18 +1325,11 @@ def saml_findings(desired, current_enabled):
     return findings
 
 
-def saml_key_findings(cert_path, key_path, passphrase):
-    """TSM-006..008: the SP key matches the certificate and TSM can load it. Raises on unreadable input."""
+def saml_key_findings(cert, key_info, key_path, cert_path, passphrase):
+    """TSM-006..008 on a loaded certificate and KeyInfo (see :func:`check_saml_inputs`)."""
     from ansible_collections.trustops.tableau.plugins.module_utils import certs
     findings = []
-    try:
-        with open(cert_path, "rb") as handle:
-            cert = certs.load_certificate(handle.read(), cert_path)
-        with open(key_path, "rb") as handle:
-            key_data = handle.read()
-    except (IOError, OSError) as exc:
-        raise TrustopsError("cannot read %s" % exc)
-    info = certs.inspect_private_key(key_data, passphrase or None, key_path)
+    info = key_info
     if info.encrypted and info.format == "pkcs1":
         findings.append(Finding("TSM-007", "error", "%s is an encrypted PKCS#1 key: Tableau Server does not support "
                                 "password-protected PKCS#1 keys for SAML" % key_path,
@@ -1024,9 +1339,41 @@ def saml_key_findings(cert_path, key_path, passphrase):
         findings.append(Finding("TSM-008", "error", "%s is encrypted and no key_passphrase was given" % key_path,
                                 "set key_passphrase; it is stored as wgserver.saml.key.passphrase",
                                 {"format": info.format}))
-    if info.key is not None and not certs.key_matches_cert(info.key, cert):
+    if info.key is not None and cert is not None and not certs.key_matches_cert(info.key, cert):
         findings.append(Finding("TSM-006", "error", "%s does not match the certificate %s" % (key_path, cert_path),
                                 "give the private key of the SP certificate", {}))
+    return findings
+
+
+# Options of each module that go on tsm's command line as free text (checked by check_argument).
+SAML_ARGUMENTS = ("idp_entity_id", "return_url", "signout_url", "user_name_attribute", "domain_attribute")
+SAML_LIST_KEYS = ("blocklisted_digest_algorithms", "authcontexts")
+
+
+def check_saml_inputs(desired, check_key=True):
+    """Every value and file of tsm_saml, before anything is staged; returns the policy findings.
+
+    Free-text options: :func:`check_argument`; list keys: :func:`check_item`; ``idp_metadata_file``:
+    the hardened parser and the metadata core; ``cert_file``: one certificate; ``key_file``: a
+    private key (the passphrase is verified when ``check_key``). Broken input raises InputRefused.
+    """
+    for option in SAML_ARGUMENTS:
+        if desired.get(option) is not None:
+            check_argument(option, desired[option])
+    for option in SAML_LIST_KEYS:
+        for item in desired.get(option) or ():
+            check_item(option, item)
+    if desired.get("idp_metadata_file"):
+        load_metadata_input("idp_metadata_file", desired["idp_metadata_file"])
+    cert = None
+    if desired.get("cert_file"):
+        cert = load_certificate_input("cert_file", desired["cert_file"], exactly_one=True)[0]
+    findings = []
+    if desired.get("key_file"):
+        info = load_key_input("key_file", desired["key_file"], desired.get("key_passphrase"), verify=check_key)
+        if check_key:
+            findings.extend(saml_key_findings(cert, info, desired["key_file"], desired.get("cert_file"),
+                                              desired.get("key_passphrase")))
     return findings
 
 
@@ -1037,6 +1384,7 @@ def plan_saml(settings, desired, pending_reader=None, read=file_digest, check_ke
     SAML_KEYS and ``enabled``. ``pending_reader()`` returns the Pending list; it is called only
     when SAML is being enabled (to refuse enabling it next to a pending mutual SSL enable).
     """
+    key_findings = check_saml_inputs(desired, check_key=check_key)
     plan = Plan("SAML")
     enabled = desired.get("enabled")
     current_enabled = settings.field("samlSettings", "enabled")
@@ -1050,8 +1398,7 @@ def plan_saml(settings, desired, pending_reader=None, read=file_digest, check_ke
             plan.add(Finding("TSM-005", "error", "SAML is not configured on the server yet and the first configuration "
                              "needs %s" % ", ".join(SAML_FIRST_TIME),
                              "give %s" % ", ".join(missing), {"missing": missing}))
-    if check_key and desired.get("key_file") and desired.get("cert_file"):
-        plan.findings.extend(saml_key_findings(desired["cert_file"], desired["key_file"], desired.get("key_passphrase")))
+    plan.findings.extend(key_findings)
     if differing:
         plan.steps.append(Step("saml_configure", "authentication saml configure (%s)" % ", ".join(sorted(differing)),
                                options=differing))
@@ -1073,8 +1420,9 @@ def plan_saml(settings, desired, pending_reader=None, read=file_digest, check_ke
 
     keys = dict((SAML_KEYS[o], desired.get(o)) for o in SAML_KEYS if desired.get(o) is not None)
     passphrase_key = SAML_KEYS["key_passphrase"]
-    only_if_unset = () if "key_file" in differing else (passphrase_key,)
-    key_steps(plan, settings, keys, force_keys=True, secret_keys=(passphrase_key,), only_if_unset=only_if_unset)
+    # the passphrase is stored encrypted: staged when the server has none, and again with a new key file
+    key_steps(plan, settings, keys, force_keys=True, secret_keys=(passphrase_key,),
+              update_secrets="key_file" in differing)
 
     if enabled is not None:
         plan.view("samlSettings.enabled", current_enabled, bool(enabled))
@@ -1101,8 +1449,19 @@ MUTUAL_SSL_FIELDS = {
 
 
 def plan_mutual_ssl(settings, desired, pending_reader=None, read=file_digest):
-    """tsm_mutual_ssl: configure (only differing options) and enable/disable; refuses SAML + mutual SSL."""
+    """tsm_mutual_ssl: configure (only differing options) and enable/disable; refuses SAML + mutual SSL.
+
+    ``ca_cert`` must hold CA certificates that pass the shared trust-anchor policy (ANCHOR-NNN
+    findings); ``revocation_file`` must be a CRL (PEM or DER), issued by that CA when both are given.
+    """
     plan = Plan("mutual SSL")
+    cas = []
+    if desired.get("ca_cert"):
+        cas, ca_findings = load_client_ca_input("ca_cert", desired["ca_cert"])
+        plan.findings.extend(ca_findings)
+    if desired.get("revocation_file"):
+        _crl, crl_findings = load_crl_input("revocation_file", desired["revocation_file"], cas)
+        plan.findings.extend(crl_findings)
     differing = _compare_fields(plan, settings, "mutualSSLSettings", MUTUAL_SSL_FIELDS, desired, read)
     if differing:
         plan.steps.append(Step("mutual_ssl_configure", "authentication mutual-ssl configure (%s)" % ", ".join(
@@ -1148,6 +1507,7 @@ def plan_trusted_auth(settings, desired):
     if hosts is not None:
         if not hosts or any(not str(h).strip() for h in hosts):
             raise TrustopsError("trusted_hosts: give at least one host name or IP address, no empty entries")
+        hosts = [check_host("trusted_hosts", h) for h in hosts]
         current = settings.field("trustedAuthenticationSettings", "trustedHosts")
         plan.view("trustedAuthenticationSettings.trustedHosts", current, list(hosts))
         if not same_value(current, list(hosts), as_list=True, ordered=False):
@@ -1184,17 +1544,11 @@ EXTERNAL_SSL_FIELDS = {
 }
 
 
-def external_ssl_findings(cert_path, key_path, chain_path, passphrase):
+def external_ssl_findings(cert, key_info, cert_path, key_path, chain_path, passphrase):
+    """TSM-030..033 on the loaded server certificate and KeyInfo (see :func:`check_external_ssl_inputs`)."""
     from ansible_collections.trustops.tableau.plugins.module_utils import certs
     findings = []
-    try:
-        with open(cert_path, "rb") as handle:
-            cert = certs.load_certificates(handle.read(), cert_path)[0]
-        with open(key_path, "rb") as handle:
-            key_data = handle.read()
-    except (IOError, OSError) as exc:
-        raise TrustopsError("cannot read %s" % exc)
-    info = certs.inspect_private_key(key_data, passphrase or None, key_path)
+    info = key_info
     if info.encrypted and not passphrase:
         findings.append(Finding("TSM-033", "error", "%s is encrypted and no passphrase was given" % key_path,
                                 "set passphrase", {}))
@@ -1209,6 +1563,20 @@ def external_ssl_findings(cert_path, key_path, chain_path, passphrase):
                                 "certificates (Tableau Mobile on Android) cannot build the chain to the root",
                                 "give the intermediate CA certificates as chain_file (PEM, .crt)", {}))
     return findings
+
+
+def check_external_ssl_inputs(desired, check_key=True):
+    """cert_file, key_file, chain_file and protocols of tsm_external_ssl, before anything is staged."""
+    if desired.get("protocols") is not None:
+        check_argument("protocols", desired["protocols"])
+    cert = load_certificate_input("cert_file", desired["cert_file"])[0]
+    if desired.get("chain_file"):
+        load_certificate_input("chain_file", desired["chain_file"])
+    info = load_key_input("key_file", desired["key_file"], desired.get("passphrase"), verify=check_key)
+    if not check_key:
+        return []
+    return external_ssl_findings(cert, info, desired["cert_file"], desired["key_file"], desired.get("chain_file"),
+                                 desired.get("passphrase"))
 
 
 def plan_external_ssl(settings, desired, read=file_digest, check_key=True):
@@ -1227,9 +1595,9 @@ def plan_external_ssl(settings, desired, read=file_digest, check_key=True):
         return plan
     if not desired.get("cert_file") or not desired.get("key_file"):
         raise TrustopsError("enabled: true needs cert_file and key_file")
-    if check_key:
-        plan.findings.extend(external_ssl_findings(desired["cert_file"], desired["key_file"], desired.get("chain_file"),
-                                                   desired.get("passphrase")))
+    plan.findings.extend(check_external_ssl_inputs(desired, check_key=check_key))
+    if desired.get("passphrase"):
+        plan.secret("mutualSSLSettings.keyPassphrase", desired["passphrase"])
     differing = _compare_fields(plan, settings, "mutualSSLSettings", EXTERNAL_SSL_FIELDS, desired, read)
     plan.view("mutualSSLSettings.sslEnabled", current, True)
     if not _true(current):
@@ -1296,9 +1664,11 @@ def stage(module, client, plan, result):
     ``module`` is an AnsibleModule (only params, check_mode, _diff and warn are used). Error
     findings refuse the whole plan before any call that changes something.
     """
+    mask(module, plan.secret_values)
     result["findings"] = [f.as_dict() for f in plan.findings]
     result["changes"] = list(plan.changes)
     result["staged"] = []
+    result["masked_keys"] = sorted(plan.masked_keys)
     for warning in plan.warnings:
         module.warn(warning)
     for finding in plan.findings:
@@ -1312,8 +1682,15 @@ def stage(module, client, plan, result):
             "%s %s" % (f.code, f.message) for f in errors)))
     result["changed"] = plan.changed
     if plan.changed and not module.check_mode:
-        result["staged"] = execute(client, plan)
+        execute(client, plan, result["staged"])
     return result
+
+
+def mask(module, values):
+    """Mask secret values in the module's whole result, ``invocation`` included (no_log_values)."""
+    for value in values or ():
+        if value not in (None, "") and hasattr(module, "no_log_values"):
+            module.no_log_values.add(str(value))
 
 
 def run_module(module, body, result=None):
@@ -1322,23 +1699,29 @@ def run_module(module, body, result=None):
     result = {} if result is None else result
     result.setdefault("changed", False)
     client = None
+    failure = None
     try:
         client = client_from_params(module.params)
         body(client, result)
     except TsmError as exc:
-        result.update(calls_summary(client))
-        result["changed"] = bool(client and client.writes)
-        module.fail_json(msg=str(exc), rc=exc.rc, cmd=exc.command, stdout=exc.stdout, stderr=exc.stderr, **result)
+        failure = dict(msg=str(exc), rc=exc.rc, cmd=exc.command, stdout=exc.stdout, stderr=exc.stderr)
     except TrustopsError as exc:
-        result.update(calls_summary(client))
         wrote = bool(client and client.writes)
-        result["changed"] = wrote
-        module.fail_json(msg="%s; %s" % (exc, "nothing was changed" if not wrote else "see commands for what was staged"),
-                         **result)
+        failure = dict(msg="%s; %s" % (exc, "nothing was changed" if not wrote else "see staged and commands for what "
+                                        "was staged"))
     except Exception as exc:  # pragma: no cover - a bug; report it without a raw traceback
-        result.update(calls_summary(client))
-        module.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc(), **result)
+        failure = dict(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
+    finally:
+        if client is not None and getattr(client, "session", False):
+            try:
+                client.logout()
+            except TsmError:
+                pass
     result.update(calls_summary(client))
+    if failure is not None:
+        # changed only when a state-changing call really succeeded (a failed import stages nothing)
+        result["changed"] = bool(client and client.writes)
+        module.fail_json(**dict(result, **failure))
     module.exit_json(**result)
 
 

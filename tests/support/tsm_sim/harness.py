@@ -16,7 +16,7 @@ import sys
 SUPPORT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TSM = os.path.join(SUPPORT, "tsm")
 WRITE_COMMANDS_EXCLUDED = ("status", "version", "configuration.get", "configuration.list-dynamic-keys",
-                           "settings.export", "pending-changes.list", "security.external-ssl.list")
+                           "settings.export", "pending-changes.list", "security.external-ssl.list", "login", "logout")
 
 
 class SimServer(object):
@@ -68,6 +68,25 @@ class SimServer(object):
         with open(path) as handle:
             return [json.loads(line) for line in handle if line.strip()]
 
+    def argv_log(self):
+        """Every command line the simulator was started with, unmasked (what ``ps`` showed)."""
+        path = os.path.join(self.home, "argv.log")
+        if not os.path.exists(path):
+            return []
+        with open(path) as handle:
+            return [json.loads(line)["argv"] for line in handle if line.strip()]
+
+    def staged_files(self):
+        """{relative path: bytes} of the files the simulated server keeps (what TSM was given)."""
+        out = {}
+        root = os.path.join(self.home, "files")
+        for folder, _dirs, names in os.walk(root):
+            for name in names:
+                path = os.path.join(folder, name)
+                with open(path, "rb") as handle:
+                    out[os.path.relpath(path, root)] = handle.read()
+        return out
+
     def write_calls(self, since=0):
         """Calls after the first ``since`` that may change the configuration."""
         return [c for c in self.calls()[since:] if c["command"] not in WRITE_COMMANDS_EXCLUDED]
@@ -107,6 +126,21 @@ IDP_METADATA = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 def idp_metadata(tag="a"):
     return IDP_METADATA.replace(b"%s", tag.encode("ascii"))
+
+
+def make_crl(issuer, revoked_serials=(), der=False):
+    """A real CRL signed by ``issuer`` (an Issued from the pki fixture)."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (x509.CertificateRevocationListBuilder().issuer_name(issuer.cert.subject)
+               .last_update(now - datetime.timedelta(days=1)).next_update(now + datetime.timedelta(days=7)))
+    for serial in revoked_serials:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now).build())
+    crl = builder.sign(issuer.key, hashes.SHA256())
+    return crl.public_bytes(serialization.Encoding.DER if der else serialization.Encoding.PEM)
 
 
 def run_module(main, args, check=False, diff=False):

@@ -18,6 +18,8 @@ Environment
                   ``state.json`` (the configuration: applied, pending, server status),
                   ``counters.json`` (invocations per command, applies, restarts),
                   ``calls.log`` (one JSON line per invocation: masked argv, user, rc),
+                  ``argv.log`` (one JSON line per invocation: the argv exactly as ``ps`` shows it,
+                  unmasked on purpose, so tests can prove no secret was on a command line),
                   ``files/`` (copies of the certificate, key, metadata files TSM was given).
 ``TSM_SIM_FAIL``  failure injection, a comma-separated list of ``COMMAND[:MODE]``. COMMAND is
                   the command path joined with dots (``pending-changes.apply``,
@@ -91,7 +93,21 @@ cli_authentication_tsm.htm, entity_trusted_auth.htm (seed 003)
     ``wgserver.unrestricted_ticket`` (default ``false``).
 cli_security_tsm.htm
   * ``security external-ssl enable --cert-file --key-file [--chain-file] [--passphrase]
-    [--protocols]``, ``external-ssl disable``, ``external-ssl list``.
+    [--protocols]``, ``external-ssl disable``, ``external-ssl list``. Without ``--passphrase`` the
+    enable call leaves ``keyPassphrase`` as it is (unconfirmed: the page does not say).
+entity_mutual_ssl.htm
+  * ``keyPassphrase``: "Optional. Passphrase for the certificate file. The passphrase you enter
+    will be encrypted at rest." Here ``settings import`` of the entity with only ``_type`` and
+    ``keyPassphrase`` stages it (stored as ``ENC(...)``); that a partial entity import is accepted
+    by a real server is unconfirmed.
+cli_login.htm (help.tableau.com/current/server-linux/en-us/cli_login.htm)
+  * ``tsm login [global options]``: "-p, --password: Required, along with -u or --username if no
+    session is active"; "-u: ... If you do not include this option, the command is run using
+    credentials you signed in with" - a session lets later commands run without credentials.
+  * Unconfirmed (the page documents only ``-p``): ``tsm login -u USER`` without ``-p`` prompting
+    for the password on standard input. The simulator reads one line from standard input then
+    (end of input: exit 1, "No password given"), as interactive CLIs do; the session is kept in
+    the state file until ``tsm logout``. How long a real session lasts is unconfirmed.
 Exit codes: non-zero on any failure (values unconfirmed: 1 for errors, 2 for usage errors).
 Unconfirmed wording: the texts printed by ``pending-changes list/apply`` and most messages are
 the simulator's own, written to be parseable the way TSM's prose is (see docs/tsm.md).
@@ -279,6 +295,11 @@ class Store(object):
     def log(self, record):
         with open(self.log_path, "a") as handle:
             handle.write(json.dumps(record, sort_keys=True) + "\n")
+
+    def log_argv(self, argv):
+        """The command line exactly as other local users see it in ``ps`` (unmasked, on purpose)."""
+        with open(os.path.join(self.home, "argv.log"), "a") as handle:
+            handle.write(json.dumps({"argv": list(argv), "pid": os.getpid()}) + "\n")
 
     def keep_file(self, entity, field, path):
         """Copy a file TSM was given into the store (as the Client File Service would)."""
@@ -754,8 +775,23 @@ class Server(object):
     def version(self, _args):
         return "Tableau Server version: %s\n" % self.state.get("version")
 
-    def login(self, _args):
-        self.state["auth"]["session"] = True
+    def login(self, args):
+        auth = self.state["auth"]
+        if auth.get("require_login"):
+            password = args.password
+            if password is None:
+                self.out.write("Password: ")
+                self.out.flush()
+                line = self.stdin.readline()
+                if not line:
+                    raise SimError("\nNo password given: end of input at the password prompt.")
+                password = line.rstrip("\n")
+            if not args.username:
+                raise SimError("tsm login needs -u/--username when no session is active")
+            digest = hashlib.sha256(password.encode("utf-8")).hexdigest()
+            if args.username != auth.get("username") or digest != auth.get("password_sha256"):
+                raise SimError("Authentication failed: wrong user name or password for %s" % args.username)
+        auth["session"] = True
         self.changed = True
         return "Successfully authenticated.\n"
 
@@ -918,6 +954,7 @@ def run(argv, out, err, stdin):
     rc = 0
     started = time.time()
     with store.locked():
+        store.log_argv(argv)
         counters = store.counters()
         counters["invocations"] += 1
         counters["commands"][name] = counters["commands"].get(name, 0) + 1
@@ -943,8 +980,6 @@ def run(argv, out, err, stdin):
             state = store.load()
             if args.handler not in ("login",):
                 _check_login(state, args)
-            elif state["auth"].get("require_login"):
-                _check_login(dict(state, auth=dict(state["auth"], session=False)), args)
             server = Server(store, state, out, stdin)
             text = getattr(server, args.handler)(args)
             if server.changed:
@@ -988,8 +1023,9 @@ def init_home(home, options=()):
                 raise UsageError("_sim init: unknown option %s" % option)
         store.save(state)
         store.save_counters(fresh_counters())
-        with open(store.log_path, "w"):
-            pass
+        for path in (store.log_path, os.path.join(store.home, "argv.log")):
+            with open(path, "w"):
+                pass
         os.chmod(store.home, 0o755)
     return store
 
@@ -1015,8 +1051,9 @@ def sim_admin(argv, out, err):
             return 0
         if command == "reset-counters":
             store.save_counters(fresh_counters())
-            with open(store.log_path, "w"):
-                pass
+            for path in (store.log_path, os.path.join(store.home, "argv.log")):
+                with open(path, "w"):
+                    pass
             return 0
         if command == "set-status" and len(argv) == 2 and argv[1] in ("running", "stopped"):
             state = store.load()

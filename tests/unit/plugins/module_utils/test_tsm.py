@@ -123,12 +123,12 @@ def test_import_file_is_private_and_removed(client, sim, tmp_path, monkeypatch):
     seen = {}
     real_run = client.cli.run
 
-    def spy(args, timeout=None):
+    def spy(args, timeout=None, stdin=None):
         if args[:2] == ["settings", "import"]:
             path = args[3]
             seen["mode"] = stat.S_IMODE(os.stat(path).st_mode)
             seen["dir_mode"] = stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode)
-        return real_run(args, timeout=timeout)
+        return real_run(args, timeout=timeout, stdin=stdin)
 
     monkeypatch.setattr(client.cli, "run", spy)
     client.import_settings(config_keys={RSA: 3072})
@@ -151,13 +151,17 @@ def test_password_is_masked_everywhere(sim):
     sim.init("--require-login=admin:Hunter2-pw")
     good = tsm.connect(tsm_path=sim.tsm, username="admin", password="Hunter2-pw")
     assert good.status() == "running"
-    assert good.calls[0].command.endswith("status --username admin --password ********")
+    # one sign-in (the password on the prompt, not argv), then the session: no credentials on the call
+    assert [c.command.split(" ", 1)[1] for c in good.calls] == ["login --username admin", "status"]
+    good.logout()
+    assert not sim.state()["auth"]["session"]
     bad = tsm.connect(tsm_path=sim.tsm, username="admin", password="wrong-Secret")
     with pytest.raises(tsm.TsmError) as info:
         bad.status()
     assert "Authentication failed" in str(info.value)
     assert "wrong-Secret" not in str(info.value) and "wrong-Secret" not in info.value.command
     assert all("Hunter2-pw" not in " ".join(c["argv"]) for c in sim.calls())
+    assert sim.argv_log() and all("Hunter2-pw" not in arg for argv in sim.argv_log() for arg in argv)
 
 
 def test_timeout_stops_tsm_and_changes_nothing(sim):
@@ -185,8 +189,10 @@ def test_a_client_that_forgets_ignore_prompt_fails(client, sim):
 
 def test_secret_set_key_is_masked(client, sim):
     client.set_key("wgserver.saml.key.passphrase", "pp-Secret", force=True, secret=True)
-    assert "pp-Secret" not in client.calls[-1].command and "********" in client.calls[-1].command
-    assert all("pp-Secret" not in " ".join(c["argv"]) for c in sim.calls())
+    # a secret key goes through settings import (a 0600 file), never on a command line
+    assert client.calls[-1].command.split(" ", 1)[1].startswith("settings import --import-config-file")
+    assert all("pp-Secret" not in arg for argv in sim.argv_log() for arg in argv)
+    assert sim.pending()["configKeys"]["wgserver.saml.key.passphrase"].startswith("ENC(")
 
 
 def test_finding_tsm(tmp_path, sim, monkeypatch):

@@ -14,9 +14,10 @@ import pytest
 from ansible_collections.trustops.tableau.plugins.modules import tsm_external_ssl, tsm_mutual_ssl
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
-from tsm_sim.harness import SimServer, idp_metadata, run_module, warned, write  # noqa: E402  pylint: disable=wrong-import-position
+from tsm_sim.harness import SimServer, idp_metadata, make_crl, run_module, warned, write  # noqa: E402  pylint: disable=wrong-import-position
 
 PASS = "Ssl-Key-Passphrase-7"
+
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def files(tmp_path, pki):
         "cert": write(d / "server.crt", leaf.pem), "key": write(d / "server.key", leaf.key_pem("pkcs1")),
         "key_enc": write(d / "server-enc.key", leaf.key_pem("pkcs8", PASS.encode())),
         "chain": write(d / "chain.crt", inter.pem + root.pem), "client_ca": write(d / "clients.crt", clients.pem),
-        "crl": write(d / "revoked.pem", b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n"),
+        "crl": write(d / "revoked.pem", make_crl(clients, [1234])), "clients": clients,
         "wrong_key": write(d / "wrong.key", pki.root(cn="other").key_pem()),
         "idp": write(d / "idp.xml", idp_metadata()), "leaf": leaf,
     }
@@ -126,8 +127,11 @@ def test_external_ssl_checks(sim, files):
 def test_external_ssl_passphrase_is_masked(sim, files):
     result = run_module(tsm_external_ssl.main, ssl_args(sim, files, key_file=files["key_enc"], passphrase=PASS))
     assert result["changed"] and [f["code"] for f in result["findings"]] == ["TSM-031"]
-    assert PASS not in json.dumps(result) and "--passphrase ********" in result["commands"][-1]
-    assert all(PASS not in " ".join(c["argv"]) for c in sim.calls())
+    assert PASS not in json.dumps(result) and "--passphrase" not in " ".join(result["commands"])
+    assert result["commands"][-1].split(" ", 1)[1].startswith("settings import --import-config-file")
+    assert "mutualSSLSettings.keyPassphrase" in result["masked_keys"]
+    assert all(PASS not in arg for argv in sim.argv_log() for arg in argv), "never on a command line"
+    assert sim.pending()["configEntities"]["mutualSSLSettings"]["keyPassphrase"].startswith("ENC(")
 
 
 def test_external_ssl_disable(sim, files):

@@ -19,7 +19,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
-from tsm_sim.harness import SimServer, idp_metadata, write  # noqa: E402  pylint: disable=wrong-import-position
+from tsm_sim.harness import SimServer, idp_metadata, make_crl, write  # noqa: E402  pylint: disable=wrong-import-position
 
 COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep)[0] or os.path.join(
     os.path.dirname(__file__), "..", "..", "..", "..", ".build", "collections")
@@ -72,8 +72,7 @@ def fleet(tmp_path, pki):
         "saml_user_name_attribute": "email",
         "mutual_ssl_client_ca": clients.pem.decode("ascii"), "mutual_ssl_mapping": "cn",
         "mutual_ssl_stage_dir": str(tmp_path / "stage" / "mutual_ssl"),
-        "mutual_ssl_revocation_src": write(tmp_path / "ctl" / "clients.crl.pem",
-                                           b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n"),
+        "mutual_ssl_revocation_src": write(tmp_path / "ctl" / "clients.crl.pem", make_crl(clients, [77])),
     }
     hosts = {"node_a": {"hosts": {"node_a": {"tsm_path": node_a.tsm}}},
              "node_b": {"hosts": {"node_b": {"tsm_path": node_b.tsm}}}}
