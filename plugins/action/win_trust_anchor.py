@@ -14,7 +14,6 @@ directory again.  No PowerShell is written here.
 
 from __future__ import annotations
 
-import os
 import re
 
 from ansible.errors import AnsibleActionFail, AnsibleError
@@ -24,6 +23,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
+from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
     TrustopsError,
     fails,
@@ -39,8 +39,6 @@ STORE_LOCATION = "LocalMachine"
 STORE_TYPE = "system"
 STORE_LABEL = "%s\\%s" % (STORE_LOCATION, STORE_NAME)
 
-#: A trust anchor file bigger than this is not a certificate; refuse before reading it all.
-MAX_INPUT_BYTES = 1024 * 1024
 
 ARGUMENT_SPEC = dict(
     src=dict(type="path"),
@@ -171,21 +169,26 @@ class ActionModule(ActionBase):
     _supports_async = False
 
     def _read_src(self, src):
-        """Bytes of ``src`` on the controller (role/playbook files/ search path; vault ok)."""
+        """(bytes, source label) of ``src`` on the controller (role/playbook files/ search path;
+        vault ok), through the collection's one reader with the certificate cap."""
         try:
             found = self._find_needle("files", src)
         except AnsibleError as exc:
-            raise AnsibleActionFail("src %s: %s" % (src, to_native(exc.message)))
-        real = self._loader.get_real_file(found, decrypt=True)
+            raise AnsibleActionFail("src %s: %s" % (src, to_native(exc.message).splitlines()[0])) from None
         try:
-            size = os.path.getsize(real)
-            if size > MAX_INPUT_BYTES:
-                raise AnsibleActionFail("src %s: %d bytes is too large for a certificate (limit %d)"
-                                        % (found, size, MAX_INPUT_BYTES))
-            with open(real, "rb") as handle:
-                return handle.read(), found
-        except OSError as exc:
-            raise AnsibleActionFail("src %s: cannot read: %s" % (found, to_native(exc)))
+            real = self._loader.get_real_file(found, decrypt=True)
+        except AnsibleError as exc:
+            # not a regular file (a directory, a socket, ...): the reader says which, naming src once
+            try:
+                reader.read_input(path=found, option="src", max_bytes=reader.MAX_CERTIFICATE)
+            except reader.InputError as why:
+                raise AnsibleActionFail(to_native(why)) from None
+            raise AnsibleActionFail("src %s: %s" % (found, to_native(exc.message).splitlines()[0])) from None
+        try:
+            return reader.read_input(path=real, option="src", max_bytes=reader.MAX_CERTIFICATE), "src %s" % found
+        except reader.InputError as exc:
+            # a vaulted file is read from a decrypted temporary copy: name the file the user gave
+            raise AnsibleActionFail(to_native(exc).replace(real, found)) from None
         finally:
             self._loader.cleanup_tmp_file(real)
 
@@ -214,15 +217,13 @@ class ActionModule(ActionBase):
             argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE,
             required_if=REQUIRED_IF)
 
-        data, source = None, "<content>"
-        if params.get("src"):
-            data, source = self._read_src(params["src"])
-        elif params.get("content") is not None:
-            data = to_text(params["content"], errors="surrogate_or_strict")
-            if len(data) > MAX_INPUT_BYTES:
-                raise AnsibleActionFail("content: too large for a certificate")
-
+        data, source = None, "content"
         try:
+            if params.get("src"):
+                data, source = self._read_src(params["src"])
+            elif params.get("content") is not None:
+                data = reader.read_input(content=to_text(params["content"], errors="surrogate_or_strict"),
+                                         option="content", max_bytes=reader.MAX_CERTIFICATE)
             decided = plan(params, data, source)
         except TrustopsError as exc:
             raise AnsibleActionFail(to_native(exc))

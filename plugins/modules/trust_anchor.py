@@ -34,6 +34,9 @@ options:
   src:
     description:
       - Path on the managed host of a file with exactly one certificate, PEM, DER or PKCS#7.
+      - Read through the collection's one input reader with the certificate cap (1 MiB, see
+        C(docs/inputs.md)); a missing file, a directory, an empty or larger file fails the task with
+        a message naming O(src), and nothing changes. O(content) has the same cap.
       - Mutually exclusive with O(content) and O(fingerprint).
     type: path
   content:
@@ -55,6 +58,7 @@ options:
       - A file of this name that holds another single certificate is replaced (a CA rotation),
         with a warning. A file of this name that is not a certificate, or holds several, is left
         alone and the task fails.
+      - An empty or blank name fails the task; leave O(name) out for the default.
       - Not used on macOS and with O(state=absent), where the fingerprint decides.
     type: str
   state:

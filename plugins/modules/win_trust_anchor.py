@@ -38,6 +38,9 @@ options:
         C(.pem), C(.p7b)) holding exactly one certificate.
       - A relative path is searched like M(ansible.builtin.copy) does (the role's or
         playbook's C(files/) directory). Vault-encrypted files are decrypted.
+      - Read through the collection's one input reader with the certificate cap (1 MiB, see
+        C(docs/inputs.md)); a directory, an empty file or a larger file fails the task on the
+        controller with a message naming O(src), before any connection. O(content) has the same cap.
       - Mutually exclusive with O(content) and O(thumbprint).
     type: path
   content:

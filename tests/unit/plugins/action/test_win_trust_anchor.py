@@ -44,6 +44,7 @@ from cryptography.x509.oid import NameOID
 
 from ansible_collections.trustops.tableau.plugins.action import win_trust_anchor as wta
 from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy
+from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import CertificateError
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
@@ -504,6 +505,9 @@ def test_bad_certificate_fails_on_the_controller_before_any_connection(pki, tmp_
     leaf = pki.self_signed_leaf()
     (tmp_path / "leaf.pem").write_bytes(leaf.pem)
     (tmp_path / "garbage.crt").write_bytes(b"not a certificate")
+    (tmp_path / "adir").mkdir()
+    with open(tmp_path / "huge.crt", "wb") as handle:
+        handle.truncate(reader.MAX_CERTIFICATE + 1)
     proc, elapsed = run_playbook(tmp_path, """
         - hosts: windows
           gather_facts: false
@@ -523,6 +527,16 @@ def test_bad_certificate_fails_on_the_controller_before_any_connection(pki, tmp_
                 src: "{{ playbook_dir }}/missing.crt"
               register: missing
               ignore_errors: true
+            - name: a directory
+              trustops.tableau.win_trust_anchor:
+                src: "{{ playbook_dir }}/adir"
+              register: directory
+              ignore_errors: true
+            - name: over the certificate cap
+              trustops.tableau.win_trust_anchor:
+                src: "{{ playbook_dir }}/huge.crt"
+              register: huge
+              ignore_errors: true
             - name: wrong option combination
               trustops.tableau.win_trust_anchor:
                 thumbprint: "{{ 'A' * 40 }}"
@@ -530,7 +544,8 @@ def test_bad_certificate_fails_on_the_controller_before_any_connection(pki, tmp_
               ignore_errors: true
             - name: report
               ansible.builtin.copy:
-                content: "{{ {'refused': refused, 'broken': broken, 'missing': missing, 'combo': combo} | to_json }}"
+                content: "{{ {'refused': refused, 'broken': broken, 'missing': missing, 'combo': combo,
+                              'directory': directory, 'huge': huge} | to_json }}"
                 dest: "{{ playbook_dir }}/out-{{ inventory_hostname }}.json"
               delegate_to: localhost
         """, UNREACHABLE_INVENTORY)
@@ -540,13 +555,17 @@ def test_bad_certificate_fails_on_the_controller_before_any_connection(pki, tmp_
         res = json.loads((tmp_path / ("out-%s.json" % host)).read_text())
         assert res["refused"]["failed"]
         assert res["refused"]["msg"] == (
-            "%s/leaf.pem: refused as a Windows trust anchor: error ANCHOR-001: "
+            "src %s/leaf.pem: refused as a Windows trust anchor: error ANCHOR-001: "
             "CN=selfsigned.example.test,O=trustops test is not a CA certificate "
             "(no basicConstraints CA:TRUE)" % tmp_path)
         assert [f["code"] for f in res["refused"]["findings"]] == ["ANCHOR-001"]
         assert res["refused"]["thumbprint"] == openssl_sha1_thumbprint(leaf.pem)
         assert "garbage.crt: not PEM or DER" in res["broken"]["msg"]
         assert "missing.crt" in res["missing"]["msg"]
+        # the one reader (issue 11): the path once, the cap of a certificate, a directory said so
+        assert res["directory"]["msg"] == "src %s/adir: is a directory, not a file" % tmp_path, res["directory"]
+        assert res["huge"]["msg"].startswith("src %s/huge.crt: %d bytes, more than the limit of %d bytes"
+                                             % (tmp_path, reader.MAX_CERTIFICATE + 1, reader.MAX_CERTIFICATE))
         assert res["combo"]["msg"] == "state is present but any of the following are missing: src, content"
         for r in res.values():
             assert not r.get("unreachable") and "winrm or requests" not in r["msg"], r
