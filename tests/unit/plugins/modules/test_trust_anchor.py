@@ -509,3 +509,22 @@ def test_src_over_the_certificate_cap_is_refused_before_reading(store, run, tmp_
     res = run(src=path, platform="debian")
     assert res.get("failed") and "%d bytes" % reader.MAX_CERTIFICATE in res["msg"], res["msg"]
     assert "docs/inputs.md" in res["msg"]
+
+
+def test_min_ec_key_size_and_allow_expired_have_their_effect(store, run, cas, pki):
+    """Every documented policy option has an effect at the module (issue 11's audit of options)."""
+    from conftest import make_key
+
+    ec_root = pki.root(cn="EC Root", key=make_key("ec", 256, fresh=True))
+    before = store.snapshot()
+    res = run(content=ec_root.pem.decode("ascii"), platform="debian", min_ec_key_size=384)
+    assert res.get("failed") and [f["code"] for f in res["findings"]] == ["ANCHOR-006"], res
+    assert store.snapshot() == before
+    res = run(content=ec_root.pem.decode("ascii"), platform="debian")
+    assert res["changed"] and res["findings"] == [] and store.verifies(pki.leaf(ec_root))
+
+    res = run(content=pem(cas["expired"]), platform="debian", name="old")
+    assert res.get("failed") and res["findings"][0]["severity"] == "error"
+    res = run(content=pem(cas["expired"]), platform="debian", name="old", allow_expired=True)
+    assert res["changed"] and [(f["code"], f["severity"]) for f in res["findings"]] == [("ANCHOR-002", "warning")]
+    assert "old.crt" in store.anchors()
