@@ -34,16 +34,26 @@ options:
     type: str
   username:
     description:
-      - TSM administrator name for signing in (C(tsm ... --username)), when C(tsm_user) is not
-        trusted by TSM on the node or TSM runs elsewhere.
+      - TSM administrator name for signing in, when C(tsm_user) is not trusted by TSM on the node or TSM runs
+        elsewhere. A value starting with C(-) is refused.
+      - With O(password), the module signs in once with C(tsm login --username) and every other call uses the
+        session TSM keeps (C(cli_login.htm)); the module runs C(tsm logout) at its end.
     type: str
   password:
     description:
-      - Password for O(username) (C(tsm ... --password)). Never logged nor returned; it is masked
-        in every command line the module reports.
-      - TSM takes it on the command line, where other local users may see it in the process list
-        while C(tsm) runs; prefer O(tsm_user) in the C(tsmadmin) group.
+      - Password for O(username). Never logged nor returned; masked in the whole result.
+      - By default it is written to the password prompt of C(tsm login) (standard input) and appears on no
+        command line. The vendor's page documents only C(tsm login -p PASSWORD); that C(tsm login) reads the
+        password at its prompt when standard input is not a terminal is not confirmed (see docs/tsm.md). If it
+        does not, the task fails at the sign-in; then prefer O(tsm_user) in the C(tsmadmin) group, or set
+        O(password_on_command_line).
     type: str
+  password_on_command_line:
+    description:
+      - Pass O(password) the documented way, C(tsm login --password), once per task. Other local users can see
+        it in the process list while that one C(tsm login) runs. Later calls still use the session.
+    type: bool
+    default: false
   request_timeout:
     description:
       - Seconds to wait for each C(tsm) call; a call still running then is stopped and the task fails

@@ -1686,6 +1686,16 @@ def stage(module, client, plan, result):
     return result
 
 
+def secret_values(keys):
+    """The values of the secret keys (:func:`is_secret_key`) of a ``{key: value}`` dict, as text."""
+    out = []
+    for key, value in (keys or {}).items():
+        if is_secret_key(key) and value is not None:
+            out.extend(str(v) for v in (value if isinstance(value, (list, tuple)) else [value]))
+            out.append(tsm_text(value) if not isinstance(value, dict) else str(value))
+    return out
+
+
 def mask(module, values):
     """Mask secret values in the module's whole result, ``invocation`` included (no_log_values)."""
     for value in values or ():

@@ -26,14 +26,31 @@ options:
         C(wgserver.saml.min_allowed.rsa_key_size). Keys are case-sensitive.
       - Booleans are written V(true)/V(false), numbers as text, lists joined with commas. Values
         compare as TSM stores them (V(2048) equals V("2048"), V(True) equals V("true")).
+      - A list item holding a comma, semicolon, whitespace or starting with C(-) is refused (TSM would
+        split the joined list, so the key would be staged on every run); so is a value with a newline.
+      - A dictionary, or a list of lists or dictionaries, is refused before anything is staged: TSM
+        configuration keys hold text, numbers and booleans (C(settings import) JSON), and such a value
+        would otherwise be staged as Python text.
       - A key whose value is null is not managed.
-      - Do not put secrets here; use the module that owns them (for example O(trustops.tableau.tsm_saml#module:key_passphrase)).
+      - Secret keys (names with C(password), C(passphrase), C(secret), C(credential), key material, and
+        C(wgserver.saml.key.passphrase)) are masked everywhere in the result (C(changes), C(diff),
+        C(invocation)), listed in RV(masked_keys), and staged only through the import file (mode 0600),
+        never on a command line. TSM stores them encrypted (C(ENC(...))), which is never returned; see
+        O(update_secrets). Prefer the module that owns a secret (for example
+        O(trustops.tableau.tsm_saml#module:key_passphrase)).
     type: dict
     required: true
   force_keys:
     description:
       - Add keys the server does not have yet (C(--force-keys)). A misspelled key is added as well, so
         check the names.
+    type: bool
+    default: false
+  update_secrets:
+    description:
+      - Secret keys are stored encrypted and cannot be compared, so by default a secret key is staged
+        only when the server has no value for it. V(true) stages every secret key given, on every run
+        (the task then always reports a change).
     type: bool
     default: false
   apply:
@@ -106,6 +123,12 @@ staged:
   type: list
   elements: str
   sample: ["settings import (gateway.public.host)"]
+masked_keys:
+  description: The secret keys among O(keys), whose values are masked in the whole result.
+  returned: always
+  type: list
+  elements: str
+  sample: [wgserver.saml.key.passphrase]
 findings:
   description: Problems found (C(TSM-050) unknown keys without O(force_keys)).
   returned: always
@@ -146,6 +169,7 @@ def main():
         argument_spec=tsm.argument_spec(
             keys=dict(type="dict", required=True, no_log=False),
             force_keys=dict(type="bool", default=False),
+            update_secrets=dict(type="bool", default=False),
             apply=dict(type="bool", default=False),
             ignore_warnings=dict(type="bool", default=False),
             allow_restart=dict(type="bool", default=True),
@@ -153,11 +177,13 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    tsm.mask(module, tsm.secret_values(params["keys"]))
 
     def body(client, result):
-        result.update(applied=False, restarted=False)
+        result.update(applied=False, restarted=False, masked_keys=sorted(k for k in params["keys"] if tsm.is_secret_key(k)))
         settings = client.export_settings()
-        plan = tsm.plan_config(settings, params["keys"], force_keys=params["force_keys"])
+        plan = tsm.plan_config(settings, params["keys"], force_keys=params["force_keys"],
+                               update_secrets=params["update_secrets"])
         tsm.stage(module, client, plan, result)
         if params["apply"] and plan.changed and module.check_mode:
             result["applied"] = True  # would apply; nothing restarts in check mode

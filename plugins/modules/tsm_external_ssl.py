@@ -27,19 +27,32 @@ options:
     choices: [enabled, disabled]
     default: enabled
   cert_file:
-    description: C(--cert-file), the server certificate (PEM, C(.crt)) on the node. Required with O(state=enabled).
+    description:
+      - C(--cert-file), the server certificate (PEM, C(.crt)) on the node. Required with O(state=enabled).
+      - Read with the shared reader (cap 1 MiB) and parsed before anything is staged; empty files, random bytes,
+        truncated PEM, PKCS#12 archives, keys and directories are refused with a message naming the option.
     type: path
   key_file:
-    description: C(--key-file), its private key on the node. Required with O(state=enabled).
+    description:
+      - C(--key-file), its private key on the node (cap 64 KiB). Required with O(state=enabled). Refused before
+        staging when it is not a private key (or the passphrase is wrong).
     type: path
   chain_file:
-    description: C(--chain-file), the intermediate CA certificates (PEM, C(.crt)) on the node.
+    description: C(--chain-file), the intermediate CA certificates (PEM, C(.crt)) on the node (cap 1 MiB, must hold certificates).
     type: path
   passphrase:
-    description: C(--passphrase) of an encrypted O(key_file). Never logged; masked in the reported command line.
+    description:
+      - Passphrase of an encrypted O(key_file). Never logged; masked in the whole result.
+      - Not passed as C(--passphrase) (which other local users could see in the process list): it is staged as
+        the documented C(mutualSSLSettings.keyPassphrase) entity field through C(tsm settings import) (a 0600
+        file) right after C(tsm security external-ssl enable). That TSM accepts the enable call without
+        C(--passphrase) for an encrypted key when the passphrase follows in the same pending changes is not
+        confirmed by the vendor's pages (see docs/tsm.md).
     type: str
   protocols:
-    description: C(--protocols), for example V(all, -SSLv2, -SSLv3, -TLSv1, -TLSv1.1).
+    description:
+      - C(--protocols), for example V(all, -SSLv2, -SSLv3, -TLSv1, -TLSv1.1). A value starting with C(-) is refused
+        (C(tsm) would read it as an option).
     type: str
   validate_key:
     description: Check the key against the certificate and the passphrase before staging.
@@ -91,6 +104,11 @@ findings:
   returned: always
   type: list
   elements: dict
+masked_keys:
+  description: Configuration keys and entity fields holding secrets in this task; their values are masked in the whole result.
+  returned: always
+  type: list
+  elements: str
 tsm_calls:
   description: Number of C(tsm) invocations this task made (1 on a converged server).
   returned: always
@@ -125,6 +143,7 @@ def main():
     params = module.params
 
     def body(client, result):
+        result["masked_keys"] = []
         desired = dict((k, params[k]) for k in ("cert_file", "key_file", "chain_file", "passphrase", "protocols"))
         desired["enabled"] = params["state"] == "enabled"
         settings = client.export_settings()

@@ -16,7 +16,9 @@ description:
     M(trustops.tableau.tsm_saml), M(trustops.tableau.tsm_mutual_ssl),
     M(trustops.tableau.tsm_external_ssl) and M(trustops.tableau.tsm_trusted_auth); the configuration
     keys those modules manage; and any O(keys) asked for.
-  - Secrets (key passphrases) are reported only as set or not set.
+  - Secrets (key passphrases, and any key whose name says it holds a password, passphrase, secret,
+    credential or key material) are reported only as set or not set, or as C(********) in RV(keys);
+    values TSM stores encrypted (C(ENC(...))) are never returned.
 options:
   keys:
     description:
@@ -93,6 +95,11 @@ keys:
   description: Values of O(keys) and of the managed keys, as the server stores them; null for keys it does not have.
   returned: always
   type: dict
+masked_keys:
+  description: The keys of RV(keys) whose values are secret and shown as C(********).
+  returned: always
+  type: list
+  elements: str
 unknown_keys:
   description: The keys of RV(keys) the server does not have ("Unknown key").
   returned: always
@@ -144,16 +151,18 @@ def main():
         result.update(tsm.describe_settings(settings))
         keys = {}
         unknown = []
+        masked = []
         for key in list(tsm.MANAGED_KEYS) + [k for k in params["keys"] if k not in tsm.MANAGED_KEYS]:
             value = settings.key(key)
             if value is tsm.UNSET:
                 unknown.append(key)
                 keys[key] = None
-            elif key in tsm.SECRET_KEYS:
+            elif tsm.is_secret_key(key) or tsm.is_encrypted_value(value):
                 keys[key] = tsm.MASK if value not in (None, "") else value
+                masked.append(key)
             else:
                 keys[key] = value
-        result.update(keys=keys, unknown_keys=unknown)
+        result.update(keys=keys, unknown_keys=unknown, masked_keys=masked)
         if params["pending"]:
             pending = client.pending()
             result.update(pending=pending.as_list(), restart_required=pending.restart_required)

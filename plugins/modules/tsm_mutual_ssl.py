@@ -30,10 +30,17 @@ options:
     choices: [enabled, disabled, configured]
     default: enabled
   ca_cert:
-    description: C(--ca-cert), the CA certificate(s) that issue client certificates (PEM) on the node.
+    description:
+      - C(--ca-cert), the CA certificate(s) that issue client certificates (PEM) on the node (cap 1 MiB).
+      - Refused before staging when it holds no certificate (a private key, PKCS#12, random bytes, truncated PEM,
+        an empty file, a directory). Each certificate is judged by the shared trust-anchor policy
+        (docs/anchor_policy.md); a leaf (not a CA), an expired CA or a weak key is an C(ANCHOR-NNN) error finding.
     type: path
   revocation_file:
-    description: C(--revocation-file), a certificate revocation list (C(.pem) or C(.der)) on the node.
+    description:
+      - C(--revocation-file), a certificate revocation list (C(.pem) or C(.der)) on the node (cap 16 MiB).
+      - Parsed as an X.509 CRL (PEM or DER) before staging; anything else is refused. With O(ca_cert), the CRL must
+        be issued and signed by that CA (error finding C(TSM-013)).
     type: path
   fallback_to_basic:
     description: C(--fallback-to-basic), let users without a certificate sign in with a password (warning C(TSM-012)).
@@ -85,10 +92,15 @@ staged:
   elements: str
   sample: ["authentication mutual-ssl configure (user_name_mapping)"]
 findings:
-  description: Findings C(TSM-001), C(TSM-010) to C(TSM-012); any error refuses the task before anything is staged.
+  description: Findings C(TSM-001), C(TSM-010) to C(TSM-013), C(ANCHOR-NNN) on the CA; any error refuses the task before anything is staged.
   returned: always
   type: list
   elements: dict
+masked_keys:
+  description: Configuration keys and entity fields holding secrets in this task; their values are masked in the whole result.
+  returned: always
+  type: list
+  elements: str
 tsm_calls:
   description: Number of C(tsm) invocations this task made (1 on a converged server).
   returned: always
@@ -119,6 +131,7 @@ def main():
     params = module.params
 
     def body(client, result):
+        result["masked_keys"] = []
         desired = dict((k, params[k]) for k in OPTIONS if k != "state")
         desired["enabled"] = {"enabled": True, "disabled": False}.get(params["state"])
         settings = client.export_settings()

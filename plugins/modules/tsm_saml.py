@@ -48,17 +48,27 @@ options:
     description: C(--idp-return-url), the URL users type to reach Tableau Server, without a trailing slash.
     type: str
   idp_metadata_file:
-    description: C(--idp-metadata), the IdP's metadata XML file on the node.
+    description:
+      - C(--idp-metadata), the IdP's metadata XML file on the node.
+      - Read with the shared reader (cap 2000000 bytes) and checked before anything is staged by the hardened
+        XML parser (no DTD, entities or network) and the metadata core of M(trustops.tableau.saml_metadata_check):
+        it must be SAML 2.0 metadata with one IdP entity that has an entityID and a usable HTTP-POST or
+        HTTP-Redirect SingleSignOnService (codes C(SAML-020) to C(SAML-027)); needs lxml on the node.
     type: path
   cert_file:
-    description: C(--cert-file), the SP certificate (PEM, C(.crt)) on the node.
+    description:
+      - C(--cert-file), the SP certificate (PEM, C(.crt)) on the node: exactly one certificate (cap 1 MiB);
+        anything else (empty, not a certificate, truncated PEM, PKCS#12, a key) is refused before staging.
     type: path
   key_file:
-    description: C(--key-file), the SP private key (PKCS#1 or PKCS#8, C(.key)) on the node.
+    description:
+      - C(--key-file), the SP private key (PKCS#1 or PKCS#8, C(.key)) on the node (cap 64 KiB); a file that
+        is not a private key is refused before staging.
     type: path
   key_passphrase:
     description:
-      - Passphrase of an encrypted PKCS#8 O(key_file), set as C(wgserver.saml.key.passphrase). Never logged.
+      - Passphrase of an encrypted PKCS#8 O(key_file), set as C(wgserver.saml.key.passphrase) through
+        C(tsm settings import) (a 0600 file), never on a command line. Never logged; masked in the whole result.
     type: str
   max_auth_age:
     description: C(--max-auth-age), seconds since the IdP authentication that Tableau accepts (TSM default 7200).
@@ -76,7 +86,11 @@ options:
     description: C(--signout-url), page shown after sign-out, absolute (C(https://...)) or relative (C(/...)).
     type: str
   user_name_attribute:
-    description: C(map-assertions --user-name), the assertion attribute holding the user name (Tableau's default V(username)).
+    description:
+      - C(map-assertions --user-name), the assertion attribute holding the user name (Tableau's default V(username)).
+      - This and the other free-text options that go on C(tsm)'s command line (O(idp_entity_id), O(return_url),
+        O(signout_url), O(domain_attribute), the file paths) are refused when they start with C(-) (C(tsm) would
+        read them as an option) or hold a newline.
     type: str
   domain_attribute:
     description: C(map-assertions --domain), the assertion attribute holding the domain.
@@ -84,6 +98,7 @@ options:
   blocklisted_digest_algorithms:
     description:
       - C(wgserver.saml.blocklisted_digest_algorithms); TSM's default blocks V(SHA1). An empty list allows SHA-1 (not recommended).
+      - One algorithm per item; an item with a comma, whitespace or a leading C(-) is refused.
     type: list
     elements: str
   min_rsa_key_size:
@@ -93,7 +108,10 @@ options:
     description: C(wgserver.saml.min_allowed.elliptic_curve_size) (TSM default 256).
     type: int
   authcontexts:
-    description: C(wgserver.saml.authcontexts), AuthNContextClassRef values of which the SAML response must hold one.
+    description:
+      - C(wgserver.saml.authcontexts), AuthNContextClassRef values of which the SAML response must hold one.
+      - One value per item; an item with a comma, whitespace or a leading C(-) is refused (TSM stores the list
+        joined with commas, so such an item would be staged again on every run).
     type: list
     elements: str
   ignore_domain_in_username:
@@ -181,6 +199,11 @@ findings:
     data:
       description: Details.
       type: dict
+masked_keys:
+  description: Configuration keys and entity fields holding secrets in this task; their values are masked in the whole result.
+  returned: always
+  type: list
+  elements: str
 tsm_calls:
   description: Number of C(tsm) invocations this task made (1 on a converged server).
   returned: always
@@ -226,6 +249,7 @@ def main():
     params = module.params
 
     def body(client, result):
+        result["masked_keys"] = []
         desired = dict((k, params[k]) for k in OPTIONS if k not in ("validate_key", "state"))
         desired["enabled"] = {"enabled": True, "disabled": False}.get(params["state"])
         settings = client.export_settings()

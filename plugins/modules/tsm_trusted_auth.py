@@ -19,7 +19,10 @@ description:
   - Changes are pending until applied; notify a handler running M(trustops.tableau.tsm_pending_changes).
 options:
   trusted_hosts:
-    description: Web servers allowed to request trusted tickets, host names or IP addresses (C(-th)).
+    description:
+      - Web servers allowed to request trusted tickets, host names or IP addresses (C(-th)), one per item.
+      - Each item must be a host name or an IPv4/IPv6 address; an item with a comma, whitespace or a leading
+        C(-) is refused before anything is staged (it would be staged again on every run, or read as an option).
     type: list
     elements: str
   token_length:
@@ -71,6 +74,11 @@ findings:
   returned: always
   type: list
   elements: dict
+masked_keys:
+  description: Configuration keys and entity fields holding secrets in this task; their values are masked in the whole result.
+  returned: always
+  type: list
+  elements: str
 tsm_calls:
   description: Number of C(tsm) invocations this task made (1 on a converged server).
   returned: always
@@ -101,6 +109,7 @@ def main():
     params = module.params
 
     def body(client, result):
+        result["masked_keys"] = []
         settings = client.export_settings()
         plan = tsm.plan_trusted_auth(settings, params)
         tsm.stage(module, client, plan, result)
