@@ -35,7 +35,7 @@ import stat
 import tempfile
 import uuid
 
-from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy, certs
+from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy, certs, reader
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, TrustopsError
 
 try:
@@ -63,7 +63,10 @@ NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "mobile.trustops.tableau")
 #: What a derived UUID identifies; part of the derived name, so no two roles share a UUID.
 UUID_ROLES = ("profile", "payload", "onc")
 
-MAX_FILE_BYTES = 8 * 1024 * 1024
+#: The cap for reading back an existing artifact (reader.MAX_BUNDLE: a file of CA certificates; a
+#: profile of thousands of CAs stays under it).  A bigger file at an artifact's path is no artifact of
+#: ours: it is refused, not replaced, so that nothing is lost (docs/inputs.md).
+MAX_EXISTING = reader.MAX_BUNDLE
 PROFILE_SUFFIX = ".mobileconfig"
 ONC_SUFFIX = ".onc"
 NSC_FILE = "network_security_config.xml"
@@ -178,16 +181,33 @@ def raw_resource_name(basename):
     return name if name[:1].isalpha() else "ca_" + name
 
 
-def load_cas(blobs):
-    """Certificates from (data, source) pairs, in order, duplicates dropped.
+def _named(exc, option, source):
+    """A loader's error (``<source>: what is wrong``) naming the option first, as the shared reader
+    does (``<option> <path>: ...``); unchanged when the source already is the option."""
+    if not option or option == source:
+        return exc
+    return MobileError("%s %s" % (option, exc))
 
+
+def _load_certificates(data, source, option=None):
+    try:
+        return certs.load_certificates(data, source)
+    except certs.CertificateError as exc:
+        raise _named(exc, option, source)
+
+
+def load_cas(blobs):
+    """Certificates from (data, source) or (data, source, option) tuples, in order, duplicates dropped.
+
+    ``option`` (the module option the data came from) is named in the error for broken input.
     Returns (cas, duplicates) where duplicates lists (source, sha256) of dropped repeats.
     """
     cas, seen, duplicates = [], set(), []
     if not blobs:
         raise MobileError("no CA certificate given: set src or content")
-    for data, source in blobs:
-        for cert in certs.load_certificates(data, source):
+    for blob in blobs:
+        data, source = blob[0], blob[1]
+        for cert in _load_certificates(data, source, blob[2] if len(blob) > 2 else None):
             der = certs.to_der(cert)
             digest = hashlib.sha256(der).hexdigest()
             if digest in seen:
@@ -523,22 +543,37 @@ class Signer(object):
         return [certs.to_der(c) for c in self.chain]
 
 
+def _label(option, source):
+    return "%s %s" % (option, source) if option and option != source else source
+
+
 def load_signer(cert_data, key_data, passphrase=None, chain_blobs=(), cert_source="signer_cert",
-                key_source="signer_key"):
+                key_source="signer_key", cert_option=None, key_option=None):
     """Load and check the signing identity.  Wrong passphrase, a key that does not match the
-    certificate, or a key type the PKCS#7 builder cannot use raise MobileError."""
-    cert = certs.load_certificate(cert_data, cert_source)
-    info = certs.inspect_private_key(key_data, passphrase, key_source)
+    certificate, or a key type the PKCS#7 builder cannot use raise MobileError (or CertificateError).
+
+    ``chain_blobs`` are (data, source) or (data, source, option) tuples; ``cert_option`` and
+    ``key_option`` name the module options in errors.  The passphrase is never part of a message.
+    """
+    try:
+        cert = certs.load_certificate(cert_data, cert_source)
+    except certs.CertificateError as exc:
+        raise _named(exc, cert_option, cert_source)
+    try:
+        info = certs.inspect_private_key(key_data, passphrase, key_source)
+    except certs.CertificateError as exc:
+        raise _named(exc, key_option, key_source)
+    key_label = _label(key_option, key_source)
     if info.key is None:
-        raise MobileError("%s: the private key is encrypted; give signer_key_passphrase" % key_source)
+        raise MobileError("%s: the private key is encrypted; give signer_key_passphrase" % key_label)
     if not isinstance(info.key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-        raise MobileError("%s: a %s key cannot sign profiles here (RSA and EC keys can)" % (key_source, info.key_type))
+        raise MobileError("%s: a %s key cannot sign profiles here (RSA and EC keys can)" % (key_label, info.key_type))
     if not certs.key_matches_cert(info.key, cert):
         raise MobileError("%s does not belong to %s (%s): the public keys differ" % (
-            key_source, cert_source, _subject(cert)))
+            key_label, _label(cert_option, cert_source), _subject(cert)))
     chain = []
-    for data, source in chain_blobs:
-        chain.extend(certs.load_certificates(data, source))
+    for blob in chain_blobs:
+        chain.extend(_load_certificates(blob[0], blob[1], blob[2] if len(blob) > 2 else None))
     return Signer(cert, info.key, chain)
 
 
@@ -901,19 +936,15 @@ def build_artifacts(spec, cas, platforms, name=None, domains=()):
 
 
 def read_existing(path):
-    """The bytes of an existing artifact, None when missing; a directory or a huge file is an error."""
+    """The bytes of an existing artifact, None when there is none; read back through the shared
+    reader (a directory, FIFO or device is refused unread, a file over MAX_EXISTING is refused:
+    it is no artifact of ours, and replacing it would lose it)."""
     if not os.path.lexists(path):
         return None
-    if os.path.isdir(path):
-        raise MobileError("%s is a directory, where an artifact file belongs" % path)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except (IOError, OSError) as exc:
-        raise MobileError("%s: cannot read the existing file (%s)" % (path, exc))
-    if len(data) > MAX_FILE_BYTES:
-        return b"\0 larger than MAX_FILE_BYTES"  # equal to no artifact: the file is replaced
-    return data
+        return reader.read_input(path=path, option="dest", max_bytes=MAX_EXISTING, allow_empty=True)
+    except reader.InputError as exc:
+        raise MobileError("%s; move it away or choose another dest or name" % exc)
 
 
 def plan(dest, artifacts, signer=None):

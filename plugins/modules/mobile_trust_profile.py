@@ -41,11 +41,16 @@ options:
     description:
       - Files with the CA certificates, PEM (one or more), DER or PKCS#7, on the host the module runs on.
       - At least one of O(src) and O(content) is needed; both may be given.
+      - Each file is read through the collection's one input reader, at most 1 MiB (C(MAX_CERTIFICATE),
+        see C(docs/inputs.md)); an empty, unreadable or oversized file, a directory, or content that is
+        not a certificate (a private key, PKCS#12, truncated PEM) fails the task naming the option and
+        the path, and nothing is written.
     type: list
     elements: path
   content:
     description:
-      - CA certificates as PEM text (one or more blocks).
+      - CA certificates as PEM text (one or more blocks). Checked like a file of O(src) (same 1 MiB cap);
+        an empty value is an error.
     type: str
   identifier:
     description:
@@ -116,6 +121,7 @@ options:
     description:
       - Certificate that signs the profile (PEM/DER file on the host the module runs on).
       - Mutually exclusive with O(signer_cert_content). Needs O(signer_key_src) or O(signer_key_content).
+      - At most 1 MiB (C(MAX_CERTIFICATE)), like O(signer_cert_content).
     type: path
   signer_cert_content:
     description:
@@ -125,6 +131,7 @@ options:
     description:
       - Private key of the signer certificate (PEM or DER; PKCS#8, PKCS#1 or SEC1; RSA or EC), on the host the
         module runs on. Never leaves it.
+      - At most 64 KiB (C(MAX_KEY)), like O(signer_key_content).
     type: path
   signer_key_content:
     description:
@@ -138,6 +145,7 @@ options:
     description:
       - Files with the intermediate CAs between the signer and its root, included in the signature so
         that devices can build the chain. The root itself is not needed.
+      - Each file at most 1 MiB (C(MAX_CERTIFICATE)), like O(signer_chain_content).
     type: list
     elements: path
   signer_chain_content:
@@ -253,7 +261,7 @@ EXAMPLES = r"""
 RETURN = r"""
 dest:
   description: The directory holding the files.
-  returned: always
+  returned: always, except when an input file cannot be read at all (then only C(msg))
   type: str
   sample: /srv/mdm/tableau
 files:
@@ -380,14 +388,14 @@ signer:
   sample: {subject: "CN=Profile Signer,O=Example", sha256: "AB:CD:...", not_after: "2027-01-01T00:00:00+00:00"}
 reasons:
   description: Why each changed file changed, one line per file.
-  returned: always
+  returned: always, except when an input file cannot be read at all
   type: list
   elements: str
   sample: ["/srv/mdm/tableau/com.example.tableau.ca-trust.mobileconfig: the profile content changed"]
 findings:
   description: Policy findings (C(ANCHOR-NNN) from the shared trust-anchor policy, C(MOBILE-NNN)) on the CA and signer
     certificates, all of them, also when failing.
-  returned: always
+  returned: always, except when an input file cannot be read at all
   type: list
   elements: dict
   contains:
@@ -409,40 +417,49 @@ findings:
       type: dict
 """
 
-import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.trustops.tableau.plugins.module_utils import certs
-from ansible_collections.trustops.tableau.plugins.module_utils import mobile
+from ansible_collections.trustops.tableau.plugins.module_utils import _module, certs, mobile, reader
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError, fails, summary
 
 
-def _read(path, what):
-    if not os.path.exists(path):
-        raise TrustopsError("%s %s: no such file" % (what, path))
-    if os.path.isdir(path):
-        raise TrustopsError("%s %s: is a directory, expected a file" % (what, path))
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(mobile.MAX_FILE_BYTES + 1)
-    except (IOError, OSError) as exc:
-        raise TrustopsError("%s %s: cannot read it (%s)" % (what, path, to_native(exc)))
-    if len(data) > mobile.MAX_FILE_BYTES:
-        raise TrustopsError("%s %s: larger than %d bytes" % (what, path, mobile.MAX_FILE_BYTES))
-    return data
+#: The cap of each input option, by its kind (the shared reader's caps; docs/inputs.md lists them).
+CAPS = {
+    "src": reader.MAX_CERTIFICATE, "content": reader.MAX_CERTIFICATE,
+    "signer_cert_src": reader.MAX_CERTIFICATE, "signer_cert_content": reader.MAX_CERTIFICATE,
+    "signer_chain_src": reader.MAX_CERTIFICATE, "signer_chain_content": reader.MAX_CERTIFICATE,
+    "signer_key_src": reader.MAX_KEY, "signer_key_content": reader.MAX_KEY,
+}
 
 
-def _blobs(paths, content):
-    blobs = [(_read(p, "src"), p) for p in (paths or [])]
-    if content:
-        blobs.append((content, "content"))
-    return blobs
+def _files(module, option):
+    """(data, path, option) for each path of a list option, read through the shared reader."""
+    return [(_module.read_file(module, path, option, CAPS[option]), path, option)
+            for path in module.params[option] or []]
 
 
-def _signer(params):
+def _inline(module, option):
+    """[(text, option, option)] for an inline option given beside files, checked by the same reader
+    and cap as its file twin (empty or too large: InputError, a TrustopsError); [] when not set."""
+    value = module.params[option]
+    if value is None:
+        return []
+    reader.read_input(content=value, option=option, max_bytes=CAPS[option])
+    return [(value, option, option)]
+
+
+def _pair(module, name):
+    """(data, source, option) of a ``<name>_src`` / ``<name>_content`` pair (mutually exclusive)."""
+    src, content = name + "_src", name + "_content"
+    data, source = _module.read_input(module, src, content, CAPS[src])
+    return data, source, (src if module.params[src] is not None else content)
+
+
+def _signer(module):
+    params = module.params
     cert_given = params["signer_cert_src"] or params["signer_cert_content"]
     key_given = params["signer_key_src"] or params["signer_key_content"]
     if not cert_given and not key_given:
@@ -452,18 +469,11 @@ def _signer(params):
     if not (cert_given and key_given):
         raise TrustopsError("signing needs both the signer certificate (signer_cert_src/_content) and its key "
                             "(signer_key_src/_content)")
-    if params["signer_cert_src"]:
-        cert_data, cert_source = _read(params["signer_cert_src"], "signer_cert_src"), params["signer_cert_src"]
-    else:
-        cert_data, cert_source = params["signer_cert_content"], "signer_cert_content"
-    if params["signer_key_src"]:
-        key_data, key_source = _read(params["signer_key_src"], "signer_key_src"), params["signer_key_src"]
-    else:
-        key_data, key_source = params["signer_key_content"], "signer_key_content"
-    chain = [(_read(p, "signer_chain_src"), p) for p in (params["signer_chain_src"] or [])]
-    if params["signer_chain_content"]:
-        chain.append((params["signer_chain_content"], "signer_chain_content"))
-    return mobile.load_signer(cert_data, key_data, params["signer_key_passphrase"], chain, cert_source, key_source)
+    cert_data, cert_source, cert_option = _pair(module, "signer_cert")
+    key_data, key_source, key_option = _pair(module, "signer_key")
+    chain = _files(module, "signer_chain_src") + _inline(module, "signer_chain_content")
+    return mobile.load_signer(cert_data, key_data, params["signer_key_passphrase"], chain, cert_source, key_source,
+                              cert_option, key_option)
 
 
 def run(module, result):
@@ -477,7 +487,7 @@ def run(module, result):
         raise TrustopsError("platforms is empty: choose ios, android or both")
     mobile.check_domains(params["android_domains"])
 
-    cas, duplicates = mobile.load_cas(_blobs(params["src"], params["content"]))
+    cas, duplicates = mobile.load_cas(_files(module, "src") + _inline(module, "content"))
     policy = dict(blocklisted_digests=params["blocklisted_digests"], min_rsa_key_size=params["min_rsa_key_size"],
                   min_ec_key_size=params["min_ec_key_size"])
     findings = mobile.ca_findings(cas, duplicates, params["include_intermediates"],
@@ -485,7 +495,7 @@ def run(module, result):
     chosen = mobile.selected(cas, params["include_intermediates"])
     result["certificates"] = [mobile.cert_facts(ca, spec.identifier) for ca in chosen]
 
-    signer = _signer(params)
+    signer = _signer(module)
     if signer is not None:
         info = certs.describe(signer.cert)
         result["signer"] = {"subject": info["subject"], "issuer": info["issuer"], "sha256": info["sha256"],
