@@ -20,6 +20,7 @@ import datetime
 import difflib
 import ipaddress
 import re
+import shlex
 
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
     Finding,
@@ -43,10 +44,11 @@ from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     signature_hash,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
+    DEFAULT_MAX_BYTES,
     NS,
     parse_xml,
 )
-from ansible_collections.trustops.tableau.plugins.module_utils import certs as _certs, xmlsig
+from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy, xmlsig
 
 
 class SamlError(TrustopsError):
@@ -135,18 +137,25 @@ def normalise_digest(name):
     match = _DIGEST_RE.search(text)
     if match:
         text = match.group(0)
-    return text.replace("-", "").replace("_", "")
+    return anchor_policy.normalize_digest(text)
 
 
 class Policy(object):
-    """The thresholds Tableau Server enforces, with the vendor defaults (the TSM keys)."""
+    """The thresholds Tableau Server enforces, with the vendor defaults (the TSM keys).
+
+    The option values are read by the shared trust-anchor policy (:mod:`anchor_policy`): digest
+    names through :func:`anchor_policy.blocklist` (an unknown name such as ``shaone`` is an
+    error listing the known names, never silently dropped, which would switch the check off),
+    sizes through :func:`anchor_policy.size_option`.  Both raise ``AnchorPolicyError`` (a
+    TrustopsError).  No option of the SAML checks takes key type names.
+    """
 
     __slots__ = ("blocklisted_digests", "min_rsa_key_size", "min_ec_key_size")
 
     def __init__(self, blocklisted_digests=("sha1",), min_rsa_key_size=2048, min_ec_key_size=256):
-        self.blocklisted_digests = tuple(sorted({normalise_digest(d) for d in blocklisted_digests or ()}))
-        self.min_rsa_key_size = int(min_rsa_key_size)
-        self.min_ec_key_size = int(min_ec_key_size)
+        self.blocklisted_digests = tuple(sorted(anchor_policy.blocklist(blocklisted_digests)))
+        self.min_rsa_key_size = anchor_policy.size_option("min_rsa_key_size", min_rsa_key_size)
+        self.min_ec_key_size = anchor_policy.size_option("min_ec_key_size", min_ec_key_size)
 
     def digest_blocked(self, name):
         return name is not None and normalise_digest(name) in self.blocklisted_digests
@@ -155,6 +164,19 @@ class Policy(object):
     def from_params(cls, params):
         return cls(params.get("blocklisted_digests", ("sha1",)), params.get("min_rsa_key_size", 2048),
                    params.get("min_ec_key_size", 256))
+
+
+def xml_cap(max_bytes):
+    """The cap of the XML inputs of a module with a ``max_bytes`` option: that value, which may
+    lower the collection's cap for XML (``reader.MAX_XML``, docs/inputs.md) but not raise it;
+    anything else raises SamlError."""
+    from ansible_collections.trustops.tableau.plugins.module_utils import reader
+    if max_bytes is None or max_bytes <= 0:
+        raise SamlError("max_bytes: %r is not a positive number of bytes" % (max_bytes,))
+    if max_bytes > reader.MAX_XML:
+        raise SamlError("max_bytes: %d is above the cap for XML inputs (%d bytes, docs/inputs.md); give %d "
+                        "or less" % (max_bytes, reader.MAX_XML, reader.MAX_XML))
+    return max_bytes
 
 
 #: argument_spec entries matching doc fragment trustops.tableau.saml_policy
@@ -222,8 +244,6 @@ _S_ACS_ELEMENT = ("The element that specifies the URL that the IdP redirects to 
 _S_RETURN = ("SAML configurations ... are case sensitive (return URL: tsm authentication saml "
              "configure --return-url, the Tableau Server URL users reach)")
 
-_OPENSSL_TRADITIONAL = "openssl rsa -in {source} -traditional -out saml.key"
-
 register(
     # SP certificate
     Rule("SAML-001", "error", "{source}: the SAML certificate file name does not end in .crt",
@@ -236,7 +256,7 @@ register(
          "hold only the Tableau Server certificate",
          "Keep only the Tableau Server certificate in the .crt file (remove intermediate and root "
          "certificates)", seed=_S_ONLY_CERT),
-    Rule("SAML-004", "error", "{source}: holds {labels} besides the certificate",
+    Rule("SAML-004", "error", "{source}: holds {labels} {where}",
          "Remove every block but the Tableau Server certificate from the .crt file; keep the "
          "private key in its own .key file", seed=_S_ONLY_CERT),
     Rule("SAML-005", "error", "{source}: the certificate is signed with {digest}, which Tableau "
@@ -246,8 +266,8 @@ register(
          "Server requires at least {minimum}",
          "Reissue the certificate with an RSA key of at least {minimum} bits", tsm_key=_RSA_KEY,
          seed=_S_SIZES),
-    Rule("SAML-007", "error", "{source}: the certificate has a {key_type} key; the Tableau Server "
-         "SAML certificate must have an RSA (or DSA) key",
+    Rule("SAML-007", "error", "{source}: the certificate has a {key_type} key{ec_size}; the Tableau "
+         "Server SAML certificate must have an RSA (or DSA) key",
          "Reissue the certificate with an RSA 2048-bit (or larger) key", seed=_S_SIZES + " " + _S_KEY_FILE),
     Rule("SAML-008", "error", "{source}: the certificate {state} ({when})",
          "Renew the SAML certificate and configure the new pair with TSM",
@@ -262,27 +282,18 @@ register(
     Rule("SAML-011", "error", "{source}: not a readable private key ({detail})",
          "Give the RSA private key of the SAML certificate, PEM, in PKCS#1 (or encrypted PKCS#8) "
          "format", seed=_S_KEY_FILE),
-    Rule("SAML-012", "error", "{source}: the key is {key_type}; Tableau Server accepts RSA or DSA "
-         "SAML keys", "Use an RSA key (2048 bits or more) for the SAML certificate", seed=_S_KEY_FILE),
+    Rule("SAML-012", "error", "{source}: the key is {key_type}{ec_size}; Tableau Server accepts RSA or "
+         "DSA SAML keys", "{how_to}", seed=_S_KEY_FILE),
     Rule("SAML-013", "error", "{source}: the key is in {format} format; Tableau Server reads PKCS#1 "
-         "or PKCS#8 keys",
-         "Convert the key, e.g. " + _OPENSSL_TRADITIONAL, seed=_S_KEY_FILE),
+         "or PKCS#8 keys", "{how_to}", seed=_S_KEY_FILE),
     Rule("SAML-014", "error", "{source}: the PKCS#1 {key_type} key is password protected; Tableau "
-         "Server cannot use a password-protected PKCS#1 key",
-         "Either remove the password (openssl rsa -in {source} -traditional -out saml.key) or, for "
-         "server-wide SAML, convert it to encrypted PKCS#8 (openssl pkcs8 -topk8 -v2 aes-256-cbc "
-         "-in {source} -out saml.key)", seed=_S_PKCS1_PW),
+         "Server cannot use a password-protected PKCS#1 key", "{how_to}", seed=_S_PKCS1_PW),
     Rule("SAML-015", "error", "{source}: the password-protected PKCS#8 key is {key_type}; a "
-         "password-protected SAML key must be RSA PKCS#8",
-         "Use an RSA key, or a {key_type} key without a password", seed=_S_PKCS8_PW),
+         "password-protected SAML key must be RSA PKCS#8", "{how_to}", seed=_S_PKCS8_PW),
     Rule("SAML-016", "error", "{source}: PKCS#8 key {how}; Tableau Server does not support a PKCS#8 "
-         "key file with no or a null password",
-         "Convert it to an unencrypted PKCS#1 key (" + _OPENSSL_TRADITIONAL + ") or, for "
-         "server-wide SAML, encrypt it with a non-empty passphrase (openssl pkcs8 -topk8 -v2 "
-         "aes-256-cbc -in {source} -out saml.key)", seed=_S_PKCS8_PW + " " + _S_TABLE),
+         "key file with no or a null password", "{how_to}", seed=_S_PKCS8_PW + " " + _S_TABLE),
     Rule("SAML-017", "error", "{source}: the key is password protected, which site-specific SAML "
-         "does not support", "Use an unencrypted PKCS#1 RSA key for site SAML (" +
-         _OPENSSL_TRADITIONAL + ")", seed=_S_SITE_PW),
+         "does not support", "{how_to}", seed=_S_SITE_PW),
     Rule("SAML-018", "error", "{source}: {detail}",
          "Give the passphrase of the key (it is needed by TSM as well: tsm authentication saml "
          "configure --key-file ... with the passphrase)", seed=_S_PKCS8_PW),
@@ -370,6 +381,19 @@ register(
          "(no trusted signer given)",
          "Give trusted_signer (the certificate the IdP signs its metadata with) to verify it",
          seed=_S_VERIFY),
+    Rule("SAML-045", "warning", "{source}: the metadata signature verifies with the trusted signer "
+         "{signer}, whose certificate {state} ({when})",
+         "Nothing blocks the import: the signature is valid, and SAML metadata practice (the SAML V2.0 "
+         "Metadata Interoperability Profile) trusts the signer's key, not its certificate's dates. Ask "
+         "the IdP or federation for its renewed signing certificate and give it as trusted_signer "
+         "before the key is rotated", seed=_S_VERIFY),
+    Rule("SAML-046", "warning", "{source}: the X509Certificate of {where} holds base64 of PEM text, "
+         "not of a DER certificate as XML-DSig requires",
+         "Export the metadata from the IdP again, or put only the base64 body of the certificate (the "
+         "lines between -----BEGIN CERTIFICATE----- and -----END CERTIFICATE-----, which encode the DER "
+         "certificate) in the X509Certificate element: Tableau Server's importer may not accept the "
+         "PEM form", seed=_S_IDP_XML + " (XML-DSig 4.4.4: X509Certificate holds a base64-encoded "
+         "[X509v3] certificate, i.e. DER; not a sentence of the seed)"),
     # SP side: URLs and SP metadata
     Rule("SAML-050", "error", "{where}: the AssertionConsumerService URL is {actual!r}, expected "
          "{expected!r}: {difference}",
@@ -493,7 +517,8 @@ def check_sp_certificate(data, source="<input>", policy=None, filename=None, now
         others = sorted({label.decode("ascii", "replace") for label, _block in blocks
                          if label != _CERT_LABEL})
         if others:
-            findings.append(finding("SAML-004", source=name, labels=", ".join(others)))
+            findings.append(finding("SAML-004", source=name, labels=", ".join(others),
+                                    where="besides the certificate" if cert_blocks else "and no certificate"))
         if not cert_blocks:
             detail = "no CERTIFICATE block; found %s" % ", ".join(others)
             if any("PKCS7" in o or "PKCS #7" in o or o == "CMS" for o in others):
@@ -521,7 +546,8 @@ def check_sp_certificate(data, source="<input>", policy=None, filename=None, now
             findings.append(finding("SAML-006", source=name, size=facts["key_size"],
                                     minimum=policy.min_rsa_key_size))
     elif facts["key_type"] != "DSA":
-        findings.append(finding("SAML-007", source=name, key_type=facts["key_type"]))
+        findings.append(finding("SAML-007", source=name, key_type=facts["key_type"],
+                                ec_size=_ec_size(facts["key_type"], facts["key_size"], facts["curve"], policy)))
     state = _validity_state(cert, now)
     if state:
         findings.append(finding("SAML-008", source=name, state=state[0], when=state[1]))
@@ -573,6 +599,13 @@ def pkcs8_opens_with_empty_password(der):
     """True when an encrypted PKCS#8 (PBES2/PBKDF2, AES or 3DES) decrypts with the empty
     password to a private key, False when it does not, None when the scheme is not one we can
     try.  Done by hand because cryptography refuses an empty password outright."""
+    opened = _open_pkcs8_with_empty_password(der)
+    return opened if opened in (False, None) else True
+
+
+def _open_pkcs8_with_empty_password(der):
+    """The private key of an encrypted PKCS#8 that opens with the empty password, else False
+    (it does not) or None (a scheme we cannot try)."""
     try:
         from cryptography.hazmat.primitives import hashes, padding, serialization
         from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -614,8 +647,7 @@ def pkcs8_opens_with_empty_password(der):
         plain = decryptor.update(der[data_s:data_e]) + decryptor.finalize()
         unpadder = padding.PKCS7(algo.block_size).unpadder()
         plain = unpadder.update(plain) + unpadder.finalize()
-        serialization.load_der_private_key(plain, password=None)
-        return True
+        return serialization.load_der_private_key(plain, password=None)
     except (ValueError, IndexError, TypeError):
         return False
     except Exception:  # UnsupportedAlgorithm and friends: we cannot tell
@@ -634,14 +666,111 @@ def _pkcs8_der(data):
     return data if isinstance(data, bytes) and data[:1] == b"\x30" else None
 
 
-def check_sp_key(data, source="<input>", passphrase=None, scope="server", filename=None, cert=None):
+# --------------------------------------------------------------------------- key remedies
+# The seed's key table, as commands: which form of each key type Tableau Server can use and the
+# command that writes it.  RSA: unencrypted PKCS#1, or (server-wide only) encrypted PKCS#8.
+# DSA: unencrypted only ("An RSA or DSA private key file"; every password-protected form is
+# refused: PKCS#1 with a password, and PKCS#8 with a password must be RSA).  Other key types
+# cannot be converted into something Tableau takes: the key (and its certificate) must be
+# replaced.  Every command here is run by the tests on a real key of its type, and its output
+# is checked again by check_sp_key.
+
+_OUT = "saml.key"
+_REPLACE = ("No conversion makes {what} usable: Tableau Server takes RSA (or DSA) SAML keys, so the "
+            "key and its certificate must be replaced by an RSA pair of 2048 bits or more, e.g. "
+            "openssl req -x509 -newkey rsa:2048 -nodes -keyout saml.key -out saml.crt -subj "
+            "/CN=<tableau host>, or one issued by your CA")
+
+
+def _unencrypted_command(key_type, source, fmt=None):
+    """The command that writes ``source`` as an unencrypted PKCS#1 (traditional) key, or None."""
+    src = shlex.quote(source)
+    if fmt == "openssh":
+        if key_type == "RSA":  # asks for the old passphrase, then the new one: leave it empty
+            return "cp %s %s && chmod 600 %s && ssh-keygen -p -m PEM -f %s" % (src, _OUT, _OUT, _OUT)
+        return None
+    if key_type == "RSA":
+        return "openssl rsa -in %s -traditional -out %s" % (src, _OUT)
+    if key_type == "DSA":
+        return "openssl dsa -in %s -out %s" % (src, _OUT)
+    return None
+
+
+def _encrypted_pkcs8_command(key_type, source):
+    """The command that writes ``source`` as encrypted PKCS#8 (server-wide SAML), RSA only."""
+    if key_type != "RSA":
+        return None
+    return "openssl pkcs8 -topk8 -v2 aes-256-cbc -in %s -out %s" % (shlex.quote(source), _OUT)
+
+
+def key_remedy(code, key_type, source, fmt=None, scope="server"):
+    """``(remedy text, commands)`` for a key-table finding (``SAML-012``..``SAML-017``) on a key
+    of ``key_type`` (``RSA``, ``DSA``, ``EC``, ..., or None when it could not be read).
+
+    ``commands`` are the exact commands the text gives (they prompt for passphrases); each
+    writes ``saml.key`` in a form Tableau Server accepts for ``scope``.  When the key type has
+    no such form the text says plainly that the key must be replaced and ``commands`` is empty.
+    """
+    if key_type is None:  # an encrypted key not opened: say what to do for each usable type
+        texts, commands = [], []
+        for kind in ("RSA", "DSA"):
+            text, cmds = key_remedy(code, kind, source, fmt, scope)
+            texts.append("if it is a%s %s key: %s" % ("n" if kind == "RSA" else "", kind, text[0].lower() + text[1:]))
+            commands.extend(cmds)
+        return "; ".join(texts) + "; any other key type must be replaced by an RSA key", commands
+    plain = _unencrypted_command(key_type, source, fmt)
+    if fmt == "openssh" and plain is None and key_type in ("RSA", "DSA"):
+        return ("Convert the OpenSSH key to a PEM %s key, or replace the pair with RSA (no tested "
+                "command converts an OpenSSH %s key here)" % (key_type, key_type)), []
+    if plain is None:
+        return _REPLACE.format(what="a %s key" % key_type), []
+    pkcs8 = _encrypted_pkcs8_command(key_type, source) if scope == "server" else None
+    if code == "SAML-013":
+        return ("Convert it to a PEM PKCS#1 key: %s (when ssh-keygen asks for the new passphrase, "
+                "leave it empty: a password-protected PKCS#1 key is not supported)" % plain), [plain]
+    if key_type == "DSA":
+        return ("Remove the password: %s. An unencrypted DSA key is the only DSA form Tableau "
+                "Server takes (\"An RSA or DSA private key file\"; a password-protected key must be "
+                "RSA PKCS#8). To keep a password, replace the pair with an RSA key" % plain), [plain]
+    if code == "SAML-017":
+        return "Remove the password for site SAML (unencrypted PKCS#1): %s" % plain, [plain]
+    if code == "SAML-016":
+        first = "Convert it to an unencrypted PKCS#1 key: %s" % plain
+        second = "encrypt it with a non-empty passphrase: %s" % pkcs8
+    else:
+        first = "Either remove the password: %s" % plain
+        second = "convert it to encrypted PKCS#8: %s" % pkcs8
+    if pkcs8 is None:
+        return first, [plain]
+    return "%s; or, for server-wide SAML, %s" % (first, second), [plain, pkcs8]
+
+
+def _key_finding(code, kind, name, fmt, scope, **fmt_args):
+    text, commands = key_remedy(code, kind, name, fmt, scope)
+    return finding(code, source=name, how_to=text, data={"commands": commands}, **fmt_args)
+
+
+def _ec_size(key_type, size, curve, policy):
+    """`` (P-192, 192 bits, below min_ec_key_size 256)`` for an EC key, else ``""``."""
+    if key_type != "EC" or size is None:
+        return ""
+    below = (", below min_ec_key_size %d as well" % policy.min_ec_key_size) if size < policy.min_ec_key_size else ""
+    return " (%s, %d bits%s)" % (curve or "unnamed curve", size, below)
+
+
+_LABEL_TYPES = {"RSA PRIVATE KEY": "RSA", "DSA PRIVATE KEY": "DSA", "EC PRIVATE KEY": "EC"}
+
+
+def check_sp_key(data, source="<input>", passphrase=None, scope="server", filename=None, cert=None, policy=None):
     """Check the SAML private key against the seed's support table.
 
     Returns ``(findings, facts)``.  ``scope`` is ``server`` (server-wide SAML) or ``site``.
-    ``cert`` (a cryptography certificate) enables the key/certificate match rule.
+    ``cert`` (a cryptography certificate) enables the key/certificate match rule.  The remedies
+    of the key-table findings are commands for the key type at hand (:func:`key_remedy`).
     """
     if scope not in ("server", "site"):
         raise SamlError("scope must be server or site, not %r" % (scope,))
+    policy = policy or Policy()
     findings = []
     name = filename or source
     if isinstance(data, str):
@@ -655,36 +784,48 @@ def check_sp_key(data, source="<input>", passphrase=None, scope="server", filena
         return findings, {}
     facts = {"format": info.format, "encrypted": info.encrypted, "key_type": None, "key_size": None,
              "curve": None, "matches_certificate": None, "passphrase_given": bool(passphrase)}
-    if info.format not in ("pkcs1", "pkcs8"):
-        findings.append(finding("SAML-013", source=name, format=info.format.upper()))
+    # open it first (passphrase, or the empty password of PKCS#8) so every remedy knows the key type
+    decrypt_error = None
+    empty_password = False
+    if info.encrypted and passphrase:
+        try:
+            info = inspect_private_key(data, passphrase, name)
+        except CertificateError as exc:
+            decrypt_error = _short(exc)
+    if info.encrypted and info.key is None and info.format == "pkcs8":
+        empty_password = _open_pkcs8_with_empty_password(_pkcs8_der(data) or b"")
+    if info.key is not None:
+        key_type = info.key_type
+    elif empty_password not in (False, None):
+        key_type = public_key_info(empty_password)[0]
+    else:
+        key_type = _LABEL_TYPES.get(info.pem_label or "")
+    fmt = info.format
+    if fmt not in ("pkcs1", "pkcs8"):
+        findings.append(_key_finding("SAML-013", key_type, name, fmt, scope, format=fmt.upper()))
     if info.encrypted:
-        if info.format == "pkcs1":
-            findings.append(finding("SAML-014", source=name,
-                                    key_type=(info.pem_label or "RSA").split()[0]))
+        if fmt == "pkcs1":
+            findings.append(_key_finding("SAML-014", key_type, name, fmt, scope, key_type=key_type or "RSA"))
         if scope == "site":
-            findings.append(finding("SAML-017", source=name))
-        if passphrase:
-            try:
-                info = inspect_private_key(data, passphrase, name)
-            except CertificateError as exc:
-                text = _short(exc)
-                findings.append(finding("SAML-018", source=name,
-                                        detail=text[len(name) + 2:] if text.startswith(name + ": ") else text))
-                if info.format == "pkcs8" and pkcs8_opens_with_empty_password(_pkcs8_der(data) or b""):
-                    findings.append(finding("SAML-016", source=name, how="is encrypted with an empty password"))
-        elif info.format == "pkcs8" and pkcs8_opens_with_empty_password(_pkcs8_der(data) or b""):
-            findings.append(finding("SAML-016", source=name, how="is encrypted with an empty password"))
-        else:
+            findings.append(_key_finding("SAML-017", key_type, name, fmt, scope))
+        if decrypt_error is not None:
+            findings.append(finding("SAML-018", source=name, detail=decrypt_error[len(name) + 2:]
+                                    if decrypt_error.startswith(name + ": ") else decrypt_error))
+        if empty_password:
+            findings.append(_key_finding("SAML-016", key_type, name, fmt, scope,
+                                         how="is encrypted with an empty password"))
+        elif not passphrase:
             findings.append(finding("SAML-018", source=name,
                                     detail="the key is password protected and no passphrase was given"))
-    elif info.format == "pkcs8":
-        findings.append(finding("SAML-016", source=name, how="has no password"))
+    elif fmt == "pkcs8":
+        findings.append(_key_finding("SAML-016", key_type, name, fmt, scope, how="has no password"))
     if info.key is not None:
         facts.update(key_type=info.key_type, key_size=info.key_size, curve=info.curve)
         if info.key_type not in ("RSA", "DSA"):
-            findings.append(finding("SAML-012", source=name, key_type=info.key_type))
-        if info.encrypted and info.format == "pkcs8" and info.key_type != "RSA":
-            findings.append(finding("SAML-015", source=name, key_type=info.key_type))
+            findings.append(_key_finding("SAML-012", info.key_type, name, fmt, scope, key_type=info.key_type,
+                                         ec_size=_ec_size(info.key_type, info.key_size, info.curve, policy)))
+        if info.encrypted and fmt == "pkcs8" and info.key_type != "RSA":
+            findings.append(_key_finding("SAML-015", info.key_type, name, fmt, scope, key_type=info.key_type))
         if cert is not None:
             facts["matches_certificate"] = key_matches_cert(info.key, cert)
             if not facts["matches_certificate"]:
@@ -716,7 +857,7 @@ def check_keypair(cert_data=None, key_data=None, passphrase=None, scope="server"
         facts["certificate"] = cert_facts or None
     if key_data is not None:
         key_findings, key_facts = check_sp_key(key_data, key_source, passphrase, scope,
-                                               key_filename, cert)
+                                               key_filename, cert, policy)
         findings.extend(key_findings)
         facts["key"] = key_facts or None
     return findings, facts
@@ -866,12 +1007,9 @@ def _embedded_certificates(signature):
     out = []
     for node in signature.iterfind("%s/%s/%s" % (_ds("KeyInfo"), _ds("X509Data"), _ds("X509Certificate"))):
         try:
-            cert = load_certificate(base64.b64decode("".join((node.text or "").split()), validate=True),
-                                    "KeyInfo certificate")
-            cert.public_key()
-        except (CertificateError, ValueError, _certs.UnsupportedAlgorithm):
+            out.append(xmlsig.x509_certificate(node.text, "KeyInfo certificate")[0])
+        except xmlsig.X509CertificateError:
             continue
-        out.append(cert)
     return out
 
 
@@ -889,11 +1027,12 @@ def _signature_policy(signature, policy, source, rule):
 def _check_signing_cert(der_b64, index, source, policy, now):
     findings = []
     try:
-        der = base64.b64decode("".join((der_b64 or "").split()), validate=True)
-        cert = load_certificate(der, "%s signing certificate #%d" % (source, index))
+        cert, encoding = xmlsig.x509_certificate(der_b64, "%s signing certificate #%d" % (source, index))
         facts = _cert_facts(cert, now)
     except (ValueError, CertificateError) as exc:
         return [finding("SAML-033", source=source, index=index, detail=_short(exc))], None, None
+    if encoding == xmlsig.PEM:
+        findings.append(finding("SAML-046", source=source, where="signing certificate #%d" % index))
     subject = _label(facts)
     if facts["key_type"] == "RSA":
         if facts["key_size"] < policy.min_rsa_key_size:
@@ -937,7 +1076,7 @@ def _load_trusted(trusted):
 
 
 def check_idp_metadata(data, source="<idp metadata>", policy=None, trusted_signers=None,
-                       entity_id=None, now=None, max_bytes=2000000):
+                       entity_id=None, now=None, max_bytes=DEFAULT_MAX_BYTES):
     """Check IdP metadata against Tableau's rules; returns ``(findings, facts)``.
 
     ``trusted_signers``: certificates (objects or PEM/DER data) of which one must have signed
@@ -964,6 +1103,13 @@ def check_idp_metadata(data, source="<idp metadata>", policy=None, trusted_signe
         sig_facts, sig_findings = _signature_policy(_signature_of(signed_element), policy, source, "SAML-042")
         facts["signature"] = sig_facts
         findings.extend(sig_findings)
+        for node in _signature_of(signed_element).iter(_ds("X509Certificate")):
+            try:
+                _cert, encoding = xmlsig.x509_certificate(node.text, "the metadata signature's KeyInfo")
+            except xmlsig.X509CertificateError:
+                continue  # only names a foreign signer; never trusted
+            if encoding == xmlsig.PEM:
+                findings.append(finding("SAML-046", source=source, where="the metadata signature's KeyInfo"))
     if trusted:
         facts["signature_verified"] = False
         if signed_element is None:
@@ -978,6 +1124,10 @@ def check_idp_metadata(data, source="<idp metadata>", policy=None, trusted_signe
             else:
                 facts["signature_verified"] = True
                 facts["signature"]["signer_sha256"] = fingerprint(signer)
+                expired = _validity_state(signer, now)
+                if expired:
+                    findings.append(finding("SAML-045", source=source, signer=_cert_subject(signer),
+                                            state=expired[0], when=expired[1]))
                 if signed_element is root:
                     root = verified
                     entity, _ids, _f = _select_entity(root, "IDPSSODescriptor", entity_id, source)
@@ -1170,7 +1320,7 @@ def check_sp_urls(server_host=None, scope="server", site_alias=None, acs_url=Non
 
 
 def check_sp_metadata(data, source="<sp metadata>", server_host=None, scope="server", site_alias=None,
-                      max_bytes=2000000):
+                      max_bytes=DEFAULT_MAX_BYTES):
     """Check the SP (Tableau Server) metadata: ACS with HTTP-POST, its URL, SLO.
     Returns ``(findings, facts)``; broken XML raises XmlError."""
     root, findings = _read_metadata(data, source, max_bytes)

@@ -26,7 +26,6 @@ import re
 import zlib
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
-from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 from ansible_collections.trustops.tableau.plugins.module_utils.saml import (
     Policy,
     Rule,
@@ -114,6 +113,13 @@ _S_RELAY = ("If the user has signed in to Tableau Server from a Tableau client s
             "response back to Tableau.")
 _S_PROFILE = ("(SAML 2.0 Web Browser SSO profile, which the seed's \"Login URL\" POST endpoint "
               "implements; not a sentence of the seed)")
+_S_BEARER_DATA = ("SAML 2.0 Profiles, 4.1.4.2: \"The bearer <SubjectConfirmation> element described above "
+                  "MUST contain a <SubjectConfirmationData> element that contains a Recipient "
+                  "attribute containing the service provider's assertion consumer service URL and a "
+                  "NotOnOrAfter attribute that limits the window during which the assertion can be "
+                  "delivered.\" " + _S_PROFILE)
+_S_DER = ("XML-DSig 4.4.4: an X509Certificate element contains a base64-encoded [X509v3] certificate "
+          "(DER); not a sentence of the seed. " + _S_VERIFY)
 
 RESPONSE_RULES = register(
     Rule("SAML-101", "error", "{source}: the response is {problem}; Tableau Server requires UTF-8",
@@ -165,6 +171,11 @@ RESPONSE_RULES = register(
     Rule("SAML-126", "error", "the response is signed with an RSA {key_size}-bit key; the minimum is "
          "{minimum}", "Use an IdP signing certificate with an RSA key of at least 2048 bits",
          tsm_key=_RSA_KEY, seed=_S_SIZES),
+    Rule("SAML-128", "warning", "{where}: the X509Certificate holds base64 of PEM text, not of a DER "
+         "certificate as XML-DSig requires",
+         "Configure the IdP to put only the base64 body of its certificate (the lines between -----BEGIN "
+         "CERTIFICATE----- and -----END CERTIFICATE-----, which encode the DER certificate) in "
+         "X509Certificate: Tableau Server's SAML library may not accept the PEM form", seed=_S_DER),
     Rule("SAML-127", "error", "the response is signed with an EC key on {curve} ({key_size} bits); the "
          "minimum is {minimum}", "Use an IdP signing certificate on P-256 or a larger curve",
          tsm_key=_EC_KEY, seed=_S_SIZES),
@@ -177,6 +188,11 @@ RESPONSE_RULES = register(
     Rule("SAML-140", "error", "the assertion has no bearer SubjectConfirmation{detail}",
          "Configure the IdP for the SAML 2.0 Web Browser SSO profile (POST binding, bearer "
          "confirmation)", seed=_S_PROFILE),
+    Rule("SAML-147", "error", "no bearer SubjectConfirmation has {missing}; the SAML 2.0 Web Browser "
+         "SSO profile requires it whatever the ACS URL",
+         "Configure the IdP for the SAML 2.0 Web Browser SSO profile: its bearer SubjectConfirmation "
+         "must carry SubjectConfirmationData with Recipient (Tableau Server's ACS URL, "
+         "https://<tableauserver>/wg/saml/SSO/index.html) and NotOnOrAfter", seed=_S_BEARER_DATA),
     Rule("SAML-141", "error", "the SubjectConfirmation Recipient {found!r} is not the ACS URL {expected!r} "
          "({difference})", "Configure the IdP with exactly {expected} (case-sensitive){offload}",
          seed=_S_LOGIN + " " + _S_CASE),
@@ -345,12 +361,13 @@ def _codec_name(name, source):
 
 # --------------------------------------------------------------------------- IdP certificates
 
-def idp_from_metadata(data, source="<metadata>", issuer=None, max_bytes=DEFAULT_MAX_BYTES):
+def idp_from_metadata(data, source="<metadata>", issuer=None, max_bytes=DEFAULT_MAX_BYTES, pem=None):
     """``(entity_id, [signing certificates])`` of the IdP in a metadata document.
 
     Signing certificates are the ``KeyDescriptor`` entries of the ``IDPSSODescriptor`` whose
     ``use`` is ``signing`` or absent.  With several IdP entities the one whose entityID is
-    ``issuer`` is taken; without a match that is an error naming the entityIDs.
+    ``issuer`` is taken; without a match that is an error naming the entityIDs.  ``pem``: a
+    list that receives the name of each certificate written as base64 of PEM instead of DER.
     """
     root = parse_xml(data, source, max_bytes=max_bytes)
     md = NS["md"]
@@ -375,19 +392,18 @@ def idp_from_metadata(data, source="<metadata>", issuer=None, max_bytes=DEFAULT_
         for key in descriptor.findall("{%s}KeyDescriptor" % md):
             if key.get("use") not in (None, "", "signing"):
                 continue
-            for index, node in enumerate(key.iterfind("{%s}KeyInfo/{%s}X509Data/{%s}X509Certificate" % (DS, DS, DS))):
-                der = _b64(node.text, "%s: X509Certificate %d" % (source, index + 1))
-                found.append(certs.load_certificate(der, "%s: signing certificate %d" % (source, len(found) + 1)))
+            for node in key.iterfind("{%s}KeyInfo/{%s}X509Data/{%s}X509Certificate" % (DS, DS, DS)):
+                what = "%s: signing certificate %d" % (source, len(found) + 1)
+                try:
+                    cert, encoding = xmlsig.x509_certificate(node.text, what)
+                except xmlsig.X509CertificateError as exc:
+                    raise SamlError(str(exc))
+                if encoding == xmlsig.PEM and pem is not None:
+                    pem.append(what)
+                found.append(cert)
     if not found:
         raise SamlError("%s: the IdP descriptor publishes no signing certificate" % source)
     return entity.get("entityID"), found
-
-
-def _b64(text, what):
-    try:
-        return base64.b64decode(re.sub(r"\s+", "", text or ""), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise SamlError("%s: not base64 (%s)" % (what, exc))
 
 
 # --------------------------------------------------------------------------- signatures
@@ -441,12 +457,13 @@ class Signature(object):
             digest = reference.find(_q(DS, "DigestMethod"))
             self.digest_uris.append(digest.get("Algorithm") if digest is not None else None)
         self.embedded = []
+        self.pem_certificates = 0    # KeyInfo X509Certificate elements holding PEM, not DER
         for cert_node in node.iterfind("%s/%s/%s" % (_q(DS, "KeyInfo"), _q(DS, "X509Data"), _q(DS, "X509Certificate"))):
-            try:
-                cert = certs.load_certificate(_b64(cert_node.text, "KeyInfo"), "KeyInfo certificate")
-                cert.public_key()  # a key type cryptography cannot use is as good as no certificate
-            except (TrustopsError, ValueError, certs.UnsupportedAlgorithm):
+            try:  # a key type cryptography cannot use is as good as no certificate
+                cert, encoding = xmlsig.x509_certificate(cert_node.text, "KeyInfo certificate")
+            except xmlsig.X509CertificateError:
                 continue
+            self.pem_certificates += encoding == xmlsig.PEM
             self.embedded.append(cert)
         self.valid = None            # True / False / None (not checked)
         self.reason = None
@@ -488,7 +505,7 @@ def verify_signature(root, sig, trusted_certs):
     """Verify ``sig`` with each trusted certificate (:func:`xmlsig.verify_signature`) and bind it
     to the document element it covers; when none verifies, the result says why (changed content,
     a different signing certificate, a duplicated ID). Updates and returns ``sig``."""
-    check = xmlsig.verify_signature(root, sig.node, trusted_certs, embedded=sig.embedded, ignore_cert_dates=True)
+    check = xmlsig.verify_signature(root, sig.node, trusted_certs, embedded=sig.embedded)
     sig.valid, sig.problem, sig.reason = check.valid, check.problem, check.reason
     sig.trusted, sig.signer, sig.covers = check.trusted, check.signer, check.covers
     sig.signed_xml, sig.covered = check.signed_xml, check.covered
@@ -523,6 +540,7 @@ def read_assertion(assertion):
         data = confirmation.find(_q(SAML, "SubjectConfirmationData"))
         confirmations.append({
             "method": confirmation.get("Method"),
+            "has_data": data is not None,
             "recipient": data.get("Recipient") if data is not None else None,
             "not_on_or_after": data.get("NotOnOrAfter") if data is not None else None,
             "in_response_to": data.get("InResponseTo") if data is not None else None,
@@ -651,9 +669,12 @@ def check_response(data, source="<response>", idp_metadata=None, idp_certs=None,
     visible = _visible_assertions(root)
     issuer_hint = (response_issuer or (_text(visible[0].find(_q(SAML, "Issuer"))) if visible else None))
     if idp_metadata is not None:
+        pem_in_metadata = []
         facts["idp_entity_id"], from_metadata = idp_from_metadata(
-            idp_metadata, metadata_source, issuer=(issuer_hint or "").strip() or None, max_bytes=max_bytes)
+            idp_metadata, metadata_source, issuer=(issuer_hint or "").strip() or None, max_bytes=max_bytes,
+            pem=pem_in_metadata)
         trusted.extend(from_metadata)
+        findings.extend(finding("SAML-128", where=what) for what in pem_in_metadata)
 
     # Response-level facts
     if root.tag == _RESPONSE:
@@ -690,6 +711,9 @@ def check_response(data, source="<response>", idp_metadata=None, idp_certs=None,
 
     # signature findings
     for sig in signatures:
+        if sig.pem_certificates:
+            findings.append(finding("SAML-128", where="the %s signature's KeyInfo" % sig.element,
+                                    data={"id": sig.parent_id}))
         blocked = [d for d in [normalise_digest(sig.algorithm_uri or "")] + [normalise_digest(u or "") for u in sig.digest_uris]
                    if d and policy.digest_blocked(d)]
         if blocked:
@@ -918,17 +942,30 @@ def _authcontext_findings(findings, contexts, allowed, scope, encrypted):
 
 
 def _subject_findings(confirmations, acs_url):
+    """SAML-140 (no bearer confirmation), SAML-147 (no bearer confirmation carries the
+    SubjectConfirmationData with Recipient and NotOnOrAfter that the profile requires, checked
+    whether or not ``acs_url`` is known) and SAML-141 (a Recipient that is not ``acs_url``)."""
     bearers = [c for c in confirmations if c["method"] == BEARER]
     if not bearers:
         detail = (" (methods: %s)" % ", ".join(c["method"] or "?" for c in confirmations)) if confirmations else ""
         return [finding("SAML-140", detail=detail)]
+    out = []
+    if not any(c["recipient"] and c["not_on_or_after"] for c in bearers):
+        with_data = [c for c in bearers if c["has_data"]]
+        if not with_data:
+            missing = "a SubjectConfirmationData (so no Recipient and no NotOnOrAfter)"
+        else:
+            best = max(with_data, key=lambda c: bool(c["recipient"]) + bool(c["not_on_or_after"]))
+            lacks = [name for name, key in (("Recipient", "recipient"), ("NotOnOrAfter", "not_on_or_after"))
+                     if not best[key]]
+            missing = "a SubjectConfirmationData with %s" % " and ".join(lacks)
+        out.append(finding("SAML-147", missing=missing))
     if not acs_url:
-        return []
-    recipients = [c["recipient"] for c in bearers]
-    if acs_url in recipients:
-        return []
-    found = next((r for r in recipients if r), None)
-    if found is None:
-        return [finding("SAML-141", found=None, expected=acs_url, difference="no Recipient", offload="")]
-    return [finding("SAML-141", found=found, expected=acs_url, difference=describe_difference(acs_url, found),
-                    offload=_offload_hint(found, acs_url))]
+        return out
+    recipients = [c["recipient"] for c in bearers if c["recipient"]]
+    if not recipients or acs_url in recipients:
+        return out  # no Recipient at all is SAML-147
+    found = recipients[0]
+    out.append(finding("SAML-141", found=found, expected=acs_url, difference=describe_difference(acs_url, found),
+                       offload=_offload_hint(found, acs_url)))
+    return out

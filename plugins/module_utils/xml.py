@@ -18,6 +18,7 @@ import codecs
 import re
 import traceback
 
+from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
 try:
@@ -40,7 +41,8 @@ NS = {
     "xsi": "http://www.w3.org/2001/XMLSchema-instance",
 }
 
-DEFAULT_MAX_BYTES = 2000000
+#: the one cap for XML documents (SAML metadata and responses), the shared reader's
+DEFAULT_MAX_BYTES = reader.MAX_XML
 
 #: declared encodings accepted (lower case, as normalised by :func:`codecs.lookup`)
 ACCEPTED_ENCODINGS = ("utf-8", "utf-16", "utf-16-le", "utf-16-be")

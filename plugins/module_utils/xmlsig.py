@@ -11,18 +11,31 @@ against candidate certificates and returns a :class:`SignatureCheck` that says
   ``foreign-signer`` (it verifies with the certificate it carries in KeyInfo, which is not a
   candidate), ``wrapping`` (the signed ID is carried by several elements, or the document
   element with that ID is not what was signed) or ``invalid`` (anything else),
+* what the reason is, in this module's own words (never a library's text or its API hints),
 * and which element of the document it covers (``covered``): the element with the referenced
   ``ID`` (or the document root for ``URI=""``), which must be unique and whose exclusive
   canonical form, minus the enveloped signature, must equal the bytes signxml verified
   (``signed_xml``).  Callers read facts only from ``covered`` (or ``signed_xml``) and decide
   themselves whether that is the element they expected (their wrapping policy).
 
+A candidate certificate is trusted for its *key*: the signature is verified as of a moment
+inside the certificate's validity, for metadata (the SAML V2.0 Metadata Interoperability
+Profile trusts the key, not the certificate's dates) and responses (a configured IdP key is
+trusted because it was configured) alike.  Whether an expired signer deserves a finding is the
+caller's policy, reported under its own code, never as "does not verify".
+
+:func:`x509_certificate` decodes a ``ds:X509Certificate`` element's text and says whether it
+held base64 of DER (what XML-DSig requires) or of PEM text.
+
 Pure Python, no Ansible imports.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
+import re
 import traceback
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
@@ -108,20 +121,44 @@ def _midlife(cert):
     return start + (end - start) / 2
 
 
-def _signxml_verify(root, location, cert, ignore_cert_dates):
+def _signxml_verify(root, location, cert):
     config = SignatureConfiguration(
         location=location, expect_references=1, signature_methods=ALL_METHODS, digest_algorithms=ALL_DIGESTS,
-        verification_time=_midlife(cert) if ignore_cert_dates else None, ignore_ambiguous_key_info=True)
+        verification_time=_midlife(cert), ignore_ambiguous_key_info=True)
     return XMLVerifier().verify(root, x509_cert=cert, expect_config=config, id_attribute="ID")
 
 
+#: our words for the verifier's structural complaints (first words of its message -> reason)
+_INPUT_REASONS = (
+    ("Expected to find", "the signature does not have the expected structure (one reference, SignedInfo, "
+                         "SignatureValue)"),
+    ("Unable to resolve reference", "the reference does not point at an element of the document"),
+    ("References without URIs", "a reference has no URI"),
+    ("XPointer", "a reference uses an XPointer, which is not accepted"),
+    ("External URI", "a reference points outside the document"),
+    ("Unsupported signature algorithm", "the signature method is not supported"),
+    ("DER encoded key value", "the key in KeyInfo does not fit the signature method"),
+)
+
+
 def _failure(exc):
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    """``(problem, reason)`` for a verifier exception, in our words: the library's own text (and
+    its API hints such as ``SignatureConfiguration(...)``) never reaches a message."""
+    text = str(exc).strip()
     if isinstance(exc, InvalidDigest):
-        return TAMPERED, "digest mismatch: the signed content was changed after signing (%s)" % text
-    if isinstance(exc, InvalidInput) and "Ambiguous reference" in text:
-        return WRAPPING, "%s: several elements carry the signed ID" % text
-    return INVALID, text
+        return TAMPERED, "digest mismatch: the signed content was changed after signing"
+    if isinstance(exc, InvalidInput) and text.startswith("Ambiguous reference"):
+        return WRAPPING, "several elements carry the signed ID"
+    if isinstance(exc, InvalidInput):
+        for start, reason in _INPUT_REASONS:
+            if text.startswith(start):
+                return INVALID, reason
+        return INVALID, "the signature is malformed"
+    if isinstance(exc, (certs.InvalidSignature,)) or "Signature verification failed" in text:
+        return INVALID, "the signature value does not verify with the certificate's key"
+    if isinstance(exc, etree.LxmlError):
+        return INVALID, "the signed content cannot be canonicalised"
+    return INVALID, "the signature cannot be verified (%s)" % type(exc).__name__
 
 
 def _accept(check, result, cert, trusted):
@@ -132,23 +169,23 @@ def _accept(check, result, cert, trusted):
     return check
 
 
-def verify_signature(root, node, candidates, embedded=(), ignore_cert_dates=False):
+def verify_signature(root, node, candidates, embedded=()):
     """Verify the enveloped ``ds:Signature`` ``node`` of the document ``root`` with each
     certificate of ``candidates`` and bind it to the element it covers; returns a
     :class:`SignatureCheck`.
 
     When no candidate verifies, the certificates the signature carries (``embedded``) tell a
     foreign signer from a changed document; without candidates a signature that verifies with
-    its own certificate is valid but not ``trusted``.  ``ignore_cert_dates``: verify as of a
-    moment inside each certificate's validity (a configured IdP key is trusted because it was
-    configured, not because of its dates).  Needs signxml (:data:`HAS_SIGNXML`).
+    its own certificate is valid but not ``trusted``.  Certificates are trusted for their key:
+    their dates are not held against them (see the module text).  Needs signxml
+    (:data:`HAS_SIGNXML`).
     """
     check = SignatureCheck(node)
     location = _location(root, node.getparent())
     last = None
     for cert in candidates:
         try:
-            result = _signxml_verify(root, location, cert, ignore_cert_dates)
+            result = _signxml_verify(root, location, cert)
         except _ERRORS as exc:
             last = _failure(exc)
             if last[0] in (TAMPERED, WRAPPING):
@@ -162,7 +199,7 @@ def verify_signature(root, node, candidates, embedded=(), ignore_cert_dates=Fals
     embedded_failure = None
     for cert in embedded:
         try:
-            result = _signxml_verify(root, location, cert, ignore_cert_dates)
+            result = _signxml_verify(root, location, cert)
         except _ERRORS as exc:
             embedded_failure = _failure(exc)
             continue
@@ -225,3 +262,39 @@ def c14n_without(element, node):
         else:
             parent.text = (parent.text or "") + tail
     return c14n(clone)
+
+
+# --------------------------------------------------------------------------- ds:X509Certificate
+
+#: how a ds:X509Certificate element was encoded
+DER = "der"
+PEM = "pem"
+
+
+class X509CertificateError(ValueError):
+    """A ds:X509Certificate element whose text is not base64 of a certificate."""
+
+
+def x509_certificate(text, what="X509Certificate"):
+    """``(certificate, encoding)`` of a ``ds:X509Certificate`` element's text.
+
+    XML-DSig (section 4.4.4) requires base64 of the DER certificate: ``encoding`` is ``der``
+    then, and ``pem`` when the base64 decodes to PEM text (``-----BEGIN CERTIFICATE-----``)
+    instead; that certificate is read all the same and the caller reports the deviation.
+    Raises :class:`X509CertificateError` (naming ``what``) for text that is not base64 of a
+    certificate, and for a key type the cryptography library cannot use.
+    """
+    try:
+        raw = base64.b64decode(re.sub(r"\s+", "", text or ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise X509CertificateError("%s: not base64" % what)
+    if not raw:
+        raise X509CertificateError("%s: empty" % what)
+    encoding = PEM if raw.lstrip()[:11] == b"-----BEGIN " else DER
+    try:
+        cert = certs.load_certificate(raw, what)
+        cert.public_key()
+    except (certs.CertificateError, ValueError, certs.UnsupportedAlgorithm) as exc:
+        raise X509CertificateError(str(exc).splitlines()[0][:200] if str(exc).strip() else
+                                   "%s: not a certificate" % what)
+    return cert, encoding
