@@ -861,7 +861,7 @@ class CliClient(TsmClient):
         self.session = False
 
     def run(self, args, writes=False, check=True, timeout=None, stdin=None):
-        if self.cli.password and not self.session and args[:1] != ["login"]:
+        if self.cli.password and not self.session and args[:1] not in (["login"], ["logout"]):
             self.login()
         shown, rc, out, err, seconds = self.cli.run(args, timeout=timeout, stdin=stdin)
         call = Call(shown, rc, out, err, seconds, writes)

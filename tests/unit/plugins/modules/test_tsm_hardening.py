@@ -1,0 +1,375 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Issue 11, the TSM parts: secrets, bad files, typed values, option injection, truthful results.
+
+Every module runs for real (in-process, or through ansible-playbook -vvv --diff) against the TSM
+simulator, with real certificates, keys, CRLs and PKCS#12 files made by cryptography.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from ansible_collections.trustops.tableau.plugins.modules import (tsm_config, tsm_external_ssl, tsm_info,
+                                                                  tsm_mutual_ssl, tsm_pending_changes, tsm_saml,
+                                                                  tsm_trusted_auth)
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
+from tsm_sim.harness import SimServer, idp_metadata, make_crl, run_module, write  # noqa: E402  pylint: disable=wrong-import-position
+
+COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep)[0] or os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "..", ".build", "collections")
+PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+URL = "https://tableau.example.test"
+SAML_PASS = "Saml-Pass-Zq81x"
+SSL_PASS = "Ssl-Pass-Kw27y"
+TSM_PASS = "Tsm-Admin-Pw-Jd55v"
+OTHER_SECRET = "Oidc-Client-Secret-Hb30u"
+
+
+@pytest.fixture
+def sim(tmp_path):
+    return SimServer(tmp_path / "server")
+
+
+@pytest.fixture
+def files(tmp_path, pki):
+    root = pki.root(cn="Hardening Root")
+    leaf = pki.leaf(root, cn="tableau.example.test")
+    clients = pki.root(cn="Hardening Client CA")
+    client_leaf = pki.leaf(clients, cn="alice")
+    d = tmp_path / "in"
+    p12 = pkcs12.serialize_key_and_certificates(b"x", leaf.key, leaf.cert, None,
+                                                serialization.BestAvailableEncryption(b"p12-pass"))
+    big = str(d / "huge.bin")
+    write(big, b"")
+    os.truncate(big, 50 * 1024 * 1024)  # 50 MB (sparse): the reader refuses it by its size, unread
+    os.makedirs(str(d / "a-directory"))
+    return {
+        "root": root, "leaf": leaf, "clients": clients,
+        "cert": write(d / "sp.crt", leaf.pem), "key": write(d / "sp.key", leaf.key_pem()),
+        "key_enc": write(d / "sp-enc.key", leaf.key_pem("pkcs8", SAML_PASS.encode())),
+        "ssl_key_enc": write(d / "ssl-enc.key", leaf.key_pem("pkcs8", SSL_PASS.encode())),
+        "chain": write(d / "chain.crt", root.pem), "idp": write(d / "idp.xml", idp_metadata("h")),
+        "client_ca": write(d / "clients.crt", clients.pem), "client_leaf": write(d / "alice.crt", client_leaf.pem),
+        "crl": write(d / "clients.crl", make_crl(clients, [5])),
+        "crl_der": write(d / "clients-der.crl", make_crl(clients, [6], der=True)),
+        "crl_other": write(d / "other.crl", make_crl(root, [7])),
+        # bad inputs
+        "empty": write(d / "empty.pem", b""),
+        "random": write(d / "random.bin", bytes(range(256)) * 16),
+        "truncated": write(d / "truncated.pem", leaf.pem[:len(leaf.pem) // 2]),
+        "truncated_key": write(d / "truncated.key", leaf.key_pem()[:200]),
+        "huge": big, "directory": str(d / "a-directory"),
+        "p12": write(d / "bundle.p12", p12),
+        "key_as_cert": write(d / "key-as-cert.pem", leaf.key_pem()),
+        "cert_as_key": write(d / "cert-as-key.key", leaf.pem),
+    }
+
+
+def saml_args(sim, files, **extra):
+    base = {"tsm_path": sim.tsm, "idp_entity_id": URL, "return_url": URL, "idp_metadata_file": files["idp"],
+            "cert_file": files["cert"], "key_file": files["key"]}
+    base.update(extra)
+    return base
+
+
+def ssl_args(sim, files, **extra):
+    base = {"tsm_path": sim.tsm, "cert_file": files["cert"], "key_file": files["key"], "chain_file": files["chain"]}
+    base.update(extra)
+    return base
+
+
+def mutual_args(sim, files, **extra):
+    base = {"tsm_path": sim.tsm, "ca_cert": files["client_ca"], "revocation_file": files["crl"],
+            "user_name_mapping": "upn", "state": "configured"}
+    base.update(extra)
+    return base
+
+
+def apply(sim):
+    proc = sim.run("pending-changes", "apply", "--ignore-prompt")
+    assert proc.returncode == 0, proc.stderr
+
+
+def no_secret_anywhere(sim, text, *secrets):
+    """No secret in ``text`` (a result or an output), in any argv tsm was started with, nor a stored ENC value."""
+    for secret in secrets:
+        assert secret not in text
+        assert all(secret not in arg for argv in sim.argv_log() for arg in argv), "%s on a command line" % secret
+
+
+# ------------------------------------------------------------------------------------- 1. secrets masked
+
+def test_tsm_config_masks_every_secret_key_in_changes_diff_and_invocation(sim):
+    keys = {"wgserver.saml.key.passphrase": SAML_PASS, "vizportal.openid.client_secret": OTHER_SECRET,
+            "gateway.public.host": "tableau.example.test"}
+    first = run_module(tsm_config.main, {"tsm_path": sim.tsm, "keys": keys, "force_keys": True}, diff=True)
+    assert first["changed"] and not first.get("failed"), first
+    dumped = json.dumps(first)
+    no_secret_anywhere(sim, dumped, SAML_PASS, OTHER_SECRET)
+    assert "invocation" in first and first["masked_keys"] == ["vizportal.openid.client_secret",
+                                                              "wgserver.saml.key.passphrase"]
+    assert "wgserver.saml.key.passphrase: ********" in first["diff"]["after"]
+    assert sim.pending()["configKeys"]["wgserver.saml.key.passphrase"].startswith("ENC(")
+    apply(sim)
+    second = run_module(tsm_config.main, {"tsm_path": sim.tsm, "keys": keys, "force_keys": True}, diff=True)
+    dumped = json.dumps(second)
+    no_secret_anywhere(sim, dumped, SAML_PASS, OTHER_SECRET)
+    assert "ENC(" not in dumped, "the stored encrypted value is never returned"
+    assert not second["changed"], "an encrypted secret cannot be compared: not re-staged on every run"
+    forced = run_module(tsm_config.main, {"tsm_path": sim.tsm, "keys": keys, "update_secrets": True}, diff=True)
+    assert forced["changed"] and "ENC(" not in json.dumps(forced) and SAML_PASS not in json.dumps(forced)
+
+
+def test_tsm_info_and_pending_changes_never_return_secrets(sim):
+    run_module(tsm_config.main, {"tsm_path": sim.tsm, "keys": {"svc.smtp.password": OTHER_SECRET},
+                                 "force_keys": True})
+    pending = run_module(tsm_pending_changes.main, {"tsm_path": sim.tsm}, check=True, diff=True)
+    assert OTHER_SECRET not in json.dumps(pending) and "ENC(" not in json.dumps(pending)
+    apply(sim)
+    info = run_module(tsm_info.main, {"tsm_path": sim.tsm, "keys": ["svc.smtp.password"]})
+    assert info["keys"]["svc.smtp.password"] == "********" and info["masked_keys"] == ["svc.smtp.password"]
+    assert "ENC(" not in json.dumps(info)
+
+
+def test_ssl_and_saml_passphrases_are_masked_and_never_on_a_command_line(sim, files):
+    saml = run_module(tsm_saml.main, saml_args(sim, files, key_file=files["key_enc"], key_passphrase=SAML_PASS),
+                      diff=True)
+    assert saml["changed"] and not saml.get("failed"), saml
+    assert saml["masked_keys"] == ["wgserver.saml.key.passphrase"]
+    ssl = run_module(tsm_external_ssl.main, ssl_args(sim, files, key_file=files["ssl_key_enc"], passphrase=SSL_PASS),
+                     diff=True)
+    assert ssl["changed"] and not ssl.get("failed"), ssl
+    no_secret_anywhere(sim, json.dumps([saml, ssl]), SAML_PASS, SSL_PASS)
+    assert sim.pending()["configEntities"]["mutualSSLSettings"]["keyPassphrase"].startswith("ENC(")
+
+
+# ----------------------------------------------------------------------------- 2. password off argv
+
+def test_tsm_password_goes_to_the_login_prompt_not_argv(sim):
+    sim.init("--require-login=admin:%s" % TSM_PASS)
+    result = run_module(tsm_config.main, {"tsm_path": sim.tsm, "username": "admin", "password": TSM_PASS,
+                                          "keys": {"gateway.public.host": "t.example.test"}}, diff=True)
+    assert result["changed"] and not result.get("failed"), result
+    assert [c["command"] for c in sim.calls()] == ["login", "settings.export", "settings.import", "logout"]
+    no_secret_anywhere(sim, json.dumps(result), TSM_PASS)
+    assert not sim.state()["auth"]["session"], "the module ends the session it opened"
+    wrong = run_module(tsm_config.main, {"tsm_path": sim.tsm, "username": "admin", "password": "Wrong-Pw-Xx9",
+                                         "keys": {"gateway.public.host": "u.example.test"}})
+    assert wrong["failed"] and "Authentication failed" in wrong["msg"] and not wrong["changed"]
+    no_secret_anywhere(sim, json.dumps(wrong), "Wrong-Pw-Xx9")
+
+
+PLAY = """
+- name: Every tsm module that takes a secret, at -vvv with --diff
+  hosts: node
+  gather_facts: false
+  module_defaults:
+    group/trustops.tableau.tsm:
+      tsm_path: "{{ tsm_path }}"
+      username: admin
+      password: "{{ tsm_password }}"
+  tasks:
+    - name: SAML with an encrypted key
+      trustops.tableau.tsm_saml:
+        idp_entity_id: "%(url)s"
+        return_url: "%(url)s"
+        idp_metadata_file: "{{ idp }}"
+        cert_file: "{{ cert }}"
+        key_file: "{{ saml_key }}"
+        key_passphrase: "{{ saml_pass }}"
+        state: configured
+    - name: External SSL with an encrypted key
+      trustops.tableau.tsm_external_ssl:
+        cert_file: "{{ cert }}"
+        key_file: "{{ ssl_key }}"
+        chain_file: "{{ chain }}"
+        passphrase: "{{ ssl_pass }}"
+    - name: Secret keys
+      trustops.tableau.tsm_config:
+        keys:
+          vizportal.openid.client_secret: "{{ other_secret }}"
+        force_keys: true
+    - name: Apply
+      trustops.tableau.tsm_pending_changes:
+    - name: Read back
+      trustops.tableau.tsm_info:
+        keys: [vizportal.openid.client_secret, wgserver.saml.key.passphrase]
+      register: info
+    - name: Secret keys again (converged)
+      trustops.tableau.tsm_config:
+        keys:
+          vizportal.openid.client_secret: "{{ other_secret }}"
+""" % {"url": URL}
+
+
+def test_vvv_diff_playbook_run_shows_no_secret(sim, files, tmp_path):
+    sim.init("--require-login=admin:%s" % TSM_PASS)
+    variables = {"tsm_path": sim.tsm, "tsm_password": TSM_PASS, "idp": files["idp"], "cert": files["cert"],
+                 "saml_key": files["key_enc"], "saml_pass": SAML_PASS, "ssl_key": files["ssl_key_enc"],
+                 "ssl_pass": SSL_PASS, "chain": files["chain"], "other_secret": OTHER_SECRET}
+    hosts = {"node": {"hosts": {"node": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}
+    (tmp_path / "hosts.json").write_text(json.dumps(hosts))
+    (tmp_path / "vars.json").write_text(json.dumps(variables))
+    (tmp_path / "play.yml").write_text(PLAY)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1",
+               ANSIBLE_HOME=str(tmp_path / "h"), ANSIBLE_LOCAL_TEMP=str(tmp_path / "t"), ANSIBLE_LOCALHOST_WARNING="0")
+    env.pop("TSM_SIM_FAIL", None)
+    proc = subprocess.run([PLAYBOOK, "-vvv", "--diff", "-i", str(tmp_path / "hosts.json"), str(tmp_path / "play.yml"),
+                           "-e", "@%s" % (tmp_path / "vars.json")], env=env, capture_output=True, text=True,
+                          timeout=240, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "failed=0" in out and sim.counters()["applies"] == 1
+    # the complete output, every tsm command line, and every file the modules handed to TSM
+    kept = b"".join(sim.staged_files().values())
+    for secret in (TSM_PASS, SAML_PASS, SSL_PASS, OTHER_SECRET):
+        assert out.count(secret) == 0, secret
+        assert secret.encode() not in kept, secret
+    no_secret_anywhere(sim, out, TSM_PASS, SAML_PASS, SSL_PASS, OTHER_SECRET)
+    assert "ENC(" not in out
+
+
+# ------------------------------------------------------------------------ 3. bad files, refused before staging
+
+BAD = ["empty", "random", "truncated", "huge", "directory", "p12"]
+FILE_OPTIONS = [
+    (tsm_saml, saml_args, "idp_metadata_file", BAD + ["key_as_cert"]),
+    (tsm_saml, saml_args, "cert_file", BAD + ["key_as_cert"]),
+    (tsm_saml, saml_args, "key_file", [b for b in BAD if b != "truncated"] + ["truncated_key", "cert_as_key"]),
+    (tsm_external_ssl, ssl_args, "cert_file", BAD + ["key_as_cert"]),
+    (tsm_external_ssl, ssl_args, "key_file", [b for b in BAD if b != "truncated"] + ["truncated_key", "cert_as_key"]),
+    (tsm_external_ssl, ssl_args, "chain_file", BAD + ["key_as_cert"]),
+    (tsm_mutual_ssl, mutual_args, "ca_cert", BAD + ["key_as_cert", "client_leaf"]),
+    (tsm_mutual_ssl, mutual_args, "revocation_file", BAD + ["key_as_cert", "cert", "crl_other"]),
+]
+CASES = [(m, a, o, b) for m, a, o, bads in FILE_OPTIONS for b in bads]
+
+
+@pytest.mark.parametrize("module,make_args,option,bad", CASES,
+                         ids=["%s-%s-%s" % (m.__name__.rsplit(".", 1)[-1], o, b) for m, a, o, b in CASES])
+def test_bad_file_is_refused_naming_the_option_before_anything_is_staged(sim, files, module, make_args, option, bad):
+    state, kept = sim.state_bytes(), sim.staged_files()
+    result = run_module(module.main, make_args(sim, files, **{option: files[bad]}))
+    assert result.get("failed"), result
+    assert option in result["msg"], result["msg"]
+    assert "Traceback" not in json.dumps(result) and not result["changed"]
+    assert sim.write_calls() == [] and sim.state_bytes() == state and sim.staged_files() == kept
+
+
+def test_good_files_in_every_form_are_accepted(sim, files):
+    der_crl = run_module(tsm_mutual_ssl.main, mutual_args(sim, files, revocation_file=files["crl_der"]))
+    assert der_crl["changed"] and not der_crl.get("failed"), der_crl
+    pem = run_module(tsm_external_ssl.main, ssl_args(sim, files))
+    assert pem["changed"] and not pem.get("failed"), pem
+
+
+# ------------------------------------------------------------------------------- 4. typed values
+
+@pytest.mark.parametrize("module,make_args,option,value", [
+    (tsm_trusted_auth, None, "trusted_hosts", ["a.example.com,b.example.com"]),
+    (tsm_trusted_auth, None, "trusted_hosts", ["web 1.example.com"]),
+    (tsm_trusted_auth, None, "trusted_hosts", ["web1.example.com\nweb2"]),
+    (tsm_trusted_auth, None, "trusted_hosts", ["not_a_host!"]),
+    (tsm_saml, saml_args, "authcontexts", ["urn:a,urn:b"]),
+    (tsm_saml, saml_args, "authcontexts", ["urn:a urn:b"]),
+    (tsm_saml, saml_args, "blocklisted_digest_algorithms", ["SHA1,MD5"]),
+    (tsm_config, None, "keys", {"gateway.trusted": ["10.0.0.5,10.0.0.6"]}),
+    (tsm_config, None, "keys", {"gateway.public.host": "a.example.com\nb"}),
+])
+def test_values_tsm_would_split_are_refused(sim, files, module, make_args, option, value):
+    args = make_args(sim, files, **{option: value}) if make_args else {"tsm_path": sim.tsm, option: value}
+    result = run_module(module.main, args)
+    assert result.get("failed") and option.split(".")[0] in result["msg"], result
+    assert sim.write_calls() == []
+
+
+def test_comma_in_a_trusted_host_no_longer_restages_forever(sim):
+    bad = run_module(tsm_trusted_auth.main, {"tsm_path": sim.tsm, "trusted_hosts": ["a.example.com,b.example.com"]})
+    assert bad["failed"] and "own list item" in bad["msg"] and sim.write_calls() == []
+    good = {"tsm_path": sim.tsm, "trusted_hosts": ["a.example.com", "b.example.com", "10.0.0.7", "2001:db8::1"]}
+    assert run_module(tsm_trusted_auth.main, good)["changed"]
+    apply(sim)
+    again = run_module(tsm_trusted_auth.main, good)
+    assert not again["changed"] and again["tsm_calls"] == 1
+
+
+# ----------------------------------------------------------------------------- 5. option injection
+
+INJECTION = [
+    (tsm_trusted_auth, "trusted_hosts", ["-t"]),
+    (tsm_trusted_auth, "trusted_hosts", ["web1.example.com", "--token-length"]),
+    (tsm_saml, "user_name_attribute", "--force-keys"),
+    (tsm_saml, "domain_attribute", "-o"),
+    (tsm_saml, "idp_entity_id", "--idp-return-url"),
+    (tsm_saml, "return_url", "-r"),
+    (tsm_saml, "signout_url", "-so"),
+    (tsm_saml, "idp_metadata_file", "-i"),
+    (tsm_saml, "cert_file", "--cert-file"),
+    (tsm_saml, "key_file", "-kf"),
+    (tsm_external_ssl, "cert_file", "-c"),
+    (tsm_external_ssl, "key_file", "--force-keys"),
+    (tsm_external_ssl, "chain_file", "--passphrase"),
+    (tsm_external_ssl, "protocols", "-SSLv2"),
+    (tsm_mutual_ssl, "ca_cert", "-cf"),
+    (tsm_mutual_ssl, "revocation_file", "-rf"),
+    (tsm_config, "username", "--force-keys"),
+    (tsm_config, "tsm_user", "-x"),
+]
+
+
+@pytest.mark.parametrize("module,option,value", INJECTION,
+                         ids=["%s-%s-%s" % (m.__name__.rsplit(".", 1)[-1], o, v) for m, o, v in INJECTION])
+def test_values_starting_with_a_dash_never_reach_tsm_as_options(sim, files, module, option, value):
+    base = {tsm_saml: saml_args, tsm_external_ssl: ssl_args, tsm_mutual_ssl: mutual_args}.get(module)
+    args = base(sim, files) if base else {"tsm_path": sim.tsm}
+    if module is tsm_config:
+        args["keys"] = {"gateway.public.host": "t.example.test"}
+    if module is tsm_trusted_auth:
+        args["token_length"] = 30
+    args[option] = value
+    result = run_module(module.main, args)
+    assert result.get("failed") and "starts with '-'" in result["msg"] and option in result["msg"], result
+    assert sim.write_calls() == [] and sim.pending() == {"configKeys": {}, "configEntities": {}}
+    assert [argv[:2] for argv in sim.argv_log()] in ([], [["settings", "export"]]), "only the read, if anything"
+
+
+# ------------------------------------------------------------------------------- 6. dict / list values
+
+@pytest.mark.parametrize("value", [{"a": 1}, [["a", "b"]], [{"a": 1}]])
+def test_tsm_config_refuses_dicts_and_nested_lists(sim, value):
+    result = run_module(tsm_config.main, {"tsm_path": sim.tsm, "keys": {"gateway.public.host": value}})
+    assert result["failed"] and "keys.gateway.public.host" in result["msg"] and "nothing was staged" in result["msg"]
+    assert sim.write_calls() == [] and "{'a': 1}" not in json.dumps(sim.pending())
+
+
+# ------------------------------------------------------------------------------ 7. results tell the truth
+
+def test_failed_import_with_nothing_pending_is_not_a_change(sim, monkeypatch):
+    monkeypatch.setenv("TSM_SIM_FAIL", "settings.import")
+    result = run_module(tsm_config.main, {"tsm_path": sim.tsm, "keys": {"gateway.public.host": "t.example.test"}})
+    assert result["failed"] and result["staged"] == [] and result["changed"] is False, result
+    assert "Staged before the failure (pending, not applied): nothing" in result["msg"]
+    assert sim.pending() == {"configKeys": {}, "configEntities": {}}
+
+
+def test_failed_saml_enable_reports_exactly_what_was_staged(sim, files, monkeypatch):
+    monkeypatch.setenv("TSM_SIM_FAIL", "authentication.saml.enable")
+    result = run_module(tsm_saml.main, saml_args(sim, files, min_rsa_key_size=3072))
+    assert result["failed"] and result["changed"] is True, result
+    assert result["staged"] == [s for s in result["staged"] if s != "authentication saml enable"]
+    assert result["staged"] and result["staged"][0].startswith("authentication saml configure (")
+    before, after = result["msg"].split("Staged before the failure (pending, not applied): ")[1].split(". Not staged: ")
+    assert before.split("; ") == result["staged"]
+    assert after.startswith("authentication saml enable")
+    assert "samlSettings" in sim.pending()["configEntities"] and "enabled" not in sim.pending()["configEntities"][
+        "samlSettings"]
