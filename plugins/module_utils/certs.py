@@ -14,6 +14,7 @@ import base64
 import datetime
 import ipaddress
 import re
+import shlex
 import traceback
 import warnings
 
@@ -150,7 +151,7 @@ def load_certificates(data, source="<input>"):
         pass
     shape = _der_key_format(data)
     if shape == "pkcs12":
-        raise CertificateError(_PKCS12_MESSAGE % (source, "certificates", source, "-nokeys"))
+        raise CertificateError(_PKCS12_MESSAGE % (source, "certificates", _file_of(source), "-nokeys"))
     if shape is not None:
         raise CertificateError("%s: holds a DER private key, not a certificate" % source)
     raise CertificateError("%s: not PEM or DER: DER data is neither an X.509 certificate nor PKCS#7" % source)
@@ -166,6 +167,19 @@ def load_certificate(data, source="<input>"):
 
 _PKCS12_MESSAGE = ("%s: is a PKCS#12 archive (.pfx/.p12), not a PEM or DER file; extract the %s "
                    "first, e.g. openssl pkcs12 -in %s %s")
+
+
+def _file_of(source):
+    """The file in a source label (``src /a b.p12`` -> ``'/a b.p12'``, shell-quoted) or ``FILE``.
+
+    Labels are ``<path>``, ``<option> <path>`` or a bare option name; a command in a remedy must
+    name the file alone, or a placeholder, so that it can be run as written."""
+    text = str(source)
+    if " /" in text:
+        return shlex.quote(text[text.index(" /") + 1:])
+    if " " not in text and not text.startswith("<") and ("." in text or "/" in text):
+        return shlex.quote(text)
+    return "FILE"
 
 
 def _load_one_pem(block, source, index):
@@ -813,7 +827,7 @@ def inspect_private_key(data, passphrase=None, source="<input>"):
             raise CertificateError("%s: truncated or damaged PEM (BEGIN line without a matching END)" % source)
         shape = _der_key_format(data)
         if shape == "pkcs12":
-            raise CertificateError(_PKCS12_MESSAGE % (source, "private key", source, "-nocerts"))
+            raise CertificateError(_PKCS12_MESSAGE % (source, "private key", _file_of(source), "-nocerts"))
         if shape is None:
             if _is_der_certificate(data):
                 raise CertificateError("%s: holds a DER certificate, not a private key" % source)

@@ -576,6 +576,10 @@ def load_known_users(data, source="<known users>", fmt="auto"):
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise TrustopsError("%s: not UTF-8 text (byte %d)" % (source, exc.start))
+    if data.lstrip().startswith("-----BEGIN"):
+        label = data.lstrip().split("\n", 1)[0].strip("- \r")
+        raise TrustopsError("%s: holds PEM (%s), not a list of users; give a CSV or JSON file of user names"
+                            % (source, label[6:] if label.startswith("BEGIN ") else label))
     if fmt == "auto":
         fmt = "json" if data.lstrip()[:1] in ("[", "{") else "csv"
     if fmt == "json":

@@ -232,6 +232,28 @@ class TestLoading(object):
             with pytest.raises(CertificateError, match=r"^tab\.pfx: is a PKCS#12 archive.*-nocerts"):
                 certs.inspect_private_key(data, source="tab.pfx")
 
+    def test_pkcs12_remedy_names_the_file_not_the_option(self, trio, tmp_path):
+        """Issue 11 (bad-file class): with a source label such as ``src /path`` the remedy's command
+        must name the file alone, and it must work: openssl extracts the certificates with it."""
+        _root, _inter, leaf = trio
+        p12 = tmp_path / "dir with space" / "x.pfx"
+        p12.parent.mkdir()
+        openssl("pkcs12", "-export", "-in", write(tmp_path / "l.pem", leaf.pem),
+                "-inkey", write(tmp_path / "l.key", leaf.key_pem()), "-passout", "pass:pw", "-out", p12)
+        with pytest.raises(CertificateError) as info:
+            certs.load_certificates(p12.read_bytes(), source="src %s" % p12)
+        message = str(info.value)
+        assert message.count(str(p12)) == 2, message     # the source, and the file in the command
+        command = message[message.index("openssl pkcs12"):]
+        assert "-in src " not in command, command
+        import shlex
+        argv = shlex.split(command)
+        assert argv[:2] == ["openssl", "pkcs12"] and argv[argv.index("-in") + 1] == str(p12)
+        out = openssl(*(argv[1:] + ["-passin", "pass:pw"])).stdout
+        assert certs.load_certificates(out) == [leaf.cert]
+        with pytest.raises(CertificateError, match=r"openssl pkcs12 -in FILE -nokeys"):
+            certs.load_certificates(p12.read_bytes(), source="trusted signer")
+
     @pytest.mark.parametrize("data", [b"", b"   \n\t\r\n", ""])
     def test_empty(self, data):
         with pytest.raises(CertificateError, match=r"^a\.pem: empty input"):

@@ -571,3 +571,12 @@ def test_long_upn_uses_the_long_length_form(cpki, ca):
     ident = identity.extract(cpki.client(ca, cn=None, upns=[value]).cert)
     assert ident.upns == [value] and ident.upn_problems == []
     assert identity.decode_upn_value(b"\x0c\x82\x01\x38" + value.encode()) == (value, None)
+
+
+@pytest.mark.parametrize("data", [b"-----BEGIN CERTIFICATE-----\nMIIB\n", b"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
+                                  b"\n  -----BEGIN RSA PRIVATE KEY-----\n"])
+def test_known_users_file_holding_pem_is_refused(data):
+    """Issue 11 (bad-file class): a certificate or key given as the user list is an error, not a
+    list of users named '-----BEGIN CERTIFICATE-----'."""
+    with pytest.raises(TrustopsError, match=r"^known_users_file u\.csv: holds PEM \(.*\), not a list of users"):
+        identity.load_known_users(data, "known_users_file u.csv")
