@@ -226,6 +226,7 @@ scope:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils._module import finish, read_input
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     CRYPTOGRAPHY_IMPORT_ERROR,
@@ -261,11 +262,15 @@ def main():
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     p = module.params
-    cert_data, _cert_source = read_input(module, "cert_src", "cert_content")
-    key_data, _key_source = read_input(module, "key_src", "key_content")
+    try:
+        policy = Policy.from_params(p)
+    except TrustopsError as exc:
+        module.fail_json(msg=str(exc))
+    cert_data, _cert_source = read_input(module, "cert_src", "cert_content", max_bytes=reader.MAX_CERTIFICATE)
+    key_data, _key_source = read_input(module, "key_src", "key_content", max_bytes=reader.MAX_KEY)
     try:
         findings, facts = check_keypair(
-            cert_data, key_data, passphrase=p["passphrase"], scope=p["scope"], policy=Policy.from_params(p),
+            cert_data, key_data, passphrase=p["passphrase"], scope=p["scope"], policy=policy,
             cert_source=p["cert_src"] or "cert_content", key_source=p["key_src"] or "key_content",
             cert_filename=p["cert_src"], key_filename=p["key_src"],
             expiry_warn_days=p["expiry_warn_days"])

@@ -250,10 +250,12 @@ urls:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils._module import finish, read_input
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
+    load_certificates,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
     TrustopsError,
@@ -264,6 +266,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.saml import (
     check_idp_metadata,
     check_sp_metadata,
     check_sp_urls,
+    xml_cap,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
     HAS_LXML,
@@ -286,7 +289,7 @@ def main():
         acs_url=dict(type="str"),
         slo_url=dict(type="str"),
         return_url=dict(type="str"),
-        max_bytes=dict(type="int", default=2000000),
+        max_bytes=dict(type="int", default=reader.MAX_XML),
     )
     argument_spec.update(POLICY_ARGUMENT_SPEC)
     module = AnsibleModule(
@@ -300,9 +303,15 @@ def main():
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     p = module.params
-    idp_data, idp_source = read_input(module, "src", "content")
-    sp_data, sp_source = read_input(module, "sp_src", "sp_content")
-    signer_data, _signer_source = read_input(module, "trusted_signer_src", "trusted_signer_content")
+    try:
+        policy = Policy.from_params(p)
+        cap = xml_cap(p["max_bytes"])
+    except TrustopsError as exc:
+        module.fail_json(msg=str(exc))
+    idp_data, idp_source = read_input(module, "src", "content", max_bytes=cap)
+    sp_data, sp_source = read_input(module, "sp_src", "sp_content", max_bytes=cap)
+    signer_data, signer_source = read_input(module, "trusted_signer_src", "trusted_signer_content",
+                                             max_bytes=reader.MAX_CERTIFICATE)
     if (idp_data is not None or sp_data is not None) and not HAS_LXML:
         module.fail_json(msg=missing_required_lib("lxml"), exception=LXML_IMPORT_ERROR)
     if signer_data is not None and idp_data is None:
@@ -312,14 +321,14 @@ def main():
     try:
         if idp_data is not None:
             idp_findings, out["idp"] = check_idp_metadata(
-                idp_data, idp_source, Policy.from_params(p),
-                trusted_signers=[signer_data] if signer_data is not None else None,
-                entity_id=p["entity_id"], max_bytes=p["max_bytes"])
+                idp_data, idp_source, policy,
+                trusted_signers=load_certificates(signer_data, signer_source) if signer_data is not None else None,
+                entity_id=p["entity_id"], max_bytes=cap)
             findings.extend(idp_findings)
             out["entity_id"], out["bindings"] = out["idp"]["entity_id"], out["idp"]["bindings"]
         if sp_data is not None:
             sp_findings, out["sp"] = check_sp_metadata(
-                sp_data, sp_source, p["server_host"], p["scope"], p["site_alias"], max_bytes=p["max_bytes"])
+                sp_data, sp_source, p["server_host"], p["scope"], p["site_alias"], max_bytes=cap)
             findings.extend(sp_findings)
         url_findings, out["urls"] = check_sp_urls(
             p["server_host"], p["scope"], p["site_alias"], acs_url=p["acs_url"], slo_url=p["slo_url"],

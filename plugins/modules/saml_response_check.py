@@ -329,6 +329,7 @@ relay_state:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils._module import finish, read_input
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     CRYPTOGRAPHY_IMPORT_ERROR,
@@ -341,6 +342,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
 from ansible_collections.trustops.tableau.plugins.module_utils.saml import (
     POLICY_ARGUMENT_SPEC,
     Policy,
+    xml_cap,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.saml_response import (
     HAS_SIGNXML,
@@ -365,7 +367,7 @@ def main():
         sp_entity_id=dict(type="str"),
         authcontexts=dict(type="list", elements="str"),
         scope=dict(type="str", choices=["server", "site"], default="server"),
-        max_bytes=dict(type="int", default=2000000),
+        max_bytes=dict(type="int", default=reader.MAX_XML),
     )
     argument_spec.update(POLICY_ARGUMENT_SPEC)
     module = AnsibleModule(
@@ -382,17 +384,20 @@ def main():
     p = module.params
     if not p["username_attribute"].strip():
         module.fail_json(msg="username_attribute must not be empty")
-    if p["max_bytes"] <= 0:
-        module.fail_json(msg="max_bytes must be a positive number of bytes")
-    data, source = read_input(module, "src", "content")
-    metadata, metadata_source = read_input(module, "idp_metadata_src", "idp_metadata_content")
-    cert_data, cert_source = read_input(module, "idp_cert_src", "idp_cert_content")
+    try:
+        policy = Policy.from_params(p)
+        cap = xml_cap(p["max_bytes"])
+    except TrustopsError as exc:
+        module.fail_json(msg=str(exc))
+    data, source = read_input(module, "src", "content", max_bytes=cap)
+    metadata, metadata_source = read_input(module, "idp_metadata_src", "idp_metadata_content", max_bytes=cap)
+    cert_data, cert_source = read_input(module, "idp_cert_src", "idp_cert_content", max_bytes=reader.MAX_CERTIFICATE)
     try:
         idp_certs = load_certificates(cert_data, cert_source) if cert_data is not None else None
         report = check_response(
             data, source, idp_metadata=metadata, idp_certs=idp_certs, username_attribute=p["username_attribute"],
             acs_url=p["acs_url"], sp_entity_id=p["sp_entity_id"], authcontexts=p["authcontexts"],
-            scope=p["scope"], policy=Policy.from_params(p), max_bytes=p["max_bytes"],
+            scope=p["scope"], policy=policy, max_bytes=cap,
             metadata_source=metadata_source or "<idp metadata>")
     except TrustopsError as exc:
         module.fail_json(msg=str(exc))
