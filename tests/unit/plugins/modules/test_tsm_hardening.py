@@ -288,6 +288,8 @@ def test_good_files_in_every_form_are_accepted(sim, files):
 ])
 def test_values_tsm_would_split_are_refused(sim, files, module, make_args, option, value):
     args = make_args(sim, files, **{option: value}) if make_args else {"tsm_path": sim.tsm, option: value}
+    if module is tsm_config:
+        args["force_keys"] = True  # refused for its value, not as an unknown key
     result = run_module(module.main, args)
     assert result.get("failed") and option.split(".")[0] in result["msg"], result
     assert sim.write_calls() == []
