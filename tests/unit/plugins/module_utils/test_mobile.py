@@ -928,8 +928,8 @@ def test_update_keeps_mode_and_owner_of_the_existing_file(world, tmp_path):
     assert (state["mode"], state["uid"], state["gid"]) == (oct(0o100600), NOBODY.pw_uid, NOBODY.pw_gid)
     assert state["data"] == arts[0].data and state["mtime_ns"] != PAST_NS
     new = tmp_path / "new"
-    written = mobile.write(str(new), mobile.plan(str(new), mobile.build_artifacts(spec(), cas_of(world["root"]),
-                                                                                 ["ios"])))
+    arts = mobile.build_artifacts(spec(), cas_of(world["root"]), ["ios"])
+    written = mobile.write(str(new), mobile.plan(str(new), arts))
     assert oct(os.stat(written[0]).st_mode) == oct(0o100644), "a new file is 0644"
 
 

@@ -257,7 +257,7 @@ def test_bad_inline_value_is_refused_through_the_same_reader(world, golden, tmp_
 
 
 def test_oversized_or_special_existing_artifact_is_refused_not_lost(world, golden, tmp_path, capsys,
-                                                                   no_controller_mode):
+                                                                    no_controller_mode):
     """An existing file at an artifact's path is read back through the shared reader: a huge one is
     refused (it is no artifact of ours) instead of being replaced and lost, a FIFO is never opened
     for a blocking read."""
