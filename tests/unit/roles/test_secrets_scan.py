@@ -29,7 +29,6 @@ Zero hits everywhere. A hit is reported with where it was found and the task it 
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
 import socket
@@ -45,10 +44,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from tsm_sim.harness import SimServer, write  # noqa: E402  pylint: disable=wrong-import-position
 import saml_idp_fixtures as fx  # noqa: E402  pylint: disable=wrong-import-position,import-error
 from embed_proxy_harness import Server, wait_port  # noqa: E402  pylint: disable=wrong-import-position,import-error
+from playbook_runner import OWN_FILES, run_playbook  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
-COLLECTIONS = os.path.abspath(os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep)[0] or os.path.join(
-    os.path.dirname(__file__), "..", "..", "..", ".build", "collections"))
-PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 
 # Distinctive values: none of them can occur by chance in Ansible's output.
 SAML_PASS = "ScanSamlPass-4f1a9c"
@@ -152,8 +149,6 @@ def _world(tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
     world["not_written"].append(str(inputs))
-    for name in ("ansible_home", "ansible_tmp"):
-        (tmp_path / name).mkdir()
     return world
 
 
@@ -193,30 +188,9 @@ def _external_ssl_on(world, server, pki):
 
 
 def _run(world, playbook, variables, mode, env=None, hosts=None):
-    tmp = world["dir"]
-    (tmp / "play.yml").write_text(playbook)
-    (tmp / "vars.json").write_text(json.dumps(variables))
-    inventory = hosts or {"all": {"hosts": {"localhost": {}}}}
-    for group in inventory.values():
-        for host in group["hosts"].values():
-            host.update(ansible_connection="local", ansible_python_interpreter=sys.executable)
-    (tmp / "hosts.json").write_text(json.dumps(inventory))
-    for name in ("play.yml", "vars.json", "hosts.json"):
-        world["not_written"].append(str(tmp / name))
-    environ = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_HOME=str(tmp / "ansible_home"), ANSIBLE_LOCAL_TEMP=str(tmp / "ansible_tmp"),
-                   ANSIBLE_REMOTE_TEMP=str(tmp / "ansible_tmp"), ANSIBLE_LOCALHOST_WARNING="0",
-                   ANSIBLE_DEPRECATION_WARNINGS="0", TMPDIR=str(tmp / "ansible_tmp"),
-                   ANSIBLE_KEEP_REMOTE_FILES="0", ANSIBLE_RETRY_FILES_ENABLED="0")
-    environ.pop("TSM_SIM_FAIL", None)
-    environ.update(env or {})
-    argv = [PLAYBOOK, "-vvv", "--diff", "-i", str(tmp / "hosts.json"), str(tmp / "play.yml"),
-            "-e", "@%s" % (tmp / "vars.json")]
-    if mode == "check":
-        argv.append("--check")
-    proc = subprocess.run(argv, env=environ, capture_output=True, text=True, timeout=600, check=False,
-                          cwd=str(tmp))
-    return proc.returncode, proc.stdout + "\n" + proc.stderr
+    world["not_written"].extend(str(world["dir"] / name) for name in OWN_FILES)
+    options = ["-vvv", "--diff"] + (["--check"] if mode == "check" else [])
+    return run_playbook(world["dir"], playbook, variables, options, env=env, hosts=hosts)
 
 
 TSM_DEFAULTS = """
@@ -449,6 +423,27 @@ MODULES_PLAY = """
           wgserver.saml.key.passphrase: "{{ config_secret }}"
           trustops.scan.password: "{{ config_secret }}"
         force_keys: true
+      ignore_errors: "{{ failing }}"
+
+    - name: tsm_pending_changes applies the secret keys
+      trustops.tableau.tsm_pending_changes:
+        tsm_path: "{{ tsm_config_path }}"
+        state: applied
+        password: "{{ mssl_password }}"
+      ignore_errors: "{{ failing }}"
+
+    - name: tsm_info reads the secret keys back
+      trustops.tableau.tsm_info:
+        tsm_path: "{{ tsm_config_path }}"
+        keys: [wgserver.saml.key.passphrase, trustops.scan.password]
+        password: "{{ mssl_password }}"
+      ignore_errors: "{{ failing }}"
+
+    - name: tsm_trusted_auth with the TSM password
+      trustops.tableau.tsm_trusted_auth:
+        tsm_path: "{{ tsm_config_path }}"
+        trusted_hosts: [web.example.test]
+        password: "{{ mssl_password }}"
       ignore_errors: "{{ failing }}"
 
     - name: tsm_saml with an encrypted key and its passphrase
