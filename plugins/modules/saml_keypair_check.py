@@ -30,20 +30,27 @@ options:
   cert_src:
     description:
       - Path of the SAML certificate file. The C(.crt) extension rule applies to this name.
+      - Read through the collection's one input reader, capped at 1 MiB (C(docs/inputs.md)); a
+        larger file, an empty file or a directory fails the task before anything is read.
       - Mutually exclusive with O(cert_content).
     type: path
   cert_content:
     description:
-      - The certificate as text, instead of O(cert_src). The extension rule is not applied.
+      - The certificate as text, instead of O(cert_src). The extension rule is not applied. Same
+        cap as O(cert_src).
     type: str
   key_src:
     description:
       - Path of the SAML private key file. The C(.key) extension rule applies to this name.
+      - Read through the collection's one input reader, capped at 64 KiB (C(docs/inputs.md)).
+      - The remedies of the key findings are commands for the key type at hand (RSA, DSA; other
+        types must be replaced), listed in the finding's C(data.commands).
       - Mutually exclusive with O(key_content).
     type: path
   key_content:
     description:
-      - The private key as text, instead of O(key_src). The extension rule is not applied.
+      - The private key as text, instead of O(key_src). The extension rule is not applied. Same
+        cap as O(key_src).
     type: str
   passphrase:
     description:
@@ -133,7 +140,10 @@ findings:
       description: What to do, and the TSM key that relaxes the rule where there is one.
       type: str
     data:
-      description: The values in the message, and C(tsm_key) where a TSM key relaxes the rule.
+      description: >-
+        The values in the message, and C(tsm_key) where a TSM key relaxes the rule. The key
+        findings C(SAML-012) to C(SAML-017) carry C(commands), the exact commands of the remedy
+        (empty when the key type must be replaced).
       type: dict
 ok:
   description: True when no finding is an error.

@@ -51,6 +51,10 @@ options:
       - Path of a PEM/DER certificate (or several, PEM) trusted to sign the IdP metadata. When
         given, the metadata must carry a valid signature by one of them (C(SAML-040), C(SAML-041),
         C(SAML-043)), and everything is read from the element that was verified.
+      - A signer is trusted for its key, as the SAML V2.0 Metadata Interoperability Profile says;
+        a valid signature by a signer whose certificate has expired verifies, with warning
+        C(SAML-045).
+      - Read through the collection's one input reader, capped at 1 MiB (C(docs/inputs.md)).
     type: path
   trusted_signer_content:
     description:
@@ -95,7 +99,11 @@ options:
     type: str
   max_bytes:
     description:
-      - Largest metadata document accepted, in bytes; checked before parsing.
+      - Largest metadata document accepted, in bytes, for O(src)/O(content) and
+        O(sp_src)/O(sp_content); the files are read through the collection's one input reader,
+        which refuses a larger file before reading it.
+      - At most 2000000, the collection's cap for XML inputs (C(docs/inputs.md)); a smaller
+        value lowers it, a larger one fails the task.
     type: int
     default: 2000000
 extends_documentation_fragment:

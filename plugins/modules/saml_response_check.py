@@ -23,7 +23,9 @@ description:
     the IdP's signing certificates from O(idp_metadata_src)/O(idp_metadata_content) or
     O(idp_cert_src)/O(idp_cert_content), with the key sizes of O(min_rsa_key_size) and
     O(min_ec_key_size); the AuthnContextClassRef in O(authcontexts) when set; a bearer
-    SubjectConfirmation whose Recipient (and the Response Destination) is exactly O(acs_url);
+    SubjectConfirmation with SubjectConfirmationData carrying Recipient and NotOnOrAfter (SAML
+    2.0 profiles 4.1.4.2, whatever O(acs_url)) whose Recipient (and the Response Destination) is
+    exactly O(acs_url);
     the audience O(sp_entity_id); the issuer is the metadata's entityID; encrypted assertions
     by O(scope); dynamic group claims (C(https://tableau.com/groups)) are listed."
   - Signature wrapping is refused. The attributes are read only from the element a verified
@@ -55,7 +57,8 @@ options:
   idp_cert_src:
     description:
       - Path of the IdP signing certificate(s) (PEM, DER or PKCS#7), trusted in addition to the
-        metadata's.
+        metadata's. Read through the collection's one input reader, capped at 1 MiB
+        (C(docs/inputs.md)).
     type: path
   idp_cert_content:
     description:
@@ -95,6 +98,11 @@ options:
   max_bytes:
     description:
       - Largest document accepted, in bytes; checked before parsing (and before inflating).
+        O(src)/O(content) and O(idp_metadata_src)/O(idp_metadata_content) are read through the
+        collection's one input reader with this cap (a base64 or form capture counts its encoded
+        size), which refuses a larger file before reading it.
+      - At most 2000000, the collection's cap for XML inputs (C(docs/inputs.md)); a smaller
+        value lowers it, a larger one fails the task.
     type: int
     default: 2000000
 extends_documentation_fragment:
@@ -303,7 +311,9 @@ authn_contexts:
   type: list
   elements: str
 subject_confirmations:
-  description: C(method), C(recipient), C(not_on_or_after), C(in_response_to) of each SubjectConfirmation.
+  description: >-
+    C(method), C(has_data) (whether it has a SubjectConfirmationData), C(recipient),
+    C(not_on_or_after), C(in_response_to) of each SubjectConfirmation.
   returned: always
   type: list
   elements: dict
