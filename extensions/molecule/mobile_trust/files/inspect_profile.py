@@ -30,9 +30,10 @@ def inspect(path):
         "PayloadType": profile.get("PayloadType"),
         "PayloadVersion": profile.get("PayloadVersion"),
         "PayloadIdentifier": profile.get("PayloadIdentifier"),
+        "PayloadUUID": profile.get("PayloadUUID"),
         "ConsentText": profile.get("ConsentText"),
         "payloads": [{"keys": kinds(p), "PayloadType": p.get("PayloadType"),
-                      "PayloadIdentifier": p.get("PayloadIdentifier"),
+                      "PayloadIdentifier": p.get("PayloadIdentifier"), "PayloadUUID": p.get("PayloadUUID"),
                       "sha256": hashlib.sha256(p.get("PayloadContent", b"")).hexdigest()}
                      for p in profile.get("PayloadContent", [])],
     }
