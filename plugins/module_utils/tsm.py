@@ -1717,8 +1717,8 @@ def run_module(module, body, result=None):
         failure = dict(msg=str(exc), rc=exc.rc, cmd=exc.command, stdout=exc.stdout, stderr=exc.stderr)
     except TrustopsError as exc:
         wrote = bool(client and client.writes)
-        failure = dict(msg="%s; %s" % (exc, "nothing was changed" if not wrote else "see staged and commands for what "
-                                        "was staged"))
+        failure = dict(msg="%s; %s" % (exc, "nothing was changed" if not wrote
+                                       else "see staged and commands for what was staged"))
     except Exception as exc:  # pragma: no cover - a bug; report it without a raw traceback
         failure = dict(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
     finally:

@@ -28,7 +28,7 @@ options:
         compare as TSM stores them (V(2048) equals V("2048"), V(True) equals V("true")).
       - A list item holding a comma, semicolon, whitespace or starting with C(-) is refused (TSM would
         split the joined list, so the key would be staged on every run); so is a value with a newline.
-      - A dictionary, or a list of lists or dictionaries, is refused before anything is staged: TSM
+      - A dictionary, or a list of lists or dictionaries, is refused before anything is staged, because TSM
         configuration keys hold text, numbers and booleans (C(settings import) JSON), and such a value
         would otherwise be staged as Python text.
       - A key whose value is null is not managed.

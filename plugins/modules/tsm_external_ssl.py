@@ -43,7 +43,7 @@ options:
   passphrase:
     description:
       - Passphrase of an encrypted O(key_file). Never logged; masked in the whole result.
-      - Not passed as C(--passphrase) (which other local users could see in the process list): it is staged as
+      - Not passed as C(--passphrase) (which other local users could see in the process list); it is staged as
         the documented C(mutualSSLSettings.keyPassphrase) entity field through C(tsm settings import) (a 0600
         file) right after C(tsm security external-ssl enable). That TSM accepts the enable call without
         C(--passphrase) for an encrypted key when the passphrase follows in the same pending changes is not

@@ -51,13 +51,13 @@ options:
     description:
       - C(--idp-metadata), the IdP's metadata XML file on the node.
       - Read with the shared reader (cap 2000000 bytes) and checked before anything is staged by the hardened
-        XML parser (no DTD, entities or network) and the metadata core of M(trustops.tableau.saml_metadata_check):
+        XML parser (no DTD, entities or network) and the metadata core of M(trustops.tableau.saml_metadata_check);
         it must be SAML 2.0 metadata with one IdP entity that has an entityID and a usable HTTP-POST or
         HTTP-Redirect SingleSignOnService (codes C(SAML-020) to C(SAML-027)); needs lxml on the node.
     type: path
   cert_file:
     description:
-      - C(--cert-file), the SP certificate (PEM, C(.crt)) on the node: exactly one certificate (cap 1 MiB);
+      - C(--cert-file), the SP certificate (PEM, C(.crt)) on the node, exactly one certificate (cap 1 MiB);
         anything else (empty, not a certificate, truncated PEM, PKCS#12, a key) is refused before staging.
     type: path
   key_file:

@@ -19,7 +19,6 @@ from tsm_sim.harness import SimServer, idp_metadata, make_crl, run_module, warne
 PASS = "Ssl-Key-Passphrase-7"
 
 
-
 @pytest.fixture
 def sim(tmp_path):
     return SimServer(tmp_path / "server")
