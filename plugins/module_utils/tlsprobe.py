@@ -730,8 +730,6 @@ def _short_name_fqdn(host, names):
     return None
 
 
-
-
 def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=2048,
             blocklisted_digests=("sha1",), chain_known=True):
     """Check a served chain (``served``: cryptography certificates, leaf first, as sent).
