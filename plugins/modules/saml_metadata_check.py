@@ -319,7 +319,7 @@ def main():
     idp_data, idp_source = read_input(module, "src", "content", max_bytes=cap)
     sp_data, sp_source = read_input(module, "sp_src", "sp_content", max_bytes=cap)
     signer_data, signer_source = read_input(module, "trusted_signer_src", "trusted_signer_content",
-                                             max_bytes=reader.MAX_CERTIFICATE)
+                                            max_bytes=reader.MAX_CERTIFICATE)
     if (idp_data is not None or sp_data is not None) and not HAS_LXML:
         module.fail_json(msg=missing_required_lib("lxml"), exception=LXML_IMPORT_ERROR)
     if signer_data is not None and idp_data is None:

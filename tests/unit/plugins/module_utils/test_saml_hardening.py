@@ -415,4 +415,3 @@ def test_max_bytes_may_lower_the_xml_cap_but_not_raise_it():
     for bad in (0, -5, reader.MAX_XML + 1):
         with pytest.raises(saml.SamlError, match="max_bytes"):
             saml.xml_cap(bad)
-
