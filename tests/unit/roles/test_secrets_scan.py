@@ -53,7 +53,9 @@ TSM_PASS = "ScanTsmPass-8b2e7d"
 SSL_PASS = "ScanSslPass-3c9d0e"
 SIGNER_PASS = "ScanSignerPass-6a5f1b"
 CONFIG_SECRET = "ScanConfigSecret-9e8d7c"
-WRONG_PASS = "ScanWrongPass-1d2c3b"
+# Wrong values for the failing runs, one per secret so that a hit names the right one.
+WRONG = {"saml": "ScanWrongSaml-1d2c3b", "tsm": "ScanWrongTsm-2e3d4c", "signer": "ScanWrongSigner-3f4e5d",
+         "ssl": "ScanWrongSsl-4a5f6e"}
 TSM_USER = "scanadmin"
 
 MODES = ("check", "real", "fail")
@@ -161,7 +163,7 @@ def _private_key(world, label, key, fmt="pkcs8", passphrase=None, name=None):
 
 
 def _secret(world, label, value):
-    world["secrets"][label] = {value}
+    world["secrets"].setdefault(label, set()).add(value)
     return value
 
 
@@ -241,7 +243,7 @@ def case_saml_plain_key(world, mode, pki):  # pylint: disable=unused-argument
     idp = fx.Idp(inputs, name="scan-idp")
     _, tsm = _tsm_server(world, "saml", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))
     variables = {
-        "tsm_path": tsm, "tsm_password": _secret(world, "TSM password", TSM_PASS if mode != "fail" else WRONG_PASS),
+        "tsm_path": tsm, "tsm_password": _secret(world, "TSM password", TSM_PASS if mode != "fail" else WRONG["tsm"]),
         "saml_sp_cert_src": write(inputs / "saml.crt", fx.pem(sp_cert)),
         "saml_sp_key_src": _private_key(world, "SAML SP (PKCS#1, no passphrase)", sp_key, "pkcs1"),
         "saml_idp_metadata_src": write(inputs / "idp.xml", idp.metadata()),
@@ -269,7 +271,7 @@ def case_mutual_ssl(world, mode, pki):
     _external_ssl_on(world, server, pki)
     variables = {
         "tsm_path": tsm,
-        "tsm_password": _secret(world, "TSM password", TSM_PASS if mode != "fail" else WRONG_PASS),
+        "tsm_password": _secret(world, "TSM password", TSM_PASS if mode != "fail" else WRONG["tsm"]),
         "mutual_ssl_client_certs": [write(inputs / "alice.crt", alice.pem)],
         "mutual_ssl_identity_store": "local", "mutual_ssl_mapping": "cn",
         "mutual_ssl_client_ca": write(inputs / "client-ca.crt", clients.pem),
@@ -299,7 +301,7 @@ def case_mobile_trust(world, mode, pki):
         "mobile_trust_signer_cert_file": write(inputs / "signer.crt", signer.pem),
         "mobile_trust_signer_key_file": _private_key(world, "profile signer", signer.key, "pkcs8", SIGNER_PASS),
         "mobile_trust_signer_key_passphrase": _secret(world, "signer key passphrase",
-                                                      SIGNER_PASS if mode != "fail" else WRONG_PASS),
+                                                      SIGNER_PASS if mode != "fail" else WRONG["signer"]),
     }
     play = """
 - name: Mobile trust files
@@ -494,24 +496,24 @@ def case_modules(world, mode, pki):
     _, saml_tsm = _tsm_server(world, "saml", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))
     ssl_server, ssl_tsm = _tsm_server(world, "ssl", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))
     _external_ssl_on(world, ssl_server, pki)
-    wrong = WRONG_PASS if failing else None
+    wrong = dict(WRONG) if failing else dict.fromkeys(WRONG)
     variables = {
         "failing": failing, "out": str(world["dir"] / "out"),
         "tsm_password": _secret(world, "TSM password", TSM_PASS),
-        "mssl_password": _secret(world, "TSM password (tsm_mutual_ssl)", wrong or TSM_PASS),
+        "mssl_password": _secret(world, "TSM password", wrong["tsm"] or TSM_PASS),
         "tsm_config_path": config_tsm, "tsm_saml_path": saml_tsm, "tsm_ssl_path": ssl_tsm,
         "cert": write(inputs / "saml.crt", fx.pem(fx.self_signed(sp_key, fx.SERVER_HOST))),
         "key": _private_key(world, "SAML SP", sp_key, "pkcs8", SAML_PASS),
-        "passphrase": _secret(world, "SAML key passphrase", wrong or SAML_PASS),
+        "passphrase": _secret(world, "SAML key passphrase", wrong["saml"] or SAML_PASS),
         "idp": write(inputs / "idp.xml", fx.Idp(inputs, name="scan-modules-idp").metadata()),
         "ca": write(inputs / "root.crt", root.pem),
         "signer_cert": write(inputs / "signer.crt", signer.pem),
         "signer_key": _private_key(world, "profile signer", signer.key, "pkcs8", SIGNER_PASS),
-        "signer_passphrase": _secret(world, "signer key passphrase", wrong or SIGNER_PASS),
+        "signer_passphrase": _secret(world, "signer key passphrase", wrong["signer"] or SIGNER_PASS),
         "config_secret": _secret(world, "secret TSM key value", CONFIG_SECRET),
         "ssl_cert": write(inputs / "ssl.crt", ssl.pem),
         "ssl_key": _private_key(world, "external SSL", ssl.key, "pkcs8", SSL_PASS),
-        "ssl_passphrase": _secret(world, "external SSL passphrase", wrong or SSL_PASS),
+        "ssl_passphrase": _secret(world, "external SSL passphrase", wrong["ssl"] or SSL_PASS),
     }
     # the failing run: wrong passphrases and TSM password, and TSM refusing the settings import
     env = {"TSM_SIM_FAIL": "settings.import"} if failing else None
