@@ -346,7 +346,7 @@ def build_report(collector, stats, catalogue_base, check_mode, files):
             verdict = "ready"
         host_rows.append(dict(
             name=host, verdict=verdict, findings=counts,
-            checks=len([t for t in tasks if t["check"]]),
+            checks=len([t for t in tasks if t["check"] and t["status"] != "skipped"]),
             failed_tasks=len([t for t in tasks if t["status"] == "failed"]),
             changed_tasks=len([t for t in tasks if t["changed"]]),
             stats={key: int(summary.get(key, 0)) for key in ("ok", "changed", "failures", "unreachable", "skipped", "rescued", "ignored")}))
@@ -357,11 +357,12 @@ def build_report(collector, stats, catalogue_base, check_mode, files):
         if topic["id"] == "other" and not own and not tasks:
             continue
         topics.append(dict(id=topic["id"], title=topic["title"], seeds=list(topic["seeds"]), findings=_counts(own),
-                           hosts=sorted({f["host"] for f in own}), checks=len([t for t in tasks if t["check"]]),
+                           hosts=sorted({f["host"] for f in own}),
+                           checks=len([t for t in tasks if t["check"] and t["status"] != "skipped"]),
                            failed_tasks=len([t for t in tasks if t["status"] == "failed"])))
     verdicts = [row["verdict"] for row in host_rows]
     overall = "ready"
-    for verdict in ("unreachable", "not_ready", "warnings"):
+    for verdict in ("not_ready", "unreachable", "warnings"):
         if verdict in verdicts:
             overall = verdict
             break
@@ -370,7 +371,8 @@ def build_report(collector, stats, catalogue_base, check_mode, files):
         generator=dict(name=GENERATOR, ansible_core=ANSIBLE_VERSION),
         started=collector.started, finished=_now(), playbooks=list(collector.playbooks), check_mode=bool(check_mode),
         catalogue_url=catalogue_base, files=dict(files),
-        summary=dict(verdict=overall, hosts=len(host_rows), checks=len([t for t in collector.tasks if t["check"]]),
+        summary=dict(verdict=overall, hosts=len(host_rows),
+                     checks=len([t for t in collector.tasks if t["check"] and t["status"] != "skipped"]),
                      findings=dict(_counts(findings), total=len(findings)),
                      failed_tasks=len([t for t in collector.tasks if t["status"] == "failed"]),
                      unreachable_tasks=len([t for t in collector.tasks if t["status"] == "unreachable"]),
@@ -460,6 +462,7 @@ table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:#eef1f5;font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.nowrap{white-space:nowrap}
 .sev{display:inline-block;padding:1px 7px;border-radius:10px;font-weight:600;font-size:12px}
 .sev-error{color:var(--error);background:var(--error-bg)}
 .sev-warning{color:var(--warning);background:var(--warning-bg)}
@@ -604,7 +607,8 @@ def render_html(report):
         if finding["catalogue"]:
             code_html = '<a href="%s">%s</a>' % (_e(finding["catalogue"]), code_html)
         add('<tr class="finding %s" data-host="%s" data-severity="%s" data-code="%s"><td><span class="sev sev-%s">%s</span></td>'
-            '<td>%s</td><td>%s</td><td><code>%s</code></td><td><div class="message">%s</div>%s</td><td>%s%s</td></tr>\n'
+            '<td class="nowrap">%s</td><td class="nowrap">%s</td><td class="nowrap"><code>%s</code></td>'
+            '<td><div class="message">%s</div>%s</td><td>%s%s</td></tr>\n'
             % (_e(finding["severity"]), _e(finding["host"]), _e(finding["severity"]), _e(finding["code"]),
                _e(finding["severity"]), _e(finding["severity"]), _e(finding["host"]), _e(titles.get(finding["topic"], finding["topic"])),
                code_html, _e(finding["message"]),

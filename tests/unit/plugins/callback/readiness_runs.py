@@ -112,7 +112,10 @@ def make_pki(directory):
 
 
 def run_playbook(directory, play, hosts, env=None, options=(), cwd=None):
-    """Run ``ansible-playbook`` with the readiness callback; (exit code, stdout, stderr)."""
+    """Run ``ansible-playbook`` with the readiness callback; (exit code, stdout, stderr).
+
+    ``env`` adds variables to the run's environment; a value of None removes one.
+    """
     os.makedirs(directory, exist_ok=True)
     for name in ("ansible_home", "ansible_tmp"):
         os.makedirs(os.path.join(directory, name), exist_ok=True)
@@ -127,7 +130,11 @@ def run_playbook(directory, play, hosts, env=None, options=(), cwd=None):
                    ANSIBLE_HOME=os.path.join(directory, "ansible_home"), ANSIBLE_LOCAL_TEMP=temp,
                    ANSIBLE_REMOTE_TEMP=temp, TMPDIR=temp, ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_HOST_KEY_CHECKING="0",
                    ANSIBLE_DEPRECATION_WARNINGS="0", ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_FORKS="5")
-    environ.update(env or {})
+    for key, value in (env or {}).items():
+        if value is None:
+            environ.pop(key, None)
+        else:
+            environ[key] = value
     argv = [PLAYBOOK, "-i", os.path.join(directory, "hosts.json"), os.path.join(directory, "play.yml")] + list(options)
     proc = subprocess.run(argv, env=environ, capture_output=True, text=True, timeout=600, check=False,
                           cwd=cwd or directory)
