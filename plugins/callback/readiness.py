@@ -342,6 +342,8 @@ def build_report(collector, stats, catalogue_base, check_mode, files):
             verdict = "not_ready"
         elif counts["warning"]:
             verdict = "warnings"
+        elif not [t for t in tasks if t["check"] and t["status"] != "skipped"]:
+            verdict = "unchecked"
         else:
             verdict = "ready"
         host_rows.append(dict(
@@ -361,7 +363,7 @@ def build_report(collector, stats, catalogue_base, check_mode, files):
                            checks=len([t for t in tasks if t["check"] and t["status"] != "skipped"]),
                            failed_tasks=len([t for t in tasks if t["status"] == "failed"])))
     verdicts = [row["verdict"] for row in host_rows]
-    overall = "ready"
+    overall = "ready" if "ready" in verdicts or not verdicts else "unchecked"
     for verdict in ("not_ready", "unreachable", "warnings"):
         if verdict in verdicts:
             overall = verdict
@@ -470,6 +472,7 @@ td.nowrap{white-space:nowrap}
 .v-ready{color:var(--ok);background:var(--ok-bg)}
 .v-warnings{color:var(--warning);background:var(--warning-bg)}
 .v-not_ready,.v-unreachable{color:var(--error);background:var(--error-bg)}
+.v-unchecked{color:var(--muted);background:#eceef2}
 td.c-error{color:var(--error);font-weight:600}
 td.c-warning{color:var(--warning);font-weight:600}
 td.c-info{color:var(--info);font-weight:600}
@@ -519,7 +522,8 @@ _JS = """
 }());
 """
 
-_VERDICTS = {"ready": "ready", "warnings": "ready with warnings", "not_ready": "not ready", "unreachable": "unreachable"}
+_VERDICTS = {"ready": "ready", "warnings": "ready with warnings", "not_ready": "not ready", "unreachable": "unreachable",
+             "unchecked": "nothing checked"}
 
 
 def _e(value):

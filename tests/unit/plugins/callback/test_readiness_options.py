@@ -64,7 +64,9 @@ def test_console_table_and_ansible_runner_artifact_directory(tmp_path):
         numbers = [int(n) for n in rows[host["name"]].split()[-5:]]
         assert numbers == [counts["error"], counts["warning"], counts["info"], host["failed_tasks"], host["changed_tasks"]]
     assert report["hosts"][0]["name"] == "client-a" and report["hosts"][0]["findings"]["error"] == 2
-    assert "not ready" in rows["client-a"] and "ready" in rows["client-b"]
+    # client-b ran no check at all: not called ready
+    assert "not ready" in rows["client-a"] and "nothing checked" in rows["client-b"]
+    assert [h["verdict"] for h in report["hosts"]] == ["not_ready", "unchecked"]
     assert rows["total"].split()[-5:] == ["2", "0", str(report["summary"]["findings"]["info"]), "0", "1"]
     paths = [line.split()[-1] for line in lines[4:7]]
     assert lines[4].startswith("report: ")
