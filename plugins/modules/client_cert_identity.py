@@ -46,8 +46,8 @@ options:
       - The same certificate found twice is audited once and lists every source.
       - Each file and each PEM content is read through the collection's one input reader with the
         certificate cap (1 MiB per file, see C(docs/inputs.md)). A missing, unreadable, empty or
-        larger file, or a directory, is finding C(SSL-001) and counted in RV(counts.unreadable); a
-        pattern that matches nothing is C(SSL-020) and counted in RV(counts.unmatched_patterns).
+        larger file, or a directory, is finding C(SSL-001) and counted in C(unreadable) of RV(counts); a
+        pattern that matches nothing is C(SSL-020) and counted in C(unmatched_patterns) of RV(counts).
     type: list
     elements: str
     required: true

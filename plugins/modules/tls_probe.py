@@ -88,7 +88,7 @@ options:
         except the self-signature of a root.
       - The default mirrors Tableau Server's C(wgserver.saml.blocklisted_digest_algorithms).
       - Names ignore case, C(-), C(_) and spaces (V(SHA-1) is V(sha1)). An unknown name (V(shaone))
-        fails the task before any connection, as in M(trustops.tableau.trust_anchor): a typo must not
+        fails the task before any connection, as in M(trustops.tableau.trust_anchor), because a typo must not
         switch the check off.
     type: list
     elements: str
