@@ -229,7 +229,7 @@ def _counts(findings):
     return counts
 
 
-class Collector(object):
+class Collector:
     """What the run produced, kept as plain data: tasks (with status) and their findings."""
 
     def __init__(self):
@@ -673,10 +673,10 @@ def write_atomic(path, data):
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+        tmp = None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
-        raise
 
 
 def default_output_dir(environ=None):
@@ -708,7 +708,7 @@ class CallbackModule(CallbackBase):
     CALLBACK_NEEDS_ENABLED = True
 
     def __init__(self, display=None):
-        super(CallbackModule, self).__init__(display=display)
+        super().__init__(display=display)
         self._collector = Collector()
         self._play = None
 

@@ -82,12 +82,20 @@ def test_options_from_ansible_cfg_and_current_directory(tmp_path):
     config.write_text("[defaults]\ncallbacks_enabled = trustops.tableau.readiness\n\n"
                       "[trustops_readiness]\nbasename = fleet\ncatalogue_url = https://docs.example.org/trustops\n"
                       "console = false\n", encoding="utf-8")
+    # a previous report: one file is replaced, and one path cannot be written (a directory is in the way)
+    out = cwd / "readiness"
+    out.mkdir()
+    (out / "fleet.json").write_text("previous report\n", encoding="utf-8")
+    (out / "fleet.junit.xml").mkdir()
+    (out / "fleet.junit.xml" / "keep.txt").write_text("kept\n", encoding="utf-8")
     rc, stdout, stderr = run_playbook(str(tmp_path / "run"), PLAY, _hosts(pki), cwd=str(cwd),
                                       env={"ANSIBLE_CONFIG": str(config), "ANSIBLE_CALLBACKS_ENABLED": None})
     assert rc == 0, stderr
     # enabled by ansible.cfg alone; no output_dir: ./readiness of the current directory
-    out = cwd / "readiness"
     assert sorted(os.listdir(out)) == ["fleet.html", "fleet.json", "fleet.junit.xml"]
+    output = re.sub(r"\s+", " ", stdout + stderr)
+    assert "could not write %s" % (out / "fleet.junit.xml") in output
+    assert (out / "fleet.junit.xml" / "keep.txt").read_text(encoding="utf-8") == "kept\n"
     assert "TRUSTOPS READINESS" not in stdout
     report = json.loads(_read(out / "fleet.json"))
     links = {f["catalogue"] for f in report["findings"]}
