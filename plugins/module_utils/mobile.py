@@ -306,8 +306,10 @@ def _key_message(shared):
     if data["key_type"] == "EC":
         return "a %d-bit EC key (%s); the minimum is %d (min_ec_key_size)" % (
             data["key_size"], data["curve"], data["min_ec_key_size"])
-    return "a %d-bit %s key; the minimum is %d (min_rsa_key_size); iOS 13+ and macOS 10.15+ refuse RSA keys " \
-           "shorter than 2048 bits in a TLS chain" % (data["key_size"], data["key_type"], data["min_rsa_key_size"])
+    ios = ("; iOS 13+ and macOS 10.15+ refuse RSA keys shorter than 2048 bits in a TLS chain"
+           if data["key_size"] < 2048 else "")
+    return "a %d-bit %s key; the minimum is %d (min_rsa_key_size)%s" % (
+        data["key_size"], data["key_type"], data["min_rsa_key_size"], ios)
 
 
 def ca_findings(cas, duplicates=(), include_intermediates=False, blocklisted_digests=DEFAULT_BLOCKLISTED_DIGESTS,
