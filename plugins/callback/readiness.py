@@ -800,7 +800,7 @@ class CallbackModule(CallbackBase):
         for host in hosts[:CONSOLE_HOSTS]:
             counts = host["findings"]
             line = "%-*s  %-19s %6d %8d %5d %7d %8d" % (width, host["name"], _VERDICTS[host["verdict"]], counts["error"],
-                                                         counts["warning"], counts["info"], host["failed_tasks"], host["changed_tasks"])
+                                                        counts["warning"], counts["info"], host["failed_tasks"], host["changed_tasks"])
             color = None
             if host["verdict"] in ("not_ready", "unreachable"):
                 color = "red"

@@ -120,4 +120,3 @@ def test_report_in_headless_chromium(main_run, browser):
     # no console errors (a CSP violation or a script error would be SEVERE)
     logs = browser.get_log("browser")
     assert [entry for entry in logs if entry["level"] == "SEVERE"] == []
-
