@@ -269,7 +269,7 @@ class Collector:
         is_check = action.startswith(COLLECTION) or has_findings_key
         if status not in ("ok", "changed", "failed", "unreachable", "skipped"):
             status = "ok"
-        changed = status == "changed" or bool(result.get("changed")) and status != "skipped"
+        changed = status == "changed" or (bool(result.get("changed")) and status != "skipped")
         start = self._starts.pop((host, getattr(task, "_uuid", None)), None)
         if not is_check and status in ("ok", "skipped") and not changed:
             return
