@@ -210,7 +210,7 @@ def case_saml(world, mode, pki):  # pylint: disable=unused-argument
     sp_key = fx.key("rsa", 2048, "scan-sp")
     sp_cert = fx.self_signed(sp_key, fx.SERVER_HOST)
     idp = fx.Idp(inputs, name="scan-idp")
-    _, tsm = _tsm_server(world, "saml", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))
+    tsm = _tsm_server(world, "saml", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))[1]
     variables = {
         "tsm_path": tsm, "tsm_password": _secret(world, "TSM password", TSM_PASS),
         "saml_sp_cert_src": write(inputs / "saml.crt", fx.pem(sp_cert)),
@@ -241,7 +241,7 @@ def case_saml_plain_key(world, mode, pki):  # pylint: disable=unused-argument
     sp_key = fx.key("rsa", 2048, "scan-sp-plain")
     sp_cert = fx.self_signed(sp_key, fx.SERVER_HOST)
     idp = fx.Idp(inputs, name="scan-idp")
-    _, tsm = _tsm_server(world, "saml", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))
+    tsm = _tsm_server(world, "saml", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))[1]
     variables = {
         "tsm_path": tsm, "tsm_password": _secret(world, "TSM password", TSM_PASS if mode != "fail" else WRONG["tsm"]),
         "saml_sp_cert_src": write(inputs / "saml.crt", fx.pem(sp_cert)),
@@ -492,8 +492,8 @@ def case_modules(world, mode, pki):
     root = pki.root(cn="Scan Modules Root")
     signer = pki.leaf(root, cn="Scan Modules Signer", dns=())
     ssl = pki.leaf(root, cn=fx.SERVER_HOST, key=pki.root(cn="Scan SSL Key").key)
-    _, config_tsm = _tsm_server(world, "config", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))
-    _, saml_tsm = _tsm_server(world, "saml", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))
+    config_tsm = _tsm_server(world, "config", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))[1]
+    saml_tsm = _tsm_server(world, "saml", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))[1]
     ssl_server, ssl_tsm = _tsm_server(world, "ssl", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))
     _external_ssl_on(world, ssl_server, pki)
     wrong = dict(WRONG) if failing else dict.fromkeys(WRONG)
