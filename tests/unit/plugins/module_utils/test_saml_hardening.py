@@ -19,7 +19,6 @@ from lxml import etree
 
 import saml_idp_fixtures as fx
 import saml_response_fixtures as rfx
-from conftest import make_key
 
 from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy, reader, saml, xml, xmlsig
 from ansible_collections.trustops.tableau.plugins.module_utils import saml_response as sr
@@ -35,6 +34,11 @@ LIBRARY_WORDS = ("SignatureConfiguration", "verification_time", "Use verify(", "
 
 def codes(findings):
     return sorted(f.code for f in findings)
+
+
+def make_key(kind, size):
+    """Keys from the SAML fixtures (not ``from conftest import``: another conftest.py may shadow it)."""
+    return fx.key(kind, size, "hardening")
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 import saml_idp_fixtures as fx
-from conftest import make_key
 
 from ansible_collections.trustops.tableau.plugins.module_utils import saml
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import fails
@@ -27,6 +26,12 @@ pytestmark = pytest.mark.skipif(OPENSSL is None, reason="openssl is the referee 
 
 def codes(findings):
     return sorted(f.code for f in findings)
+
+
+def make_key(kind="rsa", size=2048):
+    """Keys cached per (kind, size), from the SAML fixtures: ``from conftest import make_key``
+    breaks when another directory's conftest.py is imported first under that module name."""
+    return fx.key(kind, size, "keypair")
 
 
 @pytest.fixture(scope="module")

@@ -194,8 +194,7 @@ def test_max_bytes_lowers_the_cap_and_cannot_raise_it(f, capsys):
 # --------------------------------------------------------------------------- every option has an effect
 
 def _ec_sp(f, tmp_path):
-    from conftest import make_key
-    key = make_key("ec", 256)
+    key = fx.key("ec", 256, "mod-ec-sp")
     cert = fx.self_signed(key, "tableau-ec.example.test")
     (tmp_path / "ec.crt").write_bytes(fx.pem(cert))
     return str(tmp_path / "ec.crt")
