@@ -284,8 +284,7 @@ def test_sha256_blocklisted_on_request(pki):
 
 
 def test_rsa_key_size(pki):
-    from conftest import make_key
-
+    make_key = type(pki).root.__globals__["make_key"]  # tests/unit/conftest.py's, whatever 'conftest' names
     small = pki.root(cn="Small Root", key=make_key("rsa", 1024, fresh=True))
     decided = wta.plan(params(), small.pem)
     assert decided["failed"]
@@ -295,8 +294,7 @@ def test_rsa_key_size(pki):
 
 
 def test_ec_curve_size(pki):
-    from conftest import make_key
-
+    make_key = type(pki).root.__globals__["make_key"]  # tests/unit/conftest.py's, whatever 'conftest' names
     p256 = pki.root(cn="EC Root", key=make_key("ec", 256, fresh=True))
     assert not wta.plan(params(), p256.pem)["failed"]
     decided = wta.plan(params(min_ec_key_size=384), p256.pem)

@@ -60,8 +60,7 @@ def load(path):
 
 @pytest.fixture(scope="module")
 def cas(pki):
-    from conftest import make_key
-
+    make_key = type(pki).root.__globals__["make_key"]  # tests/unit/conftest.py's, whatever 'conftest' names
     root = pki.root(cn="Policy Root")
     return {
         "root": root,

@@ -618,8 +618,7 @@ def test_duplicate_certificate_is_an_extra(files, pki3):
 
 
 def test_ec_server_certificate_and_ecdsa_suites(files, pki3, pki):
-    from conftest import make_key
-
+    make_key = type(pki).root.__globals__["make_key"]  # tests/unit/conftest.py's, whatever 'conftest' names
     leaf = pki.leaf(pki3["inter"], dns=(HOST,), key=make_key("ec", 256))
     root = files.cert("root.pem", pki3["root"])
     with serve(files, leaf, [pki3["inter"]], args=["-no_tls1_3"]) as srv:
@@ -719,8 +718,7 @@ def test_silent_service_times_out_with_a_clear_error():
 
 def test_server_without_common_cipher_is_reported(files, pki, pki3):
     """A DSA-only server shares no suite with us or with OpenSSL's defaults: a clear error."""
-    from conftest import make_key
-
+    make_key = type(pki).root.__globals__["make_key"]  # tests/unit/conftest.py's, whatever 'conftest' names
     leaf = pki.leaf(pki3["inter"], dns=(HOST,), key=make_key("dsa", 2048))
     with serve(files, leaf, [pki3["inter"]], args=["-cipher", "DEFAULT@SECLEVEL=0", "-no_tls1_3"]) as srv:
         with pytest.raises(TlsProbeError) as err:
@@ -763,8 +761,7 @@ def test_cn_only_certificate_is_a_legacy_match(pki, pki3):
 
 
 def test_weak_keys(pki, pki3):
-    from conftest import make_key
-
+    make_key = type(pki).root.__globals__["make_key"]  # tests/unit/conftest.py's, whatever 'conftest' names
     rsa1024 = pki.leaf(pki3["inter"], dns=(HOST,), key=make_key("rsa", 1024))
     a = analyze([rsa1024.cert, pki3["inter"].cert], HOST, [pki3["root"].cert])
     assert [f.code for f in a["findings"]] == ["TLS-009"]

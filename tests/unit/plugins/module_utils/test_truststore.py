@@ -190,7 +190,7 @@ def test_findings_validity(pki):
 def test_findings_intermediate_and_weak_key(pki, cas):
     inter = pki.intermediate(cas["root"])
     assert codes(check_anchor(inter.cert)) == {"ANCHOR-004": "warning"}
-    from conftest import make_key
+    make_key = type(pki).root.__globals__["make_key"]  # tests/unit/conftest.py's, whatever 'conftest' names
     weak = pki.root(cn="Weak Root", key=make_key("rsa", 1024, fresh=True))
     assert codes(check_anchor(weak.cert)) == {"ANCHOR-005": "error"}
     assert check_anchor(weak.cert, min_rsa_key_size=1024) == []
@@ -200,7 +200,7 @@ def test_weak_root_in_the_debian_store_verifies_nothing(tmp_path, cas, pki):
     """Why ANCHOR-005 is an error: installed by the real tool, a 1024-bit root is in the bundle,
     yet OpenSSL at security level 2 (Debian's TLS default) verifies nothing through it."""
     _require_tools()
-    from conftest import make_key
+    make_key = type(pki).root.__globals__["make_key"]  # tests/unit/conftest.py's, whatever 'conftest' names
     weak = pki.root(cn="Weak Store Root", key=make_key("rsa", 1024, fresh=True))
     weak_leaf = pki.leaf(weak, cn="weak.example.test", dns=("weak.example.test",))
     lay = debian_root(tmp_path, cas)

@@ -141,10 +141,9 @@ def _key_pem(key):
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory):
+def inputs(tmp_path_factory, pki):
     """Good companion files and every bad content, made with cryptography and openssl."""
-    from conftest import make_key
-
+    make_key = type(pki).root.__globals__["make_key"]  # tests/unit/conftest.py's, whatever 'conftest' names
     assert OPENSSL, "openssl makes the PKCS#12 file of this test (an independent tool)"
     d = tmp_path_factory.mktemp("bad-file-inputs")
     root = _issue("Bad Input Root CA", make_key("rsa", 2048, fresh=True), ca=True)

@@ -46,8 +46,7 @@ UPDATE_CA = shutil.which("update-ca-certificates", path=os.environ.get("PATH", "
 
 @pytest.fixture(scope="module")
 def cas(pki):
-    from conftest import make_key
-
+    make_key = type(pki).root.__globals__["make_key"]  # tests/unit/conftest.py's, whatever 'conftest' names
     root = pki.root(cn="Tableau Test Root")
     other = pki.root(cn="Tableau Other Root")
     system = pki.root(cn="Distro System Root")
@@ -513,8 +512,7 @@ def test_src_over_the_certificate_cap_is_refused_before_reading(store, run, tmp_
 
 def test_min_ec_key_size_and_allow_expired_have_their_effect(store, run, cas, pki):
     """Every documented policy option has an effect at the module (issue 11's audit of options)."""
-    from conftest import make_key
-
+    make_key = type(pki).root.__globals__["make_key"]  # tests/unit/conftest.py's, whatever 'conftest' names
     ec_root = pki.root(cn="EC Root", key=make_key("ec", 256, fresh=True))
     before = store.snapshot()
     res = run(content=ec_root.pem.decode("ascii"), platform="debian", min_ec_key_size=384)
