@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) trustops.tableau contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Real playbook runs with the readiness callback enabled (helpers of the report tests).
+"""Real playbook runs with the readiness callback enabled (helpers and the main-run fixture of the report tests).
+
+Not a ``conftest.py``: other test directories import the top-level ``conftest`` by name, and a second
+``conftest`` module would shadow it. The test modules import the ``main_run`` fixture from here.
 
 Everything is real: certificates and keys made with the ``openssl`` command, the collection's own
 modules run by the venv's ``ansible-playbook`` on several inventory hosts (local connection
@@ -11,10 +14,13 @@ aliases, and one SSH host on a closed port that is unreachable), and Ansible's
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
+
+import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 COLLECTIONS = os.path.join(ROOT, ".build", "collections")
@@ -189,3 +195,27 @@ class MainRun(object):
     def ansible_record(self):
         """Ansible's own JSON record of the run (the ansible.posix.json stdout callback)."""
         return json.loads(self.stdout)
+
+
+@pytest.fixture(scope="session")
+def main_run(tmp_path_factory, worker_id):
+    """Run the main playbook once per test session, also when pytest-xdist splits the tests.
+
+    The run is made by the first worker that needs it, under a file lock; the others (and the second
+    module that imports this fixture) load its recorded result.
+    """
+    if worker_id == "master":
+        base = tmp_path_factory.getbasetemp()
+    else:
+        base = tmp_path_factory.getbasetemp().parent
+    directory = str(base / "readiness-main")
+    os.makedirs(directory, exist_ok=True)
+    run = MainRun(directory)
+    with open(os.path.join(directory, ".lock"), "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not os.path.exists(os.path.join(directory, "result.json")):
+                run.run()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return run.load()

@@ -10,6 +10,9 @@ in ``.build/artifacts/``.
 
 from __future__ import annotations
 
+# pytest fixtures are passed by the name they are defined with
+# pylint: disable=redefined-outer-name
+
 import os
 import tempfile
 from urllib.parse import unquote, urlparse
@@ -20,6 +23,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
+from readiness_runs import main_run  # noqa: F401  pylint: disable=unused-import
 from readiness_runs import ROOT, XSS_TEXT
 
 CHROMIUM = "/usr/bin/chromium"

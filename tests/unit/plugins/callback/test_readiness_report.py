@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+# pytest fixtures are passed by the name they are defined with
+# pylint: disable=redefined-outer-name
+
 import html
 import json
 import os
@@ -14,6 +17,7 @@ from collections import Counter
 import jsonschema
 from junitparser import Error, Failure, JUnitXml, Skipped
 
+from readiness_runs import main_run  # noqa: F401  pylint: disable=unused-import
 from readiness_runs import MAIN_HOSTS, PASSPHRASE, ROOT, SECRET, XSS_TEXT
 
 SEVERITIES = ("error", "warning", "info")
