@@ -75,6 +75,13 @@ def _as_bytes(content):
 def _open_checked(path, option, max_bytes):
     """An fd of the regular file ``path`` whose size is within ``max_bytes``; InputError otherwise."""
     try:
+        # sockets cannot be opened at all (ENXIO): say what the path is before trying
+        if stat.S_ISSOCK(os.stat(path).st_mode):
+            raise InputError("%s: is not a regular file (a device, FIFO or socket); give a file"
+                             % _label(option, path), option, path)
+    except OSError:
+        pass  # os.open below reports it
+    try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         if exc.errno == errno.EISDIR:

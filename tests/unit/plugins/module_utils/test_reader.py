@@ -79,7 +79,7 @@ def test_missing_directory_fifo_socket_device(tmp_path):
     sock = socket.socket(socket.AF_UNIX)
     try:
         sock.bind(str(sock_path))
-        with pytest.raises(InputError, match="cannot read it|not a regular file"):
+        with pytest.raises(InputError, match="not a regular file"):
             read_input(path=str(sock_path), option="ca_cert")
     finally:
         sock.close()
