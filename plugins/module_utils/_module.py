@@ -25,11 +25,14 @@ def read_file(module, path, option, max_bytes=reader.MAX_TEXT):
 def read_input(module, src_option, content_option, max_bytes=reader.MAX_TEXT):
     """(data, source) from a ``src``/``content`` pair: the file's bytes or the text; (None, None).
 
+    ``source`` is ``"<src_option> <path>"`` for a file and ``<content_option>`` for inline text.
+
     Both go through :func:`reader.read_input` with the same cap; inline text stays text.
     """
     p = module.params
     if p[src_option] is not None:
-        return read_file(module, p[src_option], src_option, max_bytes), p[src_option]
+        # the source names the option too: messages about the content then say which option it was
+        return read_file(module, p[src_option], src_option, max_bytes), "%s %s" % (src_option, p[src_option])
     if p[content_option] is not None:
         try:
             reader.read_input(content=p[content_option], option=content_option, max_bytes=max_bytes)

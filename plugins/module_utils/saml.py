@@ -492,7 +492,7 @@ def check_sp_certificate(data, source="<input>", policy=None, filename=None, now
     policy = policy or Policy()
     now = _utcnow(now)
     findings = []
-    name = filename or source
+    name = filename if (filename and str(source).startswith("<")) else source  # a label beats a placeholder
     if filename is not None and not _basename(filename).endswith(".crt"):
         findings.append(finding("SAML-001", source=name))
     try:
@@ -746,8 +746,10 @@ def key_remedy(code, key_type, source, fmt=None, scope="server"):
 
 
 def _key_finding(code, kind, name, fmt, scope, **fmt_args):
-    text, commands = key_remedy(code, kind, name, fmt, scope)
-    return finding(code, source=name, how_to=text, data={"commands": commands}, **fmt_args)
+    """``name`` is (label, path): the message names the label, the commands the file's path."""
+    label, path = name
+    text, commands = key_remedy(code, kind, path, fmt, scope)
+    return finding(code, source=label, how_to=text, data={"commands": commands}, **fmt_args)
 
 
 def _ec_size(key_type, size, curve, policy):
@@ -772,7 +774,7 @@ def check_sp_key(data, source="<input>", passphrase=None, scope="server", filena
         raise SamlError("scope must be server or site, not %r" % (scope,))
     policy = policy or Policy()
     findings = []
-    name = filename or source
+    name = filename if (filename and str(source).startswith("<")) else source  # a label beats a placeholder
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogateescape")
     if filename is not None and not _basename(filename).endswith(".key"):
@@ -802,30 +804,30 @@ def check_sp_key(data, source="<input>", passphrase=None, scope="server", filena
         key_type = _LABEL_TYPES.get(info.pem_label or "")
     fmt = info.format
     if fmt not in ("pkcs1", "pkcs8"):
-        findings.append(_key_finding("SAML-013", key_type, name, fmt, scope, format=fmt.upper()))
+        findings.append(_key_finding("SAML-013", key_type, (name, filename or source), fmt, scope, format=fmt.upper()))
     if info.encrypted:
         if fmt == "pkcs1":
-            findings.append(_key_finding("SAML-014", key_type, name, fmt, scope, key_type=key_type or "RSA"))
+            findings.append(_key_finding("SAML-014", key_type, (name, filename or source), fmt, scope, key_type=key_type or "RSA"))
         if scope == "site":
-            findings.append(_key_finding("SAML-017", key_type, name, fmt, scope))
+            findings.append(_key_finding("SAML-017", key_type, (name, filename or source), fmt, scope))
         if decrypt_error is not None:
             findings.append(finding("SAML-018", source=name, detail=decrypt_error[len(name) + 2:]
                                     if decrypt_error.startswith(name + ": ") else decrypt_error))
         if empty_password:
-            findings.append(_key_finding("SAML-016", key_type, name, fmt, scope,
+            findings.append(_key_finding("SAML-016", key_type, (name, filename or source), fmt, scope,
                                          how="is encrypted with an empty password"))
         elif not passphrase:
             findings.append(finding("SAML-018", source=name,
                                     detail="the key is password protected and no passphrase was given"))
     elif fmt == "pkcs8":
-        findings.append(_key_finding("SAML-016", key_type, name, fmt, scope, how="has no password"))
+        findings.append(_key_finding("SAML-016", key_type, (name, filename or source), fmt, scope, how="has no password"))
     if info.key is not None:
         facts.update(key_type=info.key_type, key_size=info.key_size, curve=info.curve)
         if info.key_type not in ("RSA", "DSA"):
-            findings.append(_key_finding("SAML-012", info.key_type, name, fmt, scope, key_type=info.key_type,
+            findings.append(_key_finding("SAML-012", info.key_type, (name, filename or source), fmt, scope, key_type=info.key_type,
                                          ec_size=_ec_size(info.key_type, info.key_size, info.curve, policy)))
         if info.encrypted and fmt == "pkcs8" and info.key_type != "RSA":
-            findings.append(_key_finding("SAML-015", info.key_type, name, fmt, scope, key_type=info.key_type))
+            findings.append(_key_finding("SAML-015", info.key_type, (name, filename or source), fmt, scope, key_type=info.key_type))
         if cert is not None:
             facts["matches_certificate"] = key_matches_cert(info.key, cert)
             if not facts["matches_certificate"]:

@@ -276,12 +276,12 @@ def main():
         policy = Policy.from_params(p)
     except TrustopsError as exc:
         module.fail_json(msg=str(exc))
-    cert_data, _cert_source = read_input(module, "cert_src", "cert_content", max_bytes=reader.MAX_CERTIFICATE)
-    key_data, _key_source = read_input(module, "key_src", "key_content", max_bytes=reader.MAX_KEY)
+    cert_data, cert_source = read_input(module, "cert_src", "cert_content", max_bytes=reader.MAX_CERTIFICATE)
+    key_data, key_source = read_input(module, "key_src", "key_content", max_bytes=reader.MAX_KEY)
     try:
         findings, facts = check_keypair(
             cert_data, key_data, passphrase=p["passphrase"], scope=p["scope"], policy=policy,
-            cert_source=p["cert_src"] or "cert_content", key_source=p["key_src"] or "key_content",
+            cert_source=cert_source or "cert_content", key_source=key_source or "key_content",
             cert_filename=p["cert_src"], key_filename=p["key_src"],
             expiry_warn_days=p["expiry_warn_days"])
     except TrustopsError as exc:
