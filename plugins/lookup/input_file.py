@@ -7,7 +7,8 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: input_file
-author: trustops.tableau contributors
+author:
+  - trustops maintainers (@trustops)
 short_description: Read a controller file under the collection's size cap for its kind
 version_added: 0.1.0
 description:
