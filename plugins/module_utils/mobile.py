@@ -184,9 +184,15 @@ def raw_resource_name(basename):
 def _named(exc, option, source):
     """A loader's error (``<source>: what is wrong``) naming the option first, as the shared reader
     does (``<option> <path>: ...``); unchanged when the source already is the option."""
-    if not option or option == source:
+    if _names_option(option, source):
         return exc
     return MobileError("%s %s" % (option, exc))
+
+
+def _names_option(option, source):
+    """True when ``source`` already names ``option`` (``option`` itself, or ``"<option> <path>"``
+    as the shared reader labels a file)."""
+    return not option or option == source or str(source).startswith(option + " ")
 
 
 def _load_certificates(data, source, option=None):
@@ -546,7 +552,7 @@ class Signer(object):
 
 
 def _label(option, source):
-    return "%s %s" % (option, source) if option and option != source else source
+    return source if _names_option(option, source) else "%s %s" % (option, source)
 
 
 def load_signer(cert_data, key_data, passphrase=None, chain_blobs=(), cert_source="signer_cert",
