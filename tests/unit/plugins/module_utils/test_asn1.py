@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one DER reader, against DER written by cryptography and read back by openssl asn1parse."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import subprocess
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from hypothesis import given, settings, strategies as st
+
+from ansible_collections.trustops.tableau.plugins.module_utils import _asn1
+
+
+def _cert():
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, u"asn1.example.com")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(7).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def test_walks_a_certificate_like_openssl(tmp_path):
+    der = _cert()
+    path = tmp_path / "c.der"
+    path.write_bytes(der)
+    out = subprocess.run(["openssl", "asn1parse", "-inform", "DER", "-in", str(path)],
+                         check=True, capture_output=True, text=True).stdout
+    # openssl's depth-1 elements: tbsCertificate, signatureAlgorithm, signature
+    top = [line for line in out.splitlines() if re.search(r"\bd=1\b", line)]
+    start, end = _asn1.whole(der, what="certificate")
+    kids = _asn1.children(der, start, end)
+    assert [t for t, _s, _e in kids] == [0x30, 0x30, 0x03]
+    assert len(top) == 3
+    # every offset openssl prints for depth 1 is where our elements start (header included)
+    offsets = [int(line.split(":")[0]) for line in top]
+    pos = start
+    for (tag, s, e), off in zip(kids, offsets):
+        assert pos == off
+        assert _asn1.tlv(der, pos)[0] == tag
+        pos = e
+    assert pos == end == len(der)
+
+
+def test_oid_text_matches_openssl_for_real_oids():
+    der = _cert()
+    start, end = _asn1.whole(der)
+    _t, s, e = _asn1.children(der, start, end)[1]  # signatureAlgorithm
+    oid_s, oid_e = _asn1.expect(der, s, _asn1.OID, e)
+    assert _asn1.oid_text(der[oid_s:oid_e]) == "1.2.840.10045.4.3.2"  # ecdsa-with-SHA256
+    assert _asn1.oid_text(bytes.fromhex("2a864886f70d010701")) == "1.2.840.113549.1.7.1"
+
+
+@pytest.mark.parametrize("data, problem", [
+    (b"\x30", "truncated"),
+    (b"\x30\x80\x00\x00", "indefinite"),
+    (b"\x30\x85\x00\x00\x00\x00\x01\x00", "length field"),
+    (b"\x30\x03\x02\x01", "runs past the end"),
+    (b"\x1f\x01\x00", "multi-byte tag"),
+])
+def test_malformed_der_is_refused_with_the_reason(data, problem):
+    with pytest.raises(_asn1.DerError, match=problem):
+        _asn1.tlv(data)
+
+
+def test_child_may_not_overrun_its_container():
+    data = b"\x30\x03\x04\x05abc" + b"xx"
+    s, e = _asn1.expect(data, 0, 0x30)
+    with pytest.raises(_asn1.DerError):
+        _asn1.children(data, s, e)
+
+
+def test_expect_and_whole_name_what_was_wrong():
+    with pytest.raises(_asn1.DerError, match="PKCS#7: expected tag 0x30, found 0x04"):
+        _asn1.expect(b"\x04\x00", 0, 0x30, what="PKCS#7")
+    with pytest.raises(_asn1.DerError, match="1 trailing byte"):
+        _asn1.whole(b"\x30\x00\x00")
+
+
+def test_der_error_is_a_value_error():
+    assert issubclass(_asn1.DerError, ValueError)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=64))
+def test_never_anything_but_der_error_on_random_bytes(data):
+    try:
+        tag, s, e = _asn1.tlv(data)
+    except _asn1.DerError:
+        return
+    assert 0 <= s <= e <= len(data)
+    assert tag == data[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from([0x04, 0x30, 0x0C]))
+def test_round_trip_of_lengths(content, tag):
+    if len(content) < 0x80:
+        header = bytes([tag, len(content)])
+    elif len(content) < 0x100:
+        header = bytes([tag, 0x81, len(content)])
+    else:
+        header = bytes([tag, 0x82]) + len(content).to_bytes(2, "big")
+    data = header + content
+    assert _asn1.tlv(data) == (tag, len(header), len(data))
+    assert _asn1.context(0) == 0xA0 and _asn1.context(2, constructed=False) == 0x82
