@@ -7,7 +7,8 @@ Pure Python, no Ansible imports.  :func:`check_anchor` returns ``ANCHOR-NNN`` fi
 docs/anchor_policy.md, the one place the codes are documented); the callers are
 ``trust_anchor`` (Linux and macOS system stores, through truststore.py) and
 ``win_trust_anchor`` (Windows ``LocalMachine\\Root``, on the controller).  Broken policy
-options (an unknown digest name, a negative key size) raise :class:`AnchorPolicyError`.
+options (an unknown digest name, a negative key size) raise :class:`AnchorPolicyError`, which is
+:class:`policy.PolicyError`: digests and key sizes are judged by :mod:`policy`, the one policy.
 
 Codes, in the order they are reported:
 
@@ -22,6 +23,7 @@ ANCHOR-007  Ed25519/Ed448 key                              warning
 ANCHOR-008  signed with a blocklisted digest, not a root   error
 ANCHOR-009  a self-signed root with a blocklisted digest   info (RFC 5280 6.1.1); or warning/error
                                                           with ``self_signed_digest_policy``
+ANCHOR-010  a key type the policy cannot size (X448, ...)  warning
 =========== ============================================= ======================================
 
 ``self_signed_digest_policy`` (default ``info``) is the one documented difference between
@@ -33,14 +35,13 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.trustops.tableau.plugins.module_utils import certs
-from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, TrustopsError
+from ansible_collections.trustops.tableau.plugins.module_utils import certs, policy
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding
 
-#: The defaults of Tableau Server's own certificate keys (``*.blocklisted_digest_algorithms``,
-#: ``*.min_allowed.rsa_key_size``, ``*.min_allowed.elliptic_curve_size``).
-DEFAULT_BLOCKLISTED_DIGESTS = ("sha1",)
-DEFAULT_MIN_RSA_KEY_SIZE = 2048
-DEFAULT_MIN_EC_KEY_SIZE = 256
+#: The defaults of Tableau Server's own certificate keys (see :mod:`policy`, the one policy).
+DEFAULT_BLOCKLISTED_DIGESTS = policy.DEFAULT_BLOCKLISTED_DIGESTS
+DEFAULT_MIN_RSA_KEY_SIZE = policy.DEFAULT_MIN_RSA_KEY_SIZE
+DEFAULT_MIN_EC_KEY_SIZE = policy.DEFAULT_MIN_EC_KEY_SIZE
 
 
 def option_spec():
@@ -48,13 +49,12 @@ def option_spec():
 
     Documented once in plugins/doc_fragments/anchor_policy.py; the defaults are the ones above.
     """
-    return {
+    spec = {
         "allow_leaf": {"type": "bool", "default": False},
         "allow_expired": {"type": "bool", "default": False},
-        "blocklisted_digests": {"type": "list", "elements": "str", "default": list(DEFAULT_BLOCKLISTED_DIGESTS)},
-        "min_rsa_key_size": {"type": "int", "default": DEFAULT_MIN_RSA_KEY_SIZE},
-        "min_ec_key_size": {"type": "int", "default": DEFAULT_MIN_EC_KEY_SIZE},
     }
+    spec.update(policy.argument_spec())
+    return spec
 
 
 def options_from(params):
@@ -80,60 +80,23 @@ CODES = {
     "ANCHOR-007": "Ed25519 or Ed448 key",
     "ANCHOR-008": "signed with a blocklisted digest (not a self-signed root)",
     "ANCHOR-009": "a self-signed root signed with a blocklisted digest (not checked)",
+    "ANCHOR-010": "a key type the policy cannot size (not RSA, DSA, EC, Ed25519, Ed448)",
 }
 
-#: Digest names as :func:`normalize_digest` spells them (cryptography's names without '-').
-KNOWN_DIGESTS = frozenset((
-    "md2", "md4", "md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha512224", "sha512256",
-    "sha3224", "sha3256", "sha3384", "sha3512", "shake128", "shake256", "blake2b", "blake2s", "sm3"))
+#: Kept names: the policy itself lives in :mod:`policy` (one place).
+AnchorPolicyError = policy.PolicyError
+KNOWN_DIGESTS = policy.KNOWN_DIGESTS
+normalize_digest = policy.normalize_digest
+blocklist = policy.blocklist
+size_option = policy.size_option
 
 
-class AnchorPolicyError(TrustopsError):
-    """A policy option that cannot mean anything (an unknown digest, a negative size)."""
-
-
-def normalize_digest(name):
-    """``SHA-1``, ``sha_256``, `` SHA256 `` -> ``sha1``, ``sha256``: case, '-', '_' and spaces ignored."""
-    return "".join(str(name).split()).lower().replace("-", "").replace("_", "")
-
-
-def blocklist(names):
-    """The set of normalised digest names; an unknown name raises AnchorPolicyError.
-
-    An unknown name is refused rather than ignored: a typo (``shaa1``) would otherwise switch
-    the check off without a word.
-    """
-    if names is None:
-        return frozenset()
-    if isinstance(names, (str, bytes)):
-        names = [names]
-    blocked = set()
-    for name in names:
-        digest = normalize_digest(name)
-        if digest not in KNOWN_DIGESTS:
-            raise AnchorPolicyError(
-                "blocklisted_digests: unknown digest %r (known: %s)" % (name, ", ".join(sorted(KNOWN_DIGESTS))))
-        blocked.add(digest)
-    return frozenset(blocked)
-
-
-def blocked_digest(cert, blocked):
-    """The certificate's signature digest (lower case) if it is in ``blocked`` (normalised), else None."""
+def blocked_digest(cert, rules):
+    """The certificate's signature digest (lower case) if ``rules`` (a :class:`policy.Policy`) blocks it, else None."""
     digest = certs.signature_hash(cert)
-    if digest is not None and normalize_digest(digest) in blocked:
+    if digest is not None and rules.digest_blocked(digest):
         return digest
     return None
-
-
-def size_option(name, value):
-    """A key-size option as an int of bits, 0 or more; anything else raises AnchorPolicyError."""
-    try:
-        size = int(value)
-    except (TypeError, ValueError):
-        raise AnchorPolicyError("%s: %r is not a number of bits" % (name, value))
-    if size < 0:
-        raise AnchorPolicyError("%s: %d is negative; give a number of bits (0 checks nothing)" % (name, size))
-    return size
 
 
 def check_anchor(cert, allow_leaf=False, allow_expired=False, blocklisted_digests=DEFAULT_BLOCKLISTED_DIGESTS,
@@ -148,12 +111,11 @@ def check_anchor(cert, allow_leaf=False, allow_expired=False, blocklisted_digest
     Returns every finding in code order; an ``error`` finding means: do not install it.
     Raises AnchorPolicyError for meaningless options, CertificateError for an unreadable name.
     """
-    blocked = blocklist(blocklisted_digests)
+    rules = policy.Policy(blocklisted_digests, min_rsa_key_size, min_ec_key_size)
     if self_signed_digest_policy not in SELF_SIGNED_DIGEST_POLICIES:
         raise AnchorPolicyError("self_signed_digest_policy: %r is not one of %s" % (
             self_signed_digest_policy, ", ".join(SELF_SIGNED_DIGEST_POLICIES)))
-    min_rsa = size_option("min_rsa_key_size", min_rsa_key_size)
-    min_ec = size_option("min_ec_key_size", min_ec_key_size)
+    min_rsa, min_ec = rules.min_rsa_key_size, rules.min_ec_key_size
     now = now or datetime.datetime.now(datetime.timezone.utc)
     info = certs.describe(cert, now)
     subject, issuer = info["subject"], info["issuer"]
@@ -206,7 +168,8 @@ def check_anchor(cert, allow_leaf=False, allow_expired=False, blocklisted_digest
 
     # --- its key
     key_type, key_size, curve = info["key_type"], info["key_size"], info["curve"]
-    if key_type in ("RSA", "DSA") and key_size is not None and key_size < min_rsa:
+    verdict = rules.key_verdict(key_type, key_size)
+    if verdict.too_small and verdict.option == "min_rsa_key_size":
         add("ANCHOR-005", "error",
             "%s has a %d-bit %s key; the minimum is %d (min_rsa_key_size)%s" % (
                 subject, key_size, key_type, min_rsa,
@@ -215,7 +178,7 @@ def check_anchor(cert, allow_leaf=False, allow_expired=False, blocklisted_digest
             "Re-issue the CA with an RSA key of at least %d bits or an EC key, or lower "
             "min_rsa_key_size." % max(min_rsa, 2048),
             key_type=key_type, key_size=key_size, min_rsa_key_size=min_rsa)
-    elif key_type == "EC" and key_size is not None and key_size < min_ec:
+    elif verdict.too_small and verdict.option == "min_ec_key_size":
         add("ANCHOR-006", "error",
             "%s has a %d-bit EC key (%s); the minimum is %d (min_ec_key_size)" % (
                 subject, key_size, curve, min_ec),
@@ -228,9 +191,15 @@ def check_anchor(cert, allow_leaf=False, allow_expired=False, blocklisted_digest
             "verify signatures made with it" % (subject, key_type),
             "Prefer an RSA or ECDSA CA for clients of Tableau Server.",
             key_type=key_type)
+    elif verdict.status == "unsized":
+        add("ANCHOR-010", "warning",
+            "%s has a %s key, which the policy cannot size (it sizes RSA, DSA and EC keys) and which "
+            "clients of Tableau Server do not use to verify a chain" % (subject, key_type or "unknown"),
+            "Install an RSA or ECDSA CA certificate instead.",
+            key_type=key_type)
 
     # --- its signature
-    digest = blocked_digest(cert, blocked)
+    digest = blocked_digest(cert, rules)
     if digest is not None:
         if self_signed and self_signed_digest_policy == "info":
             add("ANCHOR-009", "info",

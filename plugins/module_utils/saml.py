@@ -48,7 +48,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
     NS,
     parse_xml,
 )
-from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy, xmlsig
+from ansible_collections.trustops.tableau.plugins.module_utils import policy, xmlsig
 
 
 class SamlError(TrustopsError):
@@ -126,44 +126,11 @@ def finding(code, severity=None, data=None, **fmt):
     return RULES[code].finding(severity=severity, data=data, **fmt)
 
 
-_DIGEST_RE = re.compile(r"sha3[-_]?(?:224|256|384|512)|sha[-_]?(?:224|256|384|512|1)|md5|ripemd160")
-
-
-def normalise_digest(name):
-    """The digest of a name or an XML-DSig algorithm URI, lower case without dashes:
-    ``SHA-1``, ``sha1``, ``RSA-SHA1`` and ``http://www.w3.org/2000/09/xmldsig#rsa-sha1`` all
-    give ``sha1``; ``...xmldsig-more#ecdsa-sha256`` gives ``sha256``."""
-    text = str(name).strip().lower()
-    match = _DIGEST_RE.search(text)
-    if match:
-        text = match.group(0)
-    return anchor_policy.normalize_digest(text)
-
-
-class Policy(object):
-    """The thresholds Tableau Server enforces, with the vendor defaults (the TSM keys).
-
-    The option values are read by the shared trust-anchor policy (:mod:`anchor_policy`): digest
-    names through :func:`anchor_policy.blocklist` (an unknown name such as ``shaone`` is an
-    error listing the known names, never silently dropped, which would switch the check off),
-    sizes through :func:`anchor_policy.size_option`.  Both raise ``AnchorPolicyError`` (a
-    TrustopsError).  No option of the SAML checks takes key type names.
-    """
-
-    __slots__ = ("blocklisted_digests", "min_rsa_key_size", "min_ec_key_size")
-
-    def __init__(self, blocklisted_digests=("sha1",), min_rsa_key_size=2048, min_ec_key_size=256):
-        self.blocklisted_digests = tuple(sorted(anchor_policy.blocklist(blocklisted_digests)))
-        self.min_rsa_key_size = anchor_policy.size_option("min_rsa_key_size", min_rsa_key_size)
-        self.min_ec_key_size = anchor_policy.size_option("min_ec_key_size", min_ec_key_size)
-
-    def digest_blocked(self, name):
-        return name is not None and normalise_digest(name) in self.blocklisted_digests
-
-    @classmethod
-    def from_params(cls, params):
-        return cls(params.get("blocklisted_digests", ("sha1",)), params.get("min_rsa_key_size", 2048),
-                   params.get("min_ec_key_size", 256))
+#: The one key-size/digest policy (:mod:`policy`): unknown digest names and negative sizes raise
+#: ``policy.PolicyError`` (a TrustopsError).  No option of the SAML checks takes key type names.
+Policy = policy.Policy
+#: ``SHA-1``, ``RSA-SHA1`` and ``http://www.w3.org/2000/09/xmldsig#rsa-sha1`` all give ``sha1``.
+normalise_digest = policy.digest_of_algorithm
 
 
 def xml_cap(max_bytes):
@@ -179,13 +146,9 @@ def xml_cap(max_bytes):
     return max_bytes
 
 
-#: argument_spec entries matching doc fragment trustops.tableau.saml_policy
-POLICY_ARGUMENT_SPEC = {
-    "blocklisted_digests": {"type": "list", "elements": "str", "default": ["sha1"]},
-    "min_rsa_key_size": {"type": "int", "default": 2048},
-    "min_ec_key_size": {"type": "int", "default": 256},
-    "fail_on": {"type": "str", "choices": ["error", "warning", "never"], "default": "error"},
-}
+#: argument_spec entries matching doc fragments trustops.tableau.policy and trustops.tableau.saml_policy
+POLICY_ARGUMENT_SPEC = dict(policy.argument_spec(), fail_on={
+    "type": "str", "choices": ["error", "warning", "never"], "default": "error"})
 
 
 # --------------------------------------------------------------------------- the rules

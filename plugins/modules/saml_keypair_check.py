@@ -68,6 +68,7 @@ options:
     type: int
     default: 30
 extends_documentation_fragment:
+  - trustops.tableau.policy
   - trustops.tableau.saml_policy
   - ansible.builtin.action_common_attributes
 attributes:

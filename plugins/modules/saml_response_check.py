@@ -106,6 +106,7 @@ options:
     type: int
     default: 2000000
 extends_documentation_fragment:
+  - trustops.tableau.policy
   - trustops.tableau.saml_policy
   - ansible.builtin.action_common_attributes
 attributes:

@@ -431,3 +431,18 @@ def test_same_verdicts_under_debian_python_and_cryptography_38(cas, sha1_pki, tm
     here = {str(p): [[f.code, f.severity, f.message] for f in ap.check_anchor(load(p))] for p in paths}
     assert there == here
     assert probe.stdout.strip() != "" and sum(1 for v in here.values() if v) >= 9
+
+
+def test_a_key_type_the_policy_cannot_size_is_reported_not_passed():
+    """An X448 public key (key agreement only) cannot be sized by the policy: ANCHOR-010, a warning."""
+    from cryptography.hazmat.primitives.asymmetric import x448
+    signer = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "X448 Root")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(x448.X448PrivateKey.generate().public_key()).serial_number(3)
+            .not_valid_before(NOW - datetime.timedelta(days=1)).not_valid_after(NOW + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(signer, None))
+    found = {f.code: f for f in ap.check_anchor(cert, now=NOW)}
+    assert found["ANCHOR-010"].severity == "warning"
+    assert "X448" in found["ANCHOR-010"].message and found["ANCHOR-010"].remedy

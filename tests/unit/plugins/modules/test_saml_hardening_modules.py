@@ -302,11 +302,12 @@ def test_every_response_option_has_an_effect(f, capsys):
 
 
 def _spec(module):
-    """The option names of a module, from its DOCUMENTATION (with the policy fragment)."""
+    """The option names of a module, from its DOCUMENTATION (with the policy fragments)."""
     import yaml
     doc = yaml.safe_load(module.DOCUMENTATION)
-    from ansible_collections.trustops.tableau.plugins.doc_fragments.saml_policy import ModuleDocFragment
-    return set(doc["options"]) | set(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
+    from ansible_collections.trustops.tableau.plugins.doc_fragments import policy, saml_policy
+    return set(doc["options"]).union(*(yaml.safe_load(frag.ModuleDocFragment.DOCUMENTATION)["options"]
+                                       for frag in (policy, saml_policy)))
 
 
 def _ec_idp(f):
