@@ -282,7 +282,11 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils import reader
-from ansible_collections.trustops.tableau.plugins.module_utils import truststore
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore import layouts
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore import macos
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore import names
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore import plan as planning
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore import scan
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError, fails, summary
 
 _BIN_DIRS = ["/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin"]
@@ -290,7 +294,7 @@ _BIN_DIRS = ["/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin"]
 
 def _layout(store):
     """The store layout (a seam: unit tests relocate it into a temporary directory)."""
-    return truststore.layout(store)
+    return layouts.layout(store)
 
 
 def _cmd(argv, rc, out, err):
@@ -402,7 +406,7 @@ def _cert_from_holder(entry, kind, hexed):
     except (IOError, OSError, TrustopsError):
         return None
     for cert in found:
-        s256, s1 = truststore.cert_digests(cert)
+        s256, s1 = names.cert_digests(cert)
         if (s256 if kind == "sha256" else s1) == hexed:
             return cert
     return None
@@ -410,7 +414,7 @@ def _cert_from_holder(entry, kind, hexed):
 
 def _diff(lay, before_entries, after_entries, contains_before, contains_after):
     def text(entries, contains):
-        return truststore.listing(entries) + "# bundle %s: %s the certificate\n" % (
+        return planning.listing(entries) + "# bundle %s: %s the certificate\n" % (
             lay.bundle, "includes" if contains else "lacks")
     return {"before_header": lay.anchors_dir, "after_header": lay.anchors_dir,
             "before": text(before_entries, contains_before), "after": text(after_entries, contains_after)}
@@ -418,15 +422,15 @@ def _diff(lay, before_entries, after_entries, contains_before, contains_after):
 
 def run_linux(module, lay, state, cert, kind, hexed, name, result):
     params = module.params
-    entries, warnings = truststore.scan_anchors(lay)
+    entries, warnings = scan.scan_anchors(lay)
     for warning in warnings:
         module.warn(warning)
-    bundle = truststore.read_bundle(lay.bundle)
-    others = truststore.other_source_digests(lay) if state == "absent" else truststore.DigestSet()
+    bundle = scan.read_bundle(lay.bundle)
+    others = scan.other_source_digests(lay) if state == "absent" else scan.DigestSet()
     if state == "present":
-        plan = truststore.plan_present(lay, cert, name, entries, bundle)
+        plan = planning.plan_present(lay, cert, name, entries, bundle)
     else:
-        plan = truststore.plan_absent(lay, kind, hexed, entries, bundle, others)
+        plan = planning.plan_absent(lay, kind, hexed, entries, bundle, others)
         if cert is None:
             for entry in plan.remove:
                 found = _cert_from_holder(entry, kind, hexed)
@@ -446,7 +450,7 @@ def run_linux(module, lay, state, cert, kind, hexed, name, result):
                   bundle=lay.bundle, bundle_contains=contains_before,
                   changed=plan.changes_files or will_update)
     if module._diff:
-        result["diff"] = _diff(lay, entries, truststore.entries_after(entries, plan, lay),
+        result["diff"] = _diff(lay, entries, planning.entries_after(entries, plan, lay),
                                contains_before, contains_after)
     if plan.update and not params["update"]:
         if module.check_mode:
@@ -490,15 +494,15 @@ def run_linux(module, lay, state, cert, kind, hexed, name, result):
         failure = "%s failed (rc=%d): %s" % (" ".join(argv), rc, (err or out).strip()[-800:])
     else:
         try:
-            after = truststore.read_bundle(lay.bundle)
+            after = scan.read_bundle(lay.bundle)
         except TrustopsError as exc:
             after = None
             failure = "%s ran, but %s" % (" ".join(argv), to_native(exc))
         if after is not None:
             if state == "present":
-                ok = truststore.verify_present(kind, hexed, after)
+                ok = planning.verify_present(kind, hexed, after)
             else:
-                ok = truststore.verify_absent(kind, hexed, after, others)
+                ok = planning.verify_absent(kind, hexed, after, others)
             result["bundle_contains"] = after.contains(kind, hexed)
         if after is not None and not ok:
             failure = ("%s ran, but the bundle %s %s the certificate afterwards; is this really a %s-family "
@@ -513,11 +517,11 @@ def run_linux(module, lay, state, cert, kind, hexed, name, result):
         result["changed"] = True
         module.fail_json(msg="%s. Restoring the anchors directory FAILED (%s): the store is half-changed, "
                              "fix it by hand" % (failure, "; ".join(problems)), **result)
-    resync_argv = truststore.update_argv(lay, removing=True, binary=binary)
+    resync_argv = layouts.update_argv(lay, removing=True, binary=binary)
     rc2, out2, err2 = module.run_command(resync_argv, environ_update={"LC_ALL": "C"})
     result["resync_cmd"] = _cmd(resync_argv, rc2, out2, err2)
     try:
-        result["bundle_contains"] = truststore.read_bundle(lay.bundle).contains(kind, hexed)
+        result["bundle_contains"] = scan.read_bundle(lay.bundle).contains(kind, hexed)
     except TrustopsError:
         result["bundle_contains"] = False
     result["changed"] = False
@@ -534,7 +538,7 @@ def _macos_trusted(module, security):
     tmpdir = tempfile.mkdtemp(prefix="trustops-")
     try:
         out_file = os.path.join(tmpdir, "admin-trust.plist")
-        rc, out, err = module.run_command(truststore.macos_trust_export_argv(out_file, security))
+        rc, out, err = module.run_command(macos.macos_trust_export_argv(out_file, security))
         if rc != 0:
             if "No Trust Settings" in (err + out):
                 return set()
@@ -542,7 +546,7 @@ def _macos_trusted(module, security):
                         "membership only" % (err or out).strip())
             return None
         with open(out_file, "rb") as handle:
-            return truststore.parse_trust_settings(handle.read())
+            return macos.parse_trust_settings(handle.read())
     except TrustopsError as exc:
         module.warn("%s; presence is judged by keychain membership only" % exc)
         return None
@@ -555,30 +559,30 @@ def run_macos(module, lay, state, cert, kind, hexed, result):
     keychain = lay.keychain
 
     def scan():
-        argv = truststore.macos_find_argv(keychain, security)
+        argv = macos.macos_find_argv(keychain, security)
         rc, out, err = module.run_command(argv)
         if rc != 0:
             module.fail_json(msg="%s failed (rc=%d): %s" % (" ".join(argv), rc, (err or out).strip()), **result)
-        return truststore.parse_find_certificate(out), _macos_trusted(module, security)
+        return macos.parse_find_certificate(out), _macos_trusted(module, security)
 
     items, trusted = scan()
-    s1 = truststore.cert_digests(cert)[1] if cert is not None else (hexed if kind == "sha1" else None)
+    s1 = names.cert_digests(cert)[1] if cert is not None else (hexed if kind == "sha1" else None)
 
     def trusted_now(items_, trusted_):
         hit = [i for i in items_ if i.holds(kind, hexed)]
         return bool(hit) and (trusted_ is None or any(i.sha1 in trusted_ for i in hit))
 
     if state == "present":
-        steps = truststore.plan_macos_present(cert, items, trusted)
+        steps = macos.plan_macos_present(cert, items, trusted)
     else:
-        steps = truststore.plan_macos_absent(kind, hexed, items, trusted, cert)
+        steps = macos.plan_macos_absent(kind, hexed, items, trusted, cert)
     was_in_keychain = any(i.holds(kind, hexed) for i in items)
     result.update(path=keychain if state == "present" else None, bundle=keychain,
                   bundle_contains=trusted_now(items, trusted), changed=bool(steps),
                   removed=sorted(set("%s#%s" % (keychain, st.sha1) for st in steps if st.action == "delete")),
                   reasons=["security %s %s" % (st.action, st.sha1) for st in steps])
     if module._diff:
-        label = ("SHA-1 %s" % truststore.colon(s1)) if s1 else ("SHA-256 %s" % truststore.colon(hexed))
+        label = ("SHA-1 %s" % names.colon(s1)) if s1 else ("SHA-256 %s" % names.colon(hexed))
 
         def text(present):
             return "%s: %s %s\n" % (keychain, "trusts" if present else "does not trust", label)
@@ -603,7 +607,7 @@ def run_macos(module, lay, state, cert, kind, hexed, result):
                     # add-trusted-cert adds to the keychain before it sets trust settings: undo the add
                     now_items, _trusted = scan()
                     if any(i.sha1 == step.sha1 for i in now_items):
-                        undo = truststore.macos_delete_argv(step.sha1, keychain, security)
+                        undo = macos.macos_delete_argv(step.sha1, keychain, security)
                         rc2, _out2, err2 = module.run_command(undo)
                         msg += ("; the certificate was removed from %s again" % keychain if rc2 == 0 else
                                 "; removing the certificate from %s again FAILED (%s): it is in the keychain "
@@ -651,25 +655,25 @@ def main():
                                 "state=present needs src or content")
         store = params["platform"]
         if store == "auto":
-            store = truststore.detect_store(_platform.system(), _which(module))
+            store = layouts.detect_store(_platform.system(), _which(module))
         result["store"] = store
         lay = _layout(store)
 
         cert = None
         if params["src"] is not None:
-            cert = truststore.load_anchor(_read_src(params["src"]), "src %s" % params["src"])
+            cert = names.load_anchor(_read_src(params["src"]), "src %s" % params["src"])
         elif params["content"] is not None:
-            cert = truststore.load_anchor(reader.read_input(content=params["content"], option="content",
+            cert = names.load_anchor(reader.read_input(content=params["content"], option="content",
                                                             max_bytes=reader.MAX_CERTIFICATE), "content")
         if cert is not None:
-            kind, hexed = "sha256", truststore.cert_digests(cert)[0]
+            kind, hexed = "sha256", names.cert_digests(cert)[0]
             result.update(_facts(cert))
         else:
-            kind, hexed = truststore.normalize_fingerprint(params["fingerprint"])
+            kind, hexed = names.normalize_fingerprint(params["fingerprint"])
             if kind == "sha1":
-                result.update(sha1=truststore.colon(hexed), thumbprint=hexed)
+                result.update(sha1=names.colon(hexed), thumbprint=hexed)
             else:
-                result.update(sha256=truststore.colon(hexed))
+                result.update(sha256=names.colon(hexed))
 
         name = None
         if state == "present":
@@ -679,7 +683,7 @@ def main():
                 errors = [f for f in findings if f.severity == "error"]
                 module.fail_json(msg="refusing to trust %s: %s; nothing was changed"
                                  % (result["subject"], summary(errors)), **result)
-            name = truststore.default_name(cert) if params["name"] is None else truststore.check_name(params["name"])
+            name = names.default_name(cert) if params["name"] is None else names.check_name(params["name"])
             result["name"] = name
 
         if store == "macos":

@@ -47,6 +47,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils import anchor_pol
 from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import CertificateError
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore import windows
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 STORE_MODULE_FILE = ("ansible_collections", "ansible", "windows", "plugins", "modules")
@@ -121,7 +122,7 @@ def store_doc():
     ("absent", {"thumbprint": "3b1efd3a66ea28b16697394703a72ca340a05bd5"}),
 ])
 def test_store_args_exist_in_installed_documentation(store_doc, state, kw):
-    args = wta.store_module_args(state, **kw)
+    args = windows.store_module_args(state, **kw)
     options = store_doc["options"]
     for name, value in args.items():
         assert name in options, "%s is not an option of win_certificate_store" % name
@@ -146,7 +147,7 @@ def test_store_args_exist_in_installed_documentation(store_doc, state, kw):
 def test_store_args_accepted_by_installed_powershell_spec(state, kw):
     options, check_mode = ps1_spec(installed_store_module(".ps1"))
     assert check_mode, "win_certificate_store no longer supports check mode; our pass-through relies on it"
-    args = wta.store_module_args(state, **kw)
+    args = windows.store_module_args(state, **kw)
     for name, value in args.items():
         assert name in options, "%s is not in the module's PowerShell spec" % name
         if options[name]["choices"]:
@@ -185,7 +186,7 @@ def test_our_argument_spec_matches_our_documentation():
     documented = set(re.findall(r"ANCHOR-\d{3}", Path(REPO_ROOT, "docs", "anchor_policy.md").read_text()))
     used = set(re.findall(r"ANCHOR-\d{3}", Path(anchor_policy.__file__).read_text()))
     assert used and used <= documented, used - documented
-    assert "anchor_policy.check_anchor" in Path(wta.__file__).read_text()
+    assert "anchor_policy.check_anchor" in Path(windows.__file__).read_text()
     returned = read_doc(REPO_ROOT / "plugins" / "modules" / "win_trust_anchor.py", "RETURN")
     assert {"thumbprint", "sha256", "subject", "not_after", "store", "findings"} <= set(returned)
 
@@ -211,7 +212,7 @@ def sha1_pki(tmp_path_factory):
 
 def test_root_ca_is_accepted_with_openssl_agreeing(pki):
     root = pki.root(cn="Tableau Root CA")
-    decided = wta.plan(params(), root.pem, "root.pem")
+    decided = windows.plan(params(), root.pem, "root.pem")
     assert not decided["failed"], decided["msg"]
     assert [f for f in decided["findings"] if f.severity != "info"] == []
     assert decided["thumbprint"] == openssl_sha1_thumbprint(root.pem)
@@ -224,26 +225,26 @@ def test_root_ca_is_accepted_with_openssl_agreeing(pki):
 
 def test_leaf_is_refused_unless_allowed(pki, chain):
     leaf = pki.self_signed_leaf()
-    refused = wta.plan(params(), leaf.pem, "server.crt")
+    refused = windows.plan(params(), leaf.pem, "server.crt")
     assert refused["failed"] and refused["der"] is None
     assert ("ANCHOR-001", "error") in codes(refused["findings"])
     assert refused["msg"].startswith("server.crt: refused as a Windows trust anchor: error ANCHOR-001")
-    allowed = wta.plan(params(allow_leaf=True), leaf.pem, "server.crt")
+    allowed = windows.plan(params(allow_leaf=True), leaf.pem, "server.crt")
     assert not allowed["failed"]
     assert ("ANCHOR-001", "warning") in codes(allowed["findings"])
     assert allowed["der"] == leaf.der
     # a CA-issued leaf with allow_leaf: still only a warning, and it names the subject
-    issued = wta.plan(params(allow_leaf=True), chain["leaf"].pem)
+    issued = windows.plan(params(allow_leaf=True), chain["leaf"].pem)
     assert not issued["failed"]
     assert "CN=tableau.example.test" in issued["findings"][0].message
 
 
 def test_expired_is_refused_unless_allowed(pki):
     old = pki.root(cn="Old Root", days=-1, start_days=-400)
-    refused = wta.plan(params(), old.pem)
+    refused = windows.plan(params(), old.pem)
     assert refused["failed"]
     assert ("ANCHOR-002", "error") in codes(refused["findings"])
-    allowed = wta.plan(params(allow_expired=True), old.pem)
+    allowed = windows.plan(params(allow_expired=True), old.pem)
     assert not allowed["failed"]
     assert ("ANCHOR-002", "warning") in codes(allowed["findings"])
 
@@ -251,53 +252,53 @@ def test_expired_is_refused_unless_allowed(pki):
 def test_not_yet_valid_is_refused_unless_allowed(pki):
     """Was a warning (WINTRUST-003); the shared policy refuses it like an expired one."""
     future = pki.root(cn="Future Root", start_days=2, days=400)
-    refused = wta.plan(params(), future.pem)
+    refused = windows.plan(params(), future.pem)
     assert refused["failed"] and refused["der"] is None
     assert codes(refused["findings"]) == {("ANCHOR-003", "error")}
-    allowed = wta.plan(params(allow_expired=True), future.pem)
+    allowed = windows.plan(params(allow_expired=True), future.pem)
     assert not allowed["failed"] and allowed["der"] == future.der
     assert codes(allowed["findings"]) == {("ANCHOR-003", "warning")}
 
 
 def test_sha1_self_signed_root_is_informational(sha1_pki):
-    decided = wta.plan(params(), sha1_pki["root"], "sha1-root.pem")
+    decided = windows.plan(params(), sha1_pki["root"], "sha1-root.pem")
     assert not decided["failed"], decided["msg"]
     assert codes(decided["findings"]) == {("ANCHOR-009", "info")}
     assert decided["thumbprint"] == openssl_sha1_thumbprint(sha1_pki["root"])
 
 
 def test_sha1_signed_intermediate_is_refused(sha1_pki):
-    decided = wta.plan(params(), sha1_pki["intermediate"], "sha1-int.pem")
+    decided = windows.plan(params(), sha1_pki["intermediate"], "sha1-int.pem")
     assert decided["failed"]
     assert ("ANCHOR-008", "error") in codes(decided["findings"])
     assert ("ANCHOR-004", "warning") in codes(decided["findings"])   # was WINTRUST-009, info
     assert "SHA1" in decided["msg"]
     # the blocklist is the option: empty accepts it, and spellings are normalised
-    assert not wta.plan(params(blocklisted_digests=[]), sha1_pki["intermediate"])["failed"]
-    assert wta.plan(params(blocklisted_digests=["SHA-1"]), sha1_pki["intermediate"])["failed"]
+    assert not windows.plan(params(blocklisted_digests=[]), sha1_pki["intermediate"])["failed"]
+    assert windows.plan(params(blocklisted_digests=["SHA-1"]), sha1_pki["intermediate"])["failed"]
 
 
 def test_sha256_blocklisted_on_request(pki):
     inter = pki.intermediate(pki.root())
-    decided = wta.plan(params(blocklisted_digests=["sha256"]), inter.pem)
+    decided = windows.plan(params(blocklisted_digests=["sha256"]), inter.pem)
     assert ("ANCHOR-008", "error") in codes(decided["findings"])
 
 
 def test_rsa_key_size(pki):
     make_key = type(pki).root.__globals__["make_key"]  # tests/unit/conftest.py's, whatever 'conftest' names
     small = pki.root(cn="Small Root", key=make_key("rsa", 1024, fresh=True))
-    decided = wta.plan(params(), small.pem)
+    decided = windows.plan(params(), small.pem)
     assert decided["failed"]
     assert ("ANCHOR-005", "error") in codes(decided["findings"])
     assert "1024-bit RSA" in decided["msg"]
-    assert not wta.plan(params(min_rsa_key_size=1024), small.pem)["failed"]
+    assert not windows.plan(params(min_rsa_key_size=1024), small.pem)["failed"]
 
 
 def test_ec_curve_size(pki):
     make_key = type(pki).root.__globals__["make_key"]  # tests/unit/conftest.py's, whatever 'conftest' names
     p256 = pki.root(cn="EC Root", key=make_key("ec", 256, fresh=True))
-    assert not wta.plan(params(), p256.pem)["failed"]
-    decided = wta.plan(params(min_ec_key_size=384), p256.pem)
+    assert not windows.plan(params(), p256.pem)["failed"]
+    decided = windows.plan(params(min_ec_key_size=384), p256.pem)
     assert ("ANCHOR-006", "error") in codes(decided["findings"])
     assert "secp256r1" in decided["msg"]
 
@@ -316,7 +317,7 @@ def _ed25519_root():
 
 
 def test_ed25519_is_a_warning():
-    decided = wta.plan(params(), _ed25519_root())
+    decided = windows.plan(params(), _ed25519_root())
     assert not decided["failed"]
     assert ("ANCHOR-007", "warning") in codes(decided["findings"])
 
@@ -324,11 +325,11 @@ def test_ed25519_is_a_warning():
 def test_meaningless_policy_option_is_an_input_error(pki):
     root = pki.root(cn="Option Root")
     with pytest.raises(TrustopsError, match=re.escape("blocklisted_digests: unknown digest 'shaa1'")):
-        wta.plan(params(blocklisted_digests=["shaa1"]), root.pem)
+        windows.plan(params(blocklisted_digests=["shaa1"]), root.pem)
     with pytest.raises(TrustopsError, match="min_rsa_key_size: -2048 is negative"):
-        wta.plan(params(min_rsa_key_size=-2048), root.pem)
+        windows.plan(params(min_rsa_key_size=-2048), root.pem)
     # removal applies no policy, so its options cannot stop it
-    assert not wta.plan(params(state="absent", blocklisted_digests=["shaa1"]), root.pem)["failed"]
+    assert not windows.plan(params(state="absent", blocklisted_digests=["shaa1"]), root.pem)["failed"]
 
 
 def test_all_findings_are_reported_in_one_pass(tmp_path):
@@ -343,7 +344,7 @@ def test_all_findings_are_reported_in_one_pass(tmp_path):
             str(d / "ca.key"), "-set_serial", "7", "-out", str(d / "l.pem"), "-days", "30")
     # expired: judged a year from now (plan takes the clock as an argument)
     later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=365)
-    decided = wta.plan(params(), (d / "l.pem").read_bytes(), "bad.pem", now=later)
+    decided = windows.plan(params(), (d / "l.pem").read_bytes(), "bad.pem", now=later)
     assert decided["failed"]
     assert {"ANCHOR-001", "ANCHOR-002", "ANCHOR-008", "ANCHOR-005"} <= {
         f.code for f in decided["findings"] if f.severity == "error"}
@@ -359,7 +360,7 @@ def test_inputs_pem_der_pkcs7_agree(pki, tmp_path):
     p7_openssl = openssl("crl2pkcs7", "-nocrl", "-certfile", str(tmp_path / "r.pem"))
     crlf_with_text = b"Subject: Format Root\r\n" + root.pem.replace(b"\n", b"\r\n")
     inputs = [root.pem, root.der, p7_pem, p7_der, p7_openssl, crlf_with_text, root.pem.decode()]
-    results = [wta.plan(params(), data) for data in inputs]
+    results = [windows.plan(params(), data) for data in inputs]
     assert {r["thumbprint"] for r in results} == {openssl_sha1_thumbprint(root.pem)}
     assert {r["der"] for r in results} == {root.der}
 
@@ -372,26 +373,26 @@ def test_inputs_pem_der_pkcs7_agree(pki, tmp_path):
 ])
 def test_garbage_is_a_clear_error(data, expected):
     with pytest.raises(CertificateError, match=re.escape(expected)):
-        wta.plan(params(), data, "cert.pem")
+        windows.plan(params(), data, "cert.pem")
 
 
 def test_private_key_and_bundles_are_clear_errors(pki, chain):
     with pytest.raises(CertificateError, match="cert.pem: holds a private key"):
-        wta.plan(params(), chain["root"].key_pem(), "cert.pem")
+        windows.plan(params(), chain["root"].key_pem(), "cert.pem")
     bundle = chain["root"].pem + chain["intermediate"].pem
     with pytest.raises(CertificateError, match="cert.pem: expected exactly one certificate, found 2"):
-        wta.plan(params(), bundle, "cert.pem")
+        windows.plan(params(), bundle, "cert.pem")
     p7 = pkcs7.serialize_certificates([chain["root"].cert, chain["intermediate"].cert],
                                       serialization.Encoding.DER)
     with pytest.raises(CertificateError, match="found 2"):
-        wta.plan(params(state="absent"), p7, "cert.pem")
+        windows.plan(params(state="absent"), p7, "cert.pem")
 
 
 def test_absent_applies_no_policy(sha1_pki, pki):
     """Removal must work for exactly the certificates one wants gone."""
     expired_leaf = pki.self_signed_leaf(days=-1, start_days=-30)
     for data in (expired_leaf.pem, sha1_pki["intermediate"]):
-        decided = wta.plan(params(state="absent"), data)
+        decided = windows.plan(params(state="absent"), data)
         assert not decided["failed"] and decided["findings"] == [] and decided["der"] is None
         assert decided["thumbprint"] == openssl_sha1_thumbprint(data)
 
@@ -403,38 +404,38 @@ def test_absent_applies_no_policy(sha1_pki, pki):
     "3B1EFD3A-66EA28B1-66973947-03A72CA3-40A05BD5",
 ])
 def test_absent_by_thumbprint_forms(given):
-    decided = wta.plan(params(state="absent", thumbprint=given), None)
+    decided = windows.plan(params(state="absent", thumbprint=given), None)
     assert decided["thumbprint"] == "3B1EFD3A66EA28B16697394703A72CA340A05BD5"
     assert decided["facts"] == {"sha256": None, "subject": None, "not_after": None}
-    args = wta.store_module_args("absent", thumbprint=given)
+    args = windows.store_module_args("absent", thumbprint=given)
     assert args["thumbprint"] == "3B1EFD3A66EA28B16697394703A72CA340A05BD5"
 
 
 @pytest.mark.parametrize("bad", ["", "3b1efd3a", "Z" * 40, "A" * 64, "3B1EFD3A66EA28B1669739470;A72CA340A05BD5"])
 def test_bad_thumbprints(bad):
     with pytest.raises(TrustopsError, match="not a SHA-1 thumbprint"):
-        wta.normalize_thumbprint(bad)
+        windows.normalize_thumbprint(bad)
 
 
 def test_store_module_args_refuse_incomplete_calls():
     with pytest.raises(TrustopsError, match="needs the remote path"):
-        wta.store_module_args("present")
+        windows.store_module_args("present")
     with pytest.raises(TrustopsError, match="needs a thumbprint"):
-        wta.store_module_args("absent")
+        windows.store_module_args("absent")
     with pytest.raises(TrustopsError, match="present or absent"):
-        wta.store_module_args("exported", path="x")
+        windows.store_module_args("exported", path="x")
     with pytest.raises(TrustopsError, match="certificate .src or content. is needed"):
-        wta.plan(params(), None)
+        windows.plan(params(), None)
 
 
 def test_diff_tells_presence_before_and_after():
     t = "A" * 40
-    assert wta.diff_for("present", t, True)["before"] == "absent\n"
-    assert wta.diff_for("present", t, True, "CN=x")["after"] == "present (CN=x)\n"
-    assert wta.diff_for("present", t, False)["before"] == "present\n"
-    assert wta.diff_for("absent", t, True)["before"] == "present\n"
-    assert wta.diff_for("absent", t, True)["after"] == "absent\n"
-    assert wta.diff_for("absent", t, False) == {
+    assert windows.diff_for("present", t, True)["before"] == "absent\n"
+    assert windows.diff_for("present", t, True, "CN=x")["after"] == "present (CN=x)\n"
+    assert windows.diff_for("present", t, False)["before"] == "present\n"
+    assert windows.diff_for("absent", t, True)["before"] == "present\n"
+    assert windows.diff_for("absent", t, True)["after"] == "absent\n"
+    assert windows.diff_for("absent", t, False) == {
         "before_header": "LocalMachine\\Root\\" + t, "after_header": "LocalMachine\\Root\\" + t,
         "before": "absent\n", "after": "absent\n"}
 

@@ -22,7 +22,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
-from ansible_collections.trustops.tableau.plugins.module_utils import truststore as ts
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore import layouts
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore import macos
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore import names
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore import plan as planning
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore import scan
 from ansible_collections.trustops.tableau.plugins.module_utils.anchor_policy import check_anchor
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
@@ -37,11 +41,11 @@ def _require_tools():
 
 
 def sha256(issued):
-    return ts.cert_digests(issued.cert)[0]
+    return names.cert_digests(issued.cert)[0]
 
 
 def sha1(issued):
-    return ts.cert_digests(issued.cert)[1]
+    return names.cert_digests(issued.cert)[1]
 
 
 def write(path, data):
@@ -71,7 +75,7 @@ def cas(pki):
 def debian_root(tmp_path, cas):
     """A relocated Debian store with one distribution CA enabled in ca-certificates.conf."""
     root = str(tmp_path / "deb")
-    lay = ts.layout("debian", root)
+    lay = layouts.layout("debian", root)
     write(os.path.join(lay.certsdir, "distro", "Distro_System_Root.crt"), cas["system"].pem)
     write(lay.certsconf, b"# comment\ndistro/Distro_System_Root.crt\n")
     os.makedirs(lay.etccertsdir)
@@ -80,7 +84,7 @@ def debian_root(tmp_path, cas):
 
 
 def run_update(lay, removing=False):
-    argv = ts.update_argv(lay, removing=removing, binary=UPDATE_CA)
+    argv = layouts.update_argv(lay, removing=removing, binary=UPDATE_CA)
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     return proc
@@ -107,11 +111,11 @@ def openssl_verify(leaf, cafile=None, capath=None, tmp_path=None):
 @pytest.mark.parametrize("text", [
     "ab" * 32, "AB" * 32, ":".join(["ab"] * 32), " ".join(["Ab"] * 32), "-".join(["aB"] * 32)])
 def test_normalize_sha256_variants(text):
-    assert ts.normalize_fingerprint(text) == ("sha256", "AB" * 32)
+    assert names.normalize_fingerprint(text) == ("sha256", "AB" * 32)
 
 
 def test_normalize_sha1():
-    assert ts.normalize_fingerprint("3b:1e:fd:3a:66:ea:28:b1:66:97:39:47:03:a7:2c:a3:40:a0:5b:d5") == (
+    assert names.normalize_fingerprint("3b:1e:fd:3a:66:ea:28:b1:66:97:39:47:03:a7:2c:a3:40:a0:5b:d5") == (
         "sha1", "3B1EFD3A66EA28B16697394703A72CA340A05BD5")
 
 
@@ -119,31 +123,31 @@ def test_normalize_sha1():
     ("", "empty"), ("zz" * 32, "not hexadecimal"), ("ab" * 31, "62 hex digits"), ("ab" * 33, "66 hex digits")])
 def test_normalize_rejects(text, needle):
     with pytest.raises(TrustopsError, match=needle):
-        ts.normalize_fingerprint(text)
+        names.normalize_fingerprint(text)
 
 
 def test_default_name_is_deterministic_and_safe(pki, cas):
-    name = ts.default_name(cas["root"].cert)
+    name = names.default_name(cas["root"].cert)
     assert name == "trustops-trustops-unit-root-%s" % sha256(cas["root"])[:16].lower()
-    assert ts.default_name(cas["root"].cert) == name
-    assert ts.check_name(name) == name
+    assert names.default_name(cas["root"].cert) == name
+    assert names.check_name(name) == name
     odd = pki.root(cn="Ünïcode / Root (Test) CA")
-    assert ts.check_name(ts.default_name(odd.cert)).startswith("trustops-unicode-root-test-ca-")
+    assert names.check_name(names.default_name(odd.cert)).startswith("trustops-unicode-root-test-ca-")
     no_cn = pki._build("unused", None, odd.key, True, cn=False)
-    assert ts.default_name(no_cn.cert).startswith("trustops-trustops-test-")  # falls back to O=
+    assert names.default_name(no_cn.cert).startswith("trustops-trustops-test-")  # falls back to O=
 
 
 @pytest.mark.parametrize("bad", ["", "../etc/passwd", "a/b", ".hidden", "root.crt", "ROOT.PEM", "a b", "x" * 129])
 def test_check_name_rejects(bad):
     with pytest.raises(TrustopsError, match="name"):
-        ts.check_name(bad)
+        names.check_name(bad)
 
 
 def test_load_anchor_pem_der_pkcs7(cas):
     root = cas["root"]
     p7 = pkcs7.serialize_certificates([root.cert], serialization.Encoding.DER)
     for data in (root.pem, root.der, p7, root.pem.decode("ascii")):
-        assert ts.cert_digests(ts.load_anchor(data, "src"))[0] == sha256(root)
+        assert names.cert_digests(names.load_anchor(data, "src"))[0] == sha256(root)
 
 
 @pytest.mark.parametrize("what,needle", [
@@ -152,7 +156,7 @@ def test_load_anchor_refuses(cas, what, needle):
     data = {"two": cas["root"].pem + cas["other"].pem, "key": cas["root"].key_pem(),
             "garbage": b"this is not a certificate\n", "empty": b""}[what]
     with pytest.raises(certs.CertificateError, match=needle):
-        ts.load_anchor(data, "/tmp/in.crt")
+        names.load_anchor(data, "/tmp/in.crt")
 
 
 # --------------------------------------------------------------------------- policy findings
@@ -207,7 +211,7 @@ def test_weak_root_in_the_debian_store_verifies_nothing(tmp_path, cas, pki):
     write(os.path.join(lay.anchors_dir, "weak.crt"), weak.pem)
     write(os.path.join(lay.anchors_dir, "good.crt"), cas["root"].pem)
     run_update(lay)
-    bundle = ts.read_bundle(lay.bundle)
+    bundle = scan.read_bundle(lay.bundle)
     assert bundle.contains("sha256", sha256(weak)) and bundle.contains("sha256", sha256(cas["root"]))
     leaf_path = write(str(tmp_path / "weak-leaf.pem"), weak_leaf.pem)
     good_path = write(str(tmp_path / "good-leaf.pem"), cas["leaf"].pem)
@@ -232,39 +236,39 @@ def test_detect_store():
     def exists(present):
         return lambda path: path in present
 
-    assert ts.detect_store("Darwin", which({"security"})) == "macos"
-    assert ts.detect_store("Linux", which({"update-ca-certificates"}), exists({"/etc/ca-certificates.conf"})) == "debian"
-    assert ts.detect_store("Linux", which({"update-ca-trust"}),
+    assert layouts.detect_store("Darwin", which({"security"})) == "macos"
+    assert layouts.detect_store("Linux", which({"update-ca-certificates"}), exists({"/etc/ca-certificates.conf"})) == "debian"
+    assert layouts.detect_store("Linux", which({"update-ca-trust"}),
                            exists({"/etc/pki/ca-trust/source/anchors"})) == "redhat"
     # SUSE ships a different update-ca-certificates and no /etc/ca-certificates.conf
     with pytest.raises(TrustopsError, match="update-ca-certificates: found, /etc/ca-certificates.conf: missing"):
-        ts.detect_store("Linux", which({"update-ca-certificates"}), exists(set()))
+        layouts.detect_store("Linux", which({"update-ca-certificates"}), exists(set()))
     with pytest.raises(TrustopsError, match="'security' tool was not found"):
-        ts.detect_store("Darwin", which(set()))
+        layouts.detect_store("Darwin", which(set()))
 
 
 def test_update_argv():
-    deb = ts.layout("debian")
-    assert ts.update_argv(deb) == ["update-ca-certificates"]
-    assert ts.update_argv(deb, removing=True, binary="/usr/sbin/update-ca-certificates") == [
+    deb = layouts.layout("debian")
+    assert layouts.update_argv(deb) == ["update-ca-certificates"]
+    assert layouts.update_argv(deb, removing=True, binary="/usr/sbin/update-ca-certificates") == [
         "/usr/sbin/update-ca-certificates", "--fresh"]
-    rh = ts.layout("redhat")
+    rh = layouts.layout("redhat")
     # RHEL: not run here (no update-ca-trust on this machine); the argv is the documented one.
-    assert ts.update_argv(rh) == ["update-ca-trust", "extract"]
-    assert ts.update_argv(rh, removing=True) == ["update-ca-trust", "extract"]
+    assert layouts.update_argv(rh) == ["update-ca-trust", "extract"]
+    assert layouts.update_argv(rh, removing=True) == ["update-ca-trust", "extract"]
     assert rh.anchors_dir == "/etc/pki/ca-trust/source/anchors"
     assert rh.bundle == "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"
     assert deb.anchors_dir == "/usr/local/share/ca-certificates"
     assert deb.bundle == "/etc/ssl/certs/ca-certificates.crt"
     with pytest.raises(TrustopsError):
-        ts.update_argv(ts.layout("macos"))
+        layouts.update_argv(layouts.layout("macos"))
     with pytest.raises(TrustopsError, match="unknown trust store"):
-        ts.layout("suse")
+        layouts.layout("suse")
 
 
 def test_relocated_debian_argv_names_every_directory(tmp_path):
-    lay = ts.layout("debian", str(tmp_path))
-    argv = ts.update_argv(lay, removing=True)
+    lay = layouts.layout("debian", str(tmp_path))
+    argv = layouts.update_argv(lay, removing=True)
     assert argv[:2] == ["update-ca-certificates", "--fresh"]
     opts = dict(zip(argv[2::2], argv[3::2]))
     assert opts == {"--certsconf": str(tmp_path / "etc/ca-certificates.conf"),
@@ -277,7 +281,7 @@ def test_relocated_debian_argv_names_every_directory(tmp_path):
 # --------------------------------------------------------------------------- scanning
 
 def test_scan_debian(tmp_path, cas):
-    lay = ts.layout("debian", str(tmp_path))
+    lay = layouts.layout("debian", str(tmp_path))
     d = lay.anchors_dir
     write(os.path.join(d, "a.crt"), cas["root"].pem)
     write(os.path.join(d, "sub", "deeper", "b.crt"), cas["other"].pem)       # recursive
@@ -287,7 +291,7 @@ def test_scan_debian(tmp_path, cas):
     write(os.path.join(d, "ignored.pem"), cas["other"].pem)                   # not *.crt
     write(os.path.join(d, "bundle.crt"), cas["root"].pem + cas["other"].pem)
     write(os.path.join(d, ".trustops-abc.tmp"), cas["root"].pem)              # our temp file
-    entries, warnings = ts.scan_anchors(lay)
+    entries, warnings = scan.scan_anchors(lay)
     by = {os.path.relpath(e.path, d): e for e in entries}
     assert sorted(by) == ["a.crt", "bundle.crt", "der.crt", "garbage.crt", "key.crt", "sub/deeper/b.crt"]
     assert by["a.crt"].usable and by["a.crt"].sha256 == [sha256(cas["root"])]
@@ -301,50 +305,50 @@ def test_scan_debian(tmp_path, cas):
 
 
 def test_scan_debian_follows_directory_symlinks_without_looping(tmp_path, cas):
-    lay = ts.layout("debian", str(tmp_path))
+    lay = layouts.layout("debian", str(tmp_path))
     write(os.path.join(lay.anchors_dir, "corp", "a.crt"), cas["root"].pem)
     os.symlink(os.path.join(lay.anchors_dir, "corp"), os.path.join(lay.anchors_dir, "corp", "loop"))
-    entries, _w = ts.scan_anchors(lay)
+    entries, _w = scan.scan_anchors(lay)
     assert [os.path.basename(e.path) for e in entries] == ["a.crt"]
 
 
 def test_scan_redhat_flat_any_name_der_ok(tmp_path, cas):
-    lay = ts.layout("redhat", str(tmp_path))
+    lay = layouts.layout("redhat", str(tmp_path))
     d = lay.anchors_dir
     write(os.path.join(d, "a.pem"), cas["root"].pem)
     write(os.path.join(d, "b.der"), cas["other"].der)
     write(os.path.join(d, "sub", "c.crt"), cas["system"].pem)   # p11-kit does not recurse
-    entries, warnings = ts.scan_anchors(lay)
+    entries, warnings = scan.scan_anchors(lay)
     assert sorted(os.path.basename(e.path) for e in entries) == ["a.pem", "b.der"]
     assert all(e.usable for e in entries)
     assert warnings == []
 
 
 def test_scan_missing_directory_is_empty(tmp_path):
-    assert ts.scan_anchors(ts.layout("debian", str(tmp_path))) == ([], [])
+    assert scan.scan_anchors(layouts.layout("debian", str(tmp_path))) == ([], [])
 
 
 def test_read_bundle_and_others_debian(tmp_path, cas):
     lay = debian_root(tmp_path, cas)
     write(lay.bundle, b"# a comment\n" + cas["system"].pem + cas["root"].pem.replace(b"\n", b"\r\n"))
-    bundle = ts.read_bundle(lay.bundle)
+    bundle = scan.read_bundle(lay.bundle)
     assert bundle.count == 2 and bundle.contains("sha256", sha256(cas["root"]))
     assert bundle.contains("sha1", sha1(cas["system"]))
-    others = ts.other_source_digests(lay)
+    others = scan.other_source_digests(lay)
     assert others.contains("sha256", sha256(cas["system"])) and not others.contains("sha256", sha256(cas["root"]))
     # a deselected (!) system CA is not a source
     write(lay.certsconf, b"!distro/Distro_System_Root.crt\n")
-    assert not ts.other_source_digests(lay).contains("sha256", sha256(cas["system"]))
-    assert ts.read_bundle(str(tmp_path / "missing.pem")).exists is False
+    assert not scan.other_source_digests(lay).contains("sha256", sha256(cas["system"]))
+    assert scan.read_bundle(str(tmp_path / "missing.pem")).exists is False
 
 
 def test_others_redhat(tmp_path, cas):
-    lay = ts.layout("redhat", str(tmp_path))
+    lay = layouts.layout("redhat", str(tmp_path))
     p11kit = b"[p11-kit-object-v1]\nlabel: \"Distro\"\ntrusted: true\n" + cas["system"].pem
     write(os.path.join(str(tmp_path), "usr/share/pki/ca-trust-source/ca-bundle.trust.p11-kit"), p11kit)
     write(os.path.join(str(tmp_path), "etc/pki/ca-trust/source/blocklist/bad.crt"), cas["other"].pem)
     write(os.path.join(lay.anchors_dir, "ours.crt"), cas["root"].pem)
-    others = ts.other_source_digests(lay)
+    others = scan.other_source_digests(lay)
     assert others.contains("sha256", sha256(cas["system"]))
     assert not others.contains("sha256", sha256(cas["other"]))   # blocklisted is not a source
     assert not others.contains("sha256", sha256(cas["root"]))    # our anchors are not "other"
@@ -354,12 +358,12 @@ def test_others_redhat(tmp_path, cas):
 
 def test_plan_present_writes_new_file(tmp_path, cas):
     lay = debian_root(tmp_path, cas)
-    plan = ts.plan_present(lay, cas["root"].cert, "corp-root", [], ts.read_bundle(lay.bundle))
+    plan = planning.plan_present(lay, cas["root"].cert, "corp-root", [], scan.read_bundle(lay.bundle))
     assert plan.write[0] == os.path.join(lay.anchors_dir, "corp-root.crt")
     assert certs.load_certificate(plan.write[1]).subject == cas["root"].cert.subject
     assert plan.update and not plan.fresh and plan.changed
-    after = ts.listing(ts.entries_after([], plan, lay))
-    assert "corp-root.crt  sha256=%s" % ts.colon(sha256(cas["root"])) in after
+    after = planning.listing(planning.entries_after([], plan, lay))
+    assert "corp-root.crt  sha256=%s" % names.colon(sha256(cas["root"])) in after
     assert "BEGIN" not in after
 
 
@@ -367,8 +371,8 @@ def test_plan_present_same_cert_other_name_is_present(tmp_path, cas):
     lay = debian_root(tmp_path, cas)
     write(os.path.join(lay.anchors_dir, "corp", "legacy-name.crt"), cas["root"].pem)
     run_update(lay)
-    entries, _w = ts.scan_anchors(lay)
-    plan = ts.plan_present(lay, cas["root"].cert, "corp-root", entries, ts.read_bundle(lay.bundle))
+    entries, _w = scan.scan_anchors(lay)
+    plan = planning.plan_present(lay, cas["root"].cert, "corp-root", entries, scan.read_bundle(lay.bundle))
     assert not plan.changed
     assert plan.path.endswith("corp/legacy-name.crt")
 
@@ -376,8 +380,8 @@ def test_plan_present_same_cert_other_name_is_present(tmp_path, cas):
 def test_plan_present_update_only_when_bundle_lacks_it(tmp_path, cas):
     lay = debian_root(tmp_path, cas)
     write(os.path.join(lay.anchors_dir, "corp-root.crt"), cas["root"].pem)   # placed, update never ran
-    entries, _w = ts.scan_anchors(lay)
-    plan = ts.plan_present(lay, cas["root"].cert, "corp-root", entries, ts.read_bundle(lay.bundle))
+    entries, _w = scan.scan_anchors(lay)
+    plan = planning.plan_present(lay, cas["root"].cert, "corp-root", entries, scan.read_bundle(lay.bundle))
     assert plan.update and not plan.changes_files
     assert "never ran" in plan.reasons[0]
 
@@ -385,8 +389,8 @@ def test_plan_present_update_only_when_bundle_lacks_it(tmp_path, cas):
 def test_plan_present_replaces_other_cert_of_same_name(tmp_path, cas):
     lay = debian_root(tmp_path, cas)
     write(os.path.join(lay.anchors_dir, "corp-root.crt"), cas["other"].pem)
-    entries, _w = ts.scan_anchors(lay)
-    plan = ts.plan_present(lay, cas["root"].cert, "corp-root", entries, ts.read_bundle(lay.bundle))
+    entries, _w = scan.scan_anchors(lay)
+    plan = planning.plan_present(lay, cas["root"].cert, "corp-root", entries, scan.read_bundle(lay.bundle))
     assert plan.replaces is not None and plan.fresh and plan.write
     assert "replacing anchor" in plan.warnings[0] and "Trustops Other Root" in plan.warnings[0]
 
@@ -394,8 +398,8 @@ def test_plan_present_replaces_other_cert_of_same_name(tmp_path, cas):
 def test_plan_present_rewrites_der_as_pem_on_debian(tmp_path, cas):
     lay = debian_root(tmp_path, cas)
     write(os.path.join(lay.anchors_dir, "corp-root.crt"), cas["root"].der)
-    entries, _w = ts.scan_anchors(lay)
-    plan = ts.plan_present(lay, cas["root"].cert, "corp-root", entries, ts.read_bundle(lay.bundle))
+    entries, _w = scan.scan_anchors(lay)
+    plan = planning.plan_present(lay, cas["root"].cert, "corp-root", entries, scan.read_bundle(lay.bundle))
     assert plan.write and plan.fresh and "as DER" in plan.reasons[0]
 
 
@@ -413,9 +417,9 @@ def test_plan_present_never_overwrites_foreign_files(tmp_path, cas, what, needle
         os.symlink(os.path.join(lay.certsdir, "distro", "Distro_System_Root.crt"), target)
     else:
         os.makedirs(target)
-    entries, _w = ts.scan_anchors(lay)
+    entries, _w = scan.scan_anchors(lay)
     with pytest.raises(TrustopsError, match=needle):
-        ts.plan_present(lay, cas["root"].cert, "corp-root", entries, ts.read_bundle(lay.bundle))
+        planning.plan_present(lay, cas["root"].cert, "corp-root", entries, scan.read_bundle(lay.bundle))
 
 
 def test_plan_absent_removes_every_holder_and_skips_garbage(tmp_path, cas):
@@ -425,9 +429,9 @@ def test_plan_absent_removes_every_holder_and_skips_garbage(tmp_path, cas):
     write(os.path.join(lay.anchors_dir, "der.crt"), cas["root"].der)
     write(os.path.join(lay.anchors_dir, "garbage.crt"), b"keep me")
     write(os.path.join(lay.anchors_dir, "other.crt"), cas["other"].pem)
-    entries, _w = ts.scan_anchors(lay)
-    plan = ts.plan_absent(lay, "sha1", sha1(cas["root"]), entries, ts.read_bundle(lay.bundle),
-                          ts.other_source_digests(lay))
+    entries, _w = scan.scan_anchors(lay)
+    plan = planning.plan_absent(lay, "sha1", sha1(cas["root"]), entries, scan.read_bundle(lay.bundle),
+                          scan.other_source_digests(lay))
     assert sorted(os.path.relpath(e.path, lay.anchors_dir) for e in plan.remove) == ["der.crt", "one.crt",
                                                                                      "sub/two.crt"]
     assert plan.update and plan.fresh
@@ -436,25 +440,25 @@ def test_plan_absent_removes_every_holder_and_skips_garbage(tmp_path, cas):
 def test_plan_absent_refuses_to_split_a_bundle_file(tmp_path, cas):
     lay = debian_root(tmp_path, cas)
     write(os.path.join(lay.anchors_dir, "both.crt"), cas["root"].pem + cas["other"].pem)
-    entries, _w = ts.scan_anchors(lay)
+    entries, _w = scan.scan_anchors(lay)
     with pytest.raises(TrustopsError, match="both.crt holds the certificate together with other"):
-        ts.plan_absent(lay, "sha256", sha256(cas["root"]), entries, ts.read_bundle(lay.bundle),
-                       ts.other_source_digests(lay))
+        planning.plan_absent(lay, "sha256", sha256(cas["root"]), entries, scan.read_bundle(lay.bundle),
+                       scan.other_source_digests(lay))
 
 
 def test_plan_absent_stale_bundle_and_system_ca(tmp_path, cas):
     lay = debian_root(tmp_path, cas)
     run_update(lay)
-    others = ts.other_source_digests(lay)
+    others = scan.other_source_digests(lay)
     # the distribution's CA: in the bundle, not ours: nothing to do, and a warning says why
-    plan = ts.plan_absent(lay, "sha256", sha256(cas["system"]), [], ts.read_bundle(lay.bundle), others)
+    plan = planning.plan_absent(lay, "sha256", sha256(cas["system"]), [], scan.read_bundle(lay.bundle), others)
     assert not plan.changed and "system CA" in plan.warnings[0]
     # a bundle that still holds a cert no anchor holds: the update must run
     write(lay.bundle, open(lay.bundle, "rb").read() + cas["root"].pem)
-    plan = ts.plan_absent(lay, "sha256", sha256(cas["root"]), [], ts.read_bundle(lay.bundle), others)
+    plan = planning.plan_absent(lay, "sha256", sha256(cas["root"]), [], scan.read_bundle(lay.bundle), others)
     assert plan.update and plan.fresh and not plan.changes_files
     # not anywhere: nothing
-    plan = ts.plan_absent(lay, "sha256", sha256(cas["other"]), [], ts.read_bundle(lay.bundle), others)
+    plan = planning.plan_absent(lay, "sha256", sha256(cas["other"]), [], scan.read_bundle(lay.bundle), others)
     assert not plan.changed
 
 
@@ -471,23 +475,23 @@ def test_debian_lifecycle_with_real_update_ca_certificates(tmp_path, cas):
     assert not ok   # not trusted yet
 
     # add
-    entries, _w = ts.scan_anchors(lay)
-    plan = ts.plan_present(lay, cas["root"].cert, "corp-root", entries, ts.read_bundle(lay.bundle))
+    entries, _w = scan.scan_anchors(lay)
+    plan = planning.plan_present(lay, cas["root"].cert, "corp-root", entries, scan.read_bundle(lay.bundle))
     write(plan.write[0], plan.write[1])
     run_update(lay, removing=plan.fresh)
-    bundle = ts.read_bundle(lay.bundle)
-    assert ts.verify_present("sha256", sha256(cas["root"]), bundle)
+    bundle = scan.read_bundle(lay.bundle)
+    assert planning.verify_present("sha256", sha256(cas["root"]), bundle)
     for kw in ({"cafile": lay.bundle}, {"capath": lay.etccertsdir}):
         ok, out = openssl_verify(cas["leaf"], tmp_path=tmp_path, **kw)
         assert ok, (kw, out)
 
     # converged: a second plan changes nothing
-    entries, _w = ts.scan_anchors(lay)
-    assert not ts.plan_present(lay, cas["root"].cert, "corp-root", entries, bundle).changed
+    entries, _w = scan.scan_anchors(lay)
+    assert not planning.plan_present(lay, cas["root"].cert, "corp-root", entries, bundle).changed
 
     # rotate: the same name now holds another CA; --fresh is what fixes the hash links
-    entries, _w = ts.scan_anchors(lay)
-    plan = ts.plan_present(lay, cas["other"].cert, "corp-root", entries, bundle)
+    entries, _w = scan.scan_anchors(lay)
+    plan = planning.plan_present(lay, cas["other"].cert, "corp-root", entries, bundle)
     assert plan.fresh
     write(plan.write[0], plan.write[1])
     run_update(lay, removing=plan.fresh)
@@ -497,15 +501,15 @@ def test_debian_lifecycle_with_real_update_ca_certificates(tmp_path, cas):
     assert not ok
 
     # remove
-    entries, _w = ts.scan_anchors(lay)
-    others = ts.other_source_digests(lay)
-    plan = ts.plan_absent(lay, "sha256", sha256(cas["other"]), entries, ts.read_bundle(lay.bundle), others)
+    entries, _w = scan.scan_anchors(lay)
+    others = scan.other_source_digests(lay)
+    plan = planning.plan_absent(lay, "sha256", sha256(cas["other"]), entries, scan.read_bundle(lay.bundle), others)
     assert [os.path.basename(e.path) for e in plan.remove] == ["corp-root.crt"]
     for e in plan.remove:
         os.unlink(e.path)
     run_update(lay, removing=plan.fresh)
-    after = ts.read_bundle(lay.bundle)
-    assert ts.verify_absent("sha256", sha256(cas["other"]), after, others)
+    after = scan.read_bundle(lay.bundle)
+    assert planning.verify_absent("sha256", sha256(cas["other"]), after, others)
     assert after.contains("sha256", sha256(cas["system"]))     # the system CA was not touched
     for kw in ({"cafile": lay.bundle}, {"capath": lay.etccertsdir}):
         ok, _out = openssl_verify(cas["other_leaf"], tmp_path=tmp_path, **kw)
@@ -546,47 +550,47 @@ def _find_output(items):
 
 
 def test_macos_argv():
-    kc = ts.layout("macos").keychain
+    kc = layouts.layout("macos").keychain
     assert kc == "/Library/Keychains/System.keychain"
-    assert ts.macos_find_argv(kc) == ["security", "find-certificate", "-a", "-Z", "-p", kc]
-    assert ts.macos_add_argv(kc, "/tmp/x.pem", "/usr/bin/security") == [
+    assert macos.macos_find_argv(kc) == ["security", "find-certificate", "-a", "-Z", "-p", kc]
+    assert macos.macos_add_argv(kc, "/tmp/x.pem", "/usr/bin/security") == [
         "/usr/bin/security", "add-trusted-cert", "-d", "-r", "trustRoot", "-k", kc, "/tmp/x.pem"]
-    assert ts.macos_remove_trust_argv("/tmp/x.pem") == ["security", "remove-trusted-cert", "-d", "/tmp/x.pem"]
-    assert ts.macos_delete_argv("AB" * 20, kc) == ["security", "delete-certificate", "-Z", "AB" * 20, kc]
-    assert ts.macos_trust_export_argv("/tmp/t.plist") == ["security", "trust-settings-export", "-d", "/tmp/t.plist"]
+    assert macos.macos_remove_trust_argv("/tmp/x.pem") == ["security", "remove-trusted-cert", "-d", "/tmp/x.pem"]
+    assert macos.macos_delete_argv("AB" * 20, kc) == ["security", "delete-certificate", "-Z", "AB" * 20, kc]
+    assert macos.macos_trust_export_argv("/tmp/t.plist") == ["security", "trust-settings-export", "-d", "/tmp/t.plist"]
 
 
 def test_macos_parse_and_plan(cas):
-    items = ts.parse_find_certificate(_find_output([cas["system"], cas["root"]]))
+    items = macos.parse_find_certificate(_find_output([cas["system"], cas["root"]]))
     assert [i.sha1 for i in items] == [sha1(cas["system"]), sha1(cas["root"])]
     assert items[1].sha256 == sha256(cas["root"]) and "BEGIN CERTIFICATE" in items[1].pem
     # hash lines without PEM still count by SHA-1
-    only_hash = ts.parse_find_certificate("SHA-1 hash: %s\n" % sha1(cas["other"]).lower())
+    only_hash = macos.parse_find_certificate("SHA-1 hash: %s\n" % sha1(cas["other"]).lower())
     assert only_hash[0].sha1 == sha1(cas["other"]) and only_hash[0].sha256 is None
 
     trusted = {sha1(cas["root"])}
-    assert ts.plan_macos_present(cas["root"].cert, items, trusted) == []
+    assert macos.plan_macos_present(cas["root"].cert, items, trusted) == []
     # in the keychain without admin trust settings: add-trusted-cert again (it accepts duplicates)
-    steps = ts.plan_macos_present(cas["system"].cert, items, trusted)
+    steps = macos.plan_macos_present(cas["system"].cert, items, trusted)
     assert [s.action for s in steps] == ["add"]
-    steps = ts.plan_macos_present(cas["other"].cert, items, None)
+    steps = macos.plan_macos_present(cas["other"].cert, items, None)
     assert [s.action for s in steps] == ["add"] and steps[0].needs_file
     kc = "/Library/Keychains/System.keychain"
-    assert steps[0].argv(kc, "/tmp/f.pem") == ts.macos_add_argv(kc, "/tmp/f.pem")
+    assert steps[0].argv(kc, "/tmp/f.pem") == macos.macos_add_argv(kc, "/tmp/f.pem")
 
-    steps = ts.plan_macos_absent("sha256", sha256(cas["root"]), items, trusted)
+    steps = macos.plan_macos_absent("sha256", sha256(cas["root"]), items, trusted)
     assert [(s.action, s.sha1) for s in steps] == [("remove-trust", sha1(cas["root"])), ("delete", sha1(cas["root"]))]
-    assert steps[1].argv(kc) == ts.macos_delete_argv(sha1(cas["root"]), kc)
-    assert ts.plan_macos_absent("sha1", sha1(cas["other"]), items, trusted) == []
+    assert steps[1].argv(kc) == macos.macos_delete_argv(sha1(cas["root"]), kc)
+    assert macos.plan_macos_absent("sha1", sha1(cas["other"]), items, trusted) == []
     # trust settings left without a keychain item are removed when the certificate is known
-    steps = ts.plan_macos_absent("sha256", sha256(cas["other"]), items, {sha1(cas["other"])}, cas["other"].cert)
+    steps = macos.plan_macos_absent("sha256", sha256(cas["other"]), items, {sha1(cas["other"])}, cas["other"].cert)
     assert [s.action for s in steps] == ["remove-trust"]
 
 
 def test_macos_trust_settings_plist(cas):
     doc = {"trustVersion": 1, "trustList": {sha1(cas["root"]): {"trustSettings": []},
                                             "not-a-hash": {}}}
-    assert ts.parse_trust_settings(plistlib.dumps(doc, fmt=plistlib.FMT_BINARY)) == {sha1(cas["root"])}
-    assert ts.parse_trust_settings(plistlib.dumps({"trustList": {}})) == set()
+    assert macos.parse_trust_settings(plistlib.dumps(doc, fmt=plistlib.FMT_BINARY)) == {sha1(cas["root"])}
+    assert macos.parse_trust_settings(plistlib.dumps({"trustList": {}})) == set()
     with pytest.raises(TrustopsError, match="cannot parse"):
-        ts.parse_trust_settings(b"not a plist")
+        macos.parse_trust_settings(b"not a plist")

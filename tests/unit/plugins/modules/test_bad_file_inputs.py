@@ -47,7 +47,7 @@ from ansible_collections.trustops.tableau.plugins.modules import (
     tsm_mutual_ssl,
     tsm_saml,
 )
-from ansible_collections.trustops.tableau.plugins.module_utils import truststore
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore import layouts
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
 from tsm_sim.harness import SimServer, idp_metadata, run_module, write  # noqa: E402  pylint: disable=wrong-import-position
@@ -243,7 +243,7 @@ def run_in_process(main, args, target=None):
 
 
 def _trust_anchor(ctx, option, path, monkeypatch):
-    lay = truststore.layout("debian", str(ctx["tmp"] / "root"))
+    lay = layouts.layout("debian", str(ctx["tmp"] / "root"))
     os.makedirs(lay.anchors_dir)
     write(os.path.join(lay.anchors_dir, "existing.crt"), open(ctx["good"]["inter"], "rb").read(), 0o644)
     write(lay.bundle, open(ctx["good"]["root"], "rb").read(), 0o644)

@@ -24,7 +24,7 @@ import sys
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.trustops.tableau.plugins.module_utils import truststore
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore import layouts
 from ansible_collections.trustops.tableau.plugins.modules import (
     trust_anchor,
     tsm_config,
@@ -177,7 +177,7 @@ def test_trust_anchor_name_injection_is_refused(row, files, tmp_path, monkeypatc
     value = value.format(canary=canary)
     update = shutil.which("update-ca-certificates", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
     assert update, "update-ca-certificates (Debian package ca-certificates) runs the store of this test"
-    lay = truststore.layout("debian", str(tmp_path / "root"))
+    lay = layouts.layout("debian", str(tmp_path / "root"))
     os.makedirs(lay.anchors_dir)
     os.makedirs(lay.etccertsdir)
     write(lay.certsconf, b"", 0o644)

@@ -20,7 +20,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
-from ansible_collections.trustops.tableau.plugins.module_utils import truststore as ts
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore import layouts
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore import names
 from ansible_collections.trustops.tableau.plugins.modules import trust_anchor
 
 try:
@@ -67,13 +68,13 @@ class Store(object):
         assert UPDATE_CA, "update-ca-certificates (Debian package ca-certificates) is required by this test"
         assert OPENSSL, "openssl is required by this test (independent referee)"
         self.tmp = tmp_path
-        self.lay = ts.layout(store, str(tmp_path / "root"))
+        self.lay = layouts.layout(store, str(tmp_path / "root"))
         if store == "debian":
             self._write(os.path.join(self.lay.certsdir, "distro", "Distro_System_Root.crt"), cas["system"].pem)
             self._write(self.lay.certsconf, b"distro/Distro_System_Root.crt\n")
             os.makedirs(self.lay.etccertsdir)
             os.makedirs(self.lay.anchors_dir)
-            subprocess.run(ts.update_argv(self.lay, binary=UPDATE_CA), check=True, capture_output=True)
+            subprocess.run(layouts.update_argv(self.lay, binary=UPDATE_CA), check=True, capture_output=True)
         monkeypatch.setattr(trust_anchor, "_layout", lambda s: self.lay)
         # the module finds the tool by name; this machine's copy is the real Debian script
         monkeypatch.setenv("PATH", os.path.dirname(UPDATE_CA) + ":" + os.environ.get("PATH", ""))
@@ -157,7 +158,7 @@ def test_install_then_converged(store, run, cas):
     assert not store.verifies(cas["leaf"])
     res = run(content=pem(cas["root"]), platform="debian")
     assert res["changed"] and not res.get("failed"), res
-    name = "trustops-tableau-test-root-" + ts.cert_digests(cas["root"].cert)[0][:16].lower()
+    name = "trustops-tableau-test-root-" + names.cert_digests(cas["root"].cert)[0][:16].lower()
     assert res["name"] == name
     assert res["path"] == os.path.join(store.lay.anchors_dir, name + ".crt")
     assert oct(os.stat(res["path"]).st_mode & 0o777) == "0o644"
@@ -166,8 +167,8 @@ def test_install_then_converged(store, run, cas):
     assert res["bundle_contains"] is True
     assert res["cmd"]["rc"] == 0 and res["cmd"]["argv"][0].endswith("update-ca-certificates")
     assert "--fresh" not in res["cmd"]["argv"]
-    assert res["sha256"] == ts.colon(ts.cert_digests(cas["root"].cert)[0])
-    assert res["thumbprint"] == ts.cert_digests(cas["root"].cert)[1]
+    assert res["sha256"] == names.colon(names.cert_digests(cas["root"].cert)[0])
+    assert res["thumbprint"] == names.cert_digests(cas["root"].cert)[1]
     assert res["subject"] == "CN=Tableau Test Root,O=trustops test"
     assert res["findings"] == [] and res["store"] == "debian" and res["removed"] == []
     assert store.verifies(cas["leaf"]) and store.verifies(cas["leaf"], capath=True)
@@ -262,10 +263,10 @@ def test_absent_by_certificate_and_by_fingerprints(store, run, cas):
 
     # by SHA-1, colons and lower case; facts come from the anchor file
     run(content=pem(cas["root"]), platform="debian", name="corp-root")
-    s256, s1 = ts.cert_digests(cas["root"].cert)
-    res = run(fingerprint=ts.colon(s1).lower(), platform="debian", state="absent")
+    s256, s1 = names.cert_digests(cas["root"].cert)
+    res = run(fingerprint=names.colon(s1).lower(), platform="debian", state="absent")
     assert res["changed"] and res["subject"] == "CN=Tableau Test Root,O=trustops test"
-    assert res["sha256"] == ts.colon(s256)
+    assert res["sha256"] == names.colon(s256)
     # by SHA-256 when nothing holds it: ok, nothing to do
     res = run(fingerprint=s256, platform="debian", state="absent")
     assert not res["changed"] and res["subject"] is None
@@ -440,7 +441,7 @@ def test_update_tool_failing_midway_is_rolled_back(store, run, cas, monkeypatch)
 # --------------------------------------------------------------------------- RHEL layout (check mode only: no update-ca-trust here)
 
 def test_redhat_check_mode_scans_flat_directory_any_name(tmp_path, cas, monkeypatch, run):
-    lay = ts.layout("redhat", str(tmp_path / "rh"))
+    lay = layouts.layout("redhat", str(tmp_path / "rh"))
     monkeypatch.setattr(trust_anchor, "_layout", lambda s: lay)
     os.makedirs(lay.anchors_dir)
     with open(os.path.join(lay.anchors_dir, "corp.der"), "wb") as handle:
@@ -450,7 +451,7 @@ def test_redhat_check_mode_scans_flat_directory_any_name(tmp_path, cas, monkeypa
     assert res["changed"] and res["path"].endswith("/corp.der") and res["cmd"] is None
     assert res["store"] == "redhat" and res["bundle"].endswith("extracted/pem/tls-ca-bundle.pem")
     res = run(content=pem(cas["other"]), platform="redhat", check=True)
-    assert res["changed"] and res["path"] == os.path.join(lay.anchors_dir, ts.default_name(cas["other"].cert) + ".crt")
+    assert res["changed"] and res["path"] == os.path.join(lay.anchors_dir, names.default_name(cas["other"].cert) + ".crt")
 
 
 # --------------------------------------------------------------------------- issue 11: names, truthful warnings, input

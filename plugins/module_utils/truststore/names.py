@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fingerprints, anchor names and the certificate given to install (one, and only one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from ansible_collections.trustops.tableau.plugins.module_utils import certs
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore.errors import TrustStoreError
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
+_HEX_RE = re.compile(r"^[0-9A-F]+$")
+
+
+# --------------------------------------------------------------------------- fingerprints and names
+
+def normalize_fingerprint(text):
+    """(kind, HEX) from a SHA-256 or SHA-1 fingerprint; colons, spaces, dashes and case ignored."""
+    if not isinstance(text, str) or not text.strip():
+        raise TrustStoreError("fingerprint: empty; give a SHA-256 (64 hex digits) or SHA-1 (40 hex digits)")
+    hexed = re.sub(r"[\s:\-]", "", text).upper()
+    if not _HEX_RE.match(hexed):
+        raise TrustStoreError("fingerprint %r: not hexadecimal" % text)
+    if len(hexed) == 64:
+        return "sha256", hexed
+    if len(hexed) == 40:
+        return "sha1", hexed
+    raise TrustStoreError(
+        "fingerprint %r: %d hex digits; a SHA-256 fingerprint has 64 and a SHA-1 fingerprint 40"
+        % (text, len(hexed)))
+
+
+def colon(hexed):
+    """AB:CD:... from ABCD..."""
+    return ":".join(hexed[i:i + 2] for i in range(0, len(hexed), 2))
+
+
+def digests_of_der(der):
+    return hashlib.sha256(der).hexdigest().upper(), hashlib.sha1(der).hexdigest().upper()
+
+
+def cert_digests(cert):
+    """(sha256 HEX, sha1 HEX) of a certificate, no separators."""
+    return digests_of_der(certs.to_der(cert))
+
+
+def _slug(text):
+    ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:40].strip("-")
+
+
+def default_name(cert):
+    """Deterministic anchor name: ``trustops-<slug of CN>-<first 16 hex of SHA-256>``."""
+    names = certs.common_names(cert)
+    if not names:
+        try:
+            from cryptography.x509.oid import NameOID
+            names = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
+        except Exception:
+            names = []
+    slug = _slug(names[0] if names else "") or "ca"
+    return "trustops-%s-%s" % (slug, cert_digests(cert)[0][:16].lower())
+
+
+def check_name(name):
+    """An anchor name is a plain file name without extension; returns it or raises.
+
+    An empty or blank name is an error, never a silent fall-back to the default name.
+    """
+    if isinstance(name, str) and not name.strip():
+        raise TrustStoreError(
+            "name %r: empty; give a file name (letters, digits, '.', '_', '+', '-'), or leave name out "
+            "to use the default trustops-<CN>-<fingerprint> name" % (name,))
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise TrustStoreError(
+            "name %r: use 1 to 128 characters of letters, digits, '.', '_', '+' or '-', starting with "
+            "a letter or digit (a file name without directory and without extension)" % (name,))
+    if name.lower().endswith((".crt", ".pem", ".cer")):
+        raise TrustStoreError("name %r: give the name without extension; the store's extension is added" % name)
+    return name
+
+
+# --------------------------------------------------------------------------- input
+
+def load_anchor(data, source):
+    """The one certificate of an input; CertificateError for garbage, keys, or several certs."""
+    found = certs.load_certificates(data, source)
+    if len(found) != 1:
+        subjects = ", ".join(certs.describe(c)["subject"] for c in found[:5])
+        raise certs.CertificateError(
+            "%s: holds %d certificates (%s%s); trust_anchor installs exactly one: give the CA "
+            "certificate alone" % (source, len(found), subjects, ", ..." if len(found) > 5 else ""))
+    return found[0]

@@ -1,0 +1,168 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What to change in a Linux store (:func:`plan_present`, :func:`plan_absent`), how to verify it
+afterwards, and the diff text (anchor paths and SHA-256 fingerprints, never PEM).
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.trustops.tableau.plugins.module_utils import certs
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore.errors import TrustStoreError
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore.layouts import update_argv
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore.names import cert_digests, colon
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore.scan import AnchorFile
+
+
+# --------------------------------------------------------------------------- planning
+
+class Plan(object):
+    """What to change in a Linux store: a file to write, files to remove, the update to run."""
+
+    def __init__(self, lay):
+        self.layout = lay
+        self.path = None            # the anchor file that holds (or will hold) the certificate
+        self.write = None           # (path, pem bytes)
+        self.replaces = None        # AnchorFile overwritten by ``write``
+        self.remove = []            # AnchorFile list
+        self.update = False         # the store's update command must run
+        self.fresh = False          # ...with --fresh (Debian), because a file went or changed
+        self.reasons = []
+        self.warnings = []
+
+    @property
+    def changes_files(self):
+        return bool(self.write or self.remove)
+
+    @property
+    def changed(self):
+        return self.changes_files or self.update
+
+    def update_argv(self, binary=None):
+        return update_argv(self.layout, removing=self.fresh, binary=binary)
+
+
+def _matching(entries, kind, hexed):
+    return [e for e in entries if e.holds(kind, hexed)]
+
+
+def plan_present(lay, cert, name, entries, bundle):
+    """Plan to make ``cert`` an anchor: nothing, run the update, or write ``<name><suffix>``."""
+    s256, _s1 = cert_digests(cert)
+    plan = Plan(lay)
+    wanted = name + lay.suffix
+    holders = [e for e in _matching(entries, "sha256", s256) if e.usable]
+    if holders:
+        own = [e for e in holders if os.path.basename(e.path) == wanted]
+        plan.path = (own or holders)[0].path
+        if not bundle.contains("sha256", s256):
+            plan.update = True
+            plan.reasons.append("%s holds the certificate but the bundle %s lacks it (the update "
+                                "never ran after the file was placed)" % (plan.path, bundle.path))
+        return plan
+    target = os.path.join(lay.anchors_dir, wanted)
+    if os.path.islink(target):
+        raise TrustStoreError("%s is a symbolic link; it is left alone: choose another name" % target)
+    if os.path.lexists(target) and not os.path.isfile(target):
+        raise TrustStoreError("%s exists and is not a regular file; it is left alone: choose another name" % target)
+    existing = [e for e in entries if e.path == target]
+    if existing:
+        old = existing[0]
+        if old.error:
+            raise TrustStoreError("%s exists and is not a certificate file (%s); it is left alone: choose "
+                                  "another name" % (target, old.error))
+        if old.count > 1:
+            raise TrustStoreError("%s exists and holds %d certificates; it is left alone: choose another name"
+                                  % (target, old.count))
+        plan.replaces = old
+        plan.fresh = True
+        if old.sha256[0] == s256:
+            plan.reasons.append("%s holds the certificate as DER, which the store ignores; rewriting it as PEM"
+                                % target)
+        else:
+            plan.reasons.append("%s held another certificate (%s, SHA-256 %s); it is replaced"
+                                % (target, old.subjects[0], colon(old.sha256[0])))
+            plan.warnings.append("replacing anchor %s: it held %s (SHA-256 %s)"
+                                 % (target, old.subjects[0], colon(old.sha256[0])))
+    elif os.path.lexists(target):
+        # a file the scan did not read (e.g. a hidden temp pattern): never overwrite blindly
+        raise TrustStoreError("%s exists but was not read as an anchor; it is left alone: choose another name"
+                              % target)
+    plan.path = target
+    plan.write = (target, certs.to_pem(cert))
+    plan.update = True
+    plan.reasons.append("write %s" % target)
+    return plan
+
+
+def plan_absent(lay, kind, hexed, entries, bundle, others):
+    """Plan to stop trusting the certificate with this digest as one of our anchors.
+
+    Every anchor file holding it is removed.  A file that holds it among other certificates is
+    not split: that is an error naming the file, and nothing is changed.  When no anchor holds
+    it but the bundle still does and no system source explains it, the update runs (a file was
+    removed by hand without it).
+    """
+    plan = Plan(lay)
+    holders = _matching(entries, kind, hexed)
+    shared = [e for e in holders if e.count > 1]
+    if shared:
+        raise TrustStoreError(
+            "%s hold%s the certificate together with other certificates; removing %s would also "
+            "distrust them, so nothing was changed: split the file%s by hand"
+            % (", ".join(e.path for e in shared), "s" if len(shared) == 1 else "",
+               "it" if len(shared) == 1 else "them", "" if len(shared) == 1 else "s"))
+    if holders:
+        plan.remove = holders
+        plan.update = True
+        plan.fresh = True
+        plan.reasons.extend("remove %s" % e.path for e in holders)
+    elif bundle.contains(kind, hexed) and not others.contains(kind, hexed):
+        plan.update = True
+        plan.fresh = True
+        plan.reasons.append("no anchor holds the certificate but the bundle %s still does (the update "
+                            "never ran after a removal)" % bundle.path)
+    if others.contains(kind, hexed):
+        plan.warnings.append("the certificate is also a system CA of this host (%s); it stays trusted "
+                             "through that source, which this module does not manage"
+                             % (lay.certsconf if lay.store == "debian" else ", ".join(lay.other_dirs)))
+    return plan
+
+
+def verify_present(kind, hexed, bundle_after):
+    return bundle_after.contains(kind, hexed)
+
+
+def verify_absent(kind, hexed, bundle_after, others):
+    return (not bundle_after.contains(kind, hexed)) or others.contains(kind, hexed)
+
+
+def listing(entries):
+    """Diff text: one line per certificate per anchor file (path and SHA-256), never PEM."""
+    lines = []
+    for e in sorted(entries, key=lambda x: x.path):
+        if e.error:
+            lines.append("%s  (unreadable, left alone: %s)" % (e.path, e.error))
+            continue
+        note = "" if e.usable else "  (DER, ignored by the store)"
+        for h in e.sha256:
+            lines.append("%s  sha256=%s%s" % (e.path, colon(h), note))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def entries_after(entries, plan, lay):
+    """The anchor entries as they will be once ``plan`` is applied (for the diff)."""
+    gone = set(e.path for e in plan.remove)
+    if plan.write:
+        gone.add(plan.write[0])
+    after = [e for e in entries if e.path not in gone]
+    if plan.write:
+        new = AnchorFile(plan.write[0])
+        cert = certs.load_certificate(plan.write[1], plan.write[0])
+        s256, s1 = cert_digests(cert)
+        new.sha256, new.sha1, new.encoding, new.usable = [s256], [s1], "pem", True
+        new.subjects = [cert.subject.rfc4514_string()]
+        after.append(new)
+    return after

@@ -1,0 +1,233 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a store holds: the anchor files (by fingerprint), the consolidated bundle and the sources
+this package does not manage (system CAs).  Every file is read through the collection's one reader.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+
+from ansible_collections.trustops.tableau.plugins.module_utils import certs
+from ansible_collections.trustops.tableau.plugins.module_utils import reader
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore.errors import TrustStoreError
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore.names import cert_digests, colon, digests_of_der
+
+_PEM_CERT_RE = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
+
+
+# --------------------------------------------------------------------------- scanning
+
+class AnchorFile(object):
+    """One file in the anchors directory and the certificates in it (or why it is unreadable)."""
+
+    __slots__ = ("path", "sha256", "sha1", "subjects", "encoding", "error", "usable", "size")
+
+    def __init__(self, path):
+        self.path = path
+        self.sha256 = []
+        self.sha1 = []
+        self.subjects = []
+        self.encoding = None    # pem | der
+        self.error = None       # why it could not be read as certificates
+        self.usable = False     # the store's update tool takes its certificates
+        self.size = 0
+
+    @property
+    def count(self):
+        return len(self.sha256)
+
+    def holds(self, kind, hexed):
+        return self.error is None and hexed in (self.sha256 if kind == "sha256" else self.sha1)
+
+    def as_dict(self):
+        return {"path": self.path, "sha256": [colon(h) for h in self.sha256],
+                "subjects": list(self.subjects), "encoding": self.encoding,
+                "usable": self.usable, "error": self.error}
+
+    def __repr__(self):
+        return "AnchorFile(%r, %d certs%s)" % (self.path, self.count, ", " + self.error if self.error else "")
+
+
+def _read_store_file(path, what, max_bytes=reader.MAX_BUNDLE, allow_empty=False):
+    """A file of the store through the collection's one reader (docs/inputs.md: the bundle cap).
+
+    Raises reader.InputError; ``reason(exc)`` is its message without the leading label.
+    """
+    return reader.read_input(path=path, option=what, max_bytes=max_bytes, allow_empty=allow_empty)
+
+
+def _reason(exc, path):
+    """An InputError's message without its ``<label> <path>: `` prefix (the caller names the file)."""
+    text = str(exc)
+    marker = "%s: " % path
+    return text[text.index(marker) + len(marker):] if marker in text else text
+
+
+def read_anchor_file(path, lay):
+    entry = AnchorFile(path)
+    try:
+        data = _read_store_file(path, "anchor file")
+    except reader.InputError as exc:
+        entry.error = "unreadable (%s)" % _reason(exc, path)
+        return entry
+    entry.size = len(data)
+    entry.encoding = "pem" if b"-----BEGIN" in data else "der"
+    try:
+        found = certs.load_certificates(data, path)
+    except certs.CertificateError as exc:
+        text = str(exc)
+        entry.error = text[len(path) + 2:] if text.startswith(path + ": ") else text
+        return entry
+    for cert in found:
+        s256, s1 = cert_digests(cert)
+        entry.sha256.append(s256)
+        entry.sha1.append(s1)
+        try:
+            entry.subjects.append(cert.subject.rfc4514_string())
+        except Exception:
+            entry.subjects.append("<unreadable subject>")
+    entry.usable = entry.encoding == "pem" or lay.der_ok
+    return entry
+
+
+def _candidate_files(lay):
+    top = lay.anchors_dir
+    if not top or not os.path.isdir(top):
+        return []
+    found = []
+    if lay.recursive:
+        seen = set()
+        for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
+            real = os.path.realpath(dirpath)
+            if real in seen:        # a symlink loop: find -L stops too
+                dirnames[:] = []
+                continue
+            seen.add(real)
+            dirnames.sort()
+            for fname in sorted(filenames):
+                found.append(os.path.join(dirpath, fname))
+    else:
+        for fname in sorted(os.listdir(top)):
+            path = os.path.join(top, fname)
+            if not os.path.isdir(path):
+                found.append(path)
+    result = []
+    for path in found:
+        base = os.path.basename(path)
+        if lay.only_suffix and not base.endswith(lay.suffix):
+            continue
+        if base.startswith(".trustops-") and base.endswith(".tmp"):
+            continue        # our own temporary file of an interrupted run
+        result.append(path)
+    return result
+
+
+def scan_anchors(lay):
+    """(entries, warnings): every anchor file the store's tool reads, with its fingerprints.
+
+    Unreadable or unparseable files are returned with ``error`` set and named in a warning;
+    they are never planned for removal.  On Debian a DER ``*.crt`` is readable but not
+    ``usable`` (the tool would append the binary verbatim), and a warning says so.
+    """
+    entries = []
+    warnings = []
+    for path in _candidate_files(lay):
+        entry = read_anchor_file(path, lay)
+        entries.append(entry)
+        if entry.error:
+            warnings.append("skipped %s: %s; it is left alone" % (path, entry.error))
+        elif not entry.usable:
+            warnings.append(
+                "%s is DER; update-ca-certificates copies *.crt files verbatim into the bundle, so "
+                "it does not make its certificate trusted (convert it to PEM)" % path)
+    return entries, warnings
+
+
+class DigestSet(object):
+    """SHA-256 and SHA-1 digests of the certificates of a bundle or a set of sources."""
+
+    __slots__ = ("path", "exists", "sha256", "sha1", "count")
+
+    def __init__(self, path=None, exists=False):
+        self.path = path
+        self.exists = exists
+        self.sha256 = set()
+        self.sha1 = set()
+        self.count = 0
+
+    def add_der(self, der):
+        s256, s1 = digests_of_der(der)
+        self.sha256.add(s256)
+        self.sha1.add(s1)
+        self.count += 1
+
+    def add_pem_blocks(self, data):
+        for body in _PEM_CERT_RE.findall(data):
+            try:
+                der = base64.b64decode(re.sub(rb"\s+", b"", body), validate=True)
+            except (binascii.Error, ValueError):
+                continue
+            self.add_der(der)
+
+    def contains(self, kind, hexed):
+        return hexed in (self.sha256 if kind == "sha256" else self.sha1)
+
+
+def read_bundle(path):
+    """Digests of every PEM certificate in a consolidated bundle (absent file: empty set)."""
+    result = DigestSet(path, exists=os.path.isfile(path) if path else False)
+    if result.exists:
+        try:
+            result.add_pem_blocks(_read_store_file(path, "bundle", allow_empty=True))
+        except reader.InputError as exc:
+            raise TrustStoreError("cannot read the bundle %s: %s" % (path, _reason(exc, path)))
+    return result
+
+
+def _add_file(result, path):
+    try:
+        data = _read_store_file(path, "system CA file")
+    except reader.InputError:
+        return
+    if b"-----BEGIN" in data:
+        result.add_pem_blocks(data)
+    elif data[:1] == b"\x30":
+        result.add_der(data)
+
+
+def other_source_digests(lay):
+    """Digests of the certificates the store trusts from sources this module does not manage.
+
+    Debian: the system CAs enabled in ``/etc/ca-certificates.conf``.  RHEL: everything under
+    ``/usr/share/pki/ca-trust-source`` and ``/etc/pki/ca-trust/source`` except our anchors
+    directory and the blocklists.  macOS: none.
+    """
+    result = DigestSet()
+    if lay.store == "debian" and lay.certsconf and os.path.isfile(lay.certsconf):
+        try:
+            data = _read_store_file(lay.certsconf, "certsconf", max_bytes=reader.MAX_TEXT, allow_empty=True)
+        except reader.InputError as exc:
+            raise TrustStoreError("cannot read %s: %s" % (lay.certsconf, _reason(exc, lay.certsconf)))
+        lines = data.decode("utf-8", "replace").splitlines()
+        for line in lines:
+            line = line.strip()
+            if not line or line[0] in "#!":
+                continue
+            _add_file(result, os.path.join(lay.certsdir, line))
+    elif lay.store == "redhat":
+        skip = {os.path.realpath(lay.anchors_dir)}
+        for top in lay.other_dirs:
+            if not os.path.isdir(top):
+                continue
+            for dirpath, dirnames, filenames in os.walk(top):
+                dirnames[:] = [d for d in sorted(dirnames)
+                               if d not in ("blocklist", "blacklist")
+                               and os.path.realpath(os.path.join(dirpath, d)) not in skip]
+                for fname in sorted(filenames):
+                    _add_file(result, os.path.join(dirpath, fname))
+    return result
