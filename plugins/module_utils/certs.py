@@ -678,6 +678,65 @@ def build_chain(leaf, pile, anchors=()):
     return chain, None
 
 
+# --------------------------------------------------------------------------- revocation lists
+
+_CRL_LABEL = b"X509 CRL"
+
+
+def load_crls(data, source="<input>"):
+    """Every certificate revocation list in ``data``: PEM (one or more ``X509 CRL`` blocks, in
+    file order; other blocks beside them are ignored) or one DER CRL.
+
+    Returns cryptography ``CertificateRevocationList`` objects.  Raises CertificateError naming
+    ``source`` when there is no CRL, a block is damaged, or the PEM is cut off (a truncated file
+    would lose revocations without a word).
+    """
+    data = _to_bytes(data, source)
+    if not data.strip():
+        raise CertificateError("%s: empty input, expected a certificate revocation list (PEM X509 CRL or DER)" % source)
+    if b"-----BEGIN" in data:
+        blocks = _complete_pem_blocks(data, source)
+        found = [block for label, block in blocks if label == _CRL_LABEL]
+        if not found:
+            labels = ", ".join(label.decode("ascii", "replace") for label, _block in blocks) or "a BEGIN line without END"
+            raise CertificateError("%s: not a certificate revocation list (PEM holds %s; expected X509 CRL)"
+                                   % (source, labels))
+        crls = []
+        for index, block in enumerate(found, 1):
+            try:
+                crls.append(x509.load_pem_x509_crl(block))
+            except ValueError as exc:
+                which = " #%d" % index if len(found) > 1 else ""
+                raise CertificateError("%s: damaged certificate revocation list%s (%s); export it again from the CA "
+                                       "(openssl crl -in FILE -noout must read it)" % (source, which, _short(exc)))
+        return crls
+    try:
+        return [x509.load_der_x509_crl(data)]
+    except ValueError:
+        pass
+    if _is_der_certificate(data):
+        what = "a DER certificate"
+    elif _der_key_format(data) == "pkcs12":
+        what = "a PKCS#12 archive"
+    elif _der_key_format(data) is not None:
+        what = "a DER private key"
+    else:
+        what = "neither a PEM X509 CRL nor DER"
+    raise CertificateError("%s: not a certificate revocation list (%s)" % (source, what))
+
+
+def crl_signed_by(crl, ca):
+    """True when ``ca`` issued ``crl``: the CRL names the CA's subject as its issuer and its
+    signature verifies with the CA's public key.  A key type that cannot verify CRL signatures
+    counts as not signed (it cannot be shown)."""
+    if crl.issuer != ca.subject:
+        return False
+    try:
+        return crl.is_signature_valid(public_key(ca))
+    except (TypeError, ValueError, UnsupportedAlgorithm, CertificateError):
+        return False
+
+
 # --------------------------------------------------------------------------- private keys
 
 class KeyInfo(object):
