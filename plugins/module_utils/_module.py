@@ -10,7 +10,8 @@ check returns all findings and ``ok``, and fails only when a finding reaches ``f
 from __future__ import annotations
 
 from ansible_collections.trustops.tableau.plugins.module_utils import reader
-from ansible_collections.trustops.tableau.plugins.module_utils.findings import fails, summary, worst
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
+    failing, failure_message, summary, warning_lines, worst)
 
 
 def read_file(module, path, option, max_bytes=reader.MAX_TEXT):
@@ -42,10 +43,26 @@ def read_input(module, src_option, content_option, max_bytes=reader.MAX_TEXT):
     return None, None
 
 
-def finish(module, findings, out, label, fail_on):
-    """Exit with ``out`` plus every finding and ``ok``; fail when a finding reaches ``fail_on``."""
-    text = summary(findings)
-    out = dict(out, changed=False, findings=[f.as_dict() for f in findings], ok=worst(findings) != "error")
-    if fails(findings, fail_on):
-        module.fail_json(msg="%s: %s" % (label, text), **out)
-    module.exit_json(msg=text, **out)
+def show(module, findings, fail_on="never"):
+    """Warn about every finding that does not fail the task (code and one-line message), so that a
+    plain run shows it; return the failure message when some finding reaches ``fail_on``, else None.
+
+    The one path from findings to what a person sees; :func:`finish` and every module that ends
+    its own way (trust stores, TSM, mobile) call it.
+    """
+    bad, other = failing(findings, fail_on)
+    for line in warning_lines(other):
+        module.warn(line)
+    return bad and True or None
+
+
+def finish(module, findings, out, label, fail_on, changed=False):
+    """Exit with ``out`` plus every finding and ``ok``; fail when a finding reaches ``fail_on``.
+
+    Findings that do not fail the task are shown as warnings; a failure's message carries each
+    failing finding's code, message and remedy (:func:`findings.failure_message`).
+    """
+    out = dict(out, changed=changed, findings=[f.as_dict() for f in findings], ok=worst(findings) != "error")
+    if show(module, findings, fail_on):
+        module.fail_json(msg=failure_message(label, findings, fail_on), **out)
+    module.exit_json(msg=summary(findings), **out)

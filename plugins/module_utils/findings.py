@@ -63,3 +63,63 @@ def summary(findings):
     if not findings:
         return "no findings"
     return "; ".join("%s %s: %s" % (f.severity, f.code, f.message) for f in findings)
+
+
+# --------------------------------------------------------------------------- findings for people
+#: At most this many findings are spelled out in a failure message, and as warnings of one task;
+#: the rest are counted (every finding stays in the result's ``findings`` and the readiness report).
+SHOWN = 5
+WARNED = 10
+#: A message or remedy is cut to this many characters in a task's message or warning.
+LINE = 300
+
+
+def one_line(text, limit=LINE):
+    """``text`` on one line (whitespace runs become one space), cut to ``limit`` characters with '...'."""
+    flat = " ".join(str(text or "").split())
+    return flat if len(flat) <= limit else flat[:limit - 3].rstrip() + "..."
+
+
+def failing(findings, fail_on="error"):
+    """(the findings that fail the task at ``fail_on``, the others), each in their order."""
+    if fail_on == "never":
+        return [], list(findings)
+    if fail_on not in _RANK:
+        raise ValueError("fail_on must be error, warning or never, not %r" % (fail_on,))
+    bar = _RANK[fail_on]
+    return ([f for f in findings if _RANK[f.severity] >= bar], [f for f in findings if _RANK[f.severity] < bar])
+
+
+def _more(count, what):
+    return "and %d more %s (every finding, with its remedy, is in the task result's 'findings' and in " \
+           "the readiness report)" % (count, what)
+
+
+def warning_lines(findings, limit=WARNED):
+    """One line per finding, ``CODE (severity): message``, for findings that do not fail their task.
+
+    A plain ``ansible-playbook`` run shows these as warnings, so no finding goes unseen; above
+    ``limit`` the rest are counted in one last line.
+    """
+    findings = list(findings)
+    lines = ["%s (%s): %s" % (f.code, f.severity, one_line(f.message)) for f in findings[:limit]]
+    if len(findings) > limit:
+        lines.append(_more(len(findings) - limit, "findings"))
+    return lines
+
+
+def failure_message(label, findings, fail_on="error", limit=SHOWN):
+    """The message of a task that fails on its findings: each failing finding's code, message and
+    remedy (the first ``limit``; the rest counted), then the codes of the other findings."""
+    bad, other = failing(findings, fail_on)
+    parts = ["%s %s: %s Remedy: %s" % (f.severity, f.code, one_line(f.message), one_line(f.remedy or "see the finding catalogue"))
+             for f in bad[:limit]]
+    if len(bad) > limit:
+        parts.append(_more(len(bad) - limit, "failing findings"))
+    text = "%s: %d finding(s) at or above fail_on=%s: %s" % (label, len(bad), fail_on, " | ".join(parts))
+    if other:
+        codes = ["%s %s" % (f.severity, f.code) for f in other[:limit]]
+        if len(other) > limit:
+            codes.append("%d more" % (len(other) - limit))
+        text += " | also: %s" % ", ".join(codes)
+    return text

@@ -104,3 +104,52 @@ def test_error_hierarchy():
     assert findings.TrustopsError is TrustopsError
     with pytest.raises(TrustopsError, match="where: what"):
         raise CertificateError("where: what")
+
+
+# --------------------------------------------------------------------------- findings for people
+
+from ansible_collections.trustops.tableau.plugins.module_utils import findings as fmod  # noqa: E402
+
+
+def _f(code, severity, message="m", remedy="r"):
+    return fmod.Finding(code, severity, message, remedy)
+
+
+def test_failure_message_carries_code_message_and_remedy_of_each_failing_finding():
+    found = [_f("X-001", "error", "the key is weak", "re-issue it with 2048 bits"),
+             _f("X-002", "warning", "expires soon", "renew it"), _f("X-003", "info", "fyi", "none")]
+    text = fmod.failure_message("label", found, "error")
+    assert text.startswith("label: 1 finding(s) at or above fail_on=error: ")
+    assert "error X-001: the key is weak Remedy: re-issue it with 2048 bits" in text
+    assert text.endswith("| also: warning X-002, info X-003")
+    assert "renew it" not in text  # remedies of non-failing findings are in the result, not the line
+
+
+def test_a_long_failure_is_summarised_with_a_count_and_stays_short():
+    found = [_f("X-%03d" % i, "error", "certificate %d maps to a user of another domain " % i * 5,
+                "give each user one name " * 30) for i in range(200)]
+    text = fmod.failure_message("mutual_ssl", found, "error")
+    assert "and 195 more failing findings" in text and "'findings'" in text
+    assert len(text) < 4000, len(text)
+    assert "\n" not in text
+
+
+def test_warning_lines_name_code_severity_and_one_line_message_and_count_the_rest():
+    found = [_f("T-%03d" % i, "warning", "line one\nline two") for i in range(12)]
+    lines = fmod.warning_lines(found)
+    assert lines[0] == "T-000 (warning): line one line two"
+    assert len(lines) == 11 and lines[-1].startswith("and 2 more findings")
+
+
+def test_failing_splits_by_threshold():
+    found = [_f("A-1", "info"), _f("A-2", "warning"), _f("A-3", "error")]
+    assert [f.code for f in fmod.failing(found, "warning")[0]] == ["A-2", "A-3"]
+    assert fmod.failing(found, "never") == ([], found)
+    with pytest.raises(ValueError):
+        fmod.failing(found, "sometimes")
+
+
+def test_one_line_cuts_long_text():
+    assert fmod.one_line("a  b\n c") == "a b c"
+    cut = fmod.one_line("x" * 500, limit=50)
+    assert len(cut) == 50 and cut.endswith("...")
