@@ -14,6 +14,7 @@ import re
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils import reader
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore.errors import TrustStoreError
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore.names import cert_digests, colon, digests_of_der
 
@@ -94,6 +95,18 @@ def read_anchor_file(path, lay):
     entry.usable = entry.encoding == "pem" or lay.der_ok
     return entry
 
+
+def certificate_in(path, kind, hexed):
+    """The certificate with this digest from an anchor file, or None (also when it cannot be read)."""
+    try:
+        found = certs.load_certificates(_read_store_file(path, "anchor file"), path)
+    except TrustopsError:
+        return None
+    for cert in found:
+        s256, s1 = cert_digests(cert)
+        if (s256 if kind == "sha256" else s1) == hexed:
+            return cert
+    return None
 
 def _candidate_files(lay):
     top = lay.anchors_dir
