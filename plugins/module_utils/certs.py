@@ -18,6 +18,7 @@ import shlex
 import traceback
 import warnings
 
+from ansible_collections.trustops.tableau.plugins.module_utils import _asn1
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
 try:
@@ -202,33 +203,25 @@ def _pkcs7_der_certificates(der):
     its own order and warns (a future error) on the unsorted SETs openssl crl2pkcs7 writes.
     """
     try:
-        tag, start, end = _der_header(der, 0)
-        if tag != 0x30 or end != len(der):
+        start, end = _asn1.whole(der, _asn1.SEQUENCE)  # ContentInfo
+        oid_start, oid_end = _asn1.expect(der, start, _asn1.OID, end)
+        if der[oid_start:oid_end] != _SIGNED_DATA_OID:
             return None
-        tag, oid_start, oid_end = _der_header(der, start)
-        if tag != 0x06 or der[oid_start:oid_end] != _SIGNED_DATA_OID:
-            return None
-        tag, explicit, _end = _der_header(der, oid_end)
-        if tag != 0xA0:
-            return None
-        tag, pos, signed_end = _der_header(der, explicit)
-        if tag != 0x30:
-            return None
-        for expected in (0x02, 0x31, 0x30):  # version, digestAlgorithms, encapContentInfo
-            tag, _start, pos_end = _der_header(der, pos)
-            if tag != expected:
-                return None
-            pos = pos_end
+        explicit, explicit_end = _asn1.expect(der, oid_end, _asn1.context(0), end)
+        pos, signed_end = _asn1.expect(der, explicit, _asn1.SEQUENCE, explicit_end)
+        for expected in (_asn1.INTEGER, _asn1.SET, _asn1.SEQUENCE):  # version, digestAlgorithms, encapContentInfo
+            _start, pos = _asn1.expect(der, pos, expected, signed_end)
         found = []
         if pos < signed_end:
-            tag, pos, certs_end = _der_header(der, pos)
-            while tag == 0xA0 and pos < certs_end:
-                choice, _start, item_end = _der_header(der, pos)
-                if choice == 0x30:  # a Certificate; other CertificateChoices are skipped
+            tag, certs_start, certs_end = _asn1.tlv(der, pos, signed_end)
+            pos = certs_start
+            while tag == _asn1.context(0) and pos < certs_end:
+                choice, _start, item_end = _asn1.tlv(der, pos, certs_end)
+                if choice == _asn1.SEQUENCE:  # a Certificate; other CertificateChoices are skipped
                     found.append(x509.load_der_x509_certificate(der[pos:item_end]))
                 pos = item_end
         return found
-    except Exception:  # ValueError from _der_header or the X.509 parser
+    except ValueError:  # DerError (a ValueError) from _asn1, or the X.509 parser
         return None
 
 
@@ -380,35 +373,34 @@ def _pss_parameters(cert):
     """
     try:
         der = to_der(cert)
-        _tag, start, _end = _der_header(der, 0)  # Certificate
-        _tag, _s, tbs_end = _der_header(der, start)  # tbsCertificate
-        tag, alg_start, alg_end = _der_header(der, tbs_end)  # signatureAlgorithm
-        if tag != 0x30:
+        start, end = _asn1.whole(der, _asn1.SEQUENCE, "Certificate")
+        _s, tbs_end = _asn1.expect(der, start, _asn1.SEQUENCE, end, "tbsCertificate")
+        tag, alg_start, alg_end = _asn1.tlv(der, tbs_end, end)  # signatureAlgorithm
+        if tag != _asn1.SEQUENCE:
             return None
-        tag, oid_start, oid_end = _der_header(der, alg_start)
-        if tag != 0x06 or der[oid_start:oid_end] != _PSS_OID:
+        tag, oid_start, oid_end = _asn1.tlv(der, alg_start, alg_end)
+        if tag != _asn1.OID or der[oid_start:oid_end] != _PSS_OID:
             return None
         digest, mgf_digest, salt = "sha1", "sha1", 20
         if oid_end < alg_end:
-            tag, pos, params_end = _der_header(der, oid_end)
-            while tag == 0x30 and pos < params_end:
-                field, content, end = _der_header(der, pos)
-                if field == 0xA0:  # [0] hashAlgorithm: AlgorithmIdentifier
-                    _t, alg, _e = _der_header(der, content)
-                    _t, o_start, o_end = _der_header(der, alg)
+            tag, pos, params_end = _asn1.tlv(der, oid_end, alg_end)
+            fields = _asn1.children(der, pos, params_end) if tag == _asn1.SEQUENCE else []
+            for field, content, field_end in fields:
+                if field == _asn1.context(0):  # [0] hashAlgorithm: AlgorithmIdentifier
+                    alg, alg_end2 = _asn1.expect(der, content, _asn1.SEQUENCE, field_end)
+                    o_start, o_end = _asn1.expect(der, alg, _asn1.OID, alg_end2)
                     digest = _HASH_OIDS[der[o_start:o_end]]
-                elif field == 0xA1:  # [1] maskGenAlgorithm: { id-mgf1, AlgorithmIdentifier }
-                    _t, mgf, _e = _der_header(der, content)
-                    _t, _o, mgf_oid_end = _der_header(der, mgf)
-                    _t, alg, _e = _der_header(der, mgf_oid_end)
-                    _t, o_start, o_end = _der_header(der, alg)
+                elif field == _asn1.context(1):  # [1] maskGenAlgorithm: { id-mgf1, AlgorithmIdentifier }
+                    mgf, mgf_end = _asn1.expect(der, content, _asn1.SEQUENCE, field_end)
+                    _o, mgf_oid_end = _asn1.expect(der, mgf, _asn1.OID, mgf_end)
+                    alg, alg_end2 = _asn1.expect(der, mgf_oid_end, _asn1.SEQUENCE, mgf_end)
+                    o_start, o_end = _asn1.expect(der, alg, _asn1.OID, alg_end2)
                     mgf_digest = _HASH_OIDS[der[o_start:o_end]]
-                elif field == 0xA2:  # [2] saltLength INTEGER
-                    _t, i_start, i_end = _der_header(der, content)
+                elif field == _asn1.context(2):  # [2] saltLength INTEGER
+                    i_start, i_end = _asn1.expect(der, content, _asn1.INTEGER, field_end)
                     salt = int.from_bytes(der[i_start:i_end], "big")
-                pos = end
         return digest, mgf_digest, salt
-    except (ValueError, KeyError):
+    except (ValueError, KeyError):  # DerError is a ValueError
         return None
 
 
@@ -762,34 +754,19 @@ _TRADITIONAL = {b"RSA PRIVATE KEY": ("pkcs1", "RSA"), b"DSA PRIVATE KEY": ("pkcs
                 b"EC PRIVATE KEY": ("sec1", "EC")}
 
 
-def _der_header(data, pos):
-    """(tag, content_start, content_end) of the DER element at pos; ValueError if malformed."""
-    if pos + 2 > len(data):
-        raise ValueError("short")
-    tag = data[pos]
-    length = data[pos + 1]
-    pos += 2
-    if length & 0x80:
-        n = length & 0x7F
-        if n == 0 or n > 4 or pos + n > len(data):
-            raise ValueError("bad length")
-        length = int.from_bytes(data[pos:pos + n], "big")
-        pos += n
-    if pos + length > len(data):
-        raise ValueError("overrun")
-    return tag, pos, pos + length
-
-
 def _looks_like_pkcs12(data):
     """PFX ::= SEQUENCE { version INTEGER (3), authSafe ContentInfo, ... }, DER or BER."""
-    if data[:2] == b"\x30\x80":  # BER indefinite length, as some Java/Windows tools write
-        pos = 2
-    else:
-        try:
-            _tag, pos, _end = _der_header(data, 0)
-        except ValueError:
-            return False
-    return data[:1] == b"\x30" and data[pos:pos + 4] == b"\x02\x01\x03\x30"
+    if data[:1] != b"\x30":
+        return False
+    try:
+        if data[1:2] == b"\x80":  # BER indefinite length, as some Java/Windows tools write
+            pos = 2
+        else:
+            _tag, pos, _end = _asn1.tlv(data, 0)
+        tag, start, end = _asn1.tlv(data, pos)  # version
+    except _asn1.DerError:
+        return False
+    return tag == _asn1.INTEGER and data[start:end] == b"\x03" and data[end:end + 1] == b"\x30"
 
 
 def _der_key_format(data):
@@ -797,23 +774,21 @@ def _der_key_format(data):
     if _looks_like_pkcs12(data):
         return "pkcs12"
     try:
-        tag, start, end = _der_header(data, 0)
-        if tag != 0x30 or end != len(data):
+        start, end = _asn1.whole(data, _asn1.SEQUENCE)
+        t1, _s1, e1 = _asn1.tlv(data, start, end)
+        if t1 == _asn1.SEQUENCE:  # EncryptedPrivateKeyInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING }
+            t2, _s2, _e2 = _asn1.tlv(data, e1, end)
+            return "pkcs8-encrypted" if t2 == _asn1.OCTET_STRING else None
+        if t1 != _asn1.INTEGER:
             return None
-        t1, s1, e1 = _der_header(data, start)
-        if t1 == 0x30:  # EncryptedPrivateKeyInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING }
-            t2, _s2, _e2 = _der_header(data, e1)
-            return "pkcs8-encrypted" if t2 == 0x04 else None
-        if t1 != 0x02:
-            return None
-        t2, _s2, _e2 = _der_header(data, e1)
-        if t2 == 0x30:  # PrivateKeyInfo ::= SEQUENCE { version, AlgorithmIdentifier, OCTET STRING }
+        t2, _s2, _e2 = _asn1.tlv(data, e1, end)
+        if t2 == _asn1.SEQUENCE:  # PrivateKeyInfo ::= SEQUENCE { version, AlgorithmIdentifier, OCTET STRING }
             return "pkcs8"
-        if t2 == 0x02:  # RSAPrivateKey / DSA ::= SEQUENCE { version, INTEGER, INTEGER, ... }
+        if t2 == _asn1.INTEGER:  # RSAPrivateKey / DSA ::= SEQUENCE { version, INTEGER, INTEGER, ... }
             return "pkcs1"
-        if t2 == 0x04:  # ECPrivateKey ::= SEQUENCE { version, OCTET STRING, ... }
+        if t2 == _asn1.OCTET_STRING:  # ECPrivateKey ::= SEQUENCE { version, OCTET STRING, ... }
             return "sec1"
-    except ValueError:
+    except _asn1.DerError:
         return None
     return None
 

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.trustops.tableau.plugins.module_utils import certs
+from ansible_collections.trustops.tableau.plugins.module_utils import _asn1, certs
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import CertificateError
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
@@ -179,7 +179,7 @@ class TestLoading(object):
         """BER (indefinite lengths) is left to cryptography's parser."""
         _root, inter, leaf = trio
         der = pkcs7.serialize_certificates([leaf.cert, inter.cert], DER)
-        _tag, start, _end = certs._der_header(der, 0)
+        _tag, start, _end = _asn1.tlv(der, 0)
         ber = b"\x30\x80" + der[start:] + b"\x00\x00"
         assert certs._pkcs7_der_certificates(ber) is None
         assert sorted(fps(certs.load_certificates(ber))) == sorted(fps([leaf.cert, inter.cert]))
