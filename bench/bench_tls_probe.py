@@ -20,6 +20,7 @@ import queue
 import re
 import shutil
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -32,7 +33,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ansible_collections.trustops.tableau.plugins.module_utils import tlsprobe
+from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe import probe as tlsprobe
+from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe import referee, wire
 
 HOST = "tableau.example.test"
 
@@ -93,13 +95,13 @@ def main():
     workdir = tempfile.mkdtemp(prefix="bench-tls-probe-")
     proc, port = start_server(workdir)
     try:
-        endpoint = tlsprobe.Endpoint(HOST, port, "127.0.0.1")
+        endpoint = wire.Endpoint(HOST, port, "127.0.0.1")
         ca_file = os.path.join(workdir, "root.pem")
         # capture the real flight once
         flight = bytearray()
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-            sock.sendall(tlsprobe.client_hello(HOST))
-            reader = tlsprobe.HandshakeReader()
+            sock.sendall(wire.client_hello(HOST))
+            reader = wire.HandshakeReader()
             while not reader.done:
                 data = sock.recv(65536)
                 flight += data
@@ -107,13 +109,13 @@ def main():
         flight = bytes(flight)
 
         def parse():
-            tlsprobe.HandshakeReader().feed(flight)
+            wire.HandshakeReader().feed(flight)
 
         def read():
-            tlsprobe.read_served_chain(endpoint, HOST, 10)
+            wire.read_served_chain(endpoint, HOST, 10)
 
         def baseline():
-            res = tlsprobe.ssl_handshake(endpoint, HOST, cafile=ca_file, timeout=10)
+            res = referee.ssl_handshake(endpoint, HOST, cafile=ca_file, timeout=10)
             assert res.ok, res.verify_error or res.error
 
         def whole():
@@ -123,7 +125,7 @@ def main():
         results = [("parse", timed(parse, rounds * 10)), ("reader", timed(read, rounds)),
                    ("ssl", timed(baseline, rounds)), ("probe", timed(whole, max(10, rounds // 4)))]
         print("tls_probe bench: flight %d bytes, %d certificates, %d rounds; %s, %s" % (
-            len(flight), len(reader.certificates), rounds, tlsprobe.ssl.OPENSSL_VERSION, sys.version.split()[0]))
+            len(flight), len(reader.certificates), rounds, ssl.OPENSSL_VERSION, sys.version.split()[0]))
         print("%-8s %10s %10s %10s" % ("what", "median ms", "p90 ms", "n"))
         for name, samples in results:
             samples.sort()

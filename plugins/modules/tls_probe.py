@@ -76,23 +76,6 @@ options:
     description: A certificate of the chain that expires in fewer days is a warning (C(TLS-008)).
     type: int
     default: 30
-  min_rsa_key_size:
-    description:
-      - RSA keys in the chain smaller than this are an error (C(TLS-009)).
-      - A negative number fails the task (V(0) checks nothing).
-    type: int
-    default: 2048
-  blocklisted_digests:
-    description:
-      - Signature digests that are an error (C(TLS-005)) on any certificate of the served chain
-        except the self-signature of a root.
-      - The default mirrors Tableau Server's C(wgserver.saml.blocklisted_digest_algorithms).
-      - Names ignore case, C(-), C(_) and spaces (V(SHA-1) is V(sha1)). An unknown name (V(shaone))
-        fails the task before any connection, as in M(trustops.tableau.trust_anchor), because a typo must not
-        switch the check off.
-    type: list
-    elements: str
-    default: [sha1]
   fail_on:
     description:
       - Fail the task when a finding reaches this severity. V(never) only reports, which suits a
@@ -100,6 +83,8 @@ options:
     type: str
     choices: [error, warning, never]
     default: never
+extends_documentation_fragment:
+  - trustops.tableau.policy
 attributes:
   check_mode:
     support: full
@@ -108,6 +93,12 @@ attributes:
     support: none
     description: Nothing changes, so there is nothing to diff.
 notes:
+  - "Policy options for the probe: a certificate of the chain the clients build (the served path and the
+    trust anchor it reaches) whose key is under O(min_rsa_key_size) (RSA) or O(min_ec_key_size) (EC curve
+    size) is an error C(TLS-009); a DSA key is C(TLS-009) whatever its size (TLS clients refuse DSA server
+    certificates). A signature with a digest of O(blocklisted_digests) is an error C(TLS-005) on every
+    certificate of that chain except the self-signature of a root. An unknown digest name or a negative size
+    fails the task before any connection."
   - Runs on the target, so the system store and the network view are those of the target. Probe
     from a client-like host (or with O(ca_file) holding the clients' anchors) to see what users see.
   - Tableau Desktop on Windows uses the Windows store (see M(trustops.tableau.win_trust_anchor));
@@ -296,6 +287,7 @@ trust_store:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.trustops.tableau.plugins.module_utils import policy
 from ansible_collections.trustops.tableau.plugins.module_utils._module import finish
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
     TrustopsError,
@@ -304,25 +296,22 @@ from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
 )
-from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe import probe
+from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.probe import probe
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            host=dict(type="str", required=True),
-            port=dict(type="int", default=443),
-            address=dict(type="str"),
-            server_name=dict(type="str"),
-            ca_file=dict(type="path"),
-            timeout=dict(type="float", default=10.0),
-            min_days_left=dict(type="int", default=30),
-            min_rsa_key_size=dict(type="int", default=2048),
-            blocklisted_digests=dict(type="list", elements="str", default=["sha1"]),
-            fail_on=dict(type="str", choices=["error", "warning", "never"], default="never"),
-        ),
-        supports_check_mode=True,
+    argument_spec = dict(
+        host=dict(type="str", required=True),
+        port=dict(type="int", default=443),
+        address=dict(type="str"),
+        server_name=dict(type="str"),
+        ca_file=dict(type="path"),
+        timeout=dict(type="float", default=10.0),
+        min_days_left=dict(type="int", default=30),
+        fail_on=dict(type="str", choices=["error", "warning", "never"], default="never"),
     )
+    argument_spec.update(policy.argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     p = module.params
@@ -336,7 +325,8 @@ def main():
         result = probe(
             p["host"].strip(), port=p["port"], address=p["address"], server_name=p["server_name"],
             ca_file=p["ca_file"], timeout=p["timeout"], min_days_left=p["min_days_left"],
-            min_rsa_key_size=p["min_rsa_key_size"], blocklisted_digests=p["blocklisted_digests"])
+            min_rsa_key_size=p["min_rsa_key_size"], blocklisted_digests=p["blocklisted_digests"],
+            min_ec_key_size=p["min_ec_key_size"])
     except TrustopsError as exc:
         module.fail_json(msg=str(exc))
     findings = result.finding_objects

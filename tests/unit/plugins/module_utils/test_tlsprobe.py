@@ -28,17 +28,17 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.trustops.tableau.plugins.module_utils import tlsprobe
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import CertificateError
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
-from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe import (
+from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.analysis import analyze
+from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.anchors import load_anchors
+from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.probe import probe
+from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.wire import (
     HandshakeReader,
     NotTlsError,
     TlsAlertError,
     TlsProbeError,
-    analyze,
     client_hello,
-    probe,
 )
 
 OPENSSL = shutil.which("openssl")
@@ -730,16 +730,16 @@ def test_server_without_common_cipher_is_reported(files, pki, pki3):
 
 def test_ca_file_errors_are_clear(tmp_path, pki3):
     with pytest.raises(TrustopsError) as err:
-        tlsprobe.load_anchors(str(tmp_path / "missing.pem"))
+        load_anchors(str(tmp_path / "missing.pem"))
     assert "missing.pem: cannot read" in str(err.value)
     keyfile = write(tmp_path / "key.pem", pki3["leaf"].key_pem())
     with pytest.raises(CertificateError) as err:
-        tlsprobe.load_anchors(str(keyfile))
+        load_anchors(str(keyfile))
     assert "holds a private key" in str(err.value)
 
 
 def test_system_store_is_found():
-    store = tlsprobe.load_anchors(None)
+    store = load_anchors(None)
     assert store.cafile and len(store.anchors) > 10
 
 
@@ -776,6 +776,33 @@ def test_weak_keys(pki, pki3):
     assert [f.code for f in analyze([ec192.cert, pki3["inter"].cert], HOST,
                                     [pki3["root"].cert])["findings"]] == ["TLS-009"]
 
+
+
+def test_ec_keys_follow_min_ec_key_size_of_the_one_policy(pki, pki3):
+    """TLS-009 for EC keys is the policy's verdict (min_ec_key_size, vendor default 256), not a fixed 256."""
+    make_key = type(pki).root.__globals__["make_key"]
+    p256 = pki.leaf(pki3["inter"], dns=(HOST,), key=make_key("ec", 256))
+    chain, anchors = [p256.cert, pki3["inter"].cert], [pki3["root"].cert]
+    assert analyze(chain, HOST, anchors)["findings"] == []  # the default changes no verdict
+    strict = analyze(chain, HOST, anchors, min_ec_key_size=384)
+    assert [(f.code, f.data["role"], f.data["key_type"], f.data["key_size"]) for f in strict["findings"]] == [
+        ("TLS-009", "leaf", "EC", 256)]
+    assert "EC 256 bits, under min_ec_key_size 384" in strict["findings"][0].message
+    assert "EC key of at least 384 bits" in strict["findings"][0].remedy
+    ec192 = pki.leaf(pki3["inter"], dns=(HOST,), key=make_key("ec", 192))
+    assert analyze([ec192.cert, pki3["inter"].cert], HOST, anchors, min_ec_key_size=0)["findings"] == []
+    with pytest.raises(TrustopsError, match="^min_ec_key_size: -1 is negative"):
+        analyze(chain, HOST, anchors, min_ec_key_size=-1)
+
+
+def test_dsa_is_refused_whatever_the_size_options(pki, pki3):
+    """DSA server certificates are refused by TLS clients: TLS-009 even when the size options check nothing."""
+    from cryptography.hazmat.primitives.asymmetric import dsa
+    dsa_leaf = pki.leaf(pki3["inter"], dns=(HOST,), key=dsa.generate_private_key(2048))
+    found = analyze([dsa_leaf.cert, pki3["inter"].cert], HOST, [pki3["root"].cert], min_rsa_key_size=0,
+                    min_ec_key_size=0)["findings"]
+    assert [(f.code, f.data["key_type"]) for f in found] == [("TLS-009", "DSA")]
+    assert "DSA, which TLS clients no longer accept" in found[0].message
 
 def test_not_yet_valid(pki, pki3):
     leaf = pki.leaf(pki3["inter"], dns=(HOST,), start_days=3, days=100)

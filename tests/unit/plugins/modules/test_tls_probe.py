@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.trustops.tableau.plugins.module_utils import tlsprobe
+from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe import probe as tlsprobe_probe
 
 OPENSSL = shutil.which("openssl")
 ANSIBLE = str(Path(sys.executable).with_name("ansible"))
-# .../ansible_collections/trustops/tableau/plugins/module_utils/tlsprobe.py -> collections root
-COLLECTIONS = str(Path(tlsprobe.__file__).parents[5])
+# .../ansible_collections/trustops/tableau/plugins/module_utils/tlsprobe/probe.py -> collections root
+COLLECTIONS = str(Path(tlsprobe_probe.__file__).parents[6])
 DEBIAN_PYTHON = "/usr/bin/python3"
 HOST = "tableau.example.test"
 
@@ -176,7 +176,7 @@ def _inproc(args):
 
 @pytest.mark.parametrize("digests", [["shaone"], ["sha1", "sha-257"], ["md6"]])
 def test_unknown_blocklisted_digest_is_an_error(digests):
-    """A misspelt digest would switch the SHA-1 check off: it is refused by anchor_policy.blocklist()."""
+    """A misspelt digest would switch the SHA-1 check off: it is refused by policy.blocklist()."""
     r = _inproc({"host": HOST, "port": 9, "address": "127.0.0.1", "blocklisted_digests": digests})
     assert r.get("failed"), r
     assert r["msg"].startswith("blocklisted_digests: unknown digest"), r["msg"]
@@ -188,6 +188,13 @@ def test_negative_min_rsa_key_size_is_an_error(value):
     r = _inproc({"host": HOST, "port": 9, "address": "127.0.0.1", "min_rsa_key_size": value})
     assert r.get("failed") and r["msg"].startswith("min_rsa_key_size: %d is negative" % value), r
 
+
+
+@pytest.mark.parametrize("value", [-1, -256])
+def test_min_ec_key_size_is_the_policy_option(value):
+    """tls_probe takes the one policy's option set (policy.argument_spec), min_ec_key_size included."""
+    r = _inproc({"host": HOST, "port": 9, "address": "127.0.0.1", "min_ec_key_size": value})
+    assert r.get("failed") and r["msg"].startswith("min_ec_key_size: %d is negative" % value), r
 
 def test_ca_file_is_read_with_the_bundle_cap(tmp_path):
     from ansible_collections.trustops.tableau.plugins.module_utils import reader
