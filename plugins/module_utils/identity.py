@@ -34,6 +34,7 @@ import time
 import unicodedata
 
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, TrustopsError
+from ansible_collections.trustops.tableau.plugins.module_utils import _asn1
 from ansible_collections.trustops.tableau.plugins.module_utils import certs as _certs
 from ansible_collections.trustops.tableau.plugins.module_utils import reader as _reader
 
@@ -92,33 +93,7 @@ def user_key(user):
     return unicodedata.normalize("NFC", user).casefold()
 
 
-# --------------------------------------------------------------------------- DER, minimal
-
-class _DerError(ValueError):
-    pass
-
-
-def _tlv(data, pos, end):
-    """(tag, content_start, content_end) of the DER element at pos, within end."""
-    if pos + 2 > end:
-        raise _DerError("truncated (%d byte(s) left, a DER element needs at least 2)" % (end - pos))
-    tag = data[pos]
-    if tag & 0x1F == 0x1F:
-        raise _DerError("multi-byte tag 0x%02x" % tag)
-    length = data[pos + 1]
-    pos += 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0:
-            raise _DerError("indefinite length (BER), not DER")
-        if count > 4 or pos + count > end:
-            raise _DerError("length field runs past the end")
-        length = int.from_bytes(data[pos:pos + count], "big")
-        pos += count
-    if pos + length > end:
-        raise _DerError("length %d runs past the end by %d byte(s)" % (length, pos + length - end))
-    return tag, pos, pos + length
-
+# --------------------------------------------------------------------------- DER (read through _asn1)
 
 def _tag_name(tag):
     if tag in _TAG_NAMES:
@@ -136,13 +111,13 @@ def decode_upn_value(value):
     value of another string type is returned in the problem text so people can see it.
     """
     try:
-        tag, start, end = _tlv(value, 0, len(value))
-    except _DerError as exc:
+        tag, start, end = _asn1.tlv(value)
+    except _asn1.DerError as exc:
         return None, "is not valid DER (%s)" % exc
     if end != len(value):
         return None, "has %d byte(s) after the value" % (len(value) - end)
     raw = value[start:end]
-    if tag != 0x0C:
+    if tag != _asn1.UTF8_STRING:
         shown = ""
         if tag in (0x12, 0x13, 0x14, 0x16, 0x1A, 0x04):
             shown = " (reads %r)" % raw.decode("latin-1")
@@ -154,24 +129,22 @@ def decode_upn_value(value):
 
 
 def _raw_extensions(tbs):
-    """[(oid DER, value DER)] read from a tbsCertificate by hand; raises _DerError."""
-    _tag, pos, end = _tlv(tbs, 0, len(tbs))
+    """[(oid DER, value DER)] read from a tbsCertificate by hand; raises _asn1.DerError."""
+    start, end = _asn1.expect(tbs, 0, _asn1.SEQUENCE, what="tbsCertificate")
+    pos = start
     while pos < end:
-        tag, start, stop = _tlv(tbs, pos, end)
-        if tag == 0xA3:  # [3] EXPLICIT Extensions
-            _t, epos, eend = _tlv(tbs, start, stop)
+        tag, content, stop = _asn1.tlv(tbs, pos, end)
+        if tag == _asn1.context(3):  # [3] EXPLICIT Extensions
+            epos, eend = _asn1.expect(tbs, content, _asn1.SEQUENCE, stop, "extensions")
             out = []
-            while epos < eend:
-                _t, xpos, xend = _tlv(tbs, epos, eend)
-                otag, ostart, oend = _tlv(tbs, xpos, xend)
-                nxt = oend
-                vtag, vstart, vend = _tlv(tbs, nxt, xend)
+            for _t, xpos, xend in _asn1.children(tbs, epos, eend):
+                otag, ostart, oend = _asn1.tlv(tbs, xpos, xend)
+                vtag, vstart, vend = _asn1.tlv(tbs, oend, xend)
                 if vtag == 0x01:  # critical BOOLEAN
-                    vtag, vstart, vend = _tlv(tbs, vend, xend)
-                if otag != 0x06 or vtag != 0x04:
-                    raise _DerError("extension at byte %d is not {OID, [critical], OCTET STRING}" % epos)
+                    vtag, vstart, vend = _asn1.tlv(tbs, vend, xend)
+                if otag != _asn1.OID or vtag != _asn1.OCTET_STRING:
+                    raise _asn1.DerError("extension at byte %d is not {OID, [critical], OCTET STRING}" % xpos)
                 out.append((tbs[ostart:oend], tbs[vstart:vend]))
-                epos = xend
             return out
         pos = stop
     return []
@@ -180,36 +153,36 @@ def _raw_extensions(tbs):
 def _raw_general_names(value, into, problems):
     """Read a GeneralNames DER leniently into ``into`` (upns/emails/dns); damage -> problems."""
     try:
-        tag, pos, end = _tlv(value, 0, len(value))
-        if tag != 0x30:
-            raise _DerError("is a %s, not a SEQUENCE" % _tag_name(tag))
-    except _DerError as exc:
+        tag, pos, end = _asn1.tlv(value)
+        if tag != _asn1.SEQUENCE:
+            raise _asn1.DerError("is a %s, not a SEQUENCE" % _tag_name(tag))
+    except _asn1.DerError as exc:
         problems.append("subjectAltName %s" % exc)
         return
     index = 0
     while pos < end:
         index += 1
         try:
-            tag, start, stop = _tlv(value, pos, end)
-        except _DerError as exc:
+            tag, start, stop = _asn1.tlv(value, pos, end)
+        except _asn1.DerError as exc:
             problems.append("subjectAltName entry #%d at byte %d: %s" % (index, pos, exc))
             return
-        if tag == 0xA0:  # otherName { type-id OID, [0] EXPLICIT value }
+        if tag == _asn1.context(0):  # otherName { type-id OID, [0] EXPLICIT value }
             try:
-                otag, ostart, oend = _tlv(value, start, stop)
-                if otag != 0x06:
-                    raise _DerError("type-id is a %s, not an OID" % _tag_name(otag))
-                vtag, vstart, vend = _tlv(value, oend, stop)
-                if vtag != 0xA0:
-                    raise _DerError("value is a %s, not [0] EXPLICIT" % _tag_name(vtag))
-            except _DerError as exc:
+                otag, ostart, oend = _asn1.tlv(value, start, stop)
+                if otag != _asn1.OID:
+                    raise _asn1.DerError("type-id is a %s, not an OID" % _tag_name(otag))
+                vtag, vstart, vend = _asn1.tlv(value, oend, stop)
+                if vtag != _asn1.context(0):
+                    raise _asn1.DerError("value is a %s, not [0] EXPLICIT" % _tag_name(vtag))
+            except _asn1.DerError as exc:
                 problems.append("subjectAltName otherName #%d: %s" % (index, exc))
             else:
                 if value[ostart:oend] == _UPN_OID_DER:
                     into["upn_values"].append(value[vstart:vend])
-        elif tag == 0x81:
+        elif tag == _asn1.context(1, constructed=False):  # rfc822Name
             into["emails"].append(value[start:stop].decode("ascii", "replace"))
-        elif tag == 0x82:
+        elif tag == _asn1.context(2, constructed=False):  # dNSName
             into["dns_names"].append(value[start:stop].decode("ascii", "replace"))
         pos = stop
 
@@ -267,7 +240,7 @@ def _extension_names(ident, cert):
         damage = []
         try:
             raw = _raw_extensions(cert.tbs_certificate_bytes)
-        except (_DerError, ValueError) as err:
+        except ValueError as err:  # _asn1.DerError is a ValueError
             damage.append("extensions: %s" % err)
             raw = []
         sans = [value for oid, value in raw if oid == _SAN_OID_DER]

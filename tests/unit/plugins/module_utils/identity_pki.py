@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
+from ansible_collections.trustops.tableau.plugins.module_utils import _asn1
+
 UPN_OID = x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")
 UPN_OID_DER = b"\x2b\x06\x01\x04\x01\x82\x37\x14\x02\x03"
 
@@ -135,21 +137,14 @@ class ClientPKI(object):
 
 
 def _elements(der):
-    """Top-level (tag, whole element bytes) of a DER SEQUENCE's content."""
-    def header(pos):
-        length = der[pos + 1]
-        start = pos + 2
-        if length & 0x80:
-            count = length & 0x7F
-            length = int.from_bytes(der[start:start + count], "big")
-            start += count
-        return start, start + length
-    start, end = header(0)
+    """Top-level (tag, whole element bytes, content bytes) of a DER SEQUENCE's content, read with
+    the collection's one DER reader."""
+    start, end = _asn1.whole(der)
     out = []
     pos = start
     while pos < end:
-        cstart, cend = header(pos)
-        out.append((der[pos], der[pos:cend], der[cstart:cend]))
+        tag, cstart, cend = _asn1.tlv(der, pos, end)
+        out.append((tag, der[pos:cend], der[cstart:cend]))
         pos = cend
     return out
 

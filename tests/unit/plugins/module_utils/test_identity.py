@@ -107,9 +107,9 @@ def test_emails_dns_and_several_upns(cpki, ca):
     (tlv(0x02, b"\x01"), "is a INTEGER, not a UTF8String"),
     (tlv(0x0C, b"js\xffmith"), "is a UTF8String that is not valid UTF-8 (byte 2)"),
     (utf8("jsmith") + b"\x00", "has 1 byte(s) after the value"),
-    (b"\x0c\x20jsmith", "is not valid DER (length 32 runs past the end by 26 byte(s))"),
+    (b"\x0c\x20jsmith", "is not valid DER (element at offset 2: length 32 runs past the end by 26 byte(s))"),
     (b"\x0c", "is not valid DER (truncated"),
-    (b"\x0c\x80jsmith\x00\x00", "is not valid DER (indefinite length (BER), not DER)"),
+    (b"\x0c\x80jsmith\x00\x00", "is not valid DER (indefinite length at offset 0 (BER, not DER))"),
 ])
 def test_decode_upn_value_says_what_is_wrong(value, problem):
     text, got = identity.decode_upn_value(value)
@@ -134,7 +134,7 @@ def test_malformed_san_der_is_read_leniently(cpki, ca):
     ident = identity.extract(c.cert, "bad.pem")
     assert ident.emails == ["jsmith@example.org"] and ident.dns_names == ["h.example.org"]
     assert ident.upns == [] and ident.upn_problems == [
-        "UPN otherName #1 is not valid DER (length 10 runs past the end by 4 byte(s))"]
+        "UPN otherName #1 is not valid DER (element at offset 2: length 10 runs past the end by 4 byte(s))"]
     assert [code for code, _text in ident.problems] == ["SSL-003"]
     assert "strict X.509 parser" in ident.problems[0][1]
 
@@ -144,7 +144,7 @@ def test_truncated_general_names_report_the_entry(cpki, ca):
     ident = identity.extract(cpki.client(ca, cn="a", raw_san=raw).cert)
     assert ident.emails == ["a@example.org"]
     assert [text for _c, text in ident.problems][1] == (
-        "subjectAltName entry #2 at byte 17: length 48 runs past the end by 43 byte(s)")
+        "subjectAltName entry #2 at byte 17: element at offset 19: length 48 runs past the end by 43 byte(s)")
 
 
 def test_duplicate_san_extensions_are_a_problem(cpki, ca):
