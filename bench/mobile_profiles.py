@@ -6,9 +6,9 @@
 Measured in the same run, on the same certificates and the same signer (RSA 2048, with its
 issuing CA in the chain):
 
-* unsigned  - mobile.build_profile(): the property list
-* signed    - build_profile() + mobile.sign_profile() (CMS SignedData, DER, chain included)
-* converged - mobile.signed_profile_current() on the existing signed file: what a converged run
+* unsigned  - apple.build_profile(): the property list
+* signed    - build_profile() + signing.sign_profile() (CMS SignedData, DER, chain included)
+* converged - signing.signed_profile_current() on the existing signed file: what a converged run
               pays instead of re-signing (parse the CMS, check digest and signature)
 * naive     - the same property list written to a file and signed by an ``openssl smime -sign``
               subprocess per profile (what a shell loop or a template + command task does)
@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ansible_collections.trustops.tableau.plugins.module_utils import mobile
+from ansible_collections.trustops.tableau.plugins.module_utils.mobile import apple, inputs, signing
 
 OPENSSL = shutil.which("openssl")
 IDENT = "com.example.bench.ca-trust"
@@ -70,25 +70,25 @@ def main(count):
         sys.exit("openssl is needed for the naive baseline")
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     t0 = time.perf_counter()
-    cas = [mobile.CA(issue("Bench Root CA %04d" % i, ca_key)[0], "bench", "root") for i in range(count)]
+    cas = [inputs.CA(issue("Bench Root CA %04d" % i, ca_key)[0], "bench", "root") for i in range(count)]
     made = time.perf_counter() - t0
     root = issue("Bench Signer Root", rsa.generate_private_key(public_exponent=65537, key_size=2048))
     inter = issue("Bench Signer Issuing CA", rsa.generate_private_key(public_exponent=65537, key_size=2048), root)
     signer_pair = issue("Bench Profile Signer", rsa.generate_private_key(public_exponent=65537, key_size=2048),
                         inter, ca=False, eku=[ExtendedKeyUsageOID.EMAIL_PROTECTION])
-    signer = mobile.Signer(signer_pair[0], signer_pair[1], [inter[0]])
-    spec = mobile.ProfileSpec(IDENT, organization="Bench Corp", consent_text="Install?")
+    signer = signing.Signer(signer_pair[0], signer_pair[1], [inter[0]])
+    spec = apple.ProfileSpec(IDENT, organization="Bench Corp", consent_text="Install?")
 
     t0 = time.perf_counter()
-    plists = [mobile.build_profile(spec, [ca]) for ca in cas]
+    plists = [apple.build_profile(spec, [ca]) for ca in cas]
     unsigned = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    signed = [mobile.sign_profile(mobile.build_profile(spec, [ca]), signer) for ca in cas]
+    signed = [signing.sign_profile(apple.build_profile(spec, [ca]), signer) for ca in cas]
     signed_t = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    current = [mobile.signed_profile_current(s, p, signer)[0] for s, p in zip(signed, plists)]
+    current = [signing.signed_profile_current(s, p, signer)[0] for s, p in zip(signed, plists)]
     converged = time.perf_counter() - t0
     assert all(current), "a freshly signed profile must count as current"
 
@@ -104,7 +104,7 @@ def main(count):
             src = os.path.join(work, "p%d.plist" % index)
             out = os.path.join(work, "p%d.mobileconfig" % index)
             with open(src, "wb") as handle:
-                handle.write(mobile.build_profile(spec, [ca]))
+                handle.write(apple.build_profile(spec, [ca]))
             subprocess.run([OPENSSL, "smime", "-sign", "-binary", "-nodetach", "-md", "sha256", "-outform", "DER",
                             "-in", src, "-out", out, "-signer", os.path.join(work, "signer.pem"),
                             "-inkey", os.path.join(work, "signer.key"),
@@ -122,7 +122,7 @@ def main(count):
                                       os.path.join(work, "root.pem")], capture_output=True, check=False)
                 assert res.returncode == 0 and res.stdout == plists[index], res.stderr
             with open(naive_out[index], "rb") as handle:
-                assert mobile.signed_profile_current(handle.read(), plists[index], signer)[0]
+                assert signing.signed_profile_current(handle.read(), plists[index], signer)[0]
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -160,37 +160,13 @@ options:
     type: str
     choices: [error, warning, never]
     default: error
-  blocklisted_digests:
-    description:
-      - Signature digests refused in the CA and signer certificates (C(ANCHOR-008), C(ANCHOR-009), C(MOBILE-014)),
-        as Tableau Server's C(wgserver.saml.blocklisted_digest_algorithms) (default SHA-1) does for SAML.
-        Case, C(-), C(_) and spaces are ignored; an unknown name fails the task.
-      - The CA certificates are judged by the same trust-anchor policy as M(trustops.tableau.trust_anchor)
-        with one difference, a parameter of that policy; a self-signed root signed with a blocklisted digest
-        is refused (C(ANCHOR-009) is an error here, info there), because Apple requires SHA-2 for issuing
-        CAs since iOS 13; set V([]) to accept it.
-    type: list
-    elements: str
-    default: [sha1]
-  min_rsa_key_size:
-    description:
-      - Smallest RSA (or DSA) key accepted in the CA and signer certificates (C(ANCHOR-005), C(MOBILE-015)),
-        as C(wgserver.saml.min_allowed.rsa_key_size). iOS 13 and macOS 10.15 refuse RSA keys under 2048
-        bits in TLS chains.
-    type: int
-    default: 2048
-  min_ec_key_size:
-    description:
-      - Smallest elliptic curve accepted in the CA and signer certificates (C(ANCHOR-006), C(MOBILE-015)),
-        as C(wgserver.saml.min_allowed.elliptic_curve_size).
-    type: int
-    default: 256
   expiry_warning_days:
     description:
       - Warn (C(MOBILE-006)) when a CA expires within this many days.
     type: int
     default: 30
 extends_documentation_fragment:
+  - trustops.tableau.policy
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -204,8 +180,16 @@ attributes:
     platforms: posix
 notes:
   - Requires the Python C(cryptography) library (Debian C(python3-cryptography) 38 or later).
+  - "Policy options for mobile: O(blocklisted_digests) refuses CA certificates (C(ANCHOR-008), C(ANCHOR-009)) and the
+    signer certificate (C(MOBILE-014)) signed with a listed digest; O(min_rsa_key_size) (RSA, DSA) and
+    O(min_ec_key_size) (curve size) bound the CA keys (C(ANCHOR-005), C(ANCHOR-006)) and the signer key
+    (C(MOBILE-015)). iOS 13 and macOS 10.15 refuse RSA keys under 2048 bits in TLS chains."
+  - "The CA certificates are judged by the same trust-anchor policy as M(trustops.tableau.trust_anchor) with one
+    difference, a parameter of that policy: a self-signed root signed with a blocklisted digest is refused
+    (C(ANCHOR-009) is an error here, info there), because Apple requires SHA-2 for issuing CAs since iOS 13;
+    set O(blocklisted_digests=[]) to accept it."
   - Whether a CA may become a trust anchor is decided by the shared trust-anchor policy (codes C(ANCHOR-001) to
-    C(ANCHOR-009) except C(ANCHOR-004), see C(docs/anchor_policy.md)); the mobile-specific findings have codes
+    C(ANCHOR-010) except C(ANCHOR-004), see C(docs/anchor_policy.md)); the mobile-specific findings have codes
     C(MOBILE-006) to C(MOBILE-017) (see C(docs/mobile.md) in the collection).
   - Tableau Mobile uses the device's trust store; it has no certificate setting of its own. Whether its
     Android build trusts user-installed CAs (a C(network_security_config) with C(src="user")) is not
@@ -422,7 +406,8 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.trustops.tableau.plugins.module_utils import _module, certs, mobile, reader
+from ansible_collections.trustops.tableau.plugins.module_utils import _module, certs, policy, reader
+from ansible_collections.trustops.tableau.plugins.module_utils.mobile import apple, checks, diff, identifiers, inputs, signing, writer
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError, fails, summary
 
 
@@ -472,28 +457,27 @@ def _signer(module):
     cert_data, cert_source, cert_option = _pair(module, "signer_cert")
     key_data, key_source, key_option = _pair(module, "signer_key")
     chain = _files(module, "signer_chain_src") + _inline(module, "signer_chain_content")
-    return mobile.load_signer(cert_data, key_data, params["signer_key_passphrase"], chain, cert_source, key_source,
+    return signing.load_signer(cert_data, key_data, params["signer_key_passphrase"], chain, cert_source, key_source,
                               cert_option, key_option)
 
 
 def run(module, result):
     params = module.params
     dest = params["dest"]
-    spec = mobile.ProfileSpec(params["identifier"], params["display_name"], params["organization"],
+    spec = apple.ProfileSpec(params["identifier"], params["display_name"], params["organization"],
                               params["description"], params["consent_text"], params["removal_disallowed"])
-    name = mobile.check_basename(params["name"] or spec.identifier)
-    platforms = list(dict.fromkeys(params["platforms"] or mobile.PLATFORMS))
+    name = inputs.check_basename(params["name"] or spec.identifier)
+    platforms = list(dict.fromkeys(params["platforms"] or writer.PLATFORMS))
     if not platforms:
         raise TrustopsError("platforms is empty: choose ios, android or both")
-    mobile.check_domains(params["android_domains"])
+    inputs.check_domains(params["android_domains"])
 
-    cas, duplicates = mobile.load_cas(_files(module, "src") + _inline(module, "content"))
-    policy = dict(blocklisted_digests=params["blocklisted_digests"], min_rsa_key_size=params["min_rsa_key_size"],
-                  min_ec_key_size=params["min_ec_key_size"])
-    findings = mobile.ca_findings(cas, duplicates, params["include_intermediates"],
-                                  expiry_warning_days=params["expiry_warning_days"], **policy)
-    chosen = mobile.selected(cas, params["include_intermediates"])
-    result["certificates"] = [mobile.cert_facts(ca, spec.identifier) for ca in chosen]
+    cas, duplicates = inputs.load_cas(_files(module, "src") + _inline(module, "content"))
+    thresholds = policy.Policy.from_params(params).as_dict()
+    findings = checks.ca_findings(cas, duplicates, params["include_intermediates"],
+                                  expiry_warning_days=params["expiry_warning_days"], **thresholds)
+    chosen = checks.selected(cas, params["include_intermediates"])
+    result["certificates"] = [writer.cert_facts(ca, spec.identifier) for ca in chosen]
 
     signer = _signer(module)
     if signer is not None:
@@ -501,7 +485,7 @@ def run(module, result):
         result["signer"] = {"subject": info["subject"], "issuer": info["issuer"], "sha256": info["sha256"],
                             "not_after": info["not_after"], "chain": [certs.fingerprint(c) for c in signer.chain]}
         if "ios" in platforms:
-            findings += mobile.signer_findings(signer, chosen, **policy)
+            findings += checks.signer_findings(signer, chosen, **thresholds)
         else:
             module.warn("a signer was given but ios is not in platforms: nothing is signed")
     result["findings"] = [f.as_dict() for f in findings]
@@ -510,15 +494,15 @@ def run(module, result):
         module.fail_json(msg="refusing to build the mobile trust files: %s; nothing was written"
                          % summary(worst), **result)
 
-    artifacts = mobile.build_artifacts(spec, chosen, platforms, name, params["android_domains"])
-    mobile.plan(dest, artifacts, signer if "ios" in platforms else None)
+    artifacts = writer.build_artifacts(spec, chosen, platforms, name, params["android_domains"])
+    writer.plan(dest, artifacts, signer if "ios" in platforms else None)
     result["reasons"] = ["%s: %s" % (a.path, a.reason) for a in artifacts if a.action != "keep"]
     result["changed"] = any(a.action != "keep" for a in artifacts)
     if module._diff:
-        result["diff"] = mobile.diff_entries(artifacts, signer)
+        result["diff"] = diff.diff_entries(artifacts, signer)
     if not module.check_mode and result["changed"]:
-        mobile.finalize(artifacts, signer)
-        mobile.write(dest, artifacts, move=module.atomic_move)
+        writer.finalize(artifacts, signer)
+        writer.write(dest, artifacts, move=module.atomic_move)
 
     result["files"] = [a.as_dict() for a in artifacts]
     profile = [a for a in artifacts if a.kind == "profile"]
@@ -526,7 +510,7 @@ def run(module, result):
         sha256s = [ca.sha256 for ca in chosen]
         result["profile"] = {
             "path": profile[0].path, "identifier": spec.identifier,
-            "uuid": mobile.profile_uuid(spec.identifier, sha256s), "signed": profile[0].signed,
+            "uuid": identifiers.profile_uuid(spec.identifier, sha256s), "signed": profile[0].signed,
             "resigned": profile[0].resign,
             "signer": ({"subject": result["signer"]["subject"], "sha256": result["signer"]["sha256"]}
                        if profile[0].signed else None)}
@@ -535,6 +519,14 @@ def run(module, result):
             "crt_paths": [a.path for a in artifacts if a.kind == "der"],
             "onc_path": [a.path for a in artifacts if a.kind == "onc"][0],
             "network_security_config_path": [a.path for a in artifacts if a.kind == "nsc"][0]}
+
+
+def _policy_spec():
+    """The one policy's options (policy.argument_spec(), doc fragment trustops.tableau.policy); sizes, not secrets."""
+    spec = policy.argument_spec()
+    for name in ("min_rsa_key_size", "min_ec_key_size"):
+        spec[name]["no_log"] = False
+    return spec
 
 
 def main():
@@ -546,7 +538,7 @@ def main():
             name=dict(type="str"),
             dest=dict(type="path", required=True),
             platforms=dict(type="list", elements="str", choices=["ios", "android"], default=["ios", "android"]),
-            display_name=dict(type="str", default=mobile.DEFAULT_DISPLAY_NAME),
+            display_name=dict(type="str", default=apple.DEFAULT_DISPLAY_NAME),
             organization=dict(type="str"),
             description=dict(type="str"),
             consent_text=dict(type="raw"),
@@ -561,10 +553,8 @@ def main():
             signer_chain_src=dict(type="list", elements="path"),
             signer_chain_content=dict(type="str"),
             fail_on=dict(type="str", default="error", choices=["error", "warning", "never"]),
-            blocklisted_digests=dict(type="list", elements="str", default=["sha1"], no_log=False),
-            min_rsa_key_size=dict(type="int", default=2048, no_log=False),
-            min_ec_key_size=dict(type="int", default=256, no_log=False),
             expiry_warning_days=dict(type="int", default=30),
+            **_policy_spec()
         ),
         required_one_of=[("src", "content")],
         mutually_exclusive=[("signer_cert_src", "signer_cert_content"), ("signer_key_src", "signer_key_content")],
@@ -576,7 +566,7 @@ def main():
               "profile": None, "android": None, "signer": None}
     try:
         run(module, result)
-    except mobile.WriteError as exc:
+    except writer.WriteError as exc:
         result["changed"] = "could NOT restore" in to_native(exc)
         module.fail_json(msg=to_native(exc), **result)
     except TrustopsError as exc:

@@ -33,13 +33,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy
+from ansible_collections.trustops.tableau.plugins.module_utils import _asn1, anchor_policy
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
-from ansible_collections.trustops.tableau.plugins.module_utils import mobile
+from ansible_collections.trustops.tableau.plugins.module_utils.mobile import (
+    android,
+    apple,
+    checks,
+    cms,
+    diff,
+    identifiers,
+    inputs,
+    signing,
+    writer,
+)
 
 OPENSSL = shutil.which("openssl")
 DEBIAN_PYTHON = "/usr/bin/python3"
-COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(mobile.__file__), "..", "..", "..", "..", ".."))
+COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(inputs.__file__), "..", "..", "..", "..", "..", ".."))
 IDENT = "com.example.tableau.ca-trust"
 
 # --------------------------------------------------------------------------- Apple's schema, as data
@@ -238,17 +248,17 @@ def world():
 
 def cas_of(*pairs, include_intermediates=False):
     blob = b"".join(pem(p[0]) for p in pairs)
-    cas, _dups = mobile.load_cas([(blob, "test.pem")])
-    return mobile.selected(cas, include_intermediates)
+    cas, _dups = inputs.load_cas([(blob, "test.pem")])
+    return checks.selected(cas, include_intermediates)
 
 
 def spec(**kw):
-    return mobile.ProfileSpec(IDENT, **kw)
+    return apple.ProfileSpec(IDENT, **kw)
 
 
 def signer_of(world, name="signer", chain=("inter",)):
     cert, key = world[name]
-    return mobile.Signer(cert, key, [world[c][0] for c in chain])
+    return signing.Signer(cert, key, [world[c][0] for c in chain])
 
 
 def openssl(*argv, data=None):
@@ -266,7 +276,7 @@ def write(tmp_path, name, data):
 
 def test_profile_matches_apples_schema(world):
     cas = cas_of(world["root"], world["inter"], include_intermediates=True)
-    data = mobile.build_profile(spec(organization="Example Corp", consent_text={"default": "Agree?", "de": "OK?"},
+    data = apple.build_profile(spec(organization="Example Corp", consent_text={"default": "Agree?", "de": "OK?"},
                                      removal_disallowed=True), cas)
     profile = plistlib.loads(data)
     assert schema_problems(profile) == []
@@ -305,27 +315,27 @@ def test_schema_check_catches_what_it_should():
 
 
 def test_optional_keys_are_omitted_not_empty(world):
-    profile = plistlib.loads(mobile.build_profile(spec(), cas_of(world["root"])))
+    profile = plistlib.loads(apple.build_profile(spec(), cas_of(world["root"])))
     assert "ConsentText" not in profile and "PayloadOrganization" not in profile
     assert "PayloadOrganization" not in profile["PayloadContent"][0]
-    assert profile["PayloadDisplayName"] == mobile.DEFAULT_DISPLAY_NAME
+    assert profile["PayloadDisplayName"] == apple.DEFAULT_DISPLAY_NAME
     assert profile["PayloadRemovalDisallowed"] is False
     assert schema_problems(profile) == []
 
 
 def test_uuids_are_uuid5_of_identifier_role_and_sha256(world):
     cas = cas_of(world["root"], world["other_root"])
-    profile = plistlib.loads(mobile.build_profile(spec(), cas))
+    profile = plistlib.loads(apple.build_profile(spec(), cas))
     namespace = uuid.uuid5(uuid.NAMESPACE_DNS, "mobile.trustops.tableau")
     digests = [hashlib.sha256(c[0].public_bytes(serialization.Encoding.DER)).hexdigest()
                for c in (world["root"], world["other_root"])]
-    onc = json.loads(mobile.build_onc(IDENT, cas))
+    onc = json.loads(android.build_onc(IDENT, cas))
     for payload, entry, digest in zip(profile["PayloadContent"], onc["Certificates"], digests):
         assert payload["PayloadUUID"] == str(uuid.uuid5(namespace, "%s/payload/%s" % (IDENT, digest))).upper()
         assert payload["PayloadIdentifier"] == "%s.ca.%s" % (IDENT, digest[:16])
         assert entry["GUID"] == "{%s}" % uuid.uuid5(namespace, "%s/onc/%s" % (IDENT, digest))
     assert profile["PayloadUUID"] == str(uuid.uuid5(namespace, "%s/profile/%s" % (IDENT, ",".join(digests)))).upper()
-    other = plistlib.loads(mobile.build_profile(mobile.ProfileSpec("com.example.other"), cas))
+    other = plistlib.loads(apple.build_profile(apple.ProfileSpec("com.example.other"), cas))
     assert {p["PayloadUUID"] for p in other["PayloadContent"]}.isdisjoint(
         {p["PayloadUUID"] for p in profile["PayloadContent"]})
 
@@ -333,40 +343,40 @@ def test_uuids_are_uuid5_of_identifier_role_and_sha256(world):
 def test_one_ca_profile_has_distinct_stable_uuids(world):
     """Issue 11: one CA gave the profile, its only payload and the ONC certificate the same UUID."""
     cas = cas_of(world["root"])
-    data = mobile.build_profile(spec(), cas)
+    data = apple.build_profile(spec(), cas)
     profile = plistlib.loads(data)
     assert schema_problems(profile) == []
     (payload,) = profile["PayloadContent"]
-    onc_guid = json.loads(mobile.build_onc(IDENT, cas))["Certificates"][0]["GUID"]
+    onc_guid = json.loads(android.build_onc(IDENT, cas))["Certificates"][0]["GUID"]
     values = [profile["PayloadUUID"], payload["PayloadUUID"], onc_guid.strip("{}").upper()]
     assert len(set(values)) == 3, values
     # stable across runs: a second build (fresh objects, same inputs) gives the same values and bytes
     again = cas_of(world["root"])
-    assert mobile.build_profile(spec(), again) == data
-    assert json.loads(mobile.build_onc(IDENT, again))["Certificates"][0]["GUID"] == onc_guid
-    facts = mobile.cert_facts(again[0], IDENT)
+    assert apple.build_profile(spec(), again) == data
+    assert json.loads(android.build_onc(IDENT, again))["Certificates"][0]["GUID"] == onc_guid
+    facts = writer.cert_facts(again[0], IDENT)
     assert facts["payload_uuid"] == payload["PayloadUUID"] and facts["onc_guid"] == onc_guid
-    assert mobile.profile_uuid(IDENT, [again[0].sha256]) == profile["PayloadUUID"]
+    assert identifiers.profile_uuid(IDENT, [again[0].sha256]) == profile["PayloadUUID"]
 
 
 def test_many_ca_profiles_pass_apples_identity_rules(world):
     cas = cas_of(world["root"], world["inter"], world["other_root"], include_intermediates=True)
     for count in range(1, len(cas) + 1):
-        profile = plistlib.loads(mobile.build_profile(spec(organization="Example"), cas[:count]))
+        profile = plistlib.loads(apple.build_profile(spec(organization="Example"), cas[:count]))
         assert schema_problems(profile) == [], count
         uuids = [profile["PayloadUUID"]] + [p["PayloadUUID"] for p in profile["PayloadContent"]]
-        guids = [e["GUID"].strip("{}").upper() for e in json.loads(mobile.build_onc(IDENT, cas[:count]))["Certificates"]]
+        guids = [e["GUID"].strip("{}").upper() for e in json.loads(android.build_onc(IDENT, cas[:count]))["Certificates"]]
         assert len(set(uuids + guids)) == len(uuids) + len(guids)
 
 
 def test_identity_checker_catches_duplicates(world):
     """The checker itself fails on the profile issue 11 describes, and on repeated identifiers."""
-    profile = plistlib.loads(mobile.build_profile(spec(), cas_of(world["root"])))
+    profile = plistlib.loads(apple.build_profile(spec(), cas_of(world["root"])))
     profile["PayloadContent"][0]["PayloadUUID"] = profile["PayloadUUID"].lower()
     problems = schema_problems(profile)
     assert problems == ["PayloadContent[0]: PayloadUUID %s is also the PayloadUUID of TopLevel"
                         % profile["PayloadUUID"].lower()]
-    two = plistlib.loads(mobile.build_profile(spec(), cas_of(world["root"], world["other_root"])))
+    two = plistlib.loads(apple.build_profile(spec(), cas_of(world["root"], world["other_root"])))
     two["PayloadContent"][1]["PayloadIdentifier"] = two["PayloadContent"][0]["PayloadIdentifier"]
     two["PayloadContent"][0]["PayloadUUID"] = "not-a-uuid"
     problems = schema_problems(two)
@@ -375,11 +385,11 @@ def test_identity_checker_catches_duplicates(world):
 
 
 def test_same_inputs_give_identical_bytes_and_a_new_ca_changes_them(world):
-    one = mobile.build_profile(spec(consent_text="Agree"), cas_of(world["root"]))
-    assert one == mobile.build_profile(spec(consent_text="Agree"), cas_of(world["root"]))
-    assert one != mobile.build_profile(spec(consent_text="Agree"), cas_of(world["other_root"]))
-    onc = mobile.build_onc(IDENT, cas_of(world["root"]))
-    assert onc == mobile.build_onc(IDENT, cas_of(world["root"]))
+    one = apple.build_profile(spec(consent_text="Agree"), cas_of(world["root"]))
+    assert one == apple.build_profile(spec(consent_text="Agree"), cas_of(world["root"]))
+    assert one != apple.build_profile(spec(consent_text="Agree"), cas_of(world["other_root"]))
+    onc = android.build_onc(IDENT, cas_of(world["root"]))
+    assert onc == android.build_onc(IDENT, cas_of(world["root"]))
 
 
 def test_debian_python_and_cryptography_38_give_the_same_bytes_and_sign(world, tmp_path):
@@ -392,12 +402,12 @@ def test_debian_python_and_cryptography_38_give_the_same_bytes_and_sign(world, t
     inter = write(tmp_path, "inter.pem", pem(world["inter"][0]))
     script = (
         "import sys, cryptography\n"
-        "from ansible_collections.trustops.tableau.plugins.module_utils import mobile\n"
-        "cas, _d = mobile.load_cas([(open(%r,'rb').read(), 'root')])\n"
-        "s = mobile.ProfileSpec(%r, consent_text='Agree', organization='Example')\n"
-        "plist = mobile.build_profile(s, cas)\n"
-        "signer = mobile.load_signer(open(%r,'rb').read(), open(%r,'rb').read(), None, [(open(%r,'rb').read(), 'i')])\n"
-        "open(%r,'wb').write(plist); open(%r,'wb').write(mobile.sign_profile(plist, signer))\n"
+        "from ansible_collections.trustops.tableau.plugins.module_utils.mobile import apple, inputs, signing\n"
+        "cas, _d = inputs.load_cas([(open(%r,'rb').read(), 'root')])\n"
+        "s = apple.ProfileSpec(%r, consent_text='Agree', organization='Example')\n"
+        "plist = apple.build_profile(s, cas)\n"
+        "signer = signing.load_signer(open(%r,'rb').read(), open(%r,'rb').read(), None, [(open(%r,'rb').read(), 'i')])\n"
+        "open(%r,'wb').write(plist); open(%r,'wb').write(signing.sign_profile(plist, signer))\n"
         "print(cryptography.__version__)\n") % (root, IDENT, signer, key, inter, str(tmp_path / "deb.plist"),
                                                 str(tmp_path / "deb.mobileconfig"))
     proc = subprocess.run([DEBIAN_PYTHON, "-c", script], capture_output=True, text=True, check=False,
@@ -405,26 +415,26 @@ def test_debian_python_and_cryptography_38_give_the_same_bytes_and_sign(world, t
     if proc.returncode != 0 and "No module named 'cryptography'" in proc.stderr:
         pytest.skip("%s has no cryptography" % DEBIAN_PYTHON)
     assert proc.returncode == 0, proc.stderr
-    cas, _d = mobile.load_cas([(pem(world["root"][0]), "root")])
-    ours = mobile.build_profile(mobile.ProfileSpec(IDENT, consent_text="Agree", organization="Example"), cas)
+    cas, _d = inputs.load_cas([(pem(world["root"][0]), "root")])
+    ours = apple.build_profile(apple.ProfileSpec(IDENT, consent_text="Agree", organization="Example"), cas)
     assert (tmp_path / "deb.plist").read_bytes() == ours
     res = openssl("cms", "-verify", "-inform", "DER", "-in", str(tmp_path / "deb.mobileconfig"), "-CAfile", root)
     assert res.returncode == 0, res.stderr
     assert res.stdout == ours
     # and what Debian signed counts as current here: no re-sign on the controller's newer cryptography
-    current, why = mobile.signed_profile_current((tmp_path / "deb.mobileconfig").read_bytes(), ours,
+    current, why = signing.signed_profile_current((tmp_path / "deb.mobileconfig").read_bytes(), ours,
                                                  signer_of(world))
     assert current, why
 
 
 def test_intermediates_are_left_out_unless_asked(world):
-    cas, _d = mobile.load_cas([(pem(world["root"][0]) + pem(world["inter"][0]), "bundle.pem")])
+    cas, _d = inputs.load_cas([(pem(world["root"][0]) + pem(world["inter"][0]), "bundle.pem")])
     assert [c.role for c in cas] == ["root", "intermediate"]
-    assert [c.role for c in mobile.selected(cas, False)] == ["root"]
-    findings = mobile.ca_findings(cas, include_intermediates=False)
+    assert [c.role for c in checks.selected(cas, False)] == ["root"]
+    findings = checks.ca_findings(cas, include_intermediates=False)
     assert [(f.code, f.severity) for f in findings] == [("MOBILE-008", "warning")]
     assert "include_intermediates" in findings[0].message
-    findings = mobile.ca_findings(cas, include_intermediates=True)
+    findings = checks.ca_findings(cas, include_intermediates=True)
     assert [(f.code, f.severity) for f in findings] == [("MOBILE-008", "info")]
 
 
@@ -432,7 +442,7 @@ def test_intermediates_are_left_out_unless_asked(world):
 
 def test_android_der_and_onc_hold_the_same_certificate(world):
     cas = cas_of(world["root"], world["inter"], include_intermediates=True)
-    arts = mobile.build_artifacts(spec(), cas, ["android"])
+    arts = writer.build_artifacts(spec(), cas, ["android"])
     ders = [a for a in arts if a.kind == "der"]
     assert [a.name for a in ders] == [
         "mobile-test-root-ca-%s.crt" % cas[0].sha256[:16], "mobile-test-issuing-ca-%s.crt" % cas[1].sha256[:16]]
@@ -449,32 +459,32 @@ def test_android_der_and_onc_hold_the_same_certificate(world):
     for entry, ca in zip(entries, cas):
         decoded = x509.load_der_x509_certificate(base64.b64decode(entry["X509"], validate=True))
         assert decoded == ca.cert
-        assert entry["GUID"] == mobile.onc_guid(IDENT, ca.sha256)
+        assert entry["GUID"] == identifiers.onc_guid(IDENT, ca.sha256)
     assert not any(a.kind == "profile" for a in arts)
 
 
 def test_network_security_config_is_valid_xml_with_user_anchors(world):
     cas = cas_of(world["root"])
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    doc = etree.fromstring(mobile.build_network_security_config(IDENT, cas), parser)
+    doc = etree.fromstring(android.build_network_security_config(IDENT, cas), parser)
     assert doc.tag == "network-security-config"
     anchors = doc.find("base-config/trust-anchors")
     assert [c.get("src") for c in anchors.findall("certificates")] == ["system", "user"]
-    raw = mobile.raw_resource_name(mobile.cert_basename(cas[0].cert, cas[0].sha256))
+    raw = inputs.raw_resource_name(inputs.cert_basename(cas[0].cert, cas[0].sha256))
     assert re.match(r"^[a-z][a-z0-9_]*$", raw)
     assert '<certificates src="@raw/%s"/>' % raw in "".join(c.text for c in anchors.xpath("comment()"))
-    doc = etree.fromstring(mobile.build_network_security_config(IDENT, cas, ["Tableau.Example.com."]), parser)
+    doc = etree.fromstring(android.build_network_security_config(IDENT, cas, ["Tableau.Example.com."]), parser)
     assert doc.find("base-config") is None
     assert [d.text for d in doc.findall("domain-config/domain")] == ["tableau.example.com"]
     assert [c.get("src") for c in doc.findall("domain-config/trust-anchors/certificates")] == ["system", "user"]
-    with pytest.raises(mobile.MobileError, match="not a host or domain name"):
-        mobile.build_network_security_config(IDENT, cas, ["bad name/with slash"])
+    with pytest.raises(inputs.MobileError, match="not a host or domain name"):
+        android.build_network_security_config(IDENT, cas, ["bad name/with slash"])
 
 
 def test_comment_text_never_breaks_the_xml(world):
     """A CN full of dashes must not put '--' into an XML comment."""
     odd = build("CA -- with -- dashes --", key_usage=["key_cert_sign"])
-    data = mobile.build_network_security_config("com.example--x.y", cas_of(odd))
+    data = android.build_network_security_config("com.example--x.y", cas_of(odd))
     etree.fromstring(data)
 
 
@@ -511,19 +521,19 @@ def test_policy_refuses_leaf_expired_sha1_weak_and_warns(world, pki, tmp_path):
         "eddsa": (ed25519_root("Ed25519 Root"), ["ANCHOR-007"]),
     }
     for name, (cert, expected) in cases.items():
-        cas, _d = mobile.load_cas([(pem(cert), name)])
-        found = mobile.ca_findings(cas)
+        cas, _d = inputs.load_cas([(pem(cert), name)])
+        found = checks.ca_findings(cas)
         assert codes(found) == expected, (name, found)
         assert all(name in f.message for f in found)
         assert all(f.data["sha256"] == certs.fingerprint(cert) for f in found)
         assert all(f.data["subject"] == cert.subject.rfc4514_string() for f in found)
     severities = {f.code: f.severity for name in cases
-                  for f in mobile.ca_findings(mobile.load_cas([(pem(cases[name][0]), name)])[0])}
+                  for f in checks.ca_findings(inputs.load_cas([(pem(cases[name][0]), name)])[0])}
     assert severities == {"ANCHOR-001": "error", "ANCHOR-002": "error", "ANCHOR-003": "error",
                           "ANCHOR-009": "error", "ANCHOR-005": "error", "MOBILE-006": "warning",
                           "MOBILE-007": "warning", "ANCHOR-007": "warning"}
     # the device consequences are said, and no remedy names an option this module does not have
-    by_name = {name: mobile.ca_findings(mobile.load_cas([(pem(cert), name)])[0])[0] for name, (cert, _e) in
+    by_name = {name: checks.ca_findings(inputs.load_cas([(pem(cert), name)])[0])[0] for name, (cert, _e) in
                cases.items()}
     assert "Certificate Trust Settings" in by_name["leaf"].message
     assert "iOS 13" in by_name["weak"].message and "iOS 13" in by_name["sha1"].message
@@ -547,73 +557,73 @@ def test_ca_decisions_are_the_shared_policy(world, pki, tmp_path):
         build("P-192 Root", key=ec.generate_private_key(ec.SECP192R1()))[0], world["root"][0], world["inter"][0]]
     for cert in certs_to_judge:
         for kw in ({}, {"blocklisted_digests": []}, {"min_rsa_key_size": 4096, "min_ec_key_size": 384}):
-            cas = mobile.load_cas([(pem(cert), "c")])[0]
-            ours = [(f.code, f.severity) for f in mobile.ca_findings(cas, include_intermediates=True, **kw)
+            cas = inputs.load_cas([(pem(cert), "c")])[0]
+            ours = [(f.code, f.severity) for f in checks.ca_findings(cas, include_intermediates=True, **kw)
                     if f.code.startswith("ANCHOR-")]
             judged = anchor_policy.check_anchor(cert, self_signed_digest_policy="error", **kw)
             shared = [(f.code, f.severity) for f in judged if f.code != "ANCHOR-004"]
             assert ours == shared, (cert.subject, kw)
     # the SHA-1 intermediate is ANCHOR-008 (issued with SHA-1) next to MOBILE-008, never ANCHOR-004
-    inter = mobile.load_cas([(pem(openssl_sha1(sub(tmp_path, "j"), "SHA1 Inter", issuer=world["root"])[0]), "i")])[0]
-    assert codes(mobile.ca_findings(inter)) == ["ANCHOR-008", "MOBILE-008"]
+    inter = inputs.load_cas([(pem(openssl_sha1(sub(tmp_path, "j"), "SHA1 Inter", issuer=world["root"])[0]), "i")])[0]
+    assert codes(checks.ca_findings(inter)) == ["ANCHOR-008", "MOBILE-008"]
 
 
 def test_policy_options_move_the_thresholds(tmp_path):
-    sha1 = mobile.load_cas([(pem(openssl_sha1(tmp_path, "SHA1 Root")[0]), "s")])[0]
-    assert codes(mobile.ca_findings(sha1, blocklisted_digests=[])) == []
-    assert codes(mobile.ca_findings(sha1, blocklisted_digests=["SHA-1"])) == ["ANCHOR-009"]
-    ok = mobile.load_cas([(pem(build("Root")[0]), "r")])[0]
-    assert codes(mobile.ca_findings(ok, min_rsa_key_size=3072)) == ["ANCHOR-005"]
-    assert codes(mobile.ca_findings(ok, expiry_warning_days=400)) == ["MOBILE-006"]
-    small_ec = mobile.load_cas([(pem(build("P-192 Root", key=ec.generate_private_key(ec.SECP192R1()))[0]), "e")])[0]
-    found = mobile.ca_findings(small_ec)
+    sha1 = inputs.load_cas([(pem(openssl_sha1(tmp_path, "SHA1 Root")[0]), "s")])[0]
+    assert codes(checks.ca_findings(sha1, blocklisted_digests=[])) == []
+    assert codes(checks.ca_findings(sha1, blocklisted_digests=["SHA-1"])) == ["ANCHOR-009"]
+    ok = inputs.load_cas([(pem(build("Root")[0]), "r")])[0]
+    assert codes(checks.ca_findings(ok, min_rsa_key_size=3072)) == ["ANCHOR-005"]
+    assert codes(checks.ca_findings(ok, expiry_warning_days=400)) == ["MOBILE-006"]
+    small_ec = inputs.load_cas([(pem(build("P-192 Root", key=ec.generate_private_key(ec.SECP192R1()))[0]), "e")])[0]
+    found = checks.ca_findings(small_ec)
     assert codes(found) == ["ANCHOR-006"] and "192-bit EC key (secp192r1)" in found[0].message
     assert found[0].severity == "error"
-    assert codes(mobile.ca_findings(small_ec, min_ec_key_size=192)) == []
-    p256 = mobile.load_cas([(pem(build("P-256 Root", key=ec.generate_private_key(ec.SECP256R1()))[0]), "e")])[0]
-    assert codes(mobile.ca_findings(p256)) == []
+    assert codes(checks.ca_findings(small_ec, min_ec_key_size=192)) == []
+    p256 = inputs.load_cas([(pem(build("P-256 Root", key=ec.generate_private_key(ec.SECP256R1()))[0]), "e")])[0]
+    assert codes(checks.ca_findings(p256)) == []
     with pytest.raises(anchor_policy.AnchorPolicyError, match="unknown digest 'shaa1'"):
-        mobile.ca_findings(ok, blocklisted_digests=["shaa1"])
+        checks.ca_findings(ok, blocklisted_digests=["shaa1"])
     with pytest.raises(anchor_policy.AnchorPolicyError, match="min_rsa_key_size: -1 is negative"):
-        mobile.ca_findings(ok, min_rsa_key_size=-1)
+        checks.ca_findings(ok, min_rsa_key_size=-1)
     with pytest.raises(anchor_policy.AnchorPolicyError, match="unknown digest 'shaa1'"):
-        mobile.ca_findings([], blocklisted_digests=["shaa1"])
-    with pytest.raises(mobile.MobileError, match="expiry_warning_days must be a number of days"):
-        mobile.ca_findings(ok, expiry_warning_days=-1)
-    assert codes(mobile.ca_findings(sha1, blocklisted_digests=["SHA_1", "md5"])) == ["ANCHOR-009"]
+        checks.ca_findings([], blocklisted_digests=["shaa1"])
+    with pytest.raises(inputs.MobileError, match="expiry_warning_days must be a number of days"):
+        checks.ca_findings(ok, expiry_warning_days=-1)
+    assert codes(checks.ca_findings(sha1, blocklisted_digests=["SHA_1", "md5"])) == ["ANCHOR-009"]
 
 
 def test_duplicates_are_installed_once(world):
-    cas, dups = mobile.load_cas([(pem(world["root"][0]), "a.pem"), (pem(world["root"][0]), "b.pem")])
+    cas, dups = inputs.load_cas([(pem(world["root"][0]), "a.pem"), (pem(world["root"][0]), "b.pem")])
     assert len(cas) == 1 and len(dups) == 1
-    found = mobile.ca_findings(cas, dups)
+    found = checks.ca_findings(cas, dups)
     assert codes(found) == ["MOBILE-009"] and "b.pem" in found[0].message
 
 
 def test_garbage_and_keys_are_clear_errors(world):
     with pytest.raises(certs.CertificateError, match="not PEM or DER"):
-        mobile.load_cas([(b"hello, not a certificate", "garbage.pem")])
+        inputs.load_cas([(b"hello, not a certificate", "garbage.pem")])
     with pytest.raises(certs.CertificateError, match="private key"):
-        mobile.load_cas([(key_pem(world["root"][1]), "root.key")])
-    with pytest.raises(mobile.MobileError, match="no CA certificate given"):
-        mobile.load_cas([])
+        inputs.load_cas([(key_pem(world["root"][1]), "root.key")])
+    with pytest.raises(inputs.MobileError, match="no CA certificate given"):
+        inputs.load_cas([])
 
 
 def test_inputs_are_validated():
     for bad in ("tableau", "com..example", "com.example/../x", "com.exa mple", ".com.example", ""):
-        with pytest.raises(mobile.MobileError, match="reverse-DNS"):
-            mobile.check_identifier(bad)
+        with pytest.raises(inputs.MobileError, match="reverse-DNS"):
+            inputs.check_identifier(bad)
     for bad in ("../x", ".hidden", "a/b", ""):
-        with pytest.raises(mobile.MobileError, match="plain file name"):
-            mobile.check_basename(bad)
-    with pytest.raises(mobile.MobileError, match="control character U\\+0007"):
-        mobile.ProfileSpec(IDENT, display_name="bell\x07")
-    with pytest.raises(mobile.MobileError, match="BCP 47"):
-        mobile.consent_dict({"english please": "x"})
-    with pytest.raises(mobile.MobileError, match="non-empty"):
-        mobile.consent_dict({"en": "  "})
-    assert mobile.consent_dict("Agree") == {"default": "Agree"}
-    assert mobile.consent_dict({"pt-BR": "Sim", "default": "Yes"}) == {"pt-BR": "Sim", "default": "Yes"}
+        with pytest.raises(inputs.MobileError, match="plain file name"):
+            inputs.check_basename(bad)
+    with pytest.raises(inputs.MobileError, match="control character U\\+0007"):
+        apple.ProfileSpec(IDENT, display_name="bell\x07")
+    with pytest.raises(inputs.MobileError, match="BCP 47"):
+        inputs.consent_dict({"english please": "x"})
+    with pytest.raises(inputs.MobileError, match="non-empty"):
+        inputs.consent_dict({"en": "  "})
+    assert inputs.consent_dict("Agree") == {"default": "Agree"}
+    assert inputs.consent_dict({"pt-BR": "Sim", "default": "Yes"}) == {"pt-BR": "Sim", "default": "Yes"}
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -622,13 +632,13 @@ def test_any_text_either_round_trips_or_is_refused(texts):
     """plistlib must read back exactly what we wrote, for any Unicode a user can type."""
     cert_cas = _ROOT_FOR_PROPERTY
     try:
-        s = mobile.ProfileSpec(IDENT, display_name=texts[0], organization=texts[1], consent_text=texts[2])
-    except mobile.MobileError as exc:
+        s = apple.ProfileSpec(IDENT, display_name=texts[0], organization=texts[1], consent_text=texts[2])
+    except inputs.MobileError as exc:
         assert "control character" in str(exc) or "non-empty" in str(exc)
-        assert any(mobile._XML_BAD.search(t) for t in texts) or not texts[2].strip()
+        assert any(inputs._XML_BAD.search(t) for t in texts) or not texts[2].strip()
         return
-    data = mobile.build_profile(s, cert_cas)
-    assert data == mobile.build_profile(s, cert_cas)
+    data = apple.build_profile(s, cert_cas)
+    assert data == apple.build_profile(s, cert_cas)
     back = plistlib.loads(data)
     lf = [t.replace("\r\n", "\n").replace("\r", "\n") for t in texts]  # XML reads CR back as LF
     assert back["PayloadDisplayName"] == lf[0]
@@ -637,14 +647,14 @@ def test_any_text_either_round_trips_or_is_refused(texts):
     assert schema_problems(back) == []
 
 
-_ROOT_FOR_PROPERTY = mobile.selected(mobile.load_cas([(pem(build("Property Root")[0]), "p")])[0], False)
+_ROOT_FOR_PROPERTY = checks.selected(inputs.load_cas([(pem(build("Property Root")[0]), "p")])[0], False)
 
 
 # --------------------------------------------------------------------------- signing, openssl as referee
 
 def test_signed_profile_verifies_with_openssl_and_one_byte_breaks_it(world, tmp_path):
-    plist = mobile.build_profile(spec(), cas_of(world["root"]))
-    signed = mobile.sign_profile(plist, signer_of(world))
+    plist = apple.build_profile(spec(), cas_of(world["root"]))
+    signed = signing.sign_profile(plist, signer_of(world))
     root = write(tmp_path, "root.pem", pem(world["root"][0]))
     good = write(tmp_path, "good.mobileconfig", signed)
     res = openssl("cms", "-verify", "-inform", "DER", "-in", good, "-CAfile", root)
@@ -666,30 +676,54 @@ def test_signed_profile_verifies_with_openssl_and_one_byte_breaks_it(world, tmp_
     bad = write(tmp_path, "bad.mobileconfig", tampered)
     res = openssl("cms", "-verify", "-inform", "DER", "-in", bad, "-CAfile", root)
     assert res.returncode != 0 and b"Verification failure" in res.stderr
-    got = mobile.read_signed(tampered)
+    got = cms.read_signed(tampered)
     assert not got.valid and "modified after signing" in got.problem
     # one byte of the signature changed
     tampered = signed[:-5] + bytes([signed[-5] ^ 0x01]) + signed[-4:]
     res = openssl("cms", "-verify", "-inform", "DER", "-in", write(tmp_path, "sig.mobileconfig", tampered),
                   "-CAfile", root)
     assert res.returncode != 0
-    assert "does not verify" in mobile.read_signed(tampered).problem
+    assert "does not verify" in cms.read_signed(tampered).problem
 
+
+
+def test_cms_reader_is_the_one_der_reader(world):
+    """read_signed walks the SignedData with _asn1 (the one DER reader): a broken file's problem is the
+    DER reader's own words, saying what is wrong and at which offset; the reader never raises."""
+    plist = apple.build_profile(spec(), cas_of(world["root"]))
+    signed = signing.sign_profile(plist, signer_of(world))
+    assert cms.read_signed(signed).valid
+    for broken in (signed + b"\x00\x00",                          # trailing bytes after the ContentInfo
+                   b"\x30\x80" + signed[4:] + b"\x00\x00",         # BER indefinite length
+                   signed[:len(signed) // 2]):                   # truncated
+        try:
+            _asn1.whole(broken, _asn1.SEQUENCE, what="CMS ContentInfo")
+        except _asn1.DerError as exc:
+            expected = str(exc)
+        got = cms.read_signed(broken)
+        assert got.content is None and not got.valid
+        assert got.problem == expected, got.problem
+        assert "offset" in expected or "trailing byte" in expected, expected
+    # a multi-byte tag inside the SignedData is refused by the one reader, not misread as a length
+    at = signed.index(b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x01")  # id-data in encapContentInfo
+    odd = signed[:at] + b"\x1f" + signed[at + 1:]
+    got = cms.read_signed(odd)
+    assert not got.valid and "multi-byte tag 0x1f" in got.problem, got.problem
 
 def test_ec_signer_verifies_too(world, tmp_path):
-    plist = mobile.build_profile(spec(), cas_of(world["root"]))
-    signed = mobile.sign_profile(plist, signer_of(world, "ec_signer", chain=()))
+    plist = apple.build_profile(spec(), cas_of(world["root"]))
+    signed = signing.sign_profile(plist, signer_of(world, "ec_signer", chain=()))
     res = openssl("cms", "-verify", "-inform", "DER", "-in", write(tmp_path, "ec.mobileconfig", signed),
                   "-CAfile", write(tmp_path, "other.pem", pem(world["other_root"][0])))
     assert res.returncode == 0 and res.stdout == plist, res.stderr
-    got = mobile.read_signed(signed)
+    got = cms.read_signed(signed)
     assert got.valid and got.digest == "sha256" and got.content == plist
 
 
 @pytest.mark.parametrize("flags", [[], ["-noattr"], ["-nosmimecap"], ["-keyid"]])
 def test_reader_accepts_what_openssl_signs(world, tmp_path, flags):
     """Our CMS reader against an independent producer, with and without signed attributes."""
-    plist = mobile.build_profile(spec(), cas_of(world["root"]))
+    plist = apple.build_profile(spec(), cas_of(world["root"]))
     src = write(tmp_path, "p.plist", plist)
     out = str(tmp_path / "p.mobileconfig")
     res = openssl("cms", "-sign", "-binary", "-nodetach", "-md", "sha256", "-in", src, "-outform", "DER",
@@ -699,49 +733,49 @@ def test_reader_accepts_what_openssl_signs(world, tmp_path, flags):
     assert res.returncode == 0, res.stderr
     with open(out, "rb") as handle:
         signed = handle.read()
-    got = mobile.read_signed(signed)
+    got = cms.read_signed(signed)
     assert got.valid, got.problem
     assert got.content == plist and got.signer == world["signer"][0]
-    assert mobile.signed_profile_current(signed, plist, signer_of(world)) == (True, None)
+    assert signing.signed_profile_current(signed, plist, signer_of(world)) == (True, None)
 
 
 def test_resign_decisions(world):
     cas = cas_of(world["root"])
-    plist = mobile.build_profile(spec(), cas)
+    plist = apple.build_profile(spec(), cas)
     signer = signer_of(world)
-    signed = mobile.sign_profile(plist, signer)
-    assert mobile.signed_profile_current(signed, plist, signer) == (True, None)
+    signed = signing.sign_profile(plist, signer)
+    assert signing.signed_profile_current(signed, plist, signer) == (True, None)
     # a second signature differs byte-wise (signing time) but is just as current: no churn
-    assert mobile.signed_profile_current(mobile.sign_profile(plist, signer), plist, signer) == (True, None)
-    changed = mobile.build_profile(spec(display_name="New name"), cas)
-    assert mobile.signed_profile_current(signed, changed, signer) == (False, "the profile content changed")
-    assert mobile.signed_profile_current(signed, plist, signer_of(world, "ec_signer", ())) == (
+    assert signing.signed_profile_current(signing.sign_profile(plist, signer), plist, signer) == (True, None)
+    changed = apple.build_profile(spec(display_name="New name"), cas)
+    assert signing.signed_profile_current(signed, changed, signer) == (False, "the profile content changed")
+    assert signing.signed_profile_current(signed, plist, signer_of(world, "ec_signer", ())) == (
         False, "the signer changed")
-    assert mobile.signed_profile_current(signed, plist, signer_of(world, chain=())) == (
+    assert signing.signed_profile_current(signed, plist, signer_of(world, chain=())) == (
         False, "the signer chain changed")
     at = signed.index(b"<string>Configuration</string>") + 9
-    current, why = mobile.signed_profile_current(signed[:at] + b"X" + signed[at + 1:], plist, signer)
+    current, why = signing.signed_profile_current(signed[:at] + b"X" + signed[at + 1:], plist, signer)
     assert not current and why.startswith("the profile content changed")
-    current, why = mobile.signed_profile_current(plist, plist, signer)
+    current, why = signing.signed_profile_current(plist, plist, signer)
     assert not current and "not a signed profile" in why
-    current, why = mobile.signed_profile_current(b"\x30\x03\x02\x01\x01", plist, signer)
+    current, why = signing.signed_profile_current(b"\x30\x03\x02\x01\x01", plist, signer)
     assert not current and "not a signed profile" in why
     for junk in (b"", b"\x30", b"\x30\x80\x00\x00", os.urandom(64)):
-        assert not mobile.read_signed(junk).valid
+        assert not cms.read_signed(junk).valid
 
 
 def test_signature_by_a_tampered_but_consistent_file_is_caught(world):
     """Content swapped together with the messageDigest attribute: only the signature check catches it."""
-    plist = mobile.build_profile(spec(), cas_of(world["root"]))
+    plist = apple.build_profile(spec(), cas_of(world["root"]))
     signer = signer_of(world)
-    signed = mobile.sign_profile(plist, signer)
+    signed = signing.sign_profile(plist, signer)
     old_digest = hashlib.sha256(plist).digest()
     other = plist.replace(b"Configuration", b"Configuratiom")
     forged = signed.replace(plist, other).replace(old_digest, hashlib.sha256(other).digest())
     assert forged != signed
-    got = mobile.read_signed(forged)
+    got = cms.read_signed(forged)
     assert got.content == other and not got.valid and "does not verify" in got.problem
-    assert mobile.signed_profile_current(forged, other, signer)[0] is False
+    assert signing.signed_profile_current(forged, other, signer)[0] is False
 
 
 # --------------------------------------------------------------------------- signer input and policy
@@ -749,40 +783,40 @@ def test_signature_by_a_tampered_but_consistent_file_is_caught(world):
 def test_signer_errors_are_clear(world, pki):
     cert, key = world["signer"]
     with pytest.raises(certs.CertificateError, match="wrong passphrase"):
-        mobile.load_signer(pem(cert), key_pem(key, b"right"), "wrong")
-    with pytest.raises(mobile.MobileError, match="encrypted; give signer_key_passphrase"):
-        mobile.load_signer(pem(cert), key_pem(key, b"right"))
-    signer = mobile.load_signer(pem(cert), key_pem(key, b"right"), "right", [(pem(world["inter"][0]), "c")])
+        signing.load_signer(pem(cert), key_pem(key, b"right"), "wrong")
+    with pytest.raises(inputs.MobileError, match="encrypted; give signer_key_passphrase"):
+        signing.load_signer(pem(cert), key_pem(key, b"right"))
+    signer = signing.load_signer(pem(cert), key_pem(key, b"right"), "right", [(pem(world["inter"][0]), "c")])
     assert signer.chain == [world["inter"][0]]
-    with pytest.raises(mobile.MobileError, match="does not belong to signer_cert"):
-        mobile.load_signer(pem(cert), key_pem(world["root"][1]))
-    with pytest.raises(mobile.MobileError, match="DSA key cannot sign"):
+    with pytest.raises(inputs.MobileError, match="does not belong to signer_cert"):
+        signing.load_signer(pem(cert), key_pem(world["root"][1]))
+    with pytest.raises(inputs.MobileError, match="DSA key cannot sign"):
         dsa_key = dsa.generate_private_key(key_size=2048)
-        mobile.load_signer(pem(build("DSA signer", key=dsa_key, ca=False)[0]), key_pem(dsa_key))
+        signing.load_signer(pem(build("DSA signer", key=dsa_key, ca=False)[0]), key_pem(dsa_key))
     with pytest.raises(certs.CertificateError, match="not PEM or DER"):
-        mobile.load_signer(b"garbage", key_pem(key))
+        signing.load_signer(b"garbage", key_pem(key))
 
 
 def test_signer_findings(world, tmp_path):
     cas = cas_of(world["root"])
-    assert codes(mobile.signer_findings(signer_of(world), cas)) == ["MOBILE-012"]
+    assert codes(checks.signer_findings(signer_of(world), cas)) == ["MOBILE-012"]
     other = cas_of(world["other_root"])
     # the chain up to the root is included: nothing to say
-    assert codes(mobile.signer_findings(signer_of(world, chain=("inter", "root")), other)) == []
+    assert codes(checks.signer_findings(signer_of(world, chain=("inter", "root")), other)) == []
     # the usual case (root left out) and a missing intermediate both name where the chain stops
-    found = mobile.signer_findings(signer_of(world), other)
+    found = checks.signer_findings(signer_of(world), other)
     assert codes(found) == ["MOBILE-013"] and found[0].severity == "info"
     assert "ends at CN=Mobile Test Issuing CA" in found[0].message and "issuer CN=Mobile Test Root CA" in \
         found[0].message
-    found = mobile.signer_findings(signer_of(world, chain=()), other)
+    found = checks.signer_findings(signer_of(world, chain=()), other)
     assert codes(found) == ["MOBILE-013"] and "issuer CN=Mobile Test Issuing CA" in found[0].message
     # a stray certificate in the chain
-    assert codes(mobile.signer_findings(signer_of(world, chain=("inter", "root", "other_root")), other)) == [
+    assert codes(checks.signer_findings(signer_of(world, chain=("inter", "root", "other_root")), other)) == [
         "MOBILE-011"]
     full = [world["inter"][0], world["root"][0]]
 
     def judged(cert_key):
-        return mobile.signer_findings(mobile.Signer(*cert_key, chain=full), other)
+        return checks.signer_findings(signing.Signer(*cert_key, chain=full), other)
 
     expired = build("Expired signer", world["inter"], ca=False, days=-1, start_days=-10,
                     key_usage=["digital_signature"])
@@ -798,7 +832,7 @@ def test_signer_findings(world, tmp_path):
     assert codes(judged(weak)) == ["MOBILE-015"]
     sha1 = openssl_sha1(tmp_path, "SHA-1 signer", issuer=world["inter"], ca=False)
     assert codes(judged(sha1)) == ["MOBILE-014"]
-    assert codes(mobile.signer_findings(mobile.Signer(*sha1, chain=full), other, blocklisted_digests=[])) == []
+    assert codes(checks.signer_findings(signing.Signer(*sha1, chain=full), other, blocklisted_digests=[])) == []
 
 
 SIGNER_KEYS = [("rsa", 1024), ("rsa", 2048), ("ec", 192), ("ec", 256), ("ec", 384)]
@@ -817,7 +851,7 @@ def test_signer_key_decisions_are_the_shared_policy(world, pki, min_rsa, min_ec)
         shared = [f for f in anchor_policy.check_anchor(cert, allow_leaf=True, min_rsa_key_size=min_rsa,
                                                         min_ec_key_size=min_ec)
                   if f.code in ("ANCHOR-005", "ANCHOR-006")]
-        found = [f for f in mobile.signer_findings(mobile.Signer(cert, key, full), other, min_rsa_key_size=min_rsa,
+        found = [f for f in checks.signer_findings(signing.Signer(cert, key, full), other, min_rsa_key_size=min_rsa,
                                                    min_ec_key_size=min_ec) if f.code == "MOBILE-015"]
         assert len(found) == len(shared), (kind, size, min_rsa, min_ec)
         for mine, theirs in zip(found, shared):
@@ -836,29 +870,29 @@ def listing(path):
 def test_plan_write_converge(world, tmp_path):
     dest = tmp_path / "out"
     signer = signer_of(world)
-    arts = mobile.build_artifacts(spec(), cas_of(world["root"]), ["ios", "android"])
-    mobile.plan(str(dest), arts, signer)
+    arts = writer.build_artifacts(spec(), cas_of(world["root"]), ["ios", "android"])
+    writer.plan(str(dest), arts, signer)
     assert [a.action for a in arts] == ["create"] * 4 and arts[0].resign
-    mobile.finalize(arts, signer)
-    written = mobile.write(str(dest), arts)
+    writer.finalize(arts, signer)
+    written = writer.write(str(dest), arts)
     assert sorted(os.path.basename(p) for p in written) == sorted(os.listdir(dest))
     assert all(oct(os.stat(p).st_mode & 0o777) == "0o644" for p in written)
     before = listing(dest)
-    again = mobile.plan(str(dest), mobile.build_artifacts(spec(), cas_of(world["root"]), ["ios", "android"]), signer)
+    again = writer.plan(str(dest), writer.build_artifacts(spec(), cas_of(world["root"]), ["ios", "android"]), signer)
     assert [a.action for a in again] == ["keep"] * 4 and not any(a.resign for a in again)
-    assert mobile.write(str(dest), again) == [] and listing(dest) == before
+    assert writer.write(str(dest), again) == [] and listing(dest) == before
     # signing switched off: the profile is rewritten unsigned, with the reason
-    unsigned = mobile.plan(str(dest), mobile.build_artifacts(spec(), cas_of(world["root"]), ["ios"]))
+    unsigned = writer.plan(str(dest), writer.build_artifacts(spec(), cas_of(world["root"]), ["ios"]))
     assert unsigned[0].action == "update" and unsigned[0].reason == "the profile was signed; signing is off now"
 
 
 def test_write_is_all_or_nothing(world, tmp_path):
     dest = tmp_path / "out"
-    first = mobile.build_artifacts(spec(), cas_of(world["root"]), ["ios", "android"])
-    mobile.write(str(dest), mobile.plan(str(dest), first))
+    first = writer.build_artifacts(spec(), cas_of(world["root"]), ["ios", "android"])
+    writer.write(str(dest), writer.plan(str(dest), first))
     before = listing(dest)
     two = cas_of(world["root"], world["other_root"])
-    arts = mobile.plan(str(dest), mobile.build_artifacts(spec(display_name="v2"), two, ["ios", "android"]))
+    arts = writer.plan(str(dest), writer.build_artifacts(spec(display_name="v2"), two, ["ios", "android"]))
     assert [a.action for a in arts] == ["update", "keep", "create", "update", "update"]
     calls = []
 
@@ -868,8 +902,8 @@ def test_write_is_all_or_nothing(world, tmp_path):
             raise OSError(28, "No space left on device")
         os.replace(src, dst)
 
-    with pytest.raises(mobile.WriteError, match="No space left on device.*restored the previous files"):
-        mobile.write(str(dest), arts, move=flaky)
+    with pytest.raises(writer.WriteError, match="No space left on device.*restored the previous files"):
+        writer.write(str(dest), arts, move=flaky)
     assert len(calls) == 3
     assert listing(dest) == before, "the previous files are back and nothing half-written stays"
 
@@ -897,50 +931,50 @@ def test_rollback_restores_content_mode_owner_and_mtime(world, tmp_path):
     """Issue 11: a later rename fails; the files already moved must come back as they were
     (0600, nobody, old mtime), not just with their old bytes (they came back 0644/root)."""
     dest = tmp_path / "out"
-    mobile.write(str(dest), mobile.plan(str(dest), mobile.build_artifacts(spec(), cas_of(world["root"]),
+    writer.write(str(dest), writer.plan(str(dest), writer.build_artifacts(spec(), cas_of(world["root"]),
                                                                           ["ios", "android"])))
-    os.unlink(str(dest / mobile.NSC_FILE))
+    os.unlink(str(dest / android.NSC_FILE))
     for name in os.listdir(dest):
         as_nobody_0600(str(dest / name))
     before = {name: file_state(str(dest / name)) for name in sorted(os.listdir(dest))}
     two = cas_of(world["root"], world["other_root"])
-    arts = mobile.plan(str(dest), mobile.build_artifacts(spec(display_name="v2"), two, ["ios", "android"]))
+    arts = writer.plan(str(dest), writer.build_artifacts(spec(display_name="v2"), two, ["ios", "android"]))
     assert [a.action for a in arts] == ["update", "keep", "create", "update", "create"]
     # a real failing rename: the last target becomes a directory after the plan was made
-    os.mkdir(str(dest / mobile.NSC_FILE))
-    with pytest.raises(mobile.WriteError, match="restored the previous files"):
-        mobile.write(str(dest), arts)
-    after = {name: file_state(str(dest / name)) for name in sorted(os.listdir(dest)) if name != mobile.NSC_FILE}
+    os.mkdir(str(dest / android.NSC_FILE))
+    with pytest.raises(writer.WriteError, match="restored the previous files"):
+        writer.write(str(dest), arts)
+    after = {name: file_state(str(dest / name)) for name in sorted(os.listdir(dest)) if name != android.NSC_FILE}
     assert after == before, "profile and ONC were moved, then must be back byte for byte with mode, owner, mtime"
-    assert sorted(os.listdir(dest)) == sorted(list(before) + [mobile.NSC_FILE]), "no new or temporary file stays"
+    assert sorted(os.listdir(dest)) == sorted(list(before) + [android.NSC_FILE]), "no new or temporary file stays"
 
 
 def test_update_keeps_mode_and_owner_of_the_existing_file(world, tmp_path):
     """The documented 'an existing file keeps its mode', whatever move function writes it."""
     dest = tmp_path / "out"
-    mobile.write(str(dest), mobile.plan(str(dest), mobile.build_artifacts(spec(), cas_of(world["root"]), ["ios"])))
+    writer.write(str(dest), writer.plan(str(dest), writer.build_artifacts(spec(), cas_of(world["root"]), ["ios"])))
     (profile,) = os.listdir(dest)
     as_nobody_0600(str(dest / profile))
-    arts = mobile.plan(str(dest), mobile.build_artifacts(spec(display_name="v2"), cas_of(world["root"]), ["ios"]))
+    arts = writer.plan(str(dest), writer.build_artifacts(spec(display_name="v2"), cas_of(world["root"]), ["ios"]))
     assert [a.action for a in arts] == ["update"]
-    mobile.write(str(dest), arts)
+    writer.write(str(dest), arts)
     state = file_state(str(dest / profile))
     assert (state["mode"], state["uid"], state["gid"]) == (oct(0o100600), NOBODY.pw_uid, NOBODY.pw_gid)
     assert state["data"] == arts[0].data and state["mtime_ns"] != PAST_NS
     new = tmp_path / "new"
-    arts = mobile.build_artifacts(spec(), cas_of(world["root"]), ["ios"])
-    written = mobile.write(str(new), mobile.plan(str(new), arts))
+    arts = writer.build_artifacts(spec(), cas_of(world["root"]), ["ios"])
+    written = writer.write(str(new), writer.plan(str(new), arts))
     assert oct(os.stat(written[0]).st_mode) == oct(0o100644), "a new file is 0644"
 
 
 def test_bad_input_leaves_no_partial_files(world, tmp_path):
     dest = tmp_path / "new"
-    with pytest.raises(mobile.MobileError, match="exists and is not a directory"):
-        mobile.plan(str(write(tmp_path, "afile", b"x")), mobile.build_artifacts(spec(), cas_of(world["root"]), ["ios"]))
-    with pytest.raises(mobile.MobileError, match="no CA certificate left"):
-        mobile.build_artifacts(spec(), [], ["ios"])
-    with pytest.raises(mobile.MobileError, match="not one of"):
-        mobile.build_artifacts(spec(), cas_of(world["root"]), ["windows"])
+    with pytest.raises(inputs.MobileError, match="exists and is not a directory"):
+        writer.plan(str(write(tmp_path, "afile", b"x")), writer.build_artifacts(spec(), cas_of(world["root"]), ["ios"]))
+    with pytest.raises(inputs.MobileError, match="no CA certificate left"):
+        writer.build_artifacts(spec(), [], ["ios"])
+    with pytest.raises(inputs.MobileError, match="not one of"):
+        writer.build_artifacts(spec(), cas_of(world["root"]), ["windows"])
     assert not dest.exists()
 
 
@@ -949,19 +983,19 @@ RENAMED = "Renamed profile (v2)"
 
 def test_diff_shows_plist_and_never_key_material(world, tmp_path):
     signer = signer_of(world)
-    arts = mobile.plan(str(tmp_path), mobile.build_artifacts(spec(), cas_of(world["root"]), ["ios", "android"]),
+    arts = writer.plan(str(tmp_path), writer.build_artifacts(spec(), cas_of(world["root"]), ["ios", "android"]),
                        signer)
-    entries = mobile.diff_entries(arts, signer)
+    entries = diff.diff_entries(arts, signer)
     assert len(entries) == 4 and all(e["before"] == "" for e in entries)
     assert entries[0]["after"].startswith("# CMS SignedData, signer CN=Profile Signer,O=trustops mobile test")
     assert "<key>PayloadType</key>" in entries[0]["after"]
     assert entries[1]["after"].startswith("DER certificate CN=Mobile Test Root CA,O=trustops mobile test")
     text = json.dumps(entries)
     assert "PRIVATE KEY" not in text
-    mobile.write(str(tmp_path), mobile.finalize(arts, signer))
-    arts = mobile.plan(str(tmp_path), mobile.build_artifacts(spec(display_name=RENAMED), cas_of(world["root"]),
+    writer.write(str(tmp_path), writer.finalize(arts, signer))
+    arts = writer.plan(str(tmp_path), writer.build_artifacts(spec(display_name=RENAMED), cas_of(world["root"]),
                                                              ["ios"]), signer)
-    entry = mobile.diff_entries(arts, signer)[0]
+    entry = diff.diff_entries(arts, signer)[0]
     assert "signature valid" in entry["before"] and "Tableau Server certificate authorities" in entry["before"]
     # the whole plist element: spaces and parentheses never occur in base64 <data>, so this
     # cannot be matched by chance inside certificate or signature bytes
@@ -971,7 +1005,7 @@ def test_diff_shows_plist_and_never_key_material(world, tmp_path):
 
 def test_cert_facts(world):
     ca = cas_of(world["root"])[0]
-    facts = mobile.cert_facts(ca, IDENT)
+    facts = writer.cert_facts(ca, IDENT)
     assert facts["sha256"] == certs.fingerprint(world["root"][0]) and facts["role"] == "root"
     assert facts["common_name"] == "Mobile Test Root CA"
     assert facts["payload_type"] == "com.apple.security.root"

@@ -25,7 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ansible_collections.trustops.tableau.plugins.module_utils import mobile, reader
+from ansible_collections.trustops.tableau.plugins.module_utils import reader
+from ansible_collections.trustops.tableau.plugins.module_utils.mobile import apple, inputs, signing, writer
 from ansible_collections.trustops.tableau.plugins.modules import mobile_trust_profile
 
 try:
@@ -150,11 +151,11 @@ def golden(world, tmp_path_factory):
     """A converged signed dest (profile, .crt, .onc, network_security_config.xml), copied for each test."""
     f = world["files"]
     dest = str(tmp_path_factory.mktemp("golden") / "out")
-    cas, _dups = mobile.load_cas([(open(f["root.pem"], "rb").read(), f["root.pem"])])
+    cas, _dups = inputs.load_cas([(open(f["root.pem"], "rb").read(), f["root.pem"])])
     with open(f["signer.pem"], "rb") as cert, open(f["signer.key"], "rb") as key, open(f["inter.pem"], "rb") as chain:
-        signer = mobile.load_signer(cert.read(), key.read(), PASSPHRASE, [(chain.read(), f["inter.pem"])])
-    arts = mobile.build_artifacts(mobile.ProfileSpec(IDENT), cas, ["ios", "android"])
-    mobile.write(dest, mobile.finalize(mobile.plan(dest, arts, signer), signer))
+        signer = signing.load_signer(cert.read(), key.read(), PASSPHRASE, [(chain.read(), f["inter.pem"])])
+    arts = writer.build_artifacts(apple.ProfileSpec(IDENT), cas, ["ios", "android"])
+    writer.write(dest, writer.finalize(writer.plan(dest, arts, signer), signer))
     assert len(os.listdir(dest)) == 4
     return dest
 

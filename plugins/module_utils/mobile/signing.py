@@ -1,0 +1,107 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The signing identity and the CMS SignedData it makes (cryptography's PKCS#7 builder).
+
+:func:`signed_profile_current` reads an existing signed profile back (:mod:`.cms`) and says whether
+signing again would give the same content, signer and chain, so a converged run re-signs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from ansible_collections.trustops.tableau.plugins.module_utils import certs
+from ansible_collections.trustops.tableau.plugins.module_utils.mobile.cms import read_signed
+from ansible_collections.trustops.tableau.plugins.module_utils.mobile.inputs import (
+    MobileError,
+    load_certificates,
+    named_error,
+    source_label,
+    subject_text,
+)
+
+try:
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import pkcs7
+except ImportError:  # pragma: no cover - modules report it through certs.HAS_CRYPTOGRAPHY
+    pass
+
+
+class Signer(object):
+    """The identity that signs profiles: certificate, private key, chain (no root needed)."""
+
+    __slots__ = ("cert", "key", "chain", "sha256")
+
+    def __init__(self, cert, key, chain=()):
+        self.cert = cert
+        self.key = key
+        self.chain = [c for c in chain if certs.to_der(c) != certs.to_der(cert)]
+        self.sha256 = hashlib.sha256(certs.to_der(cert)).hexdigest()
+
+    def chain_ders(self):
+        return [certs.to_der(c) for c in self.chain]
+
+
+
+def load_signer(cert_data, key_data, passphrase=None, chain_blobs=(), cert_source="signer_cert",
+                key_source="signer_key", cert_option=None, key_option=None):
+    """Load and check the signing identity.  Wrong passphrase, a key that does not match the
+    certificate, or a key type the PKCS#7 builder cannot use raise MobileError (or CertificateError).
+
+    ``chain_blobs`` are (data, source) or (data, source, option) tuples; ``cert_option`` and
+    ``key_option`` name the module options in errors.  The passphrase is never part of a message.
+    """
+    try:
+        cert = certs.load_certificate(cert_data, cert_source)
+    except certs.CertificateError as exc:
+        raise named_error(exc, cert_option, cert_source)
+    try:
+        info = certs.inspect_private_key(key_data, passphrase, key_source)
+    except certs.CertificateError as exc:
+        raise named_error(exc, key_option, key_source)
+    key_label = source_label(key_option, key_source)
+    if info.key is None:
+        raise MobileError("%s: the private key is encrypted; give signer_key_passphrase" % key_label)
+    if not isinstance(info.key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+        raise MobileError("%s: a %s key cannot sign profiles here (RSA and EC keys can)" % (key_label, info.key_type))
+    if not certs.key_matches_cert(info.key, cert):
+        raise MobileError("%s does not belong to %s (%s): the public keys differ" % (
+            key_label, source_label(cert_option, cert_source), subject_text(cert)))
+    chain = []
+    for blob in chain_blobs:
+        chain.extend(load_certificates(blob[0], blob[1], blob[2] if len(blob) > 2 else None))
+    return Signer(cert, info.key, chain)
+
+
+
+def sign_profile(plist, signer):
+    """CMS SignedData, DER, content attached, SHA-256, signer certificate and chain included."""
+    builder = pkcs7.PKCS7SignatureBuilder().set_data(plist).add_signer(signer.cert, signer.key, hashes.SHA256())
+    for cert in signer.chain:
+        builder = builder.add_certificate(cert)
+    return builder.sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+
+
+
+def signed_profile_current(existing, plist, signer):
+    """(True, None) when the existing signed profile already is what signing plist would give:
+    same content, same signer certificate, same chain, SHA-256, valid signature.  Else
+    (False, reason)."""
+    got = read_signed(existing)
+    if got.content is None:
+        return False, "the existing file is not a signed profile (%s)" % got.problem
+    if got.content != plist:
+        return False, "the profile content changed"
+    if got.signer is None or certs.to_der(got.signer) != certs.to_der(signer.cert):
+        return False, "the signer changed"
+    carried = sorted(certs.to_der(c) for c in got.certificates if certs.to_der(c) != certs.to_der(signer.cert))
+    if carried != sorted(signer.chain_ders()):
+        return False, "the signer chain changed"
+    if not got.valid:
+        return False, "the existing signature is invalid (%s)" % got.problem
+    if got.digest != "sha256":
+        return False, "the existing signature uses %s" % got.digest
+    return True, None
+
