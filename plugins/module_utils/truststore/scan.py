@@ -108,6 +108,7 @@ def certificate_in(path, kind, hexed):
             return cert
     return None
 
+
 def _candidate_files(lay):
     top = lay.anchors_dir
     if not top or not os.path.isdir(top):

@@ -239,7 +239,7 @@ def test_detect_store():
     assert layouts.detect_store("Darwin", which({"security"})) == "macos"
     assert layouts.detect_store("Linux", which({"update-ca-certificates"}), exists({"/etc/ca-certificates.conf"})) == "debian"
     assert layouts.detect_store("Linux", which({"update-ca-trust"}),
-                           exists({"/etc/pki/ca-trust/source/anchors"})) == "redhat"
+                                exists({"/etc/pki/ca-trust/source/anchors"})) == "redhat"
     # SUSE ships a different update-ca-certificates and no /etc/ca-certificates.conf
     with pytest.raises(TrustopsError, match="update-ca-certificates: found, /etc/ca-certificates.conf: missing"):
         layouts.detect_store("Linux", which({"update-ca-certificates"}), exists(set()))
@@ -431,7 +431,7 @@ def test_plan_absent_removes_every_holder_and_skips_garbage(tmp_path, cas):
     write(os.path.join(lay.anchors_dir, "other.crt"), cas["other"].pem)
     entries, _w = scan.scan_anchors(lay)
     plan = planning.plan_absent(lay, "sha1", sha1(cas["root"]), entries, scan.read_bundle(lay.bundle),
-                          scan.other_source_digests(lay))
+                                scan.other_source_digests(lay))
     assert sorted(os.path.relpath(e.path, lay.anchors_dir) for e in plan.remove) == ["der.crt", "one.crt",
                                                                                      "sub/two.crt"]
     assert plan.update and plan.fresh
@@ -443,7 +443,7 @@ def test_plan_absent_refuses_to_split_a_bundle_file(tmp_path, cas):
     entries, _w = scan.scan_anchors(lay)
     with pytest.raises(TrustopsError, match="both.crt holds the certificate together with other"):
         planning.plan_absent(lay, "sha256", sha256(cas["root"]), entries, scan.read_bundle(lay.bundle),
-                       scan.other_source_digests(lay))
+                             scan.other_source_digests(lay))
 
 
 def test_plan_absent_stale_bundle_and_system_ca(tmp_path, cas):
