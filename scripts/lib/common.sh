@@ -73,6 +73,25 @@ tt_apt_ensure() {
     [ "$rc" -eq 0 ] || tt_die "apt-get install ${missing[*]} failed (rc=$rc)"
 }
 
+# tt_bindep_packages PROFILE... -> the platform:dpkg packages of bindep.txt (one per line) whose
+# profiles include one of PROFILE..., plus the runtime ones (no profile). bindep.txt is the one
+# list of system packages: ansible-builder reads it too (meta/execution-environment.yml).
+tt_bindep_packages() {
+    awk -v want="$*" '
+        BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) wanted[w[i]] = 1 }
+        /^[[:space:]]*(#|$)/ { next }
+        {
+            name = $1; spec = ""
+            if (match($0, /\[[^]]*\]/)) spec = substr($0, RSTART + 1, RLENGTH - 2)
+            k = split(spec, t, " "); platforms = 0; dpkg = 0; profiles = 0; hit = 0
+            for (i = 1; i <= k; i++) {
+                if (t[i] ~ /^platform:/) { platforms++; if (t[i] == "platform:dpkg") dpkg = 1 }
+                else { profiles++; if (t[i] in wanted) hit = 1 }
+            }
+            if ((platforms == 0 || dpkg) && (profiles == 0 || hit)) print name
+        }' "$TT_ROOT/bindep.txt"
+}
+
 # The fingerprint of what .venv must contain: both requirement files and the interpreter.
 tt_requirements_hash() {
     {
