@@ -535,6 +535,44 @@ def read_sources(specs):
     return items
 
 
+def read_client_ca(value):
+    """The client CA certificates from ``value``: PEM content (holds ``-----BEGIN``) or a file path,
+    read through the one reader with the CA bundle cap.  Raises TrustopsError naming ``client_ca``."""
+    if "-----BEGIN" in value:
+        data = _reader.read_input(content=value, option="client_ca", max_bytes=_reader.MAX_BUNDLE)
+        return _certs.load_certificates(data, "client_ca")
+    data = _reader.read_input(path=value, option="client_ca", max_bytes=_reader.MAX_BUNDLE)
+    return _certs.load_certificates(data, "client_ca %s" % value)
+
+
+def read_known_users(names=None, path=None):
+    """(name, domain) pairs from a list of names and/or a CSV/JSON file (:func:`load_known_users`),
+    or None when neither is given (unknown users are then not judged)."""
+    if names is None and path is None:
+        return None
+    users = [(name, None) for name in (names or [])]
+    if path is not None:
+        data = _reader.read_input(path=path, option="known_users_file", max_bytes=_reader.MAX_TABLE)
+        users.extend(load_known_users(data, "known_users_file %s" % path))
+    return users
+
+
+def audit_inputs(certs, identity_store, mapping=None, default_domain=None, domains=None, known_users=None,
+                 known_users_file=None, client_ca=None, now=None):
+    """The audit from the options as a user gives them (the module's one call): ``certs`` entries
+    (:func:`read_sources`), known users as names and/or a file, the client CA as content or a path.
+
+    Broken options (no ``certs``, an unreadable known-users file or client CA) raise TrustopsError;
+    broken certificates are findings of the returned :class:`AuditResult`.
+    """
+    if not certs:
+        raise TrustopsError("certs must name at least one certificate, file or pattern")
+    ca = read_client_ca(client_ca) if client_ca else None
+    known = read_known_users(known_users, known_users_file)
+    return audit(read_sources(certs), identity_store, mapping=mapping, default_domain=default_domain,
+                 domains=domains, known_users=known, client_ca=ca, now=now)
+
+
 _NAME_HEADERS = ("name", "username", "user name", "user_name", "user", "samaccountname", "userprincipalname")
 
 

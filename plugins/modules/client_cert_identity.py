@@ -106,6 +106,8 @@ options:
     description:
       - Fail the task when a finding reaches this severity; the result still holds every certificate
         and every finding. V(never) only reports.
+      - Every finding that does not fail the task is shown as a warning (code, severity, one-line message,
+        at most ten per task), so that a plain run shows it.
     type: str
     choices: [error, warning, never]
     default: error
@@ -300,33 +302,9 @@ ok:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError, fails, summary
-from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
-    CRYPTOGRAPHY_IMPORT_ERROR,
-    HAS_CRYPTOGRAPHY,
-    load_certificates,
-)
-from ansible_collections.trustops.tableau.plugins.module_utils import identity
-from ansible_collections.trustops.tableau.plugins.module_utils import reader
-
-
-def _client_ca(value):
-    """The client CA certificates from PEM content or a file, read with the CA bundle cap."""
-    if "-----BEGIN" in value:
-        data = reader.read_input(content=value, option="client_ca", max_bytes=reader.MAX_BUNDLE)
-        return load_certificates(data, "client_ca")
-    data = reader.read_input(path=value, option="client_ca", max_bytes=reader.MAX_BUNDLE)
-    return load_certificates(data, "client_ca %s" % value)
-
-
-def _known_users(names, path):
-    if names is None and path is None:
-        return None
-    users = [(name, None) for name in (names or [])]
-    if path is not None:
-        data = reader.read_input(path=path, option="known_users_file", max_bytes=reader.MAX_TABLE)
-        users.extend(identity.load_known_users(data, "known_users_file %s" % path))
-    return users
+from ansible_collections.trustops.tableau.plugins.module_utils import _module, identity
+from ansible_collections.trustops.tableau.plugins.module_utils.certs import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError, summary, worst
 
 
 def main():
@@ -347,22 +325,18 @@ def main():
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     p = module.params
-    if not p["certs"]:
-        module.fail_json(msg="certs must name at least one certificate, file or pattern")
     try:
-        client_ca = _client_ca(p["client_ca"]) if p["client_ca"] else None
-        known = _known_users(p["known_users"], p["known_users_file"])
-        items = identity.read_sources(p["certs"])
-        result = identity.audit(items, p["identity_store"], mapping=p["mapping"], default_domain=p["default_domain"],
-                                domains=p["domains"], known_users=known, client_ca=client_ca)
+        result = identity.audit_inputs(p["certs"], p["identity_store"], mapping=p["mapping"],
+                                       default_domain=p["default_domain"], domains=p["domains"],
+                                       known_users=p["known_users"], known_users_file=p["known_users_file"],
+                                       client_ca=p["client_ca"])
     except TrustopsError as exc:
         module.fail_json(msg=str(exc))
     findings = result.findings
-    out = result.as_dict()
-    out["findings"] = [f.as_dict() for f in findings]
-    out["ok"] = not any(f.severity == "error" for f in findings)
-    out["changed"] = False
-    if fails(findings, p["fail_on"]):
+    out = dict(result.as_dict(), ok=worst(findings) != "error", changed=False)
+    # findings that do not fail the task are warnings (_module.show); the message keeps naming every
+    # failing code until findings.failure_message names those beyond its first five (then: _module.finish)
+    if _module.show(module, findings, p["fail_on"]):
         module.fail_json(msg="client_cert_identity: %s" % _message(findings), **out)
     module.exit_json(msg=_message(findings), **out)
 
