@@ -78,10 +78,6 @@ def tableau_user_name(data, mapping=None, default_domain=None, identity_store=No
         raise AnsibleFilterError("tableau_user_name expects a certificate as PEM text, not %s" % type(data).__name__)
     if identity_store is None:
         identity_store = "ad" if default_domain else "local"
-    if identity_store not in ("ad", "local"):
-        raise AnsibleFilterError("tableau_user_name: identity_store must be ad or local, not %r" % (identity_store,))
-    if mapping is not None and mapping not in ("ldap", "upn", "cn"):
-        raise AnsibleFilterError("tableau_user_name: mapping must be ldap, upn or cn, not %r" % (mapping,))
     try:
         return user_name(str(data) if isinstance(data, str) else data, mapping, identity_store, default_domain,
                          source="certificate")

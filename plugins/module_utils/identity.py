@@ -69,14 +69,20 @@ def default_mapping(identity_store):
     return "ldap" if identity_store == "ad" else "upn"
 
 
+def _either(values):
+    """``a, b or c``: the allowed values, as a person reads them in a message."""
+    values = list(values)
+    return values[0] if len(values) == 1 else "%s or %s" % (", ".join(values[:-1]), values[-1])
+
+
 def _check_store(identity_store):
     if identity_store not in IDENTITY_STORES:
-        raise TrustopsError("identity_store must be one of %s, not %r" % (", ".join(IDENTITY_STORES), identity_store))
+        raise TrustopsError("identity_store must be %s, not %r" % (_either(sorted(IDENTITY_STORES)), identity_store))
 
 
 def _check_mapping(mapping):
     if mapping not in MAPPINGS:
-        raise TrustopsError("mapping must be one of %s, not %r" % (", ".join(MAPPINGS), mapping))
+        raise TrustopsError("mapping must be %s, not %r" % (_either(MAPPINGS), mapping))
 
 
 @functools.lru_cache(maxsize=4096)  # a few domains, met again on almost every certificate
