@@ -293,7 +293,7 @@ def _extension(cert, oid):
     except x509.ExtensionNotFound:
         return None
     except Exception as exc:
-        raise CertificateError("certificate %s: unreadable extensions (%s)" % (_subject(cert), _short(exc)))
+        raise CertificateError("certificate %s: unreadable extensions (%s)" % (subject_text(cert), _short(exc)))
 
 
 def is_ca(cert):
@@ -302,12 +302,18 @@ def is_ca(cert):
     return bool(bc is not None and bc.ca)
 
 
-def _label(cert):
-    """A name for a certificate in messages, even when its subject cannot be parsed."""
+def subject_text(cert, unreadable="<unreadable subject>"):
+    """The subject as RFC 4514 text for messages, or ``unreadable`` when the name cannot be parsed
+    (cryptography parses names lazily; a damaged one fails only here).  The one place for this."""
     try:
         return cert.subject.rfc4514_string()
     except Exception:
-        return "with SHA-256 %s" % fingerprint(cert, "sha256")[:23]
+        return unreadable
+
+
+def _label(cert):
+    """A name for a certificate in messages, even when its subject cannot be parsed."""
+    return subject_text(cert, None) or "with SHA-256 %s" % fingerprint(cert, "sha256")[:23]
 
 
 def _name(cert, which):
@@ -485,13 +491,6 @@ def is_expired(cert, now=None):
 def is_not_yet_valid(cert, now=None):
     now = now or datetime.datetime.now(datetime.timezone.utc)
     return not_before(cert) > now
-
-
-def _subject(cert):
-    try:
-        return cert.subject.rfc4514_string()
-    except Exception:
-        return "<unreadable subject>"
 
 
 def common_names(cert):

@@ -116,3 +116,15 @@ def test_der_key_with_trailing_bytes_is_not_a_key(made):
 def test_malformed_der_is_no_shape_and_no_crash(data):
     assert certs._der_key_format(data) is None
     assert certs._pkcs7_der_certificates(data) is None
+
+
+# =========================================================================== subject text (the one helper)
+
+def test_subject_text_is_what_openssl_prints_in_rfc2253(tmp_path):
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+            tmp_path / "k.pem", "-subj", "/C=DE/O=Example, Inc./CN=J\u00fcrgen", "-utf8", "-days", "3",
+            "-out", tmp_path / "c.pem")
+    cert = certs.load_certificate((tmp_path / "c.pem").read_bytes())
+    referee = openssl("x509", "-in", tmp_path / "c.pem", "-noout", "-subject", "-nameopt", "RFC2253,-esc_msb")
+    assert "subject=" + certs.subject_text(cert) == referee.decode("utf-8").strip()
+    assert certs._label(cert) == certs.subject_text(cert)
