@@ -11,13 +11,13 @@ to tell good from bad; the run checks that all paths agree.
 Timed paths (files/second, wall clock, the process pinned to one CPU; child processes inherit
 the pinning):
 
-* responses, ours      - ``saml_response.check_response`` with the IdP certificate: decoding,
+* responses, ours      - ``saml.response.check_response`` with the IdP certificate: decoding,
                          hardened parse, signature verification (signxml) bound to the covered
                          element, every SAML-1NN rule, the facts
 * responses, ours+md   - the same with the IdP metadata parsed again for every response
 * responses, naive     - one ``xmlsec1 --verify`` process per file, then the same attribute
                          extraction (username and its xsi:type) with lxml
-* metadata, ours       - ``saml.check_idp_metadata`` with the trusted signer (part A's checks)
+* metadata, ours       - ``saml.metadata.check_idp_metadata`` with the trusted signer (part A's checks)
 * metadata, naive      - one ``xmlsec1 --verify`` per file, then lxml extraction of entityID,
                          SSO bindings and signing certificates
 
@@ -45,7 +45,7 @@ REPO = os.path.dirname(HERE)
 def _collection_path(workdir):
     """Make ``ansible_collections.trustops.tableau`` importable from this checkout."""
     try:
-        import ansible_collections.trustops.tableau.plugins.module_utils.saml_response  # noqa: F401
+        import ansible_collections.trustops.tableau.plugins.module_utils.saml.response  # noqa: F401
         return
     except ImportError:
         pass
@@ -139,7 +139,7 @@ def make_inputs(workdir, n_responses, n_metadata):
 # --------------------------------------------------------------------------- the paths
 
 def ours_responses(responses, cert, metadata_bytes=None):
-    from ansible_collections.trustops.tableau.plugins.module_utils.saml_response import check_response
+    from ansible_collections.trustops.tableau.plugins.module_utils.saml.response import check_response
     verdicts = []
     for path, _good in responses:
         with open(path, "rb") as handle:
@@ -175,7 +175,7 @@ def naive_responses(responses, cert_file):
 
 
 def ours_metadata(metadata):
-    from ansible_collections.trustops.tableau.plugins.module_utils.saml import check_idp_metadata
+    from ansible_collections.trustops.tableau.plugins.module_utils.saml.metadata import check_idp_metadata
     verdicts = []
     for path, cert_path, _good in metadata:
         with open(path, "rb") as handle:

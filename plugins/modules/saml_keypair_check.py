@@ -246,11 +246,11 @@ from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
     TrustopsError,
 )
-from ansible_collections.trustops.tableau.plugins.module_utils.saml import (
+from ansible_collections.trustops.tableau.plugins.module_utils.saml.rules import (
     POLICY_ARGUMENT_SPEC,
     Policy,
-    check_keypair,
 )
+from ansible_collections.trustops.tableau.plugins.module_utils.saml.sp import check_keypair
 
 
 def main():

@@ -269,14 +269,16 @@ from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
     TrustopsError,
 )
-from ansible_collections.trustops.tableau.plugins.module_utils.saml import (
-    POLICY_ARGUMENT_SPEC,
-    Policy,
+from ansible_collections.trustops.tableau.plugins.module_utils.saml.metadata import (
     check_idp_metadata,
     check_sp_metadata,
-    check_sp_urls,
+)
+from ansible_collections.trustops.tableau.plugins.module_utils.saml.rules import (
+    POLICY_ARGUMENT_SPEC,
+    Policy,
     xml_cap,
 )
+from ansible_collections.trustops.tableau.plugins.module_utils.saml.urls import check_sp_urls
 from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
     HAS_LXML,
     LXML_IMPORT_ERROR,

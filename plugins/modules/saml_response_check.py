@@ -350,14 +350,14 @@ from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
     TrustopsError,
 )
-from ansible_collections.trustops.tableau.plugins.module_utils.saml import (
+from ansible_collections.trustops.tableau.plugins.module_utils.saml.response import (
+    HAS_SIGNXML,
+    check_response,
+)
+from ansible_collections.trustops.tableau.plugins.module_utils.saml.rules import (
     POLICY_ARGUMENT_SPEC,
     Policy,
     xml_cap,
-)
-from ansible_collections.trustops.tableau.plugins.module_utils.saml_response import (
-    HAS_SIGNXML,
-    check_response,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
     HAS_LXML,

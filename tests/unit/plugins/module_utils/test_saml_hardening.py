@@ -20,8 +20,9 @@ from lxml import etree
 import saml_idp_fixtures as fx
 import saml_response_fixtures as rfx
 
-from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy, reader, saml, xml, xmlsig
-from ansible_collections.trustops.tableau.plugins.module_utils import saml_response as sr
+from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy, reader, xml, xmlsig
+from ansible_collections.trustops.tableau.plugins.module_utils.saml import metadata, rules, sp
+from ansible_collections.trustops.tableau.plugins.module_utils.saml import response as sr
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
 OPENSSL = shutil.which("openssl")
@@ -51,7 +52,7 @@ def work(tmp_path_factory):
 @pytest.mark.parametrize("names", [["shaone"], ["sha1", "sha-one"], ["rsa-sha1x"]])
 def test_unknown_digest_names_are_errors_listing_the_known_names(names):
     with pytest.raises(TrustopsError) as raised:
-        saml.Policy(blocklisted_digests=names)
+        rules.Policy(blocklisted_digests=names)
     text = str(raised.value)
     assert "blocklisted_digests" in text and "unknown digest" in text
     assert "sha1" in text and "sha256" in text  # the known names are listed
@@ -59,7 +60,7 @@ def test_unknown_digest_names_are_errors_listing_the_known_names(names):
 
 
 def test_the_policy_spells_digests_as_the_trust_anchor_policy_does():
-    policy = saml.Policy(["SHA-1", " Sha_256 ", "sha3-256"])
+    policy = rules.Policy(["SHA-1", " Sha_256 ", "sha3-256"])
     assert policy.blocklisted_digests == tuple(sorted(anchor_policy.blocklist(["SHA-1", " Sha_256 ", "sha3-256"])))
     assert policy.digest_blocked("http://www.w3.org/2000/09/xmldsig#rsa-sha1")
     assert policy.digest_blocked("http://www.w3.org/2007/05/xmldsig-more#sha3-256-rsa-MGF1")
@@ -69,7 +70,7 @@ def test_the_policy_spells_digests_as_the_trust_anchor_policy_does():
 @pytest.mark.parametrize("option", ["min_rsa_key_size", "min_ec_key_size"])
 def test_negative_sizes_are_errors(option):
     with pytest.raises(anchor_policy.AnchorPolicyError, match=option):
-        saml.Policy(**{option: -1})
+        rules.Policy(**{option: -1})
 
 
 # --------------------------------------------------------------------------- 2. min_ec_key_size on the SP side
@@ -84,7 +85,7 @@ def test_min_ec_key_size_is_reported_on_an_ec_sp_certificate_and_key(size, minim
     key, cert = _ec_pair(size)
     pem_key = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                                 serialization.NoEncryption())
-    findings, _facts = saml.check_keypair(fx.pem(cert), pem_key, policy=saml.Policy(min_ec_key_size=minimum))
+    findings, _facts = sp.check_keypair(fx.pem(cert), pem_key, policy=rules.Policy(min_ec_key_size=minimum))
     by_code = {f.code: f for f in findings}
     assert {"SAML-007", "SAML-012"} <= set(by_code)
     for code in ("SAML-007", "SAML-012"):
@@ -160,8 +161,8 @@ def test_every_remedy_command_yields_a_key_the_check_accepts(kind, fmt, passphra
     source = tmp_path / "in dir" / ("given.key" if fmt != "openssh" else "id_given")
     source.parent.mkdir()
     _write(source, key, fmt, passphrase)
-    findings, _facts = saml.check_sp_key(source.read_bytes(), str(source), passphrase=passphrase or None,
-                                         scope=scope, cert=cert)
+    findings, _facts = sp.check_sp_key(source.read_bytes(), str(source), passphrase=passphrase or None,
+                                       scope=scope, cert=cert)
     finding = next((f for f in findings if f.code == code), None)
     assert finding is not None, [f.message for f in findings]
     commands = finding.data["commands"]
@@ -175,7 +176,7 @@ def test_every_remedy_command_yields_a_key_the_check_accepts(kind, fmt, passphra
         out = _run_remedy(command, run_dir, encrypted_input=bool(passphrase))
         new_pass = PASS_OUT if "-topk8" in command else None
         # what it wrote, checked again: accepted for the scope (encrypted PKCS#8 is server-wide)
-        recheck, facts = saml.check_sp_key(out, "saml.key", passphrase=new_pass, scope=scope, cert=cert)
+        recheck, facts = sp.check_sp_key(out, "saml.key", passphrase=new_pass, scope=scope, cert=cert)
         assert recheck == [], (command, [f.message for f in recheck])
         assert facts["matches_certificate"] is True and facts["key_type"] == kind.upper()
 
@@ -189,7 +190,7 @@ def test_the_dsa_remedy_is_not_the_rsa_one(tmp_path):
     failing = subprocess.run([OPENSSL, "rsa", "-in", str(source), "-traditional", "-out", str(tmp_path / "x"),
                               "-passin", "pass:" + PASS_IN], capture_output=True, check=False)
     assert failing.returncode != 0 and b"Not an RSA key" in failing.stderr
-    findings, _facts = saml.check_sp_key(source.read_bytes(), str(source))
+    findings, _facts = sp.check_sp_key(source.read_bytes(), str(source))
     remedy = next(f for f in findings if f.code == "SAML-014").remedy
     assert "openssl dsa -in" in remedy and "openssl rsa" not in remedy and "pkcs8 -topk8" not in remedy
     assert "replace" in remedy.lower()
@@ -200,7 +201,7 @@ def test_a_key_type_tableau_cannot_use_says_it_must_be_replaced(fmt, tmp_path):
     key, _cert = _key_of("ec")
     source = tmp_path / "ec.key"
     _write(source, key, fmt, None)
-    findings, _facts = saml.check_sp_key(source.read_bytes(), str(source))
+    findings, _facts = sp.check_sp_key(source.read_bytes(), str(source))
     assert "SAML-012" in codes(findings)
     for f in findings:
         if f.code in ("SAML-012", "SAML-013", "SAML-016"):
@@ -211,27 +212,27 @@ def test_an_encrypted_key_of_unknown_type_gets_remedies_per_type(tmp_path):
     key, _cert = _key_of("rsa")
     source = tmp_path / "enc.key"
     _write(source, key, "pkcs8", PASS_IN)
-    findings, _facts = saml.check_sp_key(source.read_bytes(), str(source), scope="site")
+    findings, _facts = sp.check_sp_key(source.read_bytes(), str(source), scope="site")
     f = next(f for f in findings if f.code == "SAML-017")
     assert "if it is an RSA key" in f.remedy and "if it is a DSA key" in f.remedy
     rsa_command, dsa_command = f.data["commands"]
     assert rsa_command.startswith("openssl rsa ") and dsa_command.startswith("openssl dsa ")
     out = _run_remedy(rsa_command, tmp_path, encrypted_input=True)
-    assert saml.check_sp_key(out, "saml.key", scope="site", cert=_cert)[0] == []
+    assert sp.check_sp_key(out, "saml.key", scope="site", cert=_cert)[0] == []
 
 
 def test_a_private_key_given_as_the_certificate_is_not_said_to_be_besides_one():
     key, _cert = _key_of("rsa")
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                             serialization.NoEncryption())
-    findings, _facts, cert = saml.check_sp_certificate(pem, "saml.crt")
+    findings, _facts, cert = sp.check_sp_certificate(pem, "saml.crt")
     assert cert is None
     four = next(f for f in findings if f.code == "SAML-004")
     assert "besides the certificate" not in four.message
     assert "RSA PRIVATE KEY and no certificate" in four.message
     # with a certificate in the file, it is still "besides the certificate"
     _key, real = _key_of("rsa")
-    findings, _facts, _cert = saml.check_sp_certificate(fx.pem(real) + pem, "saml.crt")
+    findings, _facts, _cert = sp.check_sp_certificate(fx.pem(real) + pem, "saml.crt")
     assert "besides the certificate" in next(f for f in findings if f.code == "SAML-004").message
 
 
@@ -244,7 +245,7 @@ def expired_idp(work):
 
 def test_metadata_signed_by_an_expired_trusted_signer_verifies_with_its_own_finding(expired_idp):
     signed = expired_idp.metadata(sign="sha256")
-    findings, facts = saml.check_idp_metadata(signed, "idp.xml", trusted_signers=[expired_idp.cert])
+    findings, facts = metadata.check_idp_metadata(signed, "idp.xml", trusted_signers=[expired_idp.cert])
     assert "SAML-041" not in codes(findings), [f.message for f in findings]
     assert facts["signature_verified"] is True
     expired = [f for f in findings if f.code == "SAML-045"]
@@ -257,7 +258,7 @@ def test_metadata_signed_by_an_expired_trusted_signer_verifies_with_its_own_find
 def test_a_changed_document_by_an_expired_signer_still_does_not_verify(expired_idp):
     signed = expired_idp.metadata(sign="sha256")
     evil = signed.replace(b"https://idp.example.test/sso/post", b"https://evil.example.test/sso/post")
-    findings, facts = saml.check_idp_metadata(evil, "idp.xml", trusted_signers=[expired_idp.cert])
+    findings, facts = metadata.check_idp_metadata(evil, "idp.xml", trusted_signers=[expired_idp.cert])
     assert "SAML-041" in codes(findings) and "SAML-045" not in codes(findings)
     assert facts["signature_verified"] is False
 
@@ -279,7 +280,7 @@ def test_verifier_reasons_are_our_words(work, damage):
         trusted = [fx.idp(work, name="stranger2").cert]
     else:
         signed = signed.replace(b"https://idp.example.test/sso/post", b"https://idp.example.test/sso/POST")
-    findings, _facts = saml.check_idp_metadata(signed, "idp.xml", trusted_signers=trusted)
+    findings, _facts = metadata.check_idp_metadata(signed, "idp.xml", trusted_signers=trusted)
     bad = [f for f in findings if f.code == "SAML-041"]
     assert bad
     for f in bad:
@@ -374,12 +375,12 @@ def test_metadata_signing_certificate_in_pem_form_is_a_finding(work):
     root = etree.fromstring(idp.metadata())
     for node in root.iter(DS + "X509Certificate"):
         node.text = _pem_instead_of_der(node.text)
-    findings, facts = saml.check_idp_metadata(etree.tostring(root), "idp.xml")
+    findings, facts = metadata.check_idp_metadata(etree.tostring(root), "idp.xml")
     pem = [f for f in findings if f.code == "SAML-046"]
     assert pem and all(f.severity == "warning" for f in pem)
     assert "signing certificate #1" in pem[0].message
     assert facts["signing_certificates"][0]["subject"] == "CN=pem-md.example.test"  # still read
-    clean, _facts = saml.check_idp_metadata(idp.metadata(), "idp.xml")
+    clean, _facts = metadata.check_idp_metadata(idp.metadata(), "idp.xml")
     assert "SAML-046" not in codes(clean)
 
 
@@ -411,11 +412,11 @@ def test_the_xml_cap_is_the_readers():
 def test_an_oversize_document_is_refused_before_parsing():
     huge = b"<md:EntityDescriptor " + b" " * reader.MAX_XML + b"/>"
     with pytest.raises(xml.XmlError, match="more than the limit of %d bytes" % reader.MAX_XML):
-        saml.check_idp_metadata(huge, "big.xml")
+        metadata.check_idp_metadata(huge, "big.xml")
 
 
 def test_max_bytes_may_lower_the_xml_cap_but_not_raise_it():
-    assert saml.xml_cap(1000) == 1000
+    assert rules.xml_cap(1000) == 1000
     for bad in (0, -5, reader.MAX_XML + 1):
-        with pytest.raises(saml.SamlError, match="max_bytes"):
-            saml.xml_cap(bad)
+        with pytest.raises(rules.SamlError, match="max_bytes"):
+            rules.xml_cap(bad)

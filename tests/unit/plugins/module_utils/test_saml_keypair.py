@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 
 import saml_idp_fixtures as fx
 
-from ansible_collections.trustops.tableau.plugins.module_utils import saml
+from ansible_collections.trustops.tableau.plugins.module_utils.saml import rules, sp
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import fails
 
 OPENSSL = shutil.which("openssl")
@@ -82,7 +82,7 @@ def test_support_table(row, kind, fmt, passphrase, server_ok, site_ok, scope, rs
     else:
         private_key, cert = dsa_pair
     key_pem = fx.key_file(private_key, fmt, passphrase)
-    findings, facts = saml.check_keypair(
+    findings, facts = sp.check_keypair(
         fx.pem(cert), key_pem, passphrase=passphrase, scope=scope,
         cert_filename=str(tmp_path / "saml.crt"), key_filename=str(tmp_path / "saml.key"))
     supported = server_ok if scope == "server" else site_ok
@@ -116,17 +116,17 @@ def test_table_rows_are_what_openssl_says(rsa_pair, dsa_pair):
 def test_empty_password_pkcs8_is_detected_without_the_password(rsa_pair):
     empty = fx.key_file(rsa_pair.key, "pkcs8", "")
     real = fx.key_file(rsa_pair.key, "pkcs8", "x")
-    assert saml.pkcs8_opens_with_empty_password(saml._pkcs8_der(empty)) is True
-    assert saml.pkcs8_opens_with_empty_password(saml._pkcs8_der(real)) is False
+    assert sp.pkcs8_opens_with_empty_password(sp._pkcs8_der(empty)) is True
+    assert sp.pkcs8_opens_with_empty_password(sp._pkcs8_der(real)) is False
     # given a (wrong) passphrase, the empty password is still named
-    findings, _facts = saml.check_sp_key(empty, "k.key", passphrase="guess")
+    findings, _facts = sp.check_sp_key(empty, "k.key", passphrase="guess")
     assert codes(findings) == ["SAML-016", "SAML-018"]
 
 
 def test_pbes2_with_sha1_prf_and_3des(rsa_pair):
     out = subprocess.run([OPENSSL, "pkcs8", "-topk8", "-v2", "des3", "-v2prf", "hmacWithSHA1", "-passout", "pass:"],
                          input=rsa_pair.key_pem("pkcs8"), capture_output=True, check=True).stdout
-    assert saml.pkcs8_opens_with_empty_password(saml._pkcs8_der(out)) is True
+    assert sp.pkcs8_opens_with_empty_password(sp._pkcs8_der(out)) is True
 
 
 def test_unknown_pbe_scheme_is_not_guessed(rsa_pair):
@@ -135,14 +135,14 @@ def test_unknown_pbe_scheme_is_not_guessed(rsa_pair):
     if out.returncode != 0:  # OpenSSL builds without legacy PBE: nothing to check
         assert b"unsupported" in out.stderr.lower() or b"error" in out.stderr.lower()
         return
-    assert saml.pkcs8_opens_with_empty_password(saml._pkcs8_der(out.stdout)) is None
+    assert sp.pkcs8_opens_with_empty_password(sp._pkcs8_der(out.stdout)) is None
 
 
 # --------------------------------------------------------------------------- other key rules
 
 def test_wrong_passphrase_is_a_clear_finding(rsa_pair):
     pem = fx.key_file(rsa_pair.key, "pkcs8", "right")
-    findings, facts = saml.check_keypair(rsa_pair.pem, pem, passphrase="wrong")
+    findings, facts = sp.check_keypair(rsa_pair.pem, pem, passphrase="wrong")
     assert codes(findings) == ["SAML-018"]
     assert "wrong passphrase" in findings[0].message
     assert facts["key"]["matches_certificate"] is None and facts["key"]["key_type"] is None
@@ -150,7 +150,7 @@ def test_wrong_passphrase_is_a_clear_finding(rsa_pair):
 
 def test_encrypted_key_without_passphrase(rsa_pair):
     pem = fx.key_file(rsa_pair.key, "pkcs8", "right")
-    findings, facts = saml.check_sp_key(pem, "saml.key")
+    findings, facts = sp.check_sp_key(pem, "saml.key")
     assert codes(findings) == ["SAML-018"]
     assert "no passphrase was given" in findings[0].message
     assert facts["encrypted"] is True and facts["passphrase_given"] is False
@@ -158,14 +158,14 @@ def test_encrypted_key_without_passphrase(rsa_pair):
 
 def test_encrypted_pkcs8_dsa_must_be_rsa(dsa_pair):
     pem = fx.key_file(dsa_pair[0], "pkcs8", "pw")
-    findings, facts = saml.check_keypair(fx.pem(dsa_pair[1]), pem, passphrase="pw")
+    findings, facts = sp.check_keypair(fx.pem(dsa_pair[1]), pem, passphrase="pw")
     assert codes(findings) == ["SAML-015"]
     assert facts["key"]["matches_certificate"] is True
 
 
 def test_unencrypted_pkcs1_dsa_is_accepted(dsa_pair):
     pem = fx.key_file(dsa_pair[0], "pkcs1")
-    findings, facts = saml.check_keypair(fx.pem(dsa_pair[1]), pem)
+    findings, facts = sp.check_keypair(fx.pem(dsa_pair[1]), pem)
     assert findings == []
     assert facts["key"]["key_type"] == "DSA" and facts["certificate"]["key_type"] == "DSA"
 
@@ -180,7 +180,7 @@ def test_ec_keys_are_refused(fmt, expected):
     formats = {"sec1": serialization.PrivateFormat.TraditionalOpenSSL, "pkcs8": serialization.PrivateFormat.PKCS8,
                "openssh": serialization.PrivateFormat.OpenSSH}
     pem = key.private_bytes(serialization.Encoding.PEM, formats[fmt], serialization.NoEncryption())
-    findings, facts = saml.check_sp_key(pem, "ec.key")
+    findings, facts = sp.check_sp_key(pem, "ec.key")
     assert codes(findings) == expected
     assert facts["key_type"] == "EC"
 
@@ -189,12 +189,12 @@ def test_key_must_belong_to_the_certificate(rsa_pair, pki):
     other = make_key("rsa", 3072)
     pem = other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                               serialization.NoEncryption())
-    findings, facts = saml.check_keypair(rsa_pair.pem, pem)
+    findings, facts = sp.check_keypair(rsa_pair.pem, pem)
     assert codes(findings) == ["SAML-019"]
     assert "RSA 2048" in findings[0].message and "RSA 3072" in findings[0].message
     assert facts["key"]["matches_certificate"] is False
     good = rsa_pair.key_pem("pkcs1")
-    findings, facts = saml.check_keypair(rsa_pair.pem, good)
+    findings, facts = sp.check_keypair(rsa_pair.pem, good)
     assert findings == [] and facts["key"]["matches_certificate"] is True
 
 
@@ -204,37 +204,37 @@ def test_key_must_belong_to_the_certificate(rsa_pair, pki):
     (b"-----BEGIN RSA PRIVATE KEY-----\nAAAA\n", "truncated"),
 ])
 def test_unreadable_keys(data, detail):
-    findings, facts = saml.check_sp_key(data, "saml.key")
+    findings, facts = sp.check_sp_key(data, "saml.key")
     assert codes(findings) == ["SAML-011"] and detail in findings[0].message
     assert facts == {}
 
 
 def test_certificate_given_as_key(rsa_pair):
-    findings, _facts = saml.check_sp_key(rsa_pair.pem, "saml.key")
+    findings, _facts = sp.check_sp_key(rsa_pair.pem, "saml.key")
     assert codes(findings) == ["SAML-011"] and "no private key" in findings[0].message
 
 
 @pytest.mark.parametrize("name,expected", [("saml.key", []), ("saml.pem", ["SAML-010"]),
                                            ("/etc/x.key/saml.KEY", ["SAML-010"]), ("C:\\saml\\tableau.key", [])])
 def test_key_extension(rsa_pair, name, expected):
-    findings, _facts = saml.check_sp_key(rsa_pair.key_pem("pkcs1"), name, filename=name)
+    findings, _facts = sp.check_sp_key(rsa_pair.key_pem("pkcs1"), name, filename=name)
     assert codes(findings) == expected
 
 
 def test_key_content_without_filename_skips_the_extension_rule(rsa_pair):
-    findings, _facts = saml.check_sp_key(rsa_pair.key_pem("pkcs1").decode(), "key_content")
+    findings, _facts = sp.check_sp_key(rsa_pair.key_pem("pkcs1").decode(), "key_content")
     assert findings == []
 
 
 def test_bad_scope():
-    with pytest.raises(saml.SamlError, match="scope"):
-        saml.check_sp_key(b"x", scope="tenant")
+    with pytest.raises(rules.SamlError, match="scope"):
+        sp.check_sp_key(b"x", scope="tenant")
 
 
 # --------------------------------------------------------------------------- certificate rules
 
 def test_good_certificate_facts(rsa_pair):
-    findings, facts, cert = saml.check_sp_certificate(rsa_pair.pem, "c", filename="saml.crt")
+    findings, facts, cert = sp.check_sp_certificate(rsa_pair.pem, "c", filename="saml.crt")
     assert findings == [] and cert == rsa_pair.cert
     assert facts["key_type"] == "RSA" and facts["key_size"] == 2048
     assert facts["sha256"] == ":".join("%02X" % b for b in rsa_pair.cert.fingerprint(hashes.SHA256()))
@@ -243,58 +243,58 @@ def test_good_certificate_facts(rsa_pair):
 
 @pytest.mark.parametrize("name,expected", [("saml.crt", []), ("saml.pem", ["SAML-001"]), ("saml.cer", ["SAML-001"])])
 def test_certificate_extension(rsa_pair, name, expected):
-    findings, _facts, _cert = saml.check_sp_certificate(rsa_pair.pem, name, filename=name)
+    findings, _facts, _cert = sp.check_sp_certificate(rsa_pair.pem, name, filename=name)
     assert codes(findings) == expected
 
 
 def test_der_and_pkcs7_are_not_pem(rsa_pair):
-    findings, facts, cert = saml.check_sp_certificate(rsa_pair.der, "saml.crt")
+    findings, facts, cert = sp.check_sp_certificate(rsa_pair.der, "saml.crt")
     assert codes(findings) == ["SAML-002"] and "DER or PKCS#7" in findings[0].message
     assert cert is not None and facts["key_size"] == 2048  # still analysed
     p7 = pkcs7.serialize_certificates([rsa_pair.cert], serialization.Encoding.PEM)
-    findings, facts, cert = saml.check_sp_certificate(p7, "saml.crt")
+    findings, facts, cert = sp.check_sp_certificate(p7, "saml.crt")
     assert codes(findings) == ["SAML-002", "SAML-004"]
     assert "a PKCS#7 bundle" in [f for f in findings if f.code == "SAML-002"][0].message
 
 
 def test_garbage_certificate():
-    findings, facts, cert = saml.check_sp_certificate(b"hello", "saml.crt")
+    findings, facts, cert = sp.check_sp_certificate(b"hello", "saml.crt")
     assert codes(findings) == ["SAML-002"] and cert is None and facts == {}
 
 
 def test_only_the_certificate(rsa_pair, pki):
     root = pki.root(cn="Extra Root")
-    findings, facts, _cert = saml.check_sp_certificate(rsa_pair.pem + root.pem, "saml.crt")
+    findings, facts, _cert = sp.check_sp_certificate(rsa_pair.pem + root.pem, "saml.crt")
     assert codes(findings) == ["SAML-003"] and "2 certificates" in findings[0].message
     assert facts["certificates_in_file"] == 2
-    findings, _facts, _cert = saml.check_sp_certificate(rsa_pair.pem + rsa_pair.key_pem("pkcs1"), "saml.crt")
+    findings, _facts, _cert = sp.check_sp_certificate(rsa_pair.pem + rsa_pair.key_pem("pkcs1"), "saml.crt")
     assert codes(findings) == ["SAML-004"] and "RSA PRIVATE KEY" in findings[0].message
-    findings, _facts, cert = saml.check_sp_certificate(rsa_pair.key_pem("pkcs8"), "saml.crt")
+    findings, _facts, cert = sp.check_sp_certificate(rsa_pair.key_pem("pkcs8"), "saml.crt")
     assert codes(findings) == ["SAML-002", "SAML-004"] and cert is None
 
 
 def test_sha1_certificate_and_the_tsm_key_that_relaxes_it():
     key = fx.key("rsa", 2048, "sha1-sp")
     cert = fx.self_signed(key, "tableau.example.test", digest="sha1")
-    findings, _facts, _cert = saml.check_sp_certificate(fx.pem(cert), "saml.crt")
+    findings, _facts, _cert = sp.check_sp_certificate(fx.pem(cert), "saml.crt")
     assert codes(findings) == ["SAML-005"]
     assert findings[0].data["tsm_key"] == "wgserver.saml.blocklisted_digest_algorithms"
     assert "wgserver.saml.blocklisted_digest_algorithms" in findings[0].remedy
-    relaxed = saml.Policy(blocklisted_digests=[])
-    assert saml.check_sp_certificate(fx.pem(cert), "saml.crt", relaxed)[0] == []
+    relaxed = rules.Policy(blocklisted_digests=[])
+    assert sp.check_sp_certificate(fx.pem(cert), "saml.crt", relaxed)[0] == []
 
 
 def test_rsa_size_and_the_tsm_key_that_relaxes_it(pki):
     small = pki.self_signed_leaf(key=make_key("rsa", 1024))
-    findings, _facts, _cert = saml.check_sp_certificate(small.pem, "saml.crt")
+    findings, _facts, _cert = sp.check_sp_certificate(small.pem, "saml.crt")
     assert codes(findings) == ["SAML-006"] and "1024 bits" in findings[0].message
     assert findings[0].data["tsm_key"] == "wgserver.saml.min_allowed.rsa_key_size"
-    assert saml.check_sp_certificate(small.pem, "saml.crt", saml.Policy(min_rsa_key_size=1024))[0] == []
+    assert sp.check_sp_certificate(small.pem, "saml.crt", rules.Policy(min_rsa_key_size=1024))[0] == []
 
 
 def test_ec_certificate_is_not_an_sp_certificate(pki):
     ec_leaf = pki.self_signed_leaf(key=make_key("ec", 256))
-    findings, _facts, _cert = saml.check_sp_certificate(ec_leaf.pem, "saml.crt")
+    findings, _facts, _cert = sp.check_sp_certificate(ec_leaf.pem, "saml.crt")
     assert codes(findings) == ["SAML-007"]
 
 
@@ -302,15 +302,15 @@ def test_validity(pki):
     expired = pki.self_signed_leaf(days=-1, start_days=-30)
     future = pki.self_signed_leaf(start_days=3, days=300)
     soon = pki.self_signed_leaf(days=10)
-    f, _x, _c = saml.check_sp_certificate(expired.pem, "saml.crt")
+    f, _x, _c = sp.check_sp_certificate(expired.pem, "saml.crt")
     assert codes(f) == ["SAML-008"] and "has expired" in f[0].message
-    f, _x, _c = saml.check_sp_certificate(future.pem, "saml.crt")
+    f, _x, _c = sp.check_sp_certificate(future.pem, "saml.crt")
     assert codes(f) == ["SAML-008"] and "not valid yet" in f[0].message
-    f, x, _c = saml.check_sp_certificate(soon.pem, "saml.crt")
+    f, x, _c = sp.check_sp_certificate(soon.pem, "saml.crt")
     assert codes(f) == ["SAML-009"] and f[0].severity == "warning" and x["days_left"] in (9, 10)
-    assert saml.check_sp_certificate(soon.pem, "saml.crt", expiry_warn_days=5)[0] == []
+    assert sp.check_sp_certificate(soon.pem, "saml.crt", expiry_warn_days=5)[0] == []
     later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=20)
-    f, _x, _c = saml.check_sp_certificate(soon.pem, "saml.crt", now=later)
+    f, _x, _c = sp.check_sp_certificate(soon.pem, "saml.crt", now=later)
     assert codes(f) == ["SAML-008"]
 
 
@@ -318,7 +318,69 @@ def test_everything_is_reported_at_once(pki, tmp_path):
     """One pass lists every problem of a bad pair, certificate and key."""
     small = pki.self_signed_leaf(key=make_key("rsa", 1024), days=-1, start_days=-10)
     other = fx.key_file(make_key("rsa", 2048), "pkcs1", "pw")
-    findings, _facts = saml.check_keypair(small.pem + small.pem, other, passphrase="pw", scope="site",
-                                          cert_filename="saml.pem", key_filename="saml.txt")
+    findings, _facts = sp.check_keypair(small.pem + small.pem, other, passphrase="pw", scope="site",
+                                        cert_filename="saml.pem", key_filename="saml.txt")
     assert codes(findings) == ["SAML-001", "SAML-003", "SAML-006", "SAML-008", "SAML-010", "SAML-014",
                                "SAML-017", "SAML-019"]
+
+
+# --------------------------------------------------------------------------- PBES2 parameters (the one DER reader)
+
+def _asn1parse(der):
+    """``openssl asn1parse`` of ``der``: the referee for the parameters read by sp.pbes2_parameters."""
+    out = subprocess.run([OPENSSL, "asn1parse", "-inform", "DER"], input=der, capture_output=True, check=True)
+    return out.stdout.decode("ascii")
+
+
+@pytest.mark.parametrize("cipher,prf,iterations,key_length", [
+    ("aes-128-cbc", "hmacWithSHA512", 4321, 16),
+    ("aes-256-cbc", "hmacWithSHA256", 2048, 32),
+    ("des3", "hmacWithSHA1", 1000, 24),
+])
+def test_pbes2_parameters_agree_with_openssl_asn1parse(rsa_pair, cipher, prf, iterations, key_length):
+    pem = subprocess.run([OPENSSL, "pkcs8", "-topk8", "-v2", cipher, "-v2prf", prf, "-iter", str(iterations),
+                          "-passout", "pass:x"], input=rsa_pair.key_pem("pkcs8"), capture_output=True,
+                         check=True).stdout
+    der = sp._pkcs8_der(pem)
+    params = sp.pbes2_parameters(der)
+    parsed = _asn1parse(der)
+    octets = [line.split("[HEX DUMP]:")[1].strip().lower() for line in parsed.splitlines()
+              if "OCTET STRING" in line and "[HEX DUMP]:" in line]
+    assert params["salt"].hex() == octets[0] and params["iv"].hex() == octets[1]
+    assert params["iterations"] == iterations
+    integers = [int(line.rsplit(":", 1)[1], 16) for line in parsed.splitlines() if "prim: INTEGER" in line]
+    assert integers[0] == iterations
+    assert params["prf"] == prf[len("hmacWith"):].upper()
+    assert params["cipher"] == ("3DES" if cipher == "des3" else "AES") and params["key_length"] == key_length
+
+
+def test_pbes2_reader_is_strict_der(rsa_pair):
+    """The SP key's PBES2 reader is _asn1 (strict DER): BER and elements that run past their
+    container are refused with _asn1.DerError, which check_sp_key treats as "does not open"."""
+    from ansible_collections.trustops.tableau.plugins.module_utils import _asn1
+    pem = subprocess.run([OPENSSL, "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout", "pass:"],
+                         input=rsa_pair.key_pem("pkcs8"), capture_output=True, check=True).stdout
+    der = sp._pkcs8_der(pem)
+    assert sp.pbes2_parameters(der)["cipher"] == "AES"
+    # the outer SEQUENCE in BER's indefinite-length form (same content, then end-of-contents)
+    _tag, start, end = _asn1.tlv(der)
+    ber = b"\x30\x80" + der[start:end] + b"\x00\x00"
+    with pytest.raises(_asn1.DerError, match="indefinite length"):
+        sp.pbes2_parameters(ber)
+    # the algorithm SEQUENCE claims one byte more than its container holds
+    alg_start = start
+    bad = bytearray(der)
+    bad[alg_start + 1] += 1
+    with pytest.raises(_asn1.DerError):
+        sp.pbes2_parameters(bytes(bad))
+    assert sp.pkcs8_opens_with_empty_password(ber) is False
+
+
+def test_saml_package_has_no_der_reader_of_its_own():
+    """One DER reader in the collection (_asn1): no TLV walker in the SAML package."""
+    from pathlib import Path
+    package = Path(sp.__file__).parent
+    for path in sorted(package.glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        assert "def _der_tlv" not in text and "def _der_children" not in text, path.name
+        assert "& 0x80" not in text and "& 0x7F" not in text, "%s decodes DER lengths itself" % path.name

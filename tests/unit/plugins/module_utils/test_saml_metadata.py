@@ -19,7 +19,8 @@ from lxml import etree
 
 import saml_idp_fixtures as fx
 
-from ansible_collections.trustops.tableau.plugins.module_utils import saml, xmlsig
+from ansible_collections.trustops.tableau.plugins.module_utils import certs, xmlsig
+from ansible_collections.trustops.tableau.plugins.module_utils.saml import metadata, rules, sp, urls
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import fails
 from ansible_collections.trustops.tableau.plugins.module_utils.xml import NS, XmlError
 
@@ -49,15 +50,15 @@ def signed(idp):
     return idp.metadata(sign="sha256")
 
 
-def edit(metadata, change):
+def edit(document, change):
     """Derived metadata: parse pysaml2's output, apply ``change(root)``, serialise."""
-    root = etree.fromstring(metadata)
+    root = etree.fromstring(document)
     change(root)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def check(metadata, **kw):
-    return saml.check_idp_metadata(metadata, "idp.xml", **kw)
+def check(document, **kw):
+    return metadata.check_idp_metadata(document, "idp.xml", **kw)
 
 
 # --------------------------------------------------------------------------- bindings and SLO
@@ -70,7 +71,7 @@ def test_post_and_redirect_metadata_passes_with_facts(idp):
     assert {"binding": "HTTP-POST", "location": fx.IDP_BASE + "/sso/post"} in facts["sso_services"]
     assert facts["slo_services"] == [{"binding": "HTTP-POST", "location": fx.IDP_BASE + "/slo/post"}]
     (cert,) = facts["signing_certificates"]
-    assert cert["sha256"] == saml.fingerprint(idp.cert) and cert["key_type"] == "RSA" and cert["key_size"] == 2048
+    assert cert["sha256"] == certs.fingerprint(idp.cert) and cert["key_type"] == "RSA" and cert["key_size"] == 2048
     assert facts["signed"] is False and facts["signature_verified"] is None
 
 
@@ -130,7 +131,7 @@ def test_several_idps_are_reported_not_merged(work, idp):
     assert facts["entity_id"] is None and facts["sso_services"] == []  # nothing merged
     findings, facts = check(both, entity_id="https://idp2.example.test/idp")
     assert findings == [] and facts["entity_id"] == "https://idp2.example.test/idp"
-    assert facts["signing_certificates"][0]["sha256"] == saml.fingerprint(other.cert)
+    assert facts["signing_certificates"][0]["sha256"] == certs.fingerprint(other.cert)
     findings, _facts = check(both, entity_id="https://IDP2.example.test/idp")
     assert codes(findings) == ["SAML-023"]
 
@@ -190,7 +191,7 @@ def test_signing_certificate_policy(work, kind, size, digest, expected, relax):
     for f in findings:
         assert f.data["tsm_key"].startswith("wgserver.saml.")
     if relax:
-        assert check(idp.metadata(), policy=saml.Policy(**relax))[0] == []
+        assert check(idp.metadata(), policy=rules.Policy(**relax))[0] == []
 
 
 def test_dsa_signing_certificate_is_refused(work):
@@ -234,7 +235,7 @@ def test_signed_sha256_verified(idp, signed):
     findings, facts = check(signed, trusted_signers=[fx.pem(idp.cert)])
     assert findings == []
     assert facts["signed"] is True and facts["signature_verified"] is True
-    assert facts["signature"]["signer_sha256"] == saml.fingerprint(idp.cert)
+    assert facts["signature"]["signer_sha256"] == certs.fingerprint(idp.cert)
     assert facts["signature"]["algorithm"].endswith("rsa-sha256")
 
 
@@ -256,7 +257,7 @@ def test_sha1_signed_metadata(idp):
     assert codes(findings) == ["SAML-042", "SAML-042"]  # signature method and digest method
     assert facts["signature_verified"] is True  # valid, but SHA-1
     assert {f.data["what"] for f in findings} == {"signature method", "digest method"}
-    relaxed = check(idp.metadata(sign="sha1"), trusted_signers=[idp.cert], policy=saml.Policy(blocklisted_digests=[]))
+    relaxed = check(idp.metadata(sign="sha1"), trusted_signers=[idp.cert], policy=rules.Policy(blocklisted_digests=[]))
     assert relaxed[0] == []
 
 
@@ -359,48 +360,48 @@ def test_hostile_metadata_raises(idp):
 
 
 def test_unreadable_trusted_signer(signed):
-    with pytest.raises(saml.CertificateError):
+    with pytest.raises(certs.CertificateError):
         check(signed, trusted_signers=[b"not a certificate"])
 
 
 # --------------------------------------------------------------------------- SP metadata and URLs
 
 def test_sp_metadata_from_pysaml2_passes(work):
-    findings, facts = saml.check_sp_metadata(fx.sp_metadata(work), "sp.xml", HOST)
+    findings, facts = metadata.check_sp_metadata(fx.sp_metadata(work), "sp.xml", HOST)
     assert findings == []
     assert facts["acs_services"][0]["location"] == "https://%s/wg/saml/SSO/index.html" % HOST
 
 
 def test_acs_url_case_difference_is_pinpointed(work):
     sp = fx.sp_metadata(work, acs_url="https://%s/wg/saml/sso/index.html" % HOST)
-    findings, _facts = saml.check_sp_metadata(sp, "sp.xml", HOST)
+    findings, _facts = metadata.check_sp_metadata(sp, "sp.xml", HOST)
     assert codes(findings) == ["SAML-050"]
     assert "at 38: 'SSO' expected, 'sso' found (differs in case only)" in findings[0].message
     assert findings[0].data["expected"] == "https://%s/wg/saml/SSO/index.html" % HOST
 
 
 def test_sp_metadata_other_problems(work):
-    findings, _facts = saml.check_sp_metadata(fx.sp_metadata(work, slo=False), "sp.xml", HOST)
+    findings, _facts = metadata.check_sp_metadata(fx.sp_metadata(work, slo=False), "sp.xml", HOST)
     assert codes(findings) == ["SAML-057"]
     sp = fx.sp_metadata(work, slo_url="https://%s/wg/saml/singlelogout/index.html" % HOST)
-    findings, _facts = saml.check_sp_metadata(sp, "sp.xml", HOST)
+    findings, _facts = metadata.check_sp_metadata(sp, "sp.xml", HOST)
     assert codes(findings) == ["SAML-058"]
     sp = fx.sp_metadata(work, acs_binding=fx.BINDING_ARTIFACT)
-    findings, _facts = saml.check_sp_metadata(sp, "sp.xml", HOST)
+    findings, _facts = metadata.check_sp_metadata(sp, "sp.xml", HOST)
     assert codes(findings) == ["SAML-056"]
-    findings, _facts = saml.check_sp_metadata(fx.idp(work).metadata(), "sp.xml", HOST)
+    findings, _facts = metadata.check_sp_metadata(fx.idp(work).metadata(), "sp.xml", HOST)
     assert codes(findings) == ["SAML-059"]
 
 
 def test_site_sp_metadata(work):
     sp = fx.sp_metadata(work, site_alias="finance")
-    assert saml.check_sp_metadata(sp, "sp.xml", HOST, "site", "finance")[0] == []
-    findings, _facts = saml.check_sp_metadata(sp, "sp.xml", HOST, "site", "Finance")
+    assert metadata.check_sp_metadata(sp, "sp.xml", HOST, "site", "finance")[0] == []
+    findings, _facts = metadata.check_sp_metadata(sp, "sp.xml", HOST, "site", "Finance")
     assert codes(findings) == ["SAML-054"] and "differs in case only" in findings[0].message
     server = fx.sp_metadata(work)
-    assert codes(saml.check_sp_metadata(server, "sp.xml", HOST, "site", "finance")[0]) == ["SAML-054"]
+    assert codes(metadata.check_sp_metadata(server, "sp.xml", HOST, "site", "finance")[0]) == ["SAML-054"]
     http = fx.sp_metadata(work, acs_url="http://%s/samlservice/public/sp/metadata?alias=finance" % HOST)
-    assert codes(saml.check_sp_metadata(http, "sp.xml", HOST, "site", "finance")[0]) == ["SAML-054", "SAML-055"]
+    assert codes(metadata.check_sp_metadata(http, "sp.xml", HOST, "site", "finance")[0]) == ["SAML-054", "SAML-055"]
 
 
 @pytest.mark.parametrize("acs_url,expected", [
@@ -410,7 +411,7 @@ def test_site_sp_metadata(work):
     ("http://tableau.example.test/wg/saml/SSO/index.html", ["SAML-050"]),
 ])
 def test_acs_url_exact(acs_url, expected):
-    findings, facts = saml.check_sp_urls(HOST, acs_url=acs_url)
+    findings, facts = urls.check_sp_urls(HOST, acs_url=acs_url)
     assert codes(findings) == expected
     assert facts["expected_acs_url"] == "https://tableau.example.test/wg/saml/SSO/index.html"
     assert facts["expected_slo_url"] == "https://tableau.example.test/wg/saml/SingleLogout/index.html"
@@ -418,11 +419,11 @@ def test_acs_url_exact(acs_url, expected):
 
 def test_site_acs_url():
     good = "https://tableau.example.test/samlservice/public/sp/metadata?alias=finance"
-    assert saml.check_sp_urls(HOST, "site", "finance", acs_url=good)[0] == []
-    findings, _f = saml.check_sp_urls(HOST, "site", "finance", acs_url=good.replace("https", "http"))
+    assert urls.check_sp_urls(HOST, "site", "finance", acs_url=good)[0] == []
+    findings, _f = urls.check_sp_urls(HOST, "site", "finance", acs_url=good.replace("https", "http"))
     assert codes(findings) == ["SAML-054", "SAML-055"]
-    with pytest.raises(saml.SamlError, match="site_alias"):
-        saml.check_sp_urls(HOST, "site", None, acs_url=good)
+    with pytest.raises(rules.SamlError, match="site_alias"):
+        urls.check_sp_urls(HOST, "site", None, acs_url=good)
 
 
 @pytest.mark.parametrize("url,expected", [
@@ -438,24 +439,24 @@ def test_site_acs_url():
     ("https://tableau.example.test:99999", ["SAML-053"]),
 ])
 def test_return_url(url, expected):
-    assert codes(saml.check_sp_urls(return_url=url)[0]) == expected
+    assert codes(urls.check_sp_urls(return_url=url)[0]) == expected
 
 
 def test_slo_url():
-    assert saml.check_sp_urls(HOST, slo_url="https://tableau.example.test/wg/saml/SingleLogout/index.html")[0] == []
-    assert codes(saml.check_sp_urls(HOST, slo_url="https://tableau.example.test/wg/saml/SLO")[0]) == ["SAML-058"]
+    assert urls.check_sp_urls(HOST, slo_url="https://tableau.example.test/wg/saml/SingleLogout/index.html")[0] == []
+    assert codes(urls.check_sp_urls(HOST, slo_url="https://tableau.example.test/wg/saml/SLO")[0]) == ["SAML-058"]
 
 
 @pytest.mark.parametrize("host", ["https://tableau.example.test", "tableau.example.test/x", "", " tableau",
                                   "tab leau"])
 def test_server_host_must_be_a_host(host):
-    with pytest.raises(saml.SamlError, match="server_host"):
-        saml.check_sp_urls(host, acs_url="https://x")
+    with pytest.raises(rules.SamlError, match="server_host"):
+        urls.check_sp_urls(host, acs_url="https://x")
 
 
 def test_urls_need_server_host():
-    with pytest.raises(saml.SamlError, match="give server_host"):
-        saml.check_sp_urls(acs_url="https://x")
+    with pytest.raises(rules.SamlError, match="give server_host"):
+        urls.check_sp_urls(acs_url="https://x")
 
 
 @pytest.mark.parametrize("expected,actual,text", [
@@ -466,7 +467,7 @@ def test_urls_need_server_host():
     ("abcdef", "abXdef", "at 3: 'c' expected, 'X' found"),
 ])
 def test_describe_difference(expected, actual, text):
-    assert saml.describe_difference(expected, actual) == text
+    assert urls.describe_difference(expected, actual) == text
 
 
 # --------------------------------------------------------------------------- robustness
@@ -485,7 +486,7 @@ def test_damaged_real_metadata_gives_findings_or_a_clear_error(idp, signed, data
     damaged = signed[:pos] + bytes([byte]) + signed[pos + 1:]
     try:
         findings, facts = check(damaged, trusted_signers=[idp.cert])
-    except (XmlError, saml.SamlError) as exc:
+    except (XmlError, rules.SamlError) as exc:
         assert str(exc).startswith("idp.xml: ") or "signxml" in str(exc)
         return
     if facts["signature_verified"] and damaged != signed:
@@ -497,5 +498,5 @@ def test_damaged_real_metadata_gives_findings_or_a_clear_error(idp, signed, data
 @settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=400), st.binary(max_size=400))
 def test_arbitrary_key_pair_bytes_give_findings(cert_data, key_data):
-    findings, _facts = saml.check_keypair(cert_data, key_data, cert_filename="x.crt", key_filename="x.key")
+    findings, _facts = sp.check_keypair(cert_data, key_data, cert_filename="x.crt", key_filename="x.key")
     assert {"SAML-002", "SAML-011"} <= {f.code for f in findings}

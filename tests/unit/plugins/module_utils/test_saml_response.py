@@ -23,9 +23,9 @@ import saml_response_fixtures as fx
 from saml2 import samlp
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
-from ansible_collections.trustops.tableau.plugins.module_utils import saml_response as sr
+from ansible_collections.trustops.tableau.plugins.module_utils.saml import response as sr
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
-from ansible_collections.trustops.tableau.plugins.module_utils.saml import RULES, Policy, SamlError
+from ansible_collections.trustops.tableau.plugins.module_utils.saml.rules import RULES, Policy, SamlError
 from ansible_collections.trustops.tableau.plugins.module_utils.xml import XmlError
 
 pytestmark = pytest.mark.skipif(fx.XMLSEC1 is None, reason="needs Debian's xmlsec1 for pysaml2")

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.trustops.tableau.plugins.module_utils import saml
+from ansible_collections.trustops.tableau.plugins.module_utils.saml import rules
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding
 
-DOCS = Path(saml.__file__).parents[2] / "docs" / "saml.md"
-OWN = sorted(code for code in saml.RULES if re.match(r"^SAML-0\d\d$", code))
+DOCS = Path(rules.__file__).parents[3] / "docs" / "saml.md"
+OWN = sorted(code for code in rules.RULES if re.match(r"^SAML-0\d\d$", code))
 TSM_KEYS = {"wgserver.saml.blocklisted_digest_algorithms", "wgserver.saml.min_allowed.rsa_key_size",
             "wgserver.saml.min_allowed.elliptic_curve_size"}
 
@@ -32,12 +32,12 @@ def test_codes_are_contiguous_groups():
 
 @pytest.mark.parametrize("code", OWN)
 def test_rule_is_complete_and_formats(code):
-    rule = saml.RULES[code]
+    rule = rules.RULES[code]
     assert rule.code == code and rule.severity in ("info", "warning", "error")
     assert rule.message and rule.remedy and rule.seed
     assert rule.tsm_key is None or rule.tsm_key in TSM_KEYS
     values = {name: "V%s" % name for name in fields(rule.message) | fields(rule.remedy)}
-    found = saml.finding(code, **values)
+    found = rules.finding(code, **values)
     assert isinstance(found, Finding) and found.code == code and found.severity == rule.severity
     assert "{" not in found.message and "{" not in found.remedy
     if rule.tsm_key:
@@ -49,7 +49,7 @@ def test_docs_document_every_rule(code):
     text = DOCS.read_text(encoding="utf-8")
     rows = [line for line in text.splitlines() if line.startswith("| `%s` |" % code)]
     assert len(rows) == 1, "docs/saml.md must have one table row for %s" % code
-    rule = saml.RULES[code]
+    rule = rules.RULES[code]
     cells = [c.strip() for c in rows[0].strip("|").split(" | ")]
     assert cells[1] == rule.severity
     assert cells[3] == ("`%s`" % rule.tsm_key if rule.tsm_key else "—")
@@ -57,19 +57,19 @@ def test_docs_document_every_rule(code):
 
 
 def test_finding_severity_override_and_data():
-    found = saml.finding("SAML-030", severity="error", source="x.xml", data={"extra": 1})
+    found = rules.finding("SAML-030", severity="error", source="x.xml", data={"extra": 1})
     assert found.severity == "error" and found.data == {"source": "x.xml", "extra": 1}
 
 
 def test_register_refuses_a_second_rule_with_the_same_code():
     with pytest.raises(ValueError, match="registered twice"):
-        saml.register(saml.Rule("SAML-001", "error", "m", "r"))
-    saml.register(saml.RULES["SAML-001"])  # the same object again is harmless
+        rules.register(rules.Rule("SAML-001", "error", "m", "r"))
+    rules.register(rules.RULES["SAML-001"])  # the same object again is harmless
 
 
 def test_rule_refuses_unknown_severity():
     with pytest.raises(ValueError):
-        saml.Rule("SAML-999", "fatal", "m", "r")
+        rules.Rule("SAML-999", "fatal", "m", "r")
 
 
 @pytest.mark.parametrize("name,expected", [
@@ -81,17 +81,17 @@ def test_rule_refuses_unknown_severity():
     ("http://www.w3.org/2001/04/xmldsig-more#rsa-md5", "md5"),
 ])
 def test_normalise_digest(name, expected):
-    assert saml.normalise_digest(name) == expected
+    assert rules.normalise_digest(name) == expected
 
 
 def test_policy():
-    policy = saml.Policy(["SHA-1", "md5"], 3072, 384)
+    policy = rules.Policy(["SHA-1", "md5"], 3072, 384)
     assert policy.blocklisted_digests == ("md5", "sha1")
     assert policy.digest_blocked("http://www.w3.org/2000/09/xmldsig#sha1")
     assert not policy.digest_blocked("sha256") and not policy.digest_blocked(None)
-    default = saml.Policy.from_params({})
+    default = rules.Policy.from_params({})
     assert (default.blocklisted_digests, default.min_rsa_key_size, default.min_ec_key_size) == (("sha1",), 2048, 256)
-    assert saml.Policy(blocklisted_digests=None).blocklisted_digests == ()
+    assert rules.Policy(blocklisted_digests=None).blocklisted_digests == ()
 
 
 def test_every_rule_is_exercised_by_a_failing_input():
@@ -103,3 +103,16 @@ def test_every_rule_is_exercised_by_a_failing_input():
     text += (here.parent / "modules" / "test_saml_metadata_check.py").read_text(encoding="utf-8")
     missing = [code for code in OWN if '"%s"' % code not in text]
     assert missing == []
+
+
+def test_where_the_rules_live_names_functions_that_exist():
+    """docs/saml.md's "Where the rules live" table names, for each code family, the function of
+    the saml package that implements it; every one of them must exist."""
+    import importlib
+    text = DOCS.read_text(encoding="utf-8")
+    section = text.split("## Where the rules live", 1)[1].split("\n## ", 1)[0]
+    named = re.findall(r"`(sp|metadata|urls|response|rules)\.(\w+)(?:\(\))?`", section)
+    assert len(named) >= 12
+    for module, name in named:
+        mod = importlib.import_module("ansible_collections.trustops.tableau.plugins.module_utils.saml." + module)
+        assert hasattr(mod, name), "docs/saml.md names saml/%s.py %s, which does not exist" % (module, name)

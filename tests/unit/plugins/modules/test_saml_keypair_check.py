@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.trustops.tableau.plugins.module_utils import saml
+from ansible_collections.trustops.tableau.plugins.module_utils.saml import sp
 from ansible_collections.trustops.tableau.plugins.modules import saml_keypair_check
 
 try:
@@ -40,7 +40,7 @@ import saml_idp_fixtures as fx  # noqa: E402  pylint: disable=wrong-import-posit
 
 SECRET = "Correct-Horse-9f3b"
 ANSIBLE = str(Path(sys.executable).with_name("ansible"))
-COLLECTIONS = str(Path(saml.__file__).parents[5])
+COLLECTIONS = str(Path(sp.__file__).parents[6])
 DEBIAN_PYTHON = "/usr/bin/python3"
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.trustops.tableau.plugins.module_utils import saml
+from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.modules import saml_metadata_check
 
 try:
@@ -70,7 +70,7 @@ def test_signed_metadata_verified_with_facts(files, capsys):
     assert not result.get("failed") and result["ok"] is True and result["findings"] == []
     assert result["entity_id"] == fx.IDP_ENTITY_ID and result["bindings"] == ["HTTP-POST", "HTTP-Redirect"]
     assert result["idp"]["signature_verified"] is True
-    assert result["idp"]["signing_certificates"][0]["sha256"] == saml.fingerprint(files["idp"].cert)
+    assert result["idp"]["signing_certificates"][0]["sha256"] == certs.fingerprint(files["idp"].cert)
     assert result["sp"]["acs_services"][0]["binding"] == "HTTP-POST"
     assert result["urls"]["expected_acs_url"] == "https://%s/wg/saml/SSO/index.html" % HOST
 

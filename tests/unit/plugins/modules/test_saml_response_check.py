@@ -22,11 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
 import saml_response_fixtures as fx  # noqa: E402  pylint: disable=wrong-import-position
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs  # noqa: E402
-from ansible_collections.trustops.tableau.plugins.module_utils import saml_response  # noqa: E402
+from ansible_collections.trustops.tableau.plugins.module_utils.saml import response  # noqa: E402
 
 ANSIBLE = str(Path(sys.executable).with_name("ansible"))
-# .../ansible_collections/trustops/tableau/plugins/module_utils/saml_response.py -> collections root
-COLLECTIONS = str(Path(saml_response.__file__).parents[5])
+# .../ansible_collections/trustops/tableau/plugins/module_utils/saml/response.py -> collections root
+COLLECTIONS = str(Path(response.__file__).parents[6])
 DEBIAN_PYTHON = "/usr/bin/python3"
 MODULE = "trustops.tableau.saml_response_check"
 

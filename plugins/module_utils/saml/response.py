@@ -26,15 +26,18 @@ import re
 import zlib
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
-from ansible_collections.trustops.tableau.plugins.module_utils.saml import (
+from ansible_collections.trustops.tableau.plugins.module_utils.saml.rules import (
+    BLOCKLIST_KEY,
+    EC_KEY,
+    RSA_KEY,
     Policy,
     Rule,
     SamlError,
-    describe_difference,
     finding,
     normalise_digest,
     register,
 )
+from ansible_collections.trustops.tableau.plugins.module_utils.saml.urls import describe_difference
 from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
     DEFAULT_MAX_BYTES,
     NS,
@@ -56,9 +59,6 @@ BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 GROUPS_CLAIM = "https://tableau.com/groups"
 SCOPES = ("server", "site")
 
-_BLOCKLIST_KEY = "wgserver.saml.blocklisted_digest_algorithms"
-_RSA_KEY = "wgserver.saml.min_allowed.rsa_key_size"
-_EC_KEY = "wgserver.saml.min_allowed.elliptic_curve_size"
 _AUTHCONTEXTS_KEY = "wgserver.saml.authcontexts"
 _MAP_USER = "tsm authentication saml map-assertions --user-name <attribute>"
 
@@ -150,7 +150,7 @@ RESPONSE_RULES = register(
          "names stay unique across email domains", seed=_S_EMAIL),
     Rule("SAML-120", "error", "the {element} is signed with {algorithm} (digest {digest}); {blocked} is "
          "blocklisted", "Configure the IdP to sign with RSA-SHA256 (or stronger) and a SHA-256 digest",
-         tsm_key=_BLOCKLIST_KEY, seed=_S_SHA1),
+         tsm_key=BLOCKLIST_KEY, seed=_S_SHA1),
     Rule("SAML-121", "error", "neither the Response nor the assertion is signed",
          "Configure the IdP to sign the assertion (or the whole response) with its metadata signing "
          "certificate", seed=_S_VERIFY),
@@ -170,7 +170,7 @@ RESPONSE_RULES = register(
          seed=_S_VERIFY),
     Rule("SAML-126", "error", "the response is signed with an RSA {key_size}-bit key; the minimum is "
          "{minimum}", "Use an IdP signing certificate with an RSA key of at least 2048 bits",
-         tsm_key=_RSA_KEY, seed=_S_SIZES),
+         tsm_key=RSA_KEY, seed=_S_SIZES),
     Rule("SAML-128", "warning", "{where}: the X509Certificate holds base64 of PEM text, not of a DER "
          "certificate as XML-DSig requires",
          "Configure the IdP to put only the base64 body of its certificate (the lines between -----BEGIN "
@@ -178,7 +178,7 @@ RESPONSE_RULES = register(
          "X509Certificate: Tableau Server's SAML library may not accept the PEM form", seed=_S_DER),
     Rule("SAML-127", "error", "the response is signed with an EC key on {curve} ({key_size} bits); the "
          "minimum is {minimum}", "Use an IdP signing certificate on P-256 or a larger curve",
-         tsm_key=_EC_KEY, seed=_S_SIZES),
+         tsm_key=EC_KEY, seed=_S_SIZES),
     Rule("SAML-130", "error", "the authentication context {found} is not one of the allowed {allowed}",
          "Make the IdP authenticate with one of the allowed contexts, or change the allowed list",
          tsm_key=_AUTHCONTEXTS_KEY, seed=_S_AUTHN),

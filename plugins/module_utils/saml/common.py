@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Small helpers shared by the SAML checks: the clock, short error texts, certificate facts.
+
+Pure Python, no Ansible imports.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
+    days_left,
+    fingerprint,
+    is_expired,
+    is_not_yet_valid,
+    not_after,
+    not_before,
+    public_key,
+    public_key_info,
+    signature_hash,
+)
+
+
+def utcnow(now=None):
+    return now or datetime.datetime.now(datetime.timezone.utc)
+
+
+def short_error(exc):
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def basename(path):
+    return re.split(r"[\\/]", path)[-1] if path else path
+
+
+def cert_facts(cert, now=None):
+    """The JSON-friendly facts returned for a certificate (no PEM body)."""
+    key_type, key_size, curve = public_key_info(public_key(cert))
+    try:
+        subject = cert.subject.rfc4514_string()
+        issuer = cert.issuer.rfc4514_string()
+    except Exception:  # unparsable names: report by fingerprint
+        subject = issuer = None
+    return {
+        "subject": subject,
+        "issuer": issuer,
+        "sha256": fingerprint(cert, "sha256"),
+        "sha1": fingerprint(cert, "sha1"),
+        "key_type": key_type,
+        "key_size": key_size,
+        "curve": curve,
+        "signature_hash": signature_hash(cert),
+        "not_after": not_after(cert).isoformat(),
+        "days_left": days_left(cert, now),
+        "expired": is_expired(cert, now),
+    }
+
+
+def cert_label(facts):
+    return facts.get("subject") or "SHA-256 " + facts["sha256"][:23]
+
+
+def validity_state(cert, now):
+    """(state, when) for an expired or not yet valid certificate, else None."""
+    if is_expired(cert, now):
+        return "has expired", "not after %s" % not_after(cert).isoformat()
+    if is_not_yet_valid(cert, now):
+        return "is not valid yet", "not before %s" % not_before(cert).isoformat()
+    return None
+
+
+def cert_subject(cert):
+    try:
+        return cert.subject.rfc4514_string()
+    except Exception:
+        return "SHA-256 " + fingerprint(cert)[:23]
