@@ -458,14 +458,14 @@ def _signer(module):
     key_data, key_source, key_option = _pair(module, "signer_key")
     chain = _files(module, "signer_chain_src") + _inline(module, "signer_chain_content")
     return signing.load_signer(cert_data, key_data, params["signer_key_passphrase"], chain, cert_source, key_source,
-                              cert_option, key_option)
+                               cert_option, key_option)
 
 
 def run(module, result):
     params = module.params
     dest = params["dest"]
     spec = apple.ProfileSpec(params["identifier"], params["display_name"], params["organization"],
-                              params["description"], params["consent_text"], params["removal_disallowed"])
+                             params["description"], params["consent_text"], params["removal_disallowed"])
     name = inputs.check_basename(params["name"] or spec.identifier)
     platforms = list(dict.fromkeys(params["platforms"] or writer.PLATFORMS))
     if not platforms:

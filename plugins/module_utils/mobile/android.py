@@ -72,4 +72,3 @@ def build_network_security_config(identifier, cas, domains=()):
     lines.append("  </domain-config>" if domains else "  </base-config>")
     lines.append("</network-security-config>")
     return ("\n".join(lines) + "\n").encode("utf-8")
-

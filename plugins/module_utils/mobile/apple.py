@@ -89,4 +89,3 @@ def profile_dict(spec, cas):
 def build_profile(spec, cas):
     """The unsigned profile: an XML property list, keys sorted, byte-stable."""
     return plistlib.dumps(profile_dict(spec, cas), fmt=plistlib.FMT_XML, sort_keys=True)
-

@@ -164,7 +164,6 @@ def selected(cas, include_intermediates):
     return [ca for ca in cas if ca.role == "root" or include_intermediates]
 
 
-
 def signer_findings(signer, cas, blocklisted_digests=DEFAULT_BLOCKLISTED_DIGESTS, min_rsa_key_size=2048, now=None,
                     min_ec_key_size=256):
     """Policy on the signing identity: validity, digest, key, usage, and how iOS will judge it."""
@@ -221,4 +220,3 @@ def signer_findings(signer, cas, blocklisted_digests=DEFAULT_BLOCKLISTED_DIGESTS
             "trust its issuer %s" % (label, subject_text(top), top.issuer.rfc4514_string()),
             "Include every intermediate in signer_chain", cert))
     return found
-

@@ -59,4 +59,3 @@ def diff_entries(artifacts, signer=None):
         out.append({"before_header": art.path, "after_header": art.path,
                     "before": describe_bytes(art.kind, art.before), "after": after})
     return out
-

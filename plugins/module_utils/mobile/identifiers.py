@@ -48,4 +48,3 @@ def payload_identifier(identifier, sha256hex):
 def onc_guid(identifier, sha256hex):
     """The ONC ``GUID`` of one CA's certificate: its own derived UUID, braced, lower case."""
     return "{%s}" % derived_uuid(identifier, "onc", [sha256hex]).lower()
-

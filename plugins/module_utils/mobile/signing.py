@@ -44,7 +44,6 @@ class Signer(object):
         return [certs.to_der(c) for c in self.chain]
 
 
-
 def load_signer(cert_data, key_data, passphrase=None, chain_blobs=(), cert_source="signer_cert",
                 key_source="signer_key", cert_option=None, key_option=None):
     """Load and check the signing identity.  Wrong passphrase, a key that does not match the
@@ -75,14 +74,12 @@ def load_signer(cert_data, key_data, passphrase=None, chain_blobs=(), cert_sourc
     return Signer(cert, info.key, chain)
 
 
-
 def sign_profile(plist, signer):
     """CMS SignedData, DER, content attached, SHA-256, signer certificate and chain included."""
     builder = pkcs7.PKCS7SignatureBuilder().set_data(plist).add_signer(signer.cert, signer.key, hashes.SHA256())
     for cert in signer.chain:
         builder = builder.add_certificate(cert)
     return builder.sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
-
 
 
 def signed_profile_current(existing, plist, signer):
@@ -104,4 +101,3 @@ def signed_profile_current(existing, plist, signer):
     if got.digest != "sha256":
         return False, "the existing signature uses %s" % got.digest
     return True, None
-

@@ -28,7 +28,6 @@ class WriteError(MobileError):
     """Writing the files failed; the message says whether the previous files were restored."""
 
 
-
 #: The cap for reading back an existing artifact (reader.MAX_BUNDLE: a file of CA certificates; a
 #: profile of thousands of CAs stays under it).  A bigger file at an artifact's path is no artifact of
 #: ours: it is refused, not replaced, so that nothing is lost (docs/inputs.md).
@@ -231,7 +230,6 @@ def write(dest, artifacts, move=None, mode=0o644):
         detail = "restored the previous files" if not problems else "could NOT restore: " + "; ".join(problems)
         raise WriteError("writing to %s failed (%s); %s" % (dest, getattr(exc, "strerror", None) or exc, detail))
     return [a.path for a in changes]
-
 
 
 def cert_facts(ca, identifier):

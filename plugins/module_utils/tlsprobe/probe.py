@@ -42,6 +42,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.wire imp
 
 __all__ = ["probe", "ProbeResult"]
 
+
 def _parse_served(ders, endpoint):
     certs = []
     for i, der in enumerate(ders):

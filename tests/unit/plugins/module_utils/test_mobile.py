@@ -277,7 +277,7 @@ def write(tmp_path, name, data):
 def test_profile_matches_apples_schema(world):
     cas = cas_of(world["root"], world["inter"], include_intermediates=True)
     data = apple.build_profile(spec(organization="Example Corp", consent_text={"default": "Agree?", "de": "OK?"},
-                                     removal_disallowed=True), cas)
+                                    removal_disallowed=True), cas)
     profile = plistlib.loads(data)
     assert schema_problems(profile) == []
     assert profile["PayloadType"] == "Configuration" and profile["PayloadVersion"] == 1
@@ -423,7 +423,7 @@ def test_debian_python_and_cryptography_38_give_the_same_bytes_and_sign(world, t
     assert res.stdout == ours
     # and what Debian signed counts as current here: no re-sign on the controller's newer cryptography
     current, why = signing.signed_profile_current((tmp_path / "deb.mobileconfig").read_bytes(), ours,
-                                                 signer_of(world))
+                                                  signer_of(world))
     assert current, why
 
 
@@ -686,7 +686,6 @@ def test_signed_profile_verifies_with_openssl_and_one_byte_breaks_it(world, tmp_
     assert "does not verify" in cms.read_signed(tampered).problem
 
 
-
 def test_cms_reader_is_the_one_der_reader(world):
     """read_signed walks the SignedData with _asn1 (the one DER reader): a broken file's problem is the
     DER reader's own words, saying what is wrong and at which offset; the reader never raises."""
@@ -709,6 +708,7 @@ def test_cms_reader_is_the_one_der_reader(world):
     odd = signed[:at] + b"\x1f" + signed[at + 1:]
     got = cms.read_signed(odd)
     assert not got.valid and "multi-byte tag 0x1f" in got.problem, got.problem
+
 
 def test_ec_signer_verifies_too(world, tmp_path):
     plist = apple.build_profile(spec(), cas_of(world["root"]))

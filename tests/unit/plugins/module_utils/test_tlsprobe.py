@@ -777,7 +777,6 @@ def test_weak_keys(pki, pki3):
                                     [pki3["root"].cert])["findings"]] == ["TLS-009"]
 
 
-
 def test_ec_keys_follow_min_ec_key_size_of_the_one_policy(pki, pki3):
     """TLS-009 for EC keys is the policy's verdict (min_ec_key_size, vendor default 256), not a fixed 256."""
     make_key = type(pki).root.__globals__["make_key"]
@@ -803,6 +802,7 @@ def test_dsa_is_refused_whatever_the_size_options(pki, pki3):
                     min_ec_key_size=0)["findings"]
     assert [(f.code, f.data["key_type"]) for f in found] == [("TLS-009", "DSA")]
     assert "DSA, which TLS clients no longer accept" in found[0].message
+
 
 def test_not_yet_valid(pki, pki3):
     leaf = pki.leaf(pki3["inter"], dns=(HOST,), start_days=3, days=100)

@@ -189,12 +189,12 @@ def test_negative_min_rsa_key_size_is_an_error(value):
     assert r.get("failed") and r["msg"].startswith("min_rsa_key_size: %d is negative" % value), r
 
 
-
 @pytest.mark.parametrize("value", [-1, -256])
 def test_min_ec_key_size_is_the_policy_option(value):
     """tls_probe takes the one policy's option set (policy.argument_spec), min_ec_key_size included."""
     r = _inproc({"host": HOST, "port": 9, "address": "127.0.0.1", "min_ec_key_size": value})
     assert r.get("failed") and r["msg"].startswith("min_ec_key_size: %d is negative" % value), r
+
 
 def test_ca_file_is_read_with_the_bundle_cap(tmp_path):
     from ansible_collections.trustops.tableau.plugins.module_utils import reader
