@@ -161,12 +161,16 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.trustops.tableau.plugins.module_utils import tsm
+from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import mask, run, stage
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm import apply, plans
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.client import argument_spec
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import is_secret_key
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.settings import secret_values
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=tsm.argument_spec(
+        argument_spec=argument_spec(
             keys=dict(type="dict", required=True, no_log=False),
             force_keys=dict(type="bool", default=False),
             update_secrets=dict(type="bool", default=False),
@@ -177,22 +181,24 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    tsm.mask(module, tsm.secret_values(params["keys"]))
+    mask(module, secret_values(params["keys"]))
 
     def body(client, result):
-        result.update(applied=False, restarted=False, masked_keys=sorted(k for k in params["keys"] if tsm.is_secret_key(k)))
+        result.update(applied=False, restarted=False, masked_keys=sorted(k for k in params["keys"] if is_secret_key(k)))
         settings = client.export_settings()
-        plan = tsm.plan_config(settings, params["keys"], force_keys=params["force_keys"],
-                               update_secrets=params["update_secrets"])
-        tsm.stage(module, client, plan, result)
+        plan = plans.plan_config(settings, params["keys"], force_keys=params["force_keys"],
+                                 update_secrets=params["update_secrets"])
+        stage(module, client, plan, result)
+        if "refused" in result:
+            return
         if params["apply"] and plan.changed and module.check_mode:
             result["applied"] = True  # would apply; nothing restarts in check mode
         elif params["apply"] and plan.changed:
-            outcome = tsm.apply_pending(client, ignore_warnings=params["ignore_warnings"],
-                                        allow_restart=params["allow_restart"])
+            outcome = apply.apply_pending(client, ignore_warnings=params["ignore_warnings"],
+                                          allow_restart=params["allow_restart"])
             result.update(applied=outcome["applied"], restarted=outcome["restarted"], pending=outcome["pending"])
 
-    tsm.run_module(module, body)
+    run(module, body, "TSM configuration keys")
 
 
 if __name__ == "__main__":

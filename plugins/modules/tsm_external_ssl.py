@@ -123,12 +123,14 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.trustops.tableau.plugins.module_utils import tsm
+from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import run, stage
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm import plans
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.client import argument_spec
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=tsm.argument_spec(
+        argument_spec=argument_spec(
             state=dict(type="str", default="enabled", choices=["enabled", "disabled"]),
             cert_file=dict(type="path"),
             key_file=dict(type="path", no_log=False),
@@ -147,10 +149,10 @@ def main():
         desired = dict((k, params[k]) for k in ("cert_file", "key_file", "chain_file", "passphrase", "protocols"))
         desired["enabled"] = params["state"] == "enabled"
         settings = client.export_settings()
-        plan = tsm.plan_external_ssl(settings, desired, check_key=params["validate_key"])
-        tsm.stage(module, client, plan, result)
+        plan = plans.plan_external_ssl(settings, desired, check_key=params["validate_key"])
+        stage(module, client, plan, result)
 
-    tsm.run_module(module, body)
+    run(module, body, "external SSL")
 
 
 if __name__ == "__main__":

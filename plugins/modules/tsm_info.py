@@ -132,12 +132,14 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.trustops.tableau.plugins.module_utils import tsm
+from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import run
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm import common, plans
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.client import argument_spec
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=tsm.argument_spec(
+        argument_spec=argument_spec(
             keys=dict(type="list", elements="str", default=[], no_log=False),
             pending=dict(type="bool", default=True),
             status=dict(type="bool", default=False),
@@ -148,17 +150,17 @@ def main():
 
     def body(client, result):
         settings = client.export_settings()
-        result.update(tsm.describe_settings(settings))
+        result.update(plans.describe_settings(settings))
         keys = {}
         unknown = []
         masked = []
-        for key in list(tsm.MANAGED_KEYS) + [k for k in params["keys"] if k not in tsm.MANAGED_KEYS]:
+        for key in list(plans.MANAGED_KEYS) + [k for k in params["keys"] if k not in plans.MANAGED_KEYS]:
             value = settings.key(key)
-            if value is tsm.UNSET:
+            if value is common.UNSET:
                 unknown.append(key)
                 keys[key] = None
-            elif tsm.is_secret_key(key) or tsm.is_encrypted_value(value):
-                keys[key] = tsm.MASK if value not in (None, "") else value
+            elif common.is_secret_key(key) or common.is_encrypted_value(value):
+                keys[key] = common.MASK if value not in (None, "") else value
                 masked.append(key)
             else:
                 keys[key] = value
@@ -169,7 +171,7 @@ def main():
         if params["status"]:
             result["server_status"] = client.status()
 
-    tsm.run_module(module, body)
+    run(module, body, "TSM information")
 
 
 if __name__ == "__main__":

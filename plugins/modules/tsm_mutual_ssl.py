@@ -115,7 +115,9 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.trustops.tableau.plugins.module_utils import tsm
+from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import run, stage
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm import plans
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.client import argument_spec
 
 OPTIONS = dict(
     state=dict(type="str", default="enabled", choices=["enabled", "disabled", "configured"]),
@@ -127,7 +129,7 @@ OPTIONS = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=tsm.argument_spec(**OPTIONS), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True)
     params = module.params
 
     def body(client, result):
@@ -135,10 +137,10 @@ def main():
         desired = dict((k, params[k]) for k in OPTIONS if k != "state")
         desired["enabled"] = {"enabled": True, "disabled": False}.get(params["state"])
         settings = client.export_settings()
-        plan = tsm.plan_mutual_ssl(settings, desired, pending_reader=client.pending)
-        tsm.stage(module, client, plan, result)
+        plan = plans.plan_mutual_ssl(settings, desired, pending_reader=client.pending)
+        stage(module, client, plan, result)
 
-    tsm.run_module(module, body)
+    run(module, body, "mutual SSL")
 
 
 if __name__ == "__main__":

@@ -129,7 +129,9 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.trustops.tableau.plugins.module_utils import tsm
+from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import run
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm import apply
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.client import argument_spec
 
 
 def _diff(pending):
@@ -139,7 +141,7 @@ def _diff(pending):
 
 def main():
     module = AnsibleModule(
-        argument_spec=tsm.argument_spec(
+        argument_spec=argument_spec(
             state=dict(type="str", default="applied", choices=["applied", "discarded"]),
             ignore_warnings=dict(type="bool", default=False),
             allow_restart=dict(type="bool", default=True),
@@ -159,13 +161,13 @@ def main():
                     client.discard()
                 result.update(changed=True, discarded=True)
         else:
-            tsm.apply_pending(client, ignore_warnings=params["ignore_warnings"], allow_restart=params["allow_restart"],
-                              check_mode=module.check_mode, result=result)
+            apply.apply_pending(client, ignore_warnings=params["ignore_warnings"], allow_restart=params["allow_restart"],
+                                check_mode=module.check_mode, result=result)
             result["changed"] = result["applied"]
         if module._diff and result["changed"]:
             result["diff"] = _diff(result["pending"])
 
-    tsm.run_module(module, body)
+    run(module, body, "pending changes")
 
 
 if __name__ == "__main__":

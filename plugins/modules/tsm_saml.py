@@ -24,11 +24,16 @@ description:
   - Refuses to enable SAML while mutual SSL is enabled or pending (seed 002, Tableau Server does not
     support mutual SSL and SAML together), finding C(TSM-001), nothing staged.
   - Before staging, checks what TSM itself does not check well (a report says TSM accepted a key in an
-    unsupported format) - the key matches the certificate (C(TSM-006)), an encrypted key is PKCS#8 and has
-    a passphrase (C(TSM-007), C(TSM-008)), a wrong passphrase fails. The return URL must not end with a
-    slash (C(TSM-002)) nor be localhost (C(TSM-003)). O(ignore_domain_in_username=true) warns with the
-    seed's caution (C(TSM-004)). For the full SAML readiness rules use the C(trustops.tableau.saml) role's
-    validation first.
+    unsupported format) with the same core checks and codes as M(trustops.tableau.saml_keypair_check) and
+    M(trustops.tableau.saml_metadata_check) - the SP certificate and the key table of seed 002 for server-wide
+    SAML (C(SAML-001) to C(SAML-019): PEM C(.crt), digest and key size, key format and password, key matches
+    the certificate, passphrase), the IdP metadata (C(SAML-020) to C(SAML-046)) and the return URL
+    (C(SAML-051) to C(SAML-053)). They are judged by the policy being configured (O(blocklisted_digests),
+    O(min_rsa_key_size), O(min_ec_key_size), else the server's current keys, else Tableau's defaults).
+    O(ignore_domain_in_username=true) warns with the seed's caution (C(TSM-004)).
+  - The codes C(TSM-002), C(TSM-003), C(TSM-006), C(TSM-007) and C(TSM-008) of earlier releases are reported as
+    C(SAML-051), C(SAML-052)/C(SAML-053), C(SAML-019), C(SAML-014) and C(SAML-018); the finding's C(data.alias)
+    names the old code for one release.
   - The key passphrase is stored by TSM encrypted and cannot be compared; it is staged when the key file
     changes or when the server has none.
   - Stage the files on the node under names that change with their content (the C(saml) role does), so
@@ -95,18 +100,28 @@ options:
   domain_attribute:
     description: C(map-assertions --domain), the assertion attribute holding the domain.
     type: str
-  blocklisted_digest_algorithms:
+  blocklisted_digests:
     description:
       - C(wgserver.saml.blocklisted_digest_algorithms); TSM's default blocks V(SHA1). An empty list allows SHA-1 (not recommended).
-      - One algorithm per item; an item with a comma, whitespace or a leading C(-) is refused.
+      - One digest name per item (V(SHA1), V(sha256), ...); an unknown name, or an item with a comma, whitespace or a leading
+        C(-), is refused. Staged as given; unset leaves the key as it is.
+      - Also the digest policy the certificate and IdP metadata of this task are checked with.
+      - The name C(blocklisted_digest_algorithms) is a deprecated alias (removed in 1.0.0).
     type: list
     elements: str
+    aliases: [blocklisted_digest_algorithms]
   min_rsa_key_size:
-    description: C(wgserver.saml.min_allowed.rsa_key_size) (TSM default 2048).
+    description:
+      - C(wgserver.saml.min_allowed.rsa_key_size) (TSM default 2048); unset leaves the key as it is.
+      - Also the RSA size the certificate and IdP metadata of this task are checked with.
     type: int
-  min_ec_size:
-    description: C(wgserver.saml.min_allowed.elliptic_curve_size) (TSM default 256).
+  min_ec_key_size:
+    description:
+      - C(wgserver.saml.min_allowed.elliptic_curve_size) (TSM default 256); unset leaves the key as it is.
+      - Also the curve size the IdP signing certificates of this task are checked with.
+      - The name C(min_ec_size) is a deprecated alias (removed in 1.0.0).
     type: int
+    aliases: [min_ec_size]
   authcontexts:
     description:
       - C(wgserver.saml.authcontexts), AuthNContextClassRef values of which the SAML response must hold one.
@@ -120,7 +135,9 @@ options:
         user names repeat across the IdP's domains; legacy identity mode only).
     type: bool
   validate_key:
-    description: Check the key against the certificate and the passphrase before staging (C(TSM-006) to C(TSM-008)).
+    description:
+      - Check the key with the key table of seed 002 (C(SAML-010) to C(SAML-019)) before staging; V(false) only checks
+        that O(key_file) holds a private key.
     type: bool
     default: true
 extends_documentation_fragment:
@@ -178,7 +195,9 @@ staged:
   elements: str
   sample: ["authentication saml configure (cert_file, key_file)", "authentication saml enable"]
 findings:
-  description: Policy findings C(TSM-001) to C(TSM-008); any error refuses the task before anything is staged.
+  description:
+    - Findings C(TSM-001), C(TSM-004), C(TSM-005) and the C(SAML-NNN) findings of the SAML checks; any error refuses the
+      task before anything is staged.
   returned: always
   type: list
   elements: dict
@@ -186,7 +205,7 @@ findings:
     code:
       description: Finding code.
       type: str
-      sample: TSM-004
+      sample: SAML-016
     severity:
       description: C(info), C(warning) or C(error).
       type: str
@@ -218,7 +237,10 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.trustops.tableau.plugins.module_utils import tsm
+from ansible_collections.trustops.tableau.plugins.module_utils import policy
+from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import run, stage
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm import plans
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.client import argument_spec
 
 OPTIONS = dict(
     state=dict(type="str", default="enabled", choices=["enabled", "disabled", "configured"]),
@@ -235,17 +257,28 @@ OPTIONS = dict(
     signout_url=dict(type="str"),
     user_name_attribute=dict(type="str"),
     domain_attribute=dict(type="str"),
-    blocklisted_digest_algorithms=dict(type="list", elements="str"),
-    min_rsa_key_size=dict(type="int"),
-    min_ec_size=dict(type="int"),
     authcontexts=dict(type="list", elements="str"),
     ignore_domain_in_username=dict(type="bool"),
     validate_key=dict(type="bool", default=True),
 )
 
 
+def _policy_options():
+    """The policy options under the names of policy.py, with no default (unset = the key is not managed)
+    and the names of earlier releases as deprecated aliases."""
+    spec = policy.argument_spec(aliases=True)
+    for name, option in spec.items():
+        option.pop("default", None)
+        option["deprecated_aliases"] = [dict(name=old, version="1.0.0", collection_name="trustops.tableau")
+                                        for old in option.get("aliases", [])]
+    return spec
+
+
+OPTIONS.update(_policy_options())
+
+
 def main():
-    module = AnsibleModule(argument_spec=tsm.argument_spec(**OPTIONS), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True)
     params = module.params
 
     def body(client, result):
@@ -253,10 +286,10 @@ def main():
         desired = dict((k, params[k]) for k in OPTIONS if k not in ("validate_key", "state"))
         desired["enabled"] = {"enabled": True, "disabled": False}.get(params["state"])
         settings = client.export_settings()
-        plan = tsm.plan_saml(settings, desired, pending_reader=client.pending, check_key=params["validate_key"])
-        tsm.stage(module, client, plan, result)
+        plan = plans.plan_saml(settings, desired, pending_reader=client.pending, check_key=params["validate_key"])
+        stage(module, client, plan, result)
 
-    tsm.run_module(module, body)
+    run(module, body, "SAML")
 
 
 if __name__ == "__main__":

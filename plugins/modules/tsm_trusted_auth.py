@@ -93,12 +93,14 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.trustops.tableau.plugins.module_utils import tsm
+from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import run, stage
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm import plans
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.client import argument_spec
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=tsm.argument_spec(
+        argument_spec=argument_spec(
             trusted_hosts=dict(type="list", elements="str"),
             token_length=dict(type="int", no_log=False),
             unrestricted_tickets=dict(type="bool"),
@@ -111,10 +113,10 @@ def main():
     def body(client, result):
         result["masked_keys"] = []
         settings = client.export_settings()
-        plan = tsm.plan_trusted_auth(settings, params)
-        tsm.stage(module, client, plan, result)
+        plan = plans.plan_trusted_auth(settings, params)
+        stage(module, client, plan, result)
 
-    tsm.run_module(module, body)
+    run(module, body, "trusted authentication")
 
 
 if __name__ == "__main__":

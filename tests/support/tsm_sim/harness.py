@@ -115,6 +115,11 @@ def write(path, data, mode=0o600):
 IDP_METADATA = b"""<?xml version="1.0" encoding="UTF-8"?>
 <md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.test/%s">
   <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing">
+      <ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">
+        <ds:X509Data><ds:X509Certificate>%c</ds:X509Certificate></ds:X509Data>
+      </ds:KeyInfo>
+    </md:KeyDescriptor>
     <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
                             Location="https://idp.example.test/sso"/>
     <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
@@ -122,10 +127,40 @@ IDP_METADATA = b"""<?xml version="1.0" encoding="UTF-8"?>
   </md:IDPSSODescriptor>
 </md:EntityDescriptor>
 """
+_IDP_SIGNERS = {}
 
 
-def idp_metadata(tag="a"):
-    return IDP_METADATA.replace(b"%s", tag.encode("ascii"))
+def idp_signing_certificate(key_type="rsa2048", digest="sha256"):
+    """A real self-signed IdP signing certificate (DER), one per (key type, digest) per process.
+
+    Seed 002: the IdP certificate must be RSA 2048 or EC P-256, signed with SHA-256 or stronger by
+    default; metadata without a signing certificate is not metadata Tableau Server can use.
+    """
+    if (key_type, digest) not in _IDP_SIGNERS:
+        import datetime
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+        from cryptography.x509.oid import NameOID
+        if key_type.startswith("rsa"):
+            key = rsa.generate_private_key(public_exponent=65537, key_size=int(key_type[3:]))
+        else:
+            key = ec.generate_private_key({"p256": ec.SECP256R1(), "p384": ec.SECP384R1()}[key_type])
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "idp.example.test signing")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+                .not_valid_after(now + datetime.timedelta(days=3650))
+                .sign(key, {"sha256": hashes.SHA256(), "sha1": hashes.SHA1(), "sha384": hashes.SHA384()}[digest]))
+        _IDP_SIGNERS[(key_type, digest)] = cert.public_bytes(serialization.Encoding.DER)
+    return _IDP_SIGNERS[(key_type, digest)]
+
+
+def idp_metadata(tag="a", key_type="rsa2048", digest="sha256"):
+    """IdP metadata for entity ``https://idp.example.test/<tag>`` with a real signing certificate."""
+    import base64
+    return IDP_METADATA.replace(b"%s", tag.encode("ascii")).replace(
+        b"%c", base64.b64encode(idp_signing_certificate(key_type, digest)))
 
 
 def make_crl(issuer, revoked_serials=(), der=False):

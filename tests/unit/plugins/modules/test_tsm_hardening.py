@@ -55,7 +55,7 @@ def files(tmp_path, pki):
     os.makedirs(str(d / "a-directory"))
     return {
         "root": root, "leaf": leaf, "clients": clients,
-        "cert": write(d / "sp.crt", leaf.pem), "key": write(d / "sp.key", leaf.key_pem()),
+        "cert": write(d / "sp.crt", leaf.pem), "key": write(d / "sp.key", leaf.key_pem("pkcs1")),
         "key_enc": write(d / "sp-enc.key", leaf.key_pem("pkcs8", SAML_PASS.encode())),
         "ssl_key_enc": write(d / "ssl-enc.key", leaf.key_pem("pkcs8", SSL_PASS.encode())),
         "chain": write(d / "chain.crt", root.pem), "idp": write(d / "idp.xml", idp_metadata("h")),
@@ -282,7 +282,7 @@ def test_good_files_in_every_form_are_accepted(sim, files):
     (tsm_trusted_auth, None, "trusted_hosts", ["not_a_host!"]),
     (tsm_saml, saml_args, "authcontexts", ["urn:a,urn:b"]),
     (tsm_saml, saml_args, "authcontexts", ["urn:a urn:b"]),
-    (tsm_saml, saml_args, "blocklisted_digest_algorithms", ["SHA1,MD5"]),
+    (tsm_saml, saml_args, "blocklisted_digests", ["SHA1,MD5"]),
     (tsm_config, None, "keys", {"gateway.trusted": ["10.0.0.5,10.0.0.6"]}),
     (tsm_config, None, "keys", {"gateway.public.host": "a.example.com\nb"}),
 ])
@@ -366,7 +366,7 @@ def test_failed_import_with_nothing_pending_is_not_a_change(sim, monkeypatch):
 
 def test_failed_saml_enable_reports_exactly_what_was_staged(sim, files, monkeypatch):
     monkeypatch.setenv("TSM_SIM_FAIL", "authentication.saml.enable")
-    result = run_module(tsm_saml.main, saml_args(sim, files, min_rsa_key_size=3072))
+    result = run_module(tsm_saml.main, saml_args(sim, files, min_rsa_key_size=1024))  # the 2048-bit SP cert must pass it
     assert result["failed"] and result["changed"] is True, result
     assert result["staged"] == [s for s in result["staged"] if s != "authentication saml enable"]
     assert result["staged"] and result["staged"][0].startswith("authentication saml configure (")

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from ansible_collections.trustops.tableau.plugins.module_utils import tsm
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm import client as tsm_client
 from ansible_collections.trustops.tableau.plugins.modules import tsm_pending_changes
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
@@ -94,12 +94,12 @@ def test_timeout_fails_clearly(sim, monkeypatch):
 
 def test_a_module_that_forgets_ignore_prompt_fails(sim, monkeypatch):
     """The referee at work: a variant of this module without --ignore-prompt cannot apply a restart."""
-    original = tsm.CliClient.apply
+    original = tsm_client.CliClient.apply
 
     def forgetful(self, ignore_warnings=False, ignore_prompt=True):
         return original(self, ignore_warnings=ignore_warnings, ignore_prompt=False)
 
-    monkeypatch.setattr(tsm.CliClient, "apply", forgetful)
+    monkeypatch.setattr(tsm_client.CliClient, "apply", forgetful)
     stage(sim)
     result = run_module(tsm_pending_changes.main, {"tsm_path": sim.tsm})
     assert result["failed"] and "end of input while waiting for confirmation" in result["msg"]
@@ -110,6 +110,6 @@ def test_a_module_that_forgets_ignore_prompt_fails(sim, monkeypatch):
 def test_apply_that_leaves_changes_pending_fails(sim, monkeypatch):
     """If tsm said it applied but the list is not empty afterwards, the task fails."""
     stage(sim)
-    monkeypatch.setattr(tsm.CliClient, "apply", lambda self, **kw: self.run(["pending-changes", "list"]))
+    monkeypatch.setattr(tsm_client.CliClient, "apply", lambda self, **kw: self.run(["pending-changes", "list"]))
     result = run_module(tsm_pending_changes.main, {"tsm_path": sim.tsm})
     assert result["failed"] and "still pending" in result["msg"]

@@ -33,11 +33,12 @@ def files(tmp_path, pki):
     d = tmp_path / "staged"
     return {
         "root": root, "sp": sp, "other": other,
-        "cert": write(d / "sp.crt", sp.pem), "key": write(d / "sp.key", sp.key_pem()),
+        "cert": write(d / "sp.crt", sp.pem), "key": write(d / "sp.key", sp.key_pem("pkcs1")),
         "key_enc": write(d / "sp-enc.key", sp.key_pem("pkcs8", PASSPHRASE.encode())),
         "key_pkcs1_enc": write(d / "sp-pkcs1-enc.key", sp.key_pem("pkcs1", PASSPHRASE.encode())),
         "idp": write(d / "idp.xml", idp_metadata("a")),
-        "der": write(d / "sp.der", sp.der),
+        "der": write(d / "sp-der.crt", sp.der),
+        "crlf": write(d / "sp-crlf.crt", sp.pem.replace(b"\n", b"\r\n")),
         "wrong_key": write(d / "wrong.key", pki.root(cn="unrelated", key=None).key_pem()),
     }
 
@@ -98,8 +99,15 @@ def test_a_second_run_before_apply_stages_again_and_the_next_apply_finishes(sim,
 def test_same_certificate_in_another_encoding_and_path_is_no_change(sim, files):
     run_module(tsm_saml.main, args(sim, files))
     apply(sim)
-    result = run_module(tsm_saml.main, args(sim, files, cert_file=files["der"]))
+    result = run_module(tsm_saml.main, args(sim, files, cert_file=files["crlf"]))
     assert not result["changed"], result["changes"]
+
+
+def test_der_certificate_is_refused_as_saml_002(sim, files):
+    # seed 002: "A PEM-encoded x509 certificate file"; the rule of saml_keypair_check (SAML-002)
+    result = run_module(tsm_saml.main, args(sim, files, cert_file=files["der"]))
+    assert result["failed"] and "SAML-002" in [f["code"] for f in result["findings"]], result
+    assert sim.write_calls() == []
 
 
 def test_a_new_certificate_reconfigures_only_the_files(sim, files, tmp_path):
@@ -120,8 +128,9 @@ def test_a_new_certificate_reconfigures_only_the_files(sim, files, tmp_path):
 
 
 def test_policy_keys_force_only_keys_never_set(sim, files):
-    result = run_module(tsm_saml.main, args(sim, files, min_rsa_key_size=3072, authcontexts=["urn:a", "urn:b"],
-                                            ignore_domain_in_username=True, blocklisted_digest_algorithms=["SHA1"]))
+    # 1024, not 3072: the 2048-bit SP certificate of this task must pass the policy being configured
+    result = run_module(tsm_saml.main, args(sim, files, min_rsa_key_size=1024, authcontexts=["urn:a", "urn:b"],
+                                            ignore_domain_in_username=True, blocklisted_digests=["SHA1"]))
     assert "settings import (wgserver.saml.min_allowed.rsa_key_size)" in result["staged"]
     assert ("settings import --force-keys (wgserver.ignore_domain_in_username_for_matching, "
             "wgserver.saml.authcontexts)") in result["staged"]
@@ -129,7 +138,7 @@ def test_policy_keys_force_only_keys_never_set(sim, files):
     assert len(forced) == 1
     assert [f["code"] for f in result["findings"]] == ["TSM-004"]
     assert warned(result, "TSM-004") and warned(result, "alice@example.com")
-    assert sim.pending()["configKeys"] == {"wgserver.saml.min_allowed.rsa_key_size": "3072",
+    assert sim.pending()["configKeys"] == {"wgserver.saml.min_allowed.rsa_key_size": "1024",
                                            "wgserver.saml.authcontexts": "urn:a,urn:b",
                                            "wgserver.ignore_domain_in_username_for_matching": "true"}
 
@@ -149,11 +158,13 @@ def test_refuses_saml_next_to_mutual_ssl(sim, files):
     assert sim.write_calls(0)[-1]["command"] == "pending-changes.apply", "nothing staged after the last apply"
 
 
-@pytest.mark.parametrize("url,code", [(URL + "/", "TSM-002"), ("http://localhost", "TSM-003"),
-                                      ("tableau.example.test", "TSM-003")])
-def test_return_url_rules(sim, files, url, code):
+@pytest.mark.parametrize("url,code,alias", [(URL + "/", "SAML-051", "TSM-002"), ("http://localhost", "SAML-052", "TSM-003"),
+                                            ("tableau.example.test", "SAML-053", "TSM-003")])
+def test_return_url_rules(sim, files, url, code, alias):
+    # the rule of saml.check_return_url (saml_metadata_check), with the retired TSM code as an alias
     result = run_module(tsm_saml.main, args(sim, files, return_url=url))
-    assert result["failed"] and code in [f["code"] for f in result["findings"]]
+    found = dict((f["code"], f) for f in result["findings"])
+    assert result["failed"] and code in found and found[code]["data"]["alias"] == alias, result
     assert sim.write_calls() == []
 
 
@@ -165,12 +176,54 @@ def test_first_configuration_needs_all_five(sim, files):
     assert sim.write_calls() == []
 
 
-@pytest.mark.parametrize("key,passphrase,code", [("wrong_key", None, "TSM-006"), ("key_pkcs1_enc", PASSPHRASE, "TSM-007"),
-                                                 ("key_enc", None, "TSM-008")])
-def test_key_checks_refuse_before_staging(sim, files, key, passphrase, code):
+@pytest.mark.parametrize("key,passphrase,code,alias", [
+    ("wrong_key", None, "SAML-019", "TSM-006"), ("key_pkcs1_enc", PASSPHRASE, "SAML-014", "TSM-007"),
+    ("key_enc", None, "SAML-018", "TSM-008")])
+def test_key_checks_refuse_before_staging(sim, files, key, passphrase, code, alias):
+    # the key table of saml.check_keypair (saml_keypair_check), with the retired TSM code as an alias
     result = run_module(tsm_saml.main, args(sim, files, key_file=files[key], key_passphrase=passphrase))
-    assert result["failed"] and code in [f["code"] for f in result["findings"]], result
+    found = dict((f["code"], f) for f in result["findings"])
+    assert result["failed"] and code in found and found[code]["data"]["alias"] == alias, result
     assert sim.write_calls() == []
+
+
+def test_unencrypted_pkcs8_key_is_refused_as_in_saml_keypair_check(sim, files, tmp_path):
+    # issue 12: the same key was SAML-016 for saml_keypair_check and passed tsm_saml without a word
+    plain_pkcs8 = write(tmp_path / "staged" / "sp-p8.key", files["sp"].key_pem("pkcs8"))
+    result = run_module(tsm_saml.main, args(sim, files, key_file=plain_pkcs8))
+    assert result["failed"] and [f["code"] for f in result["findings"]] == ["SAML-016"], result
+    assert "Remedy:" in result["msg"] and "nothing was changed" in result["msg"]
+    assert sim.write_calls() == []
+
+
+def test_old_policy_option_names_are_deprecated_aliases(sim, files):
+    result = run_module(tsm_saml.main, args(sim, files, blocklisted_digest_algorithms=["SHA1", "MD5"], min_ec_size=384))
+    assert not result.get("failed"), result
+    assert sim.pending()["configKeys"]["wgserver.saml.blocklisted_digest_algorithms"] == "SHA1,MD5"
+    assert sim.pending()["configKeys"]["wgserver.saml.min_allowed.elliptic_curve_size"] == "384"
+    deprecated = " ".join(str(d) for d in result.get("deprecations", []))
+    assert "blocklisted_digest_algorithms" in deprecated and "min_ec_size" in deprecated, result
+
+
+def test_unknown_digest_name_is_refused(sim, files):
+    result = run_module(tsm_saml.main, args(sim, files, blocklisted_digests=["shaa1"]))
+    assert result["failed"] and "unknown digest 'shaa1'" in result["msg"] and "nothing was changed" in result["msg"]
+    assert sim.write_calls() == []
+
+
+def test_the_policy_being_configured_judges_the_certificate(sim, files, pki, tmp_path):
+    # a 2048-bit SP certificate passes the vendor default, fails min_rsa_key_size 3072 of this task,
+    # and fails the server's current 3072 when the task does not set it
+    result = run_module(tsm_saml.main, args(sim, files, min_rsa_key_size=3072))
+    assert result["failed"] and "SAML-006" in [f["code"] for f in result["findings"]], result
+    assert sim.run("configuration", "set", "-k", "wgserver.saml.min_allowed.rsa_key_size", "-v", "3072",
+                   "--force-keys").returncode == 0
+    apply(sim)
+    base = args(sim, files)
+    base.pop("min_rsa_key_size")
+    from_server = run_module(tsm_saml.main, base)
+    assert from_server["failed"] and "SAML-006" in [f["code"] for f in from_server["findings"]], from_server
+    assert not run_module(tsm_saml.main, dict(base, min_rsa_key_size=2048)).get("failed")
 
 
 def test_wrong_passphrase_is_a_clear_error(sim, files):

@@ -1,0 +1,330 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The TSM client: :class:`TsmClient` is the interface the plans and modules use (read: status,
+get, export_settings, pending; write: set_key, import_settings, apply, discard, the
+``authentication`` and ``security`` commands); :class:`CliClient` implements it over
+:class:`~.transport.CliTransport`. Every call is recorded (:attr:`TsmClient.calls`) with its
+command line, secrets masked; every failed call raises :class:`TsmError`.
+
+Pure Python, no Ansible imports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ansible_collections.trustops.tableau.plugins.module_utils import reader
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import (
+    DEFAULT_TIMEOUT, UNSET, Call, TsmError, _tail, check_argument, check_host, is_secret_key)
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.settings import Settings, parse_get, parse_pending, parse_status, tsm_text
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.transport import TRANSPORTS, CliTransport
+
+# --------------------------------------------------------------------------------- client
+
+class TsmClient(object):
+    """What the modules need from TSM, whatever the transport."""
+
+    transport = None
+
+    def __init__(self):
+        self.calls = []
+
+    @property
+    def writes(self):
+        """The calls that changed something: state-changing calls that succeeded."""
+        return [c for c in self.calls if c.writes and c.rc == 0]
+
+    # read
+    def version(self):
+        raise NotImplementedError
+
+    def status(self):
+        raise NotImplementedError
+
+    def get(self, key):
+        raise NotImplementedError
+
+    def get_many(self, keys):
+        return dict((key, self.get(key)) for key in keys)
+
+    def export_settings(self):
+        raise NotImplementedError
+
+    def pending(self):
+        raise NotImplementedError
+
+    # write
+    def set_key(self, key, value, force=False, secret=False):
+        raise NotImplementedError
+
+    def import_settings(self, config_keys=None, entities=None, force_keys=False, secret_keys=()):
+        raise NotImplementedError
+
+    def apply(self, ignore_warnings=False, ignore_prompt=True):
+        raise NotImplementedError
+
+    def discard(self):
+        raise NotImplementedError
+
+    def saml_configure(self, options):
+        raise NotImplementedError
+
+    def saml_map_assertions(self, user_name=None, domain=None):
+        raise NotImplementedError
+
+    def saml_enable(self, enabled):
+        raise NotImplementedError
+
+    def mutual_ssl_configure(self, options):
+        raise NotImplementedError
+
+    def mutual_ssl_enable(self, enabled):
+        raise NotImplementedError
+
+    def trusted_configure(self, hosts=None, token_length=None):
+        raise NotImplementedError
+
+    def external_ssl_enable(self, cert_file, key_file, chain_file=None, passphrase=None, protocols=None):
+        raise NotImplementedError
+
+    def external_ssl_disable(self):
+        raise NotImplementedError
+
+
+# CLI flags of the configure commands, by option name (long forms, as documented).
+SAML_FLAGS = {
+    "idp_entity_id": "--idp-entity-id", "return_url": "--idp-return-url", "idp_metadata_file": "--idp-metadata",
+    "cert_file": "--cert-file", "key_file": "--key-file", "max_auth_age": "--max-auth-age",
+    "desktop_access": "--desktop-access", "mobile_access": "--mobile-access", "signout": "--signout",
+    "signout_url": "--signout-url",
+}
+MUTUAL_SSL_FLAGS = {
+    "ca_cert": "--ca-cert", "fallback_to_basic": "--fallback-to-basic", "user_name_mapping": "--user-name-mapping",
+    "revocation_file": "--revocation-file",
+}
+_ENABLE_DISABLE = ("desktop_access", "mobile_access", "signout")
+
+
+class CliClient(TsmClient):
+    """TsmClient over the ``tsm`` executable."""
+
+    transport = "cli"
+
+    def __init__(self, transport):
+        TsmClient.__init__(self)
+        self.cli = transport
+        self.session = False
+
+    def run(self, args, writes=False, check=True, timeout=None, stdin=None):
+        if self.cli.password and not self.session and args[:1] not in (["login"], ["logout"]):
+            self.login()
+        shown, rc, out, err, seconds = self.cli.run(args, timeout=timeout, stdin=stdin)
+        call = Call(shown, rc, out, err, seconds, writes)
+        self.calls.append(call)
+        if check and rc != 0:
+            raise TsmError("%s failed (exit %s): %s" % (call.command, rc, _tail(err or out) or "no output"),
+                           command=call.command, rc=rc, stdout=out, stderr=err)
+        return call
+
+    # session
+    def login(self):
+        """``tsm login --username U``, the password on the prompt (standard input), once per task."""
+        args, stdin = self.cli.login_args()
+        self.run(args, stdin=stdin)
+        self.session = True
+
+    def logout(self):
+        """End the session this client opened (best effort; a failure is recorded, not raised)."""
+        if self.session:
+            self.session = False
+            self.run(["logout"], check=False)
+
+    # read
+    def version(self):
+        return self.run(["version"]).stdout.strip()
+
+    def status(self):
+        return parse_status(self.run(["status"]).stdout)
+
+    def get(self, key):
+        call = self.run(["configuration", "get", "--key", key], check=False)
+        value = parse_get(call.stdout, call.stderr, call.rc)
+        if value is UNSET:
+            return UNSET
+        if call.rc != 0:
+            raise TsmError("%s failed (exit %s): %s" % (call.command, call.rc, _tail(call.stderr or call.stdout)),
+                           command=call.command, rc=call.rc, stdout=call.stdout, stderr=call.stderr)
+        return value
+
+    def export_settings(self):
+        with self.cli.workdir() as work:
+            path = os.path.join(work, "settings.json")
+            call = self.run(["settings", "export", "--output-config-file", path])
+            try:
+                doc = json.loads(reader.read_input(path=path, option="settings export", max_bytes=reader.MAX_TABLE)
+                                 .decode("utf-8"))
+            except reader.InputError as exc:
+                raise TsmError("%s succeeded but wrote no usable file (%s)" % (call.command, exc),
+                               command=call.command, rc=call.rc, stdout=call.stdout, stderr=call.stderr)
+            except ValueError as exc:
+                raise TsmError("%s wrote a file that is not JSON (%s)" % (call.command, exc), command=call.command,
+                               rc=call.rc)
+        return Settings(doc)
+
+    def pending(self):
+        call = self.run(["pending-changes", "list"])
+        try:
+            return parse_pending(call.stdout)
+        except TsmError as exc:
+            exc.command = call.command
+            raise
+
+    # write
+    def set_key(self, key, value, force=False, secret=False):
+        """``configuration set``; a secret key goes through ``settings import`` (a 0600 file), never argv."""
+        if secret or is_secret_key(key):
+            return self.import_settings(config_keys={key: value}, force_keys=force, secret_keys=(key,))
+        args = ["configuration", "set", "--key", check_argument("key", key), "--value",
+                check_argument(key, tsm_text(value))]
+        if force:
+            args.append("--force-keys")
+        return self.run(args, writes=True)
+
+    def import_settings(self, config_keys=None, entities=None, force_keys=False, secret_keys=()):
+        doc = {}
+        if config_keys:
+            doc["configKeys"] = dict((k, tsm_text(v)) for k, v in config_keys.items())
+        if entities:
+            doc["configEntities"] = entities
+        if not doc:
+            return None
+        with self.cli.workdir() as work:
+            path = os.path.join(work, "import.json")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump(doc, handle, indent=2, sort_keys=True)
+            self.cli.give(path)
+            args = ["settings", "import", "--import-config-file", path]
+            if force_keys:
+                args.append("--force-keys")
+            return self.run(args, writes=True)
+
+    def apply(self, ignore_warnings=False, ignore_prompt=True):
+        args = ["pending-changes", "apply"]
+        if ignore_prompt:
+            args.append("--ignore-prompt")
+        if ignore_warnings:
+            args.append("--ignore-warnings")
+        args += ["--request-timeout", str(self.cli.timeout)]
+        return self.run(args, writes=True, timeout=self.cli.timeout)
+
+    def discard(self):
+        return self.run(["pending-changes", "discard"], writes=True)
+
+    def saml_configure(self, options):
+        args = ["authentication", "saml", "configure"]
+        for name in sorted(options, key=list(SAML_FLAGS).index):
+            value = options[name]
+            if name in _ENABLE_DISABLE:
+                value = "enable" if value else "disable"
+            args += [SAML_FLAGS[name], check_argument(name, value)]
+        return self.run(args, writes=True)
+
+    def saml_map_assertions(self, user_name=None, domain=None):
+        args = ["authentication", "saml", "map-assertions"]
+        if user_name is not None:
+            args += ["--user-name", check_argument("user_name_attribute", user_name)]
+        if domain is not None:
+            args += ["--domain", check_argument("domain_attribute", domain)]
+        return self.run(args, writes=True)
+
+    def saml_enable(self, enabled):
+        return self.run(["authentication", "saml", "enable" if enabled else "disable"], writes=True)
+
+    def mutual_ssl_configure(self, options):
+        args = ["authentication", "mutual-ssl", "configure"]
+        for name in sorted(options, key=list(MUTUAL_SSL_FLAGS).index):
+            value = options[name]
+            if name == "fallback_to_basic":
+                value = "true" if value else "false"
+            args += [MUTUAL_SSL_FLAGS[name], check_argument(name, value)]
+        return self.run(args, writes=True)
+
+    def mutual_ssl_enable(self, enabled):
+        return self.run(["authentication", "mutual-ssl", "enable" if enabled else "disable"], writes=True)
+
+    def trusted_configure(self, hosts=None, token_length=None):
+        args = ["authentication", "trusted", "configure"]
+        if hosts:
+            # the documented form is -th "host1", "host2": one argument per host, comma-terminated
+            args.append("--hosts")
+            hosts = [check_host("trusted_hosts", h) for h in hosts]
+            args += ["%s," % h for h in hosts[:-1]] + [hosts[-1]]
+        if token_length is not None:
+            args += ["--token-length", str(token_length)]
+        return self.run(args, writes=True)
+
+    def external_ssl_enable(self, cert_file, key_file, chain_file=None, passphrase=None, protocols=None):
+        """``security external-ssl enable`` without ``--passphrase``; the passphrase follows in a 0600 import.
+
+        The vendor's entity page (entity_mutual_ssl.htm) documents ``mutualSSLSettings.keyPassphrase``
+        ("encrypted at rest"), so the passphrase is staged with ``settings import`` after the enable
+        call and never appears on a command line.
+        """
+        args = ["security", "external-ssl", "enable", "--cert-file", check_argument("cert_file", cert_file),
+                "--key-file", check_argument("key_file", key_file)]
+        if chain_file:
+            args += ["--chain-file", check_argument("chain_file", chain_file)]
+        if protocols:
+            args += ["--protocols", check_argument("protocols", protocols)]
+        call = self.run(args, writes=True)
+        if passphrase:
+            self.import_settings(entities={"mutualSSLSettings": {"_type": "mutualSSLSettingsType",
+                                                                 "keyPassphrase": str(passphrase)}})
+        return call
+
+    def external_ssl_disable(self):
+        return self.run(["security", "external-ssl", "disable"], writes=True)
+
+
+def connect(transport="cli", tsm_path=None, tsm_user=None, username=None, password=None,
+            request_timeout=DEFAULT_TIMEOUT, environ=None, password_on_command_line=False):
+    """A TsmClient for the transport (``cli``; ``api`` is not implemented yet)."""
+    if transport == "cli":
+        if password and not username:
+            raise TsmError("password is given without username; give both, or neither (tsm_user in the tsmadmin "
+                           "group needs no password)")
+        return CliClient(CliTransport(tsm_path=tsm_path, tsm_user=tsm_user, username=username, password=password,
+                                      timeout=request_timeout, environ=environ,
+                                      password_on_command_line=password_on_command_line))
+    if transport == "api":
+        raise TsmError("transport api (TSM REST API on port 8850) is not implemented yet; use transport cli")
+    raise TsmError("unknown transport %r (supported: %s)" % (transport, ", ".join(TRANSPORTS)))
+
+
+# Connection options shared by every tsm_* module (plugins/doc_fragments/tsm.py documents them).
+CONNECTION_ARGSPEC = dict(
+    transport=dict(type="str", default="cli", choices=list(TRANSPORTS)),
+    tsm_path=dict(type="path"),
+    tsm_user=dict(type="str"),
+    username=dict(type="str"),
+    password=dict(type="str", no_log=True),
+    password_on_command_line=dict(type="bool", default=False),
+    request_timeout=dict(type="int", default=DEFAULT_TIMEOUT),
+)
+
+
+def argument_spec(**options):
+    spec = dict((k, dict(v)) for k, v in CONNECTION_ARGSPEC.items())
+    spec.update(options)
+    return spec
+
+
+def client_from_params(params):
+    if params.get("request_timeout") is not None and params["request_timeout"] < 1:
+        raise TsmError("request_timeout must be at least 1 second")
+    if params.get("username") is not None:
+        check_argument("username", params["username"])
+    return connect(**dict((k, params.get(k)) for k in CONNECTION_ARGSPEC))

@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The files a tsm_* module hands to TSM, read through the shared reader and checked by the
+cores before anything is staged (certificates, keys, IdP metadata, client CA, CRL).
+
+Pure Python, no Ansible imports. Broken input raises :class:`InputRefused`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from ansible_collections.trustops.tableau.plugins.module_utils import reader
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, TrustopsError
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import InputRefused, check_argument
+
+# The size cap of each kind of file a tsm_* module reads (docs/inputs.md lists them).
+FILE_CAPS = {"cert": reader.MAX_CERTIFICATE, "key": reader.MAX_KEY, "metadata": reader.MAX_XML,
+             "crl": reader.MAX_CRL, "file": reader.MAX_CRL}
+
+
+def file_digest(path, kind="bytes"):
+    """A content fingerprint of a file on this host, or None when it cannot be read.
+
+    ``cert``: the SHA-256 fingerprints of the certificates it holds, in order (PEM/DER/PKCS#7
+    wrappings of the same certificates compare equal); other files: SHA-256 of the bytes.
+    Read through the shared reader with the cap of the kind.
+    """
+    try:
+        data = reader.read_input(path=path, option="file", max_bytes=FILE_CAPS.get(kind, reader.MAX_CRL))
+    except (reader.InputError, TypeError):
+        return None
+    if kind == "cert":
+        try:
+            from ansible_collections.trustops.tableau.plugins.module_utils import certs
+            found = certs.load_certificates(data, path)
+            return "cert:" + ",".join(certs.fingerprint(c, "sha256", sep="") for c in found)
+        except Exception:  # not a certificate file: compare bytes
+            pass
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+# ------------------------------------------------------------------- file inputs (checked before staging)
+
+def read_file_input(option, path, kind):
+    """The bytes of a file option, through the shared reader with the cap of its kind."""
+    check_argument(option, path)
+    return reader.read_input(path=path, option=option, max_bytes=FILE_CAPS[kind])
+
+
+def _refuse(option, path, exc):
+    text = str(exc)
+    label = "%s %s" % (option, path)
+    if not text.startswith(label):
+        text = "%s: %s" % (label, text)
+    return InputRefused(text)
+
+
+def load_certificate_input(option, path, exactly_one=False):
+    """The certificates of a certificate file option (PEM, DER, PKCS#7); InputRefused when it holds none."""
+    from ansible_collections.trustops.tableau.plugins.module_utils import certs
+    data = read_file_input(option, path, "cert")
+    try:
+        found = certs.load_certificates(data, "%s %s" % (option, path))
+    except certs.CertificateError as exc:
+        raise _refuse(option, path, exc)
+    if exactly_one and len(found) != 1:
+        raise InputRefused("%s %s: holds %d certificates; give the one certificate only" % (option, path, len(found)))
+    return found
+
+
+def load_key_input(option, path, passphrase=None, verify=True):
+    """The KeyInfo of a private-key file option; a wrong passphrase (when ``verify``) is refused."""
+    from ansible_collections.trustops.tableau.plugins.module_utils import certs
+    data = read_file_input(option, path, "key")
+    try:
+        return certs.inspect_private_key(data, passphrase if verify else None, "%s %s" % (option, path))
+    except certs.CertificateError as exc:
+        raise _refuse(option, path, exc)
+
+
+def load_metadata_input(option, path, policy=None):
+    """(findings, facts) of an IdP metadata file: the hardened parser and ``saml.check_idp_metadata``,
+    the core of trustops.tableau.saml_metadata_check, judged by ``policy`` (the SAML policy being
+    configured). XML that cannot be read safely raises InputRefused."""
+    data = read_file_input(option, path, "metadata")
+    from ansible_collections.trustops.tableau.plugins.module_utils import xml as xmlcore
+    if not xmlcore.HAS_LXML:
+        raise InputRefused("%s %s: checking IdP metadata needs the Python library lxml on the node (Debian: "
+                           "python3-lxml); nothing was staged" % (option, path))
+    try:
+        from ansible_collections.trustops.tableau.plugins.module_utils.saml.metadata import check_idp_metadata
+    except ImportError:
+        from ansible_collections.trustops.tableau.plugins.module_utils.saml import check_idp_metadata
+    try:
+        return check_idp_metadata(data, "%s %s" % (option, path), policy=policy, max_bytes=reader.MAX_XML)
+    except TrustopsError as exc:
+        raise _refuse(option, path, exc)
+
+
+def load_client_ca_input(option, path):
+    """(certificates, findings) of a client CA file: certificates only, each judged as a trust anchor.
+
+    A private key, a PKCS#12 archive or garbage is refused (InputRefused); a leaf certificate, an
+    expired CA or a weak key are ``ANCHOR-NNN`` findings from the shared trust-anchor policy.
+    """
+    from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy
+    found = load_certificate_input(option, path)
+    findings = []
+    for cert in found:
+        for item in anchor_policy.check_anchor(cert):
+            item.message = "%s %s: %s" % (option, path, item.message)
+            findings.append(item)
+    return found, findings
+
+
+def load_crl_input(option, path, issuers=()):
+    """(crl, findings) of a revocation list file (PEM or DER), parsed with cryptography.
+
+    ``issuers``: the client CA certificates; when given, the CRL must be issued and signed by one
+    of them (finding TSM-013 otherwise).
+    """
+    from ansible_collections.trustops.tableau.plugins.module_utils import certs
+    from cryptography import x509
+    data = read_file_input(option, path, "crl")
+    label = "%s %s" % (option, path)
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeError:
+            raise InputRefused("%s: not a certificate revocation list (bad UTF-16 text)" % label)
+    if b"-----BEGIN" in data:
+        blocks = certs.pem_blocks(data, label)
+        crls = [block for name, block in blocks if name == b"X509 CRL"]
+        if not crls:
+            found = ", ".join(name.decode("ascii", "replace") for name, _block in blocks) or "a BEGIN line without END"
+            raise InputRefused("%s: not a certificate revocation list (PEM holds %s; expected X509 CRL)" % (label, found))
+        try:
+            crl = x509.load_pem_x509_crl(crls[0])
+        except ValueError as exc:
+            raise InputRefused("%s: damaged certificate revocation list (%s)" % (label, str(exc).splitlines()[0][:200]))
+    else:
+        try:
+            crl = x509.load_der_x509_crl(data)
+        except ValueError:
+            raise InputRefused("%s: not a certificate revocation list (neither a PEM X509 CRL nor DER)" % label)
+    findings = []
+    if issuers and not any(crl.issuer == ca.subject and _crl_signed_by(crl, ca) for ca in issuers):
+        findings.append(Finding("TSM-013", "error", "%s is not issued and signed by the client CA (%s)" % (
+            label, "; ".join(ca.subject.rfc4514_string() for ca in issuers)),
+            "give the revocation list that the client CA publishes", {"crl_issuer": crl.issuer.rfc4514_string()}))
+    return crl, findings
+
+
+def _crl_signed_by(crl, ca):
+    try:
+        return crl.is_signature_valid(ca.public_key())
+    except Exception:  # an unsupported key type: cannot tell, so not verified
+        return False
