@@ -846,10 +846,10 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
                         "maps to %s, which is not a user on the server" % mapped.mapped_name,
                         "Add the user to Tableau Server, or fix the name in the certificate",
                         {"mapped_name": mapped.mapped_name}))
-        if now > ident.not_after:
+        if _certs.is_expired(ident.cert, now):  # the one validity rule (certs)
             own.append(("SSL-013", "error", "expired on %s" % ident.not_after.isoformat(),
                         "Renew the client certificate", {"not_after": ident.not_after.isoformat()}))
-        if now < ident.not_before:
+        if _certs.is_not_yet_valid(ident.cert, now):
             own.append(("SSL-014", "error", "not valid before %s" % ident.not_before.isoformat(),
                         "Wait, or check the clocks of the issuing CA", {"not_before": ident.not_before.isoformat()}))
         if ca_list and not any(_certs.issued_by(ident.cert, ca) for ca in ca_list):
