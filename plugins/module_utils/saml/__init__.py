@@ -54,8 +54,10 @@ Pure Python, no Ansible imports.
 from __future__ import annotations
 
 # Names that code outside the SAML package used through ``saml.<name>`` before the split
-# (plugins/module_utils/tsm.py: ``saml.check_idp_metadata``); kept until every caller imports the
-# submodule.
+# (plugins/module_utils/tsm.py: ``saml.check_idp_metadata``), and the entry points the TSM cores'
+# import fallbacks name; kept until every caller imports the submodule.
 from ansible_collections.trustops.tableau.plugins.module_utils.saml.metadata import check_idp_metadata
+from ansible_collections.trustops.tableau.plugins.module_utils.saml.sp import check_keypair
+from ansible_collections.trustops.tableau.plugins.module_utils.saml.urls import check_return_url
 
-__all__ = ["check_idp_metadata"]
+__all__ = ["check_idp_metadata", "check_keypair", "check_return_url"]
