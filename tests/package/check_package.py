@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Checks of the built and installed collection package (scripts/test package runs them).
 
     check_package.py contents TARBALL     what the tarball ships and what it must not ship
