@@ -1,11 +1,10 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright (c) trustops.tableau contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Inputs of the demo (playbooks/demo.yml), made with the Python libraries, not with openssl.
 
-    trustops_demo.py pki DIR    the demo PKI, made once and kept while it is valid
-    trustops_demo.py saml DIR   a demo IdP (pysaml2 + xmlsec1): its metadata and a fresh signed response
+    python trustops_demo.py pki DIR    the demo PKI, made once and kept while it is valid
+    python trustops_demo.py saml DIR   a demo IdP (pysaml2 + xmlsec1): its metadata and a fresh signed response
 
 Prints one JSON object: what was written and the SHA-256 fingerprints of the certificates.
 Private keys are written 0600 and never printed. Each file is written atomically.
@@ -175,9 +174,9 @@ def saml(directory):
     os.makedirs(work, mode=0o700, exist_ok=True)
     idp_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     idp_cert = build("idp.demo.test", None, idp_key, "idp", None, 365)
-    files = {"idp.key": (idp_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                serialization.NoEncryption()), 0o600),
-             "idp.crt": (idp_cert.public_bytes(serialization.Encoding.PEM), 0o644)}
+    idp_key_pem = idp_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption())
+    files = {"idp.key": (idp_key_pem, 0o600), "idp.crt": (idp_cert.public_bytes(serialization.Encoding.PEM), 0o644)}
     for name, (data, mode) in files.items():
         write(os.path.join(work, name), data, mode)
     paths = {name: os.path.join(work, name) for name in ("idp.key", "idp.crt", "sp.xml", "idp.xml", "response.xml")}
