@@ -81,7 +81,7 @@ def load_key_input(option, path, passphrase=None, verify=True):
 
 
 def load_metadata_input(option, path, policy=None):
-    """(findings, facts) of an IdP metadata file: the hardened parser and ``saml.check_idp_metadata``,
+    """(findings, facts) of an IdP metadata file: the hardened parser and ``saml.metadata.check_idp_metadata``,
     the core of trustops.tableau.saml_metadata_check, judged by ``policy`` (the SAML policy being
     configured). XML that cannot be read safely raises InputRefused."""
     data = read_file_input(option, path, "metadata")
@@ -89,10 +89,7 @@ def load_metadata_input(option, path, policy=None):
     if not xmlcore.HAS_LXML:
         raise InputRefused("%s %s: checking IdP metadata needs the Python library lxml on the node (Debian: "
                            "python3-lxml); nothing was staged" % (option, path))
-    try:
-        from ansible_collections.trustops.tableau.plugins.module_utils.saml.metadata import check_idp_metadata
-    except ImportError:
-        from ansible_collections.trustops.tableau.plugins.module_utils.saml import check_idp_metadata
+    from ansible_collections.trustops.tableau.plugins.module_utils.saml.metadata import check_idp_metadata
     try:
         return check_idp_metadata(data, "%s %s" % (option, path), policy=policy, max_bytes=reader.MAX_XML)
     except TrustopsError as exc:
@@ -116,45 +113,29 @@ def load_client_ca_input(option, path):
 
 
 def load_crl_input(option, path, issuers=()):
-    """(crl, findings) of a revocation list file (PEM or DER), parsed with cryptography.
+    """(crls, findings) of a revocation list file: every CRL it holds (PEM, one or more X509 CRL
+    blocks, or one DER CRL), read by ``certs.load_crls``, the one CRL loader of the collection.
 
-    ``issuers``: the client CA certificates; when given, the CRL must be issued and signed by one
-    of them (finding TSM-013 otherwise).
+    ``issuers``: the client CA certificates; when given, every CRL must be issued and signed by one
+    of them (``certs.crl_signed_by``; finding TSM-013 otherwise). A file that holds no CRL, or a
+    damaged or cut-off one, raises InputRefused.
     """
     from ansible_collections.trustops.tableau.plugins.module_utils import certs
-    from cryptography import x509
     data = read_file_input(option, path, "crl")
     label = "%s %s" % (option, path)
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        try:
-            data = data.decode("utf-16").encode("utf-8")
-        except UnicodeError:
-            raise InputRefused("%s: not a certificate revocation list (bad UTF-16 text)" % label)
-    if b"-----BEGIN" in data:
-        blocks = certs.pem_blocks(data, label)
-        crls = [block for name, block in blocks if name == b"X509 CRL"]
-        if not crls:
-            found = ", ".join(name.decode("ascii", "replace") for name, _block in blocks) or "a BEGIN line without END"
-            raise InputRefused("%s: not a certificate revocation list (PEM holds %s; expected X509 CRL)" % (label, found))
-        try:
-            crl = x509.load_pem_x509_crl(crls[0])
-        except ValueError as exc:
-            raise InputRefused("%s: damaged certificate revocation list (%s)" % (label, str(exc).splitlines()[0][:200]))
-    else:
-        try:
-            crl = x509.load_der_x509_crl(data)
-        except ValueError:
-            raise InputRefused("%s: not a certificate revocation list (neither a PEM X509 CRL nor DER)" % label)
-    findings = []
-    if issuers and not any(crl.issuer == ca.subject and _crl_signed_by(crl, ca) for ca in issuers):
-        findings.append(Finding("TSM-013", "error", "%s is not issued and signed by the client CA (%s)" % (
-            label, "; ".join(ca.subject.rfc4514_string() for ca in issuers)),
-            "give the revocation list that the client CA publishes", {"crl_issuer": crl.issuer.rfc4514_string()}))
-    return crl, findings
-
-
-def _crl_signed_by(crl, ca):
     try:
-        return crl.is_signature_valid(ca.public_key())
-    except Exception:  # an unsupported key type: cannot tell, so not verified
-        return False
+        crls = certs.load_crls(data, label)
+    except certs.CertificateError as exc:
+        raise _refuse(option, path, exc)
+    findings = []
+    foreign = [(index, crl) for index, crl in enumerate(crls, 1)
+               if issuers and not any(certs.crl_signed_by(crl, ca) for ca in issuers)]
+    if foreign:
+        which = "" if len(crls) == 1 else " (CRL %s of %d: issuer %s)" % (
+            ", ".join("#%d" % index for index, _crl in foreign), len(crls),
+            "; ".join(crl.issuer.rfc4514_string() for _index, crl in foreign))
+        findings.append(Finding("TSM-013", "error", "%s%s is not issued and signed by the client CA (%s)" % (
+            label, which, "; ".join(ca.subject.rfc4514_string() for ca in issuers)),
+            "give the revocation list that the client CA publishes",
+            {"crl_issuer": foreign[0][1].issuer.rfc4514_string(), "crls": [index for index, _crl in foreign]}))
+    return crls, findings

@@ -301,22 +301,16 @@ def saml_policy(settings, desired):
 
 
 def _saml_checks():
-    """The SAML core's entry points (check_keypair, check_return_url): the one implementation of each rule.
-
-    Imported when a SAML plan needs them (they bring the SAML rules in); the package's submodules
-    first, the single-file names of earlier layouts otherwise.
-    """
-    try:
-        from ansible_collections.trustops.tableau.plugins.module_utils.saml.sp import check_keypair
-        from ansible_collections.trustops.tableau.plugins.module_utils.saml.urls import check_return_url
-    except ImportError:
-        from ansible_collections.trustops.tableau.plugins.module_utils.saml import check_keypair, check_return_url
+    """The SAML core's entry points (``sp.check_keypair``, ``urls.check_return_url``): the one
+    implementation of each rule, imported when a SAML plan needs them (they bring the SAML rules in)."""
+    from ansible_collections.trustops.tableau.plugins.module_utils.saml.sp import check_keypair
+    from ansible_collections.trustops.tableau.plugins.module_utils.saml.urls import check_return_url
     return check_keypair, check_return_url
 
 
 def saml_findings(desired, current_enabled=None):
     """Findings on the desired SAML options that need no file: the return URL (the one core rule,
-    ``saml.check_return_url``) and the ignore-domain caution (TSM-004)."""
+    ``saml.urls.check_return_url``) and the ignore-domain caution (TSM-004)."""
     findings = []
     url = desired.get("return_url")
     if url:
@@ -336,8 +330,8 @@ def check_saml_inputs(desired, check_key=True, settings=None):
     """Every value and file of tsm_saml, before anything is staged; returns the findings.
 
     Free-text options: :func:`check_argument`; list keys: :func:`check_item`; ``idp_metadata_file``:
-    the hardened parser and ``saml.check_idp_metadata``; ``cert_file`` and ``key_file``:
-    ``saml.check_keypair`` (server-wide SAML: the seed's certificate rules and key table, the key
+    the hardened parser and ``saml.metadata.check_idp_metadata``; ``cert_file`` and ``key_file``:
+    ``saml.sp.check_keypair`` (server-wide SAML: the seed's certificate rules and key table, the key
     matches the certificate, the passphrase), the same cores and codes as saml_metadata_check and
     saml_keypair_check, judged by the policy being configured (:func:`saml_policy` of ``settings``, the
     server's applied configuration, and ``desired``). ``check_key`` false skips the key
@@ -358,7 +352,7 @@ def check_saml_inputs(desired, check_key=True, settings=None):
         load_certificate_input("cert_file", desired["cert_file"])  # not a certificate at all: refused
         cert_data = read_file_input("cert_file", desired["cert_file"], "cert")
     if desired.get("key_file"):
-        # not a private key at all: refused; a wrong passphrase is SAML-018 (saml.check_keypair)
+        # not a private key at all: refused; a wrong passphrase is SAML-018 (saml.sp.check_keypair)
         load_key_input("key_file", desired["key_file"], verify=False)
         if check_key:
             key_data = read_file_input("key_file", desired["key_file"], "key")
@@ -454,7 +448,7 @@ def plan_mutual_ssl(settings, desired, pending_reader=None, read=file_digest):
         cas, ca_findings = load_client_ca_input("ca_cert", desired["ca_cert"])
         plan.findings.extend(ca_findings)
     if desired.get("revocation_file"):
-        _crl, crl_findings = load_crl_input("revocation_file", desired["revocation_file"], cas)
+        _crls, crl_findings = load_crl_input("revocation_file", desired["revocation_file"], cas)
         plan.findings.extend(crl_findings)
     differing = _compare_fields(plan, settings, "mutualSSLSettings", MUTUAL_SSL_FIELDS, desired, read)
     if differing:

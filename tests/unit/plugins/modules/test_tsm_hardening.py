@@ -273,6 +273,32 @@ def test_good_files_in_every_form_are_accepted(sim, files):
     assert pem["changed"] and not pem.get("failed"), pem
 
 
+def test_every_crl_of_a_revocation_file_is_read_and_judged(sim, files, tmp_path):
+    """A revocation file may hold several CRLs, and TSM hands all of them to the server: a cut-off
+    or damaged CRL after a good one is refused (it would lose revocations without a word), and a
+    CRL of another CA beside the client CA's is TSM-013 (certs.load_crls, the one CRL loader)."""
+    with open(files["crl"], "rb") as handle:
+        good = handle.read()
+    with open(files["crl_other"], "rb") as handle:
+        other = handle.read()
+    lines = other.splitlines(True)
+    damaged = b"".join(lines[:1] + [b"A" * (len(lines[1]) - 1) + b"\n"] + lines[2:])
+    for name, content in (("cut", good + other[:len(other) // 2]), ("damaged", good + damaged)):
+        path = write(tmp_path / "in" / ("%s.crl" % name), content)
+        state = sim.state_bytes()
+        result = run_module(tsm_mutual_ssl.main, mutual_args(sim, files, revocation_file=path))
+        assert result.get("failed") and "revocation_file %s" % path in result["msg"], (name, result)
+        assert "Traceback" not in json.dumps(result) and not result["changed"], (name, result)
+        assert sim.write_calls() == [] and sim.state_bytes() == state, name
+    mixed = write(tmp_path / "in" / "mixed.crl", good + other)
+    result = run_module(tsm_mutual_ssl.main, mutual_args(sim, files, revocation_file=mixed))
+    assert result.get("failed") and [f["code"] for f in result["findings"]] == ["TSM-013"], result
+    assert "Hardening Root" in result["findings"][0]["message"] and sim.write_calls() == []
+    two = write(tmp_path / "in" / "two.crl", good + make_crl(files["clients"], [8]))
+    result = run_module(tsm_mutual_ssl.main, mutual_args(sim, files, revocation_file=two))
+    assert result["changed"] and not result.get("failed") and result["findings"] == [], result
+
+
 # ------------------------------------------------------------------------------- 4. typed values
 
 @pytest.mark.parametrize("module,make_args,option,value", [
