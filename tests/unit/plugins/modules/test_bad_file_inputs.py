@@ -163,6 +163,9 @@ def inputs(tmp_path_factory, pki):
         "chain": write(d / "good" / "chain.pem", _pem(inter[0]) + _pem(root[0])),
         "server_cert": write(d / "good" / "server.crt", _pem(server[0])),
         "server_key": write(d / "good" / "server.key", _key_pem(server[1])),
+        # server-wide SAML takes an unencrypted key only as PKCS#1 (seed 002's key table: SAML-016 otherwise)
+        "sp_key": write(d / "good" / "sp.key", server[1].private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())),
         "signer_cert": write(d / "good" / "signer.pem", _pem(signer[0])),
         "signer_key": write(d / "good" / "signer.key", _key_pem(signer[1])),
         "client": write(d / "good" / "client.pem", _pem(client[0])),
@@ -327,6 +330,17 @@ def _tsm(main, base):
     return runner
 
 
+#: The good companion arguments of each tsm_* module (each bad row replaces one of them).
+TSM_BASES = {
+    "tsm_saml": (tsm_saml.main, lambda g: {
+        "idp_entity_id": "https://tableau.example.test", "return_url": "https://tableau.example.test",
+        "idp_metadata_file": g["idp"], "cert_file": g["server_cert"], "key_file": g["sp_key"]}),
+    "tsm_external_ssl": (tsm_external_ssl.main, lambda g: {
+        "cert_file": g["server_cert"], "key_file": g["server_key"], "chain_file": g["chain"]}),
+    "tsm_mutual_ssl": (tsm_mutual_ssl.main, lambda g: {
+        "ca_cert": g["root"], "revocation_file": g["crl"], "user_name_mapping": "upn", "state": "configured"}),
+}
+
 RUNNERS = {
     "trust_anchor": _trust_anchor,
     "tls_probe": _tls_probe,
@@ -335,14 +349,8 @@ RUNNERS = {
     "saml_keypair_check": _saml_keypair,
     "saml_metadata_check": _saml_metadata,
     "saml_response_check": _saml_response,
-    "tsm_saml": _tsm(tsm_saml.main, lambda g: {
-        "idp_entity_id": "https://tableau.example.test", "return_url": "https://tableau.example.test",
-        "idp_metadata_file": g["idp"], "cert_file": g["server_cert"], "key_file": g["server_key"]}),
-    "tsm_external_ssl": _tsm(tsm_external_ssl.main, lambda g: {
-        "cert_file": g["server_cert"], "key_file": g["server_key"], "chain_file": g["chain"]}),
-    "tsm_mutual_ssl": _tsm(tsm_mutual_ssl.main, lambda g: {
-        "ca_cert": g["root"], "revocation_file": g["crl"], "user_name_mapping": "upn", "state": "configured"}),
 }
+RUNNERS.update((name, _tsm(main, base)) for name, (main, base) in TSM_BASES.items())
 
 
 # --------------------------------------------------------------------------- the assertions, one place
@@ -380,6 +388,16 @@ def test_the_table_holds_every_file_option_of_every_module():
     listed = set((m, o) for m, o, _k in FILE_OPTIONS)
     assert found - listed == set(), "file options missing from FILE_OPTIONS"
     assert listed - found - STR_FILE_OPTIONS == set(), "FILE_OPTIONS names options that are not path options"
+
+
+@pytest.mark.parametrize("module", sorted(TSM_BASES))
+def test_tsm_good_companion_files_alone_are_accepted(module, inputs, tmp_path):
+    """The control of the tsm_* rows: with only good files the module stages its change, so each
+    bad row fails for its bad file, not for a companion file the module refuses anyway."""
+    main, base = TSM_BASES[module]
+    sim = SimServer(tmp_path / "server")
+    result = run_module(main, dict(base(inputs["good"]), tsm_path=sim.tsm))
+    assert not result.get("failed") and result["changed"], "%s: %s" % (module, result.get("msg"))
 
 
 @pytest.mark.parametrize("row", [r for r in ROWS if r[0] != "win_trust_anchor"], ids=row_id)

@@ -54,7 +54,7 @@ def files(tmp_path_factory, pki):
     return {
         "root": root,
         "cert": write(d / "sp.crt", sp.pem),
-        "key": write(d / "sp.key", sp.key_pem()),
+        "key": write(d / "sp.key", sp.key_pem("pkcs1")),  # server-wide SAML's unencrypted key format (seed 002)
         "chain": write(d / "chain.crt", root.pem),
         "idp": write(d / "idp.xml", idp_metadata("injection")),
     }
@@ -74,7 +74,7 @@ OPTIONS = [
     ("tsm_saml", "user_name_attribute", "scalar", _saml_base),
     ("tsm_saml", "domain_attribute", "scalar", _saml_base),
     ("tsm_saml", "authcontexts", "item", _saml_base),
-    ("tsm_saml", "blocklisted_digest_algorithms", "item", _saml_base),
+    ("tsm_saml", "blocklisted_digests", "item", _saml_base),
     ("tsm_trusted_auth", "trusted_hosts", "item", lambda f: {"trusted_hosts": ["tableau.example.test"]}),
     ("tsm_external_ssl", "protocols", "scalar", lambda f: {"cert_file": f["cert"], "key_file": f["key"], "chain_file": f["chain"]}),
     ("tsm_config", "keys", "key", lambda f: {"keys": {}}),
@@ -143,10 +143,26 @@ def judge(option, value, result, argvs, canary, unchanged):
             problems.append("refused without naming %s: %r" % (option, msg[:300]))
         if not unchanged:
             problems.append("refused, but something was staged or written")
-    elif "\n" in value or ("," in value and option in ("trusted_hosts", "authcontexts",
-                                                       "blocklisted_digest_algorithms")):
+    elif "\n" in value or ("," in value and option in ("trusted_hosts", "authcontexts", "blocklisted_digests")):
         problems.append("accepted %r (newlines and commas inside one item must be refused)" % value)
     return problems
+
+
+#: A plain value for the option of a row whose base arguments are incomplete without it.
+PLAIN = {"username": "tsmadmin"}
+
+
+@pytest.mark.parametrize("row", [r for r in OPTIONS if r[0] != "trust_anchor"], ids=lambda r: "%s.%s" % r[:2])
+def test_the_base_arguments_alone_are_accepted(row, files, tmp_path):
+    """The control of the rows below: without a hostile value each row's base arguments pass, so a
+    refusal there is the hostile value's, not a refused base (an unencrypted PKCS#8 SP key is SAML-016)."""
+    module, option, _how, base = row
+    sim = SimServer(tmp_path / "server")
+    args = dict(base(files), tsm_path=sim.tsm)
+    if option in PLAIN:
+        args[option] = PLAIN[option]
+    result = run_module(MAINS[module], args)
+    assert not result.get("failed"), "%s: %s" % (module, result.get("msg"))
 
 
 @pytest.mark.parametrize("row", [r for r in ROWS if r[0] != "trust_anchor"], ids=row_id)
