@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import TsmError
 
+
 # ---------------------------------------------------------------------------- apply
 
 def apply_pending(client, ignore_warnings=False, allow_restart=True, check_mode=False, result=None):

@@ -21,6 +21,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.settings import Settings, parse_get, parse_pending, parse_status, tsm_text
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.transport import TRANSPORTS, CliTransport
 
+
 # --------------------------------------------------------------------------------- client
 
 class TsmClient(object):

@@ -14,6 +14,7 @@ import re
 
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import MASK, UNSET, TsmError, _tail, is_encrypted_value, is_secret_key
 
+
 # ------------------------------------------------------------------------------- parsers
 
 def parse_get(stdout, stderr, rc):
@@ -234,7 +235,6 @@ def show(value, secret=False):
     if isinstance(value, (list, tuple)):
         return "[%s]" % ", ".join(str(v) for v in value)
     return str(value)
-
 
 
 def secret_values(keys):

@@ -173,7 +173,7 @@ def test_timeout_stops_tsm_and_changes_nothing(sim):
     sim.run("configuration", "set", "-k", RSA, "-v", "3072")
     before = sim.state_bytes()
     slow = tsm_client.connect(tsm_path=sim.tsm, request_timeout=1,
-                       environ=dict(os.environ, TSM_SIM_FAIL="pending-changes.apply:hang=30"))
+                              environ=dict(os.environ, TSM_SIM_FAIL="pending-changes.apply:hang=30"))
     started = time.monotonic()
     with pytest.raises(tsm_common.TsmError, match="did not finish within 1 s"):
         slow.apply()
