@@ -26,7 +26,7 @@ description:
   - Before staging, checks what TSM itself does not check well (a report says TSM accepted a key in an
     unsupported format) with the same core checks and codes as M(trustops.tableau.saml_keypair_check) and
     M(trustops.tableau.saml_metadata_check) - the SP certificate and the key table of seed 002 for server-wide
-    SAML (C(SAML-001) to C(SAML-019): PEM C(.crt), digest and key size, key format and password, key matches
+    SAML (C(SAML-001) to C(SAML-019) - PEM C(.crt), digest and key size, key format and password, key matches
     the certificate, passphrase), the IdP metadata (C(SAML-020) to C(SAML-046)) and the return URL
     (C(SAML-051) to C(SAML-053)). They are judged by the policy being configured (O(blocklisted_digests),
     O(min_rsa_key_size), O(min_ec_key_size), else the server's current keys, else Tableau's defaults).
@@ -67,8 +67,11 @@ options:
     type: path
   key_file:
     description:
-      - C(--key-file), the SP private key (PKCS#1 or PKCS#8, C(.key)) on the node (cap 64 KiB); a file that
-        is not a private key is refused before staging.
+      - C(--key-file), the SP private key (C(.key)) on the node (cap 64 KiB); a file that is not a private key is
+        refused before staging.
+      - Server-wide SAML takes an unencrypted PKCS#1 RSA key or a password-protected PKCS#8 RSA key (with
+        O(key_passphrase)); a PKCS#8 key with no or an empty password (C(SAML-016)) and a password-protected
+        PKCS#1 key (C(SAML-014)) are refused (seed 002's key table), as by M(trustops.tableau.saml_keypair_check).
     type: path
   key_passphrase:
     description:
