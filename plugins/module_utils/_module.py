@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
-    failing, failure_message, summary, warning_lines, worst)
+    failing, failure_message, short_summary, warning_lines, worst)
 
 
 def read_file(module, path, option, max_bytes=reader.MAX_TEXT):
@@ -65,4 +65,4 @@ def finish(module, findings, out, label, fail_on, changed=False):
     out = dict(out, changed=changed, findings=[f.as_dict() for f in findings], ok=worst(findings) != "error")
     if show(module, findings, fail_on):
         module.fail_json(msg=failure_message(label, findings, fail_on), **out)
-    module.exit_json(msg=summary(findings), **out)
+    module.exit_json(msg=short_summary(findings), **out)

@@ -71,7 +71,7 @@ def summary(findings):
 SHOWN = 5
 WARNED = 10
 #: A message or remedy is cut to this many characters in a task's message or warning.
-LINE = 300
+LINE = 200
 
 
 def one_line(text, limit=LINE):
@@ -86,8 +86,29 @@ def failing(findings, fail_on="error"):
         return [], list(findings)
     if fail_on not in _RANK:
         raise ValueError("fail_on must be error, warning or never, not %r" % (fail_on,))
-    bar = _RANK[fail_on]
-    return ([f for f in findings if _RANK[f.severity] >= bar], [f for f in findings if _RANK[f.severity] < bar])
+    threshold = _RANK[fail_on]
+    return ([f for f in findings if _RANK[f.severity] >= threshold], [f for f in findings if _RANK[f.severity] < threshold])
+
+
+def code_counts(findings):
+    """``error SSL-010 x3, error SSL-007`` : each (severity, code) once, with its count, in order."""
+    counts = {}
+    for f in findings:
+        key = "%s %s" % (f.severity, f.code)
+        counts[key] = counts.get(key, 0) + 1
+    items = [key if n == 1 else "%s x%d" % (key, n) for key, n in counts.items()]
+    if len(items) > WARNED:
+        items = items[:WARNED] + ["%d other codes" % (len(items) - WARNED)]
+    return ", ".join(items)
+
+
+def short_summary(findings, limit=WARNED):
+    """:func:`summary` of the first ``limit`` findings, the rest counted by code: bounded for big audits."""
+    findings = list(findings)
+    text = summary(findings[:limit])
+    if len(findings) > limit:
+        text += "; and %d more: %s" % (len(findings) - limit, code_counts(findings[limit:]))
+    return text
 
 
 def _more(count, what):
@@ -115,7 +136,7 @@ def failure_message(label, findings, fail_on="error", limit=SHOWN):
     parts = ["%s %s: %s Remedy: %s" % (f.severity, f.code, one_line(f.message), one_line(f.remedy or "see the finding catalogue"))
              for f in bad[:limit]]
     if len(bad) > limit:
-        parts.append(_more(len(bad) - limit, "failing findings"))
+        parts.append(_more(len(bad) - limit, "failing findings: %s" % code_counts(bad[limit:])))
     text = "%s: %d finding(s) at or above fail_on=%s: %s" % (label, len(bad), fail_on, " | ".join(parts))
     if other:
         codes = ["%s %s" % (f.severity, f.code) for f in other[:limit]]

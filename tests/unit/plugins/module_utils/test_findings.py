@@ -129,7 +129,7 @@ def test_a_long_failure_is_summarised_with_a_count_and_stays_short():
     found = [_f("X-%03d" % i, "error", "certificate %d maps to a user of another domain " % i * 5,
                 "give each user one name " * 30) for i in range(200)]
     text = fmod.failure_message("mutual_ssl", found, "error")
-    assert "and 195 more failing findings" in text and "'findings'" in text
+    assert "and 195 more failing findings: error X-005, error X-006" in text and "'findings'" in text
     assert len(text) < 4000, len(text)
     assert "\n" not in text
 
