@@ -43,6 +43,97 @@ class Finding(object):
         return "Finding(%s, %s, %r)" % (self.code, self.severity, self.message)
 
 
+class Rule:
+    """One vendor requirement: ``code``, default ``severity``, ``message`` and ``remedy`` templates
+    (``str.format`` with named fields), the ``seed`` sentence of the vendor article it comes from,
+    the relaxing TSM configuration key ``tsm_key`` (or None) and a short ``title`` for the
+    finding catalogue.  A check makes its findings only through :meth:`finding` (or its area's
+    :meth:`Registry.finding`), so a code's text lives in one place and the catalogue
+    (docs/catalogue.md, built by ``scripts/docs``) is generated from it."""
+
+    __slots__ = ("code", "severity", "message", "remedy", "tsm_key", "seed", "title")
+
+    def __init__(self, code: str, severity: str, message: str, remedy: str,
+                 tsm_key: str | None = None, seed: str = "", title: str = "") -> None:
+        Finding(code, severity, message)  # validates the severity
+        self.code = code
+        self.severity = severity
+        self.message = message
+        self.remedy = remedy
+        self.tsm_key = tsm_key
+        self.seed = seed
+        self.title = title
+
+    def finding(self, severity: str | None = None, data: dict | None = None, **fmt) -> Finding:
+        """A Finding of this rule; ``fmt`` fills the templates and is kept in ``data``."""
+        values = dict(fmt)
+        message = self.message.format(**values)
+        remedy = self.remedy.format(**values)
+        if self.tsm_key and "TSM key" not in remedy:
+            relax = f"TSM key {self.tsm_key} relaxes this rule"
+            remedy = f"{remedy} ({relax})" if remedy else relax
+        payload = {}
+        for key, value in values.items():
+            payload[key] = _plain(value)
+        payload.update(data or {})
+        if self.tsm_key:
+            payload.setdefault("tsm_key", self.tsm_key)
+        return Finding(self.code, severity or self.severity, message, remedy, payload)
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "severity": self.severity, "message": self.message,
+                "remedy": self.remedy, "tsm_key": self.tsm_key, "seed": self.seed,
+                "title": self.title}
+
+    def __repr__(self) -> str:
+        return f"Rule({self.code}, {self.severity})"
+
+
+def _plain(value):
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [v if isinstance(v, (str, int, float, bool, type(None))) else str(v) for v in value]
+    return str(value)
+
+
+class Registry:
+    """The rules of one area (``prefix`` such as ``SAML``), in registration order.
+
+    ``topic`` names the seed topic of the readiness report and the catalogue section; ``seeds``
+    the vendor articles the rules come from.  Registering a code twice, or a code of another
+    prefix, is a programming error."""
+
+    def __init__(self, prefix: str, topic: str, seeds: str = "") -> None:
+        self.prefix = prefix
+        self.topic = topic
+        self.seeds = seeds
+        self.rules: dict[str, Rule] = {}
+
+    def register(self, *rules: Rule) -> tuple:
+        for rule in rules:
+            if not rule.code.startswith(self.prefix + "-"):
+                raise ValueError(f"rule {rule.code} is not a {self.prefix} rule")
+            if rule.code in self.rules and self.rules[rule.code] is not rule:
+                raise ValueError(f"rule {rule.code} registered twice")
+            self.rules[rule.code] = rule
+        return rules
+
+    def rule(self, code: str) -> Rule:
+        return self.rules[code]
+
+    def finding(self, code: str, severity: str | None = None, data: dict | None = None,
+                **fmt) -> Finding:
+        """The Finding of rule ``code`` with its templates filled from ``fmt``."""
+        return self.rules[code].finding(severity=severity, data=data, **fmt)
+
+    def __iter__(self):
+        return iter(self.rules.values())
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+
 def worst(findings):
     """The highest severity among findings, or None when there are none."""
     ranks = [_RANK[f.severity] for f in findings]

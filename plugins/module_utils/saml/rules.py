@@ -15,8 +15,9 @@ Pure Python, no Ansible imports.
 
 from __future__ import annotations
 
-from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
-    Finding,
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import (  # noqa: F401 (Rule: re-exported for the SAML checks)
+    Registry,
+    Rule,
     TrustopsError,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils import policy, reader
@@ -34,67 +35,11 @@ class SignatureCoverageError(SamlError):
     """An XML signature that does not cover the element that is read (wrapping, duplicate IDs)."""
 
 
-class Rule(object):
-    """One requirement: ``code``, default ``severity``, ``message`` and ``remedy`` templates
-    (``str.format`` with named fields), the relaxing ``tsm_key`` (or None) and the ``seed``
-    sentence of Tableau's documentation it comes from."""
-
-    __slots__ = ("code", "severity", "message", "remedy", "tsm_key", "seed")
-
-    def __init__(self, code, severity, message, remedy, tsm_key=None, seed=""):
-        Finding(code, severity, message)  # validates the severity
-        self.code = code
-        self.severity = severity
-        self.message = message
-        self.remedy = remedy
-        self.tsm_key = tsm_key
-        self.seed = seed
-
-    def finding(self, severity=None, data=None, **fmt):
-        """A Finding of this rule; ``fmt`` fills the templates and is kept in ``data``."""
-        values = dict(fmt)
-        message = self.message.format(**values)
-        remedy = self.remedy.format(**values)
-        if self.tsm_key and "TSM key" not in remedy:
-            remedy = "%s (TSM key %s relaxes this rule)" % (remedy, self.tsm_key) if remedy else \
-                "TSM key %s relaxes this rule" % self.tsm_key
-        payload = {}
-        for key, value in values.items():
-            if isinstance(value, (str, int, float, bool, type(None))):
-                payload[key] = value
-            elif isinstance(value, (list, tuple)):
-                payload[key] = [v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
-                                for v in value]
-            else:
-                payload[key] = str(value)
-        payload.update(data or {})
-        if self.tsm_key:
-            payload.setdefault("tsm_key", self.tsm_key)
-        return Finding(self.code, severity or self.severity, message, remedy, payload)
-
-    def as_dict(self):
-        return {"code": self.code, "severity": self.severity, "message": self.message,
-                "remedy": self.remedy, "tsm_key": self.tsm_key, "seed": self.seed}
-
-    def __repr__(self):
-        return "Rule(%s, %s)" % (self.code, self.severity)
-
-
-RULES = {}
-
-
-def register(*rules):
-    """Add rules to :data:`RULES`; a code registered twice is a programming error."""
-    for rule in rules:
-        if rule.code in RULES and RULES[rule.code] is not rule:
-            raise ValueError("rule %s registered twice" % rule.code)
-        RULES[rule.code] = rule
-    return rules
-
-
-def finding(code, severity=None, data=None, **fmt):
-    """The Finding of rule ``code`` (see :data:`RULES`) with its templates filled from ``fmt``."""
-    return RULES[code].finding(severity=severity, data=data, **fmt)
+#: The SAML rules (``SAML-0NN`` here, ``SAML-1NN`` registered by :mod:`.response`).
+REGISTRY = Registry("SAML", "SAML", "seed 002 (SAML Requirements)")
+RULES = REGISTRY.rules
+register = REGISTRY.register
+finding = REGISTRY.finding
 
 
 #: The one key-size/digest policy (:mod:`policy`): unknown digest names and negative sizes raise
