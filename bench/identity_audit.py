@@ -65,7 +65,7 @@ def generate(count, path):
             user = "user%d" % ((i // len(DOMAINS)) % per_domain)
             domain = DOMAINS[i % len(DOMAINS)]
             shape = i % 10
-            upn = user if shape == 0 else ("%s/%s" % (domain, user) if shape == 1 else "%s@%s" % (user, domain))
+            upn = user if shape == 0 else (f"{domain}/{user}" if shape == 1 else f"{user}@{domain}")
             cert = (x509.CertificateBuilder()
                     .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Bench"),
                                              x509.NameAttribute(NameOID.COMMON_NAME, user)]))
@@ -73,7 +73,7 @@ def generate(count, path):
                     .not_valid_before(now - datetime.timedelta(days=1))
                     .not_valid_after(now + datetime.timedelta(days=3650))
                     .add_extension(x509.SubjectAlternativeName([x509.OtherName(UPN, _utf8(upn)),
-                                                                x509.RFC822Name("%s@%s" % (user, domain))]), False)
+                                                                x509.RFC822Name(f"{user}@{domain}")]), False)
                     .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False)
                     .sign(ca_key, None))
             out.write(cert.public_bytes(serialization.Encoding.PEM))
@@ -89,7 +89,7 @@ def load_items(count):
         generate(count, path)
         print("generated %d certificates in %.1f s -> %s" % (count, time.perf_counter() - t0, path))
     else:
-        print("cached certificates: %s" % path)
+        print(f"cached certificates: {path}")
     with open(path, "rb") as handle:
         data = handle.read()
     end = b"-----END CERTIFICATE-----\n"
@@ -175,7 +175,7 @@ def main():
     items = load_items(count)
     print("python %s, cryptography %s, %d CPUs, load average %s (a shared machine makes wall clock slower"
           " than CPU time)" % (sys.version.split()[0], __import__("cryptography").__version__, os.cpu_count(),
-                               " ".join("%.2f" % x for x in os.getloadavg())))
+                               " ".join(f"{x:.2f}" for x in os.getloadavg())))
     print()
     print("%-30s %8s %9s %9s %10s %9s %11s"
           % ("audit (ad, mapping cn)", "certs", "wall s", "CPU s", "certs/CPUs", "CPUus/c", "collisions"))
@@ -223,12 +223,11 @@ def main():
     print("%-38s %8d %10.2f %10.0f" % ("identity.audit (measured)", count, best[count][0], ours))
     print("%-38s %8d %10.2f %10.0f" % ("naive openssl x509 -text (measured)", len(naive_items), elapsed, rate))
     print("%-38s %8d %10.0f %10.0f" % ("naive, EXTRAPOLATED from the sample", count, count / rate, rate))
-    print("load average now %s" % " ".join("%.2f" % x for x in os.getloadavg()))
+    print("load average now {}".format(" ".join(f"{x:.2f}" for x in os.getloadavg())))
     print("speed-up %.0fx (whole audit, wall clock); goal >= 20,000 certs/s on one core:" % (ours / rate))
-    print("  parse + map + collision detection: %.0f certs per CPU second (%s)"
-          % (core_cpu, "met" if core_cpu >= 20000 else "NOT met"))
-    print("  whole audit (every check, per-certificate results, findings): %.0f per CPU second (%s),"
-          " %.0f by wall clock (%s)" % (ours_cpu, "met" if ours_cpu >= 20000 else "NOT met", ours,
+    print("  parse + map + collision detection: {:.0f} certs per CPU second ({})".format(core_cpu, "met" if core_cpu >= 20000 else "NOT met"))
+    print("  whole audit (every check, per-certificate results, findings): {:.0f} per CPU second ({}),"
+          " {:.0f} by wall clock ({})".format(ours_cpu, "met" if ours_cpu >= 20000 else "NOT met", ours,
                                         "met" if ours >= 20000 else "NOT met"))
     print("  the whole audit costs %.2fx the bare cryptography reads (floor) on this machine now"
           % ((best[count][1] / count) / floor_cpu))

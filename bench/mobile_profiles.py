@@ -137,9 +137,8 @@ def main(count):
             ("naive     openssl smime -sign per profile", naive)]
     for label, seconds in rows:
         print("  %-44s %9.3f %14.1f" % (label, seconds, rate(count, seconds)))
-    print("  signed in-process vs naive subprocess: %.1fx faster; converged check vs re-signing: %.1fx faster"
-          % (naive / signed_t, signed_t / converged))
-    print("  average signed profile: %.0f bytes (signer + issuing CA included)" % size)
+    print(f"  signed in-process vs naive subprocess: {naive / signed_t:.1f}x faster; converged check vs re-signing: {signed_t / converged:.1f}x faster")
+    print(f"  average signed profile: {size:.0f} bytes (signer + issuing CA included)")
 
 
 if __name__ == "__main__":

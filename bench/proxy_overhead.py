@@ -142,7 +142,7 @@ def read_pid(path, timeout=20.0):
             if text:
                 return int(text.split()[0])
         time.sleep(0.02)
-    raise RuntimeError("no pid in %s" % path)
+    raise RuntimeError(f"no pid in {path}")
 
 
 def start_upstream(work):
@@ -164,18 +164,16 @@ def start_proxy(work, render, server, port, options, crt, key):
     text = site(render, server, port, options, crt, key)
     if server == "nginx":
         write(os.path.join(d, "nginx.conf"),
-              "pid %s/nginx.pid;\nerror_log %s/error.log;\nworker_processes 1;\nevents { worker_connections 1024; }\n"
-              "http {\n access_log off;\n client_body_temp_path %s/tmp;\n proxy_temp_path %s/tmp;\n%s}\n"
-              % (d, d, d, d, text))
+              f"pid {d}/nginx.pid;\nerror_log {d}/error.log;\nworker_processes 1;\nevents {{ worker_connections 1024; }}\n"
+              f"http {{\n access_log off;\n client_body_temp_path {d}/tmp;\n proxy_temp_path {d}/tmp;\n{text}}}\n")
         subprocess.run(["nginx", "-c", os.path.join(d, "nginx.conf"), "-p", d], check=True)
         pidfile = os.path.join(d, "nginx.pid")
     elif server == "apache":
         mods = ["mpm_event", "authz_core", "alias", "proxy", "proxy_http", "headers", "ssl"]
-        conf = "".join("LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n" % (m, m) for m in mods)
-        conf += ("ServerRoot %s\nServerName localhost\nPidFile %s/apache2.pid\nMutex file:%s default\n"
-                 "ErrorLog %s/error.log\nDefaultRuntimeDir %s\nUser www-data\nGroup www-data\n"
-                 "MaxKeepAliveRequests 0\nStartServers 1\nServerLimit 1\nThreadsPerChild 32\nMaxRequestWorkers 32\n%s"
-                 % (d, d, d, d, d, text))
+        conf = "".join(f"LoadModule {m}_module /usr/lib/apache2/modules/mod_{m}.so\n" for m in mods)
+        conf += (f"ServerRoot {d}\nServerName localhost\nPidFile {d}/apache2.pid\nMutex file:{d} default\n"
+                 f"ErrorLog {d}/error.log\nDefaultRuntimeDir {d}\nUser www-data\nGroup www-data\n"
+                 f"MaxKeepAliveRequests 0\nStartServers 1\nServerLimit 1\nThreadsPerChild 32\nMaxRequestWorkers 32\n{text}")
         write(os.path.join(d, "apache2.conf"), conf)
         subprocess.run(["apache2", "-k", "start", "-f", os.path.join(d, "apache2.conf"), "-d", d], check=True)
         pidfile = os.path.join(d, "apache2.pid")
@@ -198,12 +196,12 @@ def cpu_ns(pid):
         if not entry.isdigit():
             continue
         try:
-            with open("/proc/%s/stat" % entry, encoding="ascii") as handle:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as handle:
                 ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
             if int(entry) != pid and ppid != pid:
                 continue
-            for task in os.listdir("/proc/%s/task" % entry):
-                with open("/proc/%s/task/%s/schedstat" % (entry, task), encoding="ascii") as handle:
+            for task in os.listdir(f"/proc/{entry}/task"):
+                with open(f"/proc/{entry}/task/{task}/schedstat", encoding="ascii") as handle:
                     total += int(handle.read().split()[0])
         except (FileNotFoundError, ProcessLookupError):
             continue
@@ -230,7 +228,7 @@ def check_rule(port_with, port_without):
 
 def summary(values):
     q = statistics.quantiles(values, n=4)
-    return "%+.1f%% [%+.1f, %+.1f]" % (statistics.median(values), q[0], q[2])
+    return f"{statistics.median(values):+.1f}% [{q[0]:+.1f}, {q[2]:+.1f}]"
 
 
 def main(argv=None):
@@ -241,7 +239,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     for tool in ("nginx", "apache2", "haproxy", "ab"):
         if shutil.which(tool) is None:
-            sys.exit("%s is missing (Debian packages nginx-light, apache2, haproxy, apache2-utils)" % tool)
+            sys.exit(f"{tool} is missing (Debian packages nginx-light, apache2, haproxy, apache2-utils)")
 
     work = tempfile.mkdtemp(prefix="trustops-bench-proxy-")
     pids = []

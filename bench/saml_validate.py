@@ -89,8 +89,7 @@ def _versions():
         signxml_version = version("signxml")
     except Exception:  # pylint: disable=broad-except
         pysaml2 = signxml_version = getattr(signxml, "__version__", "?")
-    return ("python %s, lxml %s (libxml2 %s), signxml %s, cryptography %s, %s, pysaml2 %s"
-            % (platform.python_version(), lxml.etree.__version__,
+    return ("python {}, lxml {} (libxml2 {}), signxml {}, cryptography {}, {}, pysaml2 {}".format(platform.python_version(), lxml.etree.__version__,
                ".".join(map(str, lxml.etree.LIBXML_VERSION)), signxml_version, cryptography.__version__,
                xmlsec, pysaml2))
 
@@ -196,10 +195,10 @@ def naive_metadata(metadata):
                                md + ":EntityDescriptor", path],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         root = etree.parse(path, etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
-        descriptor = root.find("{%s}IDPSSODescriptor" % md)
+        descriptor = root.find(f"{{{md}}}IDPSSODescriptor")
         facts = {
             "entity_id": root.get("entityID"),
-            "bindings": [s.get("Binding") for s in descriptor.findall("{%s}SingleSignOnService" % md)],
+            "bindings": [s.get("Binding") for s in descriptor.findall(f"{{{md}}}SingleSignOnService")],
             "certs": [c.text for c in descriptor.iter("{http://www.w3.org/2000/09/xmldsig#}X509Certificate")],
         }
         verdicts.append(proc.returncode == 0 and bool(facts["entity_id"]) and bool(facts["certs"]))
@@ -229,8 +228,8 @@ def main(argv):
         start = time.perf_counter()
         idp, responses, metadata = make_inputs(workdir, n_responses, n_metadata)
         pinning = _pin_one_core()
-        print("machine: %s; %s; %s" % (_cpu_model(), platform.platform(), pinning))
-        print("software: %s" % _versions())
+        print(f"machine: {_cpu_model()}; {platform.platform()}; {pinning}")
+        print(f"software: {_versions()}")
         print("inputs: %d responses (%d tampered), %d metadata files (%d tampered), made by pysaml2+xmlsec1 in "
               "%.1f s in %s" % (len(responses), sum(1 for r in responses if not r[1]), len(metadata),
                                 sum(1 for m in metadata if not m[2]), time.perf_counter() - start, workdir))
@@ -264,7 +263,7 @@ def main(argv):
                                                                        rate / naive[kind], agree, count))
         wrong = [r for r in rows if r[5] != r[2]]
         if wrong:
-            print("\nWRONG VERDICTS: %s" % ", ".join("%s/%s" % (r[0], r[1]) for r in wrong))
+            print("\nWRONG VERDICTS: {}".format(", ".join(f"{r[0]}/{r[1]}" for r in wrong)))
             return 1
         return 0
     finally:

@@ -40,7 +40,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "unit", "plugins", "module_utils"
 from tsm_sim.harness import SimServer  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 HOST = "tableau.example.test"
-URL = "https://%s" % HOST
+URL = f"https://{HOST}"
 
 OURS = """
 - name: SAML on node A (role saml, validation then TSM)
@@ -164,7 +164,7 @@ def fresh_servers(base, files):
                   files["server_key"]), ("pending-changes", "apply", "--ignore-prompt")):
         proc = node_b.run(*args)
         if proc.returncode != 0:
-            raise SystemExit("preparing node B failed: %s" % proc.stderr)
+            raise SystemExit(f"preparing node B failed: {proc.stderr}")
     for node in (node_a, node_b):
         proc = node.run("_sim", "reset-counters")
         if proc.returncode != 0:
@@ -175,12 +175,12 @@ def fresh_servers(base, files):
 def collections_path():
     path = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or os.path.join(REPO, ".build", "collections")
     if not os.path.isdir(os.path.join(path.split(os.pathsep)[0], "ansible_collections", "trustops", "tableau")):
-        raise SystemExit("trustops.tableau not found under %s; set ANSIBLE_COLLECTIONS_PATH" % path)
+        raise SystemExit(f"trustops.tableau not found under {path}; set ANSIBLE_COLLECTIONS_PATH")
     return path
 
 
 def run_playbook(base, name, text, servers, variables):
-    play = os.path.join(base, "%s.yml" % name)
+    play = os.path.join(base, f"{name}.yml")
     with open(play, "w") as handle:
         handle.write(text)
     inventory = os.path.join(base, "hosts.json")
@@ -202,7 +202,7 @@ def run_playbook(base, name, text, servers, variables):
                           text=True, check=False)
     seconds = time.monotonic() - started
     if proc.returncode != 0:
-        raise SystemExit("%s failed:\n%s\n%s" % (name, proc.stdout[-4000:], proc.stderr[-2000:]))
+        raise SystemExit(f"{name} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
     return seconds
 
 
@@ -244,9 +244,9 @@ def main(argv):
             for node in ("node_a", "node_b"):
                 figures = row[node]
                 print("%-32s %-10s %12d %12d %12d %12d %8s" % (
-                    "%s, %s" % (label.split()[0], run_name), node.replace("node_", "node "), figures["invocations"],
+                    f"{label.split()[0]}, {run_name}", node.replace("node_", "node "), figures["invocations"],
                     figures["writes"], figures["applies"], figures["restarts"],
-                    "%.1f" % row["seconds"] if node == "node_a" else ""))
+                    "{:.1f}".format(row["seconds"]) if node == "node_a" else ""))
     ours_fresh, ours_converged = rows[0][1], rows[0][2]
     nodes = ("node_a", "node_b")
     checks = [

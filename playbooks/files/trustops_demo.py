@@ -167,7 +167,7 @@ def saml(directory):
             from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
             from saml2.server import Server
     except ImportError as exc:
-        raise SystemExit("the demo IdP needs pysaml2 (pip install pysaml2, see requirements-dev.txt): %s" % exc)
+        raise SystemExit(f"the demo IdP needs pysaml2 (pip install pysaml2, see requirements-dev.txt): {exc}")
     if xmlsec1 is None:
         raise SystemExit("the demo IdP needs xmlsec1 to sign (Debian: apt-get install xmlsec1)")
     work = os.path.join(directory, "saml")
@@ -233,7 +233,7 @@ def saml(directory):
 def main(argv):
     commands = {"pki": pki, "saml": saml}
     if len(argv) != 3 or argv[1] not in commands or not os.path.isabs(argv[2]):
-        raise SystemExit("usage: %s pki|saml ABSOLUTE_DIRECTORY" % os.path.basename(argv[0]))
+        raise SystemExit(f"usage: {os.path.basename(argv[0])} pki|saml ABSOLUTE_DIRECTORY")
     print(json.dumps(commands[argv[1]](argv[2]), sort_keys=True))
 
 

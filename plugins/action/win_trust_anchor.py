@@ -58,7 +58,7 @@ class ActionModule(ActionBase):
         try:
             found = self._find_needle("files", src)
         except AnsibleError as exc:
-            raise AnsibleActionFail("src %s: %s" % (src, to_native(exc.message).splitlines()[0])) from None
+            raise AnsibleActionFail(f"src {src}: {to_native(exc.message).splitlines()[0]}") from None
         try:
             real = self._loader.get_real_file(found, decrypt=True)
         except AnsibleError as exc:
@@ -67,9 +67,9 @@ class ActionModule(ActionBase):
                 reader.read_input(path=found, option="src", max_bytes=reader.MAX_CERTIFICATE)
             except reader.InputError as why:
                 raise AnsibleActionFail(to_native(why)) from None
-            raise AnsibleActionFail("src %s: %s" % (found, to_native(exc.message).splitlines()[0])) from None
+            raise AnsibleActionFail(f"src {found}: {to_native(exc.message).splitlines()[0]}") from None
         try:
-            return reader.read_input(path=real, option="src", max_bytes=reader.MAX_CERTIFICATE), "src %s" % found
+            return reader.read_input(path=real, option="src", max_bytes=reader.MAX_CERTIFICATE), f"src {found}"
         except reader.InputError as exc:
             # a vaulted file is read from a decrypted temporary copy: name the file the user gave
             raise AnsibleActionFail(to_native(exc).replace(real, found)) from None
@@ -84,18 +84,17 @@ class ActionModule(ActionBase):
         try:
             self._remove_tmp_path(tmpdir)
         except Exception as exc:  # a broken connection must not hide the original error
-            display.warning("win_trust_anchor: could not remove the temporary directory %s on the "
-                            "target: %s" % (tmpdir, to_native(exc)))
+            display.warning(f"win_trust_anchor: could not remove the temporary directory {tmpdir} on the "
+                            f"target: {to_native(exc)}")
 
     def run(self, tmp=None, task_vars=None):
-        super(ActionModule, self).run(tmp, task_vars)
+        super().run(tmp, task_vars)
         del tmp  # unused, see ActionBase.run
         task_vars = task_vars or {}
 
         if not certs.HAS_CRYPTOGRAPHY:
             raise AnsibleActionFail(
-                "the Python library cryptography is required on the controller for %s"
-                % self._task.action)
+                f"the Python library cryptography is required on the controller for {self._task.action}")
 
         _vr, params = self.validate_argument_spec(
             argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE,
@@ -121,7 +120,7 @@ class ActionModule(ActionBase):
             if decided["state"] == "present":
                 tmpdir = self._connection._shell.tmpdir or self._make_tmp_path()
                 remote_path = self._connection._shell.join_path(
-                    tmpdir, "trust-anchor-%s.cer" % decided["thumbprint"])
+                    tmpdir, "trust-anchor-{}.cer".format(decided["thumbprint"]))
                 self._transfer_data(remote_path, decided["der"])
                 self._fixup_perms2([tmpdir, remote_path], execute=False)
                 module_args = windows.store_module_args("present", path=remote_path)

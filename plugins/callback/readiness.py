@@ -200,7 +200,7 @@ def catalogue_link(base, code):
         return None
     if base and not base.endswith("/"):
         base += "/"
-    return "%s%s#%s" % (base or "", page, code.lower())
+    return "{}{}#{}".format(base or "", page, code.lower())
 
 
 def _text(value, limit=None):
@@ -399,10 +399,10 @@ def render_junit(report):
         for task in report["tasks"]:
             if task["host"] != host["name"] or not (task["check"] or task["status"] in ("failed", "unreachable")):
                 continue
-            case = ET.SubElement(suite, "testcase", classname="%s%s" % (COLLECTION, task["topic"]),
-                                 name="%s: %s" % (task["play"], task["task"]) if task["play"] else task["task"])
+            case = ET.SubElement(suite, "testcase", classname="{}{}".format(COLLECTION, task["topic"]),
+                                 name="{}: {}".format(task["play"], task["task"]) if task["play"] else task["task"])
             if task["duration"] is not None:
-                case.set("time", "%.3f" % task["duration"])
+                case.set("time", "{:.3f}".format(task["duration"]))
                 elapsed += task["duration"]
             counts["tests"] += 1
             own = by_task.get(task["id"], [])
@@ -414,12 +414,12 @@ def render_junit(report):
                 ET.SubElement(case, "skipped", message="skipped")
                 counts["skipped"] += 1
             for finding in errors:
-                node = ET.SubElement(case, "failure", type=finding["code"], message="%s: %s" % (finding["code"], finding["message"]))
+                node = ET.SubElement(case, "failure", type=finding["code"], message="{}: {}".format(finding["code"], finding["message"]))
                 node.text = _finding_text(finding)
             if task["status"] == "failed" and not errors:
                 node = ET.SubElement(case, "failure", type="task-failed",
                                      message=task["message"] or ("task failed (output hidden by no_log)" if task["no_log"] else "task failed"))
-                node.text = "%s failed on %s%s" % (task["action"], task["host"], " (ignored)" if task["ignored"] else "")
+                node.text = "{} failed on {}{}".format(task["action"], task["host"], " (ignored)" if task["ignored"] else "")
             if errors or task["status"] == "failed":
                 counts["failures"] += 1
             rest = [f for f in own if f["severity"] != "error"]
@@ -428,7 +428,7 @@ def render_junit(report):
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
-        suite.set("time", "%.3f" % elapsed)
+        suite.set("time", f"{elapsed:.3f}")
     for key, value in totals.items():
         root.set(key, str(value))
     ET.indent(root)
@@ -436,13 +436,13 @@ def render_junit(report):
 
 
 def _finding_text(finding):
-    lines = ["%s %s: %s" % (finding["severity"], finding["code"], finding["message"])]
+    lines = ["{} {}: {}".format(finding["severity"], finding["code"], finding["message"])]
     if finding["item"]:
-        lines.append("item: %s" % finding["item"])
+        lines.append("item: {}".format(finding["item"]))
     if finding["remedy"]:
-        lines.append("remedy: %s" % finding["remedy"])
+        lines.append("remedy: {}".format(finding["remedy"]))
     if finding["catalogue"]:
-        lines.append("catalogue: %s" % finding["catalogue"])
+        lines.append("catalogue: {}".format(finding["catalogue"]))
     return "\n".join(lines)
 
 
@@ -531,7 +531,7 @@ def _e(value):
 
 
 def _csp_hash(text):
-    return "'sha256-%s'" % base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+    return "'sha256-{}'".format(base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii"))
 
 
 def _count_cells(counts):
@@ -543,81 +543,146 @@ def render_html(report):
     out = []
     add = out.append
     summary = report["summary"]
-    csp = ("default-src 'none'; style-src %s; script-src %s; img-src data:; base-uri 'none'; form-action 'none'"
-           % (_csp_hash(_CSS), _csp_hash(_JS)))
+    csp = (f"default-src 'none'; style-src {_csp_hash(_CSS)}; script-src {_csp_hash(_JS)}; img-src data:; base-uri 'none'; form-action 'none'")
     add('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n')
-    add('<meta http-equiv="Content-Security-Policy" content="%s">\n' % _e(csp))
+    add(f'<meta http-equiv="Content-Security-Policy" content="{_e(csp)}">\n')
     add('<meta name="viewport" content="width=device-width, initial-scale=1">\n')
-    add('<meta name="generator" content="%s %s">\n' % (_e(GENERATOR), _e(report["schema_version"])))
+    add('<meta name="generator" content="{} {}">\n'.format(_e(GENERATOR), _e(report["schema_version"])))
     add('<link rel="icon" href="data:,">\n<title>Tableau readiness report</title>\n')
-    add("<style>%s</style>\n</head>\n<body>\n" % _CSS)
+    add(f"<style>{_CSS}</style>\n</head>\n<body>\n")
     files = report["files"]
-    add('<header><h1>Tableau readiness report</h1><p id="run">%s &middot; %s &middot; finished %s%s &middot; '
-        '<a class="file" href="%s">JSON</a> &middot; <a class="file" href="%s">JUnit XML</a></p></header>\n'
-        % (_e(", ".join(report["playbooks"]) or "ad-hoc run"),
-           _e("%d host%s" % (summary["hosts"], "" if summary["hosts"] == 1 else "s")), _e(report["finished"]),
-           " &middot; <strong>check mode: changes are what would change</strong>" if report["check_mode"] else "",
-           _e(quote(os.path.basename(files.get("json", "")))), _e(quote(os.path.basename(files.get("junit", ""))))))
+    add(
+        '<header><h1>Tableau readiness report</h1><p id="run">{} &middot; {} &middot; finished {}{} &middot; '
+        '<a class="file" href="{}">JSON</a> &middot; <a class="file" href="{}">JUnit XML</a></p></header>\n'.format(
+            _e(", ".join(report["playbooks"]) or "ad-hoc run"),
+            _e("%d host%s" % (summary["hosts"], "" if summary["hosts"] == 1 else "s")),
+            _e(report["finished"]),
+            " &middot; <strong>check mode: changes are what would change</strong>" if report["check_mode"] else "",
+            _e(quote(os.path.basename(files.get("json", "")))),
+            _e(quote(os.path.basename(files.get("junit", "")))),
+        )
+    )
     add("<main>\n")
     # Overall
     counts = summary["findings"]
-    add('<section id="overall"><h2>Overall: <span class="sev v-%s" id="verdict">%s</span></h2><p>'
+    add(
+        '<section id="overall"><h2>Overall: <span class="sev v-%s" id="verdict">%s</span></h2><p>'
         '<span class="sev sev-error" id="total-error">%d error%s</span> '
         '<span class="sev sev-warning" id="total-warning">%d warning%s</span> '
         '<span class="sev sev-info" id="total-info">%d info</span> '
         "in %d check%s; %d failed task%s, %d unreachable, %d changed task%s.</p></section>\n"
-        % (_e(summary["verdict"]), _e(_VERDICTS[summary["verdict"]]),
-           counts["error"], "" if counts["error"] == 1 else "s", counts["warning"], "" if counts["warning"] == 1 else "s",
-           counts["info"], summary["checks"], "" if summary["checks"] == 1 else "s",
-           summary["failed_tasks"], "" if summary["failed_tasks"] == 1 else "s", summary["unreachable_tasks"],
-           summary["changed_tasks"], "" if summary["changed_tasks"] == 1 else "s"))
+        % (
+            _e(summary["verdict"]),
+            _e(_VERDICTS[summary["verdict"]]),
+            counts["error"],
+            "" if counts["error"] == 1 else "s",
+            counts["warning"],
+            "" if counts["warning"] == 1 else "s",
+            counts["info"],
+            summary["checks"],
+            "" if summary["checks"] == 1 else "s",
+            summary["failed_tasks"],
+            "" if summary["failed_tasks"] == 1 else "s",
+            summary["unreachable_tasks"],
+            summary["changed_tasks"],
+            "" if summary["changed_tasks"] == 1 else "s",
+        )
+    )
     # Per host
-    add('<section id="hosts"><h2>Hosts</h2><table><thead><tr><th>Host</th><th>Verdict</th>'
+    add(
+        '<section id="hosts"><h2>Hosts</h2><table><thead><tr><th>Host</th><th>Verdict</th>'
         '<th class="num">Errors</th><th class="num">Warnings</th><th class="num">Info</th><th class="num">Checks</th>'
-        '<th class="num">Failed tasks</th><th class="num">Changed tasks</th></tr></thead><tbody>\n')
+        '<th class="num">Failed tasks</th><th class="num">Changed tasks</th></tr></thead><tbody>\n'
+    )
     for host in report["hosts"]:
-        add('<tr class="host" data-host-row="1" data-host="%s"><td>%s</td><td><span class="sev v-%s">%s</span></td>%s'
+        add(
+            '<tr class="host" data-host-row="1" data-host="%s"><td>%s</td><td><span class="sev v-%s">%s</span></td>%s'
             '<td class="num">%d</td><td class="num">%d</td><td class="num">%d</td></tr>\n'
-            % (_e(host["name"]), _e(host["name"]), _e(host["verdict"]), _e(_VERDICTS[host["verdict"]]),
-               _count_cells(host["findings"]), host["checks"], host["failed_tasks"], host["changed_tasks"]))
+            % (
+                _e(host["name"]),
+                _e(host["name"]),
+                _e(host["verdict"]),
+                _e(_VERDICTS[host["verdict"]]),
+                _count_cells(host["findings"]),
+                host["checks"],
+                host["failed_tasks"],
+                host["changed_tasks"],
+            )
+        )
     add("</tbody></table></section>\n")
     # Per topic
-    add('<section id="topics"><h2>By topic</h2><table><thead><tr><th>Topic</th><th>Seed articles</th>'
+    add(
+        '<section id="topics"><h2>By topic</h2><table><thead><tr><th>Topic</th><th>Seed articles</th>'
         '<th class="num">Errors</th><th class="num">Warnings</th><th class="num">Info</th><th class="num">Checks</th>'
-        "<th>Hosts with findings</th></tr></thead><tbody>\n")
+        "<th>Hosts with findings</th></tr></thead><tbody>\n"
+    )
     for topic in report["topics"]:
-        add('<tr class="topic" data-topic="%s"><td>%s</td><td>%s</td>%s<td class="num">%d</td><td>%s</td></tr>\n'
-            % (_e(topic["id"]), _e(topic["title"]), _e(", ".join(topic["seeds"]) or "-"), _count_cells(topic["findings"]),
-               topic["checks"], _e(", ".join(topic["hosts"]) or "-")))
+        add(
+            '<tr class="topic" data-topic="%s"><td>%s</td><td>%s</td>%s<td class="num">%d</td><td>%s</td></tr>\n'
+            % (
+                _e(topic["id"]),
+                _e(topic["title"]),
+                _e(", ".join(topic["seeds"]) or "-"),
+                _count_cells(topic["findings"]),
+                topic["checks"],
+                _e(", ".join(topic["hosts"]) or "-"),
+            )
+        )
     add("</tbody></table></section>\n")
     # Findings with filters
     findings = report["findings"]
     hosts = [h["name"] for h in report["hosts"]]
     codes = sorted({f["code"] for f in findings})
     add('<section id="findings"><h2>Findings</h2><div class="filters">')
-    add('<label>Host<select id="f-host"><option value="">all hosts</option>%s</select></label>'
-        % "".join('<option value="%s">%s</option>' % (_e(h), _e(h)) for h in hosts))
-    add('<label>Severity<select id="f-severity"><option value="">all severities</option>%s</select></label>'
-        % "".join('<option value="%s">%s</option>' % (s, s) for s in SEVERITIES))
-    add('<label>Code<select id="f-code"><option value="">all codes</option>%s</select></label>'
-        % "".join('<option value="%s">%s</option>' % (_e(c), _e(c)) for c in codes))
-    add('<button type="button" id="f-reset">Show all</button><span id="shown">%d of %d findings shown</span></div>\n'
-        % (len(findings), len(findings)))
-    add('<table><thead><tr><th>Severity</th><th>Host</th><th>Topic</th><th>Code</th><th>Finding and remedy</th>'
-        "<th>Task</th></tr></thead><tbody>\n")
+    add(
+        '<label>Host<select id="f-host"><option value="">all hosts</option>{}</select></label>'.format(
+            "".join(f'<option value="{_e(h)}">{_e(h)}</option>' for h in hosts)
+        )
+    )
+    add(
+        '<label>Severity<select id="f-severity"><option value="">all severities</option>{}</select></label>'.format(
+            "".join(f'<option value="{s}">{s}</option>' for s in SEVERITIES)
+        )
+    )
+    add(
+        '<label>Code<select id="f-code"><option value="">all codes</option>{}</select></label>'.format(
+            "".join(f'<option value="{_e(c)}">{_e(c)}</option>' for c in codes)
+        )
+    )
+    add(
+        '<button type="button" id="f-reset">Show all</button><span id="shown">%d of %d findings shown</span></div>\n'
+        % (len(findings), len(findings))
+    )
+    add(
+        "<table><thead><tr><th>Severity</th><th>Host</th><th>Topic</th><th>Code</th><th>Finding and remedy</th>"
+        "<th>Task</th></tr></thead><tbody>\n"
+    )
     titles = {t["id"]: t["title"] for t in TOPICS}
     for finding in findings:
         code_html = _e(finding["code"])
         if finding["catalogue"]:
-            code_html = '<a href="%s">%s</a>' % (_e(finding["catalogue"]), code_html)
-        add('<tr class="finding %s" data-host="%s" data-severity="%s" data-code="%s"><td><span class="sev sev-%s">%s</span></td>'
-            '<td class="nowrap">%s</td><td class="nowrap">%s</td><td class="nowrap"><code>%s</code></td>'
-            '<td><div class="message">%s</div>%s</td><td>%s%s</td></tr>\n'
-            % (_e(finding["severity"]), _e(finding["host"]), _e(finding["severity"]), _e(finding["code"]),
-               _e(finding["severity"]), _e(finding["severity"]), _e(finding["host"]), _e(titles.get(finding["topic"], finding["topic"])),
-               code_html, _e(finding["message"]),
-               '<div class="remedy"><strong>Remedy:</strong> %s</div>' % _e(finding["remedy"]) if finding["remedy"] else "",
-               _e(finding["task"]), '<div class="muted">%s</div>' % _e(finding["item"]) if finding["item"] else ""))
+            code_html = '<a href="{}">{}</a>'.format(_e(finding["catalogue"]), code_html)
+        add(
+            '<tr class="finding {}" data-host="{}" data-severity="{}" data-code="{}"><td><span class="sev sev-{}">{}</span></td>'
+            '<td class="nowrap">{}</td><td class="nowrap">{}</td><td class="nowrap"><code>{}</code></td>'
+            '<td><div class="message">{}</div>{}</td><td>{}{}</td></tr>\n'.format(
+                _e(finding["severity"]),
+                _e(finding["host"]),
+                _e(finding["severity"]),
+                _e(finding["code"]),
+                _e(finding["severity"]),
+                _e(finding["severity"]),
+                _e(finding["host"]),
+                _e(titles.get(finding["topic"], finding["topic"])),
+                code_html,
+                _e(finding["message"]),
+                '<div class="remedy"><strong>Remedy:</strong> {}</div>'.format(_e(finding["remedy"]))
+                if finding["remedy"]
+                else "",
+                _e(finding["task"]),
+                '<div class="muted">{}</div>'.format(_e(finding["item"])) if finding["item"] else "",
+            )
+        )
     add('<tr id="no-match" hidden><td colspan="6" class="muted">No finding matches the filters.</td></tr>\n')
     if not findings:
         add('<tr><td colspan="6" class="muted">No findings.</td></tr>\n')
@@ -626,32 +691,53 @@ def render_html(report):
     failed = [t for t in report["tasks"] if t["status"] in ("failed", "unreachable")]
     add('<section id="failed"><h2>Failed and unreachable tasks</h2>')
     if failed:
-        add("<table><thead><tr><th>Host</th><th>Task</th><th>Action</th><th>Status</th><th>Message</th></tr></thead><tbody>\n")
+        add(
+            "<table><thead><tr><th>Host</th><th>Task</th><th>Action</th><th>Status</th><th>Message</th></tr></thead><tbody>\n"
+        )
         for task in failed:
-            add('<tr class="failed-task" data-host-row="1" data-host="%s"><td>%s</td><td>%s</td><td><code>%s</code></td>'
-                "<td>%s</td><td>%s</td></tr>\n"
-                % (_e(task["host"]), _e(task["host"]), _e(task["task"]), _e(task["action"]),
-                   _e(task["status"] + (" (ignored)" if task["ignored"] else "")),
-                   _e(task["message"] or ("output hidden by no_log" if task["no_log"] else ""))))
+            add(
+                '<tr class="failed-task" data-host-row="1" data-host="{}"><td>{}</td><td>{}</td><td><code>{}</code></td>'
+                "<td>{}</td><td>{}</td></tr>\n".format(
+                    _e(task["host"]),
+                    _e(task["host"]),
+                    _e(task["task"]),
+                    _e(task["action"]),
+                    _e(task["status"] + (" (ignored)" if task["ignored"] else "")),
+                    _e(task["message"] or ("output hidden by no_log" if task["no_log"] else "")),
+                )
+            )
         add("</tbody></table>")
     else:
         add('<p class="muted">None.</p>')
     add("</section>\n")
     # What changed
-    add('<section id="changes"><h2>%s</h2>' % ("What would change (check mode)" if report["check_mode"] else "What changed in the run"))
+    add(
+        '<section id="changes"><h2>%s</h2>'
+        % ("What would change (check mode)" if report["check_mode"] else "What changed in the run")
+    )
     if report["changes"]:
         for host in hosts:
             own = [c for c in report["changes"] if c["host"] == host]
             if not own:
                 continue
-            add('<div class="host-changes" data-host-row="1" data-host="%s"><h3>%s</h3><ul>%s</ul></div>\n'
-                % (_e(host), _e(host), "".join('<li class="change">%s <code>%s</code></li>' % (_e(c["task"]), _e(c["action"])) for c in own)))
+            add(
+                '<div class="host-changes" data-host-row="1" data-host="{}"><h3>{}</h3><ul>{}</ul></div>\n'.format(
+                    _e(host),
+                    _e(host),
+                    "".join(
+                        '<li class="change">{} <code>{}</code></li>'.format(_e(c["task"]), _e(c["action"])) for c in own
+                    ),
+                )
+            )
     else:
         add('<p class="muted">Nothing changed.</p>')
     add("</section>\n")
-    add('<p class="muted">Generated by %s (schema %s). Finding codes link to the finding catalogue.</p>\n'
-        % (_e(GENERATOR), _e(report["schema_version"])))
-    add("</main>\n<script>%s</script>\n</body>\n</html>\n" % _JS)
+    add(
+        '<p class="muted">Generated by {} (schema {}). Finding codes link to the finding catalogue.</p>\n'.format(
+            _e(GENERATOR), _e(report["schema_version"])
+        )
+    )
+    add(f"</main>\n<script>{_JS}</script>\n</body>\n</html>\n")
     return "".join(out).encode("utf-8")
 
 
@@ -663,7 +749,7 @@ def render_json(report):
 def write_atomic(path, data):
     """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
     directory = os.path.dirname(path) or "."
-    handle, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
+    handle, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -753,9 +839,9 @@ class CallbackModule(CallbackBase):
         basename = self.get_option("basename")
         if not basename or "/" in basename or os.sep in basename or basename.startswith(".") or "\0" in basename:
             self._display.warning(
-                "trustops.tableau.readiness: basename %r (TRUSTOPS_READINESS_NAME or [trustops_readiness] basename) "
-                "must be a plain file name without '/' and not start with '.'; writing the report as %r instead"
-                % (basename, DEFAULT_BASENAME))
+                f"trustops.tableau.readiness: basename {basename!r} (TRUSTOPS_READINESS_NAME or [trustops_readiness] basename) "
+                f"must be a plain file name without '/' and not start with '.'; writing the report as {DEFAULT_BASENAME!r} instead"
+            )
             basename = DEFAULT_BASENAME
         return self.get_option("output_dir") or default_output_dir(), basename
 
@@ -768,16 +854,19 @@ class CallbackModule(CallbackBase):
         except OSError as exc:
             fallback = tempfile.mkdtemp(prefix="trustops-readiness-")
             self._display.warning(
-                "trustops.tableau.readiness: cannot write the report to %s (%s); it is in %s instead. "
+                f"trustops.tableau.readiness: cannot write the report to {wanted} ({exc.strerror or exc}); it is in {fallback} instead. "
                 "Give a writable directory with TRUSTOPS_READINESS_DIR or [trustops_readiness] output_dir"
-                % (wanted, exc.strerror or exc, fallback))
+            )
             return fallback
 
     def v2_playbook_on_stats(self, stats):
         wanted, basename = self._settings()
         directory = os.path.abspath(self._prepare_dir(wanted))
-        files = dict(html=os.path.join(directory, basename + ".html"), json=os.path.join(directory, basename + ".json"),
-                     junit=os.path.join(directory, basename + ".junit.xml"))
+        files = dict(
+            html=os.path.join(directory, basename + ".html"),
+            json=os.path.join(directory, basename + ".json"),
+            junit=os.path.join(directory, basename + ".junit.xml"),
+        )
         catalogue = self.get_option("catalogue_url") or relative_catalogue(directory)
         report = build_report(self._collector, stats, catalogue, context.CLIARGS.get("check", False), files)
         written = []
@@ -786,8 +875,9 @@ class CallbackModule(CallbackBase):
                 write_atomic(files[kind], render(report))
                 written.append(files[kind])
             except OSError as exc:
-                self._display.warning("trustops.tableau.readiness: could not write %s: %s; the previous file, if any, is unchanged"
-                                      % (files[kind], exc.strerror or exc))
+                self._display.warning(
+                    f"trustops.tableau.readiness: could not write {files[kind]}: {exc.strerror or exc}; the previous file, if any, is unchanged"
+                )
         if self.get_option("console"):
             self._console(report, written)
 
@@ -795,12 +885,29 @@ class CallbackModule(CallbackBase):
         self._display.banner("TRUSTOPS READINESS")
         hosts = report["hosts"]
         width = max([len("host"), len("total")] + [len(h["name"]) for h in hosts[:CONSOLE_HOSTS]])
-        head = "%-*s  %-19s %6s %8s %5s %7s %8s" % (width, "host", "verdict", "error", "warning", "info", "failed", "changed")
+        head = "%-*s  %-19s %6s %8s %5s %7s %8s" % (
+            width,
+            "host",
+            "verdict",
+            "error",
+            "warning",
+            "info",
+            "failed",
+            "changed",
+        )
         self._display.display(head)
         for host in hosts[:CONSOLE_HOSTS]:
             counts = host["findings"]
-            line = "%-*s  %-19s %6d %8d %5d %7d %8d" % (width, host["name"], _VERDICTS[host["verdict"]], counts["error"],
-                                                        counts["warning"], counts["info"], host["failed_tasks"], host["changed_tasks"])
+            line = "%-*s  %-19s %6d %8d %5d %7d %8d" % (
+                width,
+                host["name"],
+                _VERDICTS[host["verdict"]],
+                counts["error"],
+                counts["warning"],
+                counts["info"],
+                host["failed_tasks"],
+                host["changed_tasks"],
+            )
             color = None
             if host["verdict"] in ("not_ready", "unreachable"):
                 color = "red"
@@ -808,11 +915,23 @@ class CallbackModule(CallbackBase):
                 color = "yellow"
             self._display.display(line, color=color)
         if len(hosts) > CONSOLE_HOSTS:
-            self._display.display("... and %d more hosts (all of them are in the report)" % (len(hosts) - CONSOLE_HOSTS))
+            self._display.display(
+                "... and %d more hosts (all of them are in the report)" % (len(hosts) - CONSOLE_HOSTS)
+            )
         total = report["summary"]["findings"]
-        self._display.display("%-*s  %-19s %6d %8d %5d %7d %8d" % (
-            width, "total", _VERDICTS[report["summary"]["verdict"]], total["error"], total["warning"], total["info"],
-            report["summary"]["failed_tasks"], report["summary"]["changed_tasks"]))
+        self._display.display(
+            "%-*s  %-19s %6d %8d %5d %7d %8d"
+            % (
+                width,
+                "total",
+                _VERDICTS[report["summary"]["verdict"]],
+                total["error"],
+                total["warning"],
+                total["info"],
+                report["summary"]["failed_tasks"],
+                report["summary"]["changed_tasks"],
+            )
+        )
         for number, path in enumerate(written):
-            self._display.display("%s %s" % ("report:" if number == 0 else "       ", path))
+            self._display.display("{} {}".format("report:" if number == 0 else "       ", path))
         self._display.display("")

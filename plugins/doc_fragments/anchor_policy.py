@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-class ModuleDocFragment(object):
+class ModuleDocFragment:
     """The trust-anchor policy options of trust_anchor and win_trust_anchor (findings ANCHOR-NNN)."""
 
     DOCUMENTATION = r"""

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-class ModuleDocFragment(object):
+class ModuleDocFragment:
     """The one key-size and digest policy (plugins/module_utils/policy.py), for every module that has one."""
 
     DOCUMENTATION = r"""

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-class ModuleDocFragment(object):
+class ModuleDocFragment:
     """Options shared by the SAML check modules (the key/digest policy is trustops.tableau.policy)."""
 
     DOCUMENTATION = r"""

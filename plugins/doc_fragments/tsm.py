@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-class ModuleDocFragment(object):
+class ModuleDocFragment:
     """Connection options shared by every tsm_* module (set them once with module_defaults)."""
 
     DOCUMENTATION = r"""

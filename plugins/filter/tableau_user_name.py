@@ -75,17 +75,17 @@ def tableau_user_name(data, mapping=None, default_domain=None, identity_store=No
     if not HAS_CRYPTOGRAPHY:
         raise AnsibleFilterError("tableau_user_name needs the Python library cryptography on the controller")
     if not isinstance(data, (str, bytes)):
-        raise AnsibleFilterError("tableau_user_name expects a certificate as PEM text, not %s" % type(data).__name__)
+        raise AnsibleFilterError(f"tableau_user_name expects a certificate as PEM text, not {type(data).__name__}")
     if identity_store is None:
         identity_store = "ad" if default_domain else "local"
     try:
         return user_name(str(data) if isinstance(data, str) else data, mapping, identity_store, default_domain,
                          source="certificate")
     except TrustopsError as exc:
-        raise AnsibleFilterError("tableau_user_name: %s" % exc)
+        raise AnsibleFilterError(f"tableau_user_name: {exc}")
 
 
-class FilterModule(object):
+class FilterModule:
     """trustops.tableau filters for mutual SSL."""
 
     def filters(self):

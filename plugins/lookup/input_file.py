@@ -82,14 +82,13 @@ class LookupModule(LookupBase):
         kind = self.get_option("kind")
         option = self.get_option("option")
         if kind not in CAPS:
-            raise AnsibleError("input_file: kind must be one of %s, not %r" % (", ".join(sorted(CAPS)), kind))
+            raise AnsibleError("input_file: kind must be one of {}, not {!r}".format(", ".join(sorted(CAPS)), kind))
         cap = CAPS[kind]
         ret = []
         for term in terms:
             path = self.find_file_in_search_path(variables, "files", term, ignore_missing=True)
             if not path:
-                raise AnsibleError("%s %s: cannot read it (not found on the controller; give the path of the file)"
-                                   % (option, term))
+                raise AnsibleError(f"{option} {term}: cannot read it (not found on the controller; give the path of the file)")
             try:
                 reader.check_file(path, option, None)  # a regular file, else refused unread
                 with open(path, "rb") as handle:
@@ -101,6 +100,6 @@ class LookupModule(LookupBase):
                 raise AnsibleError(str(exc))
             contents = contents.rstrip()
             if not contents:
-                raise AnsibleError("%s %s: the file is empty; give the %s file itself" % (option, path, option))
+                raise AnsibleError(f"{option} {path}: the file is empty; give the {option} file itself")
             ret.append(contents)
         return ret

@@ -33,7 +33,7 @@ def read_input(module, src_option, content_option, max_bytes=reader.MAX_TEXT):
     p = module.params
     if p[src_option] is not None:
         # the source names the option too: messages about the content then say which option it was
-        return read_file(module, p[src_option], src_option, max_bytes), "%s %s" % (src_option, p[src_option])
+        return read_file(module, p[src_option], src_option, max_bytes), f"{src_option} {p[src_option]}"
     if p[content_option] is not None:
         try:
             reader.read_input(content=p[content_option], option=content_option, max_bytes=max_bytes)

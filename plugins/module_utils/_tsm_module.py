@@ -70,10 +70,10 @@ def run(module, body, label="tsm"):
         failure = dict(msg=str(exc), rc=exc.rc, cmd=exc.command, stdout=exc.stdout, stderr=exc.stderr)
     except TrustopsError as exc:
         wrote = bool(client and client.writes)
-        failure = dict(msg="%s; %s" % (exc, "nothing was changed" if not wrote
+        failure = dict(msg="{}; {}".format(exc, "nothing was changed" if not wrote
                                        else "see staged and commands for what was staged"))
     except Exception as exc:  # pylint: disable=broad-exception-caught  # a bug: report it without a raw traceback
-        failure = dict(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
+        failure = dict(msg=f"unexpected error: {exc}", exception=traceback.format_exc())
     finally:
         if client is not None and getattr(client, "session", False):
             try:
@@ -89,5 +89,5 @@ def run(module, body, label="tsm"):
         result["findings"] = [f.as_dict() for f in findings]
         module.fail_json(**dict(result, **failure))
     if refused:
-        label = "refusing to change %s, nothing was changed" % refused
+        label = f"refusing to change {refused}, nothing was changed"
     finish(module, findings, result, label, "error", changed=result.pop("changed"))

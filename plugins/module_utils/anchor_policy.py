@@ -113,7 +113,7 @@ def check_anchor(cert, allow_leaf=False, allow_expired=False, blocklisted_digest
     """
     rules = policy.Policy(blocklisted_digests, min_rsa_key_size, min_ec_key_size)
     if self_signed_digest_policy not in SELF_SIGNED_DIGEST_POLICIES:
-        raise AnchorPolicyError("self_signed_digest_policy: %r is not one of %s" % (
+        raise AnchorPolicyError("self_signed_digest_policy: {!r} is not one of {}".format(
             self_signed_digest_policy, ", ".join(SELF_SIGNED_DIGEST_POLICIES)))
     min_rsa, min_ec = rules.min_rsa_key_size, rules.min_ec_key_size
     now = now or datetime.datetime.now(datetime.timezone.utc)
@@ -130,13 +130,13 @@ def check_anchor(cert, allow_leaf=False, allow_expired=False, blocklisted_digest
     if not ca:
         if allow_leaf:
             add("ANCHOR-001", "warning",
-                "%s is not a CA certificate (no basicConstraints CA:TRUE); as a trust anchor it makes "
-                "clients trust this one certificate only (allow_leaf)" % subject,
+                f"{subject} is not a CA certificate (no basicConstraints CA:TRUE); as a trust anchor it makes "
+                "clients trust this one certificate only (allow_leaf)",
                 "Prefer installing the CA that issued the Tableau Server certificate.",
                 allow_leaf=True, self_signed=self_signed)
         else:
             add("ANCHOR-001", "error",
-                "%s is not a CA certificate (no basicConstraints CA:TRUE)" % subject,
+                f"{subject} is not a CA certificate (no basicConstraints CA:TRUE)",
                 "Install the root CA that issued the Tableau Server certificate, or set "
                 "allow_leaf=true to trust a self-signed server certificate directly.",
                 allow_leaf=False, self_signed=self_signed)
@@ -144,14 +144,14 @@ def check_anchor(cert, allow_leaf=False, allow_expired=False, blocklisted_digest
     # --- when it is valid
     if info["expired"]:
         add("ANCHOR-002", "warning" if allow_expired else "error",
-            "%s expired on %s" % (subject, info["not_after"]),
+            "{} expired on {}".format(subject, info["not_after"]),
             "Clients build no chain through an expired anchor; install the renewed CA certificate."
             if allow_expired else
             "Obtain the renewed CA certificate; set allow_expired=true only to stage it knowingly.",
             not_after=info["not_after"], allow_expired=bool(allow_expired))
     elif info["not_yet_valid"]:
         add("ANCHOR-003", "warning" if allow_expired else "error",
-            "%s is not valid before %s" % (subject, info["not_before"]),
+            "{} is not valid before {}".format(subject, info["not_before"]),
             "Check the clocks of the issuing CA and of the clients; set allow_expired=true to stage "
             "it before it becomes valid.",
             not_before=info["not_before"], allow_expired=bool(allow_expired))
@@ -159,8 +159,8 @@ def check_anchor(cert, allow_leaf=False, allow_expired=False, blocklisted_digest
     # --- where it sits in a chain
     if ca and not self_signed:
         add("ANCHOR-004", "warning",
-            "%s is an intermediate CA (issued by %s), not a self-signed root; as a trust anchor it "
-            "is trusted itself" % (subject, issuer),
+            f"{subject} is an intermediate CA (issued by {issuer}), not a self-signed root; as a trust anchor it "
+            "is trusted itself",
             "Clients that do not accept partial chains (openssl verify, Python before 3.13, Java) "
             "still need the root: install the top (self-signed) root CA instead, or both, so that "
             "every platform trusts the same chains.",
@@ -187,14 +187,14 @@ def check_anchor(cert, allow_leaf=False, allow_expired=False, blocklisted_digest
             key_type=key_type, key_size=key_size, curve=curve, min_ec_key_size=min_ec)
     elif key_type in ("Ed25519", "Ed448"):
         add("ANCHOR-007", "warning",
-            "%s has an %s key; the Windows certificate chain engine and many TLS clients may not "
-            "verify signatures made with it" % (subject, key_type),
+            f"{subject} has an {key_type} key; the Windows certificate chain engine and many TLS clients may not "
+            "verify signatures made with it",
             "Prefer an RSA or ECDSA CA for clients of Tableau Server.",
             key_type=key_type)
     elif verdict.status == "unsized":
         add("ANCHOR-010", "warning",
-            "%s has a %s key, which the policy cannot size (it sizes RSA, DSA and EC keys) and which "
-            "clients of Tableau Server do not use to verify a chain" % (subject, key_type or "unknown"),
+            "{} has a {} key, which the policy cannot size (it sizes RSA, DSA and EC keys) and which "
+            "clients of Tableau Server do not use to verify a chain".format(subject, key_type or "unknown"),
             "Install an RSA or ECDSA CA certificate instead.",
             key_type=key_type)
 
@@ -203,21 +203,20 @@ def check_anchor(cert, allow_leaf=False, allow_expired=False, blocklisted_digest
     if digest is not None:
         if self_signed and self_signed_digest_policy == "info":
             add("ANCHOR-009", "info",
-                "%s is self-signed with %s; a root's own signature is not checked when it is a "
-                "trust anchor (RFC 5280 6.1.1)" % (subject, digest.upper()),
+                f"{subject} is self-signed with {digest.upper()}; a root's own signature is not checked when it is a "
+                "trust anchor (RFC 5280 6.1.1)",
                 "None needed for trust; re-issue the root with SHA-256 or better at its next renewal.",
                 digest=digest, self_signed_digest_policy=self_signed_digest_policy)
         elif self_signed:
             add("ANCHOR-009", self_signed_digest_policy,
-                "%s is self-signed with blocklisted digest %s; RFC 5280 (6.1.1) does not check a root's "
-                "own signature, but this policy does (self_signed_digest_policy=%s)" % (
-                    subject, digest.upper(), self_signed_digest_policy),
-                "Re-issue the root with SHA-256 or better, or remove %s from blocklisted_digests." % digest,
+                f"{subject} is self-signed with blocklisted digest {digest.upper()}; RFC 5280 (6.1.1) does not check a root's "
+                f"own signature, but this policy does (self_signed_digest_policy={self_signed_digest_policy})",
+                f"Re-issue the root with SHA-256 or better, or remove {digest} from blocklisted_digests.",
                 digest=digest, self_signed_digest_policy=self_signed_digest_policy)
         else:
             add("ANCHOR-008", "error",
-                "%s is signed with blocklisted digest %s" % (subject, digest.upper()),
+                f"{subject} is signed with blocklisted digest {digest.upper()}",
                 "Have the issuing CA re-sign it with SHA-256 or better (clients that build the chain "
-                "on to its issuer check this signature), or remove %s from blocklisted_digests." % digest,
+                f"on to its issuer check this signature), or remove {digest} from blocklisted_digests.",
                 digest=digest)
     return found

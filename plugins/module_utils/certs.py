@@ -64,18 +64,18 @@ def _to_bytes(data, source="<input>"):
         try:
             data = data.encode("utf-8", "surrogateescape")
         except UnicodeEncodeError:
-            raise CertificateError("%s: text holds characters that are not valid Unicode "
-                                   "(lone surrogates); read the file as bytes" % source)
+            raise CertificateError(f"{source}: text holds characters that are not valid Unicode "
+                                   "(lone surrogates); read the file as bytes")
     elif isinstance(data, (bytes, bytearray, memoryview)):
         data = bytes(data)
     else:
-        raise CertificateError("%s: expected bytes or text, got %s" % (source, type(data).__name__))
+        raise CertificateError(f"{source}: expected bytes or text, got {type(data).__name__}")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # never the start of DER (0x30) or PEM
         try:
             data = data.decode("utf-16").encode("utf-8")
         except UnicodeError:
-            raise CertificateError("%s: starts with a UTF-16 byte order mark but is not valid "
-                                   "UTF-16 text" % source)
+            raise CertificateError(f"{source}: starts with a UTF-16 byte order mark but is not valid "
+                                   "UTF-16 text")
     return data
 
 
@@ -113,7 +113,7 @@ def load_certificates(data, source="<input>"):
     """
     data = _to_bytes(data, source)
     if not data.strip():
-        raise CertificateError("%s: empty input, expected a PEM, DER or PKCS#7 certificate" % source)
+        raise CertificateError(f"{source}: empty input, expected a PEM, DER or PKCS#7 certificate")
     blocks = _complete_pem_blocks(data, source)
     if blocks:
         certs = []
@@ -124,8 +124,8 @@ def load_certificates(data, source="<input>"):
             if label in _CERT_LABELS:
                 if label == b"TRUSTED CERTIFICATE":
                     raise CertificateError(
-                        "%s: OpenSSL 'TRUSTED CERTIFICATE' blocks are not supported; export a plain "
-                        "PEM certificate (openssl x509 -in IN -out OUT)" % source)
+                        f"{source}: OpenSSL 'TRUSTED CERTIFICATE' blocks are not supported; export a plain "
+                        "PEM certificate (openssl x509 -in IN -out OUT)")
                 cert_blocks += 1
                 certs.append(_load_one_pem(block, source, cert_blocks))
             elif label in _PKCS7_LABELS:
@@ -134,14 +134,14 @@ def load_certificates(data, source="<input>"):
             return certs
         if any(label.encode() in _KEY_LABELS for label in labels):
             raise CertificateError(
-                "%s: holds a private key (%s), not a certificate" % (source, ", ".join(labels)))
+                "{}: holds a private key ({}), not a certificate".format(source, ", ".join(labels)))
         raise CertificateError(
-            "%s: no certificate in PEM blocks (found: %s)" % (source, ", ".join(labels)))
+            "{}: no certificate in PEM blocks (found: {})".format(source, ", ".join(labels)))
     if b"-----BEGIN" in data:
-        raise CertificateError("%s: truncated or damaged PEM (BEGIN line without a matching END)" % source)
+        raise CertificateError(f"{source}: truncated or damaged PEM (BEGIN line without a matching END)")
     # DER: a single certificate, or a PKCS#7 SignedData.
     if data[:1] != b"\x30":
-        raise CertificateError("%s: not PEM or DER (no PEM header, and not a DER SEQUENCE)" % source)
+        raise CertificateError(f"{source}: not PEM or DER (no PEM header, and not a DER SEQUENCE)")
     try:
         return [x509.load_der_x509_certificate(data)]
     except Exception:  # cryptography raises ValueError and friends for bad DER
@@ -154,8 +154,8 @@ def load_certificates(data, source="<input>"):
     if shape == "pkcs12":
         raise CertificateError(_PKCS12_MESSAGE % (source, "certificates", _file_of(source), "-nokeys"))
     if shape is not None:
-        raise CertificateError("%s: holds a DER private key, not a certificate" % source)
-    raise CertificateError("%s: not PEM or DER: DER data is neither an X.509 certificate nor PKCS#7" % source)
+        raise CertificateError(f"{source}: holds a DER private key, not a certificate")
+    raise CertificateError(f"{source}: not PEM or DER: DER data is neither an X.509 certificate nor PKCS#7")
 
 
 def load_certificate(data, source="<input>"):
@@ -231,7 +231,7 @@ def _load_pkcs7(data, source, pem):
         try:
             data = base64.b64decode(body, validate=True)
         except ValueError as exc:
-            raise CertificateError("%s: PKCS#7 block is not valid base64 (%s)" % (source, _short(exc)))
+            raise CertificateError(f"{source}: PKCS#7 block is not valid base64 ({_short(exc)})")
     certs = _pkcs7_der_certificates(data)
     if certs is None:  # BER and other shapes: cryptography's parser, without its BER warning
         try:
@@ -239,9 +239,9 @@ def _load_pkcs7(data, source, pem):
                 warnings.simplefilter("ignore")
                 certs = pkcs7.load_der_pkcs7_certificates(data)
         except Exception as exc:
-            raise CertificateError("%s: not a valid PKCS#7 bundle (%s)" % (source, _short(exc)))
+            raise CertificateError(f"{source}: not a valid PKCS#7 bundle ({_short(exc)})")
     if not certs:
-        raise CertificateError("%s: PKCS#7 bundle holds no certificate" % source)
+        raise CertificateError(f"{source}: PKCS#7 bundle holds no certificate")
     return list(certs)
 
 
@@ -266,11 +266,10 @@ def fingerprint(cert, algorithm="sha256", sep=":"):
     algos = {"sha256": hashes.SHA256, "sha1": hashes.SHA1, "sha384": hashes.SHA384,
              "sha512": hashes.SHA512}
     if algorithm not in algos:
-        raise ValueError("fingerprint algorithm must be one of %s, not %r"
-                         % (", ".join(sorted(algos)), algorithm))
+        raise ValueError("fingerprint algorithm must be one of {}, not {!r}".format(", ".join(sorted(algos)), algorithm))
     algo = algos[algorithm]()
     digest = cert.fingerprint(algo)
-    return sep.join("%02X" % b for b in digest)
+    return sep.join(f"{b:02X}" for b in digest)
 
 
 def thumbprint(cert):
@@ -293,7 +292,7 @@ def _extension(cert, oid):
     except x509.ExtensionNotFound:
         return None
     except Exception as exc:
-        raise CertificateError("certificate %s: unreadable extensions (%s)" % (subject_text(cert), _short(exc)))
+        raise CertificateError(f"certificate {subject_text(cert)}: unreadable extensions ({_short(exc)})")
 
 
 def is_ca(cert):
@@ -313,7 +312,7 @@ def subject_text(cert, unreadable="<unreadable subject>"):
 
 def _label(cert):
     """A name for a certificate in messages, even when its subject cannot be parsed."""
-    return subject_text(cert, None) or "with SHA-256 %s" % fingerprint(cert, "sha256")[:23]
+    return subject_text(cert, None) or "with SHA-256 {}".format(fingerprint(cert, "sha256")[:23])
 
 
 def _name(cert, which):
@@ -321,7 +320,7 @@ def _name(cert, which):
     try:
         return getattr(cert, which)
     except Exception as exc:
-        raise CertificateError("certificate %s: unreadable %s name (%s)" % (_label(cert), which, _short(exc)))
+        raise CertificateError(f"certificate {_label(cert)}: unreadable {which} name ({_short(exc)})")
 
 
 def public_key(cert):
@@ -329,8 +328,7 @@ def public_key(cert):
     try:
         return cert.public_key()
     except Exception as exc:
-        raise CertificateError("certificate %s: unsupported or damaged public key (%s)"
-                               % (_label(cert), _short(exc)))
+        raise CertificateError(f"certificate {_label(cert)}: unsupported or damaged public key ({_short(exc)})")
 
 
 def is_self_signed(cert):
@@ -517,11 +515,11 @@ def describe(cert, now=None):
     try:
         subject, issuer = subject.rfc4514_string(), issuer.rfc4514_string()
     except Exception as exc:
-        raise CertificateError("certificate %s: unreadable name (%s)" % (_label(cert), _short(exc)))
+        raise CertificateError(f"certificate {_label(cert)}: unreadable name ({_short(exc)})")
     return {
         "subject": subject,
         "issuer": issuer,
-        "serial_number": "%X" % cert.serial_number,
+        "serial_number": f"{cert.serial_number:X}",
         "not_before": not_before(cert).isoformat(),
         "not_after": not_after(cert).isoformat(),
         "days_left": days_left(cert, now),
@@ -544,7 +542,7 @@ def describe(cert, now=None):
 
 # --------------------------------------------------------------------------- host names
 
-class HostMatch(object):
+class HostMatch:
     """Result of matching a host name: ``matched``, ``via`` (san|cn-legacy|None), ``names``."""
 
     __slots__ = ("matched", "via", "names", "legacy_cn_only")
@@ -684,22 +682,21 @@ def load_crls(data, source="<input>"):
     """
     data = _to_bytes(data, source)
     if not data.strip():
-        raise CertificateError("%s: empty input, expected a certificate revocation list (PEM X509 CRL or DER)" % source)
+        raise CertificateError(f"{source}: empty input, expected a certificate revocation list (PEM X509 CRL or DER)")
     if b"-----BEGIN" in data:
         blocks = _complete_pem_blocks(data, source)
         found = [block for label, block in blocks if label == _CRL_LABEL]
         if not found:
             labels = ", ".join(label.decode("ascii", "replace") for label, _block in blocks) or "a BEGIN line without END"
-            raise CertificateError("%s: not a certificate revocation list (PEM holds %s; expected X509 CRL)"
-                                   % (source, labels))
+            raise CertificateError(f"{source}: not a certificate revocation list (PEM holds {labels}; expected X509 CRL)")
         crls = []
         for index, block in enumerate(found, 1):
             try:
                 crls.append(x509.load_pem_x509_crl(block))
             except ValueError as exc:
                 which = " #%d" % index if len(found) > 1 else ""
-                raise CertificateError("%s: damaged certificate revocation list%s (%s); export it again from the CA "
-                                       "(openssl crl -in FILE -noout must read it)" % (source, which, _short(exc)))
+                raise CertificateError(f"{source}: damaged certificate revocation list{which} ({_short(exc)}); export it again from the CA "
+                                       "(openssl crl -in FILE -noout must read it)")
         return crls
     try:
         return [x509.load_der_x509_crl(data)]
@@ -713,7 +710,7 @@ def load_crls(data, source="<input>"):
         what = "a DER private key"
     else:
         what = "neither a PEM X509 CRL nor DER"
-    raise CertificateError("%s: not a certificate revocation list (%s)" % (source, what))
+    raise CertificateError(f"{source}: not a certificate revocation list ({what})")
 
 
 def crl_signed_by(crl, ca):
@@ -730,7 +727,7 @@ def crl_signed_by(crl, ca):
 
 # --------------------------------------------------------------------------- private keys
 
-class KeyInfo(object):
+class KeyInfo:
     """What a private-key file is: format, encryption, type, size, and the loaded key if any."""
 
     __slots__ = ("format", "encrypted", "key_type", "key_size", "curve", "key", "pem_label")
@@ -834,13 +831,13 @@ def inspect_private_key(data, passphrase=None, source="<input>"):
     if isinstance(passphrase, str):
         passphrase = passphrase.encode("utf-8")
     if not data.strip():
-        raise CertificateError("%s: empty input, expected a private key" % source)
+        raise CertificateError(f"{source}: empty input, expected a private key")
     blocks = _complete_pem_blocks(data, source)
     if blocks:
         keys = [(label, block) for label, block in blocks if label in _KEY_LABELS]
         if not keys:
             labels = ", ".join(label.decode("ascii", "replace") for label, _block in blocks)
-            raise CertificateError("%s: no private key in PEM blocks (found: %s)" % (source, labels))
+            raise CertificateError(f"{source}: no private key in PEM blocks (found: {labels})")
         if len(keys) > 1:
             raise CertificateError("%s: holds %d private keys, expected one" % (source, len(keys)))
         label, block = keys[0]
@@ -857,14 +854,14 @@ def inspect_private_key(data, passphrase=None, source="<input>"):
         payload = block
     else:
         if b"-----BEGIN" in data:
-            raise CertificateError("%s: truncated or damaged PEM (BEGIN line without a matching END)" % source)
+            raise CertificateError(f"{source}: truncated or damaged PEM (BEGIN line without a matching END)")
         shape = _der_key_format(data)
         if shape == "pkcs12":
             raise CertificateError(_PKCS12_MESSAGE % (source, "private key", _file_of(source), "-nocerts"))
         if shape is None:
             if _is_der_certificate(data):
-                raise CertificateError("%s: holds a DER certificate, not a private key" % source)
-            raise CertificateError("%s: not a PEM or DER private key" % source)
+                raise CertificateError(f"{source}: holds a DER certificate, not a private key")
+            raise CertificateError(f"{source}: not a PEM or DER private key")
         info = KeyInfo("pkcs8" if shape.startswith("pkcs8") else shape, shape == "pkcs8-encrypted")
         loader = serialization.load_der_private_key
         payload = data
@@ -874,19 +871,18 @@ def inspect_private_key(data, passphrase=None, source="<input>"):
         key = loader(payload, password=passphrase if info.encrypted else None)
     except TypeError as exc:
         # cryptography: "Password was not given but private key is encrypted" and vice versa
-        raise CertificateError("%s: %s" % (source, _short(exc)))
+        raise CertificateError(f"{source}: {_short(exc)}")
     except ValueError as exc:
         text = str(exc)
         if info.encrypted and ("password" in text.lower() or "decrypt" in text.lower() or "bad" in text.lower()):
-            raise CertificateError("%s: wrong passphrase for the encrypted private key" % source)
+            raise CertificateError(f"{source}: wrong passphrase for the encrypted private key")
         if info.encrypted:
-            raise CertificateError("%s: cannot decrypt the private key: wrong passphrase or damaged key (%s)"
-                                   % (source, _short(exc)))
-        raise CertificateError("%s: damaged private key (%s)" % (source, _short(exc)))
+            raise CertificateError(f"{source}: cannot decrypt the private key: wrong passphrase or damaged key ({_short(exc)})")
+        raise CertificateError(f"{source}: damaged private key ({_short(exc)})")
     except UnsupportedAlgorithm as exc:
-        raise CertificateError("%s: unsupported key algorithm or encryption (%s)" % (source, _short(exc)))
+        raise CertificateError(f"{source}: unsupported key algorithm or encryption ({_short(exc)})")
     except Exception as exc:
-        raise CertificateError("%s: unreadable private key (%s)" % (source, _short(exc)))
+        raise CertificateError(f"{source}: unreadable private key ({_short(exc)})")
     info.key = key
     info.key_type, info.key_size, info.curve = public_key_info(key)
     return info

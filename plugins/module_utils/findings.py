@@ -16,14 +16,14 @@ class TrustopsError(Exception):
     """Broken input (not policy): what was wrong and where. Modules turn it into fail_json."""
 
 
-class Finding(object):
+class Finding:
     """One result of a check. ``code`` is ``AREA-NNN``; ``severity`` is info|warning|error."""
 
     __slots__ = ("code", "severity", "message", "remedy", "data")
 
     def __init__(self, code, severity, message, remedy="", data=None):
         if severity not in _RANK:
-            raise ValueError("unknown severity %r" % (severity,))
+            raise ValueError(f"unknown severity {severity!r}")
         self.code = code
         self.severity = severity
         self.message = message
@@ -40,7 +40,7 @@ class Finding(object):
         }
 
     def __repr__(self):
-        return "Finding(%s, %s, %r)" % (self.code, self.severity, self.message)
+        return f"Finding({self.code}, {self.severity}, {self.message!r})"
 
 
 class Rule:
@@ -145,7 +145,7 @@ def fails(findings, fail_on="error"):
     if fail_on == "never":
         return False
     if fail_on not in _RANK:
-        raise ValueError("fail_on must be error, warning or never, not %r" % (fail_on,))
+        raise ValueError(f"fail_on must be error, warning or never, not {fail_on!r}")
     return any(_RANK[f.severity] >= _RANK[fail_on] for f in findings)
 
 
@@ -153,7 +153,7 @@ def summary(findings):
     """A one-line text naming the codes, for module messages."""
     if not findings:
         return "no findings"
-    return "; ".join("%s %s: %s" % (f.severity, f.code, f.message) for f in findings)
+    return "; ".join(f"{f.severity} {f.code}: {f.message}" for f in findings)
 
 
 # --------------------------------------------------------------------------- findings for people
@@ -176,7 +176,7 @@ def failing(findings, fail_on="error"):
     if fail_on == "never":
         return [], list(findings)
     if fail_on not in _RANK:
-        raise ValueError("fail_on must be error, warning or never, not %r" % (fail_on,))
+        raise ValueError(f"fail_on must be error, warning or never, not {fail_on!r}")
     threshold = _RANK[fail_on]
     return ([f for f in findings if _RANK[f.severity] >= threshold], [f for f in findings if _RANK[f.severity] < threshold])
 
@@ -185,7 +185,7 @@ def code_counts(findings):
     """``error SSL-010 x3, error SSL-007`` : each (severity, code) once, with its count, in order."""
     counts = {}
     for f in findings:
-        key = "%s %s" % (f.severity, f.code)
+        key = f"{f.severity} {f.code}"
         counts[key] = counts.get(key, 0) + 1
     items = [key if n == 1 else "%s x%d" % (key, n) for key, n in counts.items()]
     if len(items) > WARNED:
@@ -214,7 +214,7 @@ def warning_lines(findings, limit=WARNED):
     ``limit`` the rest are counted in one last line.
     """
     findings = list(findings)
-    lines = ["%s (%s): %s" % (f.code, f.severity, one_line(f.message)) for f in findings[:limit]]
+    lines = [f"{f.code} ({f.severity}): {one_line(f.message)}" for f in findings[:limit]]
     if len(findings) > limit:
         lines.append(_more(len(findings) - limit, "findings"))
     return lines
@@ -224,14 +224,14 @@ def failure_message(label, findings, fail_on="error", limit=SHOWN):
     """The message of a task that fails on its findings: each failing finding's code, message and
     remedy (the first ``limit``; the rest counted), then the codes of the other findings."""
     bad, other = failing(findings, fail_on)
-    parts = ["%s %s: %s Remedy: %s" % (f.severity, f.code, one_line(f.message), one_line(f.remedy or "see the finding catalogue"))
+    parts = ["{} {}: {} Remedy: {}".format(f.severity, f.code, one_line(f.message), one_line(f.remedy or "see the finding catalogue"))
              for f in bad[:limit]]
     if len(bad) > limit:
-        parts.append(_more(len(bad) - limit, "failing findings: %s" % code_counts(bad[limit:])))
+        parts.append(_more(len(bad) - limit, f"failing findings: {code_counts(bad[limit:])}"))
     text = "%s: %d finding(s) at or above fail_on=%s: %s" % (label, len(bad), fail_on, " | ".join(parts))
     if other:
-        codes = ["%s %s" % (f.severity, f.code) for f in other[:limit]]
+        codes = [f"{f.severity} {f.code}" for f in other[:limit]]
         if len(other) > limit:
             codes.append("%d more" % (len(other) - limit))
-        text += " | also: %s" % ", ".join(codes)
+        text += " | also: {}".format(", ".join(codes))
     return text

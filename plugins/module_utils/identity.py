@@ -72,17 +72,17 @@ def default_mapping(identity_store):
 def _either(values):
     """``a, b or c``: the allowed values, as a person reads them in a message."""
     values = list(values)
-    return values[0] if len(values) == 1 else "%s or %s" % (", ".join(values[:-1]), values[-1])
+    return values[0] if len(values) == 1 else "{} or {}".format(", ".join(values[:-1]), values[-1])
 
 
 def _check_store(identity_store):
     if identity_store not in IDENTITY_STORES:
-        raise TrustopsError("identity_store must be %s, not %r" % (_either(sorted(IDENTITY_STORES)), identity_store))
+        raise TrustopsError(f"identity_store must be {_either(sorted(IDENTITY_STORES))}, not {identity_store!r}")
 
 
 def _check_mapping(mapping):
     if mapping not in MAPPINGS:
-        raise TrustopsError("mapping must be %s, not %r" % (_either(MAPPINGS), mapping))
+        raise TrustopsError(f"mapping must be {_either(MAPPINGS)}, not {mapping!r}")
 
 
 @functools.lru_cache(maxsize=4096)  # a few domains, met again on almost every certificate
@@ -106,7 +106,7 @@ def _tag_name(tag):
         return _TAG_NAMES[tag]
     if tag & 0xC0 == 0x80:
         return "context tag [%d]" % (tag & 0x1F)
-    return "tag 0x%02x" % tag
+    return f"tag 0x{tag:02x}"
 
 
 def decode_upn_value(value):
@@ -119,15 +119,15 @@ def decode_upn_value(value):
     try:
         tag, start, end = _asn1.tlv(value)
     except _asn1.DerError as exc:
-        return None, "is not valid DER (%s)" % exc
+        return None, f"is not valid DER ({exc})"
     if end != len(value):
         return None, "has %d byte(s) after the value" % (len(value) - end)
     raw = value[start:end]
     if tag != _asn1.UTF8_STRING:
         shown = ""
         if tag in (0x12, 0x13, 0x14, 0x16, 0x1A, 0x04):
-            shown = " (reads %r)" % raw.decode("latin-1")
-        return None, "is a %s, not a UTF8String%s" % (_tag_name(tag), shown)
+            shown = " (reads {!r})".format(raw.decode("latin-1"))
+        return None, f"is a {_tag_name(tag)}, not a UTF8String{shown}"
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
@@ -161,9 +161,9 @@ def _raw_general_names(value, into, problems):
     try:
         tag, pos, end = _asn1.tlv(value)
         if tag != _asn1.SEQUENCE:
-            raise _asn1.DerError("is a %s, not a SEQUENCE" % _tag_name(tag))
+            raise _asn1.DerError(f"is a {_tag_name(tag)}, not a SEQUENCE")
     except _asn1.DerError as exc:
-        problems.append("subjectAltName %s" % exc)
+        problems.append(f"subjectAltName {exc}")
         return
     index = 0
     while pos < end:
@@ -177,10 +177,10 @@ def _raw_general_names(value, into, problems):
             try:
                 otag, ostart, oend = _asn1.tlv(value, start, stop)
                 if otag != _asn1.OID:
-                    raise _asn1.DerError("type-id is a %s, not an OID" % _tag_name(otag))
+                    raise _asn1.DerError(f"type-id is a {_tag_name(otag)}, not an OID")
                 vtag, vstart, vend = _asn1.tlv(value, oend, stop)
                 if vtag != _asn1.context(0):
-                    raise _asn1.DerError("value is a %s, not [0] EXPLICIT" % _tag_name(vtag))
+                    raise _asn1.DerError(f"value is a {_tag_name(vtag)}, not [0] EXPLICIT")
             except _asn1.DerError as exc:
                 problems.append("subjectAltName otherName #%d: %s" % (index, exc))
             else:
@@ -195,7 +195,7 @@ def _raw_general_names(value, into, problems):
 
 # --------------------------------------------------------------------------- extraction
 
-class CertIdentity(object):
+class CertIdentity:
     """The names a client certificate carries, and what could not be read."""
 
     __slots__ = ("cert", "source", "sources", "sha256", "subject", "issuer", "serial_number", "common_names",
@@ -220,7 +220,7 @@ def _subject_names(ident, cert):
         ident.subject = subject.rfc4514_string()
     except Exception as exc:  # an unparsable Name
         ident.subject = "<unreadable subject>"
-        ident.problems.append(("SSL-003", "the subject name cannot be read (%s)" % _certs._short(exc)))
+        ident.problems.append(("SSL-003", f"the subject name cannot be read ({_certs._short(exc)})"))
         return
     cns, dcs = [], []
     for rdn in subject.rdns:  # DER order, most significant first; multi-valued RDNs included
@@ -239,15 +239,14 @@ def _extension_names(ident, cert):
     try:
         exts = cert.extensions
     except Exception as exc:  # malformed or duplicate extensions: read the SAN by hand
-        ident.problems.append(("SSL-003", "the extensions cannot be read by a strict X.509 parser (%s); "
-                               "names were read from the subjectAltName by a lenient reader"
-                               % _certs._short(exc)))
+        ident.problems.append(("SSL-003", f"the extensions cannot be read by a strict X.509 parser ({_certs._short(exc)}); "
+                               "names were read from the subjectAltName by a lenient reader"))
         into = {"upn_values": upn_values, "emails": ident.emails, "dns_names": ident.dns_names}
         damage = []
         try:
             raw = _raw_extensions(cert.tbs_certificate_bytes)
         except ValueError as err:  # _asn1.DerError is a ValueError
-            damage.append("extensions: %s" % err)
+            damage.append(f"extensions: {err}")
             raw = []
         sans = [value for oid, value in raw if oid == _SAN_OID_DER]
         if len(sans) > 1:
@@ -272,13 +271,15 @@ def _extension_names(ident, cert):
             elif oid == ExtensionOID.EXTENDED_KEY_USAGE:
                 usages = list(ext.value)
                 if client_auth not in usages and any_eku not in usages:
-                    ident.client_auth_problem = ("its extended key usage (%s) does not include clientAuth"
-                                                 % ", ".join(sorted(_eku_name(u) for u in ext.value)))
+                    ident.client_auth_problem = (
+                        "its extended key usage ({}) does not include clientAuth".format(
+                            ", ".join(sorted(_eku_name(u) for u in ext.value))))
             elif oid == ExtensionOID.KEY_USAGE:
                 ku = ext.value
                 if not (ku.digital_signature or ku.key_agreement):
                     ident.client_auth_problem = ident.client_auth_problem or (
-                        "its key usage allows neither digitalSignature nor keyAgreement")
+                        "its key usage allows neither digitalSignature nor keyAgreement"
+                    )
     for number, value in enumerate(upn_values, 1):
         text, problem = decode_upn_value(value)
         if problem:
@@ -290,8 +291,11 @@ def _extension_names(ident, cert):
 @functools.lru_cache(maxsize=1)
 def _OIDS():  # pylint: disable=invalid-name
     """The ObjectIdentifiers compared on every certificate (made once, after the import check)."""
-    return (x509.ObjectIdentifier(UPN_OID), x509.ObjectIdentifier(_CLIENT_AUTH_OID),
-            x509.ObjectIdentifier(_ANY_EKU_OID))
+    return (
+        x509.ObjectIdentifier(UPN_OID),
+        x509.ObjectIdentifier(_CLIENT_AUTH_OID),
+        x509.ObjectIdentifier(_ANY_EKU_OID),
+    )
 
 
 def _eku_name(oid):
@@ -314,7 +318,7 @@ def extract(cert, source="<input>", digest=None):
         ident.issuer = cert.issuer.rfc4514_string()
     except Exception:
         ident.issuer = "<unreadable issuer>"
-    ident.serial_number = "%X" % cert.serial_number
+    ident.serial_number = f"{cert.serial_number:X}"
     ident.not_before = _certs.not_before(cert)
     ident.not_after = _certs.not_after(cert)
     _extension_names(ident, cert)
@@ -323,11 +327,22 @@ def extract(cert, source="<input>", digest=None):
 
 # --------------------------------------------------------------------------- mapping
 
-class Mapping(object):
+
+class Mapping:
     """What Tableau Server makes of one certificate under a mapping configuration."""
 
-    __slots__ = ("field", "value", "user", "domain", "domain_source", "name_format", "mapped_name",
-                 "key", "predictable", "findings")
+    __slots__ = (
+        "field",
+        "value",
+        "user",
+        "domain",
+        "domain_source",
+        "name_format",
+        "mapped_name",
+        "key",
+        "predictable",
+        "findings",
+    )
 
     def __init__(self, field):
         self.field = field  # upn | cn | None (ldap)
@@ -391,37 +406,56 @@ def map_identity(ident, mapping, identity_store, default_domain=None):
     if not values:
         why = ""
         if mapping == "upn" and ident.upn_problems:
-            why = "; its UPN cannot be read (%s)" % "; ".join(ident.upn_problems)
+            why = "; its UPN cannot be read ({})".format("; ".join(ident.upn_problems))
         elif mapping == "upn" and ident.common_names:
-            why = "; it has a CN (%s): user-name mapping cn would read that" % ident.common_names[0]
+            why = f"; it has a CN ({ident.common_names[0]}): user-name mapping cn would read that"
         elif mapping == "cn" and ident.upns:
-            why = "; it has a UPN (%s): user-name mapping upn would read that" % ident.upns[0]
-        result.findings.append(("SSL-004", "error",
-                                "the certificate has no %s, which user-name mapping %s reads%s" % (label, mapping, why),
-                                "Issue the certificate with the user name in the %s, or change the mapping "
-                                "(tsm authentication mutual-ssl configure -m)" % label, {}))
+            why = f"; it has a UPN ({ident.upns[0]}): user-name mapping upn would read that"
+        result.findings.append(
+            (
+                "SSL-004",
+                "error",
+                f"the certificate has no {label}, which user-name mapping {mapping} reads{why}",
+                f"Issue the certificate with the user name in the {label}, or change the mapping "
+                "(tsm authentication mutual-ssl configure -m)",
+                {},
+            )
+        )
         return result
     distinct = []
     for v in values:
         if v not in distinct:
             distinct.append(v)
     if len(distinct) > 1:
-        result.findings.append(("SSL-005", "error",
-                                "the certificate has %d different %ss (%s); which one Tableau Server reads is "
-                                "not documented" % (len(distinct), label, ", ".join(distinct)),
-                                "Issue client certificates with exactly one %s" % label,
-                                {"candidates": distinct}))
+        result.findings.append(
+            (
+                "SSL-005",
+                "error",
+                "the certificate has %d different %ss (%s); which one Tableau Server reads is "
+                "not documented" % (len(distinct), label, ", ".join(distinct)),
+                f"Issue client certificates with exactly one {label}",
+                {"candidates": distinct},
+            )
+        )
         return result
     value = result.value = distinct[0]
     if value == "":
-        result.findings.append(("SSL-004", "error", "the certificate's %s is empty" % label,
-                                "Put the user name in the %s" % label, {}))
+        result.findings.append(
+            ("SSL-004", "error", f"the certificate's {label} is empty", f"Put the user name in the {label}", {})
+        )
         return result
     if identity_store == "local":
         problem = _local_name_problem(value)
         if problem:
-            result.findings.append(("SSL-006", "error", "the %s %r %s; it cannot equal a user name on the server"
-                                    % (label, value, problem), "Issue the certificate with the exact user name", {}))
+            result.findings.append(
+                (
+                    "SSL-006",
+                    "error",
+                    f"the {label} {value!r} {problem}; it cannot equal a user name on the server",
+                    "Issue the certificate with the exact user name",
+                    {},
+                )
+            )
             return result
         result.user = value
         result.name_format = "local"
@@ -432,10 +466,16 @@ def map_identity(ident, mapping, identity_store, default_domain=None):
     try:
         user, domain, fmt = split_name(value)
     except ValueError as exc:
-        result.findings.append(("SSL-006", "error",
-                                "the %s %r %s; with Active Directory the name must be username, "
-                                "domain/username or username@domain" % (label, value, exc),
-                                "Issue the certificate with jsmith@example.org or example.org/jsmith", {}))
+        result.findings.append(
+            (
+                "SSL-006",
+                "error",
+                f"the {label} {value!r} {exc}; with Active Directory the name must be username, "
+                "domain/username or username@domain",
+                "Issue the certificate with jsmith@example.org or example.org/jsmith",
+                {},
+            )
+        )
         return result
     result.user = user
     result.name_format = fmt
@@ -445,7 +485,7 @@ def map_identity(ident, mapping, identity_store, default_domain=None):
     else:
         result.domain = normalise_domain(default_domain)
         result.domain_source = "default_domain" if result.domain else None
-    result.mapped_name = "%s@%s" % (user, result.domain) if result.domain else user
+    result.mapped_name = f"{user}@{result.domain}" if result.domain else user
     result.key = (user_key(user), result.domain)
     result.predictable = result.domain is not None
     return result
@@ -494,7 +534,7 @@ def _load(data, source):
     return _certs.load_certificates(data, source)
 
 
-class SourceProblem(object):
+class SourceProblem:
     """An entry of ``certs`` that yields no bytes: a file that cannot be read (``SSL-001``) or a
     pattern that matches nothing (``SSL-020``).  :func:`audit` reports and counts it in input order."""
 
@@ -522,15 +562,23 @@ def read_sources(specs):
             continue
         if "-----BEGIN" in spec:
             try:
-                items.append((label, _reader.read_input(content=spec.encode("utf-8", "surrogateescape"),
-                                                        option=label, max_bytes=_reader.MAX_CERTIFICATE)))
+                items.append(
+                    (
+                        label,
+                        _reader.read_input(
+                            content=spec.encode("utf-8", "surrogateescape"),
+                            option=label,
+                            max_bytes=_reader.MAX_CERTIFICATE,
+                        ),
+                    )
+                )
             except _reader.InputError as exc:
                 items.append((label, SourceProblem("SSL-001", str(exc))))
             continue
         if any(ch in spec for ch in "*?["):
             paths = sorted(p for p in glob.glob(os.path.expanduser(spec)) if not os.path.isdir(p))
             if not paths:
-                items.append((spec, SourceProblem("SSL-020", "%s: the pattern matches no file" % spec)))
+                items.append((spec, SourceProblem("SSL-020", f"{spec}: the pattern matches no file")))
         else:
             paths = [os.path.expanduser(spec)]
         for path in paths:
@@ -548,7 +596,7 @@ def read_client_ca(value):
         data = _reader.read_input(content=value, option="client_ca", max_bytes=_reader.MAX_BUNDLE)
         return _certs.load_certificates(data, "client_ca")
     data = _reader.read_input(path=value, option="client_ca", max_bytes=_reader.MAX_BUNDLE)
-    return _certs.load_certificates(data, "client_ca %s" % value)
+    return _certs.load_certificates(data, f"client_ca {value}")
 
 
 def read_known_users(names=None, path=None):
@@ -559,12 +607,21 @@ def read_known_users(names=None, path=None):
     users = [(name, None) for name in (names or [])]
     if path is not None:
         data = _reader.read_input(path=path, option="known_users_file", max_bytes=_reader.MAX_TABLE)
-        users.extend(load_known_users(data, "known_users_file %s" % path))
+        users.extend(load_known_users(data, f"known_users_file {path}"))
     return users
 
 
-def audit_inputs(certs, identity_store, mapping=None, default_domain=None, domains=None, known_users=None,
-                 known_users_file=None, client_ca=None, now=None):
+def audit_inputs(
+    certs,
+    identity_store,
+    mapping=None,
+    default_domain=None,
+    domains=None,
+    known_users=None,
+    known_users_file=None,
+    client_ca=None,
+    now=None,
+):
     """The audit from the options as a user gives them (the module's one call): ``certs`` entries
     (:func:`read_sources`), known users as names and/or a file, the client CA as content or a path.
 
@@ -575,8 +632,16 @@ def audit_inputs(certs, identity_store, mapping=None, default_domain=None, domai
         raise TrustopsError("certs must name at least one certificate, file or pattern")
     ca = read_client_ca(client_ca) if client_ca else None
     known = read_known_users(known_users, known_users_file)
-    return audit(read_sources(certs), identity_store, mapping=mapping, default_domain=default_domain,
-                 domains=domains, known_users=known, client_ca=ca, now=now)
+    return audit(
+        read_sources(certs),
+        identity_store,
+        mapping=mapping,
+        default_domain=default_domain,
+        domains=domains,
+        known_users=known,
+        client_ca=ca,
+        now=now,
+    )
 
 
 _NAME_HEADERS = ("name", "username", "user name", "user_name", "user", "samaccountname", "userprincipalname")
@@ -595,28 +660,31 @@ def load_known_users(data, source="<known users>", fmt="auto"):
             raise TrustopsError("%s: not UTF-8 text (byte %d)" % (source, exc.start))
     if data.lstrip().startswith("-----BEGIN"):
         label = data.lstrip().split("\n", 1)[0].strip("- \r")
-        raise TrustopsError("%s: holds PEM (%s), not a list of users; give a CSV or JSON file of user names"
-                            % (source, label[6:] if label.startswith("BEGIN ") else label))
+        raise TrustopsError(
+            "{}: holds PEM ({}), not a list of users; give a CSV or JSON file of user names".format(
+                source, label[6:] if label.startswith("BEGIN ") else label
+            )
+        )
     if fmt == "auto":
         fmt = "json" if data.lstrip()[:1] in ("[", "{") else "csv"
     if fmt == "json":
         return _known_users_json(data, source)
     if fmt == "csv":
         return _known_users_csv(data, source)
-    raise TrustopsError("%s: known users format must be auto, csv or json, not %r" % (source, fmt))
+    raise TrustopsError(f"{source}: known users format must be auto, csv or json, not {fmt!r}")
 
 
 def _known_users_json(data, source):
     try:
         doc = json.loads(data)
     except ValueError as exc:
-        raise TrustopsError("%s: not valid JSON (%s)" % (source, exc))
+        raise TrustopsError(f"{source}: not valid JSON ({exc})")
     if isinstance(doc, dict) and "users" in doc:
         doc = doc["users"]
         if isinstance(doc, dict) and "user" in doc:
             doc = doc["user"]
     if not isinstance(doc, list):
-        raise TrustopsError("%s: expected a JSON list of users (or {\"users\": ...})" % source)
+        raise TrustopsError(f'{source}: expected a JSON list of users (or {{"users": ...}})')
     out = []
     for number, entry in enumerate(doc, 1):
         if isinstance(entry, str):
@@ -629,7 +697,7 @@ def _known_users_json(data, source):
                 raise TrustopsError("%s: user #%d: domain must be text" % (source, number))
             out.append((entry["name"], domain or None))
         else:
-            raise TrustopsError("%s: user #%d is neither a name nor an object with a \"name\"" % (source, number))
+            raise TrustopsError('%s: user #%d is neither a name nor an object with a "name"' % (source, number))
     return out
 
 
@@ -637,7 +705,7 @@ def _known_users_csv(data, source):
     try:
         rows = [row for row in csv.reader(io.StringIO(data)) if row and any(cell.strip() for cell in row)]
     except csv.Error as exc:
-        raise TrustopsError("%s: not valid CSV (%s)" % (source, exc))
+        raise TrustopsError(f"{source}: not valid CSV ({exc})")
     if not rows:
         return []
     header = [cell.strip().lower() for cell in rows[0]]
@@ -670,7 +738,7 @@ def known_user_keys(users, identity_store, default_domain=None):
             try:
                 user, found, _fmt = split_name(name)
             except ValueError as exc:
-                raise TrustopsError("known user %r %s" % (name, exc))
+                raise TrustopsError(f"known user {name!r} {exc}")
         dom = normalise_domain(domain) or normalise_domain(found) or default
         keys.add((user_key(user), dom))
         if dom:
@@ -680,11 +748,20 @@ def known_user_keys(users, identity_store, default_domain=None):
 
 # --------------------------------------------------------------------------- audit
 
-class AuditResult(object):
+
+class AuditResult:
     """Per-certificate results (dicts), all findings (Finding objects), and the configuration."""
 
-    __slots__ = ("certificates", "findings", "mapping", "identity_store", "default_domain", "domains_in_play",
-                 "counts", "timings")
+    __slots__ = (
+        "certificates",
+        "findings",
+        "mapping",
+        "identity_store",
+        "default_domain",
+        "domains_in_play",
+        "counts",
+        "timings",
+    )
 
     def as_dict(self):
         return {
@@ -701,8 +778,9 @@ class AuditResult(object):
 _SEVERE = {"error": 2, "warning": 1, "info": 0}
 
 
-def audit(items, identity_store, mapping=None, default_domain=None, domains=None, known_users=None,
-          client_ca=None, now=None):
+def audit(
+    items, identity_store, mapping=None, default_domain=None, domains=None, known_users=None, client_ca=None, now=None
+):
     """Audit client certificates for mutual SSL.
 
     ``items``: (source, bytes) pairs, each PEM/DER/PKCS#7 holding one or more certificates, or
@@ -734,18 +812,27 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
     res.mapping, res.identity_store, res.default_domain = mapping, identity_store, default
 
     if mapping == "ldap" and identity_store == "local":
-        findings.append(Finding(
-            "SSL-017", "error",
-            "user-name mapping ldap passes the certificate to Active Directory, but the identity store is local",
-            "Use mapping upn or cn with a local identity store (tsm authentication mutual-ssl configure -m upn)",
-            {"mapping": mapping, "identity_store": identity_store}))
+        findings.append(
+            Finding(
+                "SSL-017",
+                "error",
+                "user-name mapping ldap passes the certificate to Active Directory, but the identity store is local",
+                "Use mapping upn or cn with a local identity store (tsm authentication mutual-ssl configure -m upn)",
+                {"mapping": mapping, "identity_store": identity_store},
+            )
+        )
     elif mapping == "ldap":
-        findings.append(Finding(
-            "SSL-016", "info",
-            "user-name mapping ldap: Active Directory maps each certificate to an account; the user names in the "
-            "certificates are ignored, so the mapped users cannot be predicted from the certificates",
-            "Publish each client certificate on its user's Active Directory account; the audit still checks "
-            "validity, issuer and key usage", {"mapping": mapping}))
+        findings.append(
+            Finding(
+                "SSL-016",
+                "info",
+                "user-name mapping ldap: Active Directory maps each certificate to an account; the user names in the "
+                "certificates are ignored, so the mapped users cannot be predicted from the certificates",
+                "Publish each client certificate on its user's Active Directory account; the audit still checks "
+                "validity, issuer and key usage",
+                {"mapping": mapping},
+            )
+        )
 
     known = None
     known_domains = set()
@@ -760,20 +847,30 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
         if isinstance(data, SourceProblem):
             if data.code == "SSL-020":
                 unmatched += 1
-                findings.append(Finding("SSL-020", "warning", data.message, "Check the path or pattern",
-                                        {"source": source}))
+                findings.append(
+                    Finding("SSL-020", "warning", data.message, "Check the path or pattern", {"source": source})
+                )
             else:
                 unreadable += 1
-                findings.append(Finding("SSL-001", "error", data.message,
-                                        "Give a readable PEM, DER or PKCS#7 file", {"source": source}))
+                findings.append(
+                    Finding(
+                        "SSL-001", "error", data.message, "Give a readable PEM, DER or PKCS#7 file", {"source": source}
+                    )
+                )
             continue
         try:
             loaded = _load(data, source)
         except TrustopsError as exc:
             unreadable += 1
-            findings.append(Finding("SSL-001", "error", str(exc),
-                                    "Give PEM, DER or PKCS#7 certificates (a private key or a damaged file is "
-                                    "not a certificate)", {"source": source}))
+            findings.append(
+                Finding(
+                    "SSL-001",
+                    "error",
+                    str(exc),
+                    "Give PEM, DER or PKCS#7 certificates (a private key or a damaged file is not a certificate)",
+                    {"source": source},
+                )
+            )
             continue
         for number, cert in enumerate(loaded, 1):
             name = source if len(loaded) == 1 else "%s#%d" % (source, number)
@@ -822,46 +919,96 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
     other_names = {}  # id(ident) -> the user the other name field (cn for upn, upn for cn) names
     for ident, mapped, own in entries:
         for code, text in ident.problems:
-            own.append((code, "error", text, "Reissue the certificate with a well-formed subject and "
-                        "subjectAltName; OpenSSL-based servers refuse it", {}))
+            own.append(
+                (
+                    code,
+                    "error",
+                    text,
+                    "Reissue the certificate with a well-formed subject and "
+                    "subjectAltName; OpenSSL-based servers refuse it",
+                    {},
+                )
+            )
         if ident.upn_problems and mapping != "upn":
-            own.append(("SSL-002", "warning" if mapping == "cn" else "info",
-                        "; ".join(ident.upn_problems) + " (not used by user-name mapping %s)" % mapping,
-                        "Encode the UPN as a UTF8String", {}))
+            own.append(
+                (
+                    "SSL-002",
+                    "warning" if mapping == "cn" else "info",
+                    "; ".join(ident.upn_problems) + f" (not used by user-name mapping {mapping})",
+                    "Encode the UPN as a UTF8String",
+                    {},
+                )
+            )
         elif ident.upn_problems:
-            own.append(("SSL-002", "error",
-                        "; ".join(ident.upn_problems) + "; Tableau Server cannot be expected to read it",
-                        "Encode the UPN (SAN otherName 1.3.6.1.4.1.311.20.2.3) as a UTF8String", {}))
+            own.append(
+                (
+                    "SSL-002",
+                    "error",
+                    "; ".join(ident.upn_problems) + "; Tableau Server cannot be expected to read it",
+                    "Encode the UPN (SAN otherName 1.3.6.1.4.1.311.20.2.3) as a UTF8String",
+                    {},
+                )
+            )
         own.extend(mapped.findings)
         org_domain, org_source = origin_domain(ident, mapped)
         if mapped.key is not None and identity_store == "ad" and mapped.domain_source != "certificate":
-            _domainless(own, mapped, multi, res.domains_in_play, in_play_text, default, org_domain, org_source,
-                        domains_of_user)
+            _domainless(
+                own, mapped, multi, res.domains_in_play, in_play_text, default, org_domain, org_source, domains_of_user
+            )
         if mapping != "ldap" and mapped.key is not None:
             other = _other_field_name(ident, mapping, mapped, identity_store, default)
             if other is not None:
                 other_names[id(ident)] = other
         if known is not None and mapped.key is not None and mapped.predictable and mapped.key not in known:
-            own.append(("SSL-012", "error",
-                        "maps to %s, which is not a user on the server" % mapped.mapped_name,
-                        "Add the user to Tableau Server, or fix the name in the certificate",
-                        {"mapped_name": mapped.mapped_name}))
+            own.append(
+                (
+                    "SSL-012",
+                    "error",
+                    f"maps to {mapped.mapped_name}, which is not a user on the server",
+                    "Add the user to Tableau Server, or fix the name in the certificate",
+                    {"mapped_name": mapped.mapped_name},
+                )
+            )
         if _certs.is_expired(ident.cert, now):  # the one validity rule (certs)
-            own.append(("SSL-013", "error", "expired on %s" % ident.not_after.isoformat(),
-                        "Renew the client certificate", {"not_after": ident.not_after.isoformat()}))
+            own.append(
+                (
+                    "SSL-013",
+                    "error",
+                    f"expired on {ident.not_after.isoformat()}",
+                    "Renew the client certificate",
+                    {"not_after": ident.not_after.isoformat()},
+                )
+            )
         if _certs.is_not_yet_valid(ident.cert, now):
-            own.append(("SSL-014", "error", "not valid before %s" % ident.not_before.isoformat(),
-                        "Wait, or check the clocks of the issuing CA", {"not_before": ident.not_before.isoformat()}))
+            own.append(
+                (
+                    "SSL-014",
+                    "error",
+                    f"not valid before {ident.not_before.isoformat()}",
+                    "Wait, or check the clocks of the issuing CA",
+                    {"not_before": ident.not_before.isoformat()},
+                )
+            )
         if ca_list and not any(_certs.issued_by(ident.cert, ca) for ca in ca_list):
-            own.append(("SSL-015", "error",
-                        "not issued by the configured client CA (issuer %s)" % ident.issuer,
-                        "Issue the certificate from the CA given to tsm authentication mutual-ssl configure --ca-cert",
-                        {"issuer": ident.issuer}))
+            own.append(
+                (
+                    "SSL-015",
+                    "error",
+                    f"not issued by the configured client CA (issuer {ident.issuer})",
+                    "Issue the certificate from the CA given to tsm authentication mutual-ssl configure --ca-cert",
+                    {"issuer": ident.issuer},
+                )
+            )
         if ident.client_auth_problem:
-            own.append(("SSL-019", "error", "%s: the TLS server refuses it as a client certificate"
-                        % ident.client_auth_problem,
-                        "Issue client certificates with extended key usage clientAuth and key usage "
-                        "digitalSignature", {}))
+            own.append(
+                (
+                    "SSL-019",
+                    "error",
+                    f"{ident.client_auth_problem}: the TLS server refuses it as a client certificate",
+                    "Issue client certificates with extended key usage clientAuth and key usage digitalSignature",
+                    {},
+                )
+            )
         if mapped.key is not None:
             keyed.append((ident, mapped, own, org_domain, org_source))
         ident.cert = None  # every check that needs the certificate is done: free it (~10 kB each)
@@ -882,15 +1029,31 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
         if len(claimed) < 2:
             continue
         mapped_name = members[0][1].mapped_name
-        data = {"mapped_name": mapped_name,
-                "certificates": [{"source": m[0].source, "sha256": m[0].sha256, "subject": m[0].subject,
-                                  "claimed_domain": m[3], "evidence": m[4]} for m in members],
-                "claimed_domains": sorted(claimed)}
-        message = ("%d certificates from different domains (%s) map to the same Tableau user %s: one user gets "
-                   "another user's identity and permissions" % (len(members), ", ".join(sorted(claimed)), mapped_name))
-        finding = Finding("SSL-010", "error", message,
-                          "Reissue the certificates with fully qualified names (jsmith@example.org or "
-                          "example.org/jsmith)", data)
+        data = {
+            "mapped_name": mapped_name,
+            "certificates": [
+                {
+                    "source": m[0].source,
+                    "sha256": m[0].sha256,
+                    "subject": m[0].subject,
+                    "claimed_domain": m[3],
+                    "evidence": m[4],
+                }
+                for m in members
+            ],
+            "claimed_domains": sorted(claimed),
+        }
+        message = (
+            "%d certificates from different domains (%s) map to the same Tableau user %s: one user gets "
+            "another user's identity and permissions" % (len(members), ", ".join(sorted(claimed)), mapped_name)
+        )
+        finding = Finding(
+            "SSL-010",
+            "error",
+            message,
+            "Reissue the certificates with fully qualified names (jsmith@example.org or example.org/jsmith)",
+            data,
+        )
         collisions.append(finding)
         for member in members:
             member[2].append(("SSL-010", None, None, None, None))  # marker: the code joins the cert's list
@@ -904,22 +1067,37 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
             if severity is None:
                 continue
             data["source"], data["sha256"], data["subject"] = ident.source, ident.sha256, ident.subject
-            findings.append(Finding(code, severity, "%s: %s" % (ident.source, message), remedy, data))
+            findings.append(Finding(code, severity, f"{ident.source}: {message}", remedy, data))
         certificates.append(_result(ident, mapped, codes, other_names.get(id(ident))))
     findings.extend(collisions)
     if other_names:
         other_field = "cn" if mapping == "upn" else "upn"
-        examples = [{"source": ident.source, "mapped_name": mapped.mapped_name,
-                     "other_mapped_name": other_names[id(ident)]}
-                    for ident, mapped, _own in entries if id(ident) in other_names][:5]
-        findings.append(Finding(
-            "SSL-018", "info",
-            "%d of %d certificates name another user in the %s than in the %s (e.g. %s: %s, %s: %s): changing the "
-            "user-name mapping to %s changes who they are" % (
-                len(other_names), len(entries), other_field.upper(), mapping.upper(), mapping.upper(),
-                examples[0]["mapped_name"], other_field.upper(), examples[0]["other_mapped_name"], other_field),
-            "Keep the mapping, or make UPN and CN name the same user before changing it",
-            {"count": len(other_names), "other_field": other_field, "examples": examples}))
+        examples = [
+            {"source": ident.source, "mapped_name": mapped.mapped_name, "other_mapped_name": other_names[id(ident)]}
+            for ident, mapped, _own in entries
+            if id(ident) in other_names
+        ][:5]
+        findings.append(
+            Finding(
+                "SSL-018",
+                "info",
+                "%d of %d certificates name another user in the %s than in the %s (e.g. %s: %s, %s: %s): changing the "
+                "user-name mapping to %s changes who they are"
+                % (
+                    len(other_names),
+                    len(entries),
+                    other_field.upper(),
+                    mapping.upper(),
+                    mapping.upper(),
+                    examples[0]["mapped_name"],
+                    other_field.upper(),
+                    examples[0]["other_mapped_name"],
+                    other_field,
+                ),
+                "Keep the mapping, or make UPN and CN name the same user before changing it",
+                {"count": len(other_names), "other_field": other_field, "examples": examples},
+            )
+        )
     res.certificates = certificates
     res.findings = findings
     res.counts = {
@@ -937,35 +1115,60 @@ def _domainless(own, mapped, multi, in_play, in_play_text, default, org_domain, 
     """Findings for an AD name without a domain (SSL-007/008/009/011).  ``in_play``: the sorted
     domains in play (shared by every finding, never changed), ``in_play_text`` them joined."""
     elsewhere = sorted(d for d in domains_of_user.get(mapped.key[0], ()) if d != default)
-    data = {"user": mapped.user, "default_domain": default, "domains_in_play": in_play,
-            "same_user_in_domains": elsewhere}
+    data = {
+        "user": mapped.user,
+        "default_domain": default,
+        "domains_in_play": in_play,
+        "same_user_in_domains": elsewhere,
+    }
     if default is None:
-        own.append(("SSL-009", "warning",
-                    "the %s %r has no domain and no default domain is given: the user depends on the server's "
-                    "default domain" % (mapped.field.upper(), mapped.value),
-                    "Give default_domain, and issue certificates with fully qualified names", data))
+        own.append(
+            (
+                "SSL-009",
+                "warning",
+                f"the {mapped.field.upper()} {mapped.value!r} has no domain and no default domain is given: the user depends on the server's "
+                "default domain",
+                "Give default_domain, and issue certificates with fully qualified names",
+                data,
+            )
+        )
     elif multi:
         extra = ""
         if elsewhere:
-            extra = "; %s also exists in %s" % (mapped.user, ", ".join(elsewhere))
-        own.append(("SSL-007", "error",
-                    "the %s %r has no domain while %d domains are in play (%s): Tableau Server maps it to %s in the "
-                    "default domain%s" % (mapped.field.upper(), mapped.value, len(in_play), in_play_text,
-                                          mapped.mapped_name, extra),
-                    "Issue client certificates with fully qualified user names: jsmith@example.org or "
-                    "example.org/jsmith", data))
+            extra = "; {} also exists in {}".format(mapped.user, ", ".join(elsewhere))
+        own.append(
+            (
+                "SSL-007",
+                "error",
+                "the %s %r has no domain while %d domains are in play (%s): Tableau Server maps it to %s in the "
+                "default domain%s"
+                % (mapped.field.upper(), mapped.value, len(in_play), in_play_text, mapped.mapped_name, extra),
+                "Issue client certificates with fully qualified user names: jsmith@example.org or example.org/jsmith",
+                data,
+            )
+        )
     else:
-        own.append(("SSL-008", "info",
-                    "the %s %r has no domain: it maps to %s in the default domain" % (
-                        mapped.field.upper(), mapped.value, mapped.mapped_name),
-                    "Prefer fully qualified user names before a second domain arrives", data))
+        own.append(
+            (
+                "SSL-008",
+                "info",
+                f"the {mapped.field.upper()} {mapped.value!r} has no domain: it maps to {mapped.mapped_name} in the default domain",
+                "Prefer fully qualified user names before a second domain arrives",
+                data,
+            )
+        )
     if default is not None and org_domain and org_domain != default:
         severity = "warning" if org_source == "email" else "error"
-        own.append(("SSL-011", severity,
-                    "the certificate belongs to %s (by its %s) but its %s %r maps into the default domain, to %s"
-                    % (org_domain, org_source, mapped.field.upper(), mapped.value, mapped.mapped_name),
-                    "Reissue it with %s@%s" % (mapped.user, org_domain),
-                    dict(data, claimed_domain=org_domain, evidence=org_source)))
+        own.append(
+            (
+                "SSL-011",
+                severity,
+                f"the certificate belongs to {org_domain} (by its {org_source}) but its {mapped.field.upper()} "
+                f"{mapped.value!r} maps into the default domain, to {mapped.mapped_name}",
+                f"Reissue it with {mapped.user}@{org_domain}",
+                dict(data, claimed_domain=org_domain, evidence=org_source),
+            )
+        )
 
 
 def _other_field_name(ident, mapping, mapped, identity_store, default):
@@ -987,7 +1190,7 @@ def _other_field_name(ident, mapping, mapped, identity_store, default):
     domain = domain or normalise_domain(default)
     if (user_key(user), domain) == mapped.key:
         return None
-    return "%s@%s" % (user, domain) if domain else user
+    return f"{user}@{domain}" if domain else user
 
 
 def _result(ident, mapped, codes, other_name):
@@ -1020,6 +1223,7 @@ def _result(ident, mapped, codes, other_name):
 
 # --------------------------------------------------------------------------- one certificate
 
+
 def user_name(data, mapping=None, identity_store="local", default_domain=None, source="<input>"):
     """The Tableau user name one certificate maps to, or TrustopsError saying why it cannot be told.
 
@@ -1031,8 +1235,10 @@ def user_name(data, mapping=None, identity_store="local", default_domain=None, s
     mapping = mapping or default_mapping(identity_store)
     _check_mapping(mapping)
     if mapping == "ldap":
-        raise TrustopsError("%s: user-name mapping ldap: Active Directory maps the certificate; the user name "
-                            "cannot be read from it" % source)
+        raise TrustopsError(
+            f"{source}: user-name mapping ldap: Active Directory maps the certificate; the user name "
+            "cannot be read from it"
+        )
     cert = _certs.load_certificate(data, source)
     ident = extract(cert, source)
     mapped = map_identity(ident, mapping, identity_store, default_domain)
@@ -1040,5 +1246,5 @@ def user_name(data, mapping=None, identity_store="local", default_domain=None, s
         reasons = [text for _c, _s, text, _r, _d in mapped.findings]
         if mapping == "upn" and ident.upn_problems and not reasons:
             reasons = ident.upn_problems
-        raise TrustopsError("%s: no user name: %s" % (source, "; ".join(reasons) or "mapping field unreadable"))
+        raise TrustopsError("{}: no user name: {}".format(source, "; ".join(reasons) or "mapping field unreadable"))
     return mapped.mapped_name

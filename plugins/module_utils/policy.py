@@ -87,7 +87,7 @@ def blocklist(names, option="blocklisted_digests"):
     for name in names:
         digest = normalize_digest(name)
         if digest not in KNOWN_DIGESTS:
-            raise PolicyError("%s: unknown digest %r (known: %s)" % (option, name, ", ".join(sorted(KNOWN_DIGESTS))))
+            raise PolicyError("{}: unknown digest {!r} (known: {})".format(option, name, ", ".join(sorted(KNOWN_DIGESTS))))
         blocked.add(digest)
     return frozenset(blocked)
 
@@ -95,17 +95,17 @@ def blocklist(names, option="blocklisted_digests"):
 def size_option(name, value):
     """A key-size option as an int of bits, 0 or more; anything else raises PolicyError."""
     if isinstance(value, bool):
-        raise PolicyError("%s: %r is not a number of bits" % (name, value))
+        raise PolicyError(f"{name}: {value!r} is not a number of bits")
     try:
         size = int(value)
     except (TypeError, ValueError):
-        raise PolicyError("%s: %r is not a number of bits" % (name, value))
+        raise PolicyError(f"{name}: {value!r} is not a number of bits")
     if size < 0:
         raise PolicyError("%s: %d is negative; give a number of bits (0 checks nothing)" % (name, size))
     return size
 
 
-class KeyVerdict(object):
+class KeyVerdict:
     """What the policy says of a public key: ``ok``, ``too_small`` (with ``minimum`` and the
     ``option`` that sets it) or ``unsized`` (a key type the policy has no size rule for)."""
 
@@ -120,10 +120,10 @@ class KeyVerdict(object):
         return self.status == "too_small"
 
     def __repr__(self):
-        return "KeyVerdict(%s, %s, %s, minimum=%s)" % (self.status, self.key_type, self.key_size, self.minimum)
+        return f"KeyVerdict({self.status}, {self.key_type}, {self.key_size}, minimum={self.minimum})"
 
 
-class Policy(object):
+class Policy:
     """The thresholds Tableau Server enforces, with the vendor defaults (the TSM keys)."""
 
     __slots__ = ("blocklisted_digests", "min_rsa_key_size", "min_ec_key_size")

@@ -53,7 +53,7 @@ class InputError(TrustopsError):
 
 def _label(option, source):
     if source and source != option:
-        return "%s %s" % (option, source)
+        return f"{option} {source}"
     return option
 
 
@@ -77,23 +77,21 @@ def _open_checked(path, option, max_bytes):
     try:
         # sockets cannot be opened at all (ENXIO): say what the path is before trying
         if stat.S_ISSOCK(os.stat(path).st_mode):
-            raise InputError("%s: is not a regular file (a device, FIFO or socket); give a file"
-                             % _label(option, path), option, path)
+            raise InputError(f"{_label(option, path)}: is not a regular file (a device, FIFO or socket); give a file", option, path)
     except OSError:
         pass  # os.open below reports it
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         if exc.errno == errno.EISDIR:
-            raise InputError("%s: is a directory, not a file" % _label(option, path), option, path)
-        raise InputError("%s: cannot read it (%s)" % (_label(option, path), exc.strerror or exc), option, path)
+            raise InputError(f"{_label(option, path)}: is a directory, not a file", option, path)
+        raise InputError(f"{_label(option, path)}: cannot read it ({exc.strerror or exc})", option, path)
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise InputError("%s: is a directory, not a file" % _label(option, path), option, path)
+            raise InputError(f"{_label(option, path)}: is a directory, not a file", option, path)
         if not stat.S_ISREG(info.st_mode):
-            raise InputError("%s: is not a regular file (a device, FIFO or socket); give a file"
-                             % _label(option, path), option, path)
+            raise InputError(f"{_label(option, path)}: is not a regular file (a device, FIFO or socket); give a file", option, path)
         _check_size(info.st_size, option, path, max_bytes)
     except InputError:
         os.close(fd)
@@ -128,10 +126,10 @@ def read_input(path=None, content=None, option="input", max_bytes=MAX_TEXT, allo
         data = _as_bytes(content)
         _check_size(len(data), option, None, max_bytes)
         if not data.strip() and not allow_empty:
-            raise InputError("%s: the value is empty; give the %s itself" % (option, option), option, None)
+            raise InputError(f"{option}: the value is empty; give the {option} itself", option, None)
         return data
     if path is None or path == "":
-        raise InputError("%s: no path given" % option, option, None)
+        raise InputError(f"{option}: no path given", option, None)
     path = os.fspath(path)
     fd = _open_checked(path, option, max_bytes)
     try:
@@ -145,7 +143,7 @@ def read_input(path=None, content=None, option="input", max_bytes=MAX_TEXT, allo
             try:
                 chunk = os.read(fd, want)
             except OSError as exc:
-                raise InputError("%s: cannot read it (%s)" % (_label(option, path), exc.strerror or exc),
+                raise InputError(f"{_label(option, path)}: cannot read it ({exc.strerror or exc})",
                                  option, path)
             if not chunk:
                 break
@@ -156,6 +154,6 @@ def read_input(path=None, content=None, option="input", max_bytes=MAX_TEXT, allo
         os.close(fd)
     _check_size(len(data), option, path, max_bytes)
     if not data.strip() and not allow_empty:
-        raise InputError("%s: the file is empty; give the %s file itself" % (_label(option, path), option),
+        raise InputError(f"{_label(option, path)}: the file is empty; give the {option} file itself",
                          option, path)
     return data

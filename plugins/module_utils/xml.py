@@ -86,8 +86,8 @@ def _canonical_encoding(name, source):
     try:
         return codecs.lookup(name).name
     except LookupError:
-        raise XmlError("%s: declares the unknown encoding %r; SAML documents must be UTF-8 "
-                       "(or UTF-16)" % (source, name))
+        raise XmlError(f"{source}: declares the unknown encoding {name!r}; SAML documents must be UTF-8 "
+                       "(or UTF-16)")
 
 
 def sniff_encoding(data, source="<input>"):
@@ -115,17 +115,16 @@ def _text(data, source):
         if match:
             declared = _canonical_encoding(match.group(2), source)
             if declared not in ACCEPTED_ENCODINGS:
-                raise XmlError("%s: declares encoding %r; SAML documents must be UTF-8 (or "
-                               "UTF-16)" % (source, match.group(2)))
+                raise XmlError(f"{source}: declares encoding {match.group(2)!r}; SAML documents must be UTF-8 (or "
+                               "UTF-16)")
         return data, "utf-8"
     if isinstance(data, (bytearray, memoryview)):
         data = bytes(data)
     if not isinstance(data, bytes):
-        raise XmlError("%s: expected bytes or text, got %s" % (source, type(data).__name__))
+        raise XmlError(f"{source}: expected bytes or text, got {type(data).__name__}")
     encoding = sniff_encoding(data, source)
     if encoding not in ACCEPTED_ENCODINGS:
-        raise XmlError("%s: is encoded as %s; SAML documents must be UTF-8 (or UTF-16)"
-                       % (source, encoding))
+        raise XmlError(f"{source}: is encoded as {encoding}; SAML documents must be UTF-8 (or UTF-16)")
     codec = "utf-8-sig" if encoding == "utf-8" else ("utf-16" if data[:2] in (
         codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else encoding)
     try:
@@ -146,16 +145,16 @@ def parse_xml(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
     from disk or network while parsing.
     """
     if etree is None:  # pragma: no cover
-        raise XmlError("%s: the python lxml library is required to read XML" % source)
+        raise XmlError(f"{source}: the python lxml library is required to read XML")
     if not isinstance(data, (str, bytes, bytearray, memoryview)):
-        raise XmlError("%s: expected bytes or text, got %s" % (source, type(data).__name__))
+        raise XmlError(f"{source}: expected bytes or text, got {type(data).__name__}")
     size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
     if max_bytes is not None and size > max_bytes:
         raise XmlError("%s: %d bytes is more than the limit of %d bytes for an XML document"
                        % (source, size, max_bytes))
     text, encoding = _text(data, source)
     if not text.strip():
-        raise XmlError("%s: empty input, expected an XML document" % source)
+        raise XmlError(f"{source}: empty input, expected an XML document")
     forbidden = _FORBIDDEN.search(text)
     if forbidden:
         raise XmlError("%s: contains a <!%s declaration at line %d; DTDs and entity "
@@ -168,14 +167,14 @@ def parse_xml(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
     try:
         root = etree.fromstring(payload, parser=_parser())
     except etree.XMLSyntaxError as exc:
-        raise XmlError("%s: not well-formed XML (%s)" % (source, _short(exc)))
+        raise XmlError(f"{source}: not well-formed XML ({_short(exc)})")
     except ValueError as exc:
-        raise XmlError("%s: not acceptable XML (%s)" % (source, _short(exc)))
+        raise XmlError(f"{source}: not acceptable XML ({_short(exc)})")
     if root is None:
-        raise XmlError("%s: no XML root element" % source)
+        raise XmlError(f"{source}: no XML root element")
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise XmlError("%s: contains a DOCTYPE; DTDs are refused in SAML documents" % source)
+        raise XmlError(f"{source}: contains a DOCTYPE; DTDs are refused in SAML documents")
     return root
 
 
@@ -189,5 +188,5 @@ def qname(element):
     tag = etree.QName(element)
     for prefix, uri in NS.items():
         if uri == tag.namespace:
-            return "%s:%s" % (prefix, tag.localname)
-    return tag.localname if tag.namespace is None else "{%s}%s" % (tag.namespace, tag.localname)
+            return f"{prefix}:{tag.localname}"
+    return tag.localname if tag.namespace is None else f"{{{tag.namespace}}}{tag.localname}"

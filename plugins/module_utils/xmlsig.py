@@ -52,7 +52,7 @@ else:
     SIGNXML_IMPORT_ERROR = None
 
 DS = NS["ds"]
-SIGNATURE = "{%s}Signature" % DS
+SIGNATURE = f"{{{DS}}}Signature"
 
 #: why a signature is not valid
 TAMPERED = "tampered"
@@ -75,11 +75,11 @@ def all_signature_methods():
 
 def references(signature):
     """The ``URI`` of every ``ds:Reference`` of a ``ds:Signature`` element."""
-    info = signature.find("{%s}SignedInfo" % DS)
-    return [r.get("URI") for r in info.findall("{%s}Reference" % DS)] if info is not None else []
+    info = signature.find(f"{{{DS}}}SignedInfo")
+    return [r.get("URI") for r in info.findall(f"{{{DS}}}Reference")] if info is not None else []
 
 
-class SignatureCheck(object):
+class SignatureCheck:
     """The verdict on one ``ds:Signature``.
 
     ``valid``: True / False; ``problem``: None or one of ``tampered``, ``foreign-signer``,
@@ -158,7 +158,7 @@ def _failure(exc):
         return INVALID, "the signature value does not verify with the certificate's key"
     if isinstance(exc, etree.LxmlError):
         return INVALID, "the signed content cannot be canonicalised"
-    return INVALID, "the signature cannot be verified (%s)" % type(exc).__name__
+    return INVALID, f"the signature cannot be verified ({type(exc).__name__})"
 
 
 def _accept(check, result, cert, trusted):
@@ -207,8 +207,7 @@ def verify_signature(root, node, candidates, embedded=()):
         _bind(root, check)
         if check.valid and candidates:
             check.valid, check.problem = False, FOREIGN_SIGNER
-            check.reason = "signed by the certificate in KeyInfo (%s), which is not a trusted signing certificate" % (
-                certs.fingerprint(cert))
+            check.reason = f"signed by the certificate in KeyInfo ({certs.fingerprint(cert)}), which is not a trusted signing certificate"
         elif check.valid:
             check.reason = "verified only with the certificate the signature carries"
         return check
@@ -227,7 +226,7 @@ def _bind(root, check):
     if len(matches) != 1:
         return check._fail(WRAPPING, "%d elements carry the signed ID %r" % (len(matches), check.covers))
     if check.signed_xml is None or c14n_without(matches[0], check.node) != c14n(check.signed_xml):
-        return check._fail(WRAPPING, "the element with ID %r differs from the content that was signed" % check.covers)
+        return check._fail(WRAPPING, f"the element with ID {check.covers!r} differs from the content that was signed")
     check.covered = matches[0]
     return check
 
@@ -287,14 +286,14 @@ def x509_certificate(text, what="X509Certificate"):
     try:
         raw = base64.b64decode(re.sub(r"\s+", "", text or ""), validate=True)
     except (binascii.Error, ValueError):
-        raise X509CertificateError("%s: not base64" % what)
+        raise X509CertificateError(f"{what}: not base64")
     if not raw:
-        raise X509CertificateError("%s: empty" % what)
+        raise X509CertificateError(f"{what}: empty")
     encoding = PEM if raw.lstrip()[:11] == b"-----BEGIN " else DER
     try:
         cert = certs.load_certificate(raw, what)
         cert.public_key()
     except (certs.CertificateError, ValueError, certs.UnsupportedAlgorithm) as exc:
         raise X509CertificateError(str(exc).splitlines()[0][:200] if str(exc).strip() else
-                                   "%s: not a certificate" % what)
+                                   f"{what}: not a certificate")
     return cert, encoding

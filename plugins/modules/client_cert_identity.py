@@ -3,9 +3,7 @@
 # Copyright (c) trustops.tableau contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
 
 DOCUMENTATION = r"""
 ---
@@ -337,7 +335,7 @@ def main():
     # findings that do not fail the task are warnings (_module.show); the message keeps naming every
     # failing code until findings.failure_message names those beyond its first five (then: _module.finish)
     if _module.show(module, findings, p["fail_on"]):
-        module.fail_json(msg="client_cert_identity: %s" % _message(findings), **out)
+        module.fail_json(msg=f"client_cert_identity: {_message(findings)}", **out)
     module.exit_json(msg=_message(findings), **out)
 
 

@@ -491,12 +491,11 @@ def run(module, result):
     result["findings"] = [f.as_dict() for f in findings]
     if fails(findings, params["fail_on"]):
         worst = [f for f in findings if f.severity == "error"] or [f for f in findings if f.severity == "warning"]
-        module.fail_json(msg="refusing to build the mobile trust files: %s; nothing was written"
-                         % summary(worst), **result)
+        module.fail_json(msg=f"refusing to build the mobile trust files: {summary(worst)}; nothing was written", **result)
 
     artifacts = writer.build_artifacts(spec, chosen, platforms, name, params["android_domains"])
     writer.plan(dest, artifacts, signer if "ios" in platforms else None)
-    result["reasons"] = ["%s: %s" % (a.path, a.reason) for a in artifacts if a.action != "keep"]
+    result["reasons"] = [f"{a.path}: {a.reason}" for a in artifacts if a.action != "keep"]
     result["changed"] = any(a.action != "keep" for a in artifacts)
     if module._diff:
         result["diff"] = diff.diff_entries(artifacts, signer)
@@ -571,9 +570,9 @@ def main():
         module.fail_json(msg=to_native(exc), **result)
     except TrustopsError as exc:
         result["changed"] = False
-        module.fail_json(msg="%s; nothing was written" % to_native(exc), **result)
+        module.fail_json(msg=f"{to_native(exc)}; nothing was written", **result)
     except Exception as exc:  # pragma: no cover - a bug; report it without a raw traceback
-        module.fail_json(msg="unexpected error: %s" % to_native(exc), exception=traceback.format_exc(), **result)
+        module.fail_json(msg=f"unexpected error: {to_native(exc)}", exception=traceback.format_exc(), **result)
     module.exit_json(**result)
 
 

@@ -320,7 +320,7 @@ def main():
     except transaction.TransactionError as exc:
         module.fail_json(msg=to_native(exc), **exc.fields)
     except Exception as exc:  # pragma: no cover - a bug; report it without a raw traceback
-        module.fail_json(msg="unexpected error: %s" % to_native(exc), exception=traceback.format_exc())
+        module.fail_json(msg=f"unexpected error: {to_native(exc)}", exception=traceback.format_exc())
     else:
         module.exit_json(**result)
 

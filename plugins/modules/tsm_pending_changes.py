@@ -135,7 +135,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.tsm.client import
 
 
 def _diff(pending):
-    before = "".join("%s: %s\n" % (c["name"], c["value"]) for c in pending)
+    before = "".join("{}: {}\n".format(c["name"], c["value"]) for c in pending)
     return {"before_header": "pending changes", "after_header": "pending changes", "before": before, "after": ""}
 
 

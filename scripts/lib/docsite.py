@@ -28,7 +28,7 @@ def main(repo, rst):
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
         # a link out of docs/ names a file of the repository: keep the words, show the path
-        text = LINK.sub(lambda m: "%s (`%s`)" % (m.group(1), m.group(2)[3:]), text)
+        text = LINK.sub(lambda m: f"{m.group(1)} (`{m.group(2)[3:]}`)", text)
         if name == "index":
             text = text + "\n\n```{toctree}\n:hidden:\n:maxdepth: 1\n\n" + "\n".join(pages) + "\n```\n"
         with open(path, "w", encoding="utf-8") as handle:

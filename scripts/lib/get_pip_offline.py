@@ -30,7 +30,7 @@ def main():
         pip_conf = os.path.join(sys.prefix, 'pip.conf')
         if sys.prefix != sys.base_prefix and not os.path.exists(pip_conf):
             with open(pip_conf, 'w') as conf:
-                conf.write('[global]\ncert = %s\n' % CA_BUNDLE)
+                conf.write(f'[global]\ncert = {CA_BUNDLE}\n')
 
     packages = [arg for arg in sys.argv[1:] if not arg.startswith('-')]
     if packages:

@@ -56,7 +56,7 @@ def manifest(root: str) -> dict:
 
 def allowed_collections(info: dict) -> set[str]:
     """This collection, ansible-core's own, and the collections galaxy.yml declares."""
-    return {"%s.%s" % (info["namespace"], info["name"]), "ansible.builtin", "ansible.legacy"} | set(info.get("dependencies") or {})
+    return {"{}.{}".format(info["namespace"], info["name"]), "ansible.builtin", "ansible.legacy"} | set(info.get("dependencies") or {})
 
 
 class PlaybookChecker:
@@ -74,7 +74,7 @@ class PlaybookChecker:
         match = FQCN.match(name)
         if not match:
             return
-        coll = "%s.%s" % (match.group(1), match.group(2))
+        coll = f"{match.group(1)}.{match.group(2)}"
         if coll in self.allowed:
             return
         declared = ", ".join(sorted(self.info.get("dependencies") or {})) or "none"
@@ -183,7 +183,7 @@ class PlaybookChecker:
             try:
                 doc = yaml.compose(handle, Loader=yaml.SafeLoader)
             except yaml.YAMLError as exc:
-                self.problems.append("%s: not valid YAML: %s" % (rel, exc))
+                self.problems.append(f"{rel}: not valid YAML: {exc}")
                 return
         if doc is None:
             return
@@ -236,13 +236,11 @@ def check_contents(tarball: str) -> list[str]:
     for name in names:
         for bad in FORBIDDEN:
             if name == bad or name.startswith(bad) or (bad.endswith("/") and name == bad[:-1]):
-                problems.append("%s: %s must not be in the runtime package; add it to build_ignore in galaxy.yml"
-                                % (tarball, name))
+                problems.append(f"{tarball}: {name} must not be in the runtime package; add it to build_ignore in galaxy.yml")
                 break
     for need in REQUIRED:
         if not any(n == need or (need.endswith("/") and n.startswith(need)) for n in names):
-            problems.append("%s: %s is missing from the package; remove it from build_ignore in galaxy.yml"
-                            % (tarball, need))
+            problems.append(f"{tarball}: {need} is missing from the package; remove it from build_ignore in galaxy.yml")
     return problems
 
 
@@ -287,12 +285,12 @@ def tree(root: str) -> list[str]:
             path = os.path.join(dirpath, name)
             rel = os.path.relpath(path, root)
             if os.path.islink(path):
-                lines.append("link %s -> %s" % (rel, os.readlink(path)))
+                lines.append(f"link {rel} -> {os.readlink(path)}")
                 continue
             with open(path, "rb") as handle:
                 digest = hashlib.sha256(handle.read()).hexdigest()
-            lines.append("%s %o %s" % (digest, os.stat(path).st_mode & 0o7777, rel))
-        lines.extend("dir %s" % os.path.relpath(os.path.join(dirpath, d), root) for d in dirs)
+            lines.append(f"{digest} {os.stat(path).st_mode & 0o7777:o} {rel}")
+        lines.extend(f"dir {os.path.relpath(os.path.join(dirpath, d), root)}" for d in dirs)
     return sorted(lines)
 
 
@@ -313,7 +311,7 @@ def main(argv: list[str]) -> int:
     for problem in problems:
         print(problem)
     if not problems:
-        print("%s %s: ok" % (command, target))
+        print(f"{command} {target}: ok")
     return 1 if problems else 0
 
 

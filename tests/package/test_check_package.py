@@ -96,15 +96,15 @@ def test_declared_and_own_collections_and_module_arguments_pass(coll):
     ("msg: \"{{ query('community.general.x') }}\"", 7, "plugin community.general.x"),
 ])
 def test_undeclared_jinja_plugins(coll, line, where, what):
-    problems = playbook_problems(coll, """\
+    problems = playbook_problems(coll, f"""\
         - name: Demo
           hosts: localhost
           tasks:
             - name: Show
               ansible.builtin.debug:
                 var: x
-                %s
-    """ % line)
+                {line}
+    """)
     assert len(problems) == 1, problems
     assert problems[0].startswith("playbooks/user.yml:%d: %s " % (where, what))
 
@@ -224,7 +224,7 @@ def test_tree_listing_sees_a_written_file(coll):
 
 def test_main_exit_status(coll, capsys):
     assert check_package.main(["check_package.py", "playbooks", str(coll)]) == 0
-    assert "playbooks %s: ok" % coll in capsys.readouterr().out
+    assert f"playbooks {coll}: ok" in capsys.readouterr().out
     write(coll, "playbooks/bad.yml", "- hosts: all\n  tasks:\n    - community.crypto.openssl_dhparam:\n        path: /x\n")
     assert check_package.main(["check_package.py", "playbooks", str(coll)]) == 1
     assert "playbooks/bad.yml:3:" in capsys.readouterr().out

@@ -71,7 +71,7 @@ class EchoServer(ThreadingHTTPServer):
 def parse_listen(text):
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit():
-        raise argparse.ArgumentTypeError("expected HOST:PORT, got %r" % text)
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
     return host.strip("[]") or "127.0.0.1", int(port)
 
 

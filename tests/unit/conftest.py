@@ -37,7 +37,7 @@ def make_key(kind="rsa", size=2048, fresh=False):
     return key
 
 
-class Issued(object):
+class Issued:
     """A certificate with its private key."""
 
     def __init__(self, cert, key):
@@ -60,7 +60,7 @@ class Issued(object):
         return self.key.private_bytes(serialization.Encoding.PEM, formats[fmt], enc)
 
 
-class PKI(object):
+class PKI:
     """Factory: ``root()``, ``intermediate(root)``, ``leaf(issuer, dns=[...])``."""
 
     def __init__(self):

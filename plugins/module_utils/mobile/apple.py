@@ -27,7 +27,7 @@ DEFAULT_DESCRIPTION = ("Installs the certificate authorities that issued the Tab
                        "so that Tableau Mobile and Safari trust the server.")
 
 
-class ProfileSpec(object):
+class ProfileSpec:
     """The texts and flags of a configuration profile."""
 
     __slots__ = ("identifier", "display_name", "organization", "description", "consent_text",

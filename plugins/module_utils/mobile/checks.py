@@ -68,9 +68,9 @@ _REMEDIES = {
 def _device_finding(shared, ca):
     """A shared ANCHOR-NNN finding as mobile reports it: same code, severity and decision; the
     source file, the device consequence and the SHA-256 added."""
-    message = "%s: %s" % (ca.source, shared.message)
+    message = f"{ca.source}: {shared.message}"
     if shared.code in _DEVICE_NOTES:
-        message = "%s; %s" % (message, _DEVICE_NOTES[shared.code])
+        message = f"{message}; {_DEVICE_NOTES[shared.code]}"
     data = dict(shared.data)
     data.setdefault("sha256", certs.fingerprint(ca.cert, "sha256"))
     data.setdefault("source", ca.source)
@@ -90,14 +90,21 @@ def _signer_policy_findings(cert, label, rules):
         if verdict.option == "min_ec_key_size":
             data["curve"] = info["curve"]
         found.append(_finding(
-            "MOBILE-015", "error", "%s has %s" % (label, _key_message(verdict, info["curve"])),
+            "MOBILE-015", "error", "{} has {}".format(label, _key_message(verdict, info["curve"])),
             "Sign with a certificate whose key is RSA of at least %d bits or EC P-256/P-384"
             % max(rules.min_rsa_key_size, 2048), cert, **data))
     digest = certs.signature_hash(cert)
     if digest is not None and rules.digest_blocked(digest):
-        found.append(_finding(
-            "MOBILE-014", "error", "%s is signed with %s, which is blocklisted (blocklisted_digests)"
-            % (label, digest.upper()), "Use a signing certificate with a SHA-256 signature", cert, digest=digest))
+        found.append(
+            _finding(
+                "MOBILE-014",
+                "error",
+                f"{label} is signed with {digest.upper()}, which is blocklisted (blocklisted_digests)",
+                "Use a signing certificate with a SHA-256 signature",
+                cert,
+                digest=digest,
+            )
+        )
     return found
 
 
@@ -105,57 +112,107 @@ def _key_message(verdict, curve):
     """The policy's key verdict, worded for a signer (iOS's own limit added for RSA/DSA)."""
     if verdict.option == "min_ec_key_size":
         return "a %d-bit EC key (%s); the minimum is %d (min_ec_key_size)" % (verdict.key_size, curve, verdict.minimum)
-    ios = ("; iOS 13+ and macOS 10.15+ refuse RSA keys shorter than 2048 bits in a TLS chain"
-           if verdict.key_size < 2048 else "")
+    ios = (
+        "; iOS 13+ and macOS 10.15+ refuse RSA keys shorter than 2048 bits in a TLS chain"
+        if verdict.key_size < 2048
+        else ""
+    )
     return "a %d-bit %s key; the minimum is %d (min_rsa_key_size)%s" % (
-        verdict.key_size, verdict.key_type, verdict.minimum, ios)
+        verdict.key_size,
+        verdict.key_type,
+        verdict.minimum,
+        ios,
+    )
 
 
-def ca_findings(cas, duplicates=(), include_intermediates=False, blocklisted_digests=DEFAULT_BLOCKLISTED_DIGESTS,
-                min_rsa_key_size=2048, expiry_warning_days=30, now=None, min_ec_key_size=256):
+def ca_findings(
+    cas,
+    duplicates=(),
+    include_intermediates=False,
+    blocklisted_digests=DEFAULT_BLOCKLISTED_DIGESTS,
+    min_rsa_key_size=2048,
+    expiry_warning_days=30,
+    now=None,
+    min_ec_key_size=256,
+):
     """Policy findings on the CA certificates (all of them, in input order)."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    policy = dict(blocklisted_digests=blocklisted_digests, min_rsa_key_size=min_rsa_key_size,
-                  min_ec_key_size=min_ec_key_size, self_signed_digest_policy=SELF_SIGNED_DIGEST_POLICY, now=now)
+    policy = dict(
+        blocklisted_digests=blocklisted_digests,
+        min_rsa_key_size=min_rsa_key_size,
+        min_ec_key_size=min_ec_key_size,
+        self_signed_digest_policy=SELF_SIGNED_DIGEST_POLICY,
+        now=now,
+    )
     Policy(blocklisted_digests, min_rsa_key_size, min_ec_key_size)  # options are checked even when no CA is given
     if not isinstance(expiry_warning_days, int) or isinstance(expiry_warning_days, bool) or expiry_warning_days < 0:
-        raise MobileError("expiry_warning_days must be a number of days, 0 or more, not %r" % (expiry_warning_days,))
+        raise MobileError(f"expiry_warning_days must be a number of days, 0 or more, not {expiry_warning_days!r}")
     warn_days = expiry_warning_days
     found = []
     for ca in cas:
-        cert, label = ca.cert, "%s (%s)" % (subject_text(ca.cert), ca.source)
+        cert, label = ca.cert, f"{subject_text(ca.cert)} ({ca.source})"
         shared = [f for f in anchor_policy.check_anchor(cert, **policy) if f.code not in SKIPPED_ANCHOR_CODES]
         found.extend(_device_finding(f, ca) for f in shared)
         valid_now = not (certs.is_expired(cert, now) or certs.is_not_yet_valid(cert, now))
         if valid_now and certs.days_left(cert, now) < warn_days:
-            found.append(_finding(
-                "MOBILE-006", "warning", "%s expires in %d days (%s)" % (
-                    label, certs.days_left(cert, now), certs.not_after(cert).isoformat()),
-                "Plan the CA rotation: profiles and Android files must be redistributed with the new CA", cert,
-                days_left=certs.days_left(cert, now)))
+            found.append(
+                _finding(
+                    "MOBILE-006",
+                    "warning",
+                    "%s expires in %d days (%s)"
+                    % (label, certs.days_left(cert, now), certs.not_after(cert).isoformat()),
+                    "Plan the CA rotation: profiles and Android files must be redistributed with the new CA",
+                    cert,
+                    days_left=certs.days_left(cert, now),
+                )
+            )
         if not certs.common_names(cert):
-            found.append(_finding(
-                "MOBILE-007", "warning", "%s has no common name (CN); iOS reportedly lists a root under "
-                "Certificate Trust Settings only when it has one" % label,
-                "Reissue the CA with a CN, or check on a device that it appears under Certificate Trust Settings",
-                cert))
+            found.append(
+                _finding(
+                    "MOBILE-007",
+                    "warning",
+                    f"{label} has no common name (CN); iOS reportedly lists a root under "
+                    "Certificate Trust Settings only when it has one",
+                    "Reissue the CA with a CN, or check on a device that it appears under Certificate Trust Settings",
+                    cert,
+                )
+            )
         if ca.role == "intermediate" and certs.is_ca(cert):
             if include_intermediates:
-                found.append(_finding(
-                    "MOBILE-008", "info", "%s is an intermediate CA: the profile carries it as "
-                    "com.apple.security.pkcs1 (a chain certificate); on Android a user-installed CA is an "
-                    "anchor whatever its place in the chain" % label,
-                    "Tableau Server should still send its intermediates (Android does not fetch them)", cert))
+                found.append(
+                    _finding(
+                        "MOBILE-008",
+                        "info",
+                        f"{label} is an intermediate CA: the profile carries it as "
+                        "com.apple.security.pkcs1 (a chain certificate); on Android a user-installed CA is an "
+                        "anchor whatever its place in the chain",
+                        "Tableau Server should still send its intermediates (Android does not fetch them)",
+                        cert,
+                    )
+                )
             else:
-                found.append(_finding(
-                    "MOBILE-008", "warning", "%s is an intermediate CA (not self-signed) and is left out; "
-                    "only root CAs are installed unless include_intermediates is set" % label,
-                    "Give the root CA at the top of the chain, or set include_intermediates to install the "
-                    "intermediate too", cert))
+                found.append(
+                    _finding(
+                        "MOBILE-008",
+                        "warning",
+                        f"{label} is an intermediate CA (not self-signed) and is left out; "
+                        "only root CAs are installed unless include_intermediates is set",
+                        "Give the root CA at the top of the chain, or set include_intermediates to install the "
+                        "intermediate too",
+                        cert,
+                    )
+                )
     for source, digest in duplicates:
-        colon = ":".join(digest[i:i + 2] for i in range(0, len(digest), 2)).upper()
-        found.append(Finding("MOBILE-009", "info", "%s: certificate SHA-256 %s was given more than once; it is "
-                             "installed once" % (source, colon), "", {"sha256": colon}))
+        colon = ":".join(digest[i : i + 2] for i in range(0, len(digest), 2)).upper()
+        found.append(
+            Finding(
+                "MOBILE-009",
+                "info",
+                f"{source}: certificate SHA-256 {colon} was given more than once; it is installed once",
+                "",
+                {"sha256": colon},
+            )
+        )
     return found
 
 
@@ -164,39 +221,70 @@ def selected(cas, include_intermediates):
     return [ca for ca in cas if ca.role == "root" or include_intermediates]
 
 
-def signer_findings(signer, cas, blocklisted_digests=DEFAULT_BLOCKLISTED_DIGESTS, min_rsa_key_size=2048, now=None,
-                    min_ec_key_size=256):
+def signer_findings(
+    signer, cas, blocklisted_digests=DEFAULT_BLOCKLISTED_DIGESTS, min_rsa_key_size=2048, now=None, min_ec_key_size=256
+):
     """Policy on the signing identity: validity, digest, key, usage, and how iOS will judge it."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    cert, label = signer.cert, "signer %s" % subject_text(signer.cert)
+    cert, label = signer.cert, f"signer {subject_text(signer.cert)}"
     found = []
     if certs.is_expired(cert, now) or certs.is_not_yet_valid(cert, now):
-        found.append(_finding(
-            "MOBILE-010", "error", "%s is not valid now (%s to %s): iOS shows the profile as Not Verified" % (
-                label, certs.not_before(cert).isoformat(), certs.not_after(cert).isoformat()),
-            "Sign with a currently valid certificate", cert))
+        found.append(
+            _finding(
+                "MOBILE-010",
+                "error",
+                f"{label} is not valid now ({certs.not_before(cert).isoformat()} to "
+                f"{certs.not_after(cert).isoformat()}): iOS shows the profile as Not Verified",
+                "Sign with a currently valid certificate",
+                cert,
+            )
+        )
     found.extend(_signer_policy_findings(cert, label, Policy(blocklisted_digests, min_rsa_key_size, min_ec_key_size)))
     usage = extension(cert, ExtensionOID.KEY_USAGE)
     if usage is not None and not usage.digital_signature:
-        found.append(_finding("MOBILE-016", "error", "%s has a keyUsage without digitalSignature; CMS "
-                              "verifiers (openssl, iOS) reject signatures made with it" % label,
-                              "Use a certificate whose keyUsage includes digitalSignature", cert))
+        found.append(
+            _finding(
+                "MOBILE-016",
+                "error",
+                f"{label} has a keyUsage without digitalSignature; CMS "
+                "verifiers (openssl, iOS) reject signatures made with it",
+                "Use a certificate whose keyUsage includes digitalSignature",
+                cert,
+            )
+        )
     eku = extension(cert, ExtensionOID.EXTENDED_KEY_USAGE)
     if eku is not None:
-        allowed = {ExtendedKeyUsageOID.EMAIL_PROTECTION, ExtendedKeyUsageOID.CODE_SIGNING,
-                   ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE}
+        allowed = {
+            ExtendedKeyUsageOID.EMAIL_PROTECTION,
+            ExtendedKeyUsageOID.CODE_SIGNING,
+            ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,
+        }
         if not allowed.intersection(eku):
-            found.append(_finding("MOBILE-017", "warning", "%s has an extendedKeyUsage without emailProtection "
-                                  "or codeSigning; openssl cms -verify refuses it by default and devices may too"
-                                  % label, "Sign with a certificate for emailProtection or codeSigning", cert))
+            found.append(
+                _finding(
+                    "MOBILE-017",
+                    "warning",
+                    f"{label} has an extendedKeyUsage without emailProtection "
+                    "or codeSigning; openssl cms -verify refuses it by default and devices may too",
+                    "Sign with a certificate for emailProtection or codeSigning",
+                    cert,
+                )
+            )
     # Where does the signer's chain end?  iOS shows "Verified" only when it reaches a trusted root.
     chain, _anchor = certs.build_chain(cert, signer.chain)
     used = set(certs.to_der(c) for c in chain)
     for extra in signer.chain:
         if certs.to_der(extra) not in used:
-            found.append(_finding("MOBILE-011", "warning", "signer chain certificate %s is not on the signer's "
-                                  "path; it is included in the signature but helps nothing" % subject_text(extra),
-                                  "Give only the intermediates between the signer and its root", extra))
+            found.append(
+                _finding(
+                    "MOBILE-011",
+                    "warning",
+                    f"signer chain certificate {subject_text(extra)} is not on the signer's "
+                    "path; it is included in the signature but helps nothing",
+                    "Give only the intermediates between the signer and its root",
+                    extra,
+                )
+            )
     top = chain[-1]
     installed = dict((ca.sha256, ca) for ca in cas)
     issuer = None
@@ -208,15 +296,26 @@ def signer_findings(signer, cas, blocklisted_digests=DEFAULT_BLOCKLISTED_DIGESTS
                 issuer = ca.cert
                 break
     if issuer is not None and hashlib.sha256(certs.to_der(issuer)).hexdigest() in installed:
-        found.append(_finding(
-            "MOBILE-012", "warning", "%s chains to %s, a CA this very profile installs: a manually installed "
-            "profile shows Not Verified until that CA is trusted (MDM-installed profiles are not affected)"
-            % (label, subject_text(issuer)),
-            "Sign with an identity from a CA devices already trust (a public CA or your MDM's), or accept "
-            "Not Verified for manual installs", cert))
+        found.append(
+            _finding(
+                "MOBILE-012",
+                "warning",
+                f"{label} chains to {subject_text(issuer)}, a CA this very profile installs: a manually installed "
+                "profile shows Not Verified until that CA is trusted (MDM-installed profiles are not affected)",
+                "Sign with an identity from a CA devices already trust (a public CA or your MDM's), or accept "
+                "Not Verified for manual installs",
+                cert,
+            )
+        )
     elif issuer is None:
-        found.append(_finding(
-            "MOBILE-013", "info", "%s: the included chain ends at %s; devices show Verified only when they "
-            "trust its issuer %s" % (label, subject_text(top), top.issuer.rfc4514_string()),
-            "Include every intermediate in signer_chain", cert))
+        found.append(
+            _finding(
+                "MOBILE-013",
+                "info",
+                f"{label}: the included chain ends at {subject_text(top)}; devices show Verified only when they "
+                f"trust its issuer {top.issuer.rfc4514_string()}",
+                "Include every intermediate in signer_chain",
+                cert,
+            )
+        )
     return found

@@ -66,7 +66,7 @@ def _octets(data, tag, start, end):
     raise _Bad("expected an OCTET STRING")
 
 
-class SignedProfile(object):
+class SignedProfile:
     """What an existing signed profile holds, and whether its signature verifies."""
 
     __slots__ = ("content", "certificates", "signer", "digest", "valid", "problem")
@@ -133,7 +133,7 @@ def read_signed(data):
     except (_Bad, _asn1.DerError) as exc:
         out.problem = str(exc)
     except (ValueError, TypeError, IndexError, UnsupportedAlgorithm) as exc:
-        out.problem = "unreadable: %s" % exc
+        out.problem = f"unreadable: {exc}"
     return out
 
 
@@ -201,7 +201,7 @@ def _verify_signer_info(data, info, out):
         elif isinstance(key, ec.EllipticCurvePublicKey) and sig_oid in _EC_SIG:
             key.verify(signature, signed_bytes, ec.ECDSA(algo))
         else:
-            raise _Bad("unsupported signature algorithm %s" % sig_oid)
+            raise _Bad(f"unsupported signature algorithm {sig_oid}")
     except InvalidSignature:
         raise _Bad("the signature does not verify with the signer's certificate")
     out.valid = True

@@ -24,17 +24,17 @@ def describe_bytes(kind, data):
     if kind == "der":
         try:
             cert = x509.load_der_x509_certificate(data)
-            return "DER certificate %s\nSHA-256 %s\n" % (subject_text(cert), certs.fingerprint(cert, "sha256"))
+            return "DER certificate {}\nSHA-256 {}\n".format(subject_text(cert), certs.fingerprint(cert, "sha256"))
         except Exception:
             return "not a DER certificate (%d bytes, SHA-256 %s)\n" % (len(data), hashlib.sha256(data).hexdigest())
     if kind == "profile" and looks_signed(data):
         got = read_signed(data)
         if got.content is None:
             return "unreadable signed data (%s), %d bytes\n" % (got.problem, len(data))
-        head = "# CMS SignedData, signer %s (SHA-256 %s), signature %s\n" % (
+        head = "# CMS SignedData, signer {} (SHA-256 {}), signature {}\n".format(
             subject_text(got.signer) if got.signer is not None else "?",
             certs.fingerprint(got.signer, "sha256") if got.signer is not None else "?",
-            "valid" if got.valid else "INVALID: %s" % got.problem)
+            "valid" if got.valid else f"INVALID: {got.problem}")
         return head + _text(got.content)
     return _text(data)
 
@@ -54,7 +54,7 @@ def diff_entries(artifacts, signer=None):
             continue
         after = describe_bytes(art.kind, art.data)
         if art.resign and not looks_signed(art.data):
-            after = "# CMS SignedData, signer %s (SHA-256 %s), new signature\n%s" % (
+            after = "# CMS SignedData, signer {} (SHA-256 {}), new signature\n{}".format(
                 subject_text(signer.cert), certs.fingerprint(signer.cert, "sha256"), _text(art.data))
         out.append({"before_header": art.path, "after_header": art.path,
                     "before": describe_bytes(art.kind, art.before), "after": after})

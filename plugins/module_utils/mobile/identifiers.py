@@ -27,8 +27,8 @@ def derived_uuid(identifier, role, sha256s):
     every PayloadUUID is globally unique), while each stays the same on every run.
     """
     if role not in UUID_ROLES:
-        raise ValueError("unknown UUID role %r" % (role,))
-    return str(uuid.uuid5(NAMESPACE, "%s/%s/%s" % (identifier, role, ",".join(s.lower() for s in sha256s)))).upper()
+        raise ValueError(f"unknown UUID role {role!r}")
+    return str(uuid.uuid5(NAMESPACE, "{}/{}/{}".format(identifier, role, ",".join(s.lower() for s in sha256s)))).upper()
 
 
 def payload_uuid(identifier, sha256hex):
@@ -42,9 +42,9 @@ def profile_uuid(identifier, sha256s):
 
 
 def payload_identifier(identifier, sha256hex):
-    return "%s.ca.%s" % (identifier, sha256hex[:16].lower())
+    return f"{identifier}.ca.{sha256hex[:16].lower()}"
 
 
 def onc_guid(identifier, sha256hex):
     """The ONC ``GUID`` of one CA's certificate: its own derived UUID, braced, lower case."""
-    return "{%s}" % derived_uuid(identifier, "onc", [sha256hex]).lower()
+    return "{{{}}}".format(derived_uuid(identifier, "onc", [sha256hex]).lower())

@@ -38,16 +38,16 @@ _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 def check_identifier(identifier):
     """A reverse-DNS profile identifier (at least two labels, letters/digits/hyphens)."""
     if not isinstance(identifier, str) or not _IDENTIFIER.match(identifier or ""):
-        raise MobileError("identifier %r is not a reverse-DNS name such as com.example.tableau.ca-trust "
-                          "(labels of letters, digits and hyphens, separated by dots)" % (identifier,))
+        raise MobileError(f"identifier {identifier!r} is not a reverse-DNS name such as com.example.tableau.ca-trust "
+                          "(labels of letters, digits and hyphens, separated by dots)")
     return identifier
 
 
 def check_basename(name):
     """A file base name for the profile and ONC files: no directory, no leading dot."""
     if not isinstance(name, str) or not _BASENAME.match(name) or ".." in name:
-        raise MobileError("name %r must be a plain file name (letters, digits, '.', '_', '-'; no "
-                          "directory, no leading dot)" % (name,))
+        raise MobileError(f"name {name!r} must be a plain file name (letters, digits, '.', '_', '-'; no "
+                          "directory, no leading dot)")
     return name
 
 
@@ -57,12 +57,11 @@ def check_text(value, what):
     if value is None:
         return None
     if not isinstance(value, str):
-        raise MobileError("%s must be text, not %s" % (what, type(value).__name__))
+        raise MobileError(f"{what} must be text, not {type(value).__name__}")
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     bad = _XML_BAD.search(value)
     if bad:
-        raise MobileError("%s holds the control character U+%04X, which a property list cannot carry"
-                          % (what, ord(bad.group(0))))
+        raise MobileError(f"{what} holds the control character U+{ord(bad.group(0)):04X}, which a property list cannot carry")
     return value
 
 
@@ -73,15 +72,14 @@ def consent_dict(value):
     if isinstance(value, str):
         value = {"default": value}
     if not isinstance(value, dict):
-        raise MobileError("consent_text must be a text or a dictionary of language -> text, not %s"
-                          % type(value).__name__)
+        raise MobileError(f"consent_text must be a text or a dictionary of language -> text, not {type(value).__name__}")
     out = {}
     for lang, text in value.items():
         if not isinstance(lang, str) or not _LANGUAGE.match(lang):
-            raise MobileError("consent_text: %r is not a BCP 47 language tag (en, de, pt-BR) or 'default'" % (lang,))
+            raise MobileError(f"consent_text: {lang!r} is not a BCP 47 language tag (en, de, pt-BR) or 'default'")
         if not isinstance(text, str) or not text.strip():
-            raise MobileError("consent_text[%s] must be a non-empty text" % lang)
-        out[lang] = check_text(text, "consent_text[%s]" % lang)
+            raise MobileError(f"consent_text[{lang}] must be a non-empty text")
+        out[lang] = check_text(text, f"consent_text[{lang}]")
     return out
 
 
@@ -89,12 +87,12 @@ def check_domains(domains):
     out = []
     for domain in domains or []:
         if not isinstance(domain, str) or not _DOMAIN.match(domain.rstrip(".")):
-            raise MobileError("android_domains: %r is not a host or domain name" % (domain,))
+            raise MobileError(f"android_domains: {domain!r} is not a host or domain name")
         out.append(domain.rstrip(".").lower())
     return out
 
 
-class CA(object):
+class CA:
     """One certificate authority to install: the certificate and what is derived from it."""
 
     __slots__ = ("cert", "source", "der", "sha256", "role")
@@ -121,7 +119,7 @@ def _slug(text):
 def cert_basename(cert, sha256hex):
     """``<slug of CN>-<first 16 hex of SHA-256>``: readable, unique, stable."""
     names = certs.common_names(cert)
-    return "%s-%s" % (_slug(names[0] if names else "") or "ca", sha256hex[:16])
+    return "{}-{}".format(_slug(names[0] if names else "") or "ca", sha256hex[:16])
 
 
 def raw_resource_name(basename):
@@ -135,7 +133,7 @@ def named_error(exc, option, source):
     does (``<option> <path>: ...``); unchanged when the source already is the option."""
     if names_option(option, source):
         return exc
-    return MobileError("%s %s" % (option, exc))
+    return MobileError(f"{option} {exc}")
 
 
 def names_option(option, source):
@@ -176,7 +174,7 @@ def load_cas(blobs):
 
 def source_label(option, source):
     """``source`` as messages name it: ``"<option> <source>"`` unless it already names the option."""
-    return source if names_option(option, source) else "%s %s" % (option, source)
+    return source if names_option(option, source) else f"{option} {source}"
 
 
 def extension(cert, oid):
@@ -186,4 +184,4 @@ def extension(cert, oid):
     except x509.ExtensionNotFound:
         return None
     except Exception as exc:
-        raise MobileError("certificate %s: unreadable extensions (%s)" % (subject_text(cert), exc))
+        raise MobileError(f"certificate {subject_text(cert)}: unreadable extensions ({exc})")

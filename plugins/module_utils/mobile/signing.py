@@ -29,7 +29,7 @@ except ImportError:  # pragma: no cover - modules report it through certs.HAS_CR
     pass
 
 
-class Signer(object):
+class Signer:
     """The identity that signs profiles: certificate, private key, chain (no root needed)."""
 
     __slots__ = ("cert", "key", "chain", "sha256")
@@ -62,12 +62,11 @@ def load_signer(cert_data, key_data, passphrase=None, chain_blobs=(), cert_sourc
         raise named_error(exc, key_option, key_source)
     key_label = source_label(key_option, key_source)
     if info.key is None:
-        raise MobileError("%s: the private key is encrypted; give signer_key_passphrase" % key_label)
+        raise MobileError(f"{key_label}: the private key is encrypted; give signer_key_passphrase")
     if not isinstance(info.key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-        raise MobileError("%s: a %s key cannot sign profiles here (RSA and EC keys can)" % (key_label, info.key_type))
+        raise MobileError(f"{key_label}: a {info.key_type} key cannot sign profiles here (RSA and EC keys can)")
     if not certs.key_matches_cert(info.key, cert):
-        raise MobileError("%s does not belong to %s (%s): the public keys differ" % (
-            key_label, source_label(cert_option, cert_source), subject_text(cert)))
+        raise MobileError(f"{key_label} does not belong to {source_label(cert_option, cert_source)} ({subject_text(cert)}): the public keys differ")
     chain = []
     for blob in chain_blobs:
         chain.extend(load_certificates(blob[0], blob[1], blob[2] if len(blob) > 2 else None))
@@ -88,7 +87,7 @@ def signed_profile_current(existing, plist, signer):
     (False, reason)."""
     got = read_signed(existing)
     if got.content is None:
-        return False, "the existing file is not a signed profile (%s)" % got.problem
+        return False, f"the existing file is not a signed profile ({got.problem})"
     if got.content != plist:
         return False, "the profile content changed"
     if got.signer is None or certs.to_der(got.signer) != certs.to_der(signer.cert):
@@ -97,7 +96,7 @@ def signed_profile_current(existing, plist, signer):
     if carried != sorted(signer.chain_ders()):
         return False, "the signer chain changed"
     if not got.valid:
-        return False, "the existing signature is invalid (%s)" % got.problem
+        return False, f"the existing signature is invalid ({got.problem})"
     if got.digest != "sha256":
-        return False, "the existing signature uses %s" % got.digest
+        return False, f"the existing signature uses {got.digest}"
     return True, None

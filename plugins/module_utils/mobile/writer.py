@@ -35,7 +35,7 @@ MAX_EXISTING = reader.MAX_BUNDLE
 PLATFORMS = ("ios", "android")
 
 
-class Artifact(object):
+class Artifact:
     """One file to produce in dest."""
 
     __slots__ = ("name", "kind", "platform", "data", "path", "before", "action", "reason", "signed",
@@ -65,7 +65,7 @@ def build_artifacts(spec, cas, platforms, name=None, domains=()):
     platforms = list(platforms or PLATFORMS)
     for platform in platforms:
         if platform not in PLATFORMS:
-            raise MobileError("platforms: %r is not one of %s" % (platform, ", ".join(PLATFORMS)))
+            raise MobileError("platforms: {!r} is not one of {}".format(platform, ", ".join(PLATFORMS)))
     name = check_basename(name or spec.identifier)
     if not cas:
         raise MobileError("no CA certificate left to distribute (intermediates are left out unless "
@@ -81,8 +81,11 @@ def build_artifacts(spec, cas, platforms, name=None, domains=()):
                                                                                       domains)))
     names = [a.name for a in out]
     if len(set(names)) != len(names):
-        raise MobileError("two artifacts would have the same file name (%s); choose another name"
-                          % ", ".join(sorted(set(n for n in names if names.count(n) > 1))))
+        raise MobileError(
+            "two artifacts would have the same file name ({}); choose another name".format(
+                ", ".join(sorted(set(n for n in names if names.count(n) > 1)))
+            )
+        )
     return out
 
 
@@ -95,13 +98,13 @@ def read_existing(path):
     try:
         return reader.read_input(path=path, option="dest", max_bytes=MAX_EXISTING, allow_empty=True)
     except reader.InputError as exc:
-        raise MobileError("%s; move it away or choose another dest or name" % exc)
+        raise MobileError(f"{exc}; move it away or choose another dest or name")
 
 
 def plan(dest, artifacts, signer=None):
     """Decide per artifact: keep, create or update (with a reason).  Signs nothing yet."""
     if os.path.exists(dest) and not os.path.isdir(dest):
-        raise MobileError("dest %s exists and is not a directory" % dest)
+        raise MobileError(f"dest {dest} exists and is not a directory")
     for art in artifacts:
         art.path = os.path.join(dest, art.name)
         art.before = read_existing(art.path)
@@ -116,8 +119,11 @@ def plan(dest, artifacts, signer=None):
             art.action = "keep"
         else:
             art.action = "update"
-            art.reason = ("the profile was signed; signing is off now" if art.kind == "profile"
-                          and looks_signed(art.before) else "content changed")
+            art.reason = (
+                "the profile was signed; signing is off now"
+                if art.kind == "profile" and looks_signed(art.before)
+                else "content changed"
+            )
     return artifacts
 
 
@@ -197,7 +203,7 @@ def write(dest, artifacts, move=None, mode=0o644):
         try:
             os.makedirs(dest, 0o755)
         except OSError as exc:
-            raise WriteError("dest %s: cannot create the directory (%s); nothing was written" % (dest, exc))
+            raise WriteError(f"dest {dest}: cannot create the directory ({exc}); nothing was written")
         created_dest = True
     temps, moved, olds = {}, [], {}
     try:
@@ -219,7 +225,7 @@ def write(dest, artifacts, move=None, mode=0o644):
             try:
                 _restore(dest, art, olds[art.path])
             except OSError as undo_exc:
-                problems.append("%s: %s" % (art.path, undo_exc))
+                problems.append(f"{art.path}: {undo_exc}")
         if created_dest and not problems:
             try:
                 os.rmdir(dest)
@@ -228,16 +234,26 @@ def write(dest, artifacts, move=None, mode=0o644):
         if not isinstance(exc, Exception):
             raise
         detail = "restored the previous files" if not problems else "could NOT restore: " + "; ".join(problems)
-        raise WriteError("writing to %s failed (%s); %s" % (dest, getattr(exc, "strerror", None) or exc, detail))
+        raise WriteError("writing to {} failed ({}); {}".format(dest, getattr(exc, "strerror", None) or exc, detail))
     return [a.path for a in changes]
 
 
 def cert_facts(ca, identifier):
     info = certs.describe(ca.cert)
     base = cert_basename(ca.cert, ca.sha256)
-    return {"subject": info["subject"], "common_name": (info["common_names"] or [None])[0],
-            "issuer": info["issuer"], "sha256": info["sha256"], "sha1": info["sha1"],
-            "not_after": info["not_after"], "role": ca.role, "source": ca.source,
-            "payload_type": payload_type(ca), "payload_identifier": payload_identifier(identifier, ca.sha256),
-            "payload_uuid": payload_uuid(identifier, ca.sha256), "onc_guid": onc_guid(identifier, ca.sha256),
-            "android_file": base + ".crt", "raw_resource": raw_resource_name(base)}
+    return {
+        "subject": info["subject"],
+        "common_name": (info["common_names"] or [None])[0],
+        "issuer": info["issuer"],
+        "sha256": info["sha256"],
+        "sha1": info["sha1"],
+        "not_after": info["not_after"],
+        "role": ca.role,
+        "source": ca.source,
+        "payload_type": payload_type(ca),
+        "payload_identifier": payload_identifier(identifier, ca.sha256),
+        "payload_uuid": payload_uuid(identifier, ca.sha256),
+        "onc_guid": onc_guid(identifier, ca.sha256),
+        "android_file": base + ".crt",
+        "raw_resource": raw_resource_name(base),
+    }

@@ -67,9 +67,9 @@ def cert_label(facts):
 def validity_state(cert, now):
     """(state, when) for an expired or not yet valid certificate, else None."""
     if is_expired(cert, now):
-        return "has expired", "not after %s" % not_after(cert).isoformat()
+        return "has expired", f"not after {not_after(cert).isoformat()}"
     if is_not_yet_valid(cert, now):
-        return "is not valid yet", "not before %s" % not_before(cert).isoformat()
+        return "is not valid yet", f"not before {not_before(cert).isoformat()}"
     return None
 
 

@@ -70,11 +70,11 @@ STRUCTURE_CODES = ("SAML-020", "SAML-021", "SAML-022", "SAML-024", "SAML-025", "
 
 
 def _md(tag):
-    return "{%s}%s" % (NS["md"], tag)
+    return "{{{}}}{}".format(NS["md"], tag)
 
 
 def _ds(tag):
-    return "{%s}%s" % (NS["ds"], tag)
+    return "{{{}}}{}".format(NS["ds"], tag)
 
 
 def binding_name(uri):
@@ -176,8 +176,8 @@ def verify_enveloped_signature(element, trusted_certs, source="<input>"):
     element_id = element.get("ID")
     if len(refs) != 1:
         raise SignatureCoverageError("the signature has %d references, expected exactly one" % len(refs))
-    if refs[0] not in ("", "#%s" % element_id) or (refs[0] and not element_id):
-        raise SignatureCoverageError("the signature references %r, not the signed element (ID %r)" % (refs[0], element_id))
+    if refs[0] not in ("", f"#{element_id}") or (refs[0] and not element_id):
+        raise SignatureCoverageError(f"the signature references {refs[0]!r}, not the signed element (ID {element_id!r})")
     root = element.getroottree().getroot()
     embedded = _embedded_certificates(signature)
     check = xmlsig.verify_signature(root, signature, list(trusted_certs), embedded=embedded)
@@ -193,7 +193,7 @@ def verify_enveloped_signature(element, trusted_certs, source="<input>"):
 def _embedded_certificates(signature):
     """The certificates a ds:Signature carries in KeyInfo (to name a foreign signer)."""
     out = []
-    for node in signature.iterfind("%s/%s/%s" % (_ds("KeyInfo"), _ds("X509Data"), _ds("X509Certificate"))):
+    for node in signature.iterfind("{}/{}/{}".format(_ds("KeyInfo"), _ds("X509Data"), _ds("X509Certificate"))):
         try:
             out.append(xmlsig.x509_certificate(node.text, "KeyInfo certificate")[0])
         except xmlsig.X509CertificateError:
@@ -385,7 +385,7 @@ def _location_problem(location):
         return "no Location"
     parts = split_url(location)
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        return "the Location %r, which is not an absolute http(s) URL" % location
+        return f"the Location {location!r}, which is not an absolute http(s) URL"
     return None
 
 

@@ -52,7 +52,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.xmlsig import HAS
 SAML = NS["saml"]
 SAMLP = NS["samlp"]
 DS = NS["ds"]
-XSI_TYPE = "{%s}type" % NS["xsi"]
+XSI_TYPE = "{{{}}}type".format(NS["xsi"])
 XS = NS["xs"]
 SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
@@ -248,20 +248,20 @@ def decode_input(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
         try:
             raw = data.strip().encode("ascii")
         except UnicodeEncodeError:
-            raise SamlError("%s: neither XML nor a base64 SAMLResponse value (non-ASCII text)" % source)
+            raise SamlError(f"{source}: neither XML nor a base64 SAMLResponse value (non-ASCII text)")
     elif isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data)
         if _looks_like_xml(raw):
             return raw, "xml", None
         raw = raw.strip()
     else:
-        raise SamlError("%s: expected text or bytes, got %s" % (source, type(data).__name__))
+        raise SamlError(f"{source}: expected text or bytes, got {type(data).__name__}")
     if not raw:
-        raise SamlError("%s: empty input, expected a SAML Response" % source)
+        raise SamlError(f"{source}: empty input, expected a SAML Response")
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError:
-        raise SamlError("%s: neither XML nor a base64 SAMLResponse value" % source)
+        raise SamlError(f"{source}: neither XML nor a base64 SAMLResponse value")
     input_format, relay_state = "base64", None
     if "SAMLResponse=" in text or "SAMLResponse%3D" in text:
         from urllib.parse import parse_qs, unquote
@@ -269,7 +269,7 @@ def decode_input(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
             text = unquote(text)
         fields = parse_qs(text.strip().lstrip("?"), keep_blank_values=True)
         if not (fields.get("SAMLResponse") or [""])[0].strip():
-            raise SamlError("%s: a form without a SAMLResponse value" % source)
+            raise SamlError(f"{source}: a form without a SAMLResponse value")
         # a pasted, not URL-encoded value has '+' where parse_qs now sees spaces
         text = fields["SAMLResponse"][0].replace(" ", "+")
         relay_state = (fields.get("RelayState") or [""])[0]
@@ -279,7 +279,7 @@ def decode_input(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
         text = unquote(text)
     compact = re.sub(r"\s+", "", text)
     if not compact or not _B64_CHARS.match(compact):
-        raise SamlError("%s: neither XML nor a base64 SAMLResponse value" % source)
+        raise SamlError(f"{source}: neither XML nor a base64 SAMLResponse value")
     if max_bytes is not None and len(compact) * 3 // 4 > max_bytes:
         raise SamlError("%s: the base64 value decodes to more than the limit of %d bytes" % (source, max_bytes))
     compact += "=" * (-len(compact) % 4)
@@ -289,7 +289,7 @@ def decode_input(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
         else:
             decoded = base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise SamlError("%s: neither XML nor a base64 SAMLResponse value (not valid base64: %s)" % (source, exc))
+        raise SamlError(f"{source}: neither XML nor a base64 SAMLResponse value (not valid base64: {exc})")
     if _looks_like_xml(decoded):
         return decoded, input_format, relay_state
     inflater = zlib.decompressobj(-15)
@@ -302,7 +302,7 @@ def decode_input(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
         raise SamlError("%s: the deflated value inflates to more than the limit of %d bytes" % (source, max_bytes))
     if inflated and _looks_like_xml(inflated):
         return inflated, ("form" if input_format == "form" else "deflate-base64"), relay_state
-    raise SamlError("%s: the base64 value is not an XML document (nor deflated XML)" % source)
+    raise SamlError(f"{source}: the base64 value is not an XML document (nor deflated XML)")
 
 
 def read_document(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
@@ -320,7 +320,7 @@ def read_document(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
         if match:
             encoding = _codec_name(match.group(3), source)
             if encoding != "utf-8":
-                findings.append(finding("SAML-101", source=source, problem="declared as %s" % match.group(3),
+                findings.append(finding("SAML-101", source=source, problem=f"declared as {match.group(3)}",
                                         encoding=encoding))
     else:
         data = bytes(data)
@@ -338,7 +338,7 @@ def read_document(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
                     % (data[exc.start], exc.start)))
                 return None, None, findings
         else:
-            findings.append(finding("SAML-101", source=source, problem="encoded as %s" % encoding.upper(),
+            findings.append(finding("SAML-101", source=source, problem=f"encoded as {encoding.upper()}",
                                     encoding=encoding))
             codec = "utf-16" if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else encoding
             codec = "utf-32" if encoding == "utf-32" else codec
@@ -356,7 +356,7 @@ def _codec_name(name, source):
     try:
         return codecs.lookup(name).name
     except LookupError:
-        raise XmlError("%s: declares the unknown encoding %r; SAML documents must be UTF-8" % (source, name))
+        raise XmlError(f"{source}: declares the unknown encoding {name!r}; SAML documents must be UTF-8")
 
 
 # --------------------------------------------------------------------------- IdP certificates
@@ -371,15 +371,15 @@ def idp_from_metadata(data, source="<metadata>", issuer=None, max_bytes=DEFAULT_
     """
     root = parse_xml(data, source, max_bytes=max_bytes)
     md = NS["md"]
-    if root.tag == "{%s}EntityDescriptor" % md:
+    if root.tag == f"{{{md}}}EntityDescriptor":
         entities = [root]
-    elif root.tag == "{%s}EntitiesDescriptor" % md:
-        entities = list(root.iter("{%s}EntityDescriptor" % md))
+    elif root.tag == f"{{{md}}}EntitiesDescriptor":
+        entities = list(root.iter(f"{{{md}}}EntityDescriptor"))
     else:
-        raise SamlError("%s: not SAML metadata (root element %s)" % (source, etree.QName(root).localname))
-    idps = [e for e in entities if e.find("{%s}IDPSSODescriptor" % md) is not None]
+        raise SamlError(f"{source}: not SAML metadata (root element {etree.QName(root).localname})")
+    idps = [e for e in entities if e.find(f"{{{md}}}IDPSSODescriptor") is not None]
     if not idps:
-        raise SamlError("%s: no IDPSSODescriptor: this is not IdP metadata" % source)
+        raise SamlError(f"{source}: no IDPSSODescriptor: this is not IdP metadata")
     if len(idps) > 1:
         chosen = [e for e in idps if issuer is not None and e.get("entityID") == issuer]
         if not chosen:
@@ -388,11 +388,11 @@ def idp_from_metadata(data, source="<metadata>", issuer=None, max_bytes=DEFAULT_
         idps = chosen
     entity = idps[0]
     found = []
-    for descriptor in entity.findall("{%s}IDPSSODescriptor" % md):
-        for key in descriptor.findall("{%s}KeyDescriptor" % md):
+    for descriptor in entity.findall(f"{{{md}}}IDPSSODescriptor"):
+        for key in descriptor.findall(f"{{{md}}}KeyDescriptor"):
             if key.get("use") not in (None, "", "signing"):
                 continue
-            for node in key.iterfind("{%s}KeyInfo/{%s}X509Data/{%s}X509Certificate" % (DS, DS, DS)):
+            for node in key.iterfind(f"{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate"):
                 what = "%s: signing certificate %d" % (source, len(found) + 1)
                 try:
                     cert, encoding = xmlsig.x509_certificate(node.text, what)
@@ -402,14 +402,14 @@ def idp_from_metadata(data, source="<metadata>", issuer=None, max_bytes=DEFAULT_
                     pem.append(what)
                 found.append(cert)
     if not found:
-        raise SamlError("%s: the IdP descriptor publishes no signing certificate" % source)
+        raise SamlError(f"{source}: the IdP descriptor publishes no signing certificate")
     return entity.get("entityID"), found
 
 
 # --------------------------------------------------------------------------- signatures
 
 def _q(ns, tag):
-    return "{%s}%s" % (ns, tag)
+    return f"{{{ns}}}{tag}"
 
 
 _RESPONSE = _q(SAMLP, "Response")
@@ -436,7 +436,7 @@ def algorithm_name(uri):
     return _ALGORITHM_NAMES.get(uri, uri.rsplit("#", 1)[-1].upper() if "#" in uri else uri)
 
 
-class Signature(object):
+class Signature:
     """One ds:Signature of the document, enveloped in a Response or an Assertion."""
 
     def __init__(self, node, root):
@@ -458,7 +458,7 @@ class Signature(object):
             self.digest_uris.append(digest.get("Algorithm") if digest is not None else None)
         self.embedded = []
         self.pem_certificates = 0    # KeyInfo X509Certificate elements holding PEM, not DER
-        for cert_node in node.iterfind("%s/%s/%s" % (_q(DS, "KeyInfo"), _q(DS, "X509Data"), _q(DS, "X509Certificate"))):
+        for cert_node in node.iterfind("{}/{}/{}".format(_q(DS, "KeyInfo"), _q(DS, "X509Data"), _q(DS, "X509Certificate"))):
             try:  # a key type cryptography cannot use is as good as no certificate
                 cert, encoding = xmlsig.x509_certificate(cert_node.text, "KeyInfo certificate")
             except xmlsig.X509CertificateError:
@@ -550,10 +550,10 @@ def read_assertion(assertion):
     out["not_before"] = conditions.get("NotBefore") if conditions is not None else None
     out["not_on_or_after"] = conditions.get("NotOnOrAfter") if conditions is not None else None
     out["audiences"] = [(_text(a) or "").strip() for a in conditions.iterfind(
-        "%s/%s" % (_q(SAML, "AudienceRestriction"), _q(SAML, "Audience")))] if conditions is not None else []
+        "{}/{}".format(_q(SAML, "AudienceRestriction"), _q(SAML, "Audience")))] if conditions is not None else []
     contexts = []
     for statement in assertion.findall(_q(SAML, "AuthnStatement")):
-        for ref in statement.iterfind("%s/%s" % (_q(SAML, "AuthnContext"), _q(SAML, "AuthnContextClassRef"))):
+        for ref in statement.iterfind("{}/{}".format(_q(SAML, "AuthnContext"), _q(SAML, "AuthnContextClassRef"))):
             contexts.append((_text(ref) or "").strip())
     out["authn_contexts"] = contexts
     attributes = []
@@ -600,7 +600,7 @@ def _offload_hint(found, expected):
 
 # --------------------------------------------------------------------------- the check
 
-class ResponseReport(object):
+class ResponseReport:
     """``findings`` (list of Finding) and ``facts`` (JSON-friendly dict) of one response."""
 
     def __init__(self, findings, facts):
@@ -640,7 +640,7 @@ def check_response(data, source="<response>", idp_metadata=None, idp_certs=None,
     read (not a response, malformed or hostile XML), CertificateError for a broken certificate.
     """
     if scope not in SCOPES:
-        raise SamlError("scope must be server or site, not %r" % (scope,))
+        raise SamlError(f"scope must be server or site, not {scope!r}")
     policy = policy or Policy()
     now = now or datetime.datetime.now(datetime.timezone.utc)
     allowed = _split_list(authcontexts)
@@ -657,8 +657,7 @@ def check_response(data, source="<response>", idp_metadata=None, idp_certs=None,
     if root.tag not in (_RESPONSE, _ASSERTION):
         local = etree.QName(root).localname
         hint = " (that is metadata: use saml_metadata_check)" if local.endswith("Descriptor") else ""
-        raise SamlError("%s: the root element is %s, not a SAML samlp:Response or saml:Assertion%s"
-                        % (source, local, hint))
+        raise SamlError(f"{source}: the root element is {local}, not a SAML samlp:Response or saml:Assertion{hint}")
     facts["root"] = "Response" if root.tag == _RESPONSE else "Assertion"
     if facts["input_format"] == "form" and not facts["relay_state"]:
         findings.append(finding("SAML-170"))
@@ -681,14 +680,14 @@ def check_response(data, source="<response>", idp_metadata=None, idp_certs=None,
         facts["response_id"] = root.get("ID")
         facts["destination"] = root.get("Destination")
         facts["in_response_to"] = root.get("InResponseTo")
-        status = root.find("%s/%s" % (_q(SAMLP, "Status"), _q(SAMLP, "StatusCode")))
+        status = root.find("{}/{}".format(_q(SAMLP, "Status"), _q(SAMLP, "StatusCode")))
         code = status.get("Value") if status is not None else None
         facts["status"] = code
         if code is not None and code != SUCCESS:
             inner = status.find(_q(SAMLP, "StatusCode"))
-            message = _text(root.find("%s/%s" % (_q(SAMLP, "Status"), _q(SAMLP, "StatusMessage"))))
-            detail = (" / %s" % inner.get("Value").rsplit(":", 1)[-1]) if inner is not None else ""
-            detail += (" (%s)" % message.strip()) if message and message.strip() else ""
+            message = _text(root.find("{}/{}".format(_q(SAMLP, "Status"), _q(SAMLP, "StatusMessage"))))
+            detail = (" / {}".format(inner.get("Value").rsplit(":", 1)[-1])) if inner is not None else ""
+            detail += (f" ({message.strip()})") if message and message.strip() else ""
             findings.append(finding("SAML-102", status=code.rsplit(":", 1)[-1], detail=detail))
         encrypted = root.findall(_q(SAML, "EncryptedAssertion"))
         if encrypted:
@@ -712,7 +711,7 @@ def check_response(data, source="<response>", idp_metadata=None, idp_certs=None,
     # signature findings
     for sig in signatures:
         if sig.pem_certificates:
-            findings.append(finding("SAML-128", where="the %s signature's KeyInfo" % sig.element,
+            findings.append(finding("SAML-128", where=f"the {sig.element} signature's KeyInfo",
                                     data={"id": sig.parent_id}))
         blocked = [d for d in [normalise_digest(sig.algorithm_uri or "")] + [normalise_digest(u or "") for u in sig.digest_uris]
                    if d and policy.digest_blocked(d)]
@@ -725,7 +724,7 @@ def check_response(data, source="<response>", idp_metadata=None, idp_certs=None,
                                     expected=", ".join(certs.fingerprint(c) for c in trusted),
                                     data={"signer_subject": _subject(sig.signer)}))
         elif sig.valid is False and sig.problem == xmlsig.WRAPPING:
-            findings.append(finding("SAML-124", detail="the %s signature at %s: %s" % (sig.element, sig.path, sig.reason)))
+            findings.append(finding("SAML-124", detail=f"the {sig.element} signature at {sig.path}: {sig.reason}"))
         elif sig.valid is False:
             findings.append(finding("SAML-122", element=sig.element, reason=sig.reason, data={"id": sig.parent_id}))
     if not signatures and (visible or root.tag == _ASSERTION):
@@ -812,7 +811,7 @@ def _subject(cert):
     try:
         return cert.subject.rfc4514_string()
     except ValueError as exc:  # cryptography parses names lazily; damaged ones fail here
-        return "<unreadable subject: %s>" % str(exc).splitlines()[0][:80]
+        return f"<unreadable subject: {str(exc).splitlines()[0][:80]}>"
 
 
 def _cert_summary(cert, now):
@@ -842,8 +841,8 @@ def _choose(root, visible, signatures):
     for sig in response_sigs:
         if sig.covered is not root:
             return (_covered_assertion(sound), None,
-                    "the Response signature covers the element with ID %r at %s, not the Response that is "
-                    "read (ID %r)" % (sig.covers, _path(root, sig.covered), root.get("ID")))
+                    "the Response signature covers the element with ID {!r} at {}, not the Response that is "
+                    "read (ID {!r})".format(sig.covers, _path(root, sig.covered), root.get("ID")))
     own = [s for s in sound if first is not None and s.covered is first]
     if response_sigs and root.tag == _RESPONSE:
         return first, ("both" if own else "response"), None
@@ -871,7 +870,7 @@ def _path(root, element):
         return "/"
     path = root.getroottree().getelementpath(element)
     for prefix, uri in NS.items():
-        path = path.replace("{%s}" % uri, prefix + ":")
+        path = path.replace(f"{{{uri}}}", prefix + ":")
     return "/" + path
 
 
@@ -879,14 +878,14 @@ def _moved(root, sound, first):
     sig = sound[0]
     where = _path(root, sig.covered)
     if first is None:
-        return "the signed %s (ID %r at %s) is not where the assertion is read" % (sig.element, sig.covers, where)
+        return f"the signed {sig.element} (ID {sig.covers!r} at {where}) is not where the assertion is read"
     username = _username_of(first)
-    return ("the assertion that is read (ID %r%s) is not signed; the IdP's signature covers the element with ID "
-            "%r at %s" % (first.get("ID"), (", username %r" % username) if username else "", sig.covers, where))
+    return ("the assertion that is read (ID {!r}{}) is not signed; the IdP's signature covers the element with ID "
+            "{!r} at {}".format(first.get("ID"), (f", username {username!r}") if username else "", sig.covers, where))
 
 
 def _username_of(assertion, attribute="username"):
-    for node in assertion.iterfind("%s/%s" % (_q(SAML, "AttributeStatement"), _q(SAML, "Attribute"))):
+    for node in assertion.iterfind("{}/{}".format(_q(SAML, "AttributeStatement"), _q(SAML, "Attribute"))):
         if node.get("Name") == attribute:
             value = node.find(_q(SAML, "AttributeValue"))
             return (_text(value) or "").strip()
@@ -901,12 +900,12 @@ def _username_findings(attributes, name, facts):
                 or (a["friendly_name"] or "") == name]
         hint = ""
         if near:
-            hint = " (there is %s: names are case-sensitive; map it with %s)" % (
+            hint = " (there is {}: names are case-sensitive; map it with {})".format(
                 ", ".join(repr(n) for n in near), _MAP_USER.replace("<attribute>", near[0]))
         elif attributes:
-            hint = " (attributes sent: %s)" % ", ".join(
-                repr(a["name"]) + (" (FriendlyName %r)" % a["friendly_name"] if a["friendly_name"] else "")
-                for a in attributes)
+            hint = " (attributes sent: {})".format(", ".join(
+                repr(a["name"]) + (" (FriendlyName {!r})".format(a["friendly_name"]) if a["friendly_name"] else "")
+                for a in attributes))
         out.append(finding("SAML-110", attribute=name, hint=hint, data={"sent": [a["name"] for a in attributes]}))
         return out
     values = [v for a in matches for v in a["values"]]
@@ -914,7 +913,7 @@ def _username_findings(attributes, name, facts):
     facts["username_type"] = values[0]["type"] if values else None
     for value in values:
         if value["resolved"] != (XS, "string"):
-            found = "untyped (no xsi:type)" if value["type"] is None else "typed %s" % value["type"]
+            found = "untyped (no xsi:type)" if value["type"] is None else "typed {}".format(value["type"])
             if value["type"] is not None and value["resolved"][0] is None:
                 found += " with an undeclared prefix"
             out.append(finding("SAML-111", attribute=name, found=found, type=value["type"]))
@@ -947,7 +946,7 @@ def _subject_findings(confirmations, acs_url):
     whether or not ``acs_url`` is known) and SAML-141 (a Recipient that is not ``acs_url``)."""
     bearers = [c for c in confirmations if c["method"] == BEARER]
     if not bearers:
-        detail = (" (methods: %s)" % ", ".join(c["method"] or "?" for c in confirmations)) if confirmations else ""
+        detail = (" (methods: {})".format(", ".join(c["method"] or "?" for c in confirmations))) if confirmations else ""
         return [finding("SAML-140", detail=detail)]
     out = []
     if not any(c["recipient"] and c["not_on_or_after"] for c in bearers):
@@ -958,7 +957,7 @@ def _subject_findings(confirmations, acs_url):
             best = max(with_data, key=lambda c: bool(c["recipient"]) + bool(c["not_on_or_after"]))
             lacks = [name for name, key in (("Recipient", "recipient"), ("NotOnOrAfter", "not_on_or_after"))
                      if not best[key]]
-            missing = "a SubjectConfirmationData with %s" % " and ".join(lacks)
+            missing = "a SubjectConfirmationData with {}".format(" and ".join(lacks))
         out.append(finding("SAML-147", missing=missing))
     if not acs_url:
         return out

@@ -54,7 +54,7 @@ def xml_cap(max_bytes):
     lower the collection's cap for XML (``reader.MAX_XML``, docs/inputs.md) but not raise it;
     anything else raises SamlError."""
     if max_bytes is None or max_bytes <= 0:
-        raise SamlError("max_bytes: %r is not a positive number of bytes" % (max_bytes,))
+        raise SamlError(f"max_bytes: {max_bytes!r} is not a positive number of bytes")
     if max_bytes > reader.MAX_XML:
         raise SamlError("max_bytes: %d is above the cap for XML inputs (%d bytes, docs/inputs.md); give %d "
                         "or less" % (max_bytes, reader.MAX_XML, reader.MAX_XML))

@@ -80,7 +80,7 @@ def check_sp_certificate(data, source="<input>", policy=None, filename=None, now
             findings.append(finding("SAML-004", source=name, labels=", ".join(others),
                                     where="besides the certificate" if cert_blocks else "and no certificate"))
         if not cert_blocks:
-            detail = "no CERTIFICATE block; found %s" % ", ".join(others)
+            detail = "no CERTIFICATE block; found {}".format(", ".join(others))
             if any("PKCS7" in o or "PKCS #7" in o or o == "CMS" for o in others):
                 detail = "a PKCS#7 bundle, not a PEM certificate"
             findings.append(finding("SAML-002", source=name, detail=detail))
@@ -113,7 +113,7 @@ def check_sp_certificate(data, source="<input>", policy=None, filename=None, now
         findings.append(finding("SAML-008", source=name, state=state[0], when=state[1]))
     elif facts["days_left"] < expiry_warn_days:
         findings.append(finding("SAML-009", source=name, days=facts["days_left"],
-                                when="not after %s" % facts["not_after"]))
+                                when="not after {}".format(facts["not_after"])))
     return findings, facts, cert
 
 
@@ -252,12 +252,12 @@ def _unencrypted_command(key_type, source, fmt=None):
     src = shlex.quote(source)
     if fmt == "openssh":
         if key_type == "RSA":  # asks for the old passphrase, then the new one: leave it empty
-            return "cp %s %s && chmod 600 %s && ssh-keygen -p -m PEM -f %s" % (src, _OUT, _OUT, _OUT)
+            return f"cp {src} {_OUT} && chmod 600 {_OUT} && ssh-keygen -p -m PEM -f {_OUT}"
         return None
     if key_type == "RSA":
-        return "openssl rsa -in %s -traditional -out %s" % (src, _OUT)
+        return f"openssl rsa -in {src} -traditional -out {_OUT}"
     if key_type == "DSA":
-        return "openssl dsa -in %s -out %s" % (src, _OUT)
+        return f"openssl dsa -in {src} -out {_OUT}"
     return None
 
 
@@ -265,7 +265,7 @@ def _encrypted_pkcs8_command(key_type, source):
     """The command that writes ``source`` as encrypted PKCS#8 (server-wide SAML), RSA only."""
     if key_type != "RSA":
         return None
-    return "openssl pkcs8 -topk8 -v2 aes-256-cbc -in %s -out %s" % (shlex.quote(source), _OUT)
+    return f"openssl pkcs8 -topk8 -v2 aes-256-cbc -in {shlex.quote(source)} -out {_OUT}"
 
 
 def key_remedy(code, key_type, source, fmt=None, scope="server"):
@@ -280,34 +280,34 @@ def key_remedy(code, key_type, source, fmt=None, scope="server"):
         texts, commands = [], []
         for kind in ("RSA", "DSA"):
             text, cmds = key_remedy(code, kind, source, fmt, scope)
-            texts.append("if it is a%s %s key: %s" % ("n" if kind == "RSA" else "", kind, text[0].lower() + text[1:]))
+            texts.append("if it is a{} {} key: {}".format("n" if kind == "RSA" else "", kind, text[0].lower() + text[1:]))
             commands.extend(cmds)
         return "; ".join(texts) + "; any other key type must be replaced by an RSA key", commands
     plain = _unencrypted_command(key_type, source, fmt)
     if fmt == "openssh" and plain is None and key_type in ("RSA", "DSA"):
-        return ("Convert the OpenSSH key to a PEM %s key, or replace the pair with RSA (no tested "
-                "command converts an OpenSSH %s key here)" % (key_type, key_type)), []
+        return (f"Convert the OpenSSH key to a PEM {key_type} key, or replace the pair with RSA (no tested "
+                f"command converts an OpenSSH {key_type} key here)"), []
     if plain is None:
-        return _REPLACE.format(what="a %s key" % key_type), []
+        return _REPLACE.format(what=f"a {key_type} key"), []
     pkcs8 = _encrypted_pkcs8_command(key_type, source) if scope == "server" else None
     if code == "SAML-013":
-        return ("Convert it to a PEM PKCS#1 key: %s (when ssh-keygen asks for the new passphrase, "
-                "leave it empty: a password-protected PKCS#1 key is not supported)" % plain), [plain]
+        return (f"Convert it to a PEM PKCS#1 key: {plain} (when ssh-keygen asks for the new passphrase, "
+                "leave it empty: a password-protected PKCS#1 key is not supported)"), [plain]
     if key_type == "DSA":
-        return ("Remove the password: %s. An unencrypted DSA key is the only DSA form Tableau "
+        return (f"Remove the password: {plain}. An unencrypted DSA key is the only DSA form Tableau "
                 "Server takes (\"An RSA or DSA private key file\"; a password-protected key must be "
-                "RSA PKCS#8). To keep a password, replace the pair with an RSA key" % plain), [plain]
+                "RSA PKCS#8). To keep a password, replace the pair with an RSA key"), [plain]
     if code == "SAML-017":
-        return "Remove the password for site SAML (unencrypted PKCS#1): %s" % plain, [plain]
+        return f"Remove the password for site SAML (unencrypted PKCS#1): {plain}", [plain]
     if code == "SAML-016":
-        first = "Convert it to an unencrypted PKCS#1 key: %s" % plain
-        second = "encrypt it with a non-empty passphrase: %s" % pkcs8
+        first = f"Convert it to an unencrypted PKCS#1 key: {plain}"
+        second = f"encrypt it with a non-empty passphrase: {pkcs8}"
     else:
-        first = "Either remove the password: %s" % plain
-        second = "convert it to encrypted PKCS#8: %s" % pkcs8
+        first = f"Either remove the password: {plain}"
+        second = f"convert it to encrypted PKCS#8: {pkcs8}"
     if pkcs8 is None:
         return first, [plain]
-    return "%s; or, for server-wide SAML, %s" % (first, second), [plain, pkcs8]
+    return f"{first}; or, for server-wide SAML, {second}", [plain, pkcs8]
 
 
 def _key_finding(code, kind, name, fmt, scope, **fmt_args):
@@ -337,7 +337,7 @@ def check_sp_key(data: bytes | str, source: str = "<input>", passphrase: str | N
     of the key-table findings are commands for the key type at hand (:func:`key_remedy`).
     """
     if scope not in ("server", "site"):
-        raise SamlError("scope must be server or site, not %r" % (scope,))
+        raise SamlError(f"scope must be server or site, not {scope!r}")
     policy = policy or Policy()
     findings = []
     name = filename if (filename and str(source).startswith("<")) else source  # a label beats a placeholder
@@ -400,7 +400,7 @@ def check_sp_key(data: bytes | str, source: str = "<input>", passphrase: str | N
                 ktype, ksize, _c = public_key_info(public_key(cert))
                 findings.append(finding(
                     "SAML-019", source=name, subject=cert_subject(cert),
-                    cert_key="%s %s" % (ktype, ksize), key="%s %s" % (info.key_type, info.key_size)))
+                    cert_key=f"{ktype} {ksize}", key=f"{info.key_type} {info.key_size}"))
     return findings, facts
 
 
@@ -418,7 +418,7 @@ def check_keypair(cert_data: bytes | str | None = None, key_data: bytes | str | 
     ``server``/``site`` raises SamlError.
     """
     if scope not in ("server", "site"):
-        raise SamlError("scope must be server or site, not %r" % (scope,))
+        raise SamlError(f"scope must be server or site, not {scope!r}")
     findings = []
     facts = {"certificate": None, "key": None, "scope": scope}
     cert = None

@@ -33,7 +33,7 @@ def validate_server_host(host):
     URL or not a host name."""
     if not isinstance(host, str) or not _HOST_RE.match(host.strip()) or host != host.strip():
         raise SamlError("server_host must be a host name with an optional :port (no scheme or path), "
-                        "not %r" % (host,))
+                        f"not {host!r}")
     return host
 
 
@@ -43,13 +43,13 @@ def expected_acs_url(server_host, scope="server", site_alias=None):
     if scope == "site":
         if not site_alias:
             raise SamlError("site SAML needs site_alias (the site's URL name)")
-        return "https://%s%s%s" % (server_host, SITE_SP_PATH, site_alias)
-    return "https://%s%s" % (server_host, SP_ACS_PATH)
+        return f"https://{server_host}{SITE_SP_PATH}{site_alias}"
+    return f"https://{server_host}{SP_ACS_PATH}"
 
 
 def expected_slo_url(server_host):
     validate_server_host(server_host)
-    return "https://%s%s" % (server_host, SP_SLO_PATH)
+    return f"https://{server_host}{SP_SLO_PATH}"
 
 
 def describe_difference(expected, actual, limit=5):

@@ -185,62 +185,78 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
 
     if trusted is False and complete:
         if top is leaf:
-            msg = "the server's certificate %s is self-signed and not among the trust anchors" % subject_text(leaf)
+            msg = f"the server's certificate {subject_text(leaf)} is self-signed and not among the trust anchors"
             data = dict(_ref(top))
         elif is_self_signed(top):
-            msg = "the served chain ends at the root %s, which is not among the trust anchors" % subject_text(top)
+            msg = f"the served chain ends at the root {subject_text(top)}, which is not among the trust anchors"
             data = dict(_ref(top))
         else:
             root = top.issuer.rfc4514_string()
-            msg = ("the certificate is not trusted: the served chain ends at %s, issued by %s, which is not "
-                   "among the trust anchors (if %s is itself an intermediate CA, the server must send it too)"
-                   % (subject_text(top), root, root))
+            msg = (f"the certificate is not trusted: the served chain ends at {subject_text(top)}, issued by {root}, which is not "
+                   f"among the trust anchors (if {root} is itself an intermediate CA, the server must send it too)")
             data = dict(_ref(top), missing_issuer=root)
         data["symptom"] = SYMPTOM
         findings.append(Finding("TLS-001", "error", msg, REMEDY_INSTALL_CA, data))
     if complete is False:
         missing = top.issuer.rfc4514_string()
         if trusted:
-            msg = ("the served chain is incomplete: %s is issued by %s, which the server does not send; "
-                   "it is trusted here only because the trust anchors hold that intermediate CA"
-                   % (subject_text(top), subject_text(anchor) if anchor is not None else missing))
+            msg = (
+                f"the served chain is incomplete: {subject_text(top)} is issued by "
+            f"{subject_text(anchor) if anchor is not None else missing}, which the server does not send; "
+                "it is trusted here only because the trust anchors hold that intermediate CA"
+            )
         else:
-            msg = ("the served chain does not reach a trust anchor: the server sends only its own "
-                   "certificate, issued by %s, which is not a trust anchor. Either the server omits the "
-                   "intermediate CA certificate(s), or %s is a root CA these clients do not trust"
-                   % (missing, missing))
-        remedy = REMEDY_CHAIN_FILE + (" If the issuer is a private root CA: " + REMEDY_INSTALL_CA
-                                      if not trusted else "")
-        findings.append(Finding("TLS-002", "error", msg, remedy,
-                                dict(_ref(top), missing_issuer=missing, symptom=SYMPTOM)))
+            msg = (
+                "the served chain does not reach a trust anchor: the server sends only its own "
+                f"certificate, issued by {missing}, which is not a trust anchor. Either the server omits the "
+                f"intermediate CA certificate(s), or {missing} is a root CA these clients do not trust"
+            )
+        remedy = REMEDY_CHAIN_FILE + (
+            " If the issuer is a private root CA: " + REMEDY_INSTALL_CA if not trusted else ""
+        )
+        findings.append(
+            Finding("TLS-002", "error", msg, remedy, dict(_ref(top), missing_issuer=missing, symptom=SYMPTOM))
+        )
 
     # --- host name
     hm = match_hostname(leaf, host)
     if hm.matched and hm.via == "cn-legacy":
-        findings.append(Finding(
-            "TLS-004", "error",
-            "%s matches only the legacy subject CN %s; the certificate has no subjectAltName, which "
-            "Apple platforms (Tableau Mobile on iOS), Chrome and Android require" % (host, ", ".join(hm.names)),
-            "Reissue the certificate with a subjectAltName DNS entry for every name users type "
-            "(e.g. DNS:%s)." % host, dict(names=list(hm.names), symptom=SYMPTOM)))
+        findings.append(
+            Finding(
+                "TLS-004",
+                "error",
+                "{} matches only the legacy subject CN {}; the certificate has no subjectAltName, which "
+                "Apple platforms (Tableau Mobile on iOS), Chrome and Android require".format(host, ", ".join(hm.names)),
+                f"Reissue the certificate with a subjectAltName DNS entry for every name users type (e.g. DNS:{host}).",
+                dict(names=list(hm.names), symptom=SYMPTOM),
+            )
+        )
     elif not hm.matched:
         fqdn = _short_name_fqdn(host, hm.names)
         issued_to = ", ".join(hm.names) if hm.names else "(no names)"
         if fqdn:  # seed 001: a short name where the certificate holds the FQDN
-            findings.append(Finding(
-                "TLS-003", "error",
-                "the certificate is not issued to %s: %s is a short name and the certificate is issued "
-                "to %s. Use the FQDN %s" % (host, host, issued_to, fqdn),
-                "Sign in to Tableau Server as https://%s (the name in the certificate's \"Issued to\"), "
-                "not the short name; or reissue the certificate with a SAN for %s." % (fqdn, host),
-                dict(names=list(hm.names), fqdn=fqdn, short_name=True, symptom=SYMPTOM)))
+            findings.append(
+                Finding(
+                    "TLS-003",
+                    "error",
+                    f"the certificate is not issued to {host}: {host} is a short name and the certificate is issued "
+                    f"to {issued_to}. Use the FQDN {fqdn}",
+                    f'Sign in to Tableau Server as https://{fqdn} (the name in the certificate\'s "Issued to"), '
+                    f"not the short name; or reissue the certificate with a SAN for {host}.",
+                    dict(names=list(hm.names), fqdn=fqdn, short_name=True, symptom=SYMPTOM),
+                )
+            )
         else:
-            findings.append(Finding(
-                "TLS-003", "error",
-                "the certificate is not issued to %s; it is issued to %s" % (host, issued_to),
-                "Connect with one of the names the certificate is issued to, or reissue it with a "
-                "subjectAltName for %s (and every other name users type)." % host,
-                dict(names=list(hm.names), fqdn=None, short_name=False, symptom=SYMPTOM)))
+            findings.append(
+                Finding(
+                    "TLS-003",
+                    "error",
+                    f"the certificate is not issued to {host}; it is issued to {issued_to}",
+                    "Connect with one of the names the certificate is issued to, or reissue it with a "
+                    f"subjectAltName for {host} (and every other name users type).",
+                    dict(names=list(hm.names), fqdn=None, short_name=False, symptom=SYMPTOM),
+                )
+            )
 
     # --- per-certificate checks on the chain the clients build (served path, plus the anchor)
     checked = [(served[i], i) for i in path_idx]
@@ -253,93 +269,148 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
         if not is_root:
             digest = signature_hash(cert)
             if digest and rules.digest_blocked(digest):
-                findings.append(Finding(
-                    "TLS-005", "error",
-                    "%s (%s) is signed with %s, a blocklisted digest" % (subject_text(cert), where, digest.upper()),
-                    "Reissue it signed with SHA-256 or stronger (Tableau's default "
-                    "wgserver.saml.blocklisted_digest_algorithms lists SHA1; modern clients reject "
-                    "SHA-1 signatures).", dict(ref, digest=digest, symptom=SYMPTOM)))
+                findings.append(
+                    Finding(
+                        "TLS-005",
+                        "error",
+                        f"{subject_text(cert)} ({where}) is signed with {digest.upper()}, a blocklisted digest",
+                        "Reissue it signed with SHA-256 or stronger (Tableau's default "
+                        "wgserver.saml.blocklisted_digest_algorithms lists SHA1; modern clients reject "
+                        "SHA-1 signatures).",
+                        dict(ref, digest=digest, symptom=SYMPTOM),
+                    )
+                )
         if is_root and pos is not None:
             continue  # a served root is never used from the wire; the anchor copy counts
         if is_expired(cert, now):
-            findings.append(Finding(
-                "TLS-006", "error",
-                "%s (%s) expired on %s" % (subject_text(cert), where, not_after(cert).date().isoformat()),
-                "Renew it and install the new certificate (tsm security external-ssl enable ...) "
-                "or trust anchor.", dict(ref, not_after=not_after(cert).isoformat(), symptom=SYMPTOM)))
+            findings.append(
+                Finding(
+                    "TLS-006",
+                    "error",
+                    f"{subject_text(cert)} ({where}) expired on {not_after(cert).date().isoformat()}",
+                    "Renew it and install the new certificate (tsm security external-ssl enable ...) or trust anchor.",
+                    dict(ref, not_after=not_after(cert).isoformat(), symptom=SYMPTOM),
+                )
+            )
         elif is_not_yet_valid(cert, now):
-            findings.append(Finding(
-                "TLS-007", "error",
-                "%s (%s) is not valid before %s" % (subject_text(cert), where, not_before(cert).isoformat()),
-                "Check the clock of the server and the clients, or wait until the certificate is valid.",
-                dict(ref, not_before=not_before(cert).isoformat(), symptom=SYMPTOM)))
+            findings.append(
+                Finding(
+                    "TLS-007",
+                    "error",
+                    f"{subject_text(cert)} ({where}) is not valid before {not_before(cert).isoformat()}",
+                    "Check the clock of the server and the clients, or wait until the certificate is valid.",
+                    dict(ref, not_before=not_before(cert).isoformat(), symptom=SYMPTOM),
+                )
+            )
         elif days_left(cert, now) < min_days_left:
-            findings.append(Finding(
-                "TLS-008", "warning",
-                "%s (%s) expires in %d days (on %s), under min_days_left %d"
-                % (subject_text(cert), where, days_left(cert, now), not_after(cert).date().isoformat(), min_days_left),
-                "Renew it before it expires.",
-                dict(ref, days_left=days_left(cert, now), not_after=not_after(cert).isoformat())))
+            findings.append(
+                Finding(
+                    "TLS-008",
+                    "warning",
+                    "%s (%s) expires in %d days (on %s), under min_days_left %d"
+                    % (
+                        subject_text(cert),
+                        where,
+                        days_left(cert, now),
+                        not_after(cert).date().isoformat(),
+                        min_days_left,
+                    ),
+                    "Renew it before it expires.",
+                    dict(ref, days_left=days_left(cert, now), not_after=not_after(cert).isoformat()),
+                )
+            )
         weak = _weak_key(cert, rules)
         if weak:
-            findings.append(Finding(
-                "TLS-009", "error", "%s (%s) has a weak key: %s" % (subject_text(cert), where, weak[0]),
-                "Reissue it with an RSA key of at least %d bits or an EC key of at least %d bits (P-256, P-384)."
-                % (rules.min_rsa_key_size, rules.min_ec_key_size),
-                dict(ref, key_type=weak[1], key_size=weak[2], symptom=SYMPTOM)))
+            findings.append(
+                Finding(
+                    "TLS-009",
+                    "error",
+                    f"{subject_text(cert)} ({where}) has a weak key: {weak[0]}",
+                    "Reissue it with an RSA key of at least %d bits or an EC key of at least %d bits (P-256, P-384)."
+                    % (rules.min_rsa_key_size, rules.min_ec_key_size),
+                    dict(ref, key_type=weak[1], key_size=weak[2], symptom=SYMPTOM),
+                )
+            )
 
     # --- issuers must be CAs (basicConstraints CA:TRUE); self-signed v1 roots are accepted
     for pos in path_idx[1:]:
         cert = served[pos]
         if not is_ca(cert) and not is_self_signed(cert):
-            findings.append(Finding(
-                "TLS-018", "error",
-                "%s (served #%d) issues %s but is not a CA certificate (basicConstraints CA:TRUE missing)"
-                % (subject_text(cert), pos, subject_text(served[path_idx[path_idx.index(pos) - 1]])),
-                "Reissue the intermediate with basicConstraints critical CA:TRUE and keyUsage keyCertSign, "
-                "then reissue the server certificate from it.",
-                dict(_ref(cert, pos), symptom=SYMPTOM)))
+            findings.append(
+                Finding(
+                    "TLS-018",
+                    "error",
+                    "%s (served #%d) issues %s but is not a CA certificate (basicConstraints CA:TRUE missing)"
+                    % (subject_text(cert), pos, subject_text(served[path_idx[path_idx.index(pos) - 1]])),
+                    "Reissue the intermediate with basicConstraints critical CA:TRUE and keyUsage keyCertSign, "
+                    "then reissue the server certificate from it.",
+                    dict(_ref(cert, pos), symptom=SYMPTOM),
+                )
+            )
 
     # --- leaf profile (Apple's rules for TLS server certificates, iOS 13+)
     if is_ca(leaf):
-        findings.append(Finding(
-            "TLS-011", "warning",
-            "the server's certificate %s is a CA certificate (basicConstraints CA:TRUE)" % subject_text(leaf),
-            "Issue the server an end-entity certificate (CA:FALSE) from the CA; do not serve the CA "
-            "certificate itself.", _ref(leaf, 0)))
+        findings.append(
+            Finding(
+                "TLS-011",
+                "warning",
+                f"the server's certificate {subject_text(leaf)} is a CA certificate (basicConstraints CA:TRUE)",
+                "Issue the server an end-entity certificate (CA:FALSE) from the CA; do not serve the CA "
+                "certificate itself.",
+                _ref(leaf, 0),
+            )
+        )
     eku = _eku(leaf)
     if eku is not None and ExtendedKeyUsageOID.SERVER_AUTH not in eku:
-        findings.append(Finding(
-            "TLS-015", "error",
-            "the server's certificate %s has an ExtendedKeyUsage without serverAuth" % subject_text(leaf),
-            "Reissue it with extendedKeyUsage = serverAuth (TLS Web Server Authentication).",
-            dict(_ref(leaf, 0), symptom=SYMPTOM)))
+        findings.append(
+            Finding(
+                "TLS-015",
+                "error",
+                f"the server's certificate {subject_text(leaf)} has an ExtendedKeyUsage without serverAuth",
+                "Reissue it with extendedKeyUsage = serverAuth (TLS Web Server Authentication).",
+                dict(_ref(leaf, 0), symptom=SYMPTOM),
+            )
+        )
     elif eku is None and not_before(leaf) >= APPLE_RULES_FROM and not is_self_signed(leaf):
-        findings.append(Finding(
-            "TLS-015", "error",
-            "the server's certificate %s has no ExtendedKeyUsage; iOS 13+/macOS 10.15+ require "
-            "serverAuth in certificates issued after 2019-07-01" % subject_text(leaf),
-            "Reissue it with extendedKeyUsage = serverAuth.",
-            dict(_ref(leaf, 0), symptom=MOBILE_UNTRUSTED)))
+        findings.append(
+            Finding(
+                "TLS-015",
+                "error",
+                f"the server's certificate {subject_text(leaf)} has no ExtendedKeyUsage; iOS 13+/macOS 10.15+ require "
+                "serverAuth in certificates issued after 2019-07-01",
+                "Reissue it with extendedKeyUsage = serverAuth.",
+                dict(_ref(leaf, 0), symptom=MOBILE_UNTRUSTED),
+            )
+        )
     validity = (not_after(leaf) - not_before(leaf)).days
     if not_before(leaf) >= APPLE_RULES_FROM and validity > APPLE_MAX_VALIDITY_DAYS:
-        findings.append(Finding(
-            "TLS-016", "error",
-            "the server's certificate %s is valid for %d days; iOS 13+/macOS 10.15+ reject TLS server "
-            "certificates valid for more than %d days" % (subject_text(leaf), validity, APPLE_MAX_VALIDITY_DAYS),
-            "Reissue it with a validity of %d days or fewer (398 for publicly trusted CAs)."
-            % APPLE_MAX_VALIDITY_DAYS, dict(_ref(leaf, 0), validity_days=validity, symptom=MOBILE_UNTRUSTED)))
+        findings.append(
+            Finding(
+                "TLS-016",
+                "error",
+                "the server's certificate %s is valid for %d days; iOS 13+/macOS 10.15+ reject TLS server "
+                "certificates valid for more than %d days" % (subject_text(leaf), validity, APPLE_MAX_VALIDITY_DAYS),
+                "Reissue it with a validity of %d days or fewer (398 for publicly trusted CAs)."
+                % APPLE_MAX_VALIDITY_DAYS,
+                dict(_ref(leaf, 0), validity_days=validity, symptom=MOBILE_UNTRUSTED),
+            )
+        )
 
     # --- what the server sends besides the chain
     if chain_known:
         if path_idx != list(range(len(path_idx))):
-            findings.append(Finding(
-                "TLS-010", "warning",
-                "the served chain is out of order: the certificates chain in the served order %s"
-                % " -> ".join("#%d" % i for i in path_idx),
-                "Order the chain file leaf's issuer first, then its issuer, up to (optionally) the "
-                "root; TLS 1.2 requires each certificate to certify the one before it.",
-                {"path": list(path_idx)}))
+            findings.append(
+                Finding(
+                    "TLS-010",
+                    "warning",
+                    "the served chain is out of order: the certificates chain in the served order {}".format(
+                        " -> ".join("#%d" % i for i in path_idx)
+                    ),
+                    "Order the chain file leaf's issuer first, then its issuer, up to (optionally) the "
+                    "root; TLS 1.2 requires each certificate to certify the one before it.",
+                    {"path": list(path_idx)},
+                )
+            )
         on_path = set(fingerprint(served[i], "sha256") for i in path_idx)
         extras = [(i, c) for i, c in enumerate(served) if i not in path_idx]
         if extras:
@@ -347,20 +418,31 @@ def analyze(served, host, anchors, now=None, min_days_left=30, min_rsa_key_size=
             for i, c in extras:
                 kind = "duplicate" if fingerprint(c, "sha256") in on_path else "not on the chain"
                 described.append(dict(_ref(c, i), kind=kind))
-            findings.append(Finding(
-                "TLS-012", "warning",
-                "the server sends %d certificate(s) that are not part of its chain: %s"
-                % (len(extras), "; ".join("#%d %s (%s)" % (d["position"], d["subject"], d["kind"])
-                                          for d in described)),
-                "Remove unrelated and duplicate certificates from the chain file.",
-                {"extra": described}))
+            findings.append(
+                Finding(
+                    "TLS-012",
+                    "warning",
+                    "the server sends %d certificate(s) that are not part of its chain: %s"
+                    % (
+                        len(extras),
+                        "; ".join("#%d %s (%s)" % (d["position"], d["subject"], d["kind"]) for d in described),
+                    ),
+                    "Remove unrelated and duplicate certificates from the chain file.",
+                    {"extra": described},
+                )
+            )
     elif complete is None:
-        findings.append(Finding(
-            "TLS-013", "warning",
-            "only the server's certificate could be read (the server refuses TLS 1.2 and this "
-            "Python cannot show a TLS 1.3 peer chain): whether it serves its intermediates is unknown",
-            "Run the probe with Python 3.10+ on the target, or check the chain file given to "
-            "tsm security external-ssl enable --chain-file.", {}))
+        findings.append(
+            Finding(
+                "TLS-013",
+                "warning",
+                "only the server's certificate could be read (the server refuses TLS 1.2 and this "
+                "Python cannot show a TLS 1.3 peer chain): whether it serves its intermediates is unknown",
+                "Run the probe with Python 3.10+ on the target, or check the chain file given to "
+                "tsm security external-ssl enable --chain-file.",
+                {},
+            )
+        )
 
     names = list(hm.names)
     return {

@@ -35,7 +35,7 @@ SYSTEM_BUNDLES = (
 )
 
 
-class TrustStore(object):
+class TrustStore:
     """Trust anchors and where they came from (``cafile`` or ``capath`` for the referee)."""
 
     def __init__(self, anchors, path, cafile=None, capath=None, skipped=0):
@@ -81,7 +81,7 @@ def load_anchors(ca_file=None):
     """
     if ca_file:
         data = reader.read_input(path=ca_file, option="ca_file", max_bytes=reader.MAX_BUNDLE)
-        anchors = load_certificates(data, "ca_file %s" % ca_file)
+        anchors = load_certificates(data, f"ca_file {ca_file}")
         return TrustStore(anchors, ca_file, cafile=ca_file)
     files, dirs = system_store_candidates()
     for path in files:
@@ -108,8 +108,7 @@ def load_anchors(ca_file=None):
             skipped += bad
         if anchors:
             return TrustStore(_unique(anchors), directory, capath=directory, skipped=skipped)
-    raise TrustopsError("no system trust store found on this host (looked at %s); give ca_file"
-                        % ", ".join(files + dirs))
+    raise TrustopsError("no system trust store found on this host (looked at {}); give ca_file".format(", ".join(files + dirs)))
 
 
 def _unique(certs):

@@ -68,7 +68,7 @@ def probe(host, port=443, address=None, server_name=None, ca_file=None, timeout=
     if not host:
         raise TrustopsError("host must not be empty")
     if not 0 < int(port) < 65536:
-        raise TrustopsError("port must be 1-65535, not %s" % port)
+        raise TrustopsError(f"port must be 1-65535, not {port}")
     if timeout is None or timeout <= 0:
         raise TrustopsError("timeout must be positive")
     endpoint = Endpoint(host, int(port), address)
@@ -102,7 +102,7 @@ def probe(host, port=443, address=None, server_name=None, ca_file=None, timeout=
         if not plain.ok and reader is None:
             why = [reader_error.reason] if reader_error is not None else []
             why.append("ssl: %s" % (plain.error or ref.error))
-            raise TlsProbeError("%s: TLS handshake failed: %s" % (endpoint, "; ".join(why)))
+            raise TlsProbeError("{}: TLS handshake failed: {}".format(endpoint, "; ".join(why)))
 
     if reader is not None:
         ders, chain_source, chain_known = reader.certificates, "tls12-reader", True
@@ -111,7 +111,7 @@ def probe(host, port=443, address=None, server_name=None, ca_file=None, timeout=
     else:
         ders, chain_source, chain_known = [plain.leaf], "leaf-only", False
     if not ders or not ders[0]:
-        raise TlsProbeError("%s: the server sent an empty certificate list" % endpoint)
+        raise TlsProbeError(f"{endpoint}: the server sent an empty certificate list")
     served = _parse_served(ders, endpoint)
 
     result = analyze(served, host, store.anchors, now=now, min_days_left=min_days_left,
@@ -129,13 +129,13 @@ def probe(host, port=443, address=None, server_name=None, ca_file=None, timeout=
                 REMEDY_INSTALL_CA + " " + REMEDY_CHAIN_FILE, {"symptom": SYMPTOM}))
     if reader is None and reader_error is not None:
         if plain.version == "TLSv1.3":
-            message = ("the server does not accept a TLS 1.2 handshake (%s); the certificate was read over "
-                       "TLSv1.3" % reader_error.reason)
+            message = (f"the server does not accept a TLS 1.2 handshake ({reader_error.reason}); the certificate was read over "
+                       "TLSv1.3")
             remedy = ("Nothing to do for current clients; devices without TLS 1.3 (Android 9 and older) "
                       "cannot connect.")
         else:
-            message = ("the server refused the probe's TLS 1.2 ClientHello (%s) but accepted OpenSSL's; "
-                       "the certificate was read over %s" % (reader_error.reason, plain.version))
+            message = (f"the server refused the probe's TLS 1.2 ClientHello ({reader_error.reason}) but accepted OpenSSL's; "
+                       f"the certificate was read over {plain.version}")
             remedy = ("Check the server's cipher suites: it accepts none of the common ECDHE/DHE/RSA "
                       "AES-GCM, ChaCha20 or AES-CBC suites.")
         findings.append(Finding("TLS-014", "info", message, remedy, {"tls_version": plain.version}))
@@ -145,7 +145,7 @@ def probe(host, port=443, address=None, server_name=None, ca_file=None, timeout=
         if not any(f.severity == "error" for f in findings):
             findings.append(Finding(
                 "TLS-017", "error",
-                "OpenSSL rejects the connection although no check above explains it: %s" % verify_error,
+                f"OpenSSL rejects the connection although no check above explains it: {verify_error}",
                 "Clients built on the same TLS libraries will refuse it too: fix what OpenSSL names "
                 "(e.g. a protocol version or an algorithm the client policy forbids).",
                 {"verify_code": ref.verify_code, "symptom": SYMPTOM}))
@@ -184,7 +184,7 @@ class ProbeResult(dict):
     """The JSON-friendly result of :func:`probe`; ``finding_objects`` holds the Findings."""
 
     def __init__(self, data, findings):
-        super(ProbeResult, self).__init__(data)
+        super().__init__(data)
         self.finding_objects = list(findings)
 
 

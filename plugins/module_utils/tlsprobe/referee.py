@@ -39,7 +39,7 @@ def _chain_from_ssl(tls):
     return None
 
 
-class HandshakeResult(object):
+class HandshakeResult:
     """Outcome of one ``ssl`` handshake."""
 
     def __init__(self):
@@ -89,8 +89,8 @@ def ssl_handshake(endpoint, server_hostname, cafile=None, capath=None, verify=Tr
         result.verify_error = getattr(exc, "verify_message", None) or str(exc)
     except ssl.SSLError as exc:
         result.error = "TLS handshake failed (%s)" % (exc.reason or exc.strerror or exc)
-    except socket.timeout:
-        result.error = "TLS handshake timed out after %gs" % timeout
+    except TimeoutError:
+        result.error = f"TLS handshake timed out after {timeout:g}s"
     except ConnectionResetError:
         result.error = "the server reset the connection during the TLS handshake"
     except OSError as exc:

@@ -88,7 +88,7 @@ class TlsProbeError(TrustopsError):
     """
 
     def __init__(self, message, reason=None):
-        super(TlsProbeError, self).__init__(message)
+        super().__init__(message)
         self.reason = reason or message
 
 
@@ -100,9 +100,9 @@ class TlsAlertError(TlsProbeError):
     """The server answered the ClientHello with a fatal alert."""
 
     def __init__(self, message, description=None, reason=None):
-        super(TlsAlertError, self).__init__(message, reason)
+        super().__init__(message, reason)
         self.description = description
-        self.name = ALERTS.get(description, "alert %s" % description)
+        self.name = ALERTS.get(description, f"alert {description}")
 
 
 class TlsHandshakeError(TlsProbeError):
@@ -151,9 +151,9 @@ def sni_bytes(server_name):
         try:
             encoded = name.encode("idna")
         except UnicodeError as exc:
-            raise TrustopsError("server_name %r cannot be sent as SNI (%s)" % (server_name, exc))
+            raise TrustopsError(f"server_name {server_name!r} cannot be sent as SNI ({exc})")
     if not encoded or len(encoded) > 255:
-        raise TrustopsError("server_name %r is not a valid DNS name for SNI" % (server_name,))
+        raise TrustopsError(f"server_name {server_name!r} is not a valid DNS name for SNI")
     return encoded
 
 
@@ -189,7 +189,7 @@ def _printable(data, limit=60):
     return "0x" + bytes(data[:16]).hex()
 
 
-class HandshakeReader(object):
+class HandshakeReader:
     """Incremental parser of a server's first flight, up to and including its Certificate.
 
     Feed it bytes as they arrive (any split: records across reads, handshake messages across
@@ -216,13 +216,13 @@ class HandshakeReader(object):
     @property
     def tls_version(self):
         return VERSIONS.get(self.server_version, None if self.server_version is None
-                            else "0x%04X" % self.server_version)
+                            else f"0x{self.server_version:04X}")
 
     @property
     def cipher(self):
         if self.cipher_suite is None:
             return None
-        return CIPHER_NAMES.get(self.cipher_suite, "0x%04X" % self.cipher_suite)
+        return CIPHER_NAMES.get(self.cipher_suite, f"0x{self.cipher_suite:04X}")
 
     def feed(self, data):
         if self.done:
@@ -234,16 +234,16 @@ class HandshakeReader(object):
         self._buf += data
         while self._buf and not self.done:
             if self._buf[0] not in (CONTENT_CCS, CONTENT_ALERT, CONTENT_HANDSHAKE, CONTENT_APPDATA):
-                raise NotTlsError("not a TLS service: it answered %s" % _printable(self._buf))
+                raise NotTlsError(f"not a TLS service: it answered {_printable(self._buf)}")
             if len(self._buf) >= 2 and self._buf[1] != 3:
-                raise NotTlsError("not a TLS service: it answered %s" % _printable(self._buf))
+                raise NotTlsError(f"not a TLS service: it answered {_printable(self._buf)}")
             if len(self._buf) < 5:
                 break
             ctype = self._buf[0]
             length = struct.unpack(">H", bytes(self._buf[3:5]))[0]
             if length > MAX_RECORD:
                 if self.records == 0:
-                    raise NotTlsError("not a TLS service: it answered %s" % _printable(self._buf))
+                    raise NotTlsError(f"not a TLS service: it answered {_printable(self._buf)}")
                 raise TlsHandshakeError("record of %d bytes exceeds the TLS limit" % length)
             if len(self._buf) < 5 + length:
                 break
@@ -316,7 +316,7 @@ class HandshakeReader(object):
         self.server_version = version
         self.cipher_suite = struct.unpack(">H", msg[pos:pos + 2])[0]
         if version < 0x0300 or version > 0x0303:
-            raise TlsHandshakeError("the server chose unsupported version 0x%04X" % version)
+            raise TlsHandshakeError(f"the server chose unsupported version 0x{version:04X}")
 
     @staticmethod
     def _certificate(msg):
@@ -341,7 +341,7 @@ class HandshakeReader(object):
 
 # ----------------------------------------------------------------------------- network
 
-class Endpoint(object):
+class Endpoint:
     """Where to connect and how to name it in messages."""
 
     def __init__(self, host, port, address=None):
@@ -363,15 +363,15 @@ def connect(endpoint, timeout):
     try:
         return socket.create_connection((endpoint.target, endpoint.port), timeout=timeout)
     except socket.gaierror as exc:
-        raise ConnectError("%s: cannot resolve %s (%s)" % (endpoint, endpoint.target, exc.strerror or exc))
-    except socket.timeout:
-        raise ConnectError("%s: connection timed out after %gs" % (endpoint, timeout))
+        raise ConnectError(f"{endpoint}: cannot resolve {endpoint.target} ({exc.strerror or exc})")
+    except TimeoutError:
+        raise ConnectError(f"{endpoint}: connection timed out after {timeout:g}s")
     except ConnectionRefusedError:
         raise ConnectError("%s: connection refused (nothing listens on port %d)" % (endpoint, endpoint.port))
     except ConnectionResetError:
-        raise ConnectError("%s: the server reset the connection as soon as it was opened" % endpoint)
+        raise ConnectError(f"{endpoint}: the server reset the connection as soon as it was opened")
     except OSError as exc:
-        raise ConnectError("%s: cannot connect (%s)" % (endpoint, exc.strerror or exc))
+        raise ConnectError(f"{endpoint}: cannot connect ({exc.strerror or exc})")
 
 
 def read_served_chain(endpoint, server_name, timeout=10.0):
@@ -385,7 +385,7 @@ def read_served_chain(endpoint, server_name, timeout=10.0):
         while not reader.done:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise socket.timeout()
+                raise TimeoutError()
             sock.settimeout(remaining)
             data = sock.recv(65536)
             if not data:
@@ -397,20 +397,20 @@ def read_served_chain(endpoint, server_name, timeout=10.0):
             reader.feed(data)
     except TlsProbeError as exc:
         exc.reason = str(exc)
-        exc.args = ("%s: %s" % (endpoint, exc.reason),)
+        exc.args = (f"{endpoint}: {exc.reason}",)
         raise
-    except socket.timeout:
+    except TimeoutError:
         if reader.total == 0:
-            reason = "no answer to the TLS ClientHello within %gs (not a TLS service?)" % timeout
+            reason = f"no answer to the TLS ClientHello within {timeout:g}s (not a TLS service?)"
         else:
             reason = "the TLS handshake stalled after %d bytes (timeout %gs)" % (reader.total, timeout)
-        raise ReadTimeoutError("%s: %s" % (endpoint, reason), reason)
+        raise ReadTimeoutError(f"{endpoint}: {reason}", reason)
     except OSError as exc:  # ConnectionResetError and friends
         if isinstance(exc, ConnectionResetError):
             reason = "the server reset the connection during the TLS handshake"
         else:
             reason = "TLS handshake failed (%s)" % (exc.strerror or exc)
-        raise TlsHandshakeError("%s: %s" % (endpoint, reason), reason)
+        raise TlsHandshakeError(f"{endpoint}: {reason}", reason)
     finally:
         sock.close()
     return reader

@@ -52,7 +52,7 @@ _LAYOUTS = {
 }
 
 
-class Layout(object):
+class Layout:
     """Where one store keeps its anchors and bundle, and how it is updated.
 
     ``root`` relocates every path (default ``/``).  A relocated Debian layout passes the
@@ -62,7 +62,7 @@ class Layout(object):
 
     def __init__(self, store, root="/"):
         if store not in _LAYOUTS:
-            raise TrustStoreError("unknown trust store %r (expected one of %s)" % (store, ", ".join(STORES)))
+            raise TrustStoreError("unknown trust store {!r} (expected one of {})".format(store, ", ".join(STORES)))
         data = _LAYOUTS[store]
         self.store = store
         self.root = root or "/"
@@ -93,7 +93,7 @@ class Layout(object):
         return self.update[0]
 
     def __repr__(self):
-        return "Layout(%s, root=%r)" % (self.store, self.root)
+        return f"Layout({self.store}, root={self.root!r})"
 
 
 def layout(store, root="/"):
@@ -119,11 +119,11 @@ def detect_store(system, which, exists=os.path.exists):
         found_marker = exists("/" + marker)
         if found_tool and found_marker:
             return store
-        looked.append("%s (%s: %s, /%s: %s)" % (
+        looked.append("{} ({}: {}, /{}: {})".format(
             store, tool, "found" if found_tool else "missing", marker, "found" if found_marker else "missing"))
     raise TrustStoreError(
-        "cannot tell which system trust store this %s host uses: looked for %s; install the "
-        "ca-certificates package or set platform explicitly" % (system or "unknown", "; ".join(looked)))
+        "cannot tell which system trust store this {} host uses: looked for {}; install the "
+        "ca-certificates package or set platform explicitly".format(system or "unknown", "; ".join(looked)))
 
 
 def update_argv(lay, removing=False, binary=None):

@@ -19,7 +19,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.truststore.names 
 
 # --------------------------------------------------------------------------- macOS (not run here)
 
-class KeychainItem(object):
+class KeychainItem:
     __slots__ = ("sha1", "sha256", "pem")
 
     def __init__(self, sha1, sha256=None, pem=None):
@@ -90,7 +90,7 @@ def parse_trust_settings(data):
     try:
         doc = plistlib.loads(data)
     except Exception as exc:
-        raise TrustStoreError("cannot parse the exported trust settings: %s" % exc)
+        raise TrustStoreError(f"cannot parse the exported trust settings: {exc}")
     trust_list = doc.get("trustList", {}) if isinstance(doc, dict) else {}
     result = set()
     for key in trust_list:
@@ -100,7 +100,7 @@ def parse_trust_settings(data):
     return result
 
 
-class MacStep(object):
+class MacStep:
     """One ``security`` call of a macOS plan; ``needs_file`` when argv needs a PEM file path."""
 
     __slots__ = ("action", "sha1", "pem", "needs_file")

@@ -25,7 +25,7 @@ def normalize_fingerprint(text):
         raise TrustStoreError("fingerprint: empty; give a SHA-256 (64 hex digits) or SHA-1 (40 hex digits)")
     hexed = re.sub(r"[\s:\-]", "", text).upper()
     if not _HEX_RE.match(hexed):
-        raise TrustStoreError("fingerprint %r: not hexadecimal" % text)
+        raise TrustStoreError(f"fingerprint {text!r}: not hexadecimal")
     if len(hexed) == 64:
         return "sha256", hexed
     if len(hexed) == 40:
@@ -65,7 +65,7 @@ def default_name(cert):
         except Exception:
             names = []
     slug = _slug(names[0] if names else "") or "ca"
-    return "trustops-%s-%s" % (slug, cert_digests(cert)[0][:16].lower())
+    return f"trustops-{slug}-{cert_digests(cert)[0][:16].lower()}"
 
 
 def check_name(name):
@@ -75,14 +75,14 @@ def check_name(name):
     """
     if isinstance(name, str) and not name.strip():
         raise TrustStoreError(
-            "name %r: empty; give a file name (letters, digits, '.', '_', '+', '-'), or leave name out "
-            "to use the default trustops-<CN>-<fingerprint> name" % (name,))
+            f"name {name!r}: empty; give a file name (letters, digits, '.', '_', '+', '-'), or leave name out "
+            "to use the default trustops-<CN>-<fingerprint> name")
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise TrustStoreError(
-            "name %r: use 1 to 128 characters of letters, digits, '.', '_', '+' or '-', starting with "
-            "a letter or digit (a file name without directory and without extension)" % (name,))
+            f"name {name!r}: use 1 to 128 characters of letters, digits, '.', '_', '+' or '-', starting with "
+            "a letter or digit (a file name without directory and without extension)")
     if name.lower().endswith((".crt", ".pem", ".cer")):
-        raise TrustStoreError("name %r: give the name without extension; the store's extension is added" % name)
+        raise TrustStoreError(f"name {name!r}: give the name without extension; the store's extension is added")
     return name
 
 

@@ -18,7 +18,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.truststore.scan i
 
 # --------------------------------------------------------------------------- planning
 
-class Plan(object):
+class Plan:
     """What to change in a Linux store: a file to write, files to remove, the update to run."""
 
     def __init__(self, lay):
@@ -59,41 +59,37 @@ def plan_present(lay, cert, name, entries, bundle):
         plan.path = (own or holders)[0].path
         if not bundle.contains("sha256", s256):
             plan.update = True
-            plan.reasons.append("%s holds the certificate but the bundle %s lacks it (the update "
-                                "never ran after the file was placed)" % (plan.path, bundle.path))
+            plan.reasons.append(f"{plan.path} holds the certificate but the bundle {bundle.path} lacks it (the update "
+                                "never ran after the file was placed)")
         return plan
     target = os.path.join(lay.anchors_dir, wanted)
     if os.path.islink(target):
-        raise TrustStoreError("%s is a symbolic link; it is left alone: choose another name" % target)
+        raise TrustStoreError(f"{target} is a symbolic link; it is left alone: choose another name")
     if os.path.lexists(target) and not os.path.isfile(target):
-        raise TrustStoreError("%s exists and is not a regular file; it is left alone: choose another name" % target)
+        raise TrustStoreError(f"{target} exists and is not a regular file; it is left alone: choose another name")
     existing = [e for e in entries if e.path == target]
     if existing:
         old = existing[0]
         if old.error:
-            raise TrustStoreError("%s exists and is not a certificate file (%s); it is left alone: choose "
-                                  "another name" % (target, old.error))
+            raise TrustStoreError(f"{target} exists and is not a certificate file ({old.error}); it is left alone: choose "
+                                  "another name")
         if old.count > 1:
             raise TrustStoreError("%s exists and holds %d certificates; it is left alone: choose another name"
                                   % (target, old.count))
         plan.replaces = old
         plan.fresh = True
         if old.sha256[0] == s256:
-            plan.reasons.append("%s holds the certificate as DER, which the store ignores; rewriting it as PEM"
-                                % target)
+            plan.reasons.append(f"{target} holds the certificate as DER, which the store ignores; rewriting it as PEM")
         else:
-            plan.reasons.append("%s held another certificate (%s, SHA-256 %s); it is replaced"
-                                % (target, old.subjects[0], colon(old.sha256[0])))
-            plan.warnings.append("replacing anchor %s: it held %s (SHA-256 %s)"
-                                 % (target, old.subjects[0], colon(old.sha256[0])))
+            plan.reasons.append(f"{target} held another certificate ({old.subjects[0]}, SHA-256 {colon(old.sha256[0])}); it is replaced")
+            plan.warnings.append(f"replacing anchor {target}: it held {old.subjects[0]} (SHA-256 {colon(old.sha256[0])})")
     elif os.path.lexists(target):
         # a file the scan did not read (e.g. a hidden temp pattern): never overwrite blindly
-        raise TrustStoreError("%s exists but was not read as an anchor; it is left alone: choose another name"
-                              % target)
+        raise TrustStoreError(f"{target} exists but was not read as an anchor; it is left alone: choose another name")
     plan.path = target
     plan.write = (target, certs.to_pem(cert))
     plan.update = True
-    plan.reasons.append("write %s" % target)
+    plan.reasons.append(f"write {target}")
     return plan
 
 
@@ -110,20 +106,19 @@ def plan_absent(lay, kind, hexed, entries, bundle, others):
     shared = [e for e in holders if e.count > 1]
     if shared:
         raise TrustStoreError(
-            "%s hold%s the certificate together with other certificates; removing %s would also "
-            "distrust them, so nothing was changed: split the file%s by hand"
-            % (", ".join(e.path for e in shared), "s" if len(shared) == 1 else "",
+            "{} hold{} the certificate together with other certificates; removing {} would also "
+            "distrust them, so nothing was changed: split the file{} by hand".format(", ".join(e.path for e in shared), "s" if len(shared) == 1 else "",
                "it" if len(shared) == 1 else "them", "" if len(shared) == 1 else "s"))
     if holders:
         plan.remove = holders
         plan.update = True
         plan.fresh = True
-        plan.reasons.extend("remove %s" % e.path for e in holders)
+        plan.reasons.extend(f"remove {e.path}" for e in holders)
     elif bundle.contains(kind, hexed) and not others.contains(kind, hexed):
         plan.update = True
         plan.fresh = True
-        plan.reasons.append("no anchor holds the certificate but the bundle %s still does (the update "
-                            "never ran after a removal)" % bundle.path)
+        plan.reasons.append(f"no anchor holds the certificate but the bundle {bundle.path} still does (the update "
+                            "never ran after a removal)")
     if others.contains(kind, hexed):
         plan.warnings.append("the certificate is also a system CA of this host (%s); it stays trusted "
                              "through that source, which this module does not manage"
@@ -144,11 +139,11 @@ def listing(entries):
     lines = []
     for e in sorted(entries, key=lambda x: x.path):
         if e.error:
-            lines.append("%s  (unreadable, left alone: %s)" % (e.path, e.error))
+            lines.append(f"{e.path}  (unreadable, left alone: {e.error})")
             continue
         note = "" if e.usable else "  (DER, ignored by the store)"
         for h in e.sha256:
-            lines.append("%s  sha256=%s%s" % (e.path, colon(h), note))
+            lines.append(f"{e.path}  sha256={colon(h)}{note}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 

@@ -23,7 +23,7 @@ _PEM_CERT_RE = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICAT
 
 # --------------------------------------------------------------------------- scanning
 
-class AnchorFile(object):
+class AnchorFile:
     """One file in the anchors directory and the certificates in it (or why it is unreadable)."""
 
     __slots__ = ("path", "sha256", "sha1", "subjects", "encoding", "error", "usable", "size")
@@ -65,7 +65,7 @@ def _read_store_file(path, what, max_bytes=reader.MAX_BUNDLE, allow_empty=False)
 def _reason(exc, path):
     """An InputError's message without its ``<label> <path>: `` prefix (the caller names the file)."""
     text = str(exc)
-    marker = "%s: " % path
+    marker = f"{path}: "
     return text[text.index(marker) + len(marker):] if marker in text else text
 
 
@@ -74,7 +74,7 @@ def read_anchor_file(path, lay):
     try:
         data = _read_store_file(path, "anchor file")
     except reader.InputError as exc:
-        entry.error = "unreadable (%s)" % _reason(exc, path)
+        entry.error = f"unreadable ({_reason(exc, path)})"
         return entry
     entry.size = len(data)
     entry.encoding = "pem" if b"-----BEGIN" in data else "der"
@@ -154,15 +154,15 @@ def scan_anchors(lay):
         entry = read_anchor_file(path, lay)
         entries.append(entry)
         if entry.error:
-            warnings.append("skipped %s: %s; it is left alone" % (path, entry.error))
+            warnings.append(f"skipped {path}: {entry.error}; it is left alone")
         elif not entry.usable:
             warnings.append(
-                "%s is DER; update-ca-certificates copies *.crt files verbatim into the bundle, so "
-                "it does not make its certificate trusted (convert it to PEM)" % path)
+                f"{path} is DER; update-ca-certificates copies *.crt files verbatim into the bundle, so "
+                "it does not make its certificate trusted (convert it to PEM)")
     return entries, warnings
 
 
-class DigestSet(object):
+class DigestSet:
     """SHA-256 and SHA-1 digests of the certificates of a bundle or a set of sources."""
 
     __slots__ = ("path", "exists", "sha256", "sha1", "count")
@@ -199,7 +199,7 @@ def read_bundle(path):
         try:
             result.add_pem_blocks(_read_store_file(path, "bundle", allow_empty=True))
         except reader.InputError as exc:
-            raise TrustStoreError("cannot read the bundle %s: %s" % (path, _reason(exc, path)))
+            raise TrustStoreError(f"cannot read the bundle {path}: {_reason(exc, path)}")
     return result
 
 
@@ -226,7 +226,7 @@ def other_source_digests(lay):
         try:
             data = _read_store_file(lay.certsconf, "certsconf", max_bytes=reader.MAX_TEXT, allow_empty=True)
         except reader.InputError as exc:
-            raise TrustStoreError("cannot read %s: %s" % (lay.certsconf, _reason(exc, lay.certsconf)))
+            raise TrustStoreError(f"cannot read {lay.certsconf}: {_reason(exc, lay.certsconf)}")
         lines = data.decode("utf-8", "replace").splitlines()
         for line in lines:
             line = line.strip()

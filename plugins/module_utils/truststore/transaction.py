@@ -54,7 +54,7 @@ def _run(argv, env=None):
     try:
         done = subprocess.run(list(argv), capture_output=True, text=True, errors="replace", env=environ, check=False)
     except OSError as exc:
-        return 127, "", "%s: %s" % (argv[0], exc.strerror or exc)
+        return 127, "", f"{argv[0]}: {exc.strerror or exc}"
     return done.returncode, done.stdout, done.stderr
 
 
@@ -174,7 +174,7 @@ class FileChanges:
                 else:
                     restore(path, previous)
             except OSError as exc:
-                problems.append("%s: %s" % (path, _os_reason(exc)))
+                problems.append(f"{path}: {_os_reason(exc)}")
         if self.created_dir and not problems:
             try:
                 os.rmdir(self.created_dir)
@@ -222,7 +222,7 @@ def converge(state="present", platform_name="auto", src=None, content=None, fing
         cert = None
         if src is not None:
             cert = names.load_anchor(reader.read_input(path=src, option="src", max_bytes=reader.MAX_CERTIFICATE),
-                                     "src %s" % src)
+                                     f"src {src}")
         elif content is not None:
             cert = names.load_anchor(reader.read_input(content=content, option="content",
                                                        max_bytes=reader.MAX_CERTIFICATE), "content")
@@ -241,8 +241,7 @@ def converge(state="present", platform_name="auto", src=None, content=None, fing
             fields["findings"] = [f.as_dict() for f in findings]
             if fails(findings):
                 errors = [f for f in findings if f.severity == "error"]
-                raise TransactionError("refusing to trust %s: %s; nothing was changed"
-                                       % (fields["subject"], summary(errors)), fields)
+                raise TransactionError("refusing to trust {}: {}; nothing was changed".format(fields["subject"], summary(errors)), fields)
             name = names.default_name(cert) if name is None else names.check_name(name)
             fields["name"] = name
 
@@ -253,13 +252,13 @@ def converge(state="present", platform_name="auto", src=None, content=None, fing
     except TransactionError:
         raise
     except TrustopsError as exc:
-        raise TransactionError("%s; nothing was changed" % exc, fields) from None
+        raise TransactionError(f"{exc}; nothing was changed", fields) from None
     return fields
 
 
 def _diff(lay, before_entries, after_entries, contains_before, contains_after):
     def text(entries, contains):
-        return planning.listing(entries) + "# bundle %s: %s the certificate\n" % (
+        return planning.listing(entries) + "# bundle {}: {} the certificate\n".format(
             lay.bundle, "includes" if contains else "lacks")
     return {"before_header": lay.anchors_dir, "after_header": lay.anchors_dir,
             "before": text(before_entries, contains_before), "after": text(after_entries, contains_after)}
@@ -299,10 +298,9 @@ def _converge_linux(lay, state, cert, kind, hexed, name, update, check_mode, dif
     if plan.update and not update:
         if check_mode:
             host.warn("check mode: nothing was written; with update=false a real run would change the anchor "
-                      "files but would not regenerate the store's bundle; after it, run %s"
-                      % " ".join(plan.update_argv()))
+                      "files but would not regenerate the store's bundle; after it, run {}".format(" ".join(plan.update_argv())))
         else:
-            host.warn("update=false: the store's bundle was not regenerated; run %s" % " ".join(plan.update_argv()))
+            host.warn("update=false: the store's bundle was not regenerated; run {}".format(" ".join(plan.update_argv())))
     if check_mode or not fields["changed"]:
         return
 
@@ -311,7 +309,7 @@ def _converge_linux(lay, state, cert, kind, hexed, name, update, check_mode, dif
         binary = host.which(lay.command)
         if not binary:
             fields["changed"] = False
-            raise TransactionError("%s not found on the managed host; nothing was changed" % lay.command, fields)
+            raise TransactionError(f"{lay.command} not found on the managed host; nothing was changed", fields)
 
     changes = FileChanges(host.atomic_move)
     try:
@@ -322,7 +320,7 @@ def _converge_linux(lay, state, cert, kind, hexed, name, update, check_mode, dif
     except OSError as exc:
         problems = changes.rollback()
         fields["changed"] = bool(problems)
-        raise TransactionError("changing the anchors directory failed (%s: %s); %s" % (
+        raise TransactionError("changing the anchors directory failed ({}: {}); {}".format(
             exc.filename or lay.anchors_dir, _os_reason(exc),
             "restored it" if not problems else "could not restore: " + "; ".join(problems)), fields) from None
 
@@ -340,7 +338,7 @@ def _converge_linux(lay, state, cert, kind, hexed, name, update, check_mode, dif
             after = scan.read_bundle(lay.bundle)
         except TrustopsError as exc:
             after = None
-            failure = "%s ran, but %s" % (" ".join(argv), exc)
+            failure = "{} ran, but {}".format(" ".join(argv), exc)
         if after is not None:
             if state == "present":
                 ok = planning.verify_present(kind, hexed, after)
@@ -348,8 +346,8 @@ def _converge_linux(lay, state, cert, kind, hexed, name, update, check_mode, dif
                 ok = planning.verify_absent(kind, hexed, after, others)
             fields["bundle_contains"] = after.contains(kind, hexed)
             if not ok:
-                failure = ("%s ran, but the bundle %s %s the certificate afterwards; is this really a %s-family "
-                           "trust store?" % (" ".join(argv), lay.bundle,
+                failure = ("{} ran, but the bundle {} {} the certificate afterwards; is this really a {}-family "
+                           "trust store?".format(" ".join(argv), lay.bundle,
                                              "lacks" if state == "present" else "still holds", lay.store))
     if failure is None:
         return
@@ -358,8 +356,8 @@ def _converge_linux(lay, state, cert, kind, hexed, name, update, check_mode, dif
     problems = changes.rollback()
     if problems:
         fields["changed"] = True
-        raise TransactionError("%s. Restoring the anchors directory FAILED (%s): the store is half-changed, "
-                               "fix it by hand" % (failure, "; ".join(problems)), fields)
+        raise TransactionError("{}. Restoring the anchors directory FAILED ({}): the store is half-changed, "
+                               "fix it by hand".format(failure, "; ".join(problems)), fields)
     resync_argv = layouts.update_argv(lay, removing=True, binary=binary)
     rc2, out2, err2 = host.run(resync_argv, {"LC_ALL": "C"})
     fields["resync_cmd"] = _cmd(resync_argv, rc2, out2, err2)
@@ -373,7 +371,7 @@ def _converge_linux(lay, state, cert, kind, hexed, name, update, check_mode, dif
     else:
         note = ("the anchors directory was restored, but regenerating the store failed again (rc=%d): the "
                 "bundle may not match the anchors until %s succeeds" % (rc2, " ".join(resync_argv)))
-    raise TransactionError("%s; %s" % (failure, note), fields)
+    raise TransactionError(f"{failure}; {note}", fields)
 
 
 # --------------------------------------------------------------------------- macOS (not run here)
@@ -387,13 +385,13 @@ def _macos_trusted(host, security):
         if rc != 0:
             if "No Trust Settings" in (err + out):
                 return set()
-            host.warn("could not export admin trust settings (%s); presence is judged by keychain "
-                      "membership only" % (err or out).strip())
+            host.warn(f"could not export admin trust settings ({(err or out).strip()}); presence is judged by keychain "
+                      "membership only")
             return None
         data = reader.read_input(path=out_file, option="exported trust settings", max_bytes=reader.MAX_TABLE)
         return macos.parse_trust_settings(data)
     except TrustopsError as exc:
-        host.warn("%s; presence is judged by keychain membership only" % exc)
+        host.warn(f"{exc}; presence is judged by keychain membership only")
         return None
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -426,13 +424,13 @@ def _converge_macos(lay, state, cert, kind, hexed, check_mode, diff, host, field
     was_in_keychain = any(i.holds(kind, hexed) for i in items)
     fields.update(path=keychain if state == "present" else None, bundle=keychain,
                   bundle_contains=trusted_now(items, trusted), changed=bool(steps),
-                  removed=sorted(set("%s#%s" % (keychain, st.sha1) for st in steps if st.action == "delete")),
-                  reasons=["security %s %s" % (st.action, st.sha1) for st in steps])
+                  removed=sorted(set(f"{keychain}#{st.sha1}" for st in steps if st.action == "delete")),
+                  reasons=[f"security {st.action} {st.sha1}" for st in steps])
     if diff:
-        label = ("SHA-1 %s" % names.colon(s1)) if s1 else ("SHA-256 %s" % names.colon(hexed))
+        label = (f"SHA-1 {names.colon(s1)}") if s1 else (f"SHA-256 {names.colon(hexed)}")
 
         def text(present):
-            return "%s: %s %s\n" % (keychain, "trusts" if present else "does not trust", label)
+            return "{}: {} {}\n".format(keychain, "trusts" if present else "does not trust", label)
         fields["diff"] = {"before": text(fields["bundle_contains"]), "after": text(state == "present")}
     if check_mode or not steps:
         return
@@ -442,7 +440,7 @@ def _converge_macos(lay, state, cert, kind, hexed, check_mode, diff, host, field
         for step in steps:
             cert_file = None
             if step.needs_file:
-                cert_file = os.path.join(tmpdir, "%s.pem" % step.sha1)
+                cert_file = os.path.join(tmpdir, f"{step.sha1}.pem")
                 with open(cert_file, "w") as handle:
                     handle.write(step.pem)
             argv = step.argv(keychain, cert_file, security)
@@ -456,16 +454,17 @@ def _converge_macos(lay, state, cert, kind, hexed, check_mode, diff, host, field
                     if any(i.sha1 == step.sha1 for i in now_items):
                         undo = macos.macos_delete_argv(step.sha1, keychain, security)
                         rc2, _out2, err2 = host.run(undo)
-                        msg += ("; the certificate was removed from %s again" % keychain if rc2 == 0 else
-                                "; removing the certificate from %s again FAILED (%s): it is in the keychain "
-                                "without trust settings" % (keychain, err2.strip()))
+                        msg += (f"; the certificate was removed from {keychain} again" if rc2 == 0 else
+                                f"; removing the certificate from {keychain} again FAILED ({err2.strip()}): it is in the keychain "
+                                "without trust settings")
                     else:
-                        msg += "; %s is unchanged" % keychain
+                        msg += f"; {keychain} is unchanged"
                 raise TransactionError(msg, fields)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     items, trusted = read_keychain()
     fields["bundle_contains"] = trusted_now(items, trusted)
     if fields["bundle_contains"] != (state == "present"):
-        raise TransactionError("the security commands succeeded, but %s %s the certificate afterwards"
-                               % (keychain, "does not trust" if state == "present" else "still holds"), fields)
+        raise TransactionError(
+            "the security commands succeeded, but {} {} the certificate afterwards".format(
+                keychain, "does not trust" if state == "present" else "still holds"), fields)

@@ -28,7 +28,7 @@ STORE_MODULE = "ansible.windows.win_certificate_store"
 STORE_NAME = "Root"
 STORE_LOCATION = "LocalMachine"
 STORE_TYPE = "system"
-STORE_LABEL = "%s\\%s" % (STORE_LOCATION, STORE_NAME)
+STORE_LABEL = f"{STORE_LOCATION}\\{STORE_NAME}"
 
 _THUMBPRINT_SEPARATORS = re.compile(r"[\s:\-]")
 _THUMBPRINT = re.compile(r"^[0-9A-F]{40}$")
@@ -41,12 +41,12 @@ def normalize_thumbprint(value):
     dashes, any case, and the invisible U+200E mark the Windows certificate dialog prepends.
     """
     if not isinstance(value, str):
-        raise TrustopsError("thumbprint must be a string, got %s" % type(value).__name__)
+        raise TrustopsError(f"thumbprint must be a string, got {type(value).__name__}")
     text = _THUMBPRINT_SEPARATORS.sub("", value.replace("\u200e", "")).upper()
     if not _THUMBPRINT.match(text):
         raise TrustopsError(
-            "thumbprint %r is not a SHA-1 thumbprint (40 hex digits, optionally separated by "
-            "spaces or colons)" % (value,))
+            f"thumbprint {value!r} is not a SHA-1 thumbprint (40 hex digits, optionally separated by "
+            "spaces or colons)")
     return text
 
 
@@ -67,7 +67,7 @@ def store_module_args(state, path=None, thumbprint=None):
             raise TrustopsError("state=absent needs a thumbprint")
         args["thumbprint"] = normalize_thumbprint(thumbprint)
     else:
-        raise TrustopsError("state must be present or absent, not %r" % (state,))
+        raise TrustopsError(f"state must be present or absent, not {state!r}")
     return args
 
 
@@ -86,7 +86,7 @@ def plan(params, data=None, source="<content>", now=None):
               "msg": "", "facts": {"sha256": None, "subject": None, "not_after": None}}
     if data is None:
         if state != "absent" or not params.get("thumbprint"):
-            raise TrustopsError("a certificate (src or content) is needed for state=%s" % state)
+            raise TrustopsError(f"a certificate (src or content) is needed for state={state}")
         result["thumbprint"] = normalize_thumbprint(params["thumbprint"])
         return result
 
@@ -106,7 +106,7 @@ def plan(params, data=None, source="<content>", now=None):
     result["findings"] = findings
     if fails(findings, "error"):
         result["failed"] = True
-        result["msg"] = "%s: refused as a Windows trust anchor: %s" % (
+        result["msg"] = "{}: refused as a Windows trust anchor: {}".format(
             source, summary([f for f in findings if f.severity == "error"]))
         return result
     result["der"] = certs.to_der(cert)
@@ -123,11 +123,11 @@ def diff_for(state, thumbprint, changed, subject=None):
         before, after = (not changed), True
     else:
         before, after = bool(changed), False
-    header = "%s\\%s" % (STORE_LABEL, thumbprint)
-    label = " (%s)" % subject if subject else ""
+    header = f"{STORE_LABEL}\\{thumbprint}"
+    label = f" ({subject})" if subject else ""
 
     def line(present):
-        return ("present%s\n" % label) if present else "absent\n"
+        return (f"present{label}\n") if present else "absent\n"
 
     return {"before_header": header, "after_header": header,
             "before": line(before), "after": line(after)}
@@ -159,7 +159,7 @@ def conclude(decided, result, store_result, diff=False):
     if store_result.get("failed"):
         result.update(
             failed=True,
-            msg="%s failed for %s: %s" % (STORE_MODULE, STORE_LABEL, store_result.get("msg", "no message")),
+            msg="{} failed for {}: {}".format(STORE_MODULE, STORE_LABEL, store_result.get("msg", "no message")),
             store_result=store_result)
         return result
 
@@ -168,8 +168,8 @@ def conclude(decided, result, store_result, diff=False):
     if reported and reported != [decided["thumbprint"]]:
         result.update(
             failed=True, changed=bool(store_result.get("changed")),
-            msg="%s reported thumbprints %s, expected %s: the file on the target is not "
-                "the certificate validated on the controller" % (
+            msg="{} reported thumbprints {}, expected {}: the file on the target is not "
+                "the certificate validated on the controller".format(
                     STORE_MODULE, ", ".join(reported), decided["thumbprint"]))
         return result
 

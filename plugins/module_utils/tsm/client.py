@@ -24,7 +24,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.tsm.transport imp
 
 # --------------------------------------------------------------------------------- client
 
-class TsmClient(object):
+class TsmClient:
     """What the modules need from TSM, whatever the transport."""
 
     transport = None
@@ -125,7 +125,7 @@ class CliClient(TsmClient):
         call = Call(shown, rc, out, err, seconds, writes)
         self.calls.append(call)
         if check and rc != 0:
-            raise TsmError("%s failed (exit %s): %s" % (call.command, rc, _tail(err or out) or "no output"),
+            raise TsmError("{} failed (exit {}): {}".format(call.command, rc, _tail(err or out) or "no output"),
                            command=call.command, rc=rc, stdout=out, stderr=err)
         return call
 
@@ -155,7 +155,7 @@ class CliClient(TsmClient):
         if value is UNSET:
             return UNSET
         if call.rc != 0:
-            raise TsmError("%s failed (exit %s): %s" % (call.command, call.rc, _tail(call.stderr or call.stdout)),
+            raise TsmError(f"{call.command} failed (exit {call.rc}): {_tail(call.stderr or call.stdout)}",
                            command=call.command, rc=call.rc, stdout=call.stdout, stderr=call.stderr)
         return value
 
@@ -167,10 +167,10 @@ class CliClient(TsmClient):
                 doc = json.loads(reader.read_input(path=path, option="settings export", max_bytes=reader.MAX_TABLE)
                                  .decode("utf-8"))
             except reader.InputError as exc:
-                raise TsmError("%s succeeded but wrote no usable file (%s)" % (call.command, exc),
+                raise TsmError(f"{call.command} succeeded but wrote no usable file ({exc})",
                                command=call.command, rc=call.rc, stdout=call.stdout, stderr=call.stderr)
             except ValueError as exc:
-                raise TsmError("%s wrote a file that is not JSON (%s)" % (call.command, exc), command=call.command,
+                raise TsmError(f"{call.command} wrote a file that is not JSON ({exc})", command=call.command,
                                rc=call.rc)
         return Settings(doc)
 
@@ -262,7 +262,7 @@ class CliClient(TsmClient):
             # the documented form is -th "host1", "host2": one argument per host, comma-terminated
             args.append("--hosts")
             hosts = [check_host("trusted_hosts", h) for h in hosts]
-            args += ["%s," % h for h in hosts[:-1]] + [hosts[-1]]
+            args += [f"{h}," for h in hosts[:-1]] + [hosts[-1]]
         if token_length is not None:
             args += ["--token-length", str(token_length)]
         return self.run(args, writes=True)
@@ -302,7 +302,7 @@ def connect(transport="cli", tsm_path=None, tsm_user=None, username=None, passwo
                                       password_on_command_line=password_on_command_line))
     if transport == "api":
         raise TsmError("transport api (TSM REST API on port 8850) is not implemented yet; use transport cli")
-    raise TsmError("unknown transport %r (supported: %s)" % (transport, ", ".join(TRANSPORTS)))
+    raise TsmError("unknown transport {!r} (supported: {})".format(transport, ", ".join(TRANSPORTS)))
 
 
 # Connection options shared by every tsm_* module (plugins/doc_fragments/tsm.py documents them).

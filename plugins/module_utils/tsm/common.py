@@ -18,7 +18,7 @@ MASK = "********"
 DEFAULT_TIMEOUT = 1800
 
 
-class _Unset(object):
+class _Unset:
     """A key the server does not have ("Unknown key")."""
 
     def __repr__(self):
@@ -42,7 +42,7 @@ class TsmError(TrustopsError):
         self.stderr = stderr or ""
 
 
-class Secret(object):
+class Secret:
     """An argument that must never be shown (password, passphrase)."""
 
     __slots__ = ("value",)
@@ -67,11 +67,11 @@ def _plain(argv):
 def _quote(argv):
     out = []
     for arg in argv:
-        out.append(arg if re.match(r"^[\w@%+=:,./*-]+$", arg) else "'%s'" % arg.replace("'", "'\"'\"'"))
+        out.append(arg if re.match(r"^[\w@%+=:,./*-]+$", arg) else "'{}'".format(arg.replace("'", "'\"'\"'")))
     return " ".join(out)
 
 
-class Call(object):
+class Call:
     """One tsm invocation: the masked command line, exit code, output and duration."""
 
     __slots__ = ("argv", "rc", "stdout", "stderr", "seconds", "writes")
@@ -137,11 +137,11 @@ def check_argument(option, value):
     """
     text = "" if value is None else str(value)
     if text.startswith("-"):
-        raise InputRefused("%s: %r starts with '-', which tsm would read as an option; give the value itself "
-                           "(nothing was staged)" % (option, text))
+        raise InputRefused(f"{option}: {text!r} starts with '-', which tsm would read as an option; give the value itself "
+                           "(nothing was staged)")
     if _CONTROL.search(text):
-        raise InputRefused("%s: %r holds a newline or another control character; give a single-line value "
-                           "(nothing was staged)" % (option, text))
+        raise InputRefused(f"{option}: {text!r} holds a newline or another control character; give a single-line value "
+                           "(nothing was staged)")
     return text
 
 
@@ -149,11 +149,11 @@ def check_item(option, value):
     """One item of a list that TSM stores joined with commas: no separators, whitespace or leading '-'."""
     text = check_argument(option, value)
     if not text.strip():
-        raise InputRefused("%s: an empty item; remove it (nothing was staged)" % option)
+        raise InputRefused(f"{option}: an empty item; remove it (nothing was staged)")
     if re.search(r"[,;\s]", text):
-        raise InputRefused("%s: %r holds a comma, semicolon or whitespace; TSM stores the list joined with "
+        raise InputRefused(f"{option}: {text!r} holds a comma, semicolon or whitespace; TSM stores the list joined with "
                            "commas and would split it, so it would never match what you gave; give each value "
-                           "as its own list item (nothing was staged)" % (option, text))
+                           "as its own list item (nothing was staged)")
     return text
 
 
@@ -170,8 +170,8 @@ def check_host(option, value):
     name = text[:-1] if text.endswith(".") else text
     labels = name.split(".")
     if len(name) > 253 or not all(_HOST_LABEL.match(label) for label in labels) or labels[-1].isdigit():
-        raise InputRefused("%s: %r is neither a host name (letters, digits, '-' and dots) nor an IP address "
-                           "(nothing was staged)" % (option, text))
+        raise InputRefused(f"{option}: {text!r} is neither a host name (letters, digits, '-' and dots) nor an IP address "
+                           "(nothing was staged)")
     return text
 
 
@@ -186,20 +186,20 @@ def check_config_value(key, value):
     form in TSM's configuration keys and is refused (it would be staged as Python text).
     """
     if not _KEY_NAME.match(str(key)):
-        raise InputRefused("keys: %r is not a TSM configuration key name (letters, digits, '.', '_', '-'); "
-                           "nothing was staged" % (key,))
+        raise InputRefused(f"keys: {key!r} is not a TSM configuration key name (letters, digits, '.', '_', '-'); "
+                           "nothing was staged")
     if isinstance(value, dict):
-        raise InputRefused("keys.%s: a dictionary has no form in a TSM configuration key (it would be staged as "
-                           "Python text); give a string, number, boolean or a list of them (nothing was staged)" % key)
+        raise InputRefused(f"keys.{key}: a dictionary has no form in a TSM configuration key (it would be staged as "
+                           "Python text); give a string, number, boolean or a list of them (nothing was staged)")
     if isinstance(value, (list, tuple)):
         for item in value:
             if isinstance(item, (dict, list, tuple)):
-                raise InputRefused("keys.%s: a list item that is itself a list or dictionary has no form in a TSM "
-                                   "configuration key; give a list of strings or numbers (nothing was staged)" % key)
+                raise InputRefused(f"keys.{key}: a list item that is itself a list or dictionary has no form in a TSM "
+                                   "configuration key; give a list of strings or numbers (nothing was staged)")
             if not isinstance(item, bool):
-                check_item("keys.%s" % key, item)
+                check_item(f"keys.{key}", item)
         return value
     if isinstance(value, str) and _CONTROL.search(value):
-        raise InputRefused("keys.%s: the value holds a newline or another control character; give a single-line "
-                           "value (nothing was staged)" % key)
+        raise InputRefused(f"keys.{key}: the value holds a newline or another control character; give a single-line "
+                           "value (nothing was staged)")
     return value

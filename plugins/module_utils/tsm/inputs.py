@@ -51,9 +51,9 @@ def read_file_input(option, path, kind):
 
 def _refuse(option, path, exc):
     text = str(exc)
-    label = "%s %s" % (option, path)
+    label = f"{option} {path}"
     if not text.startswith(label):
-        text = "%s: %s" % (label, text)
+        text = f"{label}: {text}"
     return InputRefused(text)
 
 
@@ -62,7 +62,7 @@ def load_certificate_input(option, path, exactly_one=False):
     from ansible_collections.trustops.tableau.plugins.module_utils import certs
     data = read_file_input(option, path, "cert")
     try:
-        found = certs.load_certificates(data, "%s %s" % (option, path))
+        found = certs.load_certificates(data, f"{option} {path}")
     except certs.CertificateError as exc:
         raise _refuse(option, path, exc)
     if exactly_one and len(found) != 1:
@@ -75,7 +75,7 @@ def load_key_input(option, path, passphrase=None, verify=True):
     from ansible_collections.trustops.tableau.plugins.module_utils import certs
     data = read_file_input(option, path, "key")
     try:
-        return certs.inspect_private_key(data, passphrase if verify else None, "%s %s" % (option, path))
+        return certs.inspect_private_key(data, passphrase if verify else None, f"{option} {path}")
     except certs.CertificateError as exc:
         raise _refuse(option, path, exc)
 
@@ -87,11 +87,11 @@ def load_metadata_input(option, path, policy=None):
     data = read_file_input(option, path, "metadata")
     from ansible_collections.trustops.tableau.plugins.module_utils import xml as xmlcore
     if not xmlcore.HAS_LXML:
-        raise InputRefused("%s %s: checking IdP metadata needs the Python library lxml on the node (Debian: "
-                           "python3-lxml); nothing was staged" % (option, path))
+        raise InputRefused(f"{option} {path}: checking IdP metadata needs the Python library lxml on the node (Debian: "
+                           "python3-lxml); nothing was staged")
     from ansible_collections.trustops.tableau.plugins.module_utils.saml.metadata import check_idp_metadata
     try:
-        return check_idp_metadata(data, "%s %s" % (option, path), policy=policy, max_bytes=reader.MAX_XML)
+        return check_idp_metadata(data, f"{option} {path}", policy=policy, max_bytes=reader.MAX_XML)
     except TrustopsError as exc:
         raise _refuse(option, path, exc)
 
@@ -107,7 +107,7 @@ def load_client_ca_input(option, path):
     findings = []
     for cert in found:
         for item in anchor_policy.check_anchor(cert):
-            item.message = "%s %s: %s" % (option, path, item.message)
+            item.message = f"{option} {path}: {item.message}"
             findings.append(item)
     return found, findings
 
@@ -122,7 +122,7 @@ def load_crl_input(option, path, issuers=()):
     """
     from ansible_collections.trustops.tableau.plugins.module_utils import certs
     data = read_file_input(option, path, "crl")
-    label = "%s %s" % (option, path)
+    label = f"{option} {path}"
     try:
         crls = certs.load_crls(data, label)
     except certs.CertificateError as exc:
@@ -134,7 +134,7 @@ def load_crl_input(option, path, issuers=()):
         which = "" if len(crls) == 1 else " (CRL %s of %d: issuer %s)" % (
             ", ".join("#%d" % index for index, _crl in foreign), len(crls),
             "; ".join(crl.issuer.rfc4514_string() for _index, crl in foreign))
-        findings.append(Finding("TSM-013", "error", "%s%s is not issued and signed by the client CA (%s)" % (
+        findings.append(Finding("TSM-013", "error", "{}{} is not issued and signed by the client CA ({})".format(
             label, which, "; ".join(ca.subject.rfc4514_string() for ca in issuers)),
             "give the revocation list that the client CA publishes",
             {"crl_issuer": foreign[0][1].issuer.rfc4514_string(), "crls": [index for index, _crl in foreign]}))

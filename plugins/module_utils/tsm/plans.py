@@ -28,7 +28,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.tsm.settings impo
 
 # ---------------------------------------------------------------------------------- plans
 
-class Step(object):
+class Step:
     """One staging call: a client method name, its arguments, and a line for the reader."""
 
     __slots__ = ("op", "kwargs", "label")
@@ -39,7 +39,7 @@ class Step(object):
         self.label = label
 
 
-class Plan(object):
+class Plan:
     """What a module will stage: steps, the before/after view for --diff, findings, warnings."""
 
     def __init__(self, title):
@@ -69,11 +69,11 @@ class Plan(object):
         self.changes.append({"name": name, "before": show(before, secret), "after": show(after, secret)})
 
     def view(self, name, before, after, secret=False):
-        self.before.append("%s: %s" % (name, show(before, secret)))
-        self.after.append("%s: %s" % (name, show(after, secret)))
+        self.before.append(f"{name}: {show(before, secret)}")
+        self.after.append(f"{name}: {show(after, secret)}")
 
     def diff(self):
-        return {"before_header": "%s (applied)" % self.title, "after_header": "%s (after apply)" % self.title,
+        return {"before_header": f"{self.title} (applied)", "after_header": f"{self.title} (after apply)",
                 "before": "\n".join(self.before) + ("\n" if self.before else ""),
                 "after": "\n".join(self.after) + ("\n" if self.after else "")}
 
@@ -94,7 +94,7 @@ def execute(client, plan, done=None):
             getattr(client, step.op)(**step.kwargs)
         except TsmError as exc:
             rest = [s.label for s in plan.steps[index + 1:]]
-            exc.args = ("%s. Failed step: %s. Staged before the failure (pending, not applied): %s. Not staged: %s%s" % (
+            exc.args = ("{}. Failed step: {}. Staged before the failure (pending, not applied): {}. Not staged: {}{}".format(
                 exc.args[0], step.label, "; ".join(done) or "nothing", "; ".join([step.label] + rest),
                 "; 'tsm pending-changes discard' drops what was staged, running the task again completes it"
                 if done else ""),)
@@ -144,10 +144,10 @@ def key_steps(plan, settings, desired, force_keys=True, secret_keys=(), separato
         else:
             existing[key] = text
     if existing:
-        plan.steps.append(Step("import_settings", "settings import (%s)" % ", ".join(sorted(existing)),
+        plan.steps.append(Step("import_settings", "settings import ({})".format(", ".join(sorted(existing))),
                                config_keys=existing, secret_keys=tuple(sorted(plan.masked_keys))))
     if new:
-        plan.steps.append(Step("import_settings", "settings import --force-keys (%s)" % ", ".join(sorted(new)),
+        plan.steps.append(Step("import_settings", "settings import --force-keys ({})".format(", ".join(sorted(new))),
                                config_keys=new, force_keys=True, secret_keys=tuple(sorted(plan.masked_keys))))
     return refused
 
@@ -163,8 +163,7 @@ def plan_config(settings, keys, force_keys=False, update_secrets=False):
     plan = Plan("TSM configuration keys")
     refused = key_steps(plan, settings, keys, force_keys=force_keys, update_secrets=update_secrets)
     if refused:
-        plan.add(Finding("TSM-050", "error", "the server has no key %s (tsm configuration get answers Unknown key)"
-                         % ", ".join(refused),
+        plan.add(Finding("TSM-050", "error", "the server has no key {} (tsm configuration get answers Unknown key)".format(", ".join(refused)),
                          "check the spelling and capitalization (keys are case-sensitive); to add a key that was "
                          "never set, use force_keys: true", {"keys": refused}))
     return plan
@@ -203,16 +202,16 @@ def _compare_file(plan, name, field_label, current_path, desired_path, kind, rea
     """Whether the server's file (its recorded path) holds what desired_path holds."""
     want = read(desired_path, kind)
     if want is None:
-        raise TrustopsError("%s %s: no such file or not readable on the managed host" % (name, desired_path))
+        raise TrustopsError(f"{name} {desired_path}: no such file or not readable on the managed host")
     if current_path in (UNSET, None, ""):
-        plan.view(field_label, "(not set)", "%s %s" % (desired_path, want))
+        plan.view(field_label, "(not set)", f"{desired_path} {want}")
         return False
     have = read(current_path, kind)
     if have is None:
-        plan.view(field_label, "%s (not readable here)" % current_path, "%s %s" % (desired_path, want))
+        plan.view(field_label, f"{current_path} (not readable here)", f"{desired_path} {want}")
         return False
     shown = desired_path if have != want else current_path
-    plan.view(field_label, "%s %s" % (current_path, have), "%s %s" % (shown, want))
+    plan.view(field_label, f"{current_path} {have}", f"{shown} {want}")
     return have == want
 
 
@@ -225,11 +224,10 @@ def _compare_fields(plan, settings, entity, fields, desired, read=file_digest):
         if value is None:
             continue
         field, kind = fields[option]
-        label = "%s.%s" % (entity, field)
+        label = f"{entity}.{field}"
         current = settings.field(entity, field)
         if current is UNSET and entity_known:
-            plan.warnings.append("the server's %s entity has no field %s: %s is staged on every run"
-                                 % (entity, field, option))
+            plan.warnings.append(f"the server's {entity} entity has no field {field}: {option} is staged on every run")
         if kind in ("cert", "file"):
             if not _compare_file(plan, option, label, current, value, kind, read):
                 differing[option] = value
@@ -246,7 +244,7 @@ def _compare_fields(plan, settings, entity, fields, desired, read=file_digest):
 def _effective(settings, pending, entity, field):
     """The value the server will have after apply: pending if staged, else applied."""
     if pending is not None:
-        value = pending.value("%s.%s" % (entity, field))
+        value = pending.value(f"{entity}.{field}")
         if value is not UNSET:
             return value
     return settings.field(entity, field)
@@ -294,7 +292,7 @@ def saml_policy(settings, desired):
                 try:
                     value = policy_core.blocklist(value, key) if parse else policy_core.size_option(key, value)
                 except policy_core.PolicyError as exc:
-                    raise policy_core.PolicyError("%s (the server's current value); set %s in this task" % (exc, option))
+                    raise policy_core.PolicyError(f"{exc} (the server's current value); set {option} in this task")
         if value is not None:
             values[option] = value
     return policy_core.Policy(**values)
@@ -359,7 +357,7 @@ def check_saml_inputs(desired, check_key=True, settings=None):
     if cert_data is not None or key_data is not None:
         pair, _facts = _saml_checks()[0](
             cert_data, key_data, passphrase=desired.get("key_passphrase"), scope="server", policy=policy,
-            cert_source="cert_file %s" % desired.get("cert_file"), key_source="key_file %s" % desired.get("key_file"),
+            cert_source="cert_file {}".format(desired.get("cert_file")), key_source="key_file {}".format(desired.get("key_file")),
             cert_filename=desired.get("cert_file"), key_filename=desired.get("key_file"))
         findings.extend(_aliased(pair))
     return findings
@@ -384,11 +382,11 @@ def plan_saml(settings, desired, pending_reader=None, read=file_digest, check_ke
         missing = [o for o in SAML_FIRST_TIME if desired.get(o) in (None, "")]
         if missing and (differing or enabled):
             plan.add(Finding("TSM-005", "error", "SAML is not configured on the server yet and the first configuration "
-                             "needs %s" % ", ".join(SAML_FIRST_TIME),
-                             "give %s" % ", ".join(missing), {"missing": missing}))
+                             "needs {}".format(", ".join(SAML_FIRST_TIME)),
+                             "give {}".format(", ".join(missing)), {"missing": missing}))
     plan.findings.extend(key_findings)
     if differing:
-        plan.steps.append(Step("saml_configure", "authentication saml configure (%s)" % ", ".join(sorted(differing)),
+        plan.steps.append(Step("saml_configure", "authentication saml configure ({})".format(", ".join(sorted(differing))),
                                options=differing))
 
     assertions = {}
@@ -397,13 +395,13 @@ def plan_saml(settings, desired, pending_reader=None, read=file_digest, check_ke
         if value is None:
             continue
         current = settings.field("samlSettings", field)
-        plan.view("samlSettings.%s" % field, current, value)
+        plan.view(f"samlSettings.{field}", current, value)
         if not same_value(current, value):
             assertions[option] = value
-            plan.differ("samlSettings.%s" % field, current, value)
+            plan.differ(f"samlSettings.{field}", current, value)
     if assertions:
-        plan.steps.append(Step("saml_map_assertions", "authentication saml map-assertions (%s)" % ", ".join(
-            sorted(assertions)), user_name=assertions.get("user_name_attribute"),
+        plan.steps.append(Step("saml_map_assertions", "authentication saml map-assertions ({})".format(", ".join(
+            sorted(assertions))), user_name=assertions.get("user_name_attribute"),
             domain=assertions.get("domain_attribute")))
 
     keys = dict((SAML_KEYS[o], desired.get(o)) for o in SAML_KEYS if desired.get(o) is not None)
@@ -452,8 +450,8 @@ def plan_mutual_ssl(settings, desired, pending_reader=None, read=file_digest):
         plan.findings.extend(crl_findings)
     differing = _compare_fields(plan, settings, "mutualSSLSettings", MUTUAL_SSL_FIELDS, desired, read)
     if differing:
-        plan.steps.append(Step("mutual_ssl_configure", "authentication mutual-ssl configure (%s)" % ", ".join(
-            sorted(differing)), options=differing))
+        plan.steps.append(Step("mutual_ssl_configure", "authentication mutual-ssl configure ({})".format(", ".join(
+            sorted(differing))), options=differing))
     if desired.get("fallback_to_basic"):
         plan.add(Finding("TSM-012", "warning", "fallback_to_basic: users without a client certificate can sign in with "
                          "a user name and password", "leave fallback_to_basic false unless some clients cannot present "
@@ -503,7 +501,7 @@ def plan_trusted_auth(settings, desired):
             plan.differ("trustedAuthenticationSettings.trustedHosts", current, list(hosts))
     if length is not None:
         if not 9 <= int(length) <= 255:
-            plan.add(Finding("TSM-021", "error", "token_length %s is outside 9..255" % length,
+            plan.add(Finding("TSM-021", "error", f"token_length {length} is outside 9..255",
                              "choose a length from 9 to 255 (default 24)", {"token_length": length}))
         current = settings.field("trustedAuthenticationSettings", "tokenLength")
         plan.view("trustedAuthenticationSettings.tokenLength", current, length)
@@ -511,7 +509,7 @@ def plan_trusted_auth(settings, desired):
             options["token_length"] = int(length)
             plan.differ("trustedAuthenticationSettings.tokenLength", current, length)
     if options:
-        plan.steps.append(Step("trusted_configure", "authentication trusted configure (%s)" % ", ".join(sorted(options)),
+        plan.steps.append(Step("trusted_configure", "authentication trusted configure ({})".format(", ".join(sorted(options))),
                                **options))
     unrestricted = desired.get("unrestricted_tickets")
     if unrestricted is not None:
@@ -538,13 +536,13 @@ def external_ssl_findings(cert, key_info, cert_path, key_path, chain_path, passp
     findings = []
     info = key_info
     if info.encrypted and not passphrase:
-        findings.append(Finding("TSM-033", "error", "%s is encrypted and no passphrase was given" % key_path,
+        findings.append(Finding("TSM-033", "error", f"{key_path} is encrypted and no passphrase was given",
                                 "set passphrase", {}))
     if info.encrypted:
-        findings.append(Finding("TSM-031", "info", "%s is passphrase-protected: this key cannot also be used for "
-                                "SAML" % key_path, "use a separate SAML key, or an unencrypted key for both", {}))
+        findings.append(Finding("TSM-031", "info", f"{key_path} is passphrase-protected: this key cannot also be used for "
+                                "SAML", "use a separate SAML key, or an unencrypted key for both", {}))
     if info.key is not None and not certs.key_matches_cert(info.key, cert):
-        findings.append(Finding("TSM-032", "error", "%s does not match the certificate %s" % (key_path, cert_path),
+        findings.append(Finding("TSM-032", "error", f"{key_path} does not match the certificate {cert_path}",
                                 "give the private key of the server certificate", {}))
     if not chain_path and not certs.is_self_signed(cert):
         findings.append(Finding("TSM-030", "warning", "no chain_file: clients that do not fetch intermediate "
@@ -591,8 +589,8 @@ def plan_external_ssl(settings, desired, read=file_digest, check_key=True):
     if not _true(current):
         plan.differ("mutualSSLSettings.sslEnabled", current, True)
     if differing or not _true(current):
-        plan.steps.append(Step("external_ssl_enable", "security external-ssl enable (%s)" % ", ".join(
-            sorted(differing) or ["enable"]), cert_file=desired["cert_file"], key_file=desired["key_file"],
+        plan.steps.append(Step("external_ssl_enable", "security external-ssl enable ({})".format(", ".join(
+            sorted(differing) or ["enable"])), cert_file=desired["cert_file"], key_file=desired["key_file"],
             chain_file=desired.get("chain_file"), passphrase=desired.get("passphrase"),
             protocols=desired.get("protocols")))
     return plan

@@ -19,7 +19,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import
 
 def parse_get(stdout, stderr, rc):
     """The value `configuration get` printed: a string, None for "Null", UNSET for "Unknown key"."""
-    text = "%s\n%s" % (stdout, stderr)
+    text = f"{stdout}\n{stderr}"
     if re.search(r"unknown key", text, re.I):
         return UNSET
     if rc != 0:
@@ -35,11 +35,11 @@ def parse_status(text):
     """running | stopped | degraded | ... (lower case) from `tsm status`."""
     match = re.search(r"^\s*Status:\s*([A-Za-z_]+)", text, re.M)
     if not match:
-        raise TsmError("cannot read the server status from tsm status output: %r" % _tail(text, 300))
+        raise TsmError(f"cannot read the server status from tsm status output: {_tail(text, 300)!r}")
     return match.group(1).lower()
 
 
-class Change(object):
+class Change:
     """One pending change: section (configKeys|configEntities|topology), name, value, restart."""
 
     __slots__ = ("section", "name", "value", "restart")
@@ -55,10 +55,10 @@ class Change(object):
         return {"section": self.section, "name": self.name, "value": value, "restart": self.restart}
 
     def __repr__(self):
-        return "Change(%s, %s=%r, restart=%s)" % (self.section, self.name, self.value, self.restart)
+        return f"Change({self.section}, {self.name}={self.value!r}, restart={self.restart})"
 
 
-class Pending(object):
+class Pending:
     """Parsed `pending-changes list`."""
 
     def __init__(self, changes, restart_required, text=""):
@@ -138,7 +138,7 @@ def parse_pending(text):
             understood = True
             continue
     if not understood:
-        raise TsmError("cannot read the output of tsm pending-changes list: %r" % _tail(text, 500))
+        raise TsmError(f"cannot read the output of tsm pending-changes list: {_tail(text, 500)!r}")
     if summary_restart is False:
         for change in changes:
             change.restart = False
@@ -147,7 +147,7 @@ def parse_pending(text):
     return Pending(changes, restart_required, text)
 
 
-class Settings(object):
+class Settings:
     """`settings export` JSON: configKeys and configEntities (the applied configuration)."""
 
     def __init__(self, doc):
@@ -233,7 +233,7 @@ def show(value, secret=False):
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
-        return "[%s]" % ", ".join(str(v) for v in value)
+        return "[{}]".format(", ".join(str(v) for v in value))
     return str(value)
 
 

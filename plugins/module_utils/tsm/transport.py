@@ -30,7 +30,7 @@ _SBIN = ("/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/loca
 
 # ----------------------------------------------------------------------------- transport
 
-class CliTransport(object):
+class CliTransport:
     """Runs ``tsm`` (optionally as another OS user), standard input closed, with a timeout."""
 
     def __init__(self, tsm_path=None, tsm_user=None, username=None, password=None, timeout=DEFAULT_TIMEOUT,
@@ -54,16 +54,16 @@ class CliTransport(object):
             if os.path.isdir(path):
                 path = os.path.join(path, "tsm")
             if not os.path.isfile(path):
-                raise TsmError("tsm_path %s: no such file on the managed host" % self.tsm_path)
+                raise TsmError(f"tsm_path {self.tsm_path}: no such file on the managed host")
             if not os.access(path, os.X_OK):
-                raise TsmError("tsm_path %s: not executable" % path)
+                raise TsmError(f"tsm_path {path}: not executable")
         else:
             path = shutil.which("tsm")
             if not path:
                 found = sorted(p for pattern in TSM_GLOBS for p in glob.glob(pattern) if os.access(p, os.X_OK))
                 path = found[-1] if found else None
             if not path:
-                raise TsmError("tsm not found on the PATH nor in %s; set tsm_path" % ", ".join(TSM_GLOBS))
+                raise TsmError("tsm not found on the PATH nor in {}; set tsm_path".format(", ".join(TSM_GLOBS)))
         self._executable = path
         return path
 
@@ -75,7 +75,7 @@ class CliTransport(object):
         try:
             entry = pwd.getpwnam(self.tsm_user)
         except KeyError:
-            raise TsmError("tsm_user %s: no such user on the managed host" % self.tsm_user)
+            raise TsmError(f"tsm_user {self.tsm_user}: no such user on the managed host")
         if entry.pw_uid == os.geteuid():
             self._run_as = False
             return None
@@ -91,12 +91,12 @@ class CliTransport(object):
         elif os.geteuid() == 0:
             runuser = shutil.which("runuser", path=os.pathsep.join(_SBIN))
             if not runuser:
-                raise TsmError("tsm_user %s: runuser (util-linux) not found; cannot run tsm as another user" % who[0])
+                raise TsmError(f"tsm_user {who[0]}: runuser (util-linux) not found; cannot run tsm as another user")
             self._prefix = [runuser, "-u", check_argument("tsm_user", who[0]), "--"]
         else:
             sudo = shutil.which("sudo", path=os.pathsep.join(_SBIN))
             if not sudo:
-                raise TsmError("tsm_user %s: running tsm as another user needs root (become) or sudo" % who[0])
+                raise TsmError(f"tsm_user {who[0]}: running tsm as another user needs root (become) or sudo")
             self._prefix = [sudo, "-n", "-u", check_argument("tsm_user", who[0]), "--"]
         return self._prefix
 
@@ -128,8 +128,7 @@ class CliTransport(object):
                 try:
                     os.chown(path, who[1], who[2])
                 except OSError as exc:
-                    raise TsmError("cannot hand the work directory %s to tsm_user %s (%s); run the task with become"
-                                   % (path, who[0], exc))
+                    raise TsmError(f"cannot hand the work directory {path} to tsm_user {who[0]} ({exc}); run the task with become")
             yield path
         finally:
             shutil.rmtree(path, ignore_errors=True)
@@ -155,7 +154,7 @@ class CliTransport(object):
             proc = subprocess.Popen(_plain(argv), stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
         except OSError as exc:
-            raise TsmError("cannot run %s: %s" % (_quote(shown), exc), command=_quote(shown))
+            raise TsmError(f"cannot run {_quote(shown)}: {exc}", command=_quote(shown))
         try:
             out, err = proc.communicate(input=stdin, timeout=limit)
         except subprocess.TimeoutExpired:

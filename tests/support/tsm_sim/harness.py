@@ -19,7 +19,7 @@ WRITE_COMMANDS_EXCLUDED = ("status", "version", "configuration.get", "configurat
                            "settings.export", "pending-changes.list", "security.external-ssl.list", "login", "logout")
 
 
-class SimServer(object):
+class SimServer:
     """One simulated Tableau Server: ``home`` holds its state; ``tsm`` is a wrapper bound to it."""
 
     def __init__(self, home, *init_options):
@@ -28,8 +28,8 @@ class SimServer(object):
         self.tsm = os.path.join(self.home, "bin", "tsm")
         os.makedirs(os.path.dirname(self.tsm), exist_ok=True)
         with open(self.tsm, "w") as handle:
-            handle.write("#!/bin/sh\nTSM_SIM_HOME='%s'\nexport TSM_SIM_HOME\nTSM_SIM_PYTHON='%s'\nexport TSM_SIM_PYTHON\n"
-                         "exec '%s' \"$@\"\n" % (self.home, sys.executable, TSM))
+            handle.write(f"#!/bin/sh\nTSM_SIM_HOME='{self.home}'\nexport TSM_SIM_HOME\nTSM_SIM_PYTHON='{sys.executable}'\nexport TSM_SIM_PYTHON\n"
+                         f"exec '{TSM}' \"$@\"\n")
         os.chmod(self.tsm, 0o755)
         self.init(*init_options)
 

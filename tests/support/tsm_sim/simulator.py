@@ -207,7 +207,7 @@ class UsageError(SimError):
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):
-        raise UsageError("%s: error: %s" % (self.prog, message))
+        raise UsageError(f"{self.prog}: error: {message}")
 
 
 # ------------------------------------------------------------------------------ state
@@ -249,7 +249,7 @@ def _atomic_write(path, text, mode=0o644):
         raise
 
 
-class Store(object):
+class Store:
     """The simulated server's files; every command runs holding an exclusive lock."""
 
     def __init__(self, home):
@@ -278,7 +278,7 @@ class Store(object):
         except FileNotFoundError:
             return default()
         except ValueError as exc:
-            raise SimError("simulator state %s is damaged: %s" % (path, exc), 70)
+            raise SimError(f"simulator state {path} is damaged: {exc}", 70)
 
     def load(self):
         return self._read(self.state_path, fresh_state)
@@ -306,13 +306,13 @@ class Store(object):
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
-        except (IOError, OSError) as exc:
-            raise SimError("Cannot read the file '%s': %s" % (path, exc.strerror or exc))
+        except OSError as exc:
+            raise SimError(f"Cannot read the file '{path}': {exc.strerror or exc}")
         digest = hashlib.sha256(data).hexdigest()
         directory = os.path.join(self.files_dir, entity)
         if not os.path.isdir(directory):
             os.makedirs(directory, 0o755)
-        target = os.path.join(directory, "%s-%s-%s" % (field, digest[:16], os.path.basename(path)))
+        target = os.path.join(directory, f"{field}-{digest[:16]}-{os.path.basename(path)}")
         if not os.path.exists(target):
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
             with os.fdopen(fd, "wb") as handle:
@@ -326,7 +326,7 @@ def encrypt(value):
     """An opaque token for a secret: like TSM, never the same twice, never the value."""
     salt = os.urandom(8)
     digest = hashlib.sha256(salt + str(value).encode("utf-8")).digest()
-    return "ENC(%s)" % base64.b64encode(salt + digest[:16]).decode("ascii")
+    return "ENC({})".format(base64.b64encode(salt + digest[:16]).decode("ascii"))
 
 
 def render(value):
@@ -368,7 +368,7 @@ def mask_argv(argv):
 
 # --------------------------------------------------------------------------- the server
 
-class Server(object):
+class Server:
     """Commands on a loaded state. Methods return stdout text or raise SimError."""
 
     def __init__(self, store, state, out, stdin):
@@ -420,37 +420,37 @@ class Server(object):
             items.append(("configKeys", key, value, key not in dynamic))
         for name in sorted(self.state["pending"]["configEntities"]):
             for field, value in sorted(self.state["pending"]["configEntities"][name].items()):
-                items.append(("configEntities", "%s.%s" % (name, field), value, True))
+                items.append(("configEntities", f"{name}.{field}", value, True))
         return items
 
     # ---- configuration
     def configuration_get(self, args):
         keys = self.applied_keys()
         if args.key not in keys:
-            raise SimError("Unknown key: %s" % args.key)
+            raise SimError(f"Unknown key: {args.key}")
         return render(keys[args.key]) + "\n"
 
     def configuration_set(self, args):
         if args.value is None and not args.default:
-            self.out.write("Enter a value for %s: " % args.key)
+            self.out.write(f"Enter a value for {args.key}: ")
             self.out.flush()
             line = self.stdin.readline()
             if not line:
-                raise SimError("\nNo value was entered for %s." % args.key)
+                raise SimError(f"\nNo value was entered for {args.key}.")
             args.value = line.rstrip("\n")
         if not self.key_known(args.key) and not args.force_keys:
-            raise SimError("Unknown key: %s. Check its spelling and capitalization; to add a key that is not in "
-                           "the configuration, use --force-keys." % args.key)
+            raise SimError(f"Unknown key: {args.key}. Check its spelling and capitalization; to add a key that is not in "
+                           "the configuration, use --force-keys.")
         if args.default:
             value = DEFAULT_KEYS.get(args.key)
         else:
             value = args.value
         self.stage_key(args.key, value)
-        return ("Starting update of configuration key %s.\nConfiguration key %s staged. Apply it with "
-                "'tsm pending-changes apply'.\n" % (args.key, args.key))
+        return (f"Starting update of configuration key {args.key}.\nConfiguration key {args.key} staged. Apply it with "
+                "'tsm pending-changes apply'.\n")
 
     def configuration_list_dynamic_keys(self, _args):
-        return "".join("%s\n" % key for key in sorted(self.state.get("dynamic_keys", DYNAMIC_KEYS)))
+        return "".join(f"{key}\n" for key in sorted(self.state.get("dynamic_keys", DYNAMIC_KEYS)))
 
     # ---- settings
     def exported(self):
@@ -466,47 +466,46 @@ class Server(object):
             with open(args.output_config_file, "w") as handle:
                 json.dump(self.exported(), handle, indent=2, sort_keys=True)
                 handle.write("\n")
-        except (IOError, OSError) as exc:
-            raise SimError("Cannot write the file '%s': %s" % (args.output_config_file, exc.strerror or exc))
-        return "Exported the current configuration to %s\n" % args.output_config_file
+        except OSError as exc:
+            raise SimError(f"Cannot write the file '{args.output_config_file}': {exc.strerror or exc}")
+        return f"Exported the current configuration to {args.output_config_file}\n"
 
     def settings_import(self, args):
         path = args.import_config_file
         try:
             with open(path) as handle:
                 doc = json.load(handle)
-        except (IOError, OSError) as exc:
-            raise SimError("Cannot read the file '%s': %s" % (path, exc.strerror or exc))
+        except OSError as exc:
+            raise SimError(f"Cannot read the file '{path}': {exc.strerror or exc}")
         except ValueError as exc:
-            raise SimError("The file '%s' is not valid JSON: %s" % (path, exc))
+            raise SimError(f"The file '{path}' is not valid JSON: {exc}")
         if not isinstance(doc, dict):
-            raise SimError("The file '%s' must hold a JSON object with configKeys and/or configEntities" % path)
+            raise SimError(f"The file '{path}' must hold a JSON object with configKeys and/or configEntities")
         unknown_sections = sorted(set(doc) - {"configKeys", "configEntities"})
         if unknown_sections and not args.config_only:
-            raise SimError("The file '%s' holds sections the simulator does not support: %s (topology import is "
-                           "not simulated; use --config-only)" % (path, ", ".join(unknown_sections)))
+            raise SimError("The file '{}' holds sections the simulator does not support: {} (topology import is "
+                           "not simulated; use --config-only)".format(path, ", ".join(unknown_sections)))
         keys = doc.get("configKeys") or {}
         entities = doc.get("configEntities") or {}
         if not isinstance(keys, dict) or not isinstance(entities, dict):
-            raise SimError("configKeys and configEntities must be JSON objects in '%s'" % path)
+            raise SimError(f"configKeys and configEntities must be JSON objects in '{path}'")
         unknown = sorted(k for k in keys if not self.key_known(k))
         if unknown and not args.force_keys:
-            raise SimError("Unknown keys: %s. To add keys that are not in the configuration, use --force-keys. "
-                           "Nothing was imported." % ", ".join(unknown))
+            raise SimError("Unknown keys: {}. To add keys that are not in the configuration, use --force-keys. "
+                           "Nothing was imported.".format(", ".join(unknown)))
         staged_entities = {}
         for name, body in sorted(entities.items()):
             if name not in ENTITY_TYPES:
-                raise SimError("Unknown entity '%s' (entities are case-sensitive: %s). Nothing was imported."
-                               % (name, ", ".join(sorted(ENTITY_TYPES))))
+                raise SimError("Unknown entity '{}' (entities are case-sensitive: {}). Nothing was imported.".format(name, ", ".join(sorted(ENTITY_TYPES))))
             if not isinstance(body, dict):
-                raise SimError("Entity '%s' must be a JSON object. Nothing was imported." % name)
+                raise SimError(f"Entity '{name}' must be a JSON object. Nothing was imported.")
             if body.get("_type") != ENTITY_TYPES[name]:
-                raise SimError("Entity '%s' needs \"_type\": \"%s\". Nothing was imported." % (name, ENTITY_TYPES[name]))
+                raise SimError(f"Entity '{name}' needs \"_type\": \"{ENTITY_TYPES[name]}\". Nothing was imported.")
             fields = dict((k, v) for k, v in body.items() if k != "_type")
             bad = sorted(set(fields) - set(DEFAULT_ENTITIES[name]))
             if bad:
-                raise SimError("Unknown option(s) for entity '%s': %s (options are case-sensitive). Nothing was "
-                               "imported." % (name, ", ".join(bad)))
+                raise SimError("Unknown option(s) for entity '{}': {} (options are case-sensitive). Nothing was "
+                               "imported.".format(name, ", ".join(bad)))
             for field, value in list(fields.items()):
                 if (name, field) in FILE_FIELDS and value:
                     fields[field] = self.store.keep_file(name, field, value)
@@ -529,10 +528,10 @@ class Server(object):
             chosen = [i for i in items if i[0] == section]
             if not chosen:
                 continue
-            lines.append("  %s:" % section)
+            lines.append(f"  {section}:")
             for _section, name, value, restart in chosen:
                 shown = MASK if (name in SECRET_KEYS or tuple(name.split(".", 1)) in SECRET_FIELDS) else render(value)
-                lines.append("    %s: %s%s" % (name, shown, "" if restart else " (does not require a restart)"))
+                lines.append("    {}: {}{}".format(name, shown, "" if restart else " (does not require a restart)"))
         if any(i[3] for i in items):
             lines.append("These pending changes require a server restart.")
         else:
@@ -547,7 +546,7 @@ class Server(object):
         if saml.get("enabled"):
             missing = [opt for field, opt in SAML_FIRST_TIME if not saml.get(field)]
             if missing:
-                errors.append("SAML is enabled but not configured (missing %s)" % ", ".join(missing))
+                errors.append("SAML is enabled but not configured (missing {})".format(", ".join(missing)))
         if saml.get("enabled") and mssl.get("clientCertRequired"):
             errors.append("SAML and mutual SSL cannot be enabled together")
         if mssl.get("clientCertRequired") and not mssl.get("sslEnabled"):
@@ -572,7 +571,7 @@ class Server(object):
             return "There are no pending changes to apply.\n"
         errors = self.validate()
         if errors:
-            raise SimError("The pending changes cannot be applied: %s. Nothing was applied." % "; ".join(errors))
+            raise SimError("The pending changes cannot be applied: {}. Nothing was applied.".format("; ".join(errors)))
         items = self.pending_items()
         restart = any(i[3] for i in items)
         text = []
@@ -625,7 +624,7 @@ class Server(object):
         }
         missing = [opt for field, opt in SAML_FIRST_TIME if not saml.get(field) and not given[field]]
         if missing:
-            raise SimError("The first SAML configuration needs these options: %s" % ", ".join(missing))
+            raise SimError("The first SAML configuration needs these options: {}".format(", ".join(missing)))
         fields = {}
         for field, value in given.items():
             if value is None:
@@ -651,8 +650,7 @@ class Server(object):
         saml = self.entity("samlSettings")
         missing = [opt for field, opt in SAML_FIRST_TIME if not saml.get(field)]
         if missing:
-            raise SimError("SAML is not configured; run 'tsm authentication saml configure' first (missing %s)"
-                           % ", ".join(missing))
+            raise SimError("SAML is not configured; run 'tsm authentication saml configure' first (missing {})".format(", ".join(missing)))
         if self.entity("mutualSSLSettings").get("clientCertRequired"):
             raise SimError("SAML cannot be enabled while mutual SSL is enabled: Tableau Server does not support "
                            "mutual SSL and SAML together")
@@ -682,7 +680,7 @@ class Server(object):
             fields["caCertFile"] = self.store.keep_file("mutualSSLSettings", "caCertFile", args.ca_cert)
         if args.revocation_file is not None:
             if not args.revocation_file.lower().endswith((".pem", ".der", ".crl")):
-                raise SimError("The revocation file must be a .pem or .der file: %s" % args.revocation_file)
+                raise SimError(f"The revocation file must be a .pem or .der file: {args.revocation_file}")
             fields["revocationFile"] = self.store.keep_file("mutualSSLSettings", "revocationFile", args.revocation_file)
         if args.fallback_to_basic is not None:
             fields["fallbackToPassword"] = args.fallback_to_basic == "true"
@@ -749,14 +747,14 @@ class Server(object):
 
     def external_ssl_list(self, _args):
         mssl = self.entity("mutualSSLSettings", pending=False)
-        lines = ["enabled: %s" % render(mssl.get("sslEnabled"))]
+        lines = ["enabled: {}".format(render(mssl.get("sslEnabled")))]
         for field in ("certFileName", "keyFileName", "chainFile", "protocols"):
-            lines.append("%s: %s" % (field, mssl.get(field) or ""))
+            lines.append("{}: {}".format(field, mssl.get(field) or ""))
         return "\n".join(lines) + "\n"
 
     # ---- misc
     def status(self, args):
-        text = "Status: %s\n" % self.state["status"].upper()
+        text = "Status: {}\n".format(self.state["status"].upper())
         if args.verbose:
             text += "\nnode1: localhost\n    Tableau Server Gateway 'node1' is %s.\n" % (
                 "running" if self.state["status"] == "running" else "stopped")
@@ -773,7 +771,7 @@ class Server(object):
         return "Stopping service...\nTableau Server is stopped.\n"
 
     def version(self, _args):
-        return "Tableau Server version: %s\n" % self.state.get("version")
+        return "Tableau Server version: {}\n".format(self.state.get("version"))
 
     def login(self, args):
         auth = self.state["auth"]
@@ -790,7 +788,7 @@ class Server(object):
                 raise SimError("tsm login needs -u/--username when no session is active")
             digest = hashlib.sha256(password.encode("utf-8")).hexdigest()
             if args.username != auth.get("username") or digest != auth.get("password_sha256"):
-                raise SimError("Authentication failed: wrong user name or password for %s" % args.username)
+                raise SimError(f"Authentication failed: wrong user name or password for {args.username}")
         auth["session"] = True
         self.changed = True
         return "Successfully authenticated.\n"
@@ -942,7 +940,7 @@ def _check_login(state, args):
         raise SimError("You are not signed in. Sign in with 'tsm login -u <user>' or pass -u and -p.")
     digest = hashlib.sha256(args.password.encode("utf-8")).hexdigest()
     if args.username != auth.get("username") or digest != auth.get("password_sha256"):
-        raise SimError("Authentication failed: wrong user name or password for %s" % args.username)
+        raise SimError(f"Authentication failed: wrong user name or password for {args.username}")
 
 
 def run(argv, out, err, stdin):
@@ -969,14 +967,13 @@ def run(argv, out, err, stdin):
             except SystemExit:  # pragma: no cover - argparse exits only for --help
                 raise UsageError("usage error")
             if not getattr(args, "handler", None):
-                raise UsageError("tsm: error: incomplete command: %s (see the tsm command reference)" % " ".join(argv))
+                raise UsageError("tsm: error: incomplete command: {} (see the tsm command reference)".format(" ".join(argv)))
             if mode == "timeout":
-                raise SimError("The request timed out after %s seconds waiting for the job to finish "
-                               "(injected by %s)." % (getattr(args, "request_timeout", 1800), FAIL_ENV))
+                raise SimError("The request timed out after {} seconds waiting for the job to finish "
+                               "(injected by {}).".format(getattr(args, "request_timeout", 1800), FAIL_ENV))
             if mode:
                 code = int(mode.split("=", 1)[1]) if mode.startswith("exit=") else 1
-                raise SimError("An error occurred on the server while running '%s' (injected by %s)."
-                               % (" ".join(mask_argv(argv)), FAIL_ENV), code)
+                raise SimError("An error occurred on the server while running '{}' (injected by {}).".format(" ".join(mask_argv(argv)), FAIL_ENV), code)
             state = store.load()
             if args.handler not in ("login",):
                 _check_login(state, args)
@@ -1020,7 +1017,7 @@ def init_home(home, options=()):
                 key, _sep, value = option.split("=", 1)[1].partition("=")
                 state["applied"]["configKeys"][key] = json.loads(value)
             else:
-                raise UsageError("_sim init: unknown option %s" % option)
+                raise UsageError(f"_sim init: unknown option {option}")
         store.save(state)
         store.save_counters(fresh_counters())
         for path in (store.log_path, os.path.join(store.home, "argv.log")):
@@ -1039,7 +1036,7 @@ def sim_admin(argv, out, err):
         except UsageError as exc:
             err.write(exc.message + "\n")
             return 2
-        out.write("initialised %s\n" % store.home)
+        out.write(f"initialised {store.home}\n")
         return 0
     store = Store(home_dir())
     with store.locked():

@@ -60,7 +60,7 @@ def demo_env(tmp):
     return env
 
 
-class DemoRun(object):
+class DemoRun:
     def __init__(self, tmp):
         self.tmp = tmp
         self.dir = os.path.join(tmp, "demo")
@@ -138,12 +138,12 @@ def test_proxy_rules_rendered_and_checked_by_each_installed_server(demo):
         assert "trustops.tableau.embed_proxy" in text and "403" in text, server
         installed = shutil.which(binary, path=SBIN_PATH)
         if installed:
-            assert "%s: %s, checked by %s" % (server, path, installed) in demo.stdout
+            assert f"{server}: {path}, checked by {installed}" in demo.stdout
             # the same checker, run here, accepts what the demo left in place
             proc = subprocess.run(check(installed, proxy_dir), capture_output=True, text=True, timeout=120, check=False)
             assert proc.returncode == 0, (server, proc.stdout, proc.stderr)
         else:
-            assert "%s: %s, NOT checked (not installed)" % (server, path) in demo.stdout
+            assert f"{server}: {path}, NOT checked (not installed)" in demo.stdout
     embedded = [t for t in demo.report()["tasks"] if t["topic"] == "embedded"]
     assert embedded and all(t["status"] in ("ok", "changed") for t in embedded)
 
@@ -190,6 +190,6 @@ def test_missing_checker_is_said_and_the_rule_still_rendered(tmp_path):
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     path = os.path.join(env["TRUSTOPS_DEMO_DIR"], "proxy", "haproxy", "haproxy.cfg")
     assert "haproxy is not installed here: its rule is rendered but NOT checked (install trustops-no-such-haproxy to check it)" in proc.stdout
-    assert "haproxy: %s, NOT checked (not installed)" % path in proc.stdout
+    assert f"haproxy: {path}, NOT checked (not installed)" in proc.stdout
     with open(path, encoding="utf-8") as handle:
         assert "403" in handle.read()

@@ -131,7 +131,7 @@ def test_key_table_rows(world, row, fmt, passphrase):
     cert = world["cert"]
     if "DSA" in row:
         cert = write(world["dir"] / "dsa.crt", fx.pem(_cert(private_key, "sha256", "tableau-dsa.example.test")))
-    key = write(world["dir"] / ("row-%s.key" % KEY_TABLE.index((row, fmt, passphrase))),
+    key = write(world["dir"] / (f"row-{KEY_TABLE.index((row, fmt, passphrase))}.key"),
                 fx.key_file(private_key, fmt, passphrase))
     checked, check_result = check_codes(saml_keypair_check.main, cert_src=cert, key_src=key, passphrase=passphrase)
     configured, tsm_only, result = configure_codes(world, cert_file=cert, key_file=key, key_passphrase=passphrase)
@@ -140,10 +140,10 @@ def test_key_table_rows(world, row, fmt, passphrase):
     assert (checked == []) is supported, (row, checked)
 
 
-@pytest.mark.parametrize("kind,digest", KINDS, ids=["%s-%s" % k for k in KINDS])
+@pytest.mark.parametrize("kind,digest", KINDS, ids=["{}-{}".format(*k) for k in KINDS])
 def test_sp_certificates_of_every_key_type_and_digest(world, kind, digest):
     private_key = _key(kind)
-    stem = "sp-%s-%s" % (kind, digest)
+    stem = f"sp-{kind}-{digest}"
     cert = write(world["dir"] / (stem + ".crt"), fx.pem(_cert(private_key, digest, "tableau.example.test")))
     key = write(world["dir"] / (stem + ".key"), _plain_key_file(private_key))
     checked, check_result = check_codes(saml_keypair_check.main, cert_src=cert, key_src=key)
@@ -152,9 +152,9 @@ def test_sp_certificates_of_every_key_type_and_digest(world, kind, digest):
     assert (checked == []) is (kind in ("rsa2048", "dsa2048") and digest == "sha256"), (kind, digest, checked)  # seed: RSA or DSA
 
 
-@pytest.mark.parametrize("kind,digest", KINDS, ids=["%s-%s" % k for k in KINDS])
+@pytest.mark.parametrize("kind,digest", KINDS, ids=["{}-{}".format(*k) for k in KINDS])
 def test_idp_signing_certificates_of_every_key_type_and_digest(world, kind, digest):
-    idp = write(world["dir"] / ("idp-%s-%s.xml" % (kind, digest)), _metadata(_cert(_key(kind), digest, "idp.example.test")))
+    idp = write(world["dir"] / (f"idp-{kind}-{digest}.xml"), _metadata(_cert(_key(kind), digest, "idp.example.test")))
     checked, check_result = check_codes(saml_metadata_check.main, src=idp)
     configured, tsm_only, result = configure_codes(world, idp_metadata_file=idp)
     assert configured == checked and tsm_only == [], (kind, digest, check_result["findings"], result.get("findings"))
@@ -164,7 +164,7 @@ def test_idp_signing_certificates_of_every_key_type_and_digest(world, kind, dige
 
 HOSTS = st.sampled_from(["tableau.example.test", "TABLEAU.example.test", "localhost", "127.0.0.1", "[::1]",
                          "tableau.localhost", "10.0.0.5", "tableau.example.test:8443", ""])
-URLS = st.builds(lambda scheme, host, path, slash: "%s%s%s%s" % (scheme, host, path, slash),
+URLS = st.builds(lambda scheme, host, path, slash: f"{scheme}{host}{path}{slash}",
                  st.sampled_from(["https://", "http://", "ftp://", "", "HTTPS://"]), HOSTS,
                  st.sampled_from(["", "/tableau", "/a/b"]), st.sampled_from(["", "/"])).filter(bool)
 

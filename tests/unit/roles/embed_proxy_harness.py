@@ -120,11 +120,11 @@ def read_pid(path, timeout=20.0):
         except FileNotFoundError:
             pass
         if time.monotonic() > deadline:
-            raise RuntimeError("no pid in %s" % path)
+            raise RuntimeError(f"no pid in {path}")
         time.sleep(0.02)
 
 
-class Echo(object):
+class Echo:
     """The echo upstream (tests/support/echo_upstream.py) as a child process."""
 
     def __init__(self, port):
@@ -139,13 +139,13 @@ class Echo(object):
         self.proc.stderr.close()
 
 
-class Server(object):
+class Server:
     """A private nginx/apache2/haproxy instance under ``workdir``."""
 
     def __init__(self, kind, workdir):
         self.kind = kind
         self.workdir = workdir
-        self.pidfile = os.path.join(workdir, "%s.pid" % kind)
+        self.pidfile = os.path.join(workdir, f"{kind}.pid")
         self.main = os.path.join(workdir, {"nginx": "nginx.conf", "apache": "apache2.conf",
                                            "haproxy": "haproxy.cfg"}[kind])
         self.pid = None
@@ -157,18 +157,17 @@ class Server(object):
         """The main config: server-wide settings, every conf.d file, then ``body``."""
         w = self.workdir
         if self.kind == "nginx":
-            text = ("pid %s;\nerror_log %s/error.log notice;\nworker_processes 1;\nevents {}\n"
-                    "http {\n  access_log off;\n  client_body_temp_path %s/tmp;\n  proxy_temp_path %s/tmp;\n"
-                    "  include %s/conf.d/*.conf;\n%s\n}\n" % (self.pidfile, w, w, w, w, body))
+            text = (f"pid {self.pidfile};\nerror_log {w}/error.log notice;\nworker_processes 1;\nevents {{}}\n"
+                    f"http {{\n  access_log off;\n  client_body_temp_path {w}/tmp;\n  proxy_temp_path {w}/tmp;\n"
+                    f"  include {w}/conf.d/*.conf;\n{body}\n}}\n")
         elif self.kind == "apache":
             mods = ["mpm_event", "authz_core", "alias", "proxy", "proxy_http", "headers", "ssl"]
-            text = "".join("LoadModule %s_module %s/mod_%s.so\n" % (m, APACHE_MODULES, m) for m in mods)
-            text += ("ServerRoot %s\nServerName localhost\nPidFile %s\nMutex file:%s default\n"
-                     "ErrorLog %s/error.log\nLogLevel warn\nUser www-data\nGroup www-data\n"
-                     "DefaultRuntimeDir %s\nIncludeOptional %s/conf.d/*.conf\n%s\n"
-                     % (w, self.pidfile, w, w, w, w, body))
+            text = "".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so\n" for m in mods)
+            text += (f"ServerRoot {w}\nServerName localhost\nPidFile {self.pidfile}\nMutex file:{w} default\n"
+                     f"ErrorLog {w}/error.log\nLogLevel warn\nUser www-data\nGroup www-data\n"
+                     f"DefaultRuntimeDir {w}\nIncludeOptional {w}/conf.d/*.conf\n{body}\n")
         else:  # HAProxy reads this file, then every *.cfg of conf.d
-            text = "global\n    pidfile %s\n%s" % (self.pidfile, body)
+            text = f"global\n    pidfile {self.pidfile}\n{body}"
         with open(self.main, "w", encoding="utf-8") as handle:
             handle.write(text)
 
@@ -192,7 +191,7 @@ class Server(object):
             argv = ["haproxy", "-D", "-f", self.main, "-f", os.path.join(self.workdir, "conf.d"), "-p", self.pidfile]
         result = run(argv)
         if result.returncode != 0:
-            raise RuntimeError("%s did not start: %s%s" % (self.kind, result.stdout, result.stderr))
+            raise RuntimeError(f"{self.kind} did not start: {result.stdout}{result.stderr}")
         self.pid = read_pid(self.pidfile)
         for port in ports:
             wait_port(port)

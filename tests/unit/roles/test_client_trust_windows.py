@@ -96,7 +96,7 @@ def _accept_port(proc):
     while True:
         line = lines.get(timeout=20)
         if line is None:
-            raise AssertionError("openssl s_server exited: %s" % "".join(seen))
+            raise AssertionError("openssl s_server exited: {}".format("".join(seen)))
         seen.append(line)
         match = re.match(r"ACCEPT 127\.0\.0\.1:(\d+)", line)
         if match:
@@ -177,7 +177,7 @@ def test_windows_host_without_ca_says_why_it_is_not_probed(tmp_path, server, opt
     }
     rc, out = run_playbook(tmp_path, WINDOWS_PLAY, variables, options)
     assert rc == 0, out
-    assert re.search(r"client_trust: probe of %s for the Windows host localhost skipped: no CA certificate with "
-                     r"state present is given, and the controller cannot read the Windows store" % re.escape(HOST),
+    assert re.search(rf"client_trust: probe of {re.escape(HOST)} for the Windows host localhost skipped: no CA certificate with "
+                     r"state present is given, and the controller cannot read the Windows store",
                      out), out
     assert _leftovers(tmp_path) == []

@@ -93,7 +93,7 @@ def site_options(server, name, options, port, pki_dir):
 def haproxy_insert(cfg, frontend, name, block):
     """What ansible.builtin.blockinfile does with insertafter='^frontend <name>'."""
     lines = cfg.splitlines()
-    at = lines.index("frontend %s" % frontend) + 1
+    at = lines.index(f"frontend {frontend}") + 1
     marker = "    # %s trustops.tableau.embed_proxy " + name
     lines[at:at] = [marker % "BEGIN"] + block.rstrip("\n").splitlines() + [marker % "END"]
     return "\n".join(lines) + "\n"
@@ -115,7 +115,7 @@ def build(server, work, pki_dir):
     for name, (offset, options) in VARIANTS.items():
         tpl = {"nginx": "nginx_site.conf.j2", "apache": "apache_site.conf.j2", "haproxy": "haproxy_site.cfg.j2"}
         ext = "cfg" if server == "haproxy" else "conf"  # HAProxy reads *.cfg from a directory
-        write(os.path.join(conf_d, "v_%s.%s" % (name, ext)),
+        write(os.path.join(conf_d, f"v_{name}.{ext}"),
               render(tpl[server], **site_options(server, name, options, base + offset, pki_dir)))
         ports.append(base + offset)
     multi = [(inst[0], dict(inst[1], embed_proxy_server=server, embed_proxy_name="m_" + inst[0]))
@@ -128,19 +128,19 @@ def build(server, work, pki_dir):
         if server == "nginx":
             includes = ""
             for opts in [inst[1] for inst in instances]:
-                write(os.path.join(conf_d, "%s.conf" % opts["embed_proxy_name"]), render("nginx_http.conf.j2", **opts))
-                path = os.path.join(snip_d, "%s.conf" % opts["embed_proxy_name"])
+                write(os.path.join(conf_d, "{}.conf".format(opts["embed_proxy_name"])), render("nginx_http.conf.j2", **opts))
+                path = os.path.join(snip_d, "{}.conf".format(opts["embed_proxy_name"]))
                 write(path, render("nginx_server.conf.j2", **opts))
-                includes += "    include %s;\n" % path
+                includes += f"    include {path};\n"
             body += ("  server {\n    listen 127.0.0.1:%d;\n%s    location / {\n"
                      "      proxy_pass http://127.0.0.1:%d;\n      proxy_set_header Host $http_host;\n"
                      "    }\n  }\n" % (port, includes, ECHO_PORT))
         elif server == "apache":
             includes = ""
             for opts in [inst[1] for inst in instances]:
-                path = os.path.join(snip_d, "%s.conf" % opts["embed_proxy_name"])
+                path = os.path.join(snip_d, "{}.conf".format(opts["embed_proxy_name"]))
                 write(path, render("apache_snippet.conf.j2", **opts))
-                includes += "    Include %s\n" % path
+                includes += f"    Include {path}\n"
             body += ("Listen 127.0.0.1:%d\n<VirtualHost 127.0.0.1:%d>\n%s"
                      "    ProxyPass / http://127.0.0.1:%d/\n    ProxyPreserveHost On\n</VirtualHost>\n"
                      % (port, port, includes, ECHO_PORT))
@@ -179,8 +179,7 @@ def _stack(tmp_path_factory, pki):
         for kind in SERVERS:
             srv, ports = build(kind, str(root / kind), pki_dir)
             result = srv.check()
-            assert result.returncode == 0, "%s rejected the rendered configuration:\n%s%s" % (
-                kind, result.stdout, result.stderr)
+            assert result.returncode == 0, f"{kind} rejected the rendered configuration:\n{result.stdout}{result.stderr}"
             srv.start(ports)
             servers[kind] = srv
         yield {"servers": servers, "tls": tls_context(os.path.join(pki_dir, "root.pem")), "pki": pki_dir,
@@ -237,7 +236,7 @@ def test_request_table(stack, server, mode, row):
     else:
         got_status, got_headers, got_body = request(BASE[server] + SNIPPET_OFFSET, target, method=method,
                                                     headers=headers, body=body, source=source)
-    assert got_status == status, "%s %s: %s %r" % (server, what, got_status, got_body[:200])
+    assert got_status == status, f"{server} {what}: {got_status} {got_body[:200]!r}"
     if outcome == "blocked":
         assert got_headers.get("content-type", "").startswith("text/html"), got_headers
         assert "x-echo-upstream" not in got_headers
@@ -299,7 +298,7 @@ def test_normalised_paths(stack, server, row):
     target = row[0]
     expected = row[1 + SERVERS.index(server)]
     status, dummy, body = site(stack, server, "main", target)
-    assert status == expected, "%s %s -> %s %r" % (server, target, status, body[:120])
+    assert status == expected, f"{server} {target} -> {status} {body[:120]!r}"
     if expected == 403:
         assert body.decode("ascii") == BODY
 
@@ -337,7 +336,7 @@ def test_bodies_statuses_and_redirects_are_exact(stack, server):
             actual = body.decode("latin-1")
         if got != status or actual != expected:
             wrong.append((name, status, expected, got, actual))
-    assert not wrong, "%s answered differently:\n%s" % (server, "\n".join(repr(w) for w in wrong))
+    assert not wrong, "{} answered differently:\n{}".format(server, "\n".join(repr(w) for w in wrong))
     got, dummy, body = request(BASE[server] + MULTI_OFFSET, "/")
     assert got == 200 and upstream_saw(body)["target"] == "/"
 

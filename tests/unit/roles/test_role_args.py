@@ -93,13 +93,13 @@ def test_secret_role_variable_documented_as_secret(role, name):
     with open(os.path.join(ROLES, role, "README.md"), encoding="utf-8") as handle:
         readme = handle.read()
     section = readme.split("## Secrets", 1)
-    assert len(section) == 2 and "`%s`" % name in section[1].split("\n## ", 1)[0], \
-        "%s/README.md: no '## Secrets' section naming %s" % (role, name)
+    assert len(section) == 2 and f"`{name}`" in section[1].split("\n## ", 1)[0], \
+        f"{role}/README.md: no '## Secrets' section naming {name}"
 
 
 @pytest.mark.parametrize("role", sorted(os.listdir(ROLES)))
 def test_every_role_readme_says_which_variables_are_secret(role):
     with open(os.path.join(ROLES, role, "README.md"), encoding="utf-8") as handle:
         readme = handle.read()
-    assert "\n## Secrets\n" in readme, "%s/README.md has no '## Secrets' section" % role
+    assert "\n## Secrets\n" in readme, f"{role}/README.md has no '## Secrets' section"
     assert "docs/secrets.md" in readme.split("## Secrets", 1)[1], role

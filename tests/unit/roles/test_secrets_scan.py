@@ -172,8 +172,7 @@ def _tsm_server(world, name, *init):
     server = SimServer(world["dir"] / ("sim_" + name), *init)
     world["not_written"].append(server.home)
     wrapper = world["dir"] / "in" / ("tsm-" + name)
-    wrapper.write_text("#!/bin/sh\nprintf '%%s\\n' \"$*\" >> '%s'\nexec '%s' \"$@\"\n"
-                       % (world["dir"] / "in" / "ps.log", server.tsm))
+    wrapper.write_text("#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n".format(world["dir"] / "in" / "ps.log", server.tsm))
     wrapper.chmod(0o755)
     return server, str(wrapper)
 
@@ -195,13 +194,13 @@ def _run(world, playbook, variables, mode, env=None, hosts=None):
     return run_playbook(world["dir"], playbook, variables, options, env=env, hosts=hosts)
 
 
-TSM_DEFAULTS = """
+TSM_DEFAULTS = f"""
   module_defaults:
     group/trustops.tableau.tsm:
-      tsm_path: "{{ tsm_path }}"
-      username: "%s"
-      password: "{{ tsm_password }}"
-""" % TSM_USER
+      tsm_path: "{{{{ tsm_path }}}}"
+      username: "{TSM_USER}"
+      password: "{{{{ tsm_password }}}}"
+"""
 
 
 def case_saml(world, mode, pki):  # pylint: disable=unused-argument
@@ -210,7 +209,7 @@ def case_saml(world, mode, pki):  # pylint: disable=unused-argument
     sp_key = fx.key("rsa", 2048, "scan-sp")
     sp_cert = fx.self_signed(sp_key, fx.SERVER_HOST)
     idp = fx.Idp(inputs, name="scan-idp")
-    tsm = _tsm_server(world, "saml", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))[1]
+    tsm = _tsm_server(world, "saml", f"--require-login={TSM_USER}:{TSM_PASS}")[1]
     variables = {
         "tsm_path": tsm, "tsm_password": _secret(world, "TSM password", TSM_PASS),
         "saml_sp_cert_src": write(inputs / "saml.crt", fx.pem(sp_cert)),
@@ -224,14 +223,14 @@ def case_saml(world, mode, pki):  # pylint: disable=unused-argument
     env = None
     if mode == "fail":  # TSM refuses the staging: the staged files and the passphrase are in flight
         env = {"TSM_SIM_FAIL": "authentication.saml.configure"}
-    play = """
+    play = f"""
 - name: SAML on a Tableau Server
   hosts: localhost
   gather_facts: false
-%s
+{TSM_DEFAULTS}
   roles:
     - role: trustops.tableau.saml
-""" % TSM_DEFAULTS
+"""
     return play, variables, env, None
 
 
@@ -241,7 +240,7 @@ def case_saml_plain_key(world, mode, pki):  # pylint: disable=unused-argument
     sp_key = fx.key("rsa", 2048, "scan-sp-plain")
     sp_cert = fx.self_signed(sp_key, fx.SERVER_HOST)
     idp = fx.Idp(inputs, name="scan-idp")
-    tsm = _tsm_server(world, "saml", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))[1]
+    tsm = _tsm_server(world, "saml", f"--require-login={TSM_USER}:{TSM_PASS}")[1]
     variables = {
         "tsm_path": tsm, "tsm_password": _secret(world, "TSM password", TSM_PASS if mode != "fail" else WRONG["tsm"]),
         "saml_sp_cert_src": write(inputs / "saml.crt", fx.pem(sp_cert)),
@@ -251,14 +250,14 @@ def case_saml_plain_key(world, mode, pki):  # pylint: disable=unused-argument
         "saml_tsm_configure": True,
         "saml_stage_dir": str(world["dir"] / "stage" / "saml"),
     }
-    play = """
+    play = f"""
 - name: SAML on a Tableau Server
   hosts: localhost
   gather_facts: false
-%s
+{TSM_DEFAULTS}
   roles:
     - role: trustops.tableau.saml
-""" % TSM_DEFAULTS
+"""
     return play, variables, None, None
 
 
@@ -267,7 +266,7 @@ def case_mutual_ssl(world, mode, pki):
     inputs = world["dir"] / "in"
     clients = pki.root(cn="Scan Client CA")
     alice = pki.leaf(clients, cn="alice", dns=())
-    server, tsm = _tsm_server(world, "mssl", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))
+    server, tsm = _tsm_server(world, "mssl", f"--require-login={TSM_USER}:{TSM_PASS}")
     _external_ssl_on(world, server, pki)
     variables = {
         "tsm_path": tsm,
@@ -278,14 +277,14 @@ def case_mutual_ssl(world, mode, pki):
         "mutual_ssl_tsm_configure": True,
         "mutual_ssl_stage_dir": str(world["dir"] / "stage" / "mutual_ssl"),
     }
-    play = """
+    play = f"""
 - name: Mutual SSL on a Tableau Server
   hosts: localhost
   gather_facts: false
-%s
+{TSM_DEFAULTS}
   roles:
     - role: trustops.tableau.mutual_ssl
-""" % TSM_DEFAULTS
+"""
     return play, variables, None, None
 
 
@@ -373,115 +372,115 @@ def case_client_trust(world, mode, pki):
     return play, variables, None, None
 
 
-MODULES_PLAY = """
+MODULES_PLAY = f"""
 - name: Every module that takes a secret
   hosts: localhost
   gather_facts: false
   module_defaults:
     group/trustops.tableau.tsm:
-      username: "%s"
-      password: "{{ tsm_password }}"
+      username: "{TSM_USER}"
+      password: "{{{{ tsm_password }}}}"
   tasks:
     - name: saml_keypair_check with a key file and its passphrase
       trustops.tableau.saml_keypair_check:
-        cert_src: "{{ cert }}"
-        key_src: "{{ key }}"
-        passphrase: "{{ passphrase }}"
+        cert_src: "{{{{ cert }}}}"
+        key_src: "{{{{ key }}}}"
+        passphrase: "{{{{ passphrase }}}}"
         fail_on: error
-      ignore_errors: "{{ failing }}"
+      ignore_errors: "{{{{ failing }}}}"
 
     - name: saml_keypair_check with the key inline
       trustops.tableau.saml_keypair_check:
-        cert_src: "{{ cert }}"
-        key_content: "{{ lookup('ansible.builtin.file', key) }}"
-        passphrase: "{{ passphrase }}"
+        cert_src: "{{{{ cert }}}}"
+        key_content: "{{{{ lookup('ansible.builtin.file', key) }}}}"
+        passphrase: "{{{{ passphrase }}}}"
         fail_on: error
-      ignore_errors: "{{ failing }}"
+      ignore_errors: "{{{{ failing }}}}"
 
     - name: mobile_trust_profile signed with an encrypted key
       trustops.tableau.mobile_trust_profile:
-        src: ["{{ ca }}"]
+        src: ["{{{{ ca }}}}"]
         identifier: test.trustops.scan
-        dest: "{{ out }}/mobile"
-        signer_cert_src: "{{ signer_cert }}"
-        signer_key_src: "{{ signer_key }}"
-        signer_key_passphrase: "{{ signer_passphrase }}"
-      ignore_errors: "{{ failing }}"
+        dest: "{{{{ out }}}}/mobile"
+        signer_cert_src: "{{{{ signer_cert }}}}"
+        signer_key_src: "{{{{ signer_key }}}}"
+        signer_key_passphrase: "{{{{ signer_passphrase }}}}"
+      ignore_errors: "{{{{ failing }}}}"
 
     - name: mobile_trust_profile with the signer key inline
       trustops.tableau.mobile_trust_profile:
-        src: ["{{ ca }}"]
+        src: ["{{{{ ca }}}}"]
         identifier: test.trustops.scan
-        dest: "{{ out }}/mobile2"
-        signer_cert_src: "{{ signer_cert }}"
-        signer_key_content: "{{ lookup('ansible.builtin.file', signer_key) }}"
-        signer_key_passphrase: "{{ signer_passphrase }}"
-      ignore_errors: "{{ failing }}"
+        dest: "{{{{ out }}}}/mobile2"
+        signer_cert_src: "{{{{ signer_cert }}}}"
+        signer_key_content: "{{{{ lookup('ansible.builtin.file', signer_key) }}}}"
+        signer_key_passphrase: "{{{{ signer_passphrase }}}}"
+      ignore_errors: "{{{{ failing }}}}"
 
     - name: tsm_config with secret keys
       trustops.tableau.tsm_config:
-        tsm_path: "{{ tsm_config_path }}"
+        tsm_path: "{{{{ tsm_config_path }}}}"
         keys:
-          wgserver.saml.key.passphrase: "{{ config_secret }}"
-          trustops.scan.password: "{{ config_secret }}"
+          wgserver.saml.key.passphrase: "{{{{ config_secret }}}}"
+          trustops.scan.password: "{{{{ config_secret }}}}"
         force_keys: true
-      ignore_errors: "{{ failing }}"
+      ignore_errors: "{{{{ failing }}}}"
 
     - name: tsm_pending_changes applies the secret keys
       trustops.tableau.tsm_pending_changes:
-        tsm_path: "{{ tsm_config_path }}"
+        tsm_path: "{{{{ tsm_config_path }}}}"
         state: applied
-        password: "{{ mssl_password }}"
-      ignore_errors: "{{ failing }}"
+        password: "{{{{ mssl_password }}}}"
+      ignore_errors: "{{{{ failing }}}}"
 
     - name: tsm_info reads the secret keys back
       trustops.tableau.tsm_info:
-        tsm_path: "{{ tsm_config_path }}"
+        tsm_path: "{{{{ tsm_config_path }}}}"
         keys: [wgserver.saml.key.passphrase, trustops.scan.password]
-        password: "{{ mssl_password }}"
-      ignore_errors: "{{ failing }}"
+        password: "{{{{ mssl_password }}}}"
+      ignore_errors: "{{{{ failing }}}}"
 
     - name: tsm_trusted_auth with the TSM password
       trustops.tableau.tsm_trusted_auth:
-        tsm_path: "{{ tsm_config_path }}"
+        tsm_path: "{{{{ tsm_config_path }}}}"
         trusted_hosts: [web.example.test]
-        password: "{{ mssl_password }}"
-      ignore_errors: "{{ failing }}"
+        password: "{{{{ mssl_password }}}}"
+      ignore_errors: "{{{{ failing }}}}"
 
     - name: tsm_saml with an encrypted key and its passphrase
       trustops.tableau.tsm_saml:
-        tsm_path: "{{ tsm_saml_path }}"
+        tsm_path: "{{{{ tsm_saml_path }}}}"
         idp_entity_id: https://tableau.example.test
         return_url: https://tableau.example.test
-        cert_file: "{{ cert }}"
-        key_file: "{{ key }}"
-        key_passphrase: "{{ passphrase }}"
-        idp_metadata_file: "{{ idp }}"
-      ignore_errors: "{{ failing }}"
+        cert_file: "{{{{ cert }}}}"
+        key_file: "{{{{ key }}}}"
+        key_passphrase: "{{{{ passphrase }}}}"
+        idp_metadata_file: "{{{{ idp }}}}"
+      ignore_errors: "{{{{ failing }}}}"
 
     - name: tsm_external_ssl with an encrypted key and its passphrase
       trustops.tableau.tsm_external_ssl:
-        tsm_path: "{{ tsm_config_path }}"
-        cert_file: "{{ ssl_cert }}"
-        key_file: "{{ ssl_key }}"
-        passphrase: "{{ ssl_passphrase }}"
-      ignore_errors: "{{ failing }}"
+        tsm_path: "{{{{ tsm_config_path }}}}"
+        cert_file: "{{{{ ssl_cert }}}}"
+        key_file: "{{{{ ssl_key }}}}"
+        passphrase: "{{{{ ssl_passphrase }}}}"
+      ignore_errors: "{{{{ failing }}}}"
 
     - name: tsm_mutual_ssl with the TSM password
       trustops.tableau.tsm_mutual_ssl:
-        tsm_path: "{{ tsm_ssl_path }}"
-        ca_cert: "{{ ca }}"
+        tsm_path: "{{{{ tsm_ssl_path }}}}"
+        ca_cert: "{{{{ ca }}}}"
         user_name_mapping: cn
-        password: "{{ mssl_password }}"
-      ignore_errors: "{{ failing }}"
+        password: "{{{{ mssl_password }}}}"
+      ignore_errors: "{{{{ failing }}}}"
 
     - name: tsm_pending_changes with the TSM password
       trustops.tableau.tsm_pending_changes:
-        tsm_path: "{{ tsm_ssl_path }}"
+        tsm_path: "{{{{ tsm_ssl_path }}}}"
         state: applied
-        password: "{{ mssl_password }}"
-      ignore_errors: "{{ failing }}"
-""" % TSM_USER
+        password: "{{{{ mssl_password }}}}"
+      ignore_errors: "{{{{ failing }}}}"
+"""
 
 
 def case_modules(world, mode, pki):
@@ -492,9 +491,9 @@ def case_modules(world, mode, pki):
     root = pki.root(cn="Scan Modules Root")
     signer = pki.leaf(root, cn="Scan Modules Signer", dns=())
     ssl = pki.leaf(root, cn=fx.SERVER_HOST, key=pki.root(cn="Scan SSL Key").key)
-    config_tsm = _tsm_server(world, "config", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))[1]
-    saml_tsm = _tsm_server(world, "saml", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))[1]
-    ssl_server, ssl_tsm = _tsm_server(world, "ssl", "--require-login=%s:%s" % (TSM_USER, TSM_PASS))
+    config_tsm = _tsm_server(world, "config", f"--require-login={TSM_USER}:{TSM_PASS}")[1]
+    saml_tsm = _tsm_server(world, "saml", f"--require-login={TSM_USER}:{TSM_PASS}")[1]
+    ssl_server, ssl_tsm = _tsm_server(world, "ssl", f"--require-login={TSM_USER}:{TSM_PASS}")
     _external_ssl_on(world, ssl_server, pki)
     wrong = dict(WRONG) if failing else dict.fromkeys(WRONG)
     variables = {

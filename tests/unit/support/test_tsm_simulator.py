@@ -38,7 +38,7 @@ def test_get_prints_only_the_value_and_unknown_keys_fail(sim):
     ok = sim.run("configuration", "get", "-k", RSA)
     assert (ok.returncode, ok.stdout) == (0, "2048\n")
     unknown = sim.run("configuration", "get", "-k", AUTHCTX)
-    assert unknown.returncode == 1 and "Unknown key: %s" % AUTHCTX in unknown.stderr and unknown.stdout == ""
+    assert unknown.returncode == 1 and f"Unknown key: {AUTHCTX}" in unknown.stderr and unknown.stdout == ""
     wrong_case = sim.run("configuration", "get", "-k", RSA.upper())
     assert wrong_case.returncode == 1, "keys are case-sensitive"
     null = sim.run("configuration", "get", "-k", "wgserver.domain.fqdn")
@@ -119,11 +119,11 @@ def test_pending_list_marks_changes_that_need_no_restart(sim):
     assert sim.run("pending-changes", "list").stdout == "There are no pending changes.\n"
     sim.run("configuration", "set", "-k", IDLE, "-v", "60")
     text = sim.run("pending-changes", "list").stdout
-    assert "%s: 60 (does not require a restart)" % IDLE in text
+    assert f"{IDLE}: 60 (does not require a restart)" in text
     assert "do not require a server restart" in text
     sim.run("configuration", "set", "-k", RSA, "-v", "3072")
     text = sim.run("pending-changes", "list").stdout
-    assert "%s: 3072\n" % RSA in text and "require a server restart" in text and "do not" not in text
+    assert f"{RSA}: 3072\n" in text and "require a server restart" in text and "do not" not in text
 
 
 def test_apply_without_ignore_prompt_asks_and_gives_up_at_end_of_input(sim):

@@ -36,7 +36,7 @@ def main(base):
     sp_key = fx.key("rsa", 2048, "molecule-sp")
     sp_cert = fx.self_signed(sp_key, HOST)
     idp = fx.Idp(good, name="molecule-idp")
-    common = {"saml_server_host": HOST, "saml_acs_url": "https://%s/wg/saml/SSO/index.html" % HOST}
+    common = {"saml_server_host": HOST, "saml_acs_url": f"https://{HOST}/wg/saml/SSO/index.html"}
 
     good_vars = dict(common, saml_sp_cert_src=write(os.path.join(good, "saml.crt"), fx.pem(sp_cert)),
                      saml_sp_key_src=write(os.path.join(good, "saml.key"), fx.key_file(sp_key, "pkcs1")),
@@ -52,8 +52,8 @@ def main(base):
                     saml_sp_key_src=write(os.path.join(bad, "saml.key"), fx.key_file(other_key, "pkcs8")),
                     saml_sp_key_passphrase="Molecule-Secret-31",
                     saml_idp_metadata_src=write(os.path.join(bad, "idp.xml"), weak_idp.metadata(sso=("soap",), slo=())),
-                    saml_acs_url="https://%s/wg/saml/sso/index.html" % HOST,
-                    saml_return_url="https://%s/" % HOST)
+                    saml_acs_url=f"https://{HOST}/wg/saml/sso/index.html",
+                    saml_return_url=f"https://{HOST}/")
 
     xxe = (b'<?xml version="1.0"?><!DOCTYPE md [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
            b'<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="&x;"/>')
@@ -61,7 +61,7 @@ def main(base):
     hostile_vars.pop("saml_idp_metadata_signer_src")
 
     for case, variables in (("good", good_vars), ("bad", bad_vars), ("hostile", hostile_vars)):
-        write(os.path.join(base, "%s-vars.yml" % case), json.dumps(variables, indent=2).encode("utf-8"))
+        write(os.path.join(base, f"{case}-vars.yml"), json.dumps(variables, indent=2).encode("utf-8"))
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ def read_doc(path, name="DOCUMENTATION"):
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
             return yaml.safe_load(node.value.value)
-    raise AssertionError("%s has no %s" % (path, name))
+    raise AssertionError(f"{path} has no {name}")
 
 
 def installed_store_module(ext=".py"):
@@ -125,7 +125,7 @@ def test_store_args_exist_in_installed_documentation(store_doc, state, kw):
     args = windows.store_module_args(state, **kw)
     options = store_doc["options"]
     for name, value in args.items():
-        assert name in options, "%s is not an option of win_certificate_store" % name
+        assert name in options, f"{name} is not an option of win_certificate_store"
         spec = options[name]
         expected_type = {"str": str, "path": str, "bool": bool}[spec.get("type", "str")]
         assert isinstance(value, expected_type), (name, value)
@@ -149,7 +149,7 @@ def test_store_args_accepted_by_installed_powershell_spec(state, kw):
     assert check_mode, "win_certificate_store no longer supports check mode; our pass-through relies on it"
     args = windows.store_module_args(state, **kw)
     for name, value in args.items():
-        assert name in options, "%s is not in the module's PowerShell spec" % name
+        assert name in options, f"{name} is not in the module's PowerShell spec"
         if options[name]["choices"]:
             assert value in options[name]["choices"], (name, value)
     # the documentation we check above and the runtime spec agree on option names
@@ -447,7 +447,7 @@ def ansible_playbook():
     if exe.is_file():
         return [str(exe)]
     found = shutil.which("ansible-playbook")
-    assert found, "ansible-playbook is not installed next to %s nor on PATH" % sys.executable
+    assert found, f"ansible-playbook is not installed next to {sys.executable} nor on PATH"
     return [found]
 
 
@@ -551,18 +551,18 @@ def test_bad_certificate_fails_on_the_controller_before_any_connection(pki, tmp_
     out = proc.stdout + proc.stderr
     assert "UNREACHABLE" not in out, out
     for host in ("win-winrm", "win-ssh"):
-        res = json.loads((tmp_path / ("out-%s.json" % host)).read_text())
+        res = json.loads((tmp_path / (f"out-{host}.json")).read_text())
         assert res["refused"]["failed"]
         assert res["refused"]["msg"] == (
-            "src %s/leaf.pem: refused as a Windows trust anchor: error ANCHOR-001: "
+            f"src {tmp_path}/leaf.pem: refused as a Windows trust anchor: error ANCHOR-001: "
             "CN=selfsigned.example.test,O=trustops test is not a CA certificate "
-            "(no basicConstraints CA:TRUE)" % tmp_path)
+            "(no basicConstraints CA:TRUE)")
         assert [f["code"] for f in res["refused"]["findings"]] == ["ANCHOR-001"]
         assert res["refused"]["thumbprint"] == openssl_sha1_thumbprint(leaf.pem)
         assert "garbage.crt: not PEM or DER" in res["broken"]["msg"]
         assert "missing.crt" in res["missing"]["msg"]
         # the one reader (issue 11): the path once, the cap of a certificate, a directory said so
-        assert res["directory"]["msg"] == "src %s/adir: is a directory, not a file" % tmp_path, res["directory"]
+        assert res["directory"]["msg"] == f"src {tmp_path}/adir: is a directory, not a file", res["directory"]
         assert res["huge"]["msg"].startswith("src %s/huge.crt: %d bytes, more than the limit of %d bytes"
                                              % (tmp_path, reader.MAX_CERTIFICATE + 1, reader.MAX_CERTIFICATE))
         assert res["combo"]["msg"] == "state is present but any of the following are missing: src, content"

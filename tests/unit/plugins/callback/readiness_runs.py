@@ -160,7 +160,7 @@ def main_hosts(pki, work):
     return hosts
 
 
-class MainRun(object):
+class MainRun:
     """The main run: its directory, exit code, report files and Ansible's own JSON record."""
 
     def __init__(self, directory):

@@ -114,7 +114,7 @@ def test_bad_name_and_unusable_directory_lose_nothing(tmp_path):
     assert rc == 0, stderr
     output = re.sub(r"\s+", " ", stdout + stderr)
     assert "basename '../escape'" in output and "writing the report as 'readiness' instead" in output
-    match = re.search(r"cannot write the report to %s \(([^)]*)\); it is in (\S+) instead" % re.escape(str(wanted)), output)
+    match = re.search(rf"cannot write the report to {re.escape(str(wanted))} \(([^)]*)\); it is in (\S+) instead", output)
     assert match, output[-2000:]
     fallback = match.group(2)
     assert sorted(os.listdir(fallback)) == ["readiness.html", "readiness.json", "readiness.junit.xml"]
@@ -141,7 +141,7 @@ def test_topic_and_catalogue_tables():
              "SAML-059": "saml.md", "SAML-101": "saml_response.md", "SSL-015": "mutual_ssl.md", "TSM-001": "tsm.md"}
     for code, page in pages.items():
         assert readiness.catalogue_page(code) == page
-        assert readiness.catalogue_link("https://x.test/docs", code) == "https://x.test/docs/%s#%s" % (page, code.lower())
+        assert readiness.catalogue_link("https://x.test/docs", code) == f"https://x.test/docs/{page}#{code.lower()}"
     assert readiness.catalogue_page("NOPE-001") is None and readiness.catalogue_page("not a code") is None
     for family, first, last, page in readiness.CATALOGUE:
         assert os.path.isfile(os.path.join(ROOT, "docs", page)), page

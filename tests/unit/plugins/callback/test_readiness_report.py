@@ -61,7 +61,7 @@ def test_json_is_valid_against_the_documented_schema(main_run):
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     report = main_run.report()
-    errors = ["%s: %s" % ("/".join(str(p) for p in e.absolute_path), e.message) for e in validator.iter_errors(report)]
+    errors = ["{}: {}".format("/".join(str(p) for p in e.absolute_path), e.message) for e in validator.iter_errors(report)]
     assert errors == []
     assert report["schema_version"].startswith("1.")
     assert report["files"] == {"html": main_run.html, "json": main_run.json, "junit": main_run.junit}
@@ -130,7 +130,7 @@ def test_topics_and_catalogue_links(main_run):
         assert finding["topic"] == {"SAML": "saml", "SSL": "mutual_ssl"}[family]
         page = {"SAML": "saml.md", "SSL": "mutual_ssl.md"}[family]
         link = finding["catalogue"]
-        assert link.endswith("%s#%s" % (page, finding["code"].lower()))
+        assert link.endswith("{}#{}".format(page, finding["code"].lower()))
         # the default base is the relative path from the report to this collection's docs
         target = os.path.normpath(os.path.join(main_run.out, link.split("#")[0]))
         assert target == os.path.join(ROOT, "docs", page) and os.path.isfile(target)
@@ -172,7 +172,7 @@ def test_junit_as_read_by_junitparser(main_run):
         warnings = [f for t, r in cases for f in module_findings(r) if f[1] == "warning"]
         out = "\n".join(case.system_out or "" for case in suite)
         for code, severity, message in warnings:
-            assert "%s %s: %s" % (severity, code, message) in out
+            assert f"{severity} {code}: {message}" in out
     assert xml.tests == totals["tests"]
     gone = list(suites["tab-gone"])
     assert [type(r) for case in gone for r in case.result].count(Error) == 1

@@ -85,15 +85,14 @@ def test_not_a_certificate(certs):
 def test_in_a_real_template(certs, tmp_path):
     (tmp_path / "upn.pem").write_bytes(certs["upn"].pem)
     (tmp_path / "plain.pem").write_bytes(certs["plain"].pem)
-    expr = ("{{ [lookup('ansible.builtin.file', '%s') | trustops.tableau.tableau_user_name(mapping='upn', "
-            "default_domain='example.net'), lookup('ansible.builtin.file', '%s') | "
-            "trustops.tableau.tableau_user_name(mapping='upn', default_domain='example.net')] }}"
-            % (tmp_path / "upn.pem", tmp_path / "plain.pem"))
+    expr = ("{{{{ [lookup('ansible.builtin.file', '{}') | trustops.tableau.tableau_user_name(mapping='upn', "
+            "default_domain='example.net'), lookup('ansible.builtin.file', '{}') | "
+            "trustops.tableau.tableau_user_name(mapping='upn', default_domain='example.net')] }}}}".format(tmp_path / "upn.pem", tmp_path / "plain.pem"))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_HOME=str(tmp_path / "home"),
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
     proc = subprocess.run([ANSIBLE, "localhost", "-m", "ansible.builtin.debug", "-a",
-                           json.dumps({"msg": expr}), "-e", "ansible_python_interpreter=%s" % sys.executable],
+                           json.dumps({"msg": expr}), "-e", f"ansible_python_interpreter={sys.executable}"],
                           env=env, capture_output=True, text=True, timeout=120, check=False)
     match = re.search(r"^localhost \| SUCCESS => (\{.*\})\s*$", proc.stdout, re.S | re.M)
     assert match, proc.stdout + proc.stderr
@@ -104,6 +103,6 @@ def test_in_a_real_template(certs, tmp_path):
     (tmp_path / "key.pem").write_bytes(certs["upn"].key_pem)
     bad = bad.replace(str(tmp_path / "upn.pem"), str(tmp_path / "key.pem"))
     proc = subprocess.run([ANSIBLE, "localhost", "-m", "ansible.builtin.debug", "-a", json.dumps({"msg": bad}),
-                           "-e", "ansible_python_interpreter=%s" % sys.executable],
+                           "-e", f"ansible_python_interpreter={sys.executable}"],
                           env=env, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode != 0 and "holds a private key" in proc.stdout + proc.stderr

@@ -23,13 +23,12 @@ def play(tmp_path, expr):
     book = tmp_path / "play.yml"
     book.write_text(
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
-        "    - ansible.builtin.copy:\n        dest: %s\n        content: \"{{ (%s) | to_json }}\"\n"
-        % (tmp_path / "out.json", expr), encoding="utf-8")
+        "    - ansible.builtin.copy:\n        dest: {}\n        content: \"{{{{ ({}) | to_json }}}}\"\n".format(tmp_path / "out.json", expr), encoding="utf-8")
     pw = tmp_path / "vault-pw"
     pw.write_text(PASSWORD, encoding="utf-8")
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_VAULT_PASSWORD_FILE=str(pw))
     proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                           "-e", "ansible_python_interpreter=%s" % sys.executable, str(book)],
+                           "-e", f"ansible_python_interpreter={sys.executable}", str(book)],
                           capture_output=True, text=True, env=env, timeout=240, check=False)
     out = tmp_path / "out.json"
     value = json.loads(out.read_text(encoding="utf-8")) if proc.returncode == 0 else None
@@ -47,11 +46,10 @@ def test_same_text_as_builtin_file_and_vault_is_decrypted(tmp_path):
     subprocess.run([os.path.join(BIN, "ansible-vault"), "encrypt", "--vault-password-file", str(tmp_path / "pw0"),
                     str(secret)], check=True, capture_output=True)
     assert secret.read_bytes().startswith(b"$ANSIBLE_VAULT")
-    expr = ("[lookup('trustops.tableau.input_file', '%s', kind='certificate'), lookup('ansible.builtin.file', '%s'),"
-            " lookup('trustops.tableau.input_file', '%s', kind='crl') | hash('sha256'),"
-            " lookup('ansible.builtin.file', '%s') | hash('sha256'),"
-            " lookup('trustops.tableau.input_file', '%s', kind='key'), lookup('ansible.builtin.file', '%s')]"
-            % (pem, pem, der, der, secret, secret))
+    expr = (f"[lookup('trustops.tableau.input_file', '{pem}', kind='certificate'), lookup('ansible.builtin.file', '{pem}'),"
+            f" lookup('trustops.tableau.input_file', '{der}', kind='crl') | hash('sha256'),"
+            f" lookup('ansible.builtin.file', '{der}') | hash('sha256'),"
+            f" lookup('trustops.tableau.input_file', '{secret}', kind='key'), lookup('ansible.builtin.file', '{secret}')]")
     rc, text, value = play(tmp_path, expr)
     assert rc == 0, text
     assert value[0] == value[1] == "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"
@@ -80,8 +78,7 @@ def test_refused_before_reading_with_the_option_named(tmp_path, case):
     else:
         os.mkfifo(target)
         expected = "not a regular file"
-    rc, text, _value = play(tmp_path, "lookup('trustops.tableau.input_file', '%s', kind='crl', option='mutual_ssl_revocation_src')"
-                            % target)
+    rc, text, _value = play(tmp_path, f"lookup('trustops.tableau.input_file', '{target}', kind='crl', option='mutual_ssl_revocation_src')")
     assert rc != 0
     assert "mutual_ssl_revocation_src" in text and expected in text, text
     assert "Traceback" not in text
@@ -96,11 +93,11 @@ def test_vault_file_within_twice_the_cap_decrypts_to_within_the_cap(tmp_path):
     subprocess.run([os.path.join(BIN, "ansible-vault"), "encrypt", "--vault-password-file", str(pw), str(secret)],
                    check=True, capture_output=True)
     assert os.path.getsize(secret) > reader.MAX_KEY
-    rc, text, value = play(tmp_path, "lookup('trustops.tableau.input_file', '%s', kind='key') | length" % secret)
+    rc, text, value = play(tmp_path, f"lookup('trustops.tableau.input_file', '{secret}', kind='key') | length")
     assert rc == 0, text
     assert value == 40 * 1024
     # the same size in plain text is refused (no vault slack for plain files)
     plain = tmp_path / "plain.key"
     plain.write_bytes(b"K" * (reader.MAX_KEY + 10))
-    rc, text, _value = play(tmp_path, "lookup('trustops.tableau.input_file', '%s', kind='key')" % plain)
+    rc, text, _value = play(tmp_path, f"lookup('trustops.tableau.input_file', '{plain}', kind='key')")
     assert rc != 0 and "more than the limit of %d bytes" % reader.MAX_KEY in text, text

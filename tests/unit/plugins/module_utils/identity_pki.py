@@ -42,7 +42,7 @@ def upn_other_name_der(value_tlv):
     return tlv(0xA0, tlv(0x06, UPN_OID_DER) + tlv(0xA0, value_tlv))
 
 
-class Client(object):
+class Client:
     """A certificate with its key, in the shapes the tests need."""
 
     def __init__(self, cert, key):
@@ -64,10 +64,10 @@ class Client(object):
 
     @property
     def sha256(self):
-        return ":".join("%02X" % b for b in self.cert.fingerprint(hashes.SHA256()))
+        return ":".join(f"{b:02X}" for b in self.cert.fingerprint(hashes.SHA256()))
 
 
-class ClientPKI(object):
+class ClientPKI:
     """One EC key for every client certificate (fast); a CA per call to ``ca()``."""
 
     def __init__(self):

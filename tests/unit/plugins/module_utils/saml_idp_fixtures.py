@@ -111,9 +111,9 @@ def _write_pair(workdir, private_key, cert, stem):
 
 
 def _idp_config(workdir, entity_id, sso, slo, key_path, cert_path):
-    endpoints = {"single_sign_on_service": [("%s/sso/%s" % (IDP_BASE, b), _BINDINGS[b]) for b in sso]}
+    endpoints = {"single_sign_on_service": [(f"{IDP_BASE}/sso/{b}", _BINDINGS[b]) for b in sso]}
     if slo:
-        endpoints["single_logout_service"] = [("%s/slo/%s" % (IDP_BASE, b), _BINDINGS[b]) for b in slo]
+        endpoints["single_logout_service"] = [(f"{IDP_BASE}/slo/{b}", _BINDINGS[b]) for b in slo]
     return IdPConfig().load({
         "entityid": entity_id,
         "xmlsec_binary": XMLSEC1,
@@ -124,7 +124,7 @@ def _idp_config(workdir, entity_id, sso, slo, key_path, cert_path):
     })
 
 
-class Idp(object):
+class Idp:
     """A pysaml2 IdP: its signing key and certificate and the files they are in."""
 
     def __init__(self, workdir, kind="rsa", size=2048, cert_digest="sha256", name="idp",
@@ -167,7 +167,7 @@ def entities_metadata(idps, sign_with=None, name="federation"):
     signer = sign_with or idps[0]
     conf.key_file, conf.cert_file, conf.xmlsec_binary = signer.key_path, signer.cert_path, XMLSEC1
     secc = security_context(conf)
-    ident = "id-%s" % name
+    ident = f"id-{name}"
     entities, xmldoc = entities_descriptor(eds, 0, name, ident, bool(sign_with), secc,
                                            _SIGN[(signer.kind, "sha256")], _DIGEST["sha256"])
     text = xmldoc if sign_with else str(entities)
@@ -177,7 +177,7 @@ def entities_metadata(idps, sign_with=None, name="federation"):
 def duplicate_idp_descriptor(metadata):
     """Derived: the same entity with its IDPSSODescriptor twice (pysaml2 writes one)."""
     root = etree.fromstring(metadata)
-    descriptor = root.find("{%s}IDPSSODescriptor" % MD)
+    descriptor = root.find(f"{{{MD}}}IDPSSODescriptor")
     root.append(copy.deepcopy(descriptor))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
@@ -189,17 +189,17 @@ def sp_metadata(workdir, host=SERVER_HOST, site_alias=None, slo=True, acs_url=No
     ``acs_url`` overrides the (correct) ACS Location, e.g. with a case difference.
     """
     if acs_url is None:
-        acs_url = ("https://%s/samlservice/public/sp/metadata?alias=%s" % (host, site_alias) if site_alias
-                   else "https://%s/wg/saml/SSO/index.html" % host)
+        acs_url = (f"https://{host}/samlservice/public/sp/metadata?alias={site_alias}" if site_alias
+                   else f"https://{host}/wg/saml/SSO/index.html")
     if slo_url is None:
-        slo_url = "https://%s/wg/saml/SingleLogout/index.html" % host
+        slo_url = f"https://{host}/wg/saml/SingleLogout/index.html"
     private_key = sp_key or key("rsa", 2048, "sp")
     key_path, cert_path = _write_pair(workdir, private_key, self_signed(private_key, host), "sp")
     endpoints = {"assertion_consumer_service": [(acs_url, acs_binding)]}
     if slo:
         endpoints["single_logout_service"] = [(slo_url, BINDING_HTTP_POST)]
     conf = SPConfig().load({
-        "entityid": "https://%s" % host,
+        "entityid": f"https://{host}",
         "xmlsec_binary": XMLSEC1,
         "key_file": key_path,
         "cert_file": cert_path,
@@ -214,7 +214,7 @@ def sp_metadata(workdir, host=SERVER_HOST, site_alias=None, slo=True, acs_url=No
 def _openssl(*args, data=None):
     result = subprocess.run([OPENSSL] + list(args), input=data, capture_output=True, check=False)
     if result.returncode != 0:
-        raise AssertionError("openssl %s failed: %s" % (" ".join(args), result.stderr.decode()))
+        raise AssertionError("openssl {} failed: {}".format(" ".join(args), result.stderr.decode()))
     return result.stdout
 
 

@@ -97,16 +97,16 @@ def sp_metadata(acs_url=ACS_URL, entity_id=SP_ENTITY_ID, enc_cert=None):
     if enc_cert is not None:
         body = base64.b64encode(enc_cert.public_bytes(serialization.Encoding.DER)).decode("ascii")
         key_descriptor = (
-            '<md:KeyDescriptor use="encryption"><ds:KeyInfo xmlns:ds="%s"><ds:X509Data>'
-            '<ds:X509Certificate>%s</ds:X509Certificate></ds:X509Data></ds:KeyInfo>'
-            '</md:KeyDescriptor>' % (DS, body))
+            f'<md:KeyDescriptor use="encryption"><ds:KeyInfo xmlns:ds="{DS}"><ds:X509Data>'
+            f'<ds:X509Certificate>{body}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>'
+            '</md:KeyDescriptor>')
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="%s">'
+        f'<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity_id}">'
         '<md:SPSSODescriptor AuthnRequestsSigned="true" '
-        'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">%s'
-        '<md:AssertionConsumerService Binding="%s" Location="%s" index="0" isDefault="true"/>'
-        '</md:SPSSODescriptor></md:EntityDescriptor>\n' % (entity_id, key_descriptor, BINDING_HTTP_POST, acs_url))
+        f'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">{key_descriptor}'
+        f'<md:AssertionConsumerService Binding="{BINDING_HTTP_POST}" Location="{acs_url}" index="0" isDefault="true"/>'
+        '</md:SPSSODescriptor></md:EntityDescriptor>\n')
 
 
 class _HookedServer(Server):
@@ -121,7 +121,7 @@ class _HookedServer(Server):
         return assertion
 
 
-class Idp(object):
+class Idp:
     """One pysaml2 IdP with its own key and certificate, in ``workdir``."""
 
     def __init__(self, workdir, kind="rsa", size=2048, entity_id=IDP_ENTITY_ID, sp_entity_id=SP_ENTITY_ID,
@@ -267,14 +267,14 @@ def _out(root):
 def tamper(data, old, new):
     """Change bytes of a signed document (e.g. one letter of the user name)."""
     if data.count(old) != 1:
-        raise AssertionError("expected exactly one %r in the response" % (old,))
+        raise AssertionError(f"expected exactly one {old!r} in the response")
     return data.replace(old, new)
 
 
 def _set_username(assertion, username, attribute="username"):
     values = assertion.xpath(".//saml:Attribute[@Name=$n]/saml:AttributeValue", namespaces=NSMAP, n=attribute)
     if not values:
-        raise AssertionError("no %s attribute to rewrite" % attribute)
+        raise AssertionError(f"no {attribute} attribute to rewrite")
     for value in values:
         value.text = username
     name_id = assertion.find("saml:Subject/saml:NameID", NSMAP)
@@ -310,7 +310,7 @@ def xsw_assertion_moved(data, username="mallory@example.test"):
     index = list(root).index(signed)
     root.remove(signed)
     root.insert(index, evil)
-    extensions = etree.Element("{%s}Extensions" % SAMLP)
+    extensions = etree.Element(f"{{{SAMLP}}}Extensions")
     extensions.append(signed)
     issuer = root.find("saml:Issuer", NSMAP)
     root.insert(list(root).index(issuer) + 1 if issuer is not None else 0, extensions)
@@ -327,12 +327,12 @@ def xsw_response_wrapped(data, username="mallory@example.test"):
     signature = evil.find("ds:Signature", NSMAP)
     if signature is None:
         raise AssertionError("the response is not signed at the Response level")
-    for node in evil.iter("{%s}Signature" % DS):
+    for node in evil.iter(f"{{{DS}}}Signature"):
         if node is not signature:
             node.getparent().remove(node)
     for assertion in evil.findall("saml:Assertion", NSMAP):
         _set_username(assertion, username)
-    obj = etree.SubElement(signature, "{%s}Object" % DS)
+    obj = etree.SubElement(signature, f"{{{DS}}}Object")
     original_copy = copy.deepcopy(original)
     original_copy.remove(original_copy.find("ds:Signature", NSMAP))  # it is the outer one now
     obj.append(original_copy)
@@ -353,5 +353,5 @@ def form_value(data, urlencode=False):
     value = base64.b64encode(data).decode("ascii")
     if urlencode:
         from urllib.parse import quote_plus
-        return "SAMLResponse=%s&RelayState=%s" % (quote_plus(value), quote_plus("/views/home"))
+        return "SAMLResponse={}&RelayState={}".format(quote_plus(value), quote_plus("/views/home"))
     return value

@@ -40,7 +40,7 @@ def codes(findings):
     """{code: severity}; also asserts a code is reported at most once."""
     out = {}
     for f in findings:
-        assert f.code not in out, "%s reported twice" % f.code
+        assert f.code not in out, f"{f.code} reported twice"
         out[f.code] = f.severity
     return out
 
@@ -78,7 +78,7 @@ def cas(pki):
 
 def _eddsa_root(kind):
     key = {"Ed25519": ed25519.Ed25519PrivateKey, "Ed448": ed448.Ed448PrivateKey}[kind].generate()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "%s Root" % kind)])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{kind} Root")])
     return (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(1)
             .not_valid_before(NOW - datetime.timedelta(days=1))
@@ -103,8 +103,8 @@ def sha1_pki(tmp_path_factory):
     openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", d / "leaf.key",
             "-out", d / "leaf.csr", "-subj", "/CN=leaf.example.test")
     for issuer, out in (("int", "leaf-int.pem"), ("root", "leaf-root.pem")):
-        openssl("x509", "-req", "-sha256", "-in", d / "leaf.csr", "-CA", d / ("%s.pem" % issuer),
-                "-CAkey", d / ("%s.key" % issuer), "-set_serial", "7", "-out", d / out, "-days", "10")
+        openssl("x509", "-req", "-sha256", "-in", d / "leaf.csr", "-CA", d / (f"{issuer}.pem"),
+                "-CAkey", d / (f"{issuer}.key"), "-set_serial", "7", "-out", d / out, "-days", "10")
     return d
 
 
@@ -134,7 +134,7 @@ def test_001_not_a_ca(cas):
 def test_002_expired(cas):
     refused = ap.check_anchor(cas["expired"].cert)
     assert codes(refused) == {"ANCHOR-002": "error"}
-    assert "expired on %s" % certs.not_after(cas["expired"].cert).isoformat() in refused[0].message
+    assert "expired on {}".format(certs.not_after(cas["expired"].cert).isoformat()) in refused[0].message
     assert "allow_expired=true" in refused[0].remedy
     assert codes(ap.check_anchor(cas["expired"].cert, allow_expired=True)) == {"ANCHOR-002": "warning"}
     # passing: the same certificate judged while it was valid (the clock is an argument)
@@ -144,7 +144,7 @@ def test_002_expired(cas):
 def test_003_not_yet_valid(cas):
     refused = ap.check_anchor(cas["future"].cert)
     assert codes(refused) == {"ANCHOR-003": "error"}
-    assert "is not valid before %s" % certs.not_before(cas["future"].cert).isoformat() in refused[0].message
+    assert "is not valid before {}".format(certs.not_before(cas["future"].cert).isoformat()) in refused[0].message
     assert codes(ap.check_anchor(cas["future"].cert, allow_expired=True)) == {"ANCHOR-003": "warning"}
     assert ap.check_anchor(cas["future"].cert, now=NOW + datetime.timedelta(days=10)) == []
 
@@ -189,7 +189,7 @@ def test_006_small_ec_keys(cas):
 def test_007_eddsa_keys(kind, cas):
     found = ap.check_anchor(_eddsa_root(kind))
     assert codes(found) == {"ANCHOR-007": "warning"}
-    assert "has an %s key" % kind in found[0].message
+    assert f"has an {kind} key" in found[0].message
     # passing: ECDSA and RSA keys
     assert "ANCHOR-007" not in codes(ap.check_anchor(cas["p256"].cert))
     # no size option judges an EdDSA key
@@ -231,7 +231,7 @@ def test_009_self_signed_digest_policy_refuses_for_platforms_that_do(sha1_pki, c
     found = ap.check_anchor(root, self_signed_digest_policy=policy)
     assert codes(found) == {"ANCHOR-009": policy}
     assert "self-signed with blocklisted digest SHA1" in found[0].message
-    assert "self_signed_digest_policy=%s" % policy in found[0].message
+    assert f"self_signed_digest_policy={policy}" in found[0].message
     assert found[0].data["digest"] == "sha1" and found[0].data["self_signed_digest_policy"] == policy
     assert "remove sha1 from blocklisted_digests" in found[0].remedy
     # still only what is blocklisted: an empty list or a SHA-256 root gives nothing
@@ -321,8 +321,8 @@ def test_codes_are_documented_once():
     assert table == set(ap.CODES)
     for page in ("trust_anchor.md", "win_trust_anchor.md"):
         text = (REPO_ROOT / "docs" / page).read_text()
-        assert "(anchor_policy.md)" in text, "%s does not link the policy page" % page
-        assert not re.search(r"^\| ANCHOR-\d{3} \|", text, re.M), "%s documents codes a second time" % page
+        assert "(anchor_policy.md)" in text, f"{page} does not link the policy page"
+        assert not re.search(r"^\| ANCHOR-\d{3} \|", text, re.M), f"{page} documents codes a second time"
         assert not re.search(r"^\| WINTRUST-\d{3} \|", text, re.M), page
 
 
@@ -334,7 +334,7 @@ def verify(tmp_path, anchor_pem, leaf_pem, untrusted_pem=None, partial=False):
     files = {}
     for name, data in (("anchor", anchor_pem), ("leaf", leaf_pem), ("untrusted", untrusted_pem)):
         if data is not None:
-            files[name] = tmp_path / ("%s.pem" % name)
+            files[name] = tmp_path / (f"{name}.pem")
             files[name].write_bytes(data)
     argv = ["verify", "-auth_level", "2", "-no-CApath", "-no-CAstore", "-CAfile", files["anchor"]]
     if "untrusted" in files:
@@ -408,14 +408,14 @@ print(json.dumps(out))
 def test_same_verdicts_under_debian_python_and_cryptography_38(cas, sha1_pki, tmp_path):
     """trust_anchor runs this policy on the managed host: Debian 12 has cryptography 38."""
     if not os.path.exists(DEBIAN_PYTHON):
-        pytest.skip("no %s on this machine (the client_trust scenario runs the module there)" % DEBIAN_PYTHON)
+        pytest.skip(f"no {DEBIAN_PYTHON} on this machine (the client_trust scenario runs the module there)")
     probe = subprocess.run([DEBIAN_PYTHON, "-c", "import cryptography; print(cryptography.__version__)"],
                            capture_output=True, text=True, check=False)
     if probe.returncode != 0:
-        pytest.skip("%s has no cryptography (the client_trust scenario runs the module there)" % DEBIAN_PYTHON)
+        pytest.skip(f"{DEBIAN_PYTHON} has no cryptography (the client_trust scenario runs the module there)")
     paths = []
     for name in ("root", "intermediate", "leaf", "expired", "future", "rsa1024", "dsa1024", "p256"):
-        paths.append(tmp_path / ("%s.pem" % name))
+        paths.append(tmp_path / (f"{name}.pem"))
         paths[-1].write_bytes(cas[name].pem)
     for name in ("root.pem", "int.pem"):
         paths.append(sha1_pki / name)

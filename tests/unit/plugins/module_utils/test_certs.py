@@ -39,7 +39,7 @@ def openssl(*args, data=None, check=True):
     proc = subprocess.run([OPENSSL] + [str(a) for a in args], input=data, capture_output=True,
                           check=False, timeout=60)
     if check and proc.returncode != 0:
-        raise AssertionError("openssl %s failed: %s" % (" ".join(map(str, args)), proc.stderr.decode()))
+        raise AssertionError("openssl {} failed: {}".format(" ".join(map(str, args)), proc.stderr.decode()))
     return proc
 
 
@@ -72,7 +72,7 @@ def trio(chain):
 
 # =========================================================================== loading
 
-class TestLoading(object):
+class TestLoading:
 
     def test_single_pem(self, trio):
         _root, _inter, leaf = trio
@@ -241,7 +241,7 @@ class TestLoading(object):
         openssl("pkcs12", "-export", "-in", write(tmp_path / "l.pem", leaf.pem),
                 "-inkey", write(tmp_path / "l.key", leaf.key_pem()), "-passout", "pass:pw", "-out", p12)
         with pytest.raises(CertificateError) as info:
-            certs.load_certificates(p12.read_bytes(), source="src %s" % p12)
+            certs.load_certificates(p12.read_bytes(), source=f"src {p12}")
         message = str(info.value)
         assert message.count(str(p12)) == 2, message     # the source, and the file in the command
         command = message[message.index("openssl pkcs12"):]
@@ -372,7 +372,7 @@ class TestLoading(object):
 
 # =========================================================================== fingerprints
 
-class TestFingerprints(object):
+class TestFingerprints:
 
     @pytest.mark.parametrize("which", ["root", "intermediate", "leaf"])
     def test_match_openssl(self, chain, which, tmp_path):
@@ -428,7 +428,7 @@ def legacy(tmp_path_factory, chain):
     return out
 
 
-class TestIssuer(object):
+class TestIssuer:
 
     def test_ca_flags(self, chain, pki):
         assert certs.is_ca(chain["root"].cert) and certs.is_ca(chain["intermediate"].cert)
@@ -531,7 +531,7 @@ def named(pki):
     return leaf
 
 
-class TestHostnames(object):
+class TestHostnames:
 
     def test_exact_case_and_trailing_dot(self, named):
         cert = named(dns=("tableau.example.test",))
@@ -631,7 +631,7 @@ def two_pkis(pki):
     return [c.cert for c in (a_leaf, a_inter, a_root)], [c.cert for c in (b_leaf, b_inter, b_root)]
 
 
-class TestChains(object):
+class TestChains:
 
     @pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
     def test_order_from_shuffled_pile(self, trio, order):
@@ -716,7 +716,7 @@ def keys():
             "dsa": dsa.generate_private_key(key_size=2048)}
 
 
-class TestKeys(object):
+class TestKeys:
 
     @pytest.mark.parametrize("kind,fmt,label,expect", [
         ("rsa", TRAD, "RSA PRIVATE KEY", ("pkcs1", "RSA", 2048, None)),
@@ -858,7 +858,7 @@ class TestKeys(object):
 
 # =========================================================================== describe
 
-class TestDescribe(object):
+class TestDescribe:
 
     def test_facts_match_openssl(self, trio, tmp_path):
         _root, _inter, leaf = trio
@@ -905,7 +905,7 @@ class TestDescribe(object):
 
 # =========================================================================== broken structure
 
-class TestDamagedStructure(object):
+class TestDamagedStructure:
     """Certificates that load but whose lazily parsed parts are damaged: CertificateError only."""
 
     def _flip_der(self, der, needle, replacement):

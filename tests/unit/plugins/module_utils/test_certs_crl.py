@@ -54,11 +54,11 @@ def openssl(*args, data=None):
     assert OPENSSL, "the openssl command makes and referees the CRLs of these tests; install it"
     proc = subprocess.run([OPENSSL] + [str(a) for a in args], input=data, capture_output=True, check=False, timeout=60)
     if proc.returncode != 0:
-        raise AssertionError("openssl %s failed: %s" % (" ".join(map(str, args)), proc.stderr.decode()))
+        raise AssertionError("openssl {} failed: {}".format(" ".join(map(str, args)), proc.stderr.decode()))
     return proc.stdout
 
 
-class OpensslCA(object):
+class OpensslCA:
     """An ``openssl ca`` directory: a self-signed CA, revocations, CRLs."""
 
     def __init__(self, directory, cn, key_args=("-newkey", "rsa:2048"), reuse_key=None):
@@ -72,7 +72,7 @@ class OpensslCA(object):
         key = ("-key", reuse_key) if reuse_key else tuple(key_args) + ("-nodes", "-keyout", directory / "ca.key")
         if reuse_key:
             shutil.copy(reuse_key, directory / "ca.key")
-        openssl("req", "-config", self.config, "-x509", "-new", *key, "-subj", "/CN=%s" % cn,
+        openssl("req", "-config", self.config, "-x509", "-new", *key, "-subj", f"/CN={cn}",
                 "-days", "30", "-extensions", "v3_ca", "-out", directory / "ca.pem")
         self.key = directory / "ca.key"
         self.cert = certs.load_certificate((directory / "ca.pem").read_bytes())
@@ -80,7 +80,7 @@ class OpensslCA(object):
     def revoke(self, name):
         """A leaf issued by this CA (openssl ca), then revoked; returns its serial number."""
         key_args = ("-newkey", "rsa:2048", "-nodes", "-keyout", self.dir / (name + ".key"))
-        openssl("req", "-config", self.config, "-new", *key_args, "-subj", "/CN=%s" % name, "-out", self.dir / (name + ".csr"))
+        openssl("req", "-config", self.config, "-new", *key_args, "-subj", f"/CN={name}", "-out", self.dir / (name + ".csr"))
         openssl("ca", "-config", self.config, "-batch", "-notext", "-in", self.dir / (name + ".csr"),
                 "-out", self.dir / (name + ".pem"))
         openssl("ca", "-config", self.config, "-revoke", self.dir / (name + ".pem"))

@@ -23,7 +23,7 @@ def openssl(*args):
     assert OPENSSL, "the openssl command makes the files of these tests; install it"
     proc = subprocess.run([OPENSSL] + [str(a) for a in args], capture_output=True, check=False, timeout=60)
     if proc.returncode != 0:
-        raise AssertionError("openssl %s failed: %s" % (" ".join(map(str, args)), proc.stderr.decode()))
+        raise AssertionError("openssl {} failed: {}".format(" ".join(map(str, args)), proc.stderr.decode()))
     return proc.stdout
 
 

@@ -221,7 +221,7 @@ def test_line_edits(samples, name, edits, passphrase):
             j = i % len(lines)
             if lines[j].startswith("-----"):
                 word = "BEGIN" if "BEGIN" in lines[j] else "END"
-                lines[j] = "-----%s %s-----" % (word, arg)
+                lines[j] = f"-----{word} {arg}-----"
         elif op == "indent":
             lines = textwrap.indent("\n".join(lines), arg[:4] if not arg.strip() else "  ").split("\n")
         elif op == "crlf":

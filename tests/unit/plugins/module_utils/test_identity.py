@@ -43,7 +43,7 @@ def run(items, **kw):
 
 
 def item(client, name=None):
-    return (name or "cert-%s" % client.sha256[:8], client.pem)
+    return (name or f"cert-{client.sha256[:8]}", client.pem)
 
 
 def codes_of(result, source=None):
@@ -52,7 +52,7 @@ def codes_of(result, source=None):
 
 def finding(result, code):
     found = [f for f in result.findings if f.code == code]
-    assert len(found) == 1, "expected one %s in %r" % (code, result.findings)
+    assert len(found) == 1, f"expected one {code} in {result.findings!r}"
     return found[0]
 
 
@@ -543,12 +543,12 @@ _DOMAIN = st.lists(_LABEL, min_size=2, max_size=3).map(".".join)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(user=_USER, domain=_DOMAIN, form=st.sampled_from(["at", "slash"]))
 def test_property_upn_round_trip_and_both_forms_agree(cpki, ca, user, domain, form):
-    value = "%s@%s" % (user, domain) if form == "at" else "%s/%s" % (domain, user)
+    value = f"{user}@{domain}" if form == "at" else f"{domain}/{user}"
     c = cpki.client(ca, cn=None, upns=[value])
     ident = identity.extract(c.cert)
     assert ident.upns == [value]
     m = identity.map_identity(ident, "upn", "ad", "default.example")
-    assert m.key == (identity.user_key(user), domain) and m.mapped_name == "%s@%s" % (user, domain)
+    assert m.key == (identity.user_key(user), domain) and m.mapped_name == f"{user}@{domain}"
 
 
 @settings(max_examples=40, deadline=None)

@@ -165,7 +165,7 @@ def _wait_listening(proc, ports, d, timeout=20.0):
     while pending:
         if proc.poll() is not None:
             log = (d / "error.log").read_text() if (d / "error.log").exists() else ""
-            raise AssertionError("nginx exited with %s: %s" % (proc.returncode, log))
+            raise AssertionError(f"nginx exited with {proc.returncode}: {log}")
         for port in list(pending):
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -173,7 +173,7 @@ def _wait_listening(proc, ports, d, timeout=20.0):
             except OSError:
                 pass
         if pending and time.monotonic() > deadline:
-            raise AssertionError("nginx not listening on %s after %ss" % (sorted(pending), timeout))
+            raise AssertionError(f"nginx not listening on {sorted(pending)} after {timeout}s")
         if pending:
             time.sleep(0.05)  # poll interval while waiting for the listen sockets
 
@@ -187,8 +187,8 @@ def site(tmp_path_factory):
     ca, made = _client_certs()
     (d / "client_ca.pem").write_bytes(ca.pem)
     for name, client in made.items():
-        (d / "certs" / ("%s.pem" % name)).write_bytes(client.pem)
-        (d / "keys" / ("%s.key" % name)).write_bytes(client.key_pem)
+        (d / "certs" / (f"{name}.pem")).write_bytes(client.pem)
+        (d / "keys" / (f"{name}.key")).write_bytes(client.key_pem)
     (on,) = _free_ports(1)
     (d / "nginx.conf").write_text(NGINX_CONF.format(d=d, on=on, host=HOST))
     proc = subprocess.Popen([NGINX, "-p", str(d), "-c", str(d / "nginx.conf")], stdin=subprocess.DEVNULL,
@@ -206,12 +206,12 @@ def _curl(site, name, port):
     d = site["dir"]
     proc = subprocess.run([CURL, "-sS", "--max-time", "20", "--cacert", str(d / "server_ca.pem"),
                            "--resolve", "%s:%d:127.0.0.1" % (HOST, port),
-                           "--cert", str(d / "certs" / ("%s.pem" % name)), "--key", str(d / "keys" / ("%s.key" % name)),
+                           "--cert", str(d / "certs" / (f"{name}.pem")), "--key", str(d / "keys" / (f"{name}.key")),
                            "-w", "\n%{http_code}", "https://%s:%d/" % (HOST, port)],
                           capture_output=True, text=True, timeout=60, check=False)
     if proc.returncode == 58:  # curl (OpenSSL) would not even load the certificate to present it
         return None, proc.stderr
-    assert proc.returncode == 0, "curl %s: %s" % (name, proc.stderr)
+    assert proc.returncode == 0, f"curl {name}: {proc.stderr}"
     body, _sep, status = proc.stdout.rpartition("\n")
     return int(status), body
 
@@ -228,7 +228,7 @@ def _nginx_reason(site, mark):
         if found:
             return found.group(1)
         if time.monotonic() > deadline:
-            raise AssertionError("no verify error in the nginx log: %s" % text)
+            raise AssertionError(f"no verify error in the nginx log: {text}")
         time.sleep(0.05)  # poll interval while the log line is written
 
 
@@ -236,7 +236,7 @@ def _openssl_verify(site, name):
     """What OpenSSL's verification as a TLS server does with it (purpose sslclient, the client CA)."""
     d = site["dir"]
     proc = subprocess.run([OPENSSL, "verify", "-purpose", "sslclient", "-CAfile", str(d / "client_ca.pem"),
-                           str(d / "certs" / ("%s.pem" % name))], capture_output=True, text=True, timeout=60,
+                           str(d / "certs" / (f"{name}.pem"))], capture_output=True, text=True, timeout=60,
                           check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
@@ -249,7 +249,7 @@ def _predict(site, config, tmp_path):
                ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_HOME=str(tmp_path / "h"),
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "t"))
     proc = subprocess.run([ANSIBLE, "localhost", "-m", "trustops.tableau.client_cert_identity", "-a", json.dumps(args),
-                           "-e", "ansible_python_interpreter=%s" % sys.executable],
+                           "-e", f"ansible_python_interpreter={sys.executable}"],
                           env=env, capture_output=True, text=True, timeout=120, check=False)
     match = re.search(r"^localhost \| SUCCESS => (\{.*\})\s*$", proc.stdout, re.S | re.M)
     assert match, proc.stdout + proc.stderr
@@ -289,17 +289,17 @@ def test_nginx_sees_what_the_module_predicted(site, tmp_path):
             assert "invalid certificate" in body, (name, body)
             rc, out = _openssl_verify(site, name)
             assert rc != 0 and "invalid certificate" in out, (name, out)
-            assert flagged, "OpenSSL refuses %s but the module flagged nothing" % name
+            assert flagged, f"OpenSSL refuses {name} but the module flagged nothing"
             seen[name] = ("refused", "client: invalid certificate", flagged)
             continue
         if status != 200:
             # refused: the module must have said why; nginx logs its reason (info level)
             assert status == 400 and "The SSL certificate error" in body, (name, status, body)
             reason = _nginx_reason(site, log_mark)
-            assert flagged, "nginx refused %s (%s) but the module flagged nothing" % (name, reason)
+            assert flagged, f"nginx refused {name} ({reason}) but the module flagged nothing"
             seen[name] = ("refused", reason.strip(), flagged)
             continue
-        assert flagged == [], "nginx accepted %s but the module flagged %s" % (name, flagged)
+        assert flagged == [], f"nginx accepted {name} but the module flagged {flagged}"
         verify, s_dn, sha1, escaped = body.split("\n")[:4]
         assert verify == "SUCCESS"
         pem = urllib.parse.unquote(escaped)

@@ -100,18 +100,18 @@ def check_keys(item, table, where):
     problems = []
     for key, value in item.items():
         if key not in table:
-            problems.append("%s: %s is not a key of the schema" % (where, key))
+            problems.append(f"{where}: {key} is not a key of the schema")
             continue
         kind, _presence, allowed = table[key]
         pytype = PLIST_TYPES[kind]
         ok = isinstance(value, pytype) and not (kind == "integer" and isinstance(value, bool))
         if not ok:
-            problems.append("%s: %s is %s, the schema says <%s>" % (where, key, type(value).__name__, kind))
+            problems.append(f"{where}: {key} is {type(value).__name__}, the schema says <{kind}>")
         if allowed is not None and value not in allowed:
-            problems.append("%s: %s=%r not in %r" % (where, key, value, allowed))
+            problems.append(f"{where}: {key}={value!r} not in {allowed!r}")
     for key, (_kind, presence, _allowed) in table.items():
         if presence == "required" and key not in item:
-            problems.append("%s: required key %s missing" % (where, key))
+            problems.append(f"{where}: required key {key} missing")
     return problems
 
 
@@ -132,10 +132,10 @@ def identity_problems(profile):
         try:
             uuid.UUID(value)
         except ValueError:
-            problems.append("%s: PayloadUUID %r is not a UUID" % (where, value))
+            problems.append(f"{where}: PayloadUUID {value!r} is not a UUID")
         key = value.upper()
         if key in seen:
-            problems.append("%s: PayloadUUID %s is also the PayloadUUID of %s" % (where, value, seen[key]))
+            problems.append(f"{where}: PayloadUUID {value} is also the PayloadUUID of {seen[key]}")
         seen.setdefault(key, where)
     idents = {}
     for where, item in items:
@@ -143,7 +143,7 @@ def identity_problems(profile):
         if not isinstance(value, str):
             continue
         if value in idents:
-            problems.append("%s: PayloadIdentifier %s is also the PayloadIdentifier of %s" % (where, value, idents[value]))
+            problems.append(f"{where}: PayloadIdentifier {value} is also the PayloadIdentifier of {idents[value]}")
         idents.setdefault(value, where)
     return problems
 
@@ -153,13 +153,13 @@ def schema_problems(profile):
     consent = profile.get("ConsentText")
     for lang, text in (consent.items() if isinstance(consent, dict) else ()):
         if not isinstance(text, str) or not re.match(r"^(default|[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*)$", lang):
-            problems.append("ConsentText: %r -> %r" % (lang, text))
+            problems.append(f"ConsentText: {lang!r} -> {text!r}")
     for index, payload in enumerate(profile.get("PayloadContent", [])):
         table = dict(COMMON_PAYLOAD)
         table.update(CERT_PAYLOAD)  # the payload's own PayloadContent (data) overrides nothing common
         where = "PayloadContent[%d] (%s)" % (index, payload.get("PayloadType"))
         if payload.get("PayloadType") not in ("com.apple.security.root", "com.apple.security.pkcs1"):
-            problems.append("%s: unexpected payload type" % where)
+            problems.append(f"{where}: unexpected payload type")
         problems += check_keys(payload, table, where)
     return problems
 
@@ -206,16 +206,30 @@ def key_pem(key, passphrase=None):
 def openssl_sha1(tmp_path, cn, issuer=None, ca=True):
     """A SHA-1 signed certificate: cryptography refuses to make one, openssl still does."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    key_file = tmp_path / ("%s.key" % abs(hash(cn)))
+    key_file = tmp_path / (f"{abs(hash(cn))}.key")
     key_file.write_bytes(key_pem(key))
     ext = tmp_path / "sha1.ext"
-    ext.write_text("basicConstraints=critical,CA:%s\nkeyUsage=critical,%s\n"
-                   % ("TRUE" if ca else "FALSE", "keyCertSign,cRLSign" if ca else "digitalSignature"))
-    out = tmp_path / ("%s.pem" % abs(hash(cn)))
-    subj = "/O=trustops mobile test/CN=%s" % cn
+    ext.write_text("basicConstraints=critical,CA:{}\nkeyUsage=critical,{}\n".format(
+        "TRUE" if ca else "FALSE", "keyCertSign,cRLSign" if ca else "digitalSignature"))
+    out = tmp_path / (f"{abs(hash(cn))}.pem")
+    subj = f"/O=trustops mobile test/CN={cn}"
     if issuer is None:
-        argv = ["req", "-x509", "-new", "-key", str(key_file), "-sha1", "-days", "400", "-subj", subj,
-                "-addext", "basicConstraints=critical,CA:TRUE", "-out", str(out)]
+        argv = [
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            str(key_file),
+            "-sha1",
+            "-days",
+            "400",
+            "-subj",
+            subj,
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-out",
+            str(out),
+        ]
     else:
         csr = tmp_path / "sha1.csr"
         res = openssl("req", "-new", "-key", str(key_file), "-subj", subj, "-out", str(csr))
@@ -224,8 +238,25 @@ def openssl_sha1(tmp_path, cn, issuer=None, ca=True):
         ca_file.write_bytes(pem(issuer[0]))
         ca_key = tmp_path / "sha1-issuer.key"
         ca_key.write_bytes(key_pem(issuer[1]))
-        argv = ["x509", "-req", "-in", str(csr), "-CA", str(ca_file), "-CAkey", str(ca_key), "-sha1",
-                "-set_serial", "77", "-days", "400", "-extfile", str(ext), "-out", str(out)]
+        argv = [
+            "x509",
+            "-req",
+            "-in",
+            str(csr),
+            "-CA",
+            str(ca_file),
+            "-CAkey",
+            str(ca_key),
+            "-sha1",
+            "-set_serial",
+            "77",
+            "-days",
+            "400",
+            "-extfile",
+            str(ext),
+            "-out",
+            str(out),
+        ]
     res = openssl(*argv)
     assert res.returncode == 0, res.stderr
     cert = certs.load_certificate(out.read_bytes())
@@ -238,11 +269,17 @@ def world():
     """root -> intermediate -> profile signer (emailProtection), plus a second root and its signer."""
     root = build("Mobile Test Root CA", key_usage=["key_cert_sign"])
     inter = build("Mobile Test Issuing CA", root, key_usage=["key_cert_sign"])
-    signer = build("Profile Signer", inter, ca=False, key_usage=["digital_signature"],
-                   eku=[ExtendedKeyUsageOID.EMAIL_PROTECTION])
+    signer = build(
+        "Profile Signer", inter, ca=False, key_usage=["digital_signature"], eku=[ExtendedKeyUsageOID.EMAIL_PROTECTION]
+    )
     other_root = build("Other Root CA", key_usage=["key_cert_sign"])
-    ec_signer = build("EC Profile Signer", other_root, ca=False, key=ec.generate_private_key(ec.SECP256R1()),
-                      key_usage=["digital_signature"])
+    ec_signer = build(
+        "EC Profile Signer",
+        other_root,
+        ca=False,
+        key=ec.generate_private_key(ec.SECP256R1()),
+        key_usage=["digital_signature"],
+    )
     return {"root": root, "inter": inter, "signer": signer, "other_root": other_root, "ec_signer": ec_signer}
 
 
@@ -274,10 +311,12 @@ def write(tmp_path, name, data):
 
 # --------------------------------------------------------------------------- the profile
 
+
 def test_profile_matches_apples_schema(world):
     cas = cas_of(world["root"], world["inter"], include_intermediates=True)
-    data = apple.build_profile(spec(organization="Example Corp", consent_text={"default": "Agree?", "de": "OK?"},
-                                    removal_disallowed=True), cas)
+    data = apple.build_profile(
+        spec(organization="Example Corp", consent_text={"default": "Agree?", "de": "OK?"}, removal_disallowed=True), cas
+    )
     profile = plistlib.loads(data)
     assert schema_problems(profile) == []
     assert profile["PayloadType"] == "Configuration" and profile["PayloadVersion"] == 1
@@ -289,8 +328,9 @@ def test_profile_matches_apples_schema(world):
     for payload, issued in zip(profile["PayloadContent"], (world["root"], world["inter"])):
         der = issued[0].public_bytes(serialization.Encoding.DER)
         assert payload["PayloadContent"] == der
-        assert certs.fingerprint(x509.load_der_x509_certificate(payload["PayloadContent"])) == \
-            certs.fingerprint(issued[0])
+        assert certs.fingerprint(x509.load_der_x509_certificate(payload["PayloadContent"])) == certs.fingerprint(
+            issued[0]
+        )
         assert payload["PayloadCertificateFileName"].endswith(".cer")
         assert payload["PayloadIdentifier"].startswith(IDENT + ".ca.")
         assert UUID_RE.match(payload["PayloadUUID"])
@@ -301,11 +341,21 @@ def test_profile_matches_apples_schema(world):
 
 def test_schema_check_catches_what_it_should():
     """The table check itself can fail: a pymobileconfig-style key, a wrong type, a missing key."""
-    bad = {"PayloadType": "Configuration", "PayloadVersion": True, "PayloadIdentifier": "x.y",
-           "PayloadContent": [{"PayloadType": "com.apple.security.root", "PayloadVersion": 1,
-                               "PayloadIdentifier": "x.y.z", "PayloadUUID": "U",
-                               "PayloadCertificateData": b"..."}],
-           "ConsentText": "plain string"}
+    bad = {
+        "PayloadType": "Configuration",
+        "PayloadVersion": True,
+        "PayloadIdentifier": "x.y",
+        "PayloadContent": [
+            {
+                "PayloadType": "com.apple.security.root",
+                "PayloadVersion": 1,
+                "PayloadIdentifier": "x.y.z",
+                "PayloadUUID": "U",
+                "PayloadCertificateData": b"...",
+            }
+        ],
+        "ConsentText": "plain string",
+    }
     problems = schema_problems(bad)
     assert any("PayloadUUID missing" in p and p.startswith("TopLevel") for p in problems)
     assert any("PayloadVersion is bool" in p for p in problems)
@@ -327,17 +377,22 @@ def test_uuids_are_uuid5_of_identifier_role_and_sha256(world):
     cas = cas_of(world["root"], world["other_root"])
     profile = plistlib.loads(apple.build_profile(spec(), cas))
     namespace = uuid.uuid5(uuid.NAMESPACE_DNS, "mobile.trustops.tableau")
-    digests = [hashlib.sha256(c[0].public_bytes(serialization.Encoding.DER)).hexdigest()
-               for c in (world["root"], world["other_root"])]
+    digests = [
+        hashlib.sha256(c[0].public_bytes(serialization.Encoding.DER)).hexdigest()
+        for c in (world["root"], world["other_root"])
+    ]
     onc = json.loads(android.build_onc(IDENT, cas))
     for payload, entry, digest in zip(profile["PayloadContent"], onc["Certificates"], digests):
-        assert payload["PayloadUUID"] == str(uuid.uuid5(namespace, "%s/payload/%s" % (IDENT, digest))).upper()
-        assert payload["PayloadIdentifier"] == "%s.ca.%s" % (IDENT, digest[:16])
-        assert entry["GUID"] == "{%s}" % uuid.uuid5(namespace, "%s/onc/%s" % (IDENT, digest))
-    assert profile["PayloadUUID"] == str(uuid.uuid5(namespace, "%s/profile/%s" % (IDENT, ",".join(digests)))).upper()
+        assert payload["PayloadUUID"] == str(uuid.uuid5(namespace, f"{IDENT}/payload/{digest}")).upper()
+        assert payload["PayloadIdentifier"] == f"{IDENT}.ca.{digest[:16]}"
+        assert entry["GUID"] == "{{{}}}".format(uuid.uuid5(namespace, f"{IDENT}/onc/{digest}"))
+    assert (
+        profile["PayloadUUID"] == str(uuid.uuid5(namespace, "{}/profile/{}".format(IDENT, ",".join(digests)))).upper()
+    )
     other = plistlib.loads(apple.build_profile(apple.ProfileSpec("com.example.other"), cas))
     assert {p["PayloadUUID"] for p in other["PayloadContent"]}.isdisjoint(
-        {p["PayloadUUID"] for p in profile["PayloadContent"]})
+        {p["PayloadUUID"] for p in profile["PayloadContent"]}
+    )
 
 
 def test_one_ca_profile_has_distinct_stable_uuids(world):
@@ -365,7 +420,9 @@ def test_many_ca_profiles_pass_apples_identity_rules(world):
         profile = plistlib.loads(apple.build_profile(spec(organization="Example"), cas[:count]))
         assert schema_problems(profile) == [], count
         uuids = [profile["PayloadUUID"]] + [p["PayloadUUID"] for p in profile["PayloadContent"]]
-        guids = [e["GUID"].strip("{}").upper() for e in json.loads(android.build_onc(IDENT, cas[:count]))["Certificates"]]
+        guids = [
+            e["GUID"].strip("{}").upper() for e in json.loads(android.build_onc(IDENT, cas[:count]))["Certificates"]
+        ]
         assert len(set(uuids + guids)) == len(uuids) + len(guids)
 
 
@@ -374,8 +431,9 @@ def test_identity_checker_catches_duplicates(world):
     profile = plistlib.loads(apple.build_profile(spec(), cas_of(world["root"])))
     profile["PayloadContent"][0]["PayloadUUID"] = profile["PayloadUUID"].lower()
     problems = schema_problems(profile)
-    assert problems == ["PayloadContent[0]: PayloadUUID %s is also the PayloadUUID of TopLevel"
-                        % profile["PayloadUUID"].lower()]
+    assert problems == [
+        "PayloadContent[0]: PayloadUUID {} is also the PayloadUUID of TopLevel".format(profile["PayloadUUID"].lower())
+    ]
     two = plistlib.loads(apple.build_profile(spec(), cas_of(world["root"], world["other_root"])))
     two["PayloadContent"][1]["PayloadIdentifier"] = two["PayloadContent"][0]["PayloadIdentifier"]
     two["PayloadContent"][0]["PayloadUUID"] = "not-a-uuid"
@@ -395,7 +453,7 @@ def test_same_inputs_give_identical_bytes_and_a_new_ca_changes_them(world):
 def test_debian_python_and_cryptography_38_give_the_same_bytes_and_sign(world, tmp_path):
     """Module code runs on Debian 12 targets: same profile bytes there, and a signature openssl accepts."""
     if not os.path.exists(DEBIAN_PYTHON):
-        pytest.skip("no %s on this machine" % DEBIAN_PYTHON)
+        pytest.skip(f"no {DEBIAN_PYTHON} on this machine")
     root = write(tmp_path, "root.pem", pem(world["root"][0]))
     signer = write(tmp_path, "signer.pem", pem(world["signer"][0]))
     key = write(tmp_path, "signer.key", key_pem(world["signer"][1]))
@@ -403,17 +461,22 @@ def test_debian_python_and_cryptography_38_give_the_same_bytes_and_sign(world, t
     script = (
         "import sys, cryptography\n"
         "from ansible_collections.trustops.tableau.plugins.module_utils.mobile import apple, inputs, signing\n"
-        "cas, _d = inputs.load_cas([(open(%r,'rb').read(), 'root')])\n"
-        "s = apple.ProfileSpec(%r, consent_text='Agree', organization='Example')\n"
+        "cas, _d = inputs.load_cas([(open({!r},'rb').read(), 'root')])\n"
+        "s = apple.ProfileSpec({!r}, consent_text='Agree', organization='Example')\n"
         "plist = apple.build_profile(s, cas)\n"
-        "signer = signing.load_signer(open(%r,'rb').read(), open(%r,'rb').read(), None, [(open(%r,'rb').read(), 'i')])\n"
-        "open(%r,'wb').write(plist); open(%r,'wb').write(signing.sign_profile(plist, signer))\n"
-        "print(cryptography.__version__)\n") % (root, IDENT, signer, key, inter, str(tmp_path / "deb.plist"),
-                                                str(tmp_path / "deb.mobileconfig"))
-    proc = subprocess.run([DEBIAN_PYTHON, "-c", script], capture_output=True, text=True, check=False,
-                          env=dict(os.environ, PYTHONPATH=COLLECTIONS))
+        "signer = signing.load_signer(open({!r},'rb').read(), open({!r},'rb').read(), None, [(open({!r},'rb').read(), 'i')])\n"
+        "open({!r},'wb').write(plist); open({!r},'wb').write(signing.sign_profile(plist, signer))\n"
+        "print(cryptography.__version__)\n"
+    ).format(root, IDENT, signer, key, inter, str(tmp_path / "deb.plist"), str(tmp_path / "deb.mobileconfig"))
+    proc = subprocess.run(
+        [DEBIAN_PYTHON, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ, PYTHONPATH=COLLECTIONS),
+    )
     if proc.returncode != 0 and "No module named 'cryptography'" in proc.stderr:
-        pytest.skip("%s has no cryptography" % DEBIAN_PYTHON)
+        pytest.skip(f"{DEBIAN_PYTHON} has no cryptography")
     assert proc.returncode == 0, proc.stderr
     cas, _d = inputs.load_cas([(pem(world["root"][0]), "root")])
     ours = apple.build_profile(apple.ProfileSpec(IDENT, consent_text="Agree", organization="Example"), cas)
@@ -422,8 +485,7 @@ def test_debian_python_and_cryptography_38_give_the_same_bytes_and_sign(world, t
     assert res.returncode == 0, res.stderr
     assert res.stdout == ours
     # and what Debian signed counts as current here: no re-sign on the controller's newer cryptography
-    current, why = signing.signed_profile_current((tmp_path / "deb.mobileconfig").read_bytes(), ours,
-                                                  signer_of(world))
+    current, why = signing.signed_profile_current((tmp_path / "deb.mobileconfig").read_bytes(), ours, signer_of(world))
     assert current, why
 
 
@@ -440,12 +502,15 @@ def test_intermediates_are_left_out_unless_asked(world):
 
 # --------------------------------------------------------------------------- Android
 
+
 def test_android_der_and_onc_hold_the_same_certificate(world):
     cas = cas_of(world["root"], world["inter"], include_intermediates=True)
     arts = writer.build_artifacts(spec(), cas, ["android"])
     ders = [a for a in arts if a.kind == "der"]
     assert [a.name for a in ders] == [
-        "mobile-test-root-ca-%s.crt" % cas[0].sha256[:16], "mobile-test-issuing-ca-%s.crt" % cas[1].sha256[:16]]
+        f"mobile-test-root-ca-{cas[0].sha256[:16]}.crt",
+        f"mobile-test-issuing-ca-{cas[1].sha256[:16]}.crt",
+    ]
     for art, issued in zip(ders, (world["root"], world["inter"])):
         assert certs.fingerprint(x509.load_der_x509_certificate(art.data)) == certs.fingerprint(issued[0])
         # openssl reads it as DER too (what Android's installer gets)
@@ -472,7 +537,7 @@ def test_network_security_config_is_valid_xml_with_user_anchors(world):
     assert [c.get("src") for c in anchors.findall("certificates")] == ["system", "user"]
     raw = inputs.raw_resource_name(inputs.cert_basename(cas[0].cert, cas[0].sha256))
     assert re.match(r"^[a-z][a-z0-9_]*$", raw)
-    assert '<certificates src="@raw/%s"/>' % raw in "".join(c.text for c in anchors.xpath("comment()"))
+    assert f'<certificates src="@raw/{raw}"/>' in "".join(c.text for c in anchors.xpath("comment()"))
     doc = etree.fromstring(android.build_network_security_config(IDENT, cas, ["Tableau.Example.com."]), parser)
     assert doc.find("base-config") is None
     assert [d.text for d in doc.findall("domain-config/domain")] == ["tableau.example.com"]
@@ -490,6 +555,7 @@ def test_comment_text_never_breaks_the_xml(world):
 
 # --------------------------------------------------------------------------- policy
 
+
 def codes(findings):
     return [f.code for f in findings]
 
@@ -499,10 +565,17 @@ def ed25519_root(cn):
     key = ed25519.Ed25519PrivateKey.generate()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     now = datetime.datetime.now(datetime.timezone.utc)
-    return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=365))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(key, None))
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, None)
+    )
 
 
 def test_policy_refuses_leaf_expired_sha1_weak_and_warns(world, pki, tmp_path):
@@ -514,8 +587,10 @@ def test_policy_refuses_leaf_expired_sha1_weak_and_warns(world, pki, tmp_path):
         "future": (build("Future Root", days=90, start_days=10)[0], ["ANCHOR-003"]),
         # mobile's one difference: a SHA-1 self-signed root is refused (the shared default: info)
         "sha1": (openssl_sha1(tmp_path, "SHA1 Root")[0], ["ANCHOR-009"]),
-        "weak": (build("Weak Root", key=rsa.generate_private_key(public_exponent=65537, key_size=1024))[0],
-                 ["ANCHOR-005"]),
+        "weak": (
+            build("Weak Root", key=rsa.generate_private_key(public_exponent=65537, key_size=1024))[0],
+            ["ANCHOR-005"],
+        ),
         "soon": (build("Short Root", days=10)[0], ["MOBILE-006"]),
         "nocn": (build("x", with_cn=False)[0], ["MOBILE-007"]),
         "eddsa": (ed25519_root("Ed25519 Root"), ["ANCHOR-007"]),
@@ -527,14 +602,25 @@ def test_policy_refuses_leaf_expired_sha1_weak_and_warns(world, pki, tmp_path):
         assert all(name in f.message for f in found)
         assert all(f.data["sha256"] == certs.fingerprint(cert) for f in found)
         assert all(f.data["subject"] == cert.subject.rfc4514_string() for f in found)
-    severities = {f.code: f.severity for name in cases
-                  for f in checks.ca_findings(inputs.load_cas([(pem(cases[name][0]), name)])[0])}
-    assert severities == {"ANCHOR-001": "error", "ANCHOR-002": "error", "ANCHOR-003": "error",
-                          "ANCHOR-009": "error", "ANCHOR-005": "error", "MOBILE-006": "warning",
-                          "MOBILE-007": "warning", "ANCHOR-007": "warning"}
+    severities = {
+        f.code: f.severity
+        for name in cases
+        for f in checks.ca_findings(inputs.load_cas([(pem(cases[name][0]), name)])[0])
+    }
+    assert severities == {
+        "ANCHOR-001": "error",
+        "ANCHOR-002": "error",
+        "ANCHOR-003": "error",
+        "ANCHOR-009": "error",
+        "ANCHOR-005": "error",
+        "MOBILE-006": "warning",
+        "MOBILE-007": "warning",
+        "ANCHOR-007": "warning",
+    }
     # the device consequences are said, and no remedy names an option this module does not have
-    by_name = {name: checks.ca_findings(inputs.load_cas([(pem(cert), name)])[0])[0] for name, (cert, _e) in
-               cases.items()}
+    by_name = {
+        name: checks.ca_findings(inputs.load_cas([(pem(cert), name)])[0])[0] for name, (cert, _e) in cases.items()
+    }
     assert "Certificate Trust Settings" in by_name["leaf"].message
     assert "iOS 13" in by_name["weak"].message and "iOS 13" in by_name["sha1"].message
     assert by_name["sha1"].data["self_signed_digest_policy"] == "error"
@@ -551,15 +637,23 @@ def test_ca_decisions_are_the_shared_policy(world, pki, tmp_path):
     """For every CA, mobile's ANCHOR findings are exactly check_anchor's with self_signed_digest_policy=error
     (minus ANCHOR-004, which MOBILE-008 replaces): one implementation, not a copy."""
     certs_to_judge = [
-        pki.leaf(pki.root()).cert, build("Old Root", days=-1, start_days=-30)[0],
-        openssl_sha1(tmp_path, "SHA1 Root")[0], openssl_sha1(sub(tmp_path, "i"), "SHA1 Inter", issuer=world["root"])[0],
+        pki.leaf(pki.root()).cert,
+        build("Old Root", days=-1, start_days=-30)[0],
+        openssl_sha1(tmp_path, "SHA1 Root")[0],
+        openssl_sha1(sub(tmp_path, "i"), "SHA1 Inter", issuer=world["root"])[0],
         build("Weak Root", key=rsa.generate_private_key(public_exponent=65537, key_size=1024))[0],
-        build("P-192 Root", key=ec.generate_private_key(ec.SECP192R1()))[0], world["root"][0], world["inter"][0]]
+        build("P-192 Root", key=ec.generate_private_key(ec.SECP192R1()))[0],
+        world["root"][0],
+        world["inter"][0],
+    ]
     for cert in certs_to_judge:
         for kw in ({}, {"blocklisted_digests": []}, {"min_rsa_key_size": 4096, "min_ec_key_size": 384}):
             cas = inputs.load_cas([(pem(cert), "c")])[0]
-            ours = [(f.code, f.severity) for f in checks.ca_findings(cas, include_intermediates=True, **kw)
-                    if f.code.startswith("ANCHOR-")]
+            ours = [
+                (f.code, f.severity)
+                for f in checks.ca_findings(cas, include_intermediates=True, **kw)
+                if f.code.startswith("ANCHOR-")
+            ]
             judged = anchor_policy.check_anchor(cert, self_signed_digest_policy="error", **kw)
             shared = [(f.code, f.severity) for f in judged if f.code != "ANCHOR-004"]
             assert ours == shared, (cert.subject, kw)
@@ -652,6 +746,7 @@ _ROOT_FOR_PROPERTY = checks.selected(inputs.load_cas([(pem(build("Property Root"
 
 # --------------------------------------------------------------------------- signing, openssl as referee
 
+
 def test_signed_profile_verifies_with_openssl_and_one_byte_breaks_it(world, tmp_path):
     plist = apple.build_profile(spec(), cas_of(world["root"]))
     signed = signing.sign_profile(plist, signer_of(world))
@@ -672,7 +767,7 @@ def test_signed_profile_verifies_with_openssl_and_one_byte_breaks_it(world, tmp_
     assert openssl("cms", "-verify", "-inform", "DER", "-in", good, "-CAfile", other).returncode != 0
     # one byte of the property list changed: openssl and our reader both refuse it
     at = signed.index(b"<string>Configuration</string>") + len(b"<string>C")
-    tampered = signed[:at] + b"K" + signed[at + 1:]
+    tampered = signed[:at] + b"K" + signed[at + 1 :]
     bad = write(tmp_path, "bad.mobileconfig", tampered)
     res = openssl("cms", "-verify", "-inform", "DER", "-in", bad, "-CAfile", root)
     assert res.returncode != 0 and b"Verification failure" in res.stderr
@@ -680,8 +775,9 @@ def test_signed_profile_verifies_with_openssl_and_one_byte_breaks_it(world, tmp_
     assert not got.valid and "modified after signing" in got.problem
     # one byte of the signature changed
     tampered = signed[:-5] + bytes([signed[-5] ^ 0x01]) + signed[-4:]
-    res = openssl("cms", "-verify", "-inform", "DER", "-in", write(tmp_path, "sig.mobileconfig", tampered),
-                  "-CAfile", root)
+    res = openssl(
+        "cms", "-verify", "-inform", "DER", "-in", write(tmp_path, "sig.mobileconfig", tampered), "-CAfile", root
+    )
     assert res.returncode != 0
     assert "does not verify" in cms.read_signed(tampered).problem
 
@@ -692,9 +788,11 @@ def test_cms_reader_is_the_one_der_reader(world):
     plist = apple.build_profile(spec(), cas_of(world["root"]))
     signed = signing.sign_profile(plist, signer_of(world))
     assert cms.read_signed(signed).valid
-    for broken in (signed + b"\x00\x00",                          # trailing bytes after the ContentInfo
-                   b"\x30\x80" + signed[4:] + b"\x00\x00",         # BER indefinite length
-                   signed[:len(signed) // 2]):                   # truncated
+    for broken in (
+        signed + b"\x00\x00",  # trailing bytes after the ContentInfo
+        b"\x30\x80" + signed[4:] + b"\x00\x00",  # BER indefinite length
+        signed[: len(signed) // 2],
+    ):  # truncated
         with pytest.raises(_asn1.DerError) as raised:
             _asn1.whole(broken, _asn1.SEQUENCE, what="CMS ContentInfo")
         expected = str(raised.value)
@@ -704,7 +802,7 @@ def test_cms_reader_is_the_one_der_reader(world):
         assert "offset" in expected or "trailing byte" in expected, expected
     # a multi-byte tag inside the SignedData is refused by the one reader, not misread as a length
     at = signed.index(b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x01")  # id-data in encapContentInfo
-    odd = signed[:at] + b"\x1f" + signed[at + 1:]
+    odd = signed[:at] + b"\x1f" + signed[at + 1 :]
     got = cms.read_signed(odd)
     assert not got.valid and "multi-byte tag 0x1f" in got.problem, got.problem
 
@@ -712,8 +810,16 @@ def test_cms_reader_is_the_one_der_reader(world):
 def test_ec_signer_verifies_too(world, tmp_path):
     plist = apple.build_profile(spec(), cas_of(world["root"]))
     signed = signing.sign_profile(plist, signer_of(world, "ec_signer", chain=()))
-    res = openssl("cms", "-verify", "-inform", "DER", "-in", write(tmp_path, "ec.mobileconfig", signed),
-                  "-CAfile", write(tmp_path, "other.pem", pem(world["other_root"][0])))
+    res = openssl(
+        "cms",
+        "-verify",
+        "-inform",
+        "DER",
+        "-in",
+        write(tmp_path, "ec.mobileconfig", signed),
+        "-CAfile",
+        write(tmp_path, "other.pem", pem(world["other_root"][0])),
+    )
     assert res.returncode == 0 and res.stdout == plist, res.stderr
     got = cms.read_signed(signed)
     assert got.valid and got.digest == "sha256" and got.content == plist
@@ -725,10 +831,27 @@ def test_reader_accepts_what_openssl_signs(world, tmp_path, flags):
     plist = apple.build_profile(spec(), cas_of(world["root"]))
     src = write(tmp_path, "p.plist", plist)
     out = str(tmp_path / "p.mobileconfig")
-    res = openssl("cms", "-sign", "-binary", "-nodetach", "-md", "sha256", "-in", src, "-outform", "DER",
-                  "-out", out, "-signer", write(tmp_path, "s.pem", pem(world["signer"][0])),
-                  "-inkey", write(tmp_path, "s.key", key_pem(world["signer"][1])),
-                  "-certfile", write(tmp_path, "i.pem", pem(world["inter"][0])), *flags)
+    res = openssl(
+        "cms",
+        "-sign",
+        "-binary",
+        "-nodetach",
+        "-md",
+        "sha256",
+        "-in",
+        src,
+        "-outform",
+        "DER",
+        "-out",
+        out,
+        "-signer",
+        write(tmp_path, "s.pem", pem(world["signer"][0])),
+        "-inkey",
+        write(tmp_path, "s.key", key_pem(world["signer"][1])),
+        "-certfile",
+        write(tmp_path, "i.pem", pem(world["inter"][0])),
+        *flags,
+    )
     assert res.returncode == 0, res.stderr
     with open(out, "rb") as handle:
         signed = handle.read()
@@ -749,11 +872,15 @@ def test_resign_decisions(world):
     changed = apple.build_profile(spec(display_name="New name"), cas)
     assert signing.signed_profile_current(signed, changed, signer) == (False, "the profile content changed")
     assert signing.signed_profile_current(signed, plist, signer_of(world, "ec_signer", ())) == (
-        False, "the signer changed")
+        False,
+        "the signer changed",
+    )
     assert signing.signed_profile_current(signed, plist, signer_of(world, chain=())) == (
-        False, "the signer chain changed")
+        False,
+        "the signer chain changed",
+    )
     at = signed.index(b"<string>Configuration</string>") + 9
-    current, why = signing.signed_profile_current(signed[:at] + b"X" + signed[at + 1:], plist, signer)
+    current, why = signing.signed_profile_current(signed[:at] + b"X" + signed[at + 1 :], plist, signer)
     assert not current and why.startswith("the profile content changed")
     current, why = signing.signed_profile_current(plist, plist, signer)
     assert not current and "not a signed profile" in why
@@ -778,6 +905,7 @@ def test_signature_by_a_tampered_but_consistent_file_is_caught(world):
 
 
 # --------------------------------------------------------------------------- signer input and policy
+
 
 def test_signer_errors_are_clear(world, pki):
     cert, key = world["signer"]
@@ -805,29 +933,38 @@ def test_signer_findings(world, tmp_path):
     # the usual case (root left out) and a missing intermediate both name where the chain stops
     found = checks.signer_findings(signer_of(world), other)
     assert codes(found) == ["MOBILE-013"] and found[0].severity == "info"
-    assert "ends at CN=Mobile Test Issuing CA" in found[0].message and "issuer CN=Mobile Test Root CA" in \
-        found[0].message
+    assert (
+        "ends at CN=Mobile Test Issuing CA" in found[0].message and "issuer CN=Mobile Test Root CA" in found[0].message
+    )
     found = checks.signer_findings(signer_of(world, chain=()), other)
     assert codes(found) == ["MOBILE-013"] and "issuer CN=Mobile Test Issuing CA" in found[0].message
     # a stray certificate in the chain
     assert codes(checks.signer_findings(signer_of(world, chain=("inter", "root", "other_root")), other)) == [
-        "MOBILE-011"]
+        "MOBILE-011"
+    ]
     full = [world["inter"][0], world["root"][0]]
 
     def judged(cert_key):
         return checks.signer_findings(signing.Signer(*cert_key, chain=full), other)
 
-    expired = build("Expired signer", world["inter"], ca=False, days=-1, start_days=-10,
-                    key_usage=["digital_signature"])
+    expired = build(
+        "Expired signer", world["inter"], ca=False, days=-1, start_days=-10, key_usage=["digital_signature"]
+    )
     assert codes(judged(expired)) == ["MOBILE-010"]
     no_sig = build("Encipher only", world["inter"], ca=False, key_usage=["key_encipherment"])
     assert codes(judged(no_sig)) == ["MOBILE-016"]
-    server = build("TLS server", world["inter"], ca=False, key_usage=["digital_signature"],
-                   eku=[ExtendedKeyUsageOID.SERVER_AUTH])
+    server = build(
+        "TLS server", world["inter"], ca=False, key_usage=["digital_signature"], eku=[ExtendedKeyUsageOID.SERVER_AUTH]
+    )
     found = judged(server)
     assert codes(found) == ["MOBILE-017"] and found[0].severity == "warning"
-    weak = build("Weak signer", world["inter"], ca=False, key_usage=["digital_signature"],
-                 key=rsa.generate_private_key(public_exponent=65537, key_size=1024))
+    weak = build(
+        "Weak signer",
+        world["inter"],
+        ca=False,
+        key_usage=["digital_signature"],
+        key=rsa.generate_private_key(public_exponent=65537, key_size=1024),
+    )
     assert codes(judged(weak)) == ["MOBILE-015"]
     sha1 = openssl_sha1(tmp_path, "SHA-1 signer", issuer=world["inter"], ca=False)
     assert codes(judged(sha1)) == ["MOBILE-014"]
@@ -845,22 +982,36 @@ def test_signer_key_decisions_are_the_shared_policy(world, pki, min_rsa, min_ec)
     full = [world["inter"][0], world["root"][0]]
     for kind, size in SIGNER_KEYS:
         from conftest import make_key  # the suite's key cache: real keys, made once
-        cert, key = build("%s-%d signer" % (kind, size), world["inter"], ca=False, key_usage=["digital_signature"],
-                          key=make_key(kind, size))
-        shared = [f for f in anchor_policy.check_anchor(cert, allow_leaf=True, min_rsa_key_size=min_rsa,
-                                                        min_ec_key_size=min_ec)
-                  if f.code in ("ANCHOR-005", "ANCHOR-006")]
-        found = [f for f in checks.signer_findings(signing.Signer(cert, key, full), other, min_rsa_key_size=min_rsa,
-                                                   min_ec_key_size=min_ec) if f.code == "MOBILE-015"]
+
+        cert, key = build(
+            "%s-%d signer" % (kind, size),
+            world["inter"],
+            ca=False,
+            key_usage=["digital_signature"],
+            key=make_key(kind, size),
+        )
+        shared = [
+            f
+            for f in anchor_policy.check_anchor(cert, allow_leaf=True, min_rsa_key_size=min_rsa, min_ec_key_size=min_ec)
+            if f.code in ("ANCHOR-005", "ANCHOR-006")
+        ]
+        found = [
+            f
+            for f in checks.signer_findings(
+                signing.Signer(cert, key, full), other, min_rsa_key_size=min_rsa, min_ec_key_size=min_ec
+            )
+            if f.code == "MOBILE-015"
+        ]
         assert len(found) == len(shared), (kind, size, min_rsa, min_ec)
         for mine, theirs in zip(found, shared):
             assert mine.severity == theirs.severity == "error"
             threshold = "min_rsa_key_size" if kind == "rsa" else "min_ec_key_size"
             assert mine.data[threshold] == theirs.data[threshold] == (min_rsa if kind == "rsa" else min_ec)
-            assert "(%s)" % threshold in mine.message and mine.message.startswith("signer CN=")
+            assert f"({threshold})" in mine.message and mine.message.startswith("signer CN=")
 
 
 # --------------------------------------------------------------------------- plan and write
+
 
 def listing(path):
     return {name: (path / name).read_bytes() for name in sorted(os.listdir(path))}
@@ -908,7 +1059,7 @@ def test_write_is_all_or_nothing(world, tmp_path):
 
 
 NOBODY = pwd.getpwnam("nobody")
-PAST_NS = 1500000000 * 10 ** 9  # 2017-07-14: an mtime no write of this test can produce by accident
+PAST_NS = 1500000000 * 10**9  # 2017-07-14: an mtime no write of this test can produce by accident
 
 
 def file_state(path):
@@ -930,8 +1081,9 @@ def test_rollback_restores_content_mode_owner_and_mtime(world, tmp_path):
     """Issue 11: a later rename fails; the files already moved must come back as they were
     (0600, nobody, old mtime), not just with their old bytes (they came back 0644/root)."""
     dest = tmp_path / "out"
-    writer.write(str(dest), writer.plan(str(dest), writer.build_artifacts(spec(), cas_of(world["root"]),
-                                                                          ["ios", "android"])))
+    writer.write(
+        str(dest), writer.plan(str(dest), writer.build_artifacts(spec(), cas_of(world["root"]), ["ios", "android"]))
+    )
     os.unlink(str(dest / android.NSC_FILE))
     for name in os.listdir(dest):
         as_nobody_0600(str(dest / name))
@@ -982,8 +1134,7 @@ RENAMED = "Renamed profile (v2)"
 
 def test_diff_shows_plist_and_never_key_material(world, tmp_path):
     signer = signer_of(world)
-    arts = writer.plan(str(tmp_path), writer.build_artifacts(spec(), cas_of(world["root"]), ["ios", "android"]),
-                       signer)
+    arts = writer.plan(str(tmp_path), writer.build_artifacts(spec(), cas_of(world["root"]), ["ios", "android"]), signer)
     entries = diff.diff_entries(arts, signer)
     assert len(entries) == 4 and all(e["before"] == "" for e in entries)
     assert entries[0]["after"].startswith("# CMS SignedData, signer CN=Profile Signer,O=trustops mobile test")
@@ -992,13 +1143,14 @@ def test_diff_shows_plist_and_never_key_material(world, tmp_path):
     text = json.dumps(entries)
     assert "PRIVATE KEY" not in text
     writer.write(str(tmp_path), writer.finalize(arts, signer))
-    arts = writer.plan(str(tmp_path), writer.build_artifacts(spec(display_name=RENAMED), cas_of(world["root"]),
-                                                             ["ios"]), signer)
+    arts = writer.plan(
+        str(tmp_path), writer.build_artifacts(spec(display_name=RENAMED), cas_of(world["root"]), ["ios"]), signer
+    )
     entry = diff.diff_entries(arts, signer)[0]
     assert "signature valid" in entry["before"] and "Tableau Server certificate authorities" in entry["before"]
     # the whole plist element: spaces and parentheses never occur in base64 <data>, so this
     # cannot be matched by chance inside certificate or signature bytes
-    renamed = "<string>%s</string>" % RENAMED
+    renamed = f"<string>{RENAMED}</string>"
     assert renamed in entry["after"] and renamed not in entry["before"]
 
 
@@ -1008,7 +1160,7 @@ def test_cert_facts(world):
     assert facts["sha256"] == certs.fingerprint(world["root"][0]) and facts["role"] == "root"
     assert facts["common_name"] == "Mobile Test Root CA"
     assert facts["payload_type"] == "com.apple.security.root"
-    assert facts["android_file"] == "mobile-test-root-ca-%s.crt" % ca.sha256[:16]
+    assert facts["android_file"] == f"mobile-test-root-ca-{ca.sha256[:16]}.crt"
     assert facts["onc_guid"].strip("{}").upper() != facts["payload_uuid"]
 
 

@@ -107,7 +107,7 @@ def _key_of(kind):
         key = fx.key("dsa", 2048, "sp-dsa")
     else:
         key = make_key("ec", 256)
-    return key, fx.self_signed(key, "tableau-%s.example.test" % kind)
+    return key, fx.self_signed(key, f"tableau-{kind}.example.test")
 
 
 def _write(path, private_key, fmt, passphrase):
@@ -131,7 +131,7 @@ def _run_remedy(command, workdir, encrypted_input):
     else:  # an empty (or no) password is asked for and answered with Enter
         command += " -passin pass:%s" % (PASS_IN if encrypted_input else "")
         if " -topk8 " in command:
-            command += " -passout pass:%s" % PASS_OUT
+            command += f" -passout pass:{PASS_OUT}"
     result = subprocess.run(["bash", "-c", command], cwd=workdir, capture_output=True, check=False)
     assert result.returncode == 0, (command, result.stderr.decode())
     return (workdir / "saml.key").read_bytes()
@@ -340,7 +340,7 @@ def _resign_assertion(idp, data):
 
 def test_bearer_confirmation_data_removed_and_signed_again(ridp):
     root = etree.fromstring(ridp.response())
-    for data in root.iter("{%s}SubjectConfirmationData" % rfx.SAML):
+    for data in root.iter(f"{{{rfx.SAML}}}SubjectConfirmationData"):
         data.getparent().remove(data)
     edited = etree.tostring(root)
     unsigned_again = sr.check_response(edited, "r.xml", idp_metadata=ridp.metadata())

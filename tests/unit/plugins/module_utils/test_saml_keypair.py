@@ -237,7 +237,7 @@ def test_good_certificate_facts(rsa_pair):
     findings, facts, cert = sp.check_sp_certificate(rsa_pair.pem, "c", filename="saml.crt")
     assert findings == [] and cert == rsa_pair.cert
     assert facts["key_type"] == "RSA" and facts["key_size"] == 2048
-    assert facts["sha256"] == ":".join("%02X" % b for b in rsa_pair.cert.fingerprint(hashes.SHA256()))
+    assert facts["sha256"] == ":".join(f"{b:02X}" for b in rsa_pair.cert.fingerprint(hashes.SHA256()))
     assert facts["certificates_in_file"] == 1 and facts["signature_hash"] == "sha256"
 
 
@@ -383,4 +383,4 @@ def test_saml_package_has_no_der_reader_of_its_own():
     for path in sorted(package.glob("*.py")):
         text = path.read_text(encoding="utf-8")
         assert "def _der_tlv" not in text and "def _der_children" not in text, path.name
-        assert "& 0x80" not in text and "& 0x7F" not in text, "%s decodes DER lengths itself" % path.name
+        assert "& 0x80" not in text and "& 0x7F" not in text, f"{path.name} decodes DER lengths itself"

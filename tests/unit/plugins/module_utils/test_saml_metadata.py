@@ -26,8 +26,8 @@ from ansible_collections.trustops.tableau.plugins.module_utils.xml import NS, Xm
 
 pytestmark = pytest.mark.skipif(fx.XMLSEC1 is None, reason="xmlsec1 (Debian package) signs the metadata")
 
-MD = "{%s}" % NS["md"]
-DS = "{%s}" % NS["ds"]
+MD = "{{{}}}".format(NS["md"])
+DS = "{{{}}}".format(NS["ds"])
 HOST = fx.SERVER_HOST
 
 
@@ -111,7 +111,7 @@ def test_slo_without_post_is_noted(idp):
                                               ("https://", "not an absolute")])
 def test_post_endpoint_needs_a_location(idp, location, problem):
     def change(root):
-        sso = root.find(".//%sSingleSignOnService" % MD)
+        sso = root.find(f".//{MD}SingleSignOnService")
         if location is None:
             del sso.attrib["Location"]
         else:
@@ -221,11 +221,11 @@ def test_encryption_only_key_is_not_a_signing_certificate(idp):
 
 def test_damaged_signing_certificate(idp):
     def change(root):
-        node = root.find(".//%sX509Certificate" % DS)
+        node = root.find(f".//{DS}X509Certificate")
         node.text = base64.b64encode(b"\x30\x03\x02\x01\x00").decode()
     findings, _facts = check(edit(idp.metadata(), change))
     assert codes(findings) == ["SAML-033"]
-    findings, _facts = check(edit(idp.metadata(), lambda r: setattr(r.find(".//%sX509Certificate" % DS), "text", "!!")))
+    findings, _facts = check(edit(idp.metadata(), lambda r: setattr(r.find(f".//{DS}X509Certificate"), "text", "!!")))
     assert codes(findings) == ["SAML-033"]
 
 
@@ -369,21 +369,21 @@ def test_unreadable_trusted_signer(signed):
 def test_sp_metadata_from_pysaml2_passes(work):
     findings, facts = metadata.check_sp_metadata(fx.sp_metadata(work), "sp.xml", HOST)
     assert findings == []
-    assert facts["acs_services"][0]["location"] == "https://%s/wg/saml/SSO/index.html" % HOST
+    assert facts["acs_services"][0]["location"] == f"https://{HOST}/wg/saml/SSO/index.html"
 
 
 def test_acs_url_case_difference_is_pinpointed(work):
-    sp = fx.sp_metadata(work, acs_url="https://%s/wg/saml/sso/index.html" % HOST)
+    sp = fx.sp_metadata(work, acs_url=f"https://{HOST}/wg/saml/sso/index.html")
     findings, _facts = metadata.check_sp_metadata(sp, "sp.xml", HOST)
     assert codes(findings) == ["SAML-050"]
     assert "at 38: 'SSO' expected, 'sso' found (differs in case only)" in findings[0].message
-    assert findings[0].data["expected"] == "https://%s/wg/saml/SSO/index.html" % HOST
+    assert findings[0].data["expected"] == f"https://{HOST}/wg/saml/SSO/index.html"
 
 
 def test_sp_metadata_other_problems(work):
     findings, _facts = metadata.check_sp_metadata(fx.sp_metadata(work, slo=False), "sp.xml", HOST)
     assert codes(findings) == ["SAML-057"]
-    sp = fx.sp_metadata(work, slo_url="https://%s/wg/saml/singlelogout/index.html" % HOST)
+    sp = fx.sp_metadata(work, slo_url=f"https://{HOST}/wg/saml/singlelogout/index.html")
     findings, _facts = metadata.check_sp_metadata(sp, "sp.xml", HOST)
     assert codes(findings) == ["SAML-058"]
     sp = fx.sp_metadata(work, acs_binding=fx.BINDING_ARTIFACT)
@@ -400,7 +400,7 @@ def test_site_sp_metadata(work):
     assert codes(findings) == ["SAML-054"] and "differs in case only" in findings[0].message
     server = fx.sp_metadata(work)
     assert codes(metadata.check_sp_metadata(server, "sp.xml", HOST, "site", "finance")[0]) == ["SAML-054"]
-    http = fx.sp_metadata(work, acs_url="http://%s/samlservice/public/sp/metadata?alias=finance" % HOST)
+    http = fx.sp_metadata(work, acs_url=f"http://{HOST}/samlservice/public/sp/metadata?alias=finance")
     assert codes(metadata.check_sp_metadata(http, "sp.xml", HOST, "site", "finance")[0]) == ["SAML-054", "SAML-055"]
 
 

@@ -36,7 +36,7 @@ def test_rule_is_complete_and_formats(code):
     assert rule.code == code and rule.severity in ("info", "warning", "error")
     assert rule.message and rule.remedy and rule.seed
     assert rule.tsm_key is None or rule.tsm_key in TSM_KEYS
-    values = {name: "V%s" % name for name in fields(rule.message) | fields(rule.remedy)}
+    values = {name: f"V{name}" for name in fields(rule.message) | fields(rule.remedy)}
     found = rules.finding(code, **values)
     assert isinstance(found, Finding) and found.code == code and found.severity == rule.severity
     assert "{" not in found.message and "{" not in found.remedy
@@ -47,12 +47,12 @@ def test_rule_is_complete_and_formats(code):
 @pytest.mark.parametrize("code", OWN)
 def test_docs_document_every_rule(code):
     text = DOCS.read_text(encoding="utf-8")
-    rows = [line for line in text.splitlines() if line.startswith("| `%s` |" % code)]
-    assert len(rows) == 1, "docs/saml.md must have one table row for %s" % code
+    rows = [line for line in text.splitlines() if line.startswith(f"| `{code}` |")]
+    assert len(rows) == 1, f"docs/saml.md must have one table row for {code}"
     rule = rules.RULES[code]
     cells = [c.strip() for c in rows[0].strip("|").split(" | ")]
     assert cells[1] == rule.severity
-    assert cells[3] == ("`%s`" % rule.tsm_key if rule.tsm_key else "—")
+    assert cells[3] == (f"`{rule.tsm_key}`" if rule.tsm_key else "—")
     assert rule.seed.split(".")[0][:40] in cells[4]
 
 
@@ -101,7 +101,7 @@ def test_every_rule_is_exercised_by_a_failing_input():
     text = "".join((here / name).read_text(encoding="utf-8")
                    for name in ("test_saml_keypair.py", "test_saml_metadata.py", "test_saml_hardening.py"))
     text += (here.parent / "modules" / "test_saml_metadata_check.py").read_text(encoding="utf-8")
-    missing = [code for code in OWN if '"%s"' % code not in text]
+    missing = [code for code in OWN if f'"{code}"' not in text]
     assert missing == []
 
 
@@ -115,4 +115,4 @@ def test_where_the_rules_live_names_functions_that_exist():
     assert len(named) >= 12
     for module, name in named:
         mod = importlib.import_module("ansible_collections.trustops.tableau.plugins.module_utils.saml." + module)
-        assert hasattr(mod, name), "docs/saml.md names saml/%s.py %s, which does not exist" % (module, name)
+        assert hasattr(mod, name), f"docs/saml.md names saml/{module}.py {name}, which does not exist"

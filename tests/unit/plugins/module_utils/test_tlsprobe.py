@@ -49,7 +49,7 @@ pytestmark = pytest.mark.skipif(OPENSSL is None, reason="the openssl binary is t
 
 # --------------------------------------------------------------------------- servers
 
-class OpenSSLServer(object):
+class OpenSSLServer:
     """``openssl s_server -www`` on 127.0.0.1:<ephemeral>, serving files from a directory."""
 
     def __init__(self, workdir, cert, key, chain=None, args=()):
@@ -81,9 +81,9 @@ class OpenSSLServer(object):
                 line = lines.get(timeout=20)
             except queue.Empty:
                 self.__exit__()
-                raise AssertionError("openssl s_server did not start: %s" % "".join(self.output))
+                raise AssertionError("openssl s_server did not start: {}".format("".join(self.output)))
             if line is None:
-                raise AssertionError("openssl s_server exited: %s" % "".join(self.output))
+                raise AssertionError("openssl s_server exited: {}".format("".join(self.output)))
             match = re.match(r"ACCEPT 127\.0\.0\.1:(\d+)", line)
             if match:
                 self.port = int(match.group(1))
@@ -98,7 +98,7 @@ class OpenSSLServer(object):
             self.proc.stdout.close()
 
 
-class TcpServer(object):
+class TcpServer:
     """A plain TCP listener whose ``handler(conn)`` runs for every connection, in a thread."""
 
     def __init__(self, handler):
@@ -146,7 +146,7 @@ def write(path, *blobs):
     return path
 
 
-class Files(object):
+class Files:
     """Writes certificates and keys of ``Issued`` objects to tmp_path."""
 
     def __init__(self, tmp_path):
@@ -175,9 +175,9 @@ def pki3(pki):
 
 
 def serve(files, leaf, chain=(), args=(), tag="srv"):
-    cert = files.cert("%s-leaf.pem" % tag, leaf)
-    key = files.key("%s-leaf.key" % tag, leaf)
-    chain_file = files.cert("%s-chain.pem" % tag, *chain) if chain else None
+    cert = files.cert(f"{tag}-leaf.pem", leaf)
+    key = files.key(f"{tag}-leaf.key", leaf)
+    chain_file = files.cert(f"{tag}-chain.pem", *chain) if chain else None
     return OpenSSLServer(files.dir, cert, key, chain_file, args)
 
 
@@ -187,7 +187,7 @@ def codes(result):
 
 def by_code(result, code):
     found = [f for f in result["findings"] if f["code"] == code]
-    assert found, "no %s in %s" % (code, result["findings"])
+    assert found, "no {} in {}".format(code, result["findings"])
     return found[0]
 
 
@@ -466,8 +466,7 @@ def test_name_the_user_types(files, pki3, host, code, fqdn):
     assert HOST in f["message"]
     assert f["data"]["fqdn"] == fqdn and f["data"]["short_name"] is bool(fqdn)
     if fqdn:
-        assert f["message"].endswith("is a short name and the certificate is issued to %s. Use the FQDN %s"
-                                     % (HOST, fqdn))
+        assert f["message"].endswith(f"is a short name and the certificate is issued to {HOST}. Use the FQDN {fqdn}")
 
 
 def test_wildcard_certificate(files, pki3, pki):

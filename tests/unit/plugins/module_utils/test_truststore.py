@@ -91,7 +91,7 @@ def run_update(lay, removing=False):
 
 
 def openssl_verify(leaf, cafile=None, capath=None, tmp_path=None):
-    path = os.path.join(str(tmp_path), "leaf-%s.pem" % sha256(leaf)[:8])
+    path = os.path.join(str(tmp_path), f"leaf-{sha256(leaf)[:8]}.pem")
     write(path, leaf.pem)
     argv = [OPENSSL, "verify"]
     if cafile:
@@ -128,7 +128,7 @@ def test_normalize_rejects(text, needle):
 
 def test_default_name_is_deterministic_and_safe(pki, cas):
     name = names.default_name(cas["root"].cert)
-    assert name == "trustops-trustops-unit-root-%s" % sha256(cas["root"])[:16].lower()
+    assert name == "trustops-trustops-unit-root-{}".format(sha256(cas["root"])[:16].lower())
     assert names.default_name(cas["root"].cert) == name
     assert names.check_name(name) == name
     odd = pki.root(cn="Ünïcode / Root (Test) CA")
@@ -363,7 +363,7 @@ def test_plan_present_writes_new_file(tmp_path, cas):
     assert certs.load_certificate(plan.write[1]).subject == cas["root"].cert.subject
     assert plan.update and not plan.fresh and plan.changed
     after = planning.listing(planning.entries_after([], plan, lay))
-    assert "corp-root.crt  sha256=%s" % names.colon(sha256(cas["root"])) in after
+    assert "corp-root.crt  sha256={}".format(names.colon(sha256(cas["root"]))) in after
     assert "BEGIN" not in after
 
 
@@ -542,10 +542,12 @@ def _find_output(items):
     """Text shaped like ``security find-certificate -a -Z -p`` output (synthetic, for the parser)."""
     chunks = []
     for issued in items:
-        chunks.append('SHA-256 hash: %s\nSHA-1 hash: %s\nkeychain: "/Library/Keychains/System.keychain"\n'
-                      'version: 512\nclass: 0x80001000\nattributes:\n    "alis"<blob>="%s"\n%s'
-                      % (sha256(issued), sha1(issued), issued.cert.subject.rfc4514_string(),
-                         issued.pem.decode("ascii")))
+        chunks.append(
+            'SHA-256 hash: {}\nSHA-1 hash: {}\nkeychain: "/Library/Keychains/System.keychain"\n'
+            'version: 512\nclass: 0x80001000\nattributes:\n    "alis"<blob>="{}"\n{}'.format(
+                sha256(issued), sha1(issued), issued.cert.subject.rfc4514_string(), issued.pem.decode("ascii")
+            )
+        )
     return "".join(chunks)
 
 
@@ -554,7 +556,15 @@ def test_macos_argv():
     assert kc == "/Library/Keychains/System.keychain"
     assert macos.macos_find_argv(kc) == ["security", "find-certificate", "-a", "-Z", "-p", kc]
     assert macos.macos_add_argv(kc, "/tmp/x.pem", "/usr/bin/security") == [
-        "/usr/bin/security", "add-trusted-cert", "-d", "-r", "trustRoot", "-k", kc, "/tmp/x.pem"]
+        "/usr/bin/security",
+        "add-trusted-cert",
+        "-d",
+        "-r",
+        "trustRoot",
+        "-k",
+        kc,
+        "/tmp/x.pem",
+    ]
     assert macos.macos_remove_trust_argv("/tmp/x.pem") == ["security", "remove-trusted-cert", "-d", "/tmp/x.pem"]
     assert macos.macos_delete_argv("AB" * 20, kc) == ["security", "delete-certificate", "-Z", "AB" * 20, kc]
     assert macos.macos_trust_export_argv("/tmp/t.plist") == ["security", "trust-settings-export", "-d", "/tmp/t.plist"]
@@ -565,7 +575,7 @@ def test_macos_parse_and_plan(cas):
     assert [i.sha1 for i in items] == [sha1(cas["system"]), sha1(cas["root"])]
     assert items[1].sha256 == sha256(cas["root"]) and "BEGIN CERTIFICATE" in items[1].pem
     # hash lines without PEM still count by SHA-1
-    only_hash = macos.parse_find_certificate("SHA-1 hash: %s\n" % sha1(cas["other"]).lower())
+    only_hash = macos.parse_find_certificate("SHA-1 hash: {}\n".format(sha1(cas["other"]).lower()))
     assert only_hash[0].sha1 == sha1(cas["other"]) and only_hash[0].sha256 is None
 
     trusted = {sha1(cas["root"])}
@@ -588,8 +598,7 @@ def test_macos_parse_and_plan(cas):
 
 
 def test_macos_trust_settings_plist(cas):
-    doc = {"trustVersion": 1, "trustList": {sha1(cas["root"]): {"trustSettings": []},
-                                            "not-a-hash": {}}}
+    doc = {"trustVersion": 1, "trustList": {sha1(cas["root"]): {"trustSettings": []}, "not-a-hash": {}}}
     assert macos.parse_trust_settings(plistlib.dumps(doc, fmt=plistlib.FMT_BINARY)) == {sha1(cas["root"])}
     assert macos.parse_trust_settings(plistlib.dumps({"trustList": {}})) == set()
     with pytest.raises(TrustopsError, match="cannot parse"):

@@ -146,7 +146,7 @@ def test_failed_call_raises_with_command_exit_code_and_stderr(client, sim):
     with pytest.raises(tsm_common.TsmError) as info:
         client.import_settings(config_keys={AUTHCTX: "urn:x"})
     err = info.value
-    assert err.rc == 1 and "Unknown keys: %s" % AUTHCTX in err.stderr
+    assert err.rc == 1 and f"Unknown keys: {AUTHCTX}" in err.stderr
     assert "settings import --import-config-file" in err.command and "--force-keys" not in err.command
     assert "failed (exit 1)" in str(err) and AUTHCTX in str(err)
     assert client.import_settings(config_keys={AUTHCTX: "urn:x"}, force_keys=True).rc == 0
@@ -234,7 +234,7 @@ def test_run_as_another_user(tmp_path):
         with open(server.tsm) as handle:
             text = handle.read()
         with open(server.tsm, "w") as handle:
-            handle.write(text.replace("TSM_SIM_PYTHON='%s'" % sys.executable, "TSM_SIM_PYTHON='/usr/bin/python3'"))
+            handle.write(text.replace(f"TSM_SIM_PYTHON='{sys.executable}'", "TSM_SIM_PYTHON='/usr/bin/python3'"))
         as_nobody = tsm_client.connect(tsm_path=server.tsm, tsm_user="nobody")
         assert as_nobody.export_settings().key(RSA) == 2048
         as_nobody.import_settings(config_keys={RSA: 4096})

@@ -40,7 +40,7 @@ _WRITER = (
 )
 
 
-class Fifo(object):
+class Fifo:
     """A named pipe whose writer process blocks in open() until a reader opens the pipe.
 
     The writer creates a marker file before it writes, so a reader that got the content (it
@@ -68,7 +68,7 @@ class Fifo(object):
                 self.proc.wait(5)
 
 
-class Listener(object):
+class Listener:
     """A loopback TCP listener; connection attempts wait in its accept queue."""
 
     def __init__(self):
@@ -214,7 +214,7 @@ def test_size_limit_is_checked_before_parsing():
 
 @pytest.mark.parametrize("declared", ["ISO-8859-1", "windows-1252", "US-ASCII", "EBCDIC-US"])
 def test_other_declared_encodings_are_reported(declared):
-    doc = ('<?xml version="1.0" encoding="%s"?><r/>' % declared).encode("ascii")
+    doc = (f'<?xml version="1.0" encoding="{declared}"?><r/>').encode("ascii")
     with pytest.raises(hx.XmlError, match="UTF-8"):
         hx.parse_xml(doc, source="idp.xml")
     with pytest.raises(hx.XmlError, match="UTF-8"):
@@ -234,9 +234,9 @@ def test_utf32_is_refused():
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"])
 def test_utf8_and_utf16_documents_are_read(encoding):
     decl = "UTF-16" if encoding.startswith("utf-16") else "UTF-8"
-    text = '<?xml version="1.0" encoding="%s"?><md:E xmlns:md="%s" a="é€">Zoë</md:E>' % (decl, hx.NS["md"])
+    text = '<?xml version="1.0" encoding="{}"?><md:E xmlns:md="{}" a="é€">Zoë</md:E>'.format(decl, hx.NS["md"])
     root = hx.parse_xml(text.encode(encoding))
-    assert root.tag == "{%s}E" % hx.NS["md"]
+    assert root.tag == "{{{}}}E".format(hx.NS["md"])
     assert root.text == "Zoë" and root.get("a") == "é€"
     assert hx.sniff_encoding(text.encode(encoding)) in ("utf-8", "utf-16-le", "utf-16-be")
 
@@ -275,8 +275,7 @@ def test_comments_are_kept_for_signature_canonicalisation():
 
 
 def test_xinclude_is_not_processed(fifo):
-    doc = ('<r xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="%s" parse="text"/></r>'
-           % fifo.path).encode()
+    doc = (f'<r xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="{fifo.path}" parse="text"/></r>').encode()
     root = hx.parse_xml(doc)
     assert b"TOPSECRET" not in etree.tostring(root)
     assert not fifo.was_read()

@@ -107,7 +107,7 @@ ROWS = [(m, o, k, b) for m, o, k in FILE_OPTIONS for b in bad_contents_for(k)]
 
 
 def row_id(row):
-    return "%s.%s-%s" % (row[0], row[1], row[3])
+    return f"{row[0]}.{row[1]}-{row[3]}"
 
 
 # --------------------------------------------------------------------------- real inputs, good and bad
@@ -229,7 +229,7 @@ def tree_digest(top):
     return out
 
 
-class Target(object):
+class Target:
     """What a module could change, snapshotted before and compared after."""
 
     def __init__(self, snapshot):
@@ -289,7 +289,7 @@ def _mobile(ctx, option, path, monkeypatch):
             "signer_cert_src": good["signer_cert"], "signer_key_src": good["signer_key"],
             "signer_chain_src": [good["inter"]]}
     first = run_module(mobile_trust_profile.main, args)
-    assert not first.get("failed"), "the good run that makes the artifacts failed: %s" % first.get("msg")
+    assert not first.get("failed"), "the good run that makes the artifacts failed: {}".format(first.get("msg"))
     target = Target(lambda: tree_digest(ctx["tmp"] / "out"))
     args[option] = [path] if option in ("src", "signer_chain_src") else path
     return run_in_process(mobile_trust_profile.main, args, target)
@@ -360,14 +360,14 @@ def clear_failure(module, option, path, result):
     problems = []
     msg = result.get("msg") or ""
     if not result.get("failed"):
-        problems.append("did not fail (changed=%s, msg=%r)" % (result.get("changed"), msg[:300]))
+        problems.append("did not fail (changed={}, msg={!r})".format(result.get("changed"), msg[:300]))
     if "Traceback" in msg or "Exception" in msg:
-        problems.append("traceback or exception in msg: %r" % msg[:300])
-    named = re.search(r"(?<![\w.])%s(?![\w])" % re.escape(option), msg) is not None
+        problems.append(f"traceback or exception in msg: {msg[:300]!r}")
+    named = re.search(rf"(?<![\w.]){re.escape(option)}(?![\w])", msg) is not None
     if not named and (module, option) in LIST_OPTIONS:
         named = path in msg
     if result.get("failed") and not named:
-        problems.append("msg does not name %s: %r" % (option, msg[:300]))
+        problems.append(f"msg does not name {option}: {msg[:300]!r}")
     return problems
 
 
@@ -397,7 +397,7 @@ def test_tsm_good_companion_files_alone_are_accepted(module, inputs, tmp_path):
     main, base = TSM_BASES[module]
     sim = SimServer(tmp_path / "server")
     result = run_module(main, dict(base(inputs["good"]), tsm_path=sim.tsm))
-    assert not result.get("failed") and result["changed"], "%s: %s" % (module, result.get("msg"))
+    assert not result.get("failed") and result["changed"], "{}: {}".format(module, result.get("msg"))
 
 
 @pytest.mark.parametrize("row", [r for r in ROWS if r[0] != "win_trust_anchor"], ids=row_id)
@@ -409,7 +409,7 @@ def test_bad_file_fails_clearly_and_changes_nothing(row, inputs, tmp_path, monke
     problems = clear_failure(module, option, path, result)
     if not unchanged:
         problems.append("the target changed")
-    assert not problems, "%s %s=%s: %s" % (module, option, bad, "; ".join(problems))
+    assert not problems, "{} {}={}: {}".format(module, option, bad, "; ".join(problems))
 
 
 # --------------------------------------------------------------------------- win_trust_anchor (action plugin)
@@ -442,7 +442,7 @@ def win_results(inputs, tmp_path_factory):
               register: r_{bad}
               ignore_errors: true
             """).format(bad=bad, path=inputs["bad"][bad]))
-    report = ", ".join("'%s': r_%s" % (b, b) for b in bad_contents_for("cert"))
+    report = ", ".join(f"'{b}': r_{b}" for b in bad_contents_for("cert"))
     tasks.append(textwrap.dedent("""\
         - name: report
           ansible.builtin.copy:
@@ -472,4 +472,4 @@ def test_win_trust_anchor_bad_file_fails_on_the_controller(row, inputs, win_resu
     problems = clear_failure(module, option, inputs["bad"][bad], result)
     if result.get("unreachable") or "UNREACHABLE" in out:
         problems.append("the host was contacted (the target was not left alone)")
-    assert not problems, "%s %s=%s: %s" % (module, option, bad, "; ".join(problems))
+    assert not problems, "{} {}={}: {}".format(module, option, bad, "; ".join(problems))

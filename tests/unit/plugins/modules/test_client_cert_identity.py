@@ -45,7 +45,7 @@ def site(tmp_path_factory):
     }
     (d / "certs").mkdir()
     for name, client in made.items():
-        (d / "certs" / ("%s.pem" % name)).write_bytes(client.pem)
+        (d / "certs" / (f"{name}.pem")).write_bytes(client.pem)
     (d / "bad").mkdir()
     (d / "bad" / "key.pem").write_bytes(made["upn_only"].key_pem)
     (d / "bad" / "truncated.der").write_bytes(made["upn_only"].der[:100])
@@ -67,7 +67,7 @@ def run_module(tmp_path, args, python=None, check=False):
         cmd.append("--check")
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
     match = re.search(r"^localhost \| (SUCCESS|FAILED!|CHANGED) => (\{.*\})\s*$", proc.stdout, re.S | re.M)
-    assert match, "unexpected ansible output:\n%s\n%s" % (proc.stdout, proc.stderr)
+    assert match, f"unexpected ansible output:\n{proc.stdout}\n{proc.stderr}"
     return match.group(1), json.loads(match.group(2)), proc.stdout + proc.stderr
 
 

@@ -80,7 +80,7 @@ def test_failure_names_every_failing_code_and_warns_the_rest(site):
     failing = [f for f in r["findings"] if f["severity"] == "error"]
     assert failing
     for f in failing:
-        assert "%s %s" % (f["severity"], f["code"]) in r["msg"]
+        assert "{} {}".format(f["severity"], f["code"]) in r["msg"]
     for f in r["findings"]:
         if f["severity"] != "error":
-            assert warned(r, "%s (%s)" % (f["code"], f["severity"])), (f, r.get("warnings"))
+            assert warned(r, "{} ({})".format(f["code"], f["severity"])), (f, r.get("warnings"))

@@ -198,7 +198,7 @@ def bad_file(world, option, kind):
     return world["files"]["key_over_cap.pem" if is_key else "cert_over_cap.pem"]
 
 
-@pytest.mark.parametrize("option,kind", CASES, ids=["%s-%s" % (o, k[0]) for o, k in CASES])
+@pytest.mark.parametrize("option,kind", CASES, ids=[f"{o}-{k[0]}" for o, k in CASES])
 def test_bad_file_is_refused_naming_the_option_and_dest_is_unchanged(world, golden, tmp_path, capsys,
                                                                      no_controller_mode, option, kind):
     path = bad_file(world, option, kind)
@@ -217,14 +217,14 @@ def test_bad_file_is_refused_naming_the_option_and_dest_is_unchanged(world, gold
         res = _run(args, capsys, check=check)
         msg = res["msg"]
         assert res.get("failed") and res.get("changed") is not True, res
-        assert msg.startswith("%s %s: " % (option, path)), "the message names the option and the path first: " + msg
+        assert msg.startswith(f"{option} {path}: "), "the message names the option and the path first: " + msg
         # the path once; a PKCS#12 message repeats it only in the command that extracts the file
         assert msg.count(path) == (2 if kind[0] == "PKCS#12" else 1), msg
         if kind[0] == "PKCS#12":
-            assert "openssl pkcs12 -in %s " % path in msg
+            assert f"openssl pkcs12 -in {path} " in msg
         assert re.search(kind[2], msg), msg
         assert "Traceback" not in msg and "Traceback" not in json.dumps(res)
-        assert state(str(dest)) == before, "%s (%s) changed the existing artifacts" % (option, kind[0])
+        assert state(str(dest)) == before, f"{option} ({kind[0]}) changed the existing artifacts"
     fresh = tmp_path / "fresh"
     res = _run(dict(args, dest=str(fresh)), capsys)
     assert res.get("failed") and not fresh.exists(), "not even dest is created"
@@ -278,5 +278,5 @@ def test_oversized_or_special_existing_artifact_is_refused_not_lost(world, golde
     onc.unlink()
     os.mkfifo(str(onc))
     res = _run(args, capsys)
-    assert res.get("failed") and res["msg"].startswith("dest %s: is not a regular file" % onc), res["msg"]
+    assert res.get("failed") and res["msg"].startswith(f"dest {onc}: is not a regular file"), res["msg"]
     assert os.path.exists(str(onc)) and not os.path.isfile(str(onc))

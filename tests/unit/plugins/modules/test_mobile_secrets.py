@@ -67,41 +67,75 @@ def test_no_secret_in_vvv_diff_output_or_written_files(tmp_path):
     (inputs / "other.pem").write_bytes(other[0].public_bytes(serialization.Encoding.PEM))
     (inputs / "signer.key").write_bytes(encrypted)
     (inputs / "plain.key").write_bytes(plain)
-    (inputs / "vault.yml").write_text("passphrase: %s\n" % PASSPHRASE)  # what a vault file would hold
+    (inputs / "vault.yml").write_text(f"passphrase: {PASSPHRASE}\n")  # what a vault file would hold
     work = tmp_path / "work"
     dest = work / "dest"
     playbook = work / "secrets.yml"
     work.mkdir()
-    common = ("      src: [%s]\n      identifier: com.example.tableau.secrets\n      dest: %s\n"
-              "      signer_cert_src: %s\n" % (inputs / "root.pem", dest, inputs / "signer.pem"))
+    common = ("      src: [{}]\n      identifier: com.example.tableau.secrets\n      dest: {}\n"
+              "      signer_cert_src: {}\n".format(inputs / "root.pem", dest, inputs / "signer.pem"))
     playbook.write_text(
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
         # the encrypted key file and its passphrase
-        "  - trustops.tableau.mobile_trust_profile:\n" + common
+        "  - trustops.tableau.mobile_trust_profile:\n"
+        + common
         + "      signer_key_src: %s\n      signer_key_passphrase: '{{ passphrase }}'\n      display_name: '{{ name }}'\n"
         % (inputs / "signer.key")
         + "    register: by_file\n  - ansible.builtin.debug: {var: by_file}\n"
         # the key inline (unencrypted PEM text), with a passphrase given anyway
-        "  - trustops.tableau.mobile_trust_profile:\n" + common
+        "  - trustops.tableau.mobile_trust_profile:\n"
+        + common
         + "      signer_key_content: \"{{ lookup('ansible.builtin.file', '%s') }}\"\n"
-        "      signer_key_passphrase: '{{ passphrase }}'\n      display_name: '{{ name }} inline'\n" % (inputs / "plain.key")
-        + "    register: inline\n  - ansible.builtin.debug: {var: inline}\n"
+        "      signer_key_passphrase: '{{ passphrase }}'\n      display_name: '{{ name }} inline'\n"
+        % (inputs / "plain.key")
+        + "    register: inline\n  - ansible.builtin.debug: {{var: inline}}\n"
         # a failing run: the key does not belong to the certificate (messages name files, never the key)
-        "  - trustops.tableau.mobile_trust_profile:\n      src: [%s]\n      identifier: com.example.tableau.secrets\n"
-        "      dest: %s\n      signer_cert_src: %s\n      signer_key_src: %s\n      signer_key_passphrase: '{{ passphrase }}'\n"
-        % (inputs / "root.pem", dest, inputs / "other.pem", inputs / "signer.key")
-        + "    register: failing\n    ignore_errors: true\n  - ansible.builtin.debug: {var: failing}\n")
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
-               ANSIBLE_HOME=str(work / "ansible-home"), ANSIBLE_LOCAL_TEMP=str(work / "ansible-local"),
-               ANSIBLE_REMOTE_TEMP=str(work / "ansible-remote"), ANSIBLE_LOG_PATH=str(work / "ansible.log"),
-               ANSIBLE_STDOUT_CALLBACK="default")
+        "  - trustops.tableau.mobile_trust_profile:\n      src: [{}]\n      identifier: com.example.tableau.secrets\n"
+        "      dest: {}\n      signer_cert_src: {}\n      signer_key_src: {}\n      signer_key_passphrase: '{{{{ passphrase }}}}'\n".format(
+            inputs / "root.pem", dest, inputs / "other.pem", inputs / "signer.key"
+        )
+        + "    register: failing\n    ignore_errors: true\n  - ansible.builtin.debug: {var: failing}\n"
+    )
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_LOCALHOST_WARNING="0",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+        ANSIBLE_HOME=str(work / "ansible-home"),
+        ANSIBLE_LOCAL_TEMP=str(work / "ansible-local"),
+        ANSIBLE_REMOTE_TEMP=str(work / "ansible-remote"),
+        ANSIBLE_LOG_PATH=str(work / "ansible.log"),
+        ANSIBLE_STDOUT_CALLBACK="default",
+    )
     outputs = []
     runs = [("check", ["--check"], "v1"), ("create", [], "v1"), ("change", [], "v2"), ("converged", [], "v2")]
     for label, extra, name in runs:
-        proc = subprocess.run([PLAYBOOK, "-i", "localhost,", "-c", "local", "-vvv", "--diff", str(playbook),
-                               "-e", "ansible_python_interpreter=%s" % sys.executable, "-e", "name=%s" % name, "-e", "@%s" % (inputs / "vault.yml")]
-                              + extra, env=env, capture_output=True, text=True, timeout=300, check=False)
+        proc = subprocess.run(
+            [
+                PLAYBOOK,
+                "-i",
+                "localhost,",
+                "-c",
+                "local",
+                "-vvv",
+                "--diff",
+                str(playbook),
+                "-e",
+                f"ansible_python_interpreter={sys.executable}",
+                "-e",
+                f"name={name}",
+                "-e",
+                "@%s" % (inputs / "vault.yml"),
+            ]
+            + extra,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         text = proc.stdout + proc.stderr
         assert proc.returncode == 0, (label, text[-4000:])
         outputs.append((label, text))
@@ -115,7 +149,7 @@ def test_no_secret_in_vvv_diff_output_or_written_files(tmp_path):
     secrets = _secrets(signer[1], encrypted, plain)
     for label, text in outputs:
         leaked = [s for s in secrets if s in text]
-        assert not leaked, "%s run printed key material or the passphrase: %s" % (label, leaked[:3])
+        assert not leaked, f"{label} run printed key material or the passphrase: {leaked[:3]}"
     # every file the runs wrote or left behind, and the playbook (inputs excepted: they hold the key by design)
     scanned = 0
     for top in (work,):
@@ -128,6 +162,6 @@ def test_no_secret_in_vvv_diff_output_or_written_files(tmp_path):
                     data = handle.read()
                 scanned += 1
                 leaked = [s for s in secrets if s.encode() in data]
-                assert not leaked, "%s holds key material or the passphrase" % path
+                assert not leaked, f"{path} holds key material or the passphrase"
     assert scanned >= 5, "dest (4 files), the playbook and the log were scanned"
     assert os.path.getsize(str(work / "ansible.log")) > 0

@@ -200,7 +200,7 @@ def test_content_change_resigns_the_profile_only(files, run, tmp_path):
     assert res["changed"] and res["profile"]["resigned"]
     changed = [f for f in res["files"] if f["changed"]]
     assert [f["kind"] for f in changed] == ["profile"]
-    assert res["reasons"] == ["%s: the profile content changed" % res["profile"]["path"]]
+    assert res["reasons"] == ["{}: the profile content changed".format(res["profile"]["path"])]
     after = snapshot(str(dest))
     assert {k for k in after if after[k] != before[k]} == {IDENT + ".mobileconfig"}
     verified = openssl_verify(res["profile"]["path"], files["root.pem"])
@@ -276,7 +276,7 @@ def test_bad_input_fails_clearly_and_leaves_dest_alone(files, run, tmp_path, wha
     res = run(**signed_args(files, fresh, **change))
     assert res["failed"] and re.search(message, res["msg"]), (what, res["msg"])
     assert res.get("changed") is not True and "Traceback" not in res["msg"]
-    assert not os.path.exists(fresh), "no partial files (not even the directory) after %s" % what
+    assert not os.path.exists(fresh), f"no partial files (not even the directory) after {what}"
     # an existing, converged directory is left exactly as it was
     dest = tmp_path / "existing"
     run(**signed_args(files, dest))
@@ -344,7 +344,7 @@ def test_signer_needs_cert_and_key(files, run, tmp_path):
 def test_through_ansible_with_debian_python(files, tmp_path):
     """The real module path: ansible runs it with Debian 12's python3 (cryptography 38), twice."""
     if not os.path.exists(DEBIAN_PYTHON):
-        pytest.skip("no %s on this machine" % DEBIAN_PYTHON)
+        pytest.skip(f"no {DEBIAN_PYTHON} on this machine")
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1",
                ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"), ANSIBLE_HOME=str(tmp_path / "ansible-home"))
@@ -352,7 +352,7 @@ def test_through_ansible_with_debian_python(files, tmp_path):
     results = []
     for _round in range(2):
         proc = subprocess.run([ANSIBLE, "localhost", "-m", "trustops.tableau.mobile_trust_profile", "-a",
-                               json.dumps(args), "-e", "ansible_python_interpreter=%s" % DEBIAN_PYTHON, "-v"],
+                               json.dumps(args), "-e", f"ansible_python_interpreter={DEBIAN_PYTHON}", "-v"],
                               env=env, capture_output=True, text=True, timeout=120, check=False)
         assert PASSPHRASE not in proc.stdout + proc.stderr
         match = re.search(r"^localhost \| (SUCCESS|FAILED!|CHANGED) => (\{.*\})\s*$", proc.stdout, re.S | re.M)

@@ -98,7 +98,7 @@ ROWS = [(m, o, how, base, kind, value) for m, o, how, base in OPTIONS for kind, 
 
 
 def row_id(row):
-    return "%s.%s(%s)-%s-%s" % (row[0], row[1], row[2], row[4], re.sub(r"\W+", "_", row[5])[:24])
+    return "{}.{}({})-{}-{}".format(row[0], row[1], row[2], row[4], re.sub(r"\W+", "_", row[5])[:24])
 
 
 def _put(args, option, how, value):
@@ -124,7 +124,7 @@ def misread(argv, value):
     found = []
     for index, arg in enumerate(argv):
         if arg == value and value.startswith("-") and index > 0 and argv[index - 1].startswith("-"):
-            found.append("%s %s" % (argv[index - 1], arg))
+            found.append(f"{argv[index - 1]} {arg}")
     return found
 
 
@@ -134,17 +134,17 @@ def judge(option, value, result, argvs, canary, unchanged):
         problems.append("a shell ran the value (the canary file exists)")
     for argv in argvs:
         for where in misread(argv, value):
-            problems.append("tsm would read an option in: ... %s ..." % where)
+            problems.append(f"tsm would read an option in: ... {where} ...")
     msg = result.get("msg") or ""
     if "Traceback" in msg or "Exception" in msg:
-        problems.append("traceback in msg: %r" % msg[:300])
+        problems.append(f"traceback in msg: {msg[:300]!r}")
     if result.get("failed"):
-        if re.search(r"(?<![\w.])%s(?![\w])" % re.escape(option), msg) is None and repr(value) not in msg:
-            problems.append("refused without naming %s: %r" % (option, msg[:300]))
+        if re.search(rf"(?<![\w.]){re.escape(option)}(?![\w])", msg) is None and repr(value) not in msg:
+            problems.append(f"refused without naming {option}: {msg[:300]!r}")
         if not unchanged:
             problems.append("refused, but something was staged or written")
     elif "\n" in value or ("," in value and option in ("trusted_hosts", "authcontexts", "blocklisted_digests")):
-        problems.append("accepted %r (newlines and commas inside one item must be refused)" % value)
+        problems.append(f"accepted {value!r} (newlines and commas inside one item must be refused)")
     return problems
 
 
@@ -152,7 +152,7 @@ def judge(option, value, result, argvs, canary, unchanged):
 PLAIN = {"username": "tsmadmin"}
 
 
-@pytest.mark.parametrize("row", [r for r in OPTIONS if r[0] != "trust_anchor"], ids=lambda r: "%s.%s" % r[:2])
+@pytest.mark.parametrize("row", [r for r in OPTIONS if r[0] != "trust_anchor"], ids=lambda r: "{}.{}".format(*r[:2]))
 def test_the_base_arguments_alone_are_accepted(row, files, tmp_path):
     """The control of the rows below: without a hostile value each row's base arguments pass, so a
     refusal there is the hostile value's, not a refused base (an unencrypted PKCS#8 SP key is SAML-016)."""
@@ -162,7 +162,7 @@ def test_the_base_arguments_alone_are_accepted(row, files, tmp_path):
     if option in PLAIN:
         args[option] = PLAIN[option]
     result = run_module(MAINS[module], args)
-    assert not result.get("failed"), "%s: %s" % (module, result.get("msg"))
+    assert not result.get("failed"), "{}: {}".format(module, result.get("msg"))
 
 
 @pytest.mark.parametrize("row", [r for r in ROWS if r[0] != "trust_anchor"], ids=row_id)
@@ -180,7 +180,7 @@ def test_tsm_option_injection_is_refused_or_harmless(row, files, tmp_path):
                                                        "configuration.list-dynamic-keys")]
     problems = judge(option, value, result, [c["argv"] for c in calls], canary,
                      sim.state_bytes() == state and not writes)
-    assert not problems, "%s %s=%r: %s" % (module, option, value, "; ".join(problems))
+    assert not problems, "{} {}={!r}: {}".format(module, option, value, "; ".join(problems))
 
 
 @pytest.mark.parametrize("row", [r for r in ROWS if r[0] == "trust_anchor"], ids=row_id)
@@ -205,5 +205,5 @@ def test_trust_anchor_name_injection_is_refused(row, files, tmp_path, monkeypatc
     argvs = [result["cmd"]["argv"]] if result.get("cmd") else []
     problems = judge(option, value, result, argvs, canary, sorted(os.listdir(lay.anchors_dir)) == before)
     if not result.get("failed"):
-        problems.append("accepted name %r" % value)
-    assert not problems, "trust_anchor name=%r: %s" % (value, "; ".join(problems))
+        problems.append(f"accepted name {value!r}")
+    assert not problems, "trust_anchor name={!r}: {}".format(value, "; ".join(problems))

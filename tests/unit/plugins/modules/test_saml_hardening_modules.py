@@ -137,7 +137,7 @@ FILE_OPTIONS = [
     ("response", "idp_cert_src", reader.MAX_CERTIFICATE, {"src": "response.xml"}),
 ]
 HUGE = {reader.MAX_XML: "huge-xml", reader.MAX_KEY: "huge-key", reader.MAX_CERTIFICATE: "huge-cert"}
-IDS = ["%s-%s" % (m, o) for m, o, _c, _e in FILE_OPTIONS]
+IDS = [f"{m}-{o}" for m, o, _c, _e in FILE_OPTIONS]
 
 
 def _args(f, option, bad, extra):
@@ -150,7 +150,7 @@ def _args(f, option, bad, extra):
 def test_an_oversize_file_is_refused_before_it_is_read(name, option, cap, extra, f, capsys):
     result, out = run(name, _args(f, option, HUGE[cap], extra), capsys)
     assert result["failed"] is True and "Traceback" not in out
-    assert result["msg"].startswith("%s %s: " % (option, f[HUGE[cap]]))
+    assert result["msg"].startswith(f"{option} {f[HUGE[cap]]}: ")
     assert "more than the limit of %d bytes" % cap in result["msg"], result["msg"]
     assert "findings" not in result  # refused before any check ran
 
@@ -162,14 +162,14 @@ BAD_CASES = [(m, o, c, e, bad) for m, o, c, e in FILE_OPTIONS for bad in BAD_FIL
              if not (o in CERT_OPTIONS and bad == "cert-as-key.key") and not (o == "key_src" and bad == "key-as-cert.crt")]
 
 
-@pytest.mark.parametrize("name,option,cap,extra,bad", BAD_CASES, ids=["%s-%s-%s" % (c[0], c[1], c[4]) for c in BAD_CASES])
+@pytest.mark.parametrize("name,option,cap,extra,bad", BAD_CASES, ids=[f"{c[0]}-{c[1]}-{c[4]}" for c in BAD_CASES])
 def test_bad_files_give_a_clear_error_or_the_right_finding(name, option, cap, extra, bad, f, capsys):
     result, out = run(name, _args(f, option, bad, extra), capsys)
     assert "Traceback" not in out and "exception" not in result, out
     assert result["failed"] is True, result
     text = result["msg"] + " ".join(x["message"] for x in result.get("findings") or [])
     if bad in ("empty", "dir"):
-        assert result["msg"].startswith("%s %s: " % (option, f[bad]))
+        assert result["msg"].startswith(f"{option} {f[bad]}: ")
         assert ("is empty" if bad == "empty" else "is a directory") in result["msg"]
         return
     if name == "keypair":  # the content is judged by the rules: the right finding
@@ -252,11 +252,11 @@ def test_every_metadata_option_has_an_effect(f, capsys):
         "sp_src": (base, {"sp_src": f["sp.xml"]}),
         "sp_content": (base, {"sp_content": Path(f["sp.xml"]).read_text()}),
         "server_host": ({"acs_url": "https://a/"}, {"server_host": fx.SERVER_HOST}),
-        "scope": (dict(host, acs_url="https://%s/wg/saml/SSO/index.html" % fx.SERVER_HOST, site_alias="s"),
+        "scope": (dict(host, acs_url=f"https://{fx.SERVER_HOST}/wg/saml/SSO/index.html", site_alias="s"),
                   {"scope": "site"}),
         "site_alias": (dict(host, scope="site", site_alias="a", acs_url="https://x/"), {"site_alias": "b"}),
-        "acs_url": (dict(base, **host), {"acs_url": "https://%s/wg/saml/sso/index.html" % fx.SERVER_HOST}),
-        "slo_url": (dict(base, **host), {"slo_url": "https://%s/wg/saml/singlelogout/index.html" % fx.SERVER_HOST}),
+        "acs_url": (dict(base, **host), {"acs_url": f"https://{fx.SERVER_HOST}/wg/saml/sso/index.html"}),
+        "slo_url": (dict(base, **host), {"slo_url": f"https://{fx.SERVER_HOST}/wg/saml/singlelogout/index.html"}),
         "return_url": (base, {"return_url": "https://localhost/"}),
         "max_bytes": (base, {"max_bytes": 100}),
         "blocklisted_digests": (base, {"blocklisted_digests": ["sha256"]}),

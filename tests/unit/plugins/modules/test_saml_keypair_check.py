@@ -150,7 +150,7 @@ def test_real_run_with_debian_python(files, tmp_path):
                ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
     args = {"cert_src": files["crt"], "key_src": files["pkcs8_empty"], "passphrase": SECRET}
     cmd = [ANSIBLE, "localhost", "-m", "trustops.tableau.saml_keypair_check", "-a", json.dumps(args),
-           "-e", "ansible_python_interpreter=%s" % DEBIAN_PYTHON]
+           "-e", f"ansible_python_interpreter={DEBIAN_PYTHON}"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert SECRET not in proc.stdout + proc.stderr
     result = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]

@@ -56,7 +56,7 @@ def files(tmp_path_factory):
     paths["soap"].write_bytes(idp.metadata(sso=("soap",), slo=()))
     paths["signer"].write_bytes(fx.pem(idp.cert))
     paths["sp"].write_bytes(fx.sp_metadata(d))
-    paths["sp_bad"].write_bytes(fx.sp_metadata(d, acs_url="https://%s/wg/saml/SSO/Index.html" % HOST))
+    paths["sp_bad"].write_bytes(fx.sp_metadata(d, acs_url=f"https://{HOST}/wg/saml/SSO/Index.html"))
     paths["xxe"].write_bytes(b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
                              b'<m>&x;</m>')
     out = {k: str(v) for k, v in paths.items()}
@@ -66,22 +66,22 @@ def files(tmp_path_factory):
 
 def test_signed_metadata_verified_with_facts(files, capsys):
     result = run({"src": files["signed"], "trusted_signer_src": files["signer"], "sp_src": files["sp"],
-                  "server_host": HOST, "return_url": "https://%s" % HOST}, capsys)
+                  "server_host": HOST, "return_url": f"https://{HOST}"}, capsys)
     assert not result.get("failed") and result["ok"] is True and result["findings"] == []
     assert result["entity_id"] == fx.IDP_ENTITY_ID and result["bindings"] == ["HTTP-POST", "HTTP-Redirect"]
     assert result["idp"]["signature_verified"] is True
     assert result["idp"]["signing_certificates"][0]["sha256"] == certs.fingerprint(files["idp"].cert)
     assert result["sp"]["acs_services"][0]["binding"] == "HTTP-POST"
-    assert result["urls"]["expected_acs_url"] == "https://%s/wg/saml/SSO/index.html" % HOST
+    assert result["urls"]["expected_acs_url"] == f"https://{HOST}/wg/saml/SSO/index.html"
 
 
 def test_every_problem_in_one_run(files, capsys):
     result = run({"src": files["soap"], "sp_src": files["sp_bad"], "server_host": HOST,
-                  "acs_url": "https://%s/wg/saml/sso/index.html" % HOST, "return_url": "https://localhost/"}, capsys)
+                  "acs_url": f"https://{HOST}/wg/saml/sso/index.html", "return_url": "https://localhost/"}, capsys)
     assert result["failed"] is True and result["ok"] is False
     got = [f["code"] for f in result["findings"]]
     assert got == ["SAML-027", "SAML-030", "SAML-050", "SAML-050", "SAML-052", "SAML-051"]
-    expected = "https://%s/wg/saml/SSO/index.html" % HOST
+    expected = f"https://{HOST}/wg/saml/SSO/index.html"
     assert expected.index("index.html") + 1 == 42
     assert "at 42: 'i' expected, 'I' found (differs in case only)" in result["findings"][2]["message"]
     result = run({"src": files["soap"], "fail_on": "never"}, capsys)

@@ -59,7 +59,7 @@ def run_module(tmp_path, args, python=None, check=False):
         cmd.append("--check")
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
     match = re.search(r"^localhost \| (SUCCESS|FAILED!|CHANGED) => (\{.*\})\s*$", proc.stdout, re.S | re.M)
-    assert match, "unexpected ansible output:\n%s\n%s" % (proc.stdout, proc.stderr)
+    assert match, f"unexpected ansible output:\n{proc.stdout}\n{proc.stderr}"
     return match.group(1), json.loads(match.group(2)), proc.stdout + proc.stderr
 
 
@@ -123,8 +123,8 @@ def test_check_mode_reports_the_same(files, tmp_path):
 def test_hostile_and_missing_input_fail_clearly(files, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-VALUE")
-    xxe = ('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file://%s">]>'
-           '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&x;</samlp:Response>' % secret)
+    xxe = (f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file://{secret}">]>'
+           '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&x;</samlp:Response>')
     status, r, out = run_module(tmp_path, {"content": xxe})
     assert status == "FAILED!" and "DOCTYPE" in r["msg"], out
     assert "TOP-SECRET" not in out and "Traceback" not in out
@@ -141,7 +141,7 @@ def test_hostile_and_missing_input_fail_clearly(files, tmp_path):
 def test_debian_python_without_lxml_fails_with_the_requirement(files, tmp_path):
     """Debian 12's python3 (cryptography 38, no lxml/signxml): a clear message, not a traceback."""
     if not os.path.exists(DEBIAN_PYTHON):
-        pytest.skip("no %s on this machine" % DEBIAN_PYTHON)
+        pytest.skip(f"no {DEBIAN_PYTHON} on this machine")
     probe = subprocess.run([DEBIAN_PYTHON, "-c", "import lxml"], capture_output=True, check=False)
     status, r, out = run_module(tmp_path, {"src": str(files["dir"] / "good.xml")}, python=DEBIAN_PYTHON)
     if probe.returncode == 0:

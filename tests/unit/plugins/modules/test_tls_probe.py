@@ -76,7 +76,7 @@ def _accept_port(proc):
     while True:
         line = lines.get(timeout=20)
         if line is None:
-            raise AssertionError("openssl s_server exited: %s" % "".join(seen))
+            raise AssertionError("openssl s_server exited: {}".format("".join(seen)))
         seen.append(line)
         match = re.match(r"ACCEPT 127\.0\.0\.1:(\d+)", line)
         if match:
@@ -94,7 +94,7 @@ def run_module(tmp_path, args, python=None, check=False):
         cmd.append("--check")
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
     match = re.search(r"^localhost \| (SUCCESS|FAILED!|CHANGED) => (\{.*\})\s*$", proc.stdout, re.S | re.M)
-    assert match, "unexpected ansible output:\n%s\n%s" % (proc.stdout, proc.stderr)
+    assert match, f"unexpected ansible output:\n{proc.stdout}\n{proc.stderr}"
     return match.group(1), json.loads(match.group(2)), proc.stdout + proc.stderr
 
 
@@ -107,7 +107,7 @@ def test_short_name_and_missing_intermediate_are_reported_not_failed(site, tmp_p
                                            "address": "127.0.0.1", "ca_file": site["ca_file"]})
     assert status == "SUCCESS", out
     assert codes(r) == ["TLS-002", "TLS-003"] and r["ok"] is False and r["changed"] is False
-    assert r["findings"][1]["message"].endswith("Use the FQDN %s" % HOST)
+    assert r["findings"][1]["message"].endswith(f"Use the FQDN {HOST}")
     assert r["chain_complete"] is False and r["trusted"] is False and r["verified"] is False
     assert r["names"] == [HOST] and r["chain_source"] == "tls12-reader"
     assert len(r["served_chain"]) == 1 and r["served_chain"][0]["dns_names"] == [HOST]
@@ -118,7 +118,7 @@ def test_fail_on_error_fails_with_every_finding(site, tmp_path):
                                            "address": "127.0.0.1", "ca_file": site["ca_file"],
                                            "fail_on": "error"})
     assert status == "FAILED!", out
-    assert codes(r) == ["TLS-003"] and "TLS-003" in r["msg"] and "Use the FQDN %s" % HOST in r["msg"]
+    assert codes(r) == ["TLS-003"] and "TLS-003" in r["msg"] and f"Use the FQDN {HOST}" in r["msg"]
 
 
 def test_connection_refused_is_a_clear_failure(tmp_path):
@@ -144,11 +144,11 @@ def test_bad_arguments_fail_clearly(tmp_path):
 
 def test_debian_python_and_cryptography_38_in_check_mode(site, tmp_path):
     if not os.path.exists(DEBIAN_PYTHON):
-        pytest.skip("no %s on this machine" % DEBIAN_PYTHON)
+        pytest.skip(f"no {DEBIAN_PYTHON} on this machine")
     probe = subprocess.run([DEBIAN_PYTHON, "-c", "import sys, cryptography; print(sys.version_info[:2], "
                             "cryptography.__version__)"], capture_output=True, text=True, check=False)
     if probe.returncode != 0:
-        pytest.skip("%s has no cryptography" % DEBIAN_PYTHON)
+        pytest.skip(f"{DEBIAN_PYTHON} has no cryptography")
     status, r, out = run_module(tmp_path, {"host": HOST, "port": site["ports"]["full"], "address": "127.0.0.1",
                                            "ca_file": site["ca_file"]}, python=DEBIAN_PYTHON, check=True)
     assert status == "SUCCESS", out
@@ -156,7 +156,7 @@ def test_debian_python_and_cryptography_38_in_check_mode(site, tmp_path):
     assert r["verified"] is True and r["trusted"] is True and r["chain_complete"] is True
     assert r["anchor"]["subject"] == "CN=Module Root CA,O=trustops test"
     assert [c["subject"] for c in r["served_chain"]] == [
-        "CN=%s,O=trustops test" % HOST, "CN=Module Intermediate CA,O=trustops test"]
+        f"CN={HOST},O=trustops test", "CN=Module Intermediate CA,O=trustops test"]
     status, r, out = run_module(tmp_path, {"host": "tableau", "port": site["ports"]["leaf_only"],
                                            "address": "127.0.0.1", "ca_file": site["ca_file"]},
                                 python=DEBIAN_PYTHON)
@@ -204,6 +204,6 @@ def test_ca_file_is_read_with_the_bundle_cap(tmp_path):
         handle.truncate(reader.MAX_BUNDLE + 1)
     r = _inproc({"host": HOST, "port": 9, "address": "127.0.0.1", "ca_file": str(big)})
     assert r.get("failed") and "limit of %d bytes" % reader.MAX_BUNDLE in r["msg"], r
-    assert r["msg"].startswith("ca_file %s: " % big) and r["msg"].count(str(big)) == 1
+    assert r["msg"].startswith(f"ca_file {big}: ") and r["msg"].count(str(big)) == 1
     r = _inproc({"host": HOST, "port": 9, "address": "127.0.0.1", "ca_file": str(tmp_path)})
-    assert r.get("failed") and r["msg"] == "ca_file %s: is a directory, not a file" % tmp_path, r
+    assert r.get("failed") and r["msg"] == f"ca_file {tmp_path}: is a directory, not a file", r

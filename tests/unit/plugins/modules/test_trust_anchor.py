@@ -61,7 +61,7 @@ def cas(pki):
     }
 
 
-class Store(object):
+class Store:
     """A relocated Debian store the module manages, with helpers to look at it."""
 
     def __init__(self, tmp_path, cas, monkeypatch, store="debian"):
@@ -197,7 +197,7 @@ def test_check_mode_changes_nothing_and_diff_has_no_pem(store, run, cas):
     assert res["bundle_contains"] is False
     diff = res["diff"]
     assert "corp-root.crt" not in diff["before"]
-    assert "corp-root.crt  sha256=%s" % res["sha256"] in diff["after"]
+    assert "corp-root.crt  sha256={}".format(res["sha256"]) in diff["after"]
     assert "lacks the certificate" in diff["before"] and "includes the certificate" in diff["after"]
     assert "BEGIN" not in json.dumps(diff)
 
@@ -495,7 +495,7 @@ def test_src_that_is_a_socket_names_the_path_once(store, run, tmp_path):
         sock.close()
     assert res.get("failed") and not res["changed"], res
     assert res["msg"].count(path) == 1, res["msg"]
-    assert res["msg"].startswith("src %s: " % path) and "[Errno" not in res["msg"], res["msg"]
+    assert res["msg"].startswith(f"src {path}: ") and "[Errno" not in res["msg"], res["msg"]
     assert store.snapshot() == before
 
 

@@ -104,7 +104,7 @@ def no_secret_anywhere(sim, text, *secrets):
     """No secret in ``text`` (a result or an output), in any argv tsm was started with, nor a stored ENC value."""
     for secret in secrets:
         assert secret not in text
-        assert all(secret not in arg for argv in sim.argv_log() for arg in argv), "%s on a command line" % secret
+        assert all(secret not in arg for argv in sim.argv_log() for arg in argv), f"{secret} on a command line"
 
 
 # ------------------------------------------------------------------------------------- 1. secrets masked
@@ -156,7 +156,7 @@ def test_ssl_and_saml_passphrases_are_masked_and_never_on_a_command_line(sim, fi
 # ----------------------------------------------------------------------------- 2. password off argv
 
 def test_tsm_password_goes_to_the_login_prompt_not_argv(sim):
-    sim.init("--require-login=admin:%s" % TSM_PASS)
+    sim.init(f"--require-login=admin:{TSM_PASS}")
     result = run_module(tsm_config.main, {"tsm_path": sim.tsm, "username": "admin", "password": TSM_PASS,
                                           "keys": {"gateway.public.host": "t.example.test"}}, diff=True)
     assert result["changed"] and not result.get("failed"), result
@@ -169,35 +169,35 @@ def test_tsm_password_goes_to_the_login_prompt_not_argv(sim):
     no_secret_anywhere(sim, json.dumps(wrong), "Wrong-Pw-Xx9")
 
 
-PLAY = """
+PLAY = f"""
 - name: Every tsm module that takes a secret, at -vvv with --diff
   hosts: node
   gather_facts: false
   module_defaults:
     group/trustops.tableau.tsm:
-      tsm_path: "{{ tsm_path }}"
+      tsm_path: "{{{{ tsm_path }}}}"
       username: admin
-      password: "{{ tsm_password }}"
+      password: "{{{{ tsm_password }}}}"
   tasks:
     - name: SAML with an encrypted key
       trustops.tableau.tsm_saml:
-        idp_entity_id: "%(url)s"
-        return_url: "%(url)s"
-        idp_metadata_file: "{{ idp }}"
-        cert_file: "{{ cert }}"
-        key_file: "{{ saml_key }}"
-        key_passphrase: "{{ saml_pass }}"
+        idp_entity_id: "{URL}"
+        return_url: "{URL}"
+        idp_metadata_file: "{{{{ idp }}}}"
+        cert_file: "{{{{ cert }}}}"
+        key_file: "{{{{ saml_key }}}}"
+        key_passphrase: "{{{{ saml_pass }}}}"
         state: configured
     - name: External SSL with an encrypted key
       trustops.tableau.tsm_external_ssl:
-        cert_file: "{{ cert }}"
-        key_file: "{{ ssl_key }}"
-        chain_file: "{{ chain }}"
-        passphrase: "{{ ssl_pass }}"
+        cert_file: "{{{{ cert }}}}"
+        key_file: "{{{{ ssl_key }}}}"
+        chain_file: "{{{{ chain }}}}"
+        passphrase: "{{{{ ssl_pass }}}}"
     - name: Secret keys
       trustops.tableau.tsm_config:
         keys:
-          vizportal.openid.client_secret: "{{ other_secret }}"
+          vizportal.openid.client_secret: "{{{{ other_secret }}}}"
         force_keys: true
     - name: Apply
       trustops.tableau.tsm_pending_changes:
@@ -208,12 +208,12 @@ PLAY = """
     - name: Secret keys again (converged)
       trustops.tableau.tsm_config:
         keys:
-          vizportal.openid.client_secret: "{{ other_secret }}"
-""" % {"url": URL}
+          vizportal.openid.client_secret: "{{{{ other_secret }}}}"
+"""
 
 
 def test_vvv_diff_playbook_run_shows_no_secret(sim, files, tmp_path):
-    sim.init("--require-login=admin:%s" % TSM_PASS)
+    sim.init(f"--require-login=admin:{TSM_PASS}")
     variables = {"tsm_path": sim.tsm, "tsm_password": TSM_PASS, "idp": files["idp"], "cert": files["cert"],
                  "saml_key": files["key_enc"], "saml_pass": SAML_PASS, "ssl_key": files["ssl_key_enc"],
                  "ssl_pass": SSL_PASS, "chain": files["chain"], "other_secret": OTHER_SECRET}
@@ -256,7 +256,7 @@ CASES = [(m, a, o, b) for m, a, o, bads in FILE_OPTIONS for b in bads]
 
 
 @pytest.mark.parametrize("module,make_args,option,bad", CASES,
-                         ids=["%s-%s-%s" % (m.__name__.rsplit(".", 1)[-1], o, b) for m, a, o, b in CASES])
+                         ids=["{}-{}-{}".format(m.__name__.rsplit(".", 1)[-1], o, b) for m, a, o, b in CASES])
 def test_bad_file_is_refused_naming_the_option_before_anything_is_staged(sim, files, module, make_args, option, bad):
     state, kept = sim.state_bytes(), sim.staged_files()
     result = run_module(module.main, make_args(sim, files, **{option: files[bad]}))
@@ -284,10 +284,10 @@ def test_every_crl_of_a_revocation_file_is_read_and_judged(sim, files, tmp_path)
     lines = other.splitlines(True)
     damaged = b"".join(lines[:1] + [b"A" * (len(lines[1]) - 1) + b"\n"] + lines[2:])
     for name, content in (("cut", good + other[:len(other) // 2]), ("damaged", good + damaged)):
-        path = write(tmp_path / "in" / ("%s.crl" % name), content)
+        path = write(tmp_path / "in" / (f"{name}.crl"), content)
         state = sim.state_bytes()
         result = run_module(tsm_mutual_ssl.main, mutual_args(sim, files, revocation_file=path))
-        assert result.get("failed") and "revocation_file %s" % path in result["msg"], (name, result)
+        assert result.get("failed") and f"revocation_file {path}" in result["msg"], (name, result)
         assert "Traceback" not in json.dumps(result) and not result["changed"], (name, result)
         assert sim.write_calls() == [] and sim.state_bytes() == state, name
     mixed = write(tmp_path / "in" / "mixed.crl", good + other)
@@ -356,7 +356,7 @@ INJECTION = [
 
 
 @pytest.mark.parametrize("module,option,value", INJECTION,
-                         ids=["%s-%s-%s" % (m.__name__.rsplit(".", 1)[-1], o, v) for m, o, v in INJECTION])
+                         ids=["{}-{}-{}".format(m.__name__.rsplit(".", 1)[-1], o, v) for m, o, v in INJECTION])
 def test_values_starting_with_a_dash_never_reach_tsm_as_options(sim, files, module, option, value):
     base = {tsm_saml: saml_args, tsm_external_ssl: ssl_args, tsm_mutual_ssl: mutual_args}.get(module)
     args = base(sim, files) if base else {"tsm_path": sim.tsm}

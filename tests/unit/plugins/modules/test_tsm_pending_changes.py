@@ -40,7 +40,7 @@ def test_applies_pending_changes_and_reports_the_restart(sim):
     result = run_module(tsm_pending_changes.main, {"tsm_path": sim.tsm}, diff=True)
     assert result["changed"] and result["applied"] and result["restart_required"] and result["restarted"]
     assert result["pending"] == [{"section": "configKeys", "name": RSA, "value": "3072", "restart": True}]
-    assert result["diff"]["before"] == "%s: 3072\n" % RSA
+    assert result["diff"]["before"] == f"{RSA}: 3072\n"
     assert (sim.counters()["applies"], sim.counters()["restarts"]) == (1, 1)
     assert "--ignore-prompt" in [c for c in sim.calls() if c["command"] == "pending-changes.apply"][0]["argv"]
     again = run_module(tsm_pending_changes.main, {"tsm_path": sim.tsm})
