@@ -35,6 +35,12 @@ OID = 0x06
 UTF8_STRING = 0x0C
 
 
+def starts_sequence(data) -> bool:
+    """True when ``data`` is bytes that begin like DER of a certificate, key, CRL or CMS blob (a
+    SEQUENCE tag): the one sniff between PEM text and DER bytes; :func:`whole` then decides."""
+    return isinstance(data, (bytes, bytearray)) and data[:1] == b"\x30"
+
+
 def context(number, constructed=True):
     """The tag byte of ``[number]`` (context-specific), constructed (EXPLICIT / SEQUENCE-like) or not."""
     return 0x80 | (0x20 if constructed else 0) | number

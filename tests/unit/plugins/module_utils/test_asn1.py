@@ -113,3 +113,15 @@ def test_round_trip_of_lengths(content, tag):
     data = header + content
     assert _asn1.tlv(data) == (tag, len(header), len(data))
     assert _asn1.context(0) == 0xA0 and _asn1.context(2, constructed=False) == 0x82
+
+
+@pytest.mark.parametrize("data, expected", [
+    (b"\x30\x03\x02\x01\x01", True),
+    (bytearray(b"\x30\x00"), True),
+    (b"-----BEGIN CERTIFICATE-----", False),
+    (b"", False),
+    ("0abc", False),
+    (None, False),
+])
+def test_starts_sequence_tells_der_from_text(data, expected):
+    assert _asn1.starts_sequence(data) is expected
