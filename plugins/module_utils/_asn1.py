@@ -19,6 +19,8 @@ Pure Python, no Ansible imports, no third-party imports.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 
 class DerError(ValueError):
     """The bytes are not well-formed DER (truncated, BER, overrunning length)."""
@@ -27,6 +29,7 @@ class DerError(ValueError):
 #: Universal tags used by the readers of this collection.
 SEQUENCE = 0x30
 SET = 0x31
+BOOLEAN = 0x01
 INTEGER = 0x02
 BIT_STRING = 0x03
 OCTET_STRING = 0x04
@@ -35,72 +38,83 @@ OID = 0x06
 UTF8_STRING = 0x0C
 
 
-def starts_sequence(data) -> bool:
+def starts_sequence(data: object) -> bool:
     """True when ``data`` is bytes that begin like DER of a certificate, key, CRL or CMS blob (a
     SEQUENCE tag): the one sniff between PEM text and DER bytes; :func:`whole` then decides."""
     return isinstance(data, (bytes, bytearray)) and data[:1] == b"\x30"
 
 
-def context(number, constructed=True):
+def context(number: int, constructed: bool = True) -> int:
     """The tag byte of ``[number]`` (context-specific), constructed (EXPLICIT / SEQUENCE-like) or not."""
     return 0x80 | (0x20 if constructed else 0) | number
 
 
-def tlv(data, pos=0, end=None):
+def tlv(data: bytes, pos: int = 0, end: int | None = None) -> tuple[int, int, int]:
     """``(tag, content_start, content_end)`` of the DER element that starts at ``pos``.
 
     ``end`` bounds the element (default: the end of ``data``); the element must lie inside it.
     """
     end = len(data) if end is None else end
     if pos + 2 > end:
-        raise DerError("truncated: %d byte(s) left, a DER element needs at least 2" % max(end - pos, 0))
+        raise DerError(f"truncated: {max(end - pos, 0)} byte(s) left, a DER element needs at least 2")
     tag = data[pos]
     if tag & 0x1F == 0x1F:
-        raise DerError("multi-byte tag 0x%02x at offset %d (not used by X.509/PKCS/CMS)" % (tag, pos))
+        raise DerError(f"multi-byte tag 0x{tag:02x} at offset {pos} (not used by X.509/PKCS/CMS)")
     length = data[pos + 1]
     pos += 2
     if length & 0x80:
         count = length & 0x7F
         if count == 0:
-            raise DerError("indefinite length at offset %d (BER, not DER)" % (pos - 2))
+            raise DerError(f"indefinite length at offset {pos - 2} (BER, not DER)")
         if count > 4 or pos + count > end:
-            raise DerError("length field at offset %d runs past the end" % (pos - 2))
+            raise DerError(f"length field at offset {pos - 2} runs past the end")
         length = int.from_bytes(data[pos:pos + count], "big")
         pos += count
     if pos + length > end:
-        raise DerError("element at offset %d: length %d runs past the end by %d byte(s)" % (
-            pos, length, pos + length - end))
+        raise DerError(f"element at offset {pos}: length {length} runs past the end by "
+                       f"{pos + length - end} byte(s)")
     return tag, pos, pos + length
 
 
-def children(data, start, end):
-    """Every ``(tag, content_start, content_end)`` directly inside ``data[start:end]``, in order."""
-    out = []
+def elements(data: bytes, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+    """``(tag, element_start, content_start, end)`` of every element directly inside
+    ``data[start:end]``, in order, where ``element_start`` is where the element's tag byte is (a
+    reader that needs an element's whole encoding, such as a Name or CMS signedAttrs, slices
+    ``data[element_start:end]``) and ``end`` is where its content (and so the element) ends.
+
+    A generator: each element is checked (strict DER, inside ``end``) when it is reached, so a
+    malformed element raises :class:`DerError` only after the well-formed ones before it.
+    """
     pos = start
     while pos < end:
-        tag, s, e = tlv(data, pos, end)
-        out.append((tag, s, e))
-        pos = e
-    return out
+        tag, content_start, content_end = tlv(data, pos, end)
+        yield tag, pos, content_start, content_end
+        pos = content_end
 
 
-def expect(data, pos, tag, end=None, what=None):
+def children(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
+    """Every ``(tag, content_start, content_end)`` directly inside ``data[start:end]``, in order."""
+    return [(tag, s, e) for tag, _pos, s, e in elements(data, start, end)]
+
+
+def expect(data: bytes, pos: int, tag: int, end: int | None = None,
+           what: str | None = None) -> tuple[int, int]:
     """``(content_start, content_end)`` of the element at ``pos``, which must have ``tag``."""
     found, s, e = tlv(data, pos, end)
     if found != tag:
-        raise DerError("%s: expected tag 0x%02x, found 0x%02x at offset %d" % (what or "DER", tag, found, pos))
+        raise DerError(f"{what or 'DER'}: expected tag 0x{tag:02x}, found 0x{found:02x} at offset {pos}")
     return s, e
 
 
-def whole(data, tag=SEQUENCE, what=None):
+def whole(data: bytes, tag: int = SEQUENCE, what: str | None = None) -> tuple[int, int]:
     """``(content_start, content_end)`` of ``data`` when it is exactly one element with ``tag``."""
     s, e = expect(data, 0, tag, what=what)
     if e != len(data):
-        raise DerError("%s: %d trailing byte(s) after the element" % (what or "DER", len(data) - e))
+        raise DerError(f"{what or 'DER'}: {len(data) - e} trailing byte(s) after the element")
     return s, e
 
 
-def oid_text(content):
+def oid_text(content: bytes) -> str:
     """The dotted text of an OBJECT IDENTIFIER's content bytes (``2a864886f70d010701`` -> ``1.2.840.113549.1.7.1``)."""
     if not content:
         raise DerError("empty OBJECT IDENTIFIER")

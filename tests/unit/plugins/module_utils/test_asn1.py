@@ -125,3 +125,86 @@ def test_round_trip_of_lengths(content, tag):
 ])
 def test_starts_sequence_tells_der_from_text(data, expected):
     assert _asn1.starts_sequence(data) is expected
+
+
+def _ca_cert():
+    """A CA certificate: its critical BasicConstraints extension carries DER BOOLEANs."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "asn1 CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(9).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def _asn1parse(tmp_path, der):
+    """openssl's reading of ``der``: (offset, depth, header length, content length, tag name) per element."""
+    path = tmp_path / "x.der"
+    path.write_bytes(der)
+    out = subprocess.run(["openssl", "asn1parse", "-inform", "DER", "-in", str(path)],
+                         check=True, capture_output=True, text=True).stdout
+    rows = []
+    for line in out.splitlines():
+        m = re.match(r"\s*(\d+):d=\s*(\d+)\s+hl=\s*(\d+)\s+l=\s*(\d+)\s+(?:prim|cons):\s*(\S+)", line)
+        if m:
+            rows.append((int(m[1]), int(m[2]), int(m[3]), int(m[4]), m[5]))
+    return rows
+
+
+def test_elements_give_element_and_content_offsets_like_openssl(tmp_path):
+    der = _ca_cert()
+    rows = _asn1parse(tmp_path, der)
+    by_offset = {row[0]: row for row in rows}
+    start, end = _asn1.whole(der, what="certificate")
+    seen = 0
+
+    def walk(s, e, depth):
+        nonlocal seen
+        for tag, pos, c_start, c_end in _asn1.elements(der, s, e):
+            offset, d, hl, length, _name = by_offset[pos]  # openssl saw an element exactly here
+            assert (d, c_start, c_end) == (depth, pos + hl, pos + hl + length)
+            assert der[pos] == tag
+            seen += 1
+            if tag & 0x20:  # constructed: walk inside, as openssl does
+                walk(c_start, c_end, depth + 1)
+
+    walk(start, end, 1)
+    # every element openssl lists below the top one, each met once (OCTET STRING contents aside)
+    assert seen == len([r for r in rows if r[1] >= 1]) > 20
+
+
+def test_elements_is_what_children_reads():
+    der = _cert()
+    start, end = _asn1.whole(der)
+    items = list(_asn1.elements(der, start, end))
+    assert [(t, s, e) for t, _p, s, e in items] == _asn1.children(der, start, end)
+    assert items[0][1] == start and items[-1][3] == end
+    # consecutive: each element starts where the one before it ends
+    assert all(a[3] == b[1] for a, b in zip(items, items[1:]))
+
+
+def test_elements_yields_the_good_elements_before_the_bad_one():
+    data = b"\x02\x01\x05" + b"\x04\x02ab" + b"\x04\x05ab"  # INTEGER 5, OCTET STRING 'ab', overrun
+    walker = _asn1.elements(data, 0, len(data))
+    assert next(walker) == (_asn1.INTEGER, 0, 2, 3)
+    assert next(walker) == (_asn1.OCTET_STRING, 3, 5, 7)
+    with pytest.raises(_asn1.DerError, match="runs past the end"):
+        next(walker)
+    assert list(_asn1.elements(data, 3, 3)) == []  # an empty range holds no element
+
+
+def test_elements_refuse_ber_like_the_rest():
+    data = b"\x30\x80\x02\x01\x01\x00\x00"
+    with pytest.raises(_asn1.DerError, match="indefinite"):
+        list(_asn1.elements(data, 0, len(data)))
+
+
+def test_boolean_is_the_tag_openssl_names_boolean(tmp_path):
+    der = _ca_cert()
+    booleans = [row for row in _asn1parse(tmp_path, der) if row[4] == "BOOLEAN"]
+    assert len(booleans) == 1  # critical=TRUE (cA=TRUE is inside the extension's OCTET STRING)
+    for offset, _d, hl, length, _name in booleans:
+        assert der[offset] == _asn1.BOOLEAN == 0x01
+        assert (hl, length) == (2, 1) and der[offset + hl] == 0xFF  # DER TRUE
