@@ -40,20 +40,9 @@ class _Bad(Exception):
     """Well-formed DER that is not a CMS SignedData this reader understands."""
 
 
-def _elements(data, start, end):
-    """``(tag, element start, content start, content end)`` of every element in ``data[start:end]``:
-    :func:`_asn1.tlv` with the element's own start, which the signer's name and signedAttrs need."""
-    out, pos = [], start
-    while pos < end:
-        tag, c_start, c_end = _asn1.tlv(data, pos, end)
-        out.append((tag, pos, c_start, c_end))
-        pos = c_end
-    return out
-
-
 def _oid(data, element):
     if element[0] != _asn1.OID:
-        raise _Bad("expected an OBJECT IDENTIFIER at offset %d" % element[1])
+        raise _Bad(f"expected an OBJECT IDENTIFIER at offset {element[1]}")
     return _asn1.oid_text(data[element[2]:element[3]])
 
 
@@ -62,7 +51,7 @@ def _octets(data, tag, start, end):
     if tag == _asn1.OCTET_STRING:
         return data[start:end]
     if tag == _OCTETS_CONSTRUCTED:
-        return b"".join(_octets(data, t, s, e) for t, _p, s, e in _elements(data, start, end))
+        return b"".join(_octets(data, t, s, e) for t, _p, s, e in _asn1.elements(data, start, end))
     raise _Bad("expected an OCTET STRING")
 
 
@@ -80,9 +69,9 @@ class SignedProfile:
         self.problem = None
 
 
-def looks_signed(data):
+def looks_signed(data: bytes) -> bool:
     """DER SignedData starts with a SEQUENCE; an XML or binary plist does not."""
-    return data[:1] == b"\x30"
+    return _asn1.starts_sequence(data)
 
 
 def read_signed(data):
@@ -96,29 +85,29 @@ def read_signed(data):
     out = SignedProfile()
     try:
         start, end = _asn1.whole(data, _asn1.SEQUENCE, what="CMS ContentInfo")
-        items = _elements(data, start, end)
+        items = list(_asn1.elements(data, start, end))
         if len(items) < 2 or _oid(data, items[0]) != _OID_SIGNED_DATA:
             raise _Bad("not a CMS SignedData")
         if items[1][0] != _asn1.context(0):
             raise _Bad("SignedData content missing")
-        sd = _elements(data, items[1][2], items[1][3])
+        sd = list(_asn1.elements(data, items[1][2], items[1][3]))
         if not sd or sd[0][0] != _asn1.SEQUENCE:
             raise _Bad("SignedData is not a SEQUENCE")
-        fields = _elements(data, sd[0][2], sd[0][3])
+        fields = list(_asn1.elements(data, sd[0][2], sd[0][3]))
         if len(fields) < 4:
             raise _Bad("SignedData too short")
-        encap = _elements(data, fields[2][2], fields[2][3])
+        encap = list(_asn1.elements(data, fields[2][2], fields[2][3]))
         if not encap or _oid(data, encap[0]) != _OID_DATA:
             raise _Bad("encapsulated content is not id-data")
         if len(encap) < 2 or encap[1][0] != _asn1.context(0):
             raise _Bad("detached signature: no encapsulated content")
-        inner = _elements(data, encap[1][2], encap[1][3])
+        inner = list(_asn1.elements(data, encap[1][2], encap[1][3]))
         if len(inner) != 1:
             raise _Bad("encapsulated content is not one OCTET STRING")
         out.content = _octets(data, inner[0][0], inner[0][2], inner[0][3])
         rest = fields[3:]
         if rest and rest[0][0] == _asn1.context(0):
-            for choice, pos, _s, c_end in _elements(data, rest[0][2], rest[0][3]):
+            for choice, pos, _s, c_end in list(_asn1.elements(data, rest[0][2], rest[0][3])):
                 if choice == _asn1.SEQUENCE:
                     out.certificates.append(x509.load_der_x509_certificate(data[pos:c_end]))
             rest = rest[1:]
@@ -126,9 +115,9 @@ def read_signed(data):
             rest = rest[1:]
         if not rest or rest[0][0] != _asn1.SET:
             raise _Bad("no signerInfos")
-        signer_infos = _elements(data, rest[0][2], rest[0][3])
+        signer_infos = list(_asn1.elements(data, rest[0][2], rest[0][3]))
         if len(signer_infos) != 1:
-            raise _Bad("%d signers (expected 1)" % len(signer_infos))
+            raise _Bad(f"{len(signer_infos)} signers (expected 1)")
         _verify_signer_info(data, signer_infos[0], out)
     except (_Bad, _asn1.DerError) as exc:
         out.problem = str(exc)
@@ -141,7 +130,7 @@ def _signer_certificate(data, sid, out):
     """The certificate the SignerIdentifier names, among those the file carries, or None."""
     sid_tag, _sid_pos, sid_start, sid_end = sid
     if sid_tag == _asn1.SEQUENCE:  # IssuerAndSerialNumber
-        name, serial = _elements(data, sid_start, sid_end)[:2]
+        name, serial = list(_asn1.elements(data, sid_start, sid_end))[:2]
         issuer_der = data[name[1]:name[3]]
         serial_no = int.from_bytes(data[serial[2]:serial[3]], "big", signed=True)
         candidates = [c for c in out.certificates if c.serial_number == serial_no]
@@ -157,13 +146,13 @@ def _signer_certificate(data, sid, out):
 
 
 def _verify_signer_info(data, info, out):
-    parts = _elements(data, info[2], info[3])
+    parts = list(_asn1.elements(data, info[2], info[3]))
     if len(parts) < 5:
         raise _Bad("SignerInfo too short")
     out.signer = _signer_certificate(data, parts[1], out)
     if out.signer is None:
         raise _Bad("the signer's certificate is not in the file")
-    alg = _elements(data, parts[2][2], parts[2][3])
+    alg = list(_asn1.elements(data, parts[2][2], parts[2][3]))
     out.digest = _DIGESTS.get(_oid(data, alg[0]))
     if out.digest is None:
         raise _Bad("unknown digest algorithm")
@@ -174,10 +163,10 @@ def _verify_signer_info(data, info, out):
         attrs_raw = data[parts[idx][1]:parts[idx][3]]
         signed_bytes = bytes((_asn1.SET,)) + attrs_raw[1:]
         digest_value = content_type = None
-        for _t, _p, a_start, a_end in _elements(data, parts[idx][2], parts[idx][3]):
-            attr = _elements(data, a_start, a_end)
+        for _t, _p, a_start, a_end in _asn1.elements(data, parts[idx][2], parts[idx][3]):
+            attr = list(_asn1.elements(data, a_start, a_end))
             oid = _oid(data, attr[0])
-            values = _elements(data, attr[1][2], attr[1][3])
+            values = list(_asn1.elements(data, attr[1][2], attr[1][3]))
             if oid == _OID_MESSAGE_DIGEST and values and values[0][0] == _asn1.OCTET_STRING:
                 digest_value = data[values[0][2]:values[0][3]]
             elif oid == _OID_CONTENT_TYPE and values and values[0][0] == _asn1.OID:
@@ -189,7 +178,7 @@ def _verify_signer_info(data, info, out):
         if content_type != _OID_DATA:
             raise _Bad("signed content type is not id-data")
         idx += 1
-    sig_alg = _elements(data, parts[idx][2], parts[idx][3])
+    sig_alg = list(_asn1.elements(data, parts[idx][2], parts[idx][3]))
     sig_oid = _oid(data, sig_alg[0])
     if parts[idx + 1][0] != _asn1.OCTET_STRING:
         raise _Bad("signature is not an OCTET STRING")

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 import re
 import subprocess
 
@@ -44,7 +45,7 @@ def test_walks_a_certificate_like_openssl(tmp_path):
     # every offset openssl prints for depth 1 is where our elements start (header included)
     offsets = [int(line.split(":")[0]) for line in top]
     pos = start
-    for (tag, s, e), off in zip(kids, offsets):
+    for (tag, _s, e), off in zip(kids, offsets, strict=True):
         assert pos == off
         assert _asn1.tlv(der, pos)[0] == tag
         pos = e
@@ -182,7 +183,7 @@ def test_elements_is_what_children_reads():
     assert [(t, s, e) for t, _p, s, e in items] == _asn1.children(der, start, end)
     assert items[0][1] == start and items[-1][3] == end
     # consecutive: each element starts where the one before it ends
-    assert all(a[3] == b[1] for a, b in zip(items, items[1:]))
+    assert all(a[3] == b[1] for a, b in itertools.pairwise(items))
 
 
 def test_elements_yields_the_good_elements_before_the_bad_one():
