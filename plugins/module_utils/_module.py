@@ -9,12 +9,14 @@ check returns all findings and ``ok``, and fails only when a finding reaches ``f
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
-    failing, failure_message, short_summary, warning_lines, worst)
+    Finding, failing, failure_message, short_summary, warning_lines, worst)
 
 
-def read_file(module, path, option, max_bytes=reader.MAX_TEXT):
+def read_file(module: Any, path: str, option: str, max_bytes: int = reader.MAX_TEXT) -> bytes | None:
     """The bytes of ``path`` (where the module runs) through the one reader, or fail_json."""
     try:
         return reader.read_input(path=path, option=option, max_bytes=max_bytes)
@@ -23,7 +25,8 @@ def read_file(module, path, option, max_bytes=reader.MAX_TEXT):
     return None  # not reached: fail_json exits
 
 
-def read_input(module, src_option, content_option, max_bytes=reader.MAX_TEXT):
+def read_input(module: Any, src_option: str, content_option: str,
+               max_bytes: int = reader.MAX_TEXT) -> tuple[Any, str | None]:
     """(data, source) from a ``src``/``content`` pair: the file's bytes or the text; (None, None).
 
     ``source`` is ``"<src_option> <path>"`` for a file and ``<content_option>`` for inline text.
@@ -43,26 +46,35 @@ def read_input(module, src_option, content_option, max_bytes=reader.MAX_TEXT):
     return None, None
 
 
-def show(module, findings, fail_on="never"):
+def show(module: Any, findings: list[Finding], fail_on: str = "never") -> bool:
     """Warn about every finding that does not fail the task (code and one-line message), so that a
-    plain run shows it; return the failure message when some finding reaches ``fail_on``, else None.
+    plain run shows it; True when some finding reaches ``fail_on`` (the caller then fails, with
+    :func:`fail` or its own message built by ``findings.failure_message``).
 
     The one path from findings to what a person sees; :func:`finish` and every module that ends
-    its own way (trust stores, TSM, mobile) call it.
+    its own way (trust stores, mobile files) call it.
     """
     bad, other = failing(findings, fail_on)
     for line in warning_lines(other):
         module.warn(line)
-    return bad and True or None
+    return bool(bad)
 
 
-def finish(module, findings, out, label, fail_on, changed=False):
+def fail(module: Any, findings: list[Finding], out: dict, label: str, fail_on: str, note: str = "") -> None:
+    """fail_json with ``out`` and the failure message of ``findings`` at ``fail_on`` (each failing
+    code with its message and remedy, :func:`findings.failure_message`), ``note`` appended (e.g.
+    ``"; nothing was written"``)."""
+    module.fail_json(msg=failure_message(label, findings, fail_on) + note, **out)
+
+
+def finish(module: Any, findings: list[Finding], out: dict, label: str, fail_on: str, changed: bool = False) -> None:
     """Exit with ``out`` plus every finding and ``ok``; fail when a finding reaches ``fail_on``.
 
     Findings that do not fail the task are shown as warnings; a failure's message carries each
-    failing finding's code, message and remedy (:func:`findings.failure_message`).
+    failing code's message and remedy (:func:`findings.failure_message`); a success's message is
+    :func:`findings.short_summary` (bounded).
     """
     out = dict(out, changed=changed, findings=[f.as_dict() for f in findings], ok=worst(findings) != "error")
     if show(module, findings, fail_on):
-        module.fail_json(msg=failure_message(label, findings, fail_on), **out)
+        fail(module, findings, out, label, fail_on)
     module.exit_json(msg=short_summary(findings), **out)

@@ -8,6 +8,8 @@ Pure Python, no Ansible imports: modules turn lists of findings into results.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 SEVERITIES = ("info", "warning", "error")
 _RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
@@ -134,13 +136,13 @@ class Registry:
         return len(self.rules)
 
 
-def worst(findings):
+def worst(findings: Iterable[Finding]) -> str | None:
     """The highest severity among findings, or None when there are none."""
     ranks = [_RANK[f.severity] for f in findings]
     return SEVERITIES[max(ranks)] if ranks else None
 
 
-def fails(findings, fail_on="error"):
+def fails(findings: Iterable[Finding], fail_on: str = "error") -> bool:
     """True when a finding reaches the ``fail_on`` threshold (error|warning|never)."""
     if fail_on == "never":
         return False
@@ -149,65 +151,83 @@ def fails(findings, fail_on="error"):
     return any(_RANK[f.severity] >= _RANK[fail_on] for f in findings)
 
 
-def summary(findings):
+def summary(findings: Iterable[Finding]) -> str:
     """A one-line text naming the codes, for module messages."""
+    findings = list(findings)
     if not findings:
         return "no findings"
     return "; ".join(f"{f.severity} {f.code}: {f.message}" for f in findings)
 
 
+def from_dicts(items: Iterable[dict]) -> list[Finding]:
+    """Findings again from a task result's ``findings`` (the dicts :meth:`Finding.as_dict` gives)."""
+    return [Finding(d["code"], d["severity"], d.get("message", ""), d.get("remedy", ""), d.get("data"))
+            for d in items]
+
+
 # --------------------------------------------------------------------------- findings for people
-#: At most this many findings are spelled out in a failure message, and as warnings of one task;
-#: the rest are counted (every finding stays in the result's ``findings`` and the readiness report).
+#: At most this many failing codes are spelled out (message and remedy) in a failure message;
+#: at most this many findings become warnings of one task; the rest are counted (every finding
+#: stays in the result's ``findings`` and the readiness report).
 SHOWN = 5
 WARNED = 10
 #: A message or remedy is cut to this many characters in a task's message or warning.
 LINE = 200
 
 
-def one_line(text, limit=LINE):
+def one_line(text: object, limit: int = LINE) -> str:
     """``text`` on one line (whitespace runs become one space), cut to ``limit`` characters with '...'."""
     flat = " ".join(str(text or "").split())
     return flat if len(flat) <= limit else flat[:limit - 3].rstrip() + "..."
 
 
-def failing(findings, fail_on="error"):
+def failing(findings: Iterable[Finding], fail_on: str = "error") -> tuple[list[Finding], list[Finding]]:
     """(the findings that fail the task at ``fail_on``, the others), each in their order."""
+    findings = list(findings)
     if fail_on == "never":
-        return [], list(findings)
+        return [], findings
     if fail_on not in _RANK:
         raise ValueError(f"fail_on must be error, warning or never, not {fail_on!r}")
     threshold = _RANK[fail_on]
-    return ([f for f in findings if _RANK[f.severity] >= threshold], [f for f in findings if _RANK[f.severity] < threshold])
+    return ([f for f in findings if _RANK[f.severity] >= threshold],
+            [f for f in findings if _RANK[f.severity] < threshold])
 
 
-def code_counts(findings):
-    """``error SSL-010 x3, error SSL-007`` : each (severity, code) once, with its count, in order."""
-    counts = {}
+def _by_code(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
+    """``{"severity CODE": [findings]}`` in the order each (severity, code) first appears."""
+    groups: dict[str, list[Finding]] = {}
     for f in findings:
-        key = f"{f.severity} {f.code}"
-        counts[key] = counts.get(key, 0) + 1
-    items = [key if n == 1 else "%s x%d" % (key, n) for key, n in counts.items()]
+        groups.setdefault(f"{f.severity} {f.code}", []).append(f)
+    return groups
+
+
+def _counted(key: str, count: int) -> str:
+    return key if count == 1 else f"{key} x{count}"
+
+
+def code_counts(findings: Iterable[Finding]) -> str:
+    """``error SSL-010 x3, error SSL-007`` : each (severity, code) once, with its count, in order."""
+    items = [_counted(key, len(group)) for key, group in _by_code(findings).items()]
     if len(items) > WARNED:
-        items = items[:WARNED] + ["%d other codes" % (len(items) - WARNED)]
+        items = items[:WARNED] + [f"{len(items) - WARNED} other codes"]
     return ", ".join(items)
 
 
-def short_summary(findings, limit=WARNED):
+def short_summary(findings: Iterable[Finding], limit: int = WARNED) -> str:
     """:func:`summary` of the first ``limit`` findings, the rest counted by code: bounded for big audits."""
     findings = list(findings)
     text = summary(findings[:limit])
     if len(findings) > limit:
-        text += "; and %d more: %s" % (len(findings) - limit, code_counts(findings[limit:]))
+        text += f"; and {len(findings) - limit} more: {code_counts(findings[limit:])}"
     return text
 
 
-def _more(count, what):
-    return "and %d more %s (every finding, with its remedy, is in the task result's 'findings' and in " \
-           "the readiness report)" % (count, what)
+def _more(count: int, what: str) -> str:
+    return (f"and {count} more {what} (every finding, with its remedy, is in the task result's 'findings' and in "
+            "the readiness report)")
 
 
-def warning_lines(findings, limit=WARNED):
+def warning_lines(findings: Iterable[Finding], limit: int = WARNED) -> list[str]:
     """One line per finding, ``CODE (severity): message``, for findings that do not fail their task.
 
     A plain ``ansible-playbook`` run shows these as warnings, so no finding goes unseen; above
@@ -220,18 +240,26 @@ def warning_lines(findings, limit=WARNED):
     return lines
 
 
-def failure_message(label, findings, fail_on="error", limit=SHOWN):
-    """The message of a task that fails on its findings: each failing finding's code, message and
-    remedy (the first ``limit``; the rest counted), then the codes of the other findings."""
+def failure_message(label: str, findings: Iterable[Finding], fail_on: str = "error", limit: int = SHOWN) -> str:
+    """The message of a task that fails on its findings: for each failing code (the first ``limit``
+    codes; the rest counted) its count, the message of its first finding and its remedy, then the
+    codes of the other findings.
+
+    One entry per code, not per finding, so the message names every failing code with its remedy
+    and does not grow with the number of certificates, hosts or files that repeat a code.
+    """
     bad, other = failing(findings, fail_on)
-    parts = ["{} {}: {} Remedy: {}".format(f.severity, f.code, one_line(f.message), one_line(f.remedy or "see the finding catalogue"))
-             for f in bad[:limit]]
-    if len(bad) > limit:
-        parts.append(_more(len(bad) - limit, f"failing findings: {code_counts(bad[limit:])}"))
-    text = "%s: %d finding(s) at or above fail_on=%s: %s" % (label, len(bad), fail_on, " | ".join(parts))
+    groups = list(_by_code(bad).items())
+    parts = []
+    for key, group in groups[:limit]:
+        first = group[0]
+        parts.append("{}: {} Remedy: {}".format(
+            _counted(key, len(group)) + (", e.g." if len(group) > 1 else ""), one_line(first.message),
+            one_line(first.remedy or "see the finding catalogue")))
+    if len(groups) > limit:
+        rest = [f for _key, group in groups[limit:] for f in group]
+        parts.append(_more(len(rest), f"failing findings: {code_counts(rest)}"))
+    text = f"{label}: {len(bad)} finding(s) at or above fail_on={fail_on}: {' | '.join(parts)}"
     if other:
-        codes = [f"{f.severity} {f.code}" for f in other[:limit]]
-        if len(other) > limit:
-            codes.append("%d more" % (len(other) - limit))
-        text += " | also: {}".format(", ".join(codes))
+        text += f" | also: {code_counts(other)}"
     return text
