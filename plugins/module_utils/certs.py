@@ -17,10 +17,13 @@ import re
 import shlex
 import traceback
 import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils import _asn1
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
+CRYPTOGRAPHY_IMPORT_ERROR: str | None
 try:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -56,10 +59,11 @@ _KEY_LABELS = (
 )
 
 
-def _to_bytes(data, source="<input>"):
-    """Bytes from bytes or text.  Text is UTF-8 encoded (surrogate-escaped bytes come back as
-    they were); UTF-16 with a byte order mark (what Windows PowerShell 5 writes with ``>``)
-    is decoded first.  Anything else raises CertificateError naming the source."""
+def input_bytes(data: bytes | bytearray | memoryview | str, source: str = "<input>") -> bytes:
+    """Bytes from bytes or text, the one decoder of certificate, key and CRL inputs.  Text is
+    UTF-8 encoded (surrogate-escaped bytes come back as they were); UTF-16 with a byte order
+    mark (what Windows PowerShell 5 writes with ``>``) is decoded first.  Anything else raises
+    CertificateError naming the source."""
     if isinstance(data, str):
         try:
             data = data.encode("utf-8", "surrogateescape")
@@ -79,44 +83,48 @@ def _to_bytes(data, source="<input>"):
     return data
 
 
-def _normalise_text(data):
+#: The name of :func:`input_bytes` before it was public (kept for callers of earlier releases).
+_to_bytes = input_bytes
+
+
+def _normalize_text(data: bytes) -> bytes:
     """Unix line ends and no surrounding blanks on any line (indented YAML, mail, CR-only)."""
     data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     return b"\n".join(line.strip() for line in data.split(b"\n"))
 
 
-def pem_blocks(data, source="<input>"):
+def pem_blocks(data: bytes | str, source: str = "<input>") -> list[tuple[bytes, bytes]]:
     """All PEM blocks in data as (label, block bytes), tolerant of CRLF/CR line ends,
     indented lines and text around the blocks.  Blocks are returned normalised (every line
     stripped, LF line ends) so that every cryptography version loads them alike."""
-    data = _normalise_text(_to_bytes(data, source))
+    data = _normalize_text(input_bytes(data, source))
     return [(m.group(1), m.group(0)) for m in _PEM_BLOCK.finditer(data)]
 
 
-def _complete_pem_blocks(data, source):
+def _complete_pem_blocks(data: bytes, source: str) -> list[tuple[bytes, bytes]]:
     """pem_blocks, but a BEGIN line without its END (a cut-off bundle) is an error, not skipped."""
     blocks = pem_blocks(data, source)
     begins = len(_PEM_BEGIN.findall(data))
     if begins > len(blocks):
-        raise CertificateError("%s: truncated or damaged PEM: %d BEGIN lines but %d complete blocks"
-                               % (source, begins, len(blocks)))
+        raise CertificateError(f"{source}: truncated or damaged PEM: {begins} BEGIN lines but "
+                               f"{len(blocks)} complete blocks")
     return blocks
 
 
 # --------------------------------------------------------------------------- loading
 
-def load_certificates(data, source="<input>"):
+def load_certificates(data: bytes | str, source: str = "<input>") -> list[x509.Certificate]:
     """Load every certificate from PEM (one or many blocks), DER, or PKCS#7 (PEM or DER).
 
     Order is preserved as found.  Raises CertificateError with the source name when no
     certificate can be read, including the specific case of a private key given instead.
     """
-    data = _to_bytes(data, source)
+    data = input_bytes(data, source)
     if not data.strip():
         raise CertificateError(f"{source}: empty input, expected a PEM, DER or PKCS#7 certificate")
     blocks = _complete_pem_blocks(data, source)
     if blocks:
-        certs = []
+        certs: list[x509.Certificate] = []
         labels = []
         cert_blocks = 0
         for label, block in blocks:
@@ -140,7 +148,7 @@ def load_certificates(data, source="<input>"):
     if b"-----BEGIN" in data:
         raise CertificateError(f"{source}: truncated or damaged PEM (BEGIN line without a matching END)")
     # DER: a single certificate, or a PKCS#7 SignedData.
-    if data[:1] != b"\x30":
+    if not _asn1.starts_sequence(data):
         raise CertificateError(f"{source}: not PEM or DER (no PEM header, and not a DER SEQUENCE)")
     try:
         return [x509.load_der_x509_certificate(data)]
@@ -152,25 +160,26 @@ def load_certificates(data, source="<input>"):
         pass
     shape = _der_key_format(data)
     if shape == "pkcs12":
-        raise CertificateError(_PKCS12_MESSAGE % (source, "certificates", _file_of(source), "-nokeys"))
+        raise CertificateError(_PKCS12_MESSAGE.format(source=source, what="certificates", file=_file_of(source),
+                                                      option="-nokeys"))
     if shape is not None:
         raise CertificateError(f"{source}: holds a DER private key, not a certificate")
     raise CertificateError(f"{source}: not PEM or DER: DER data is neither an X.509 certificate nor PKCS#7")
 
 
-def load_certificate(data, source="<input>"):
+def load_certificate(data: bytes | str, source: str = "<input>") -> x509.Certificate:
     """Exactly one certificate; more than one is an error naming how many were found."""
     certs = load_certificates(data, source)
     if len(certs) != 1:
-        raise CertificateError("%s: expected exactly one certificate, found %d" % (source, len(certs)))
+        raise CertificateError(f"{source}: expected exactly one certificate, found {len(certs)}")
     return certs[0]
 
 
-_PKCS12_MESSAGE = ("%s: is a PKCS#12 archive (.pfx/.p12), not a PEM or DER file; extract the %s "
-                   "first, e.g. openssl pkcs12 -in %s %s")
+_PKCS12_MESSAGE = ("{source}: is a PKCS#12 archive (.pfx/.p12), not a PEM or DER file; extract the {what} "
+                   "first, e.g. openssl pkcs12 -in {file} {option}")
 
 
-def _file_of(source):
+def _file_of(source: str) -> str:
     """The file in a source label (``src /a b.p12`` -> ``'/a b.p12'``, shell-quoted) or ``FILE``.
 
     Labels are ``<path>``, ``<option> <path>`` or a bare option name; a command in a remedy must
@@ -183,19 +192,19 @@ def _file_of(source):
     return "FILE"
 
 
-def _load_one_pem(block, source, index):
+def _load_one_pem(block: bytes, source: str, index: int) -> x509.Certificate:
     try:
         return x509.load_pem_x509_certificate(block)
     except Exception as exc:
-        raise CertificateError("%s: certificate #%d is not valid PEM/X.509 (%s); the file is damaged: export the "
-                               "certificate again from its source (openssl x509 -in FILE -noout must read it)"
-                               % (source, index, _short(exc)))
+        raise CertificateError(f"{source}: certificate #{index} is not valid PEM/X.509 ({_short(exc)}); the file is "
+                               "damaged: export the certificate again from its source (openssl x509 -in FILE "
+                               "-noout must read it)")
 
 
 _SIGNED_DATA_OID = b"\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"  # 1.2.840.113549.1.7.2
 
 
-def _pkcs7_der_certificates(der):
+def _pkcs7_der_certificates(der: bytes) -> list[x509.Certificate] | None:
     """The certificates of a DER PKCS#7 SignedData in file order, or None when it is not one.
 
     ContentInfo { signedData OID, [0] SignedData { version, digestAlgorithms, encapContentInfo,
@@ -214,18 +223,16 @@ def _pkcs7_der_certificates(der):
         found = []
         if pos < signed_end:
             tag, certs_start, certs_end = _asn1.tlv(der, pos, signed_end)
-            pos = certs_start
-            while tag == _asn1.context(0) and pos < certs_end:
-                choice, _start, item_end = _asn1.tlv(der, pos, certs_end)
-                if choice == _asn1.SEQUENCE:  # a Certificate; other CertificateChoices are skipped
-                    found.append(x509.load_der_x509_certificate(der[pos:item_end]))
-                pos = item_end
+            if tag == _asn1.context(0):  # [0] IMPLICIT CertificateSet (absent: [1] crls or signerInfos)
+                for choice, item_start, _content, item_end in _asn1.elements(der, certs_start, certs_end):
+                    if choice == _asn1.SEQUENCE:  # a Certificate; other CertificateChoices are skipped
+                        found.append(x509.load_der_x509_certificate(der[item_start:item_end]))
         return found
     except ValueError:  # DerError (a ValueError) from _asn1, or the X.509 parser
         return None
 
 
-def _load_pkcs7(data, source, pem):
+def _load_pkcs7(data: bytes, source: str, pem: bool) -> list[x509.Certificate]:
     if pem:  # any label (PKCS7, CMS, PKCS #7 SIGNED DATA): the body is base64 DER
         body = b"".join(line for line in data.split(b"\n")[1:-1] if b":" not in line)
         try:
@@ -249,10 +256,10 @@ def _load_pkcs7(data, source, pem):
 _REASON_LIMIT = 600
 
 
-def _short(exc):
+def _short(exc: BaseException) -> str:
     """The first line of a library's error, whole, or cut at a word boundary after _REASON_LIMIT."""
-    text = str(exc).strip().splitlines()
-    text = text[0].strip() if text else type(exc).__name__
+    lines = str(exc).strip().splitlines()
+    text = lines[0].strip() if lines else type(exc).__name__
     if len(text) <= _REASON_LIMIT:
         return text
     cut = text.rfind(" ", 0, _REASON_LIMIT)
@@ -261,10 +268,10 @@ def _short(exc):
 
 # --------------------------------------------------------------------------- facts
 
-def fingerprint(cert, algorithm="sha256", sep=":"):
+def fingerprint(cert: x509.Certificate, algorithm: str = "sha256", sep: str = ":") -> str:
     """Upper-case hex fingerprint of the DER certificate, bytes separated by ``sep``."""
-    algos = {"sha256": hashes.SHA256, "sha1": hashes.SHA1, "sha384": hashes.SHA384,
-             "sha512": hashes.SHA512}
+    algos: dict[str, type[hashes.HashAlgorithm]] = {
+        "sha256": hashes.SHA256, "sha1": hashes.SHA1, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
     if algorithm not in algos:
         raise ValueError("fingerprint algorithm must be one of {}, not {!r}".format(", ".join(sorted(algos)), algorithm))
     algo = algos[algorithm]()
@@ -272,20 +279,22 @@ def fingerprint(cert, algorithm="sha256", sep=":"):
     return sep.join(f"{b:02X}" for b in digest)
 
 
-def thumbprint(cert):
+def thumbprint(cert: x509.Certificate) -> str:
     """The Windows thumbprint: SHA-1 of the DER certificate, 40 upper-case hex digits."""
     return fingerprint(cert, "sha1", sep="")
 
 
-def to_der(cert):
+def to_der(cert: x509.Certificate) -> bytes:
+    """The certificate's DER encoding."""
     return cert.public_bytes(serialization.Encoding.DER)
 
 
-def to_pem(cert):
+def to_pem(cert: x509.Certificate) -> bytes:
+    """The certificate as one PEM block."""
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _extension(cert, oid):
+def _extension(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> Any:
     """An extension value or None; a malformed extension section raises CertificateError."""
     try:
         return cert.extensions.get_extension_for_oid(oid).value
@@ -295,13 +304,13 @@ def _extension(cert, oid):
         raise CertificateError(f"certificate {subject_text(cert)}: unreadable extensions ({_short(exc)})")
 
 
-def is_ca(cert):
+def is_ca(cert: x509.Certificate) -> bool:
     """True when basicConstraints says CA:TRUE (the only thing trust stores and iOS accept)."""
     bc = _extension(cert, ExtensionOID.BASIC_CONSTRAINTS)
     return bool(bc is not None and bc.ca)
 
 
-def subject_text(cert, unreadable="<unreadable subject>"):
+def subject_text(cert: x509.Certificate, unreadable: str = "<unreadable subject>") -> str:
     """The subject as RFC 4514 text for messages, or ``unreadable`` when the name cannot be parsed
     (cryptography parses names lazily; a damaged one fails only here).  The one place for this."""
     try:
@@ -310,12 +319,22 @@ def subject_text(cert, unreadable="<unreadable subject>"):
         return unreadable
 
 
-def _label(cert):
+def issuer_text(item: x509.Certificate | x509.CertificateRevocationList,
+                unreadable: str = "<unreadable issuer>") -> str:
+    """The issuer of a certificate or a CRL as RFC 4514 text for messages, or ``unreadable`` when
+    the name cannot be parsed: :func:`subject_text`'s twin for the issuer."""
+    try:
+        return item.issuer.rfc4514_string()
+    except Exception:
+        return unreadable
+
+
+def _label(cert: x509.Certificate) -> str:
     """A name for a certificate in messages, even when its subject cannot be parsed."""
-    return subject_text(cert, None) or "with SHA-256 {}".format(fingerprint(cert, "sha256")[:23])
+    return subject_text(cert, "") or "with SHA-256 {}".format(fingerprint(cert, "sha256")[:23])
 
 
-def _name(cert, which):
+def _name(cert: x509.Certificate, which: str) -> x509.Name:
     """cert.subject or cert.issuer; an unparsable name raises CertificateError."""
     try:
         return getattr(cert, which)
@@ -323,7 +342,7 @@ def _name(cert, which):
         raise CertificateError(f"certificate {_label(cert)}: unreadable {which} name ({_short(exc)})")
 
 
-def public_key(cert):
+def public_key(cert: x509.Certificate) -> Any:
     """The certificate's public key; an unsupported or damaged key raises CertificateError."""
     try:
         return cert.public_key()
@@ -331,14 +350,14 @@ def public_key(cert):
         raise CertificateError(f"certificate {_label(cert)}: unsupported or damaged public key ({_short(exc)})")
 
 
-def is_self_signed(cert):
+def is_self_signed(cert: x509.Certificate) -> bool:
     """Subject equals issuer and the signature verifies with the certificate's own key."""
     if _name(cert, "subject") != _name(cert, "issuer"):
         return False
     return issued_by(cert, cert)
 
 
-def issued_by(child, parent):
+def issued_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
     """True when parent's subject is child's issuer and parent's key verifies child's signature.
 
     A parent whose key cannot be read (unsupported or damaged) issued nothing we can verify.
@@ -369,7 +388,7 @@ _HASH_OIDS = {
 _HASHES = {"sha1": "SHA1", "sha224": "SHA224", "sha256": "SHA256", "sha384": "SHA384", "sha512": "SHA512"}
 
 
-def _pss_parameters(cert):
+def _pss_parameters(cert: x509.Certificate) -> tuple[str, str, int] | None:
     """(hash, MGF1 hash, salt length) of an RSASSA-PSS signed certificate, else None.
 
     Read from the DER because cryptography < 41 (Debian 12 has 38) neither names the hash of
@@ -408,7 +427,7 @@ def _pss_parameters(cert):
         return None
 
 
-def _verify_signature_by_hand(child, parent):
+def _verify_signature_by_hand(child: x509.Certificate, parent: x509.Certificate) -> bool:
     from cryptography.hazmat.primitives.asymmetric import padding
 
     try:
@@ -421,7 +440,12 @@ def _verify_signature_by_hand(child, parent):
                        padding.PSS(mgf=padding.MGF1(getattr(hashes, _HASHES[mgf_digest])()), salt_length=salt),
                        getattr(hashes, _HASHES[digest])())
             return True
+        if isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+            key.verify(sig, tbs)
+            return True
         algo = child.signature_hash_algorithm
+        if algo is None:
+            return False  # a digest-based key, but a signature algorithm without a digest
         if isinstance(key, rsa.RSAPublicKey):
             params = getattr(child, "signature_algorithm_parameters", None)
             pad = params if isinstance(params, padding.AsymmetricPadding) else padding.PKCS1v15()
@@ -430,8 +454,6 @@ def _verify_signature_by_hand(child, parent):
             key.verify(sig, tbs, ec.ECDSA(algo))
         elif isinstance(key, dsa.DSAPublicKey):
             key.verify(sig, tbs, algo)
-        elif isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
-            key.verify(sig, tbs)
         else:
             return False
     except Exception:
@@ -439,7 +461,7 @@ def _verify_signature_by_hand(child, parent):
     return True
 
 
-def signature_hash(cert):
+def signature_hash(cert: x509.Certificate) -> str | None:
     """Lower-case name of the signature digest (sha1, sha256, ...), or None (Ed25519/unknown)."""
     try:
         algo = cert.signature_hash_algorithm
@@ -449,7 +471,7 @@ def signature_hash(cert):
     return algo.name.lower() if algo is not None else None
 
 
-def public_key_info(key):
+def public_key_info(key: Any) -> tuple[str, int | None, str | None]:
     """(type, size, curve) for a public or private key object."""
     if isinstance(key, (rsa.RSAPublicKey, rsa.RSAPrivateKey)):
         return "RSA", key.key_size, None
@@ -464,41 +486,48 @@ def public_key_info(key):
     return type(key).__name__, None, None
 
 
-def _utc(dt):
+def _utc(dt: datetime.datetime) -> datetime.datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=datetime.timezone.utc)
 
 
-def not_before(cert):
+def not_before(cert: x509.Certificate) -> datetime.datetime:
+    """The start of the validity, timezone-aware (UTC), on every cryptography version."""
     return _utc(getattr(cert, "not_valid_before_utc", None) or cert.not_valid_before)
 
 
-def not_after(cert):
+def not_after(cert: x509.Certificate) -> datetime.datetime:
+    """The end of the validity, timezone-aware (UTC), on every cryptography version."""
     return _utc(getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after)
 
 
-def days_left(cert, now=None):
+def days_left(cert: x509.Certificate, now: datetime.datetime | None = None) -> int:
+    """Whole days until the certificate expires (negative once it has)."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     return int((not_after(cert) - now).total_seconds() // 86400)
 
 
-def is_expired(cert, now=None):
+def is_expired(cert: x509.Certificate, now: datetime.datetime | None = None) -> bool:
+    """True when ``now`` (default: now) is after the end of the validity."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     return not_after(cert) < now
 
 
-def is_not_yet_valid(cert, now=None):
+def is_not_yet_valid(cert: x509.Certificate, now: datetime.datetime | None = None) -> bool:
+    """True when ``now`` (default: now) is before the start of the validity."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     return not_before(cert) > now
 
 
-def common_names(cert):
+def common_names(cert: x509.Certificate) -> list[str]:
+    """The subject's common names (an unreadable subject has none)."""
     try:
-        return [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+        values = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
     except Exception:
         return []
+    return [v for v in values if isinstance(v, str)]  # a CN is a string (only some attributes are bytes)
 
 
-def san_names(cert):
+def san_names(cert: x509.Certificate) -> tuple[list[str], list[str]]:
     """(dns_names, ip_addresses as strings) from subjectAltName; empty lists when absent."""
     san = _extension(cert, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
     if san is None:
@@ -507,13 +536,13 @@ def san_names(cert):
             [str(ip) for ip in san.get_values_for_type(x509.IPAddress)])
 
 
-def describe(cert, now=None):
+def describe(cert: x509.Certificate, now: datetime.datetime | None = None) -> dict[str, Any]:
     """A JSON-friendly dict of the facts modules return about a certificate."""
     key_type, key_size, curve = public_key_info(public_key(cert))
     dns, ips = san_names(cert)
-    subject, issuer = _name(cert, "subject"), _name(cert, "issuer")
+    subject_name, issuer_name = _name(cert, "subject"), _name(cert, "issuer")
     try:
-        subject, issuer = subject.rfc4514_string(), issuer.rfc4514_string()
+        subject, issuer = subject_name.rfc4514_string(), issuer_name.rfc4514_string()
     except Exception as exc:
         raise CertificateError(f"certificate {_label(cert)}: unreadable name ({_short(exc)})")
     return {
@@ -547,18 +576,18 @@ class HostMatch:
 
     __slots__ = ("matched", "via", "names", "legacy_cn_only")
 
-    def __init__(self, matched, via, names, legacy_cn_only=False):
+    def __init__(self, matched: bool, via: str | None, names: list[str], legacy_cn_only: bool = False) -> None:
         self.matched = matched
         self.via = via
         self.names = names
         self.legacy_cn_only = legacy_cn_only
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return {"matched": self.matched, "via": self.via, "names": list(self.names),
                 "legacy_cn_only": self.legacy_cn_only}
 
 
-def _dns_match(pattern, host):
+def _dns_match(pattern: str, host: str) -> bool:
     """RFC 6125: case-insensitive; a wildcard only as the whole left-most label, one label deep."""
     pattern = pattern.rstrip(".").lower()
     host = host.rstrip(".").lower()
@@ -575,7 +604,7 @@ def _dns_match(pattern, host):
     return h_labels[1:] == p_labels[1:] and h_labels[0] != ""
 
 
-def match_hostname(cert, host):
+def match_hostname(cert: x509.Certificate, host: str) -> HostMatch:
     """Match ``host`` (name or IP literal) against the certificate as modern clients do.
 
     SAN DNS/IP entries decide when present.  Only when the certificate has no SAN DNS or IP
@@ -603,7 +632,7 @@ def match_hostname(cert, host):
 
 # --------------------------------------------------------------------------- chains
 
-def order_chain(certs):
+def order_chain(certs: Iterable[x509.Certificate]) -> list[list[x509.Certificate]]:
     """Order a pile of certificates into chains, leaf first.
 
     Returns a list of chains (each a list leaf -> ... -> top), one per certificate that issued
@@ -641,7 +670,8 @@ def order_chain(certs):
     return chains
 
 
-def build_chain(leaf, pile, anchors=()):
+def build_chain(leaf: x509.Certificate, pile: Sequence[x509.Certificate],
+                anchors: Sequence[x509.Certificate] = ()) -> tuple[list[x509.Certificate], x509.Certificate | None]:
     """Build leaf -> ... as far as ``pile`` and ``anchors`` allow.
 
     Returns (chain, anchor) where anchor is the trust anchor from ``anchors`` that issued the
@@ -672,7 +702,7 @@ def build_chain(leaf, pile, anchors=()):
 _CRL_LABEL = b"X509 CRL"
 
 
-def load_crls(data, source="<input>"):
+def load_crls(data: bytes | str, source: str = "<input>") -> list[x509.CertificateRevocationList]:
     """Every certificate revocation list in ``data``: PEM (one or more ``X509 CRL`` blocks, in
     file order; other blocks beside them are ignored) or one DER CRL.
 
@@ -680,7 +710,7 @@ def load_crls(data, source="<input>"):
     ``source`` when there is no CRL, a block is damaged, or the PEM is cut off (a truncated file
     would lose revocations without a word).
     """
-    data = _to_bytes(data, source)
+    data = input_bytes(data, source)
     if not data.strip():
         raise CertificateError(f"{source}: empty input, expected a certificate revocation list (PEM X509 CRL or DER)")
     if b"-----BEGIN" in data:
@@ -694,7 +724,7 @@ def load_crls(data, source="<input>"):
             try:
                 crls.append(x509.load_pem_x509_crl(block))
             except ValueError as exc:
-                which = " #%d" % index if len(found) > 1 else ""
+                which = f" #{index}" if len(found) > 1 else ""
                 raise CertificateError(f"{source}: damaged certificate revocation list{which} ({_short(exc)}); export it again from the CA "
                                        "(openssl crl -in FILE -noout must read it)")
         return crls
@@ -713,7 +743,7 @@ def load_crls(data, source="<input>"):
     raise CertificateError(f"{source}: not a certificate revocation list ({what})")
 
 
-def crl_signed_by(crl, ca):
+def crl_signed_by(crl: x509.CertificateRevocationList, ca: x509.Certificate) -> bool:
     """True when ``ca`` issued ``crl``: the CRL names the CA's subject as its issuer and its
     signature verifies with the CA's public key.  A key type that cannot verify CRL signatures
     counts as not signed (it cannot be shown)."""
@@ -732,16 +762,16 @@ class KeyInfo:
 
     __slots__ = ("format", "encrypted", "key_type", "key_size", "curve", "key", "pem_label")
 
-    def __init__(self, fmt, encrypted, pem_label=None):
+    def __init__(self, fmt: str, encrypted: bool, pem_label: str | None = None) -> None:
         self.format = fmt  # pkcs1 | pkcs8 | sec1 | openssh
         self.encrypted = encrypted
         self.pem_label = pem_label
-        self.key_type = None
-        self.key_size = None
-        self.curve = None
-        self.key = None
+        self.key_type: str | None = None
+        self.key_size: int | None = None
+        self.curve: str | None = None
+        self.key: Any = None
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return {"format": self.format, "encrypted": self.encrypted, "key_type": self.key_type,
                 "key_size": self.key_size, "curve": self.curve, "pem_label": self.pem_label}
 
@@ -750,9 +780,9 @@ _TRADITIONAL = {b"RSA PRIVATE KEY": ("pkcs1", "RSA"), b"DSA PRIVATE KEY": ("pkcs
                 b"EC PRIVATE KEY": ("sec1", "EC")}
 
 
-def _looks_like_pkcs12(data):
+def _looks_like_pkcs12(data: bytes) -> bool:
     """PFX ::= SEQUENCE { version INTEGER (3), authSafe ContentInfo, ... }, DER or BER."""
-    if data[:1] != b"\x30":
+    if not _asn1.starts_sequence(data):
         return False
     try:
         if data[1:2] == b"\x80":  # BER indefinite length, as some Java/Windows tools write
@@ -765,7 +795,7 @@ def _looks_like_pkcs12(data):
     return tag == _asn1.INTEGER and data[start:end] == b"\x03" and data[end:end + 1] == b"\x30"
 
 
-def _der_key_format(data):
+def _der_key_format(data: bytes) -> str | None:
     """Classify DER by its ASN.1 shape: pkcs8, pkcs8-encrypted, pkcs1, sec1, pkcs12, or None."""
     if _looks_like_pkcs12(data):
         return "pkcs12"
@@ -789,11 +819,11 @@ def _der_key_format(data):
     return None
 
 
-def _looks_like_der_key(data):
+def _looks_like_der_key(data: bytes) -> bool:
     return _der_key_format(data) not in (None, "pkcs12")
 
 
-def _openssh_encrypted(block):
+def _openssh_encrypted(block: bytes) -> bool:
     """Whether an OPENSSH PRIVATE KEY block is encrypted: its cipher name is not "none".
 
     The body is base64 of "openssh-key-v1\\0", then string ciphername, string kdfname, ...
@@ -810,7 +840,7 @@ def _openssh_encrypted(block):
     return raw[len(magic) + 4:len(magic) + 4 + size] != b"none"
 
 
-def _is_der_certificate(data):
+def _is_der_certificate(data: bytes) -> bool:
     try:
         x509.load_der_x509_certificate(data)
     except Exception:
@@ -818,7 +848,8 @@ def _is_der_certificate(data):
     return True
 
 
-def inspect_private_key(data, passphrase=None, source="<input>"):
+def inspect_private_key(data: bytes | str, passphrase: bytes | str | None = None,
+                        source: str = "<input>") -> KeyInfo:
     """Detect a private key's format and, when it can be loaded, its type and size.
 
     PEM labels tell PKCS#1 ("RSA/DSA PRIVATE KEY", encrypted when "Proc-Type: 4,ENCRYPTED"),
@@ -827,19 +858,20 @@ def inspect_private_key(data, passphrase=None, source="<input>"):
     described (format, encrypted) without being loaded.  A wrong passphrase raises
     CertificateError saying so.  A certificate or garbage raises CertificateError.
     """
-    data = _to_bytes(data, source)
+    data = input_bytes(data, source)
     if isinstance(passphrase, str):
         passphrase = passphrase.encode("utf-8")
     if not data.strip():
         raise CertificateError(f"{source}: empty input, expected a private key")
     blocks = _complete_pem_blocks(data, source)
+    loader: Callable[..., Any]
     if blocks:
         keys = [(label, block) for label, block in blocks if label in _KEY_LABELS]
         if not keys:
             labels = ", ".join(label.decode("ascii", "replace") for label, _block in blocks)
             raise CertificateError(f"{source}: no private key in PEM blocks (found: {labels})")
         if len(keys) > 1:
-            raise CertificateError("%s: holds %d private keys, expected one" % (source, len(keys)))
+            raise CertificateError(f"{source}: holds {len(keys)} private keys, expected one")
         label, block = keys[0]
         if label == b"OPENSSH PRIVATE KEY":
             info = KeyInfo("openssh", _openssh_encrypted(block), "OPENSSH PRIVATE KEY")
@@ -857,7 +889,8 @@ def inspect_private_key(data, passphrase=None, source="<input>"):
             raise CertificateError(f"{source}: truncated or damaged PEM (BEGIN line without a matching END)")
         shape = _der_key_format(data)
         if shape == "pkcs12":
-            raise CertificateError(_PKCS12_MESSAGE % (source, "private key", _file_of(source), "-nocerts"))
+            raise CertificateError(_PKCS12_MESSAGE.format(source=source, what="private key", file=_file_of(source),
+                                                          option="-nocerts"))
         if shape is None:
             if _is_der_certificate(data):
                 raise CertificateError(f"{source}: holds a DER certificate, not a private key")
@@ -888,11 +921,11 @@ def inspect_private_key(data, passphrase=None, source="<input>"):
     return info
 
 
-def _spki(public_key):
+def _spki(public_key: Any) -> bytes:
     return public_key.public_bytes(serialization.Encoding.DER,
                                    serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def key_matches_cert(private_key, cert):
+def key_matches_cert(private_key: Any, cert: x509.Certificate) -> bool:
     """True when the private key's public half is the certificate's public key."""
     return _spki(private_key.public_key()) == _spki(public_key(cert))

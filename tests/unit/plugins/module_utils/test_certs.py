@@ -52,8 +52,10 @@ def write(path, data):
     return str(path)
 
 
-def self_signed(key, cn, digest=hashes.SHA256(), ca=True, subject_key=None, issuer_name=None, bc=True):
-    """A certificate for ``subject_key`` (default ``key``) with issuer ``issuer_name`` signed by ``key``."""
+def self_signed(key, cn, digest=None, ca=True, subject_key=None, issuer_name=None, bc=True):
+    """A certificate for ``subject_key`` (default ``key``) with issuer ``issuer_name`` signed by ``key``
+    with ``digest`` (default SHA-256)."""
+    digest = digest or hashes.SHA256()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     now = datetime.datetime.now(datetime.timezone.utc)
     builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name or name)
@@ -111,6 +113,9 @@ class TestLoading:
         if encoding != "utf-16":  # explicit-endian codecs write no BOM; PowerShell does
             data = "\ufeff".encode(encoding) + data
         assert certs.load_certificates(data) == [leaf.cert]
+        # the one decoder, public for the other readers (tsm inputs); the old private name stays
+        assert certs.input_bytes(data) == text.encode("ascii")
+        assert certs._to_bytes is certs.input_bytes
 
     def test_broken_utf16_is_a_clear_error(self):
         with pytest.raises(CertificateError, match=r"bad\.txt: .*UTF-16"):
@@ -327,7 +332,7 @@ class TestLoading:
         assert "openssl x509 -in" in message and "export" in message, message
 
     def test_library_reason_is_summarised_at_a_word_boundary(self):
-        words = ["word%d" % n for n in range(400)]
+        words = [f"word{n}" for n in range(400)]
         text = certs._short(ValueError(" ".join(words)))
         assert text.endswith(" ...") and len(text) < len(" ".join(words))
         assert text[:-4].split(" ") == words[:len(text[:-4].split(" "))]
@@ -934,3 +939,7 @@ class TestDamagedStructure:
                      lambda c: certs.issued_by(c, trio[1].cert)):
             with pytest.raises(CertificateError, match="unreadable"):
                 func(cert)
+        # the message helpers never raise: the damaged name is named as such, the other one read
+        assert certs.issuer_text(cert) == "<unreadable issuer>"
+        assert certs.issuer_text(cert, "?") == "?"
+        assert certs.subject_text(cert) == certs.subject_text(leaf.cert)

@@ -8,10 +8,13 @@ certs onto the one DER reader (``_asn1``) changes none of them.
 
 from __future__ import annotations
 
+import datetime
 import shutil
 import subprocess
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from ansible_collections.trustops.tableau.plugins.module_utils import _asn1, certs
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import CertificateError
@@ -128,3 +131,16 @@ def test_subject_text_is_what_openssl_prints_in_rfc2253(tmp_path):
     referee = openssl("x509", "-in", tmp_path / "c.pem", "-noout", "-subject", "-nameopt", "RFC2253,-esc_msb")
     assert "subject=" + certs.subject_text(cert) == referee.decode("utf-8").strip()
     assert certs._label(cert) == certs.subject_text(cert)
+
+
+def test_issuer_text_of_a_certificate_and_a_crl_is_what_openssl_prints(pki, tmp_path):
+    root = pki.root(cn="Issuer \u00c4 Root")
+    leaf = pki.leaf(root, cn="issued.example.test")
+    (tmp_path / "leaf.pem").write_bytes(leaf.pem)
+    referee = openssl("x509", "-in", tmp_path / "leaf.pem", "-noout", "-issuer", "-nameopt", "RFC2253,-esc_msb")
+    assert "issuer=" + certs.issuer_text(leaf.cert) == referee.decode("utf-8").strip()
+    assert certs.issuer_text(leaf.cert) == certs.subject_text(root.cert) != certs.subject_text(leaf.cert)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(root.cert.subject).last_update(now)
+           .next_update(now + datetime.timedelta(days=1)).sign(root.key, hashes.SHA256()))
+    assert certs.issuer_text(crl) == certs.subject_text(root.cert)
