@@ -24,6 +24,8 @@ Pure Python, no Ansible imports.  Broken options raise :class:`PolicyError`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
@@ -54,7 +56,7 @@ class PolicyError(TrustopsError):
     """A policy option that cannot mean anything (an unknown digest, a negative size)."""
 
 
-def normalize_digest(name):
+def normalize_digest(name: object) -> str:
     """``SHA-1``, ``sha_256``, `` SHA256 `` -> ``sha1``, ``sha256``: case, '-', '_' and spaces ignored."""
     return "".join(str(name).split()).lower().replace("-", "").replace("_", "")
 
@@ -62,7 +64,7 @@ def normalize_digest(name):
 _DIGEST_RE = re.compile(r"sha3[-_]?(?:224|256|384|512)|sha[-_]?(?:224|256|384|512|1)|md5|ripemd160")
 
 
-def digest_of_algorithm(name):
+def digest_of_algorithm(name: object) -> str:
     """The digest of a name or an algorithm identifier/URI, normalised: ``RSA-SHA1``,
     ``http://www.w3.org/2000/09/xmldsig#rsa-sha1`` and ``sha1WithRSAEncryption`` give ``sha1``;
     ``...xmldsig-more#ecdsa-sha256`` gives ``sha256``; a plain name is normalised as it is."""
@@ -73,7 +75,7 @@ def digest_of_algorithm(name):
     return normalize_digest(text)
 
 
-def blocklist(names, option="blocklisted_digests"):
+def blocklist(names: str | bytes | Iterable[Any] | None, option: str = "blocklisted_digests") -> frozenset[str]:
     """The frozenset of normalised digest names; an unknown name raises PolicyError.
 
     An unknown name is refused rather than ignored: a typo (``shaa1``) would otherwise switch
@@ -92,7 +94,7 @@ def blocklist(names, option="blocklisted_digests"):
     return frozenset(blocked)
 
 
-def size_option(name, value):
+def size_option(name: str, value: Any) -> int:
     """A key-size option as an int of bits, 0 or more; anything else raises PolicyError."""
     if isinstance(value, bool):
         raise PolicyError(f"{name}: {value!r} is not a number of bits")
@@ -101,7 +103,7 @@ def size_option(name, value):
     except (TypeError, ValueError):
         raise PolicyError(f"{name}: {value!r} is not a number of bits")
     if size < 0:
-        raise PolicyError("%s: %d is negative; give a number of bits (0 checks nothing)" % (name, size))
+        raise PolicyError(f"{name}: {size} is negative; give a number of bits (0 checks nothing)")
     return size
 
 
@@ -111,15 +113,16 @@ class KeyVerdict:
 
     __slots__ = ("status", "key_type", "key_size", "minimum", "option")
 
-    def __init__(self, status, key_type, key_size, minimum=None, option=None):
+    def __init__(self, status: str, key_type: str | None, key_size: int | None, minimum: int | None = None,
+                 option: str | None = None) -> None:
         self.status, self.key_type, self.key_size = status, key_type, key_size
         self.minimum, self.option = minimum, option
 
     @property
-    def too_small(self):
+    def too_small(self) -> bool:
         return self.status == "too_small"
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"KeyVerdict({self.status}, {self.key_type}, {self.key_size}, minimum={self.minimum})"
 
 
@@ -128,39 +131,39 @@ class Policy:
 
     __slots__ = ("blocklisted_digests", "min_rsa_key_size", "min_ec_key_size")
 
-    def __init__(self, blocklisted_digests=DEFAULT_BLOCKLISTED_DIGESTS, min_rsa_key_size=DEFAULT_MIN_RSA_KEY_SIZE,
-                 min_ec_key_size=DEFAULT_MIN_EC_KEY_SIZE):
+    def __init__(self, blocklisted_digests: str | Iterable[Any] | None = DEFAULT_BLOCKLISTED_DIGESTS,
+                 min_rsa_key_size: Any = DEFAULT_MIN_RSA_KEY_SIZE, min_ec_key_size: Any = DEFAULT_MIN_EC_KEY_SIZE) -> None:
         self.blocklisted_digests = tuple(sorted(blocklist(blocklisted_digests)))
         self.min_rsa_key_size = size_option("min_rsa_key_size", min_rsa_key_size)
         self.min_ec_key_size = size_option("min_ec_key_size", min_ec_key_size)
 
     @classmethod
-    def from_params(cls, params):
+    def from_params(cls, params: dict[str, Any]) -> Policy:
         """The policy of validated module parameters; a missing or None option takes its default."""
-        def get(name, default):
+        def get(name: str, default: Any) -> Any:
             value = params.get(name)
             return default if value is None else value
         return cls(get("blocklisted_digests", DEFAULT_BLOCKLISTED_DIGESTS),
                    get("min_rsa_key_size", DEFAULT_MIN_RSA_KEY_SIZE),
                    get("min_ec_key_size", DEFAULT_MIN_EC_KEY_SIZE))
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return {"blocklisted_digests": list(self.blocklisted_digests), "min_rsa_key_size": self.min_rsa_key_size,
                 "min_ec_key_size": self.min_ec_key_size}
 
     # --- the rules
-    def digest_blocked(self, name):
+    def digest_blocked(self, name: str | None) -> bool:
         """True when the digest of ``name`` (a digest name or a signature algorithm) is blocklisted."""
         return name is not None and digest_of_algorithm(name) in self.blocklisted_digests
 
-    def minimum_for(self, key_type):
+    def minimum_for(self, key_type: str | None) -> tuple[int | None, str | None]:
         """``(minimum bits, option name)`` for a sized key type, else ``(None, None)``."""
-        option = SIZED_KEY_TYPES.get(key_type)
+        option = SIZED_KEY_TYPES.get(key_type or "")
         if option is None:
             return None, None
         return getattr(self, option), option
 
-    def key_verdict(self, key_type, key_size):
+    def key_verdict(self, key_type: str | None, key_size: int | None) -> KeyVerdict:
         """The one rule "is this public key strong enough": a :class:`KeyVerdict`.
 
         RSA and DSA are bounded by ``min_rsa_key_size``, EC by ``min_ec_key_size`` (the curve
@@ -170,23 +173,24 @@ class Policy:
         if key_type in FIXED_KEY_TYPES:
             return KeyVerdict("ok", key_type, key_size)
         minimum, option = self.minimum_for(key_type)
-        if option is None or key_size is None:
+        if option is None or minimum is None or key_size is None:
             return KeyVerdict("unsized", key_type, key_size)
         if key_size < minimum:
             return KeyVerdict("too_small", key_type, key_size, minimum, option)
         return KeyVerdict("ok", key_type, key_size, minimum, option)
 
 
-def argument_spec(aliases=False):
+def argument_spec(aliases: bool = False) -> dict[str, dict[str, Any]]:
     """The policy options as an argument spec (a fresh dict), matching doc fragment trustops.tableau.policy.
 
     ``aliases=True`` adds the option names of earlier releases (:data:`ALIASES`), for the modules
-    that had them.
+    that had them.  The size options say ``no_log=False``: they hold bits, not secrets (Ansible
+    warns about any option whose name contains ``key`` unless it is told).
     """
-    spec = {
+    spec: dict[str, dict[str, Any]] = {
         "blocklisted_digests": {"type": "list", "elements": "str", "default": list(DEFAULT_BLOCKLISTED_DIGESTS)},
-        "min_rsa_key_size": {"type": "int", "default": DEFAULT_MIN_RSA_KEY_SIZE},
-        "min_ec_key_size": {"type": "int", "default": DEFAULT_MIN_EC_KEY_SIZE},
+        "min_rsa_key_size": {"type": "int", "default": DEFAULT_MIN_RSA_KEY_SIZE, "no_log": False},
+        "min_ec_key_size": {"type": "int", "default": DEFAULT_MIN_EC_KEY_SIZE, "no_log": False},
     }
     if aliases:
         for name, old in ALIASES.items():

@@ -24,7 +24,7 @@ import pytest
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed448, ed25519
+from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, x448
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy as ap
@@ -315,7 +315,7 @@ def test_defaults_are_one_source():
 def test_codes_are_documented_once():
     source = Path(ap.__file__).read_text()
     used = set(re.findall(r'add\("(ANCHOR-\d{3})"', source))
-    assert used == set(ap.CODES)
+    assert used == set(ap.CODES) == set(ap.REGISTRY.rules)
     policy_doc = (REPO_ROOT / "docs" / "anchor_policy.md").read_text()
     table = set(re.findall(r"^\| (ANCHOR-\d{3}) \|", policy_doc, re.M))
     assert table == set(ap.CODES)
@@ -433,16 +433,66 @@ def test_same_verdicts_under_debian_python_and_cryptography_38(cas, sha1_pki, tm
     assert probe.stdout.strip() != "" and sum(1 for v in here.values() if v) >= 9
 
 
-def test_a_key_type_the_policy_cannot_size_is_reported_not_passed():
-    """An X448 public key (key agreement only) cannot be sized by the policy: ANCHOR-010, a warning."""
-    from cryptography.hazmat.primitives.asymmetric import x448
-    signer = ed25519.Ed25519PrivateKey.generate()
+def _x448_root():
+    """A CA certificate for an X448 public key (key agreement only), signed with Ed25519."""
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "X448 Root")])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(x448.X448PrivateKey.generate().public_key()).serial_number(3)
             .not_valid_before(NOW - datetime.timedelta(days=1)).not_valid_after(NOW + datetime.timedelta(days=30))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(signer, None))
-    found = {f.code: f for f in ap.check_anchor(cert, now=NOW)}
+            .sign(ed25519.Ed25519PrivateKey.generate(), None))
+
+
+def test_a_key_type_the_policy_cannot_size_is_reported_not_passed():
+    """An X448 public key (key agreement only) cannot be sized by the policy: ANCHOR-010, a warning."""
+    found = {f.code: f for f in ap.check_anchor(_x448_root(), now=NOW)}
     assert found["ANCHOR-010"].severity == "warning"
     assert "X448" in found["ANCHOR-010"].message and found["ANCHOR-010"].remedy
+
+
+# --------------------------------------------------------------------------- the rule registry
+
+#: template fields that word a message for an option (allow_leaf, the policy for roots) and so
+#: are kept out of ``data``, which holds facts only
+WORDING = {"leaf_note", "openssl_note", "advised_bits", "digest_name", "policy_note"}
+
+
+def test_every_finding_comes_from_its_registered_rule(cas, sha1_pki, tmp_path):
+    """Every code, run on the real certificates of this file with the options that change a
+    finding's wording: each finding is its registered rule (severity as the rule or the option
+    says, templates filled), its data are facts, and every registered code is reachable."""
+    inputs = [c.cert for c in cas.values()] + [load(sha1_pki / n) for n in ("root.pem", "int.pem")]
+    inputs += [_eddsa_root("Ed25519"), _eddsa_root("Ed448"), _x448_root()]
+    options = [{}, {"allow_leaf": True, "allow_expired": True}, {"min_rsa_key_size": 3072, "min_ec_key_size": 384},
+               {"self_signed_digest_policy": "error"}, {"blocklisted_digests": ["sha256"]}]
+    seen = {}
+    for cert in inputs:
+        for kw in options:
+            for f in ap.check_anchor(cert, **kw):
+                rule = ap.REGISTRY.rule(f.code)
+                seen.setdefault(f.code, set()).add(f.severity)
+                assert f.severity in (rule.severity, "warning", "error"), f
+                assert "{" not in f.message and "{" not in f.remedy, f
+                assert f.remedy and f.data["subject"] in f.message, f
+                assert not WORDING & set(f.data), f"{f.code}: prose in data {sorted(WORDING & set(f.data))}"
+                # the message is the rule's template with the finding's own facts (and wording) filled in
+                head = rule.message.split("{subject}")[1].split("{")[0]
+                assert head in f.message, (rule.message, f.message)
+    assert set(seen) == set(ap.REGISTRY.rules), f"codes not reached: {sorted(set(ap.REGISTRY.rules) - set(seen))}"
+    # the options move only the codes that name them
+    assert seen["ANCHOR-001"] == {"error", "warning"} and seen["ANCHOR-002"] == {"error", "warning"}
+    assert seen["ANCHOR-009"] == {"info", "error"} and seen["ANCHOR-008"] == {"error"}
+
+
+def test_the_registry_holds_the_text_once():
+    """Rules with a seed sentence of seeds 000/001, a title and a remedy; no Finding(...) literal."""
+    assert (ap.REGISTRY.prefix, ap.REGISTRY.topic, ap.REGISTRY.seeds) == ("ANCHOR", "Client trust", "seeds 000 and 001")
+    assert ap.RULES is ap.REGISTRY.rules and len(ap.REGISTRY) == 10
+    for rule in ap.REGISTRY:
+        assert rule.title and rule.remedy and rule.seed, rule
+        assert rule.tsm_key is None, "a client's trust store has no TSM key"
+        assert not rule.seed.startswith("Not a vendor rule"), rule
+        assert re.search(r"certificate|Certificate", rule.seed), rule.seed
+    tree = ast.parse(Path(ap.__file__).read_text())
+    calls = [n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    assert "Finding" not in calls, "findings are made through REGISTRY, not Finding(...)"

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,19 @@ def test_argument_spec_matches_its_doc_fragment_and_aliases():
     assert aliased["min_ec_key_size"]["aliases"] == ["min_ec_size"]
     assert aliased["blocklisted_digests"]["aliases"] == ["blocklisted_digest_algorithms"]
     assert "aliases" not in policy.argument_spec()["min_ec_key_size"], "argument_spec must return a copy"
+
+
+#: ansible-test validate-modules' pattern of option names that "could be a secret" (no-log-needed)
+SECRET_LOOKING = re.compile(r"(?:pass(?!ive)|secret|token|key)", re.I)
+
+
+@pytest.mark.parametrize("aliases", [False, True])
+def test_size_options_say_they_are_no_secret(aliases):
+    """min_rsa_key_size and min_ec_key_size contain "key": without an explicit no_log=False,
+    validate-modules fails every module that takes the policy (no-log-needed)."""
+    spec = policy.argument_spec(aliases=aliases)
+    looking = [name for name in spec if SECRET_LOOKING.search(name)]
+    assert looking == ["min_rsa_key_size", "min_ec_key_size"]
+    for name in looking:
+        assert spec[name]["no_log"] is False, name
+    assert "no_log" not in spec["blocklisted_digests"]
