@@ -9,13 +9,13 @@ import base64
 import json
 
 from ansible_collections.trustops.tableau.plugins.module_utils.mobile.identifiers import onc_guid
-from ansible_collections.trustops.tableau.plugins.module_utils.mobile.inputs import cert_basename, check_domains, raw_resource_name
+from ansible_collections.trustops.tableau.plugins.module_utils.mobile.inputs import CA, cert_basename, normalize_domains, raw_resource_name
 
 ONC_SUFFIX = ".onc"
 NSC_FILE = "network_security_config.xml"
 
 
-def build_onc(identifier, cas):
+def build_onc(identifier: str, cas: list[CA]) -> bytes:
     """Open Network Configuration with one ``Authority`` certificate per CA.
 
     Roots get ``TrustBits: ["Web"]`` (trusted for TLS); intermediates are chain certificates
@@ -32,13 +32,13 @@ def build_onc(identifier, cas):
     return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
-def _xml_comment(text):
+def _xml_comment(text: str) -> str:
     return text.replace("--", "- -")
 
 
-def build_network_security_config(identifier, cas, domains=()):
+def build_network_security_config(identifier: str, cas: list[CA], domains=()) -> bytes:
     """A res/xml/network_security_config.xml for in-house Android apps (API 24+)."""
-    domains = check_domains(domains)
+    domains = normalize_domains(domains)
     raws = [raw_resource_name(cert_basename(ca.cert, ca.sha256)) for ca in cas]
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
@@ -65,7 +65,7 @@ def build_network_security_config(identifier, cas, domains=()):
     lines.append(indent + "  <!-- {} -->".format(_xml_comment(
         "Or bundle the CA with the app instead of trusting every user-installed CA: copy "
         + ", ".join(f"{cert_basename(ca.cert, ca.sha256)}.crt to res/raw/{raw}.crt"
-                    for ca, raw in zip(cas, raws))
+                    for ca, raw in zip(cas, raws, strict=True))
         + ", remove the line above and use: "
         + " ".join(f'<certificates src="@raw/{raw}"/>' for raw in raws))))
     lines.append(indent + "</trust-anchors>")

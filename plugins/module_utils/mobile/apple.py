@@ -13,12 +13,12 @@ import plistlib
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils.mobile.identifiers import payload_identifier, payload_uuid, profile_uuid
 from ansible_collections.trustops.tableau.plugins.module_utils.mobile.inputs import (
+    CA,
     MobileError,
     cert_basename,
-    check_identifier,
-    check_text,
     consent_dict,
-    subject_text,
+    normalize_text,
+    valid_identifier,
 )
 
 PROFILE_SUFFIX = ".mobileconfig"
@@ -33,21 +33,23 @@ class ProfileSpec:
     __slots__ = ("identifier", "display_name", "organization", "description", "consent_text",
                  "removal_disallowed")
 
-    def __init__(self, identifier, display_name=DEFAULT_DISPLAY_NAME, organization=None,
-                 description=DEFAULT_DESCRIPTION, consent_text=None, removal_disallowed=False):
-        self.identifier = check_identifier(identifier)
-        self.display_name = check_text(display_name or DEFAULT_DISPLAY_NAME, "display_name")
-        self.organization = check_text(organization or None, "organization")
-        self.description = check_text(description or DEFAULT_DESCRIPTION, "description")
+    def __init__(self, identifier: str, display_name: str | None = DEFAULT_DISPLAY_NAME,
+                 organization: str | None = None, description: str | None = DEFAULT_DESCRIPTION,
+                 consent_text: str | dict | None = None, removal_disallowed: bool = False) -> None:
+        self.identifier = valid_identifier(identifier)
+        self.display_name = normalize_text(display_name or DEFAULT_DISPLAY_NAME, "display_name")
+        self.organization = normalize_text(organization or None, "organization")
+        self.description = normalize_text(description or DEFAULT_DESCRIPTION, "description")
         self.consent_text = consent_dict(consent_text)
         self.removal_disallowed = bool(removal_disallowed)
 
 
-def payload_type(ca):
+def payload_type(ca: CA) -> str:
+    """The payload type of a CA: ``com.apple.security.root`` for a root, ``pkcs1`` for an intermediate."""
     return "com.apple.security.root" if ca.role == "root" else "com.apple.security.pkcs1"
 
 
-def profile_dict(spec, cas):
+def profile_dict(spec: ProfileSpec, cas: list[CA]) -> dict:
     """The profile as a dictionary (see Apple's TopLevel.yaml and com.apple.security.root.yaml)."""
     if not cas:
         raise MobileError("no CA certificate left to put in the profile (intermediates are left out unless "
@@ -60,9 +62,9 @@ def profile_dict(spec, cas):
             "PayloadVersion": 1,
             "PayloadIdentifier": payload_identifier(spec.identifier, ca.sha256),
             "PayloadUUID": payload_uuid(spec.identifier, ca.sha256),
-            "PayloadDisplayName": check_text(names[0] if names else subject_text(ca.cert), "certificate name"),
-            "PayloadDescription": ("Adds the root CA %s" if ca.role == "root" else
-                                   "Adds the intermediate CA %s") % check_text(subject_text(ca.cert), "subject"),
+            "PayloadDisplayName": normalize_text(names[0] if names else certs.subject_text(ca.cert), "certificate name"),
+            "PayloadDescription": "Adds the {} CA {}".format("root" if ca.role == "root" else "intermediate",
+                                                             normalize_text(certs.subject_text(ca.cert), "subject")),
             "PayloadContent": ca.der,
             "PayloadCertificateFileName": cert_basename(ca.cert, ca.sha256) + ".cer",
         }
@@ -86,6 +88,6 @@ def profile_dict(spec, cas):
     return top
 
 
-def build_profile(spec, cas):
+def build_profile(spec: ProfileSpec, cas: list[CA]) -> bytes:
     """The unsigned profile: an XML property list, keys sorted, byte-stable."""
     return plistlib.dumps(profile_dict(spec, cas), fmt=plistlib.FMT_XML, sort_keys=True)

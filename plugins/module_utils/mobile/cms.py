@@ -20,8 +20,10 @@ try:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
     from cryptography.x509.oid import ExtensionOID
+    #: What a damaged certificate or key inside well-formed DER raises.
+    _UNREADABLE: tuple[type[Exception], ...] = (ValueError, TypeError, IndexError, UnsupportedAlgorithm)
 except ImportError:  # pragma: no cover - modules report it through certs.HAS_CRYPTOGRAPHY
-    UnsupportedAlgorithm = ValueError
+    _UNREADABLE = (ValueError, TypeError, IndexError)
 
 _OID_SIGNED_DATA = "1.2.840.113549.1.7.2"
 _OID_DATA = "1.2.840.113549.1.7.1"
@@ -40,13 +42,13 @@ class _Bad(Exception):
     """Well-formed DER that is not a CMS SignedData this reader understands."""
 
 
-def _oid(data, element):
+def _oid(data: bytes, element: tuple[int, int, int, int]) -> str:
     if element[0] != _asn1.OID:
         raise _Bad(f"expected an OBJECT IDENTIFIER at offset {element[1]}")
     return _asn1.oid_text(data[element[2]:element[3]])
 
 
-def _octets(data, tag, start, end):
+def _octets(data: bytes, tag: int, start: int, end: int) -> bytes:
     """An OCTET STRING, primitive (DER) or constructed of primitive pieces (BER, definite lengths)."""
     if tag == _asn1.OCTET_STRING:
         return data[start:end]
@@ -60,13 +62,13 @@ class SignedProfile:
 
     __slots__ = ("content", "certificates", "signer", "digest", "valid", "problem")
 
-    def __init__(self):
-        self.content = None
-        self.certificates = []
-        self.signer = None
-        self.digest = None
+    def __init__(self) -> None:
+        self.content: bytes | None = None
+        self.certificates: list[x509.Certificate] = []
+        self.signer: x509.Certificate | None = None
+        self.digest: str | None = None
         self.valid = False
-        self.problem = None
+        self.problem: str | None = None
 
 
 def looks_signed(data: bytes) -> bool:
@@ -74,7 +76,7 @@ def looks_signed(data: bytes) -> bool:
     return _asn1.starts_sequence(data)
 
 
-def read_signed(data):
+def read_signed(data: bytes) -> SignedProfile:
     """Parse a CMS SignedData profile and verify its (single) signature.
 
     Returns a SignedProfile; ``valid`` is True only when the content digest and the signature
@@ -104,7 +106,7 @@ def read_signed(data):
         inner = list(_asn1.elements(data, encap[1][2], encap[1][3]))
         if len(inner) != 1:
             raise _Bad("encapsulated content is not one OCTET STRING")
-        out.content = _octets(data, inner[0][0], inner[0][2], inner[0][3])
+        content = out.content = _octets(data, inner[0][0], inner[0][2], inner[0][3])
         rest = fields[3:]
         if rest and rest[0][0] == _asn1.context(0):
             for choice, pos, _s, c_end in list(_asn1.elements(data, rest[0][2], rest[0][3])):
@@ -118,15 +120,16 @@ def read_signed(data):
         signer_infos = list(_asn1.elements(data, rest[0][2], rest[0][3]))
         if len(signer_infos) != 1:
             raise _Bad(f"{len(signer_infos)} signers (expected 1)")
-        _verify_signer_info(data, signer_infos[0], out)
+        _verify_signer_info(data, signer_infos[0], content, out)
     except (_Bad, _asn1.DerError) as exc:
         out.problem = str(exc)
-    except (ValueError, TypeError, IndexError, UnsupportedAlgorithm) as exc:
+    except _UNREADABLE as exc:
         out.problem = f"unreadable: {exc}"
     return out
 
 
-def _signer_certificate(data, sid, out):
+def _signer_certificate(data: bytes, sid: tuple[int, int, int, int],
+                        out: SignedProfile) -> x509.Certificate | None:
     """The certificate the SignerIdentifier names, among those the file carries, or None."""
     sid_tag, _sid_pos, sid_start, sid_end = sid
     if sid_tag == _asn1.SEQUENCE:  # IssuerAndSerialNumber
@@ -135,7 +138,7 @@ def _signer_certificate(data, sid, out):
         serial_no = int.from_bytes(data[serial[2]:serial[3]], "big", signed=True)
         candidates = [c for c in out.certificates if c.serial_number == serial_no]
         exact = [c for c in candidates if c.issuer.public_bytes() == issuer_der]
-        return (exact or candidates or [None])[0]
+        return exact[0] if exact else candidates[0] if candidates else None
     if sid_tag == _asn1.context(0, constructed=False):  # [0] SubjectKeyIdentifier
         ski = data[sid_start:sid_end]
         for cert in out.certificates:
@@ -145,7 +148,9 @@ def _signer_certificate(data, sid, out):
     return None
 
 
-def _verify_signer_info(data, info, out):
+def _verify_signer_info(data: bytes, info: tuple[int, int, int, int], content: bytes, out: SignedProfile) -> None:
+    """Find the signer, check the signed attributes against ``content``, verify the signature;
+    sets ``out.signer``, ``out.digest`` and ``out.valid`` (a problem raises :class:`_Bad`)."""
     parts = list(_asn1.elements(data, info[2], info[3]))
     if len(parts) < 5:
         raise _Bad("SignerInfo too short")
@@ -158,7 +163,7 @@ def _verify_signer_info(data, info, out):
         raise _Bad("unknown digest algorithm")
     algo = getattr(hashes, out.digest.upper())()
     idx = 3
-    signed_bytes = out.content
+    signed_bytes = content
     if parts[idx][0] == _asn1.context(0):  # signedAttrs, [0] IMPLICIT SET OF Attribute: signed as a SET
         attrs_raw = data[parts[idx][1]:parts[idx][3]]
         signed_bytes = bytes((_asn1.SET,)) + attrs_raw[1:]
@@ -172,7 +177,7 @@ def _verify_signer_info(data, info, out):
             elif oid == _OID_CONTENT_TYPE and values and values[0][0] == _asn1.OID:
                 content_type = _oid(data, values[0])
         hasher = hashes.Hash(algo)
-        hasher.update(out.content)
+        hasher.update(content)
         if digest_value != hasher.finalize():
             raise _Bad("the content does not match the signed message digest (modified after signing)")
         if content_type != _OID_DATA:

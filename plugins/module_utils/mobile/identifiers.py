@@ -10,6 +10,7 @@ same inputs give the same values on every run (see :func:`derived_uuid`).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 #: Namespace of every UUID this module derives (itself uuid5(NAMESPACE_DNS, ...), so anyone can
 #: recompute it): see :func:`derived_uuid`.
@@ -18,7 +19,7 @@ NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "mobile.trustops.tableau")
 UUID_ROLES = ("profile", "payload", "onc")
 
 
-def derived_uuid(identifier, role, sha256s):
+def derived_uuid(identifier: str, role: str, sha256s: Iterable[str]) -> str:
     """The one UUID derivation: uuid5(NAMESPACE, "<identifier>/<role>/<sha256 hex>[,<sha256 hex>...]"),
     upper case as Apple's tools write UUIDs.
 
@@ -31,20 +32,21 @@ def derived_uuid(identifier, role, sha256s):
     return str(uuid.uuid5(NAMESPACE, "{}/{}/{}".format(identifier, role, ",".join(s.lower() for s in sha256s)))).upper()
 
 
-def payload_uuid(identifier, sha256hex):
+def payload_uuid(identifier: str, sha256hex: str) -> str:
     """The PayloadUUID of the certificate payload for one CA."""
     return derived_uuid(identifier, "payload", [sha256hex])
 
 
-def profile_uuid(identifier, sha256s):
+def profile_uuid(identifier: str, sha256s: Iterable[str]) -> str:
     """The top-level PayloadUUID: over the identifier and every certificate's SHA-256, in order."""
     return derived_uuid(identifier, "profile", sha256s)
 
 
-def payload_identifier(identifier, sha256hex):
+def payload_identifier(identifier: str, sha256hex: str) -> str:
+    """The PayloadIdentifier of one CA's payload: ``<identifier>.ca.<first 16 hex of SHA-256>``."""
     return f"{identifier}.ca.{sha256hex[:16].lower()}"
 
 
-def onc_guid(identifier, sha256hex):
+def onc_guid(identifier: str, sha256hex: str) -> str:
     """The ONC ``GUID`` of one CA's certificate: its own derived UUID, braced, lower case."""
     return "{{{}}}".format(derived_uuid(identifier, "onc", [sha256hex]).lower())

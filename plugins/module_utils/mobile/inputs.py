@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
@@ -35,7 +37,7 @@ _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 # --------------------------------------------------------------------------- inputs
 
-def check_identifier(identifier):
+def valid_identifier(identifier: object) -> str:
     """A reverse-DNS profile identifier (at least two labels, letters/digits/hyphens)."""
     if not isinstance(identifier, str) or not _IDENTIFIER.match(identifier or ""):
         raise MobileError(f"identifier {identifier!r} is not a reverse-DNS name such as com.example.tableau.ca-trust "
@@ -43,7 +45,7 @@ def check_identifier(identifier):
     return identifier
 
 
-def check_basename(name):
+def valid_basename(name: object) -> str:
     """A file base name for the profile and ONC files: no directory, no leading dot."""
     if not isinstance(name, str) or not _BASENAME.match(name) or ".." in name:
         raise MobileError(f"name {name!r} must be a plain file name (letters, digits, '.', '_', '-'; no "
@@ -51,13 +53,18 @@ def check_basename(name):
     return name
 
 
-def check_text(value, what):
+def normalize_text(value: object, what: str) -> str | None:
     """A text shown to users: must survive XML (no control characters).  CR and CRLF become LF,
     as every XML parser (plistlib included) would read them back."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise MobileError(f"{what} must be text, not {type(value).__name__}")
+    return _xml_text(value, what)
+
+
+def _xml_text(value: str, what: str) -> str:
+    """``value`` with CR and CRLF as LF; a character XML cannot carry raises MobileError."""
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     bad = _XML_BAD.search(value)
     if bad:
@@ -65,7 +72,7 @@ def check_text(value, what):
     return value
 
 
-def consent_dict(value):
+def consent_dict(value: object) -> dict[str, str] | None:
     """ConsentText is a dictionary (BCP 47 language or ``default`` -> text); a string is the default."""
     if value is None or value == "" or value == {}:
         return None
@@ -79,11 +86,12 @@ def consent_dict(value):
             raise MobileError(f"consent_text: {lang!r} is not a BCP 47 language tag (en, de, pt-BR) or 'default'")
         if not isinstance(text, str) or not text.strip():
             raise MobileError(f"consent_text[{lang}] must be a non-empty text")
-        out[lang] = check_text(text, f"consent_text[{lang}]")
+        out[lang] = _xml_text(text, f"consent_text[{lang}]")
     return out
 
 
-def check_domains(domains):
+def normalize_domains(domains: Iterable[object] | None) -> list[str]:
+    """Host or domain names for ``<domain-config>``: lower case, without a trailing dot."""
     out = []
     for domain in domains or []:
         if not isinstance(domain, str) or not _DOMAIN.match(domain.rstrip(".")):
@@ -92,12 +100,19 @@ def check_domains(domains):
     return out
 
 
+#: The names of the validators before issue 12 (``check_*`` now always means "returns findings").
+check_identifier = valid_identifier
+check_basename = valid_basename
+check_text = normalize_text
+check_domains = normalize_domains
+
+
 class CA:
     """One certificate authority to install: the certificate and what is derived from it."""
 
     __slots__ = ("cert", "source", "der", "sha256", "role")
 
-    def __init__(self, cert, source, role):
+    def __init__(self, cert: x509.Certificate, source: str, role: str) -> None:
         self.cert = cert
         self.source = source
         self.der = certs.to_der(cert)
@@ -105,30 +120,23 @@ class CA:
         self.role = role  # root | intermediate
 
 
-def subject_text(cert):
-    try:
-        return cert.subject.rfc4514_string()
-    except Exception:
-        return "<unreadable subject>"
-
-
-def _slug(text):
+def _slug(text: str | None) -> str:
     return re.sub(r"[^a-z0-9]+", "-", (text or "").lower()).strip("-")[:40].strip("-")
 
 
-def cert_basename(cert, sha256hex):
+def cert_basename(cert: x509.Certificate, sha256hex: str) -> str:
     """``<slug of CN>-<first 16 hex of SHA-256>``: readable, unique, stable."""
     names = certs.common_names(cert)
     return "{}-{}".format(_slug(names[0] if names else "") or "ca", sha256hex[:16])
 
 
-def raw_resource_name(basename):
+def raw_resource_name(basename: str) -> str:
     """An Android resource name (lower-case letters, digits, underscores; starts with a letter)."""
     name = re.sub(r"[^a-z0-9_]", "_", basename.lower())
     return name if name[:1].isalpha() else "ca_" + name
 
 
-def named_error(exc, option, source):
+def named_error(exc: Exception, option: str | None, source: str) -> Exception:
     """A loader's error (``<source>: what is wrong``) naming the option first, as the shared reader
     does (``<option> <path>: ...``); unchanged when the source already is the option."""
     if names_option(option, source):
@@ -136,20 +144,21 @@ def named_error(exc, option, source):
     return MobileError(f"{option} {exc}")
 
 
-def names_option(option, source):
+def names_option(option: str | None, source: str) -> bool:
     """True when ``source`` already names ``option`` (``option`` itself, or ``"<option> <path>"``
     as the shared reader labels a file)."""
     return not option or option == source or str(source).startswith(option + " ")
 
 
-def load_certificates(data, source, option=None):
+def load_certificates(data: bytes | str, source: str, option: str | None = None) -> list[x509.Certificate]:
+    """:func:`certs.load_certificates`, its error naming ``option`` first (:func:`named_error`)."""
     try:
         return certs.load_certificates(data, source)
     except certs.CertificateError as exc:
         raise named_error(exc, option, source)
 
 
-def load_cas(blobs):
+def load_cas(blobs: Sequence[tuple]) -> tuple[list[CA], list[tuple[str, str]]]:
     """Certificates from (data, source) or (data, source, option) tuples, in order, duplicates dropped.
 
     ``option`` (the module option the data came from) is named in the error for broken input.
@@ -172,16 +181,16 @@ def load_cas(blobs):
     return cas, duplicates
 
 
-def source_label(option, source):
+def source_label(option: str | None, source: str) -> str:
     """``source`` as messages name it: ``"<option> <source>"`` unless it already names the option."""
     return source if names_option(option, source) else f"{option} {source}"
 
 
-def extension(cert, oid):
+def extension(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> Any:
     """The value of the certificate's extension ``oid``, None when absent; unreadable raises MobileError."""
     try:
         return cert.extensions.get_extension_for_oid(oid).value
     except x509.ExtensionNotFound:
         return None
     except Exception as exc:
-        raise MobileError(f"certificate {subject_text(cert)}: unreadable extensions ({exc})")
+        raise MobileError(f"certificate {certs.subject_text(cert)}: unreadable extensions ({exc})")

@@ -10,6 +10,7 @@ signing again would give the same content, signer and chain, so a converged run 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils.mobile.cms import read_signed
@@ -18,34 +19,37 @@ from ansible_collections.trustops.tableau.plugins.module_utils.mobile.inputs imp
     load_certificates,
     named_error,
     source_label,
-    subject_text,
 )
 
 try:
+    from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.hazmat.primitives.serialization import pkcs7
 except ImportError:  # pragma: no cover - modules report it through certs.HAS_CRYPTOGRAPHY
     pass
 
-
 class Signer:
     """The identity that signs profiles: certificate, private key, chain (no root needed)."""
 
     __slots__ = ("cert", "key", "chain", "sha256")
 
-    def __init__(self, cert, key, chain=()):
+    def __init__(self, cert: x509.Certificate, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+                 chain: Iterable[x509.Certificate] = ()) -> None:
         self.cert = cert
         self.key = key
         self.chain = [c for c in chain if certs.to_der(c) != certs.to_der(cert)]
         self.sha256 = hashlib.sha256(certs.to_der(cert)).hexdigest()
 
-    def chain_ders(self):
+    def chain_ders(self) -> list[bytes]:
+        """The DER of every chain certificate, in order."""
         return [certs.to_der(c) for c in self.chain]
 
 
-def load_signer(cert_data, key_data, passphrase=None, chain_blobs=(), cert_source="signer_cert",
-                key_source="signer_key", cert_option=None, key_option=None):
+def load_signer(cert_data: bytes | str, key_data: bytes | str, passphrase: str | bytes | None = None,
+                chain_blobs: Sequence[tuple] = (), cert_source: str = "signer_cert",
+                key_source: str = "signer_key", cert_option: str | None = None,
+                key_option: str | None = None) -> Signer:
     """Load and check the signing identity.  Wrong passphrase, a key that does not match the
     certificate, or a key type the PKCS#7 builder cannot use raise MobileError (or CertificateError).
 
@@ -66,14 +70,14 @@ def load_signer(cert_data, key_data, passphrase=None, chain_blobs=(), cert_sourc
     if not isinstance(info.key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
         raise MobileError(f"{key_label}: a {info.key_type} key cannot sign profiles here (RSA and EC keys can)")
     if not certs.key_matches_cert(info.key, cert):
-        raise MobileError(f"{key_label} does not belong to {source_label(cert_option, cert_source)} ({subject_text(cert)}): the public keys differ")
-    chain = []
+        raise MobileError(f"{key_label} does not belong to {source_label(cert_option, cert_source)} ({certs.subject_text(cert)}): the public keys differ")
+    chain: list[x509.Certificate] = []
     for blob in chain_blobs:
         chain.extend(load_certificates(blob[0], blob[1], blob[2] if len(blob) > 2 else None))
     return Signer(cert, info.key, chain)
 
 
-def sign_profile(plist, signer):
+def sign_profile(plist: bytes, signer: Signer) -> bytes:
     """CMS SignedData, DER, content attached, SHA-256, signer certificate and chain included."""
     builder = pkcs7.PKCS7SignatureBuilder().set_data(plist).add_signer(signer.cert, signer.key, hashes.SHA256())
     for cert in signer.chain:
@@ -81,7 +85,7 @@ def sign_profile(plist, signer):
     return builder.sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
 
 
-def signed_profile_current(existing, plist, signer):
+def signed_profile_current(existing: bytes, plist: bytes, signer: Signer) -> tuple[bool, str | None]:
     """(True, None) when the existing signed profile already is what signing plist would give:
     same content, same signer certificate, same chain, SHA-256, valid signature.  Else
     (False, reason)."""

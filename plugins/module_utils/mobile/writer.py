@@ -14,14 +14,15 @@ import hashlib
 import os
 import stat
 import tempfile
+from collections.abc import Callable, Iterable
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs, reader
 from ansible_collections.trustops.tableau.plugins.module_utils.mobile.android import NSC_FILE, ONC_SUFFIX, build_network_security_config, build_onc
-from ansible_collections.trustops.tableau.plugins.module_utils.mobile.apple import PROFILE_SUFFIX, build_profile, payload_type
+from ansible_collections.trustops.tableau.plugins.module_utils.mobile.apple import PROFILE_SUFFIX, ProfileSpec, build_profile, payload_type
 from ansible_collections.trustops.tableau.plugins.module_utils.mobile.cms import looks_signed
 from ansible_collections.trustops.tableau.plugins.module_utils.mobile.identifiers import onc_guid, payload_identifier, payload_uuid
-from ansible_collections.trustops.tableau.plugins.module_utils.mobile.inputs import MobileError, cert_basename, check_basename, raw_resource_name
-from ansible_collections.trustops.tableau.plugins.module_utils.mobile.signing import sign_profile, signed_profile_current
+from ansible_collections.trustops.tableau.plugins.module_utils.mobile.inputs import CA, MobileError, cert_basename, raw_resource_name, valid_basename
+from ansible_collections.trustops.tableau.plugins.module_utils.mobile.signing import Signer, sign_profile, signed_profile_current
 
 
 class WriteError(MobileError):
@@ -41,32 +42,33 @@ class Artifact:
     __slots__ = ("name", "kind", "platform", "data", "path", "before", "action", "reason", "signed",
                  "resign")
 
-    def __init__(self, name, kind, platform, data):
+    def __init__(self, name: str, kind: str, platform: str, data: bytes) -> None:
         self.name = name
         self.kind = kind  # profile | der | onc | nsc
         self.platform = platform
         self.data = data
-        self.path = None
-        self.before = None  # existing bytes or None
-        self.action = None  # keep | create | update
-        self.reason = None
+        self.path: str = ""
+        self.before: bytes | None = None  # existing bytes or None
+        self.action: str | None = None  # keep | create | update
+        self.reason: str | None = None
         self.signed = False
         self.resign = False
 
-    def as_dict(self):
+    def as_dict(self) -> dict:
         content = self.before if self.action == "keep" else self.data  # a kept signed profile: the file's bytes
         return {"path": self.path, "kind": self.kind, "platform": self.platform,
                 "changed": self.action != "keep", "action": self.action,
                 "sha256": hashlib.sha256(content).hexdigest() if content is not None else None}
 
 
-def build_artifacts(spec, cas, platforms, name=None, domains=()):
+def build_artifacts(spec: ProfileSpec, cas: list[CA], platforms: Iterable[str] | None, name: str | None = None,
+                    domains: Iterable[str] = ()) -> list[Artifact]:
     """The artifacts for the selected platforms (unsigned; see plan())."""
     platforms = list(platforms or PLATFORMS)
     for platform in platforms:
         if platform not in PLATFORMS:
             raise MobileError("platforms: {!r} is not one of {}".format(platform, ", ".join(PLATFORMS)))
-    name = check_basename(name or spec.identifier)
+    name = valid_basename(name or spec.identifier)
     if not cas:
         raise MobileError("no CA certificate left to distribute (intermediates are left out unless "
                           "include_intermediates is set)")
@@ -89,7 +91,7 @@ def build_artifacts(spec, cas, platforms, name=None, domains=()):
     return out
 
 
-def read_existing(path):
+def read_existing(path: str) -> bytes | None:
     """The bytes of an existing artifact, None when there is none; read back through the shared
     reader (a directory, FIFO or device is refused unread, a file over MAX_EXISTING is refused:
     it is no artifact of ours, and replacing it would lose it)."""
@@ -101,7 +103,7 @@ def read_existing(path):
         raise MobileError(f"{exc}; move it away or choose another dest or name")
 
 
-def plan(dest, artifacts, signer=None):
+def plan(dest: str, artifacts: list[Artifact], signer: Signer | None = None) -> list[Artifact]:
     """Decide per artifact: keep, create or update (with a reason).  Signs nothing yet."""
     if os.path.exists(dest) and not os.path.isdir(dest):
         raise MobileError(f"dest {dest} exists and is not a directory")
@@ -127,7 +129,7 @@ def plan(dest, artifacts, signer=None):
     return artifacts
 
 
-def finalize(artifacts, signer=None):
+def finalize(artifacts: list[Artifact], signer: Signer | None = None) -> list[Artifact]:
     """Sign the profiles that need a new signature (after plan(); not in check mode)."""
     for art in artifacts:
         if art.resign:
@@ -135,7 +137,7 @@ def finalize(artifacts, signer=None):
     return artifacts
 
 
-def _existing_stat(path):
+def _existing_stat(path: str) -> os.stat_result | None:
     """os.stat of the file a write replaces (mode, owner, times), or None when there is none."""
     try:
         return os.stat(path)
@@ -143,7 +145,7 @@ def _existing_stat(path):
         return None
 
 
-def _give_metadata(path, old):
+def _give_metadata(path: str, old: os.stat_result) -> None:
     """Give ``path`` the owner, group and permission bits of
     ``old`` (an os.stat result).  Owner first: chown may clear set-id bits that chmod then sets.
     Only root can give a file away; any other user's files are its own already."""
@@ -152,7 +154,7 @@ def _give_metadata(path, old):
     os.chmod(path, stat.S_IMODE(old.st_mode))
 
 
-def _temp_file(dest, data, mode, old=None):
+def _temp_file(dest: str, data: bytes, mode: int, old: os.stat_result | None = None) -> str:
     """A temporary file in dest holding data: with the metadata of ``old`` (the file it replaces),
     or ``mode`` for a new file."""
     fd, tmp = tempfile.mkstemp(prefix=".trustops-", suffix=".tmp", dir=dest)
@@ -169,7 +171,7 @@ def _temp_file(dest, data, mode, old=None):
     return tmp
 
 
-def _restore(dest, art, old):
+def _restore(dest: str, art: Artifact, old: os.stat_result | None) -> None:
     """Put the previous file back: its bytes, owner, group, mode and times (a rollback)."""
     if art.before is None:
         os.unlink(art.path)
@@ -184,7 +186,8 @@ def _restore(dest, art, old):
         raise
 
 
-def write(dest, artifacts, move=None, mode=0o644):
+def write(dest: str, artifacts: list[Artifact], move: Callable[[str, str], object] | None = None,
+          mode: int = 0o644) -> list[str]:
     """Write every changed artifact atomically; all or nothing.
 
     Each file is first written to a temporary file in dest (a replaced file's owner, group and mode
@@ -238,7 +241,8 @@ def write(dest, artifacts, move=None, mode=0o644):
     return [a.path for a in changes]
 
 
-def cert_facts(ca, identifier):
+def cert_facts(ca: CA, identifier: str) -> dict:
+    """What the module returns about one CA (``certificates``): facts, names and identifiers."""
     info = certs.describe(ca.cert)
     base = cert_basename(ca.cert, ca.sha256)
     return {

@@ -706,10 +706,10 @@ def test_garbage_and_keys_are_clear_errors(world):
 def test_inputs_are_validated():
     for bad in ("tableau", "com..example", "com.example/../x", "com.exa mple", ".com.example", ""):
         with pytest.raises(inputs.MobileError, match="reverse-DNS"):
-            inputs.check_identifier(bad)
+            inputs.valid_identifier(bad)
     for bad in ("../x", ".hidden", "a/b", ""):
         with pytest.raises(inputs.MobileError, match="plain file name"):
-            inputs.check_basename(bad)
+            inputs.valid_basename(bad)
     with pytest.raises(inputs.MobileError, match="control character U\\+0007"):
         apple.ProfileSpec(IDENT, display_name="bell\x07")
     with pytest.raises(inputs.MobileError, match="BCP 47"):
