@@ -8,6 +8,8 @@ the store's update tool reads, the bundle it writes, the update command, and whi
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore.errors import TrustStoreError
 
@@ -16,7 +18,7 @@ STORES = ("debian", "redhat", "macos")
 
 # --------------------------------------------------------------------------- layouts
 
-_LAYOUTS = {
+_LAYOUTS: dict[str, dict[str, Any]] = {
     "debian": {
         "anchors_dir": "usr/local/share/ca-certificates",
         "recursive": True,
@@ -60,7 +62,7 @@ class Layout:
     ``--localcertsdir``, ``--etccertsdir``, ``--hooksdir``) so the real tool can run on it.
     """
 
-    def __init__(self, store, root="/"):
+    def __init__(self, store: str, root: str = "/") -> None:
         if store not in _LAYOUTS:
             raise TrustStoreError("unknown trust store {!r} (expected one of {})".format(store, ", ".join(STORES)))
         data = _LAYOUTS[store]
@@ -68,7 +70,7 @@ class Layout:
         self.root = root or "/"
         self.relocated = os.path.abspath(self.root) != "/"
 
-        def p(rel):
+        def p(rel: str | None) -> str | None:
             return os.path.join(self.root, rel) if rel else None
 
         self.anchors_dir = p(data.get("anchors_dir"))
@@ -88,19 +90,21 @@ class Layout:
         self.detect = data["detect"]
 
     @property
-    def command(self):
+    def command(self) -> str:
         """Name of the store's tool (looked up on the target's PATH by the module)."""
         return self.update[0]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Layout({self.store}, root={self.root!r})"
 
 
-def layout(store, root="/"):
+def layout(store: str, root: str = "/") -> Layout:
+    """The :class:`Layout` of ``store`` (debian, redhat, macos) below ``root``."""
     return Layout(store, root)
 
 
-def detect_store(system, which, exists=os.path.exists):
+def detect_store(system: str, which: Callable[[str], str | None],
+                 exists: Callable[[str], bool] = os.path.exists) -> str:
     """Pick the store from the OS name and the tools present, without facts.
 
     ``system`` is ``platform.system()``; ``which(name)`` returns a path or None; ``exists``
@@ -126,7 +130,7 @@ def detect_store(system, which, exists=os.path.exists):
         "ca-certificates package or set platform explicitly".format(system or "unknown", "; ".join(looked)))
 
 
-def update_argv(lay, removing=False, binary=None):
+def update_argv(lay: Layout, removing: bool = False, binary: str | None = None) -> list[str]:
     """argv of the store's update command.  ``removing`` adds Debian's ``--fresh``."""
     if lay.store == "macos":
         raise TrustStoreError("macOS has no separate update command; use the macos_* argv builders")

@@ -11,6 +11,7 @@ import base64
 import binascii
 import plistlib
 import re
+from collections.abc import Sequence
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore.errors import TrustStoreError
@@ -20,41 +21,43 @@ from ansible_collections.trustops.tableau.plugins.module_utils.truststore.names 
 # --------------------------------------------------------------------------- macOS (not run here)
 
 class KeychainItem:
+    """One certificate of a keychain: its SHA-1 (always), SHA-256 and PEM (when ``-p`` printed it)."""
+
     __slots__ = ("sha1", "sha256", "pem")
 
-    def __init__(self, sha1, sha256=None, pem=None):
+    def __init__(self, sha1: str, sha256: str | None = None, pem: str | None = None) -> None:
         self.sha1 = sha1
         self.sha256 = sha256
         self.pem = pem
 
-    def holds(self, kind, hexed):
+    def holds(self, kind: str, hexed: str) -> bool:
         return (self.sha1 if kind == "sha1" else self.sha256) == hexed
 
 
-def macos_find_argv(keychain, binary="security"):
+def macos_find_argv(keychain: str, binary: str = "security") -> list[str]:
     return [binary, "find-certificate", "-a", "-Z", "-p", keychain]
 
 
-def macos_add_argv(keychain, cert_file, binary="security"):
+def macos_add_argv(keychain: str, cert_file: str, binary: str = "security") -> list[str]:
     return [binary, "add-trusted-cert", "-d", "-r", "trustRoot", "-k", keychain, cert_file]
 
 
-def macos_remove_trust_argv(cert_file, binary="security"):
+def macos_remove_trust_argv(cert_file: str, binary: str = "security") -> list[str]:
     return [binary, "remove-trusted-cert", "-d", cert_file]
 
 
-def macos_delete_argv(sha1, keychain, binary="security"):
+def macos_delete_argv(sha1: str, keychain: str, binary: str = "security") -> list[str]:
     return [binary, "delete-certificate", "-Z", sha1, keychain]
 
 
-def macos_trust_export_argv(out_file, binary="security"):
+def macos_trust_export_argv(out_file: str, binary: str = "security") -> list[str]:
     return [binary, "trust-settings-export", "-d", out_file]
 
 
 _SHA1_LINE = re.compile(r"^SHA-1 hash:\s*([0-9A-Fa-f]{40})\s*$", re.MULTILINE)
 
 
-def parse_find_certificate(text):
+def parse_find_certificate(text: str | bytes) -> list[KeychainItem]:
     """Keychain items from ``security find-certificate -a -Z -p`` output.
 
     Each item's digests are computed from its PEM block; ``SHA-1 hash:`` lines without a PEM
@@ -81,7 +84,7 @@ def parse_find_certificate(text):
     return items
 
 
-def parse_trust_settings(data):
+def parse_trust_settings(data: bytes) -> set[str]:
     """SHA-1 digests (upper-case hex) listed in an exported trust-settings plist.
 
     The exported plist keeps per-certificate settings under ``trustList``, keyed by the hex SHA-1
@@ -105,21 +108,24 @@ class MacStep:
 
     __slots__ = ("action", "sha1", "pem", "needs_file")
 
-    def __init__(self, action, sha1, pem=None, needs_file=False):
+    def __init__(self, action: str, sha1: str, pem: str | None = None, needs_file: bool = False) -> None:
         self.action = action        # add | remove-trust | delete
         self.sha1 = sha1
         self.pem = pem
         self.needs_file = needs_file
 
-    def argv(self, keychain, cert_file=None, binary="security"):
+    def argv(self, keychain: str, cert_file: str | None = None, binary: str = "security") -> list[str]:
+        if self.action in ("add", "remove-trust") and not cert_file:
+            raise TrustStoreError(f"security {self.action} needs the certificate as a file")
         if self.action == "add":
-            return macos_add_argv(keychain, cert_file, binary)
+            return macos_add_argv(keychain, str(cert_file), binary)
         if self.action == "remove-trust":
-            return macos_remove_trust_argv(cert_file, binary)
+            return macos_remove_trust_argv(str(cert_file), binary)
         return macos_delete_argv(self.sha1, keychain, binary)
 
 
-def plan_macos_present(cert, items, trusted):
+def plan_macos_present(cert: certs.x509.Certificate, items: Sequence[KeychainItem],
+                       trusted: set[str] | None) -> list[MacStep]:
     """Steps to make ``cert`` trusted in the System keychain; [] when it already is.
 
     ``trusted`` is the set of SHA-1s with admin trust settings, or None when unknown (then
@@ -133,7 +139,8 @@ def plan_macos_present(cert, items, trusted):
     return [MacStep("add", s1, certs.to_pem(cert).decode("ascii"), needs_file=True)]
 
 
-def plan_macos_absent(kind, hexed, items, trusted, cert=None):
+def plan_macos_absent(kind: str, hexed: str, items: Sequence[KeychainItem], trusted: set[str] | None,
+                      cert: certs.x509.Certificate | None = None) -> list[MacStep]:
     """Steps to remove the certificate's admin trust settings and its System keychain items.
 
     Trust settings are removed first (``remove-trusted-cert -d`` needs the certificate as a

@@ -19,7 +19,7 @@ _HEX_RE = re.compile(r"^[0-9A-F]+$")
 
 # --------------------------------------------------------------------------- fingerprints and names
 
-def normalize_fingerprint(text):
+def normalize_fingerprint(text: object) -> tuple[str, str]:
     """(kind, HEX) from a SHA-256 or SHA-1 fingerprint; colons, spaces, dashes and case ignored."""
     if not isinstance(text, str) or not text.strip():
         raise TrustStoreError("fingerprint: empty; give a SHA-256 (64 hex digits) or SHA-1 (40 hex digits)")
@@ -31,44 +31,43 @@ def normalize_fingerprint(text):
     if len(hexed) == 40:
         return "sha1", hexed
     raise TrustStoreError(
-        "fingerprint %r: %d hex digits; a SHA-256 fingerprint has 64 and a SHA-1 fingerprint 40"
-        % (text, len(hexed)))
+        f"fingerprint {text!r}: {len(hexed)} hex digits; a SHA-256 fingerprint has 64 and a SHA-1 fingerprint 40")
 
 
-def colon(hexed):
+def colon(hexed: str) -> str:
     """AB:CD:... from ABCD..."""
     return ":".join(hexed[i:i + 2] for i in range(0, len(hexed), 2))
 
 
-def digests_of_der(der):
+def digests_of_der(der: bytes) -> tuple[str, str]:
+    """(sha256 HEX, sha1 HEX) of DER bytes, no separators."""
     return hashlib.sha256(der).hexdigest().upper(), hashlib.sha1(der).hexdigest().upper()
 
 
-def cert_digests(cert):
+def cert_digests(cert: certs.x509.Certificate) -> tuple[str, str]:
     """(sha256 HEX, sha1 HEX) of a certificate, no separators."""
     return digests_of_der(certs.to_der(cert))
 
 
-def _slug(text):
+def _slug(text: str | None) -> str:
     ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:40].strip("-")
 
 
-def default_name(cert):
+def default_name(cert: certs.x509.Certificate) -> str:
     """Deterministic anchor name: ``trustops-<slug of CN>-<first 16 hex of SHA-256>``."""
-    names = certs.common_names(cert)
+    names: list[str] = certs.common_names(cert)
     if not names:
         try:
-            from cryptography.x509.oid import NameOID
-            names = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
+            names = [str(a.value) for a in cert.subject.get_attributes_for_oid(certs.NameOID.ORGANIZATION_NAME)]
         except Exception:
             names = []
     slug = _slug(names[0] if names else "") or "ca"
     return f"trustops-{slug}-{cert_digests(cert)[0][:16].lower()}"
 
 
-def check_name(name):
+def check_name(name: object) -> str:
     """An anchor name is a plain file name without extension; returns it or raises.
 
     An empty or blank name is an error, never a silent fall-back to the default name.
@@ -88,12 +87,12 @@ def check_name(name):
 
 # --------------------------------------------------------------------------- input
 
-def load_anchor(data, source):
+def load_anchor(data: bytes | str, source: str) -> certs.x509.Certificate:
     """The one certificate of an input; CertificateError for garbage, keys, or several certs."""
     found = certs.load_certificates(data, source)
     if len(found) != 1:
-        subjects = ", ".join(certs.describe(c)["subject"] for c in found[:5])
+        subjects = ", ".join(certs.describe(c)["subject"] for c in found[:5]) + (", ..." if len(found) > 5 else "")
         raise certs.CertificateError(
-            "%s: holds %d certificates (%s%s); trust_anchor installs exactly one: give the CA "
-            "certificate alone" % (source, len(found), subjects, ", ..." if len(found) > 5 else ""))
+            f"{source}: holds {len(found)} certificates ({subjects}); trust_anchor installs exactly one: give the CA "
+            "certificate alone")
     return found[0]

@@ -8,12 +8,13 @@ afterwards, and the diff text (anchor paths and SHA-256 fingerprints, never PEM)
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore.errors import TrustStoreError
-from ansible_collections.trustops.tableau.plugins.module_utils.truststore.layouts import update_argv
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore.layouts import Layout, update_argv
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore.names import cert_digests, colon
-from ansible_collections.trustops.tableau.plugins.module_utils.truststore.scan import AnchorFile
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore.scan import AnchorFile, DigestSet
 
 
 # --------------------------------------------------------------------------- planning
@@ -21,34 +22,35 @@ from ansible_collections.trustops.tableau.plugins.module_utils.truststore.scan i
 class Plan:
     """What to change in a Linux store: a file to write, files to remove, the update to run."""
 
-    def __init__(self, lay):
+    def __init__(self, lay: Layout) -> None:
         self.layout = lay
-        self.path = None            # the anchor file that holds (or will hold) the certificate
-        self.write = None           # (path, pem bytes)
-        self.replaces = None        # AnchorFile overwritten by ``write``
-        self.remove = []            # AnchorFile list
+        self.path: str | None = None                    # the anchor file that holds (or will hold) the certificate
+        self.write: tuple[str, bytes] | None = None     # (path, pem bytes)
+        self.replaces: AnchorFile | None = None         # AnchorFile overwritten by ``write``
+        self.remove: list[AnchorFile] = []
         self.update = False         # the store's update command must run
         self.fresh = False          # ...with --fresh (Debian), because a file went or changed
-        self.reasons = []
-        self.warnings = []
+        self.reasons: list[str] = []
+        self.warnings: list[str] = []
 
     @property
-    def changes_files(self):
+    def changes_files(self) -> bool:
         return bool(self.write or self.remove)
 
     @property
-    def changed(self):
+    def changed(self) -> bool:
         return self.changes_files or self.update
 
-    def update_argv(self, binary=None):
+    def update_argv(self, binary: str | None = None) -> list[str]:
         return update_argv(self.layout, removing=self.fresh, binary=binary)
 
 
-def _matching(entries, kind, hexed):
+def _matching(entries: Sequence[AnchorFile], kind: str, hexed: str) -> list[AnchorFile]:
     return [e for e in entries if e.holds(kind, hexed)]
 
 
-def plan_present(lay, cert, name, entries, bundle):
+def plan_present(lay: Layout, cert: certs.x509.Certificate, name: str, entries: Sequence[AnchorFile],
+                 bundle: DigestSet) -> Plan:
     """Plan to make ``cert`` an anchor: nothing, run the update, or write ``<name><suffix>``."""
     s256, _s1 = cert_digests(cert)
     plan = Plan(lay)
@@ -74,8 +76,8 @@ def plan_present(lay, cert, name, entries, bundle):
             raise TrustStoreError(f"{target} exists and is not a certificate file ({old.error}); it is left alone: choose "
                                   "another name")
         if old.count > 1:
-            raise TrustStoreError("%s exists and holds %d certificates; it is left alone: choose another name"
-                                  % (target, old.count))
+            raise TrustStoreError(f"{target} exists and holds {old.count} certificates; it is left alone: choose "
+                                  "another name")
         plan.replaces = old
         plan.fresh = True
         if old.sha256[0] == s256:
@@ -93,7 +95,8 @@ def plan_present(lay, cert, name, entries, bundle):
     return plan
 
 
-def plan_absent(lay, kind, hexed, entries, bundle, others):
+def plan_absent(lay: Layout, kind: str, hexed: str, entries: Sequence[AnchorFile], bundle: DigestSet,
+                others: DigestSet) -> Plan:
     """Plan to stop trusting the certificate with this digest as one of our anchors.
 
     Every anchor file holding it is removed.  A file that holds it among other certificates is
@@ -120,21 +123,23 @@ def plan_absent(lay, kind, hexed, entries, bundle, others):
         plan.reasons.append(f"no anchor holds the certificate but the bundle {bundle.path} still does (the update "
                             "never ran after a removal)")
     if others.contains(kind, hexed):
-        plan.warnings.append("the certificate is also a system CA of this host (%s); it stays trusted "
-                             "through that source, which this module does not manage"
-                             % (lay.certsconf if lay.store == "debian" else ", ".join(lay.other_dirs)))
+        source = lay.certsconf if lay.store == "debian" else ", ".join(d for d in lay.other_dirs if d)
+        plan.warnings.append(f"the certificate is also a system CA of this host ({source}); it stays trusted "
+                             "through that source, which this module does not manage")
     return plan
 
 
-def verify_present(kind, hexed, bundle_after):
+def verify_present(kind: str, hexed: str, bundle_after: DigestSet) -> bool:
+    """After the update: the bundle holds the certificate."""
     return bundle_after.contains(kind, hexed)
 
 
-def verify_absent(kind, hexed, bundle_after, others):
+def verify_absent(kind: str, hexed: str, bundle_after: DigestSet, others: DigestSet) -> bool:
+    """After the update: the bundle no longer holds it, or a system source still explains it."""
     return (not bundle_after.contains(kind, hexed)) or others.contains(kind, hexed)
 
 
-def listing(entries):
+def listing(entries: Sequence[AnchorFile]) -> str:
     """Diff text: one line per certificate per anchor file (path and SHA-256), never PEM."""
     lines = []
     for e in sorted(entries, key=lambda x: x.path):
@@ -147,7 +152,7 @@ def listing(entries):
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def entries_after(entries, plan, lay):
+def entries_after(entries: Sequence[AnchorFile], plan: Plan, lay: Layout) -> list[AnchorFile]:
     """The anchor entries as they will be once ``plan`` is applied (for the diff)."""
     gone = set(e.path for e in plan.remove)
     if plan.write:
@@ -158,6 +163,6 @@ def entries_after(entries, plan, lay):
         cert = certs.load_certificate(plan.write[1], plan.write[0])
         s256, s1 = cert_digests(cert)
         new.sha256, new.sha1, new.encoding, new.usable = [s256], [s1], "pem", True
-        new.subjects = [cert.subject.rfc4514_string()]
+        new.subjects = [certs.subject_text(cert)]
         after.append(new)
     return after

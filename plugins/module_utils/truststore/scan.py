@@ -11,11 +11,12 @@ import base64
 import binascii
 import os
 import re
+from typing import Any
 
-from ansible_collections.trustops.tableau.plugins.module_utils import certs
-from ansible_collections.trustops.tableau.plugins.module_utils import reader
+from ansible_collections.trustops.tableau.plugins.module_utils import _asn1, certs, reader
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore.errors import TrustStoreError
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore.layouts import Layout
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore.names import cert_digests, colon, digests_of_der
 
 _PEM_CERT_RE = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
@@ -28,33 +29,33 @@ class AnchorFile:
 
     __slots__ = ("path", "sha256", "sha1", "subjects", "encoding", "error", "usable", "size")
 
-    def __init__(self, path):
+    def __init__(self, path: str) -> None:
         self.path = path
-        self.sha256 = []
-        self.sha1 = []
-        self.subjects = []
-        self.encoding = None    # pem | der
-        self.error = None       # why it could not be read as certificates
+        self.sha256: list[str] = []
+        self.sha1: list[str] = []
+        self.subjects: list[str] = []
+        self.encoding: str | None = None    # pem | der
+        self.error: str | None = None       # why it could not be read as certificates
         self.usable = False     # the store's update tool takes its certificates
         self.size = 0
 
     @property
-    def count(self):
+    def count(self) -> int:
         return len(self.sha256)
 
-    def holds(self, kind, hexed):
+    def holds(self, kind: str, hexed: str) -> bool:
         return self.error is None and hexed in (self.sha256 if kind == "sha256" else self.sha1)
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return {"path": self.path, "sha256": [colon(h) for h in self.sha256],
                 "subjects": list(self.subjects), "encoding": self.encoding,
                 "usable": self.usable, "error": self.error}
 
-    def __repr__(self):
-        return "AnchorFile(%r, %d certs%s)" % (self.path, self.count, ", " + self.error if self.error else "")
+    def __repr__(self) -> str:
+        return f"AnchorFile({self.path!r}, {self.count} certs{', ' + self.error if self.error else ''})"
 
 
-def _read_store_file(path, what, max_bytes=reader.MAX_BUNDLE, allow_empty=False):
+def _read_store_file(path: str, what: str, max_bytes: int = reader.MAX_BUNDLE, allow_empty: bool = False) -> bytes:
     """A file of the store through the collection's one reader (docs/inputs.md: the bundle cap).
 
     Raises reader.InputError; ``reason(exc)`` is its message without the leading label.
@@ -62,14 +63,15 @@ def _read_store_file(path, what, max_bytes=reader.MAX_BUNDLE, allow_empty=False)
     return reader.read_input(path=path, option=what, max_bytes=max_bytes, allow_empty=allow_empty)
 
 
-def _reason(exc, path):
+def _reason(exc: Exception, path: str) -> str:
     """An InputError's message without its ``<label> <path>: `` prefix (the caller names the file)."""
     text = str(exc)
     marker = f"{path}: "
     return text[text.index(marker) + len(marker):] if marker in text else text
 
 
-def read_anchor_file(path, lay):
+def read_anchor_file(path: str, lay: Layout) -> AnchorFile:
+    """One anchor file: its certificates' digests and subjects, or why it cannot be read."""
     entry = AnchorFile(path)
     try:
         data = _read_store_file(path, "anchor file")
@@ -88,15 +90,12 @@ def read_anchor_file(path, lay):
         s256, s1 = cert_digests(cert)
         entry.sha256.append(s256)
         entry.sha1.append(s1)
-        try:
-            entry.subjects.append(cert.subject.rfc4514_string())
-        except Exception:
-            entry.subjects.append("<unreadable subject>")
+        entry.subjects.append(certs.subject_text(cert))
     entry.usable = entry.encoding == "pem" or lay.der_ok
     return entry
 
 
-def certificate_in(path, kind, hexed):
+def certificate_in(path: str, kind: str, hexed: str) -> certs.x509.Certificate | None:
     """The certificate with this digest from an anchor file, or None (also when it cannot be read)."""
     try:
         found = certs.load_certificates(_read_store_file(path, "anchor file"), path)
@@ -109,7 +108,7 @@ def certificate_in(path, kind, hexed):
     return None
 
 
-def _candidate_files(lay):
+def _candidate_files(lay: Layout) -> list[str]:
     top = lay.anchors_dir
     if not top or not os.path.isdir(top):
         return []
@@ -141,7 +140,7 @@ def _candidate_files(lay):
     return result
 
 
-def scan_anchors(lay):
+def scan_anchors(lay: Layout) -> tuple[list[AnchorFile], list[str]]:
     """(entries, warnings): every anchor file the store's tool reads, with its fingerprints.
 
     Unreadable or unparseable files are returned with ``error`` set and named in a warning;
@@ -167,20 +166,20 @@ class DigestSet:
 
     __slots__ = ("path", "exists", "sha256", "sha1", "count")
 
-    def __init__(self, path=None, exists=False):
+    def __init__(self, path: str | None = None, exists: bool = False) -> None:
         self.path = path
         self.exists = exists
-        self.sha256 = set()
-        self.sha1 = set()
+        self.sha256: set[str] = set()
+        self.sha1: set[str] = set()
         self.count = 0
 
-    def add_der(self, der):
+    def add_der(self, der: bytes) -> None:
         s256, s1 = digests_of_der(der)
         self.sha256.add(s256)
         self.sha1.add(s1)
         self.count += 1
 
-    def add_pem_blocks(self, data):
+    def add_pem_blocks(self, data: bytes) -> None:
         for body in _PEM_CERT_RE.findall(data):
             try:
                 der = base64.b64decode(re.sub(rb"\s+", b"", body), validate=True)
@@ -188,14 +187,14 @@ class DigestSet:
                 continue
             self.add_der(der)
 
-    def contains(self, kind, hexed):
+    def contains(self, kind: str, hexed: str) -> bool:
         return hexed in (self.sha256 if kind == "sha256" else self.sha1)
 
 
-def read_bundle(path):
+def read_bundle(path: str | None) -> DigestSet:
     """Digests of every PEM certificate in a consolidated bundle (absent file: empty set)."""
-    result = DigestSet(path, exists=os.path.isfile(path) if path else False)
-    if result.exists:
+    result = DigestSet(path, exists=bool(path) and os.path.isfile(path or ""))
+    if path and result.exists:
         try:
             result.add_pem_blocks(_read_store_file(path, "bundle", allow_empty=True))
         except reader.InputError as exc:
@@ -203,18 +202,18 @@ def read_bundle(path):
     return result
 
 
-def _add_file(result, path):
+def _add_file(result: DigestSet, path: str) -> None:
     try:
         data = _read_store_file(path, "system CA file")
     except reader.InputError:
         return
     if b"-----BEGIN" in data:
         result.add_pem_blocks(data)
-    elif data[:1] == b"\x30":
+    elif _asn1.starts_sequence(data):
         result.add_der(data)
 
 
-def other_source_digests(lay):
+def other_source_digests(lay: Layout) -> DigestSet:
     """Digests of the certificates the store trusts from sources this module does not manage.
 
     Debian: the system CAs enabled in ``/etc/ca-certificates.conf``.  RHEL: everything under

@@ -13,11 +13,14 @@ and runs the Windows module.  No PowerShell is written here.
 
 from __future__ import annotations
 
+import datetime
 import re
+from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
+    Finding,
     TrustopsError,
     fails,
     summary,
@@ -34,7 +37,7 @@ _THUMBPRINT_SEPARATORS = re.compile(r"[\s:\-]")
 _THUMBPRINT = re.compile(r"^[0-9A-F]{40}$")
 
 
-def normalize_thumbprint(value):
+def normalize_thumbprint(value: object) -> str:
     """A SHA-1 thumbprint as Windows shows it: 40 upper-case hex digits.
 
     Accepts the forms people copy from tools: with spaces (certmgr), colons (openssl) or
@@ -50,7 +53,7 @@ def normalize_thumbprint(value):
     return text
 
 
-def store_module_args(state, path=None, thumbprint=None):
+def store_module_args(state: str, path: str | None = None, thumbprint: str | None = None) -> dict[str, str]:
     """Arguments for ansible.windows.win_certificate_store: LocalMachine\\Root only.
 
     ``present`` imports the file at ``path`` (the module detects DER itself; its ``file_type``
@@ -71,7 +74,8 @@ def store_module_args(state, path=None, thumbprint=None):
     return args
 
 
-def plan(params, data=None, source="<content>", now=None):
+def plan(params: dict[str, Any], data: bytes | str | None = None, source: str = "<content>",
+         now: datetime.datetime | None = None) -> dict[str, Any]:
     """Everything decided before touching the target, from validated task args.
 
     ``params`` are the task arguments after argument-spec validation; ``data`` the
@@ -82,7 +86,7 @@ def plan(params, data=None, source="<content>", now=None):
     certificate.  Broken input raises TrustopsError (CertificateError) naming ``source``.
     """
     state = params.get("state") or "present"
-    result = {"state": state, "thumbprint": None, "findings": [], "der": None, "failed": False,
+    result: dict[str, Any] = {"state": state, "thumbprint": None, "findings": [], "der": None, "failed": False,
               "msg": "", "facts": {"sha256": None, "subject": None, "not_after": None}}
     if data is None:
         if state != "absent" or not params.get("thumbprint"):
@@ -94,7 +98,7 @@ def plan(params, data=None, source="<content>", now=None):
     result["thumbprint"] = certs.thumbprint(cert)
     result["facts"] = {
         "sha256": certs.fingerprint(cert, "sha256"),
-        "subject": cert.subject.rfc4514_string(),
+        "subject": certs.subject_text(cert),
         "not_after": certs.not_after(cert).isoformat(),
     }
     if state == "absent":
@@ -102,7 +106,7 @@ def plan(params, data=None, source="<content>", now=None):
         # one wants to remove, so no policy applies.
         return result
 
-    findings = anchor_policy.check_anchor(cert, now=now, **anchor_policy.options_from(params))
+    findings: list[Finding] = anchor_policy.check_anchor(cert, now=now, **anchor_policy.options_from(params))
     result["findings"] = findings
     if fails(findings, "error"):
         result["failed"] = True
@@ -113,7 +117,7 @@ def plan(params, data=None, source="<content>", now=None):
     return result
 
 
-def diff_for(state, thumbprint, changed, subject=None):
+def diff_for(state: str, thumbprint: str, changed: bool, subject: str | None = None) -> dict[str, str]:
     """Before/after presence of the thumbprint in LocalMachine\\Root.
 
     win_certificate_store is idempotent by thumbprint, so ``changed`` tells the presence
@@ -126,14 +130,14 @@ def diff_for(state, thumbprint, changed, subject=None):
     header = f"{STORE_LABEL}\\{thumbprint}"
     label = f" ({subject})" if subject else ""
 
-    def line(present):
+    def line(present: bool) -> str:
         return (f"present{label}\n") if present else "absent\n"
 
     return {"before_header": header, "after_header": header,
             "before": line(before), "after": line(after)}
 
 
-def task_result(decided):
+def task_result(decided: dict[str, Any]) -> dict[str, Any]:
     """The task's result before the target is touched: facts, findings, and the refusal if any."""
     result = {
         "changed": False,
@@ -149,7 +153,8 @@ def task_result(decided):
     return result
 
 
-def conclude(decided, result, store_result, diff=False):
+def conclude(decided: dict[str, Any], result: dict[str, Any], store_result: dict[str, Any],
+             diff: bool = False) -> dict[str, Any]:
     """``result`` completed from what ``win_certificate_store`` returned (``store_result``).
 
     Its failure is the task's failure, with its result attached; a thumbprint other than the one

@@ -29,6 +29,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.truststore import
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore import scan
 from ansible_collections.trustops.tableau.plugins.module_utils.anchor_policy import check_anchor
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
+from ansible_collections.trustops.tableau.plugins.module_utils.truststore.errors import TrustStoreError
 
 UPDATE_CA = shutil.which("update-ca-certificates", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
 OPENSSL = shutil.which("openssl")
@@ -270,7 +271,7 @@ def test_relocated_debian_argv_names_every_directory(tmp_path):
     lay = layouts.layout("debian", str(tmp_path))
     argv = layouts.update_argv(lay, removing=True)
     assert argv[:2] == ["update-ca-certificates", "--fresh"]
-    opts = dict(zip(argv[2::2], argv[3::2]))
+    opts = dict(zip(argv[2::2], argv[3::2], strict=True))
     assert opts == {"--certsconf": str(tmp_path / "etc/ca-certificates.conf"),
                     "--certsdir": str(tmp_path / "usr/share/ca-certificates"),
                     "--localcertsdir": str(tmp_path / "usr/local/share/ca-certificates"),
@@ -591,6 +592,9 @@ def test_macos_parse_and_plan(cas):
     steps = macos.plan_macos_absent("sha256", sha256(cas["root"]), items, trusted)
     assert [(s.action, s.sha1) for s in steps] == [("remove-trust", sha1(cas["root"])), ("delete", sha1(cas["root"]))]
     assert steps[1].argv(kc) == macos.macos_delete_argv(sha1(cas["root"]), kc)
+    # a step that needs the certificate as a file never runs without one (no None in an argv)
+    with pytest.raises(TrustStoreError, match="remove-trust needs the certificate as a file"):
+        steps[0].argv(kc)
     assert macos.plan_macos_absent("sha1", sha1(cas["other"]), items, trusted) == []
     # trust settings left without a keychain item are removed when the certificate is known
     steps = macos.plan_macos_absent("sha256", sha256(cas["other"]), items, {sha1(cas["other"])}, cas["other"].cert)
