@@ -3,7 +3,7 @@
 # Copyright (c) trustops.tableau contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-
+from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
@@ -65,7 +65,19 @@ options:
         C(ssl.get_default_verify_paths()) bundle, C(/etc/ssl/certs/ca-certificates.crt),
         C(/etc/pki/tls/certs/ca-bundle.crt), C(/etc/ssl/ca-bundle.pem), C(/etc/ssl/cert.pem),
         else the hashed certificate directory.
+      - O(ca_content) adds to these anchors.
     type: path
+  ca_content:
+    description:
+      - PEM text of CA certificates to trust for this probe, B(in addition to) the anchors of O(ca_file)
+        or of the system trust store; for example the CA a play is about to install as a trust anchor,
+        so that a run in check mode reports the verdict the probe will give once that CA is installed.
+      - Both the analysis and the referee (RV(verified)) trust these certificates. Read by the
+        collection's one input reader with the CA bundle cap (4 MiB); an empty value, a private key or
+        text without a certificate fails the task with a message naming O(ca_content).
+      - On a target without a system trust store (and without O(ca_file)), these certificates are the
+        only trust anchors.
+    type: str
   timeout:
     description: Seconds allowed for each connection and handshake.
     type: float
@@ -119,6 +131,12 @@ EXAMPLES = r"""
     host: tableau.example.com
     ca_file: /etc/pki/company-root.pem
     fail_on: error
+
+- name: In check mode, what users will see once the company root is installed (nothing is installed)
+  trustops.tableau.tls_probe:
+    host: tableau.example.com
+    ca_content: "{{ lookup('ansible.builtin.file', 'files/company-root.pem') }}"
+  check_mode: true
 
 - name: Assert on the result
   ansible.builtin.assert:
@@ -278,22 +296,24 @@ anchor:
   returned: always
   type: dict
 trust_store:
-  description: The anchors used (C(path), C(count), C(skipped) unreadable entries).
+  description: >-
+    The anchors used: C(path) (O(ca_file), the system store, or null when only O(ca_content) is trusted),
+    C(count) (every anchor), C(skipped) (unreadable entries of a system bundle), C(ca_content) (the
+    certificates of O(ca_content), 0 without it).
   returned: always
   type: dict
+  sample: {path: /etc/ssl/certs/ca-certificates.crt, count: 143, skipped: 0, ca_content: 1}
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.trustops.tableau.plugins.module_utils import policy
 from ansible_collections.trustops.tableau.plugins.module_utils._module import finish
-from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
-    TrustopsError,
-)
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
 )
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.probe import probe
 
 
@@ -304,6 +324,7 @@ def main():
         address=dict(type="str"),
         server_name=dict(type="str"),
         ca_file=dict(type="path"),
+        ca_content=dict(type="str"),
         timeout=dict(type="float", default=10.0),
         min_days_left=dict(type="int", default=30),
         fail_on=dict(type="str", choices=["error", "warning", "never"], default="never"),
@@ -313,22 +334,15 @@ def main():
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     p = module.params
-    if not p["host"].strip():
-        module.fail_json(msg="host must not be empty")
-    if not 0 < p["port"] < 65536:
-        module.fail_json(msg="port must be 1-65535, not %d" % p["port"])
-    if p["timeout"] <= 0:
-        module.fail_json(msg="timeout must be a positive number of seconds")
     try:
         result = probe(
-            p["host"].strip(), port=p["port"], address=p["address"], server_name=p["server_name"],
-            ca_file=p["ca_file"], timeout=p["timeout"], min_days_left=p["min_days_left"],
-            min_rsa_key_size=p["min_rsa_key_size"], blocklisted_digests=p["blocklisted_digests"],
-            min_ec_key_size=p["min_ec_key_size"])
+            p["host"], port=p["port"], address=p["address"], server_name=p["server_name"],
+            ca_file=p["ca_file"], ca_content=p["ca_content"], timeout=p["timeout"],
+            min_days_left=p["min_days_left"], min_rsa_key_size=p["min_rsa_key_size"],
+            blocklisted_digests=p["blocklisted_digests"], min_ec_key_size=p["min_ec_key_size"])
     except TrustopsError as exc:
         module.fail_json(msg=str(exc))
-    findings = result.finding_objects
-    finish(module, findings, result, "tls_probe %s:%d" % (p["host"], p["port"]), p["fail_on"])
+    finish(module, result.finding_objects, result, f"tls_probe {result['host']}:{result['port']}", p["fail_on"])
 
 
 if __name__ == "__main__":

@@ -15,10 +15,12 @@ nothing, so a module's AnsiballZ payload carries only what it uses):
   (OpenSSL) and the same trust anchors, which reports ``verified`` and OpenSSL's verify message,
   the negotiated version and cipher, and the leaf (and the chain where Python exposes it);
 * :mod:`.anchors`: :func:`~.anchors.load_anchors`, the trust anchors of ``ca_file`` or of the
-  target's system store;
+  target's system store, plus those of ``ca_content``;
 * :mod:`.analysis`: :func:`~.analysis.analyze`, pure functions over certificates that turn a
   served chain, the host name the user types and the trust anchors into findings ``TLS-0NN``;
   key sizes and digests are judged by the one policy, :class:`policy.Policy`;
+* :mod:`.rules`: :data:`~.rules.REGISTRY`, the ``TLS-0NN`` rules (message and remedy templates,
+  the seed sentence, a title); every finding of the analysis and the probe is made through it;
 * :mod:`.probe`: :func:`~.probe.probe` ties them together.
 
 Connection problems (DNS, refused, timeout, not TLS, closed) raise ``TlsProbeError`` with the

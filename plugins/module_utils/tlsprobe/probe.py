@@ -5,12 +5,17 @@
 
 :func:`probe` is the one entry point of the ``tls_probe`` module.  Raises ``TlsProbeError`` when
 no certificate can be obtained at all, ``TrustopsError`` (``PolicyError``) for an unusable
-``ca_file`` or meaningless options, before anything connects.  No Ansible imports.
+``ca_file``/``ca_content`` or meaningless options, before anything connects.  The findings only
+the whole probe can tell (the referee's verdict: TLS-001 for a leaf-only chain, TLS-014, TLS-017)
+are made here, through the rule registry :mod:`.rules`.  No Ansible imports.
 """
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
+from collections.abc import Iterable
+from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     HAS_CRYPTOGRAPHY,
@@ -18,16 +23,12 @@ from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     describe,
     fingerprint,
     load_certificates,
+    subject_text,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, TrustopsError
 from ansible_collections.trustops.tableau.plugins.module_utils.policy import Policy
-from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.analysis import (
-    REMEDY_CHAIN_FILE,
-    REMEDY_INSTALL_CA,
-    SYMPTOM,
-    analyze,
-    subject_text,
-)
+from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe import rules
+from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.analysis import analyze
 from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.anchors import load_anchors
 from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.referee import CHAIN_VERIFY_CODES, ssl_handshake
 from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.wire import (
@@ -43,40 +44,45 @@ from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.wire imp
 __all__ = ["probe", "ProbeResult"]
 
 
-def _parse_served(ders, endpoint):
+def _parse_served(ders: Iterable[bytes], endpoint: Endpoint) -> list:
     certs = []
     for i, der in enumerate(ders):
         try:
-            certs.extend(load_certificates(bytes(der), "%s: served certificate #%d" % (endpoint, i)))
+            certs.extend(load_certificates(bytes(der), f"{endpoint}: served certificate #{i}"))
         except CertificateError as exc:
             raise TlsProbeError(str(exc))
     return certs
 
 
-def probe(host, port=443, address=None, server_name=None, ca_file=None, timeout=10.0,
-          min_days_left=30, min_rsa_key_size=2048, blocklisted_digests=("sha1",), now=None,
-          use_chain_api=True, min_ec_key_size=256):
+def probe(host: str, port: int = 443, address: str | None = None, server_name: str | None = None,
+          ca_file: str | None = None, timeout: float = 10.0, min_days_left: int = 30,
+          min_rsa_key_size: int = 2048, blocklisted_digests: Iterable[str] | None = ("sha1",),
+          now: datetime.datetime | None = None, use_chain_api: bool = True, min_ec_key_size: int = 256,
+          ca_content: str | bytes | None = None) -> ProbeResult:
     """Connect, read the served chain, run the referee and the analysis; return a result dict.
 
-    ``server_name`` None means "the host"; "" disables SNI.  ``use_chain_api`` False forbids
-    reading a TLS 1.3 chain through Python's (private before 3.13) chain API, as on Pythons
-    without it.  Raises :class:`TlsProbeError` when no certificate can be obtained at all,
-    TrustopsError for unusable ``ca_file``/arguments.
+    ``host`` is the name users type (surrounding blanks ignored).  ``server_name`` None means
+    "the host"; "" disables SNI.  ``ca_content`` (PEM text) is trusted in addition to ``ca_file``
+    or the system store.  ``use_chain_api`` False forbids reading a TLS 1.3 chain through Python's
+    (private before 3.13) chain API, as on Pythons without it.  Raises :class:`TlsProbeError` when
+    no certificate can be obtained at all, TrustopsError for unusable ``ca_file``/``ca_content``
+    or arguments.
     """
     if not HAS_CRYPTOGRAPHY:
         raise TrustopsError("the cryptography Python library is required")
+    host = (host or "").strip()
     if not host:
         raise TrustopsError("host must not be empty")
     if not 0 < int(port) < 65536:
         raise TrustopsError(f"port must be 1-65535, not {port}")
     if timeout is None or timeout <= 0:
-        raise TrustopsError("timeout must be positive")
+        raise TrustopsError("timeout must be a positive number of seconds")
     endpoint = Endpoint(host, int(port), address)
     sni = host if server_name is None else server_name
     sni_bytes(sni)  # validate early: a bad server_name is an input error
     # the policy options, through the one parser, before anything connects
     Policy(blocklisted_digests or (), min_rsa_key_size, min_ec_key_size)
-    store = load_anchors(ca_file)
+    store = load_anchors(ca_file, ca_content)
 
     reader, reader_error = None, None
     try:
@@ -94,14 +100,14 @@ def probe(host, port=443, address=None, server_name=None, ca_file=None, timeout=
     if not sni and ip_host:
         ref_name, hostname_check = host, True  # IP literals never go into SNI anyway
     need_chain = reader is None and use_chain_api
-    ref = ssl_handshake(endpoint, ref_name, cafile=store.cafile, capath=store.capath, verify=True,
-                        check_hostname=hostname_check, timeout=timeout, want_chain=need_chain)
+    ref = ssl_handshake(endpoint, ref_name, cafile=store.cafile, capath=store.capath, cadata=store.cadata,
+                        verify=True, check_hostname=hostname_check, timeout=timeout, want_chain=need_chain)
     plain = ref
     if not ref.ok and (ref.verify_error is not None or reader is None):
         plain = ssl_handshake(endpoint, sni or None, verify=False, timeout=timeout, want_chain=need_chain)
         if not plain.ok and reader is None:
             why = [reader_error.reason] if reader_error is not None else []
-            why.append("ssl: %s" % (plain.error or ref.error))
+            why.append(f"ssl: {plain.error or ref.error}")
             raise TlsProbeError("{}: TLS handshake failed: {}".format(endpoint, "; ".join(why)))
 
     if reader is not None:
@@ -123,32 +129,19 @@ def probe(host, port=443, address=None, server_name=None, ca_file=None, timeout=
         result["trusted"] = bool(ref.ok or (ref.verify_code is not None
                                             and ref.verify_code not in CHAIN_VERIFY_CODES))
         if not result["trusted"]:
-            findings.insert(0, Finding(
-                "TLS-001", "error",
-                "the certificate is not trusted: %s" % (ref.verify_error or ref.error),
-                REMEDY_INSTALL_CA + " " + REMEDY_CHAIN_FILE, {"symptom": SYMPTOM}))
+            findings.insert(0, rules.finding("TLS-001", reason=ref.verify_error or ref.error,
+                                             chain_remedy=" " + rules.REMEDY_CHAIN_FILE,
+                                             data={"symptom": rules.SYMPTOM}))
     if reader is None and reader_error is not None:
-        if plain.version == "TLSv1.3":
-            message = (f"the server does not accept a TLS 1.2 handshake ({reader_error.reason}); the certificate was read over "
-                       "TLSv1.3")
-            remedy = ("Nothing to do for current clients; devices without TLS 1.3 (Android 9 and older) "
-                      "cannot connect.")
-        else:
-            message = (f"the server refused the probe's TLS 1.2 ClientHello ({reader_error.reason}) but accepted OpenSSL's; "
-                       f"the certificate was read over {plain.version}")
-            remedy = ("Check the server's cipher suites: it accepts none of the common ECDHE/DHE/RSA "
-                      "AES-GCM, ChaCha20 or AES-CBC suites.")
-        findings.append(Finding("TLS-014", "info", message, remedy, {"tls_version": plain.version}))
+        advice = rules.TLS13_ONLY_ADVICE if plain.version == "TLSv1.3" else rules.NO_COMMON_SUITE_ADVICE
+        findings.append(rules.finding("TLS-014", reason=reader_error.reason, tls_version=plain.version,
+                                      advice=advice))
     verify_error = None
     if not ref.ok:
         verify_error = ref.verify_error or ref.error
         if not any(f.severity == "error" for f in findings):
-            findings.append(Finding(
-                "TLS-017", "error",
-                f"OpenSSL rejects the connection although no check above explains it: {verify_error}",
-                "Clients built on the same TLS libraries will refuse it too: fix what OpenSSL names "
-                "(e.g. a protocol version or an algorithm the client policy forbids).",
-                {"verify_code": ref.verify_code, "symptom": SYMPTOM}))
+            findings.append(rules.finding("TLS-017", verify_error=verify_error,
+                                          data={"verify_code": ref.verify_code, "symptom": rules.SYMPTOM}))
 
     anchor = result["anchor"]
     tls_version = (ref.version or plain.version or (reader.tls_version if reader else None))
@@ -183,12 +176,12 @@ def probe(host, port=443, address=None, server_name=None, ca_file=None, timeout=
 class ProbeResult(dict):
     """The JSON-friendly result of :func:`probe`; ``finding_objects`` holds the Findings."""
 
-    def __init__(self, data, findings):
+    def __init__(self, data: dict[str, Any], findings: Iterable[Finding]) -> None:
         super().__init__(data)
         self.finding_objects = list(findings)
 
 
-def _is_ip(text):
+def _is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
         return True

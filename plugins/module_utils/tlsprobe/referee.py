@@ -10,10 +10,9 @@ where this Python exposes it (how a TLS 1.3-only server's chain is read).  No An
 
 from __future__ import annotations
 
-import socket
 import ssl
 
-from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.wire import connect
+from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.wire import Endpoint, connect
 
 __all__ = ["CHAIN_VERIFY_CODES", "HandshakeResult", "ssl_handshake"]
 
@@ -21,7 +20,7 @@ __all__ = ["CHAIN_VERIFY_CODES", "HandshakeResult", "ssl_handshake"]
 CHAIN_VERIFY_CODES = frozenset((2, 18, 19, 20, 21))
 
 
-def _chain_from_ssl(tls):
+def _chain_from_ssl(tls: ssl.SSLSocket) -> list[bytes] | None:
     """The unverified peer chain as DER, leaf first, when this Python exposes it, else None."""
     try:
         getter = getattr(tls, "get_unverified_chain", None)  # Python 3.13+: list of DER bytes
@@ -42,36 +41,38 @@ def _chain_from_ssl(tls):
 class HandshakeResult:
     """Outcome of one ``ssl`` handshake."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.ok = False
-        self.verify_error = None
-        self.verify_code = None
-        self.error = None
-        self.version = None
-        self.cipher = None
-        self.leaf = None
-        self.chain = None
+        self.verify_error: str | None = None
+        self.verify_code: int | None = None
+        self.error: str | None = None
+        self.version: str | None = None
+        self.cipher: str | None = None
+        self.leaf: bytes | None = None
+        self.chain: list[bytes] | None = None
 
 
-def ssl_handshake(endpoint, server_hostname, cafile=None, capath=None, verify=True,
-                  check_hostname=True, timeout=10.0, want_chain=False):
+def ssl_handshake(endpoint: Endpoint, server_hostname: str | None, cafile: str | None = None,
+                  capath: str | None = None, verify: bool = True, check_hostname: bool = True,
+                  timeout: float = 10.0, want_chain: bool = False, cadata: str | None = None) -> HandshakeResult:
     """One real handshake with Python's ``ssl``.
 
-    With ``verify`` it is the referee: ``ssl.create_default_context(cafile=..)`` with
-    ``check_hostname`` against ``server_hostname``.  A certificate rejection is returned
+    With ``verify`` it is the referee: ``ssl.create_default_context(cafile=.., capath=..,
+    cadata=..)`` (``cadata``: PEM text of further anchors) with ``check_hostname`` against
+    ``server_hostname``.  A certificate rejection is returned
     (``verify_error``/``verify_code``), any other TLS failure too (``error``); only connection
     failures raise.
     """
     result = HandshakeResult()
     if verify:
-        ctx = ssl.create_default_context(cafile=cafile, capath=capath)
+        ctx = ssl.create_default_context(cafile=cafile, capath=capath, cadata=cadata)
         ctx.check_hostname = bool(check_hostname and server_hostname)
     else:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     sock = connect(endpoint, timeout)
-    tls = None
+    tls: ssl.SSLSocket | None = None
     try:
         sock.settimeout(timeout)
         tls = ctx.wrap_socket(sock, server_hostname=server_hostname or None,
@@ -88,13 +89,13 @@ def ssl_handshake(endpoint, server_hostname, cafile=None, capath=None, verify=Tr
         result.verify_code = getattr(exc, "verify_code", None)
         result.verify_error = getattr(exc, "verify_message", None) or str(exc)
     except ssl.SSLError as exc:
-        result.error = "TLS handshake failed (%s)" % (exc.reason or exc.strerror or exc)
+        result.error = f"TLS handshake failed ({exc.reason or exc.strerror or exc})"
     except TimeoutError:
         result.error = f"TLS handshake timed out after {timeout:g}s"
     except ConnectionResetError:
         result.error = "the server reset the connection during the TLS handshake"
     except OSError as exc:
-        result.error = "TLS handshake failed (%s)" % (exc.strerror or exc)
+        result.error = f"TLS handshake failed ({exc.strerror or exc})"
     finally:
         (tls or sock).close()
     return result

@@ -87,7 +87,7 @@ class TlsProbeError(TrustopsError):
     ``str()`` names the endpoint; ``reason`` is the same text without it.
     """
 
-    def __init__(self, message, reason=None):
+    def __init__(self, message: str, reason: str | None = None) -> None:
         super().__init__(message)
         self.reason = reason or message
 
@@ -99,10 +99,10 @@ class NotTlsError(TlsProbeError):
 class TlsAlertError(TlsProbeError):
     """The server answered the ClientHello with a fatal alert."""
 
-    def __init__(self, message, description=None, reason=None):
+    def __init__(self, message: str, description: int | None = None, reason: str | None = None) -> None:
         super().__init__(message, reason)
         self.description = description
-        self.name = ALERTS.get(description, f"alert {description}")
+        self.name = ALERTS.get(description, f"alert {description}") if description is not None else "alert"
 
 
 class TlsHandshakeError(TlsProbeError):
@@ -119,23 +119,23 @@ class ReadTimeoutError(TlsProbeError):
 
 # ----------------------------------------------------------------------------- ClientHello
 
-def _u8(n):
+def _u8(n: int) -> bytes:
     return struct.pack(">B", n)
 
 
-def _u16(n):
+def _u16(n: int) -> bytes:
     return struct.pack(">H", n)
 
 
-def _u24(n):
+def _u24(n: int) -> bytes:
     return struct.pack(">I", n)[1:]
 
 
-def _vec16(data):
+def _vec16(data: bytes) -> bytes:
     return _u16(len(data)) + data
 
 
-def sni_bytes(server_name):
+def sni_bytes(server_name: str | None) -> bytes | None:
     """The SNI host_name as ASCII (IDNA for Unicode), or None for none/IP literals (RFC 6066)."""
     if not server_name:
         return None
@@ -157,7 +157,7 @@ def sni_bytes(server_name):
     return encoded
 
 
-def client_hello(server_name=None, random=None):
+def client_hello(server_name: str | None = None, random: bytes | None = None) -> bytes:
     """A TLS 1.2 ClientHello record (bytes) with SNI, groups, point formats, signature algorithms."""
     rnd = random if random is not None else os.urandom(32)
     if len(rnd) != 32:
@@ -180,7 +180,7 @@ def client_hello(server_name=None, random=None):
 
 # ----------------------------------------------------------------------------- the reader
 
-def _printable(data, limit=60):
+def _printable(data: bytes | bytearray, limit: int = 60) -> str:
     """A short, safe rendering of what a non-TLS service sent."""
     text = bytes(data[:limit]).decode("latin-1")
     shown = "".join(ch if 32 <= ord(ch) < 127 else "." for ch in text)
@@ -199,38 +199,38 @@ class HandshakeReader:
     non-TLS bytes :class:`NotTlsError`, malformed or unexpected data :class:`TlsHandshakeError`.
     """
 
-    def __init__(self, max_bytes=MAX_READ):
+    def __init__(self, max_bytes: int = MAX_READ) -> None:
         self.max_bytes = max_bytes
         self.total = 0
         self.records = 0
-        self.server_version = None
-        self.cipher_suite = None
-        self.certificates = None
-        self.warnings = []
-        self.messages = []
+        self.server_version: int | None = None
+        self.cipher_suite: int | None = None
+        self.certificates: list[bytes] | None = None
+        self.warnings: list[str] = []
+        self.messages: list[int] = []
         self.done = False
         self._buf = bytearray()
         self._hs = bytearray()
         self._alert = bytearray()
 
     @property
-    def tls_version(self):
-        return VERSIONS.get(self.server_version, None if self.server_version is None
-                            else f"0x{self.server_version:04X}")
+    def tls_version(self) -> str | None:
+        if self.server_version is None:
+            return None
+        return VERSIONS.get(self.server_version, f"0x{self.server_version:04X}")
 
     @property
-    def cipher(self):
+    def cipher(self) -> str | None:
         if self.cipher_suite is None:
             return None
         return CIPHER_NAMES.get(self.cipher_suite, f"0x{self.cipher_suite:04X}")
 
-    def feed(self, data):
+    def feed(self, data: bytes) -> bool:
         if self.done:
             return True
         self.total += len(data)
         if self.total > self.max_bytes:
-            raise TlsHandshakeError("the server sent more than %d bytes without a Certificate message"
-                                    % self.max_bytes)
+            raise TlsHandshakeError(f"the server sent more than {self.max_bytes} bytes without a Certificate message")
         self._buf += data
         while self._buf and not self.done:
             if self._buf[0] not in (CONTENT_CCS, CONTENT_ALERT, CONTENT_HANDSHAKE, CONTENT_APPDATA):
@@ -244,7 +244,7 @@ class HandshakeReader:
             if length > MAX_RECORD:
                 if self.records == 0:
                     raise NotTlsError(f"not a TLS service: it answered {_printable(self._buf)}")
-                raise TlsHandshakeError("record of %d bytes exceeds the TLS limit" % length)
+                raise TlsHandshakeError(f"record of {length} bytes exceeds the TLS limit")
             if len(self._buf) < 5 + length:
                 break
             body = bytes(self._buf[5:5 + length])
@@ -263,25 +263,25 @@ class HandshakeReader:
                 raise TlsHandshakeError("unexpected application data before the server's Certificate")
         return self.done
 
-    def _on_alert(self, body):
+    def _on_alert(self, body: bytes) -> None:
         self._alert += body
         while len(self._alert) >= 2:
             level, desc = self._alert[0], self._alert[1]
             del self._alert[:2]
-            name = ALERTS.get(desc, "alert %d" % desc)
+            name = ALERTS.get(desc, f"alert {desc}")
             if level == 1 and desc != 0:
                 self.warnings.append(name)
                 continue
             if desc == 0:
                 raise TlsHandshakeError("the server closed the connection (close_notify) during the handshake")
-            raise TlsAlertError("the server refused the TLS 1.2 handshake with alert %s (%d)" % (name, desc), desc)
+            raise TlsAlertError(f"the server refused the TLS 1.2 handshake with alert {name} ({desc})", desc)
 
-    def _on_handshake(self):
+    def _on_handshake(self) -> None:
         while len(self._hs) >= 4 and not self.done:
             mtype = self._hs[0]
             mlen = int.from_bytes(bytes(self._hs[1:4]), "big")
             if mlen > MAX_HANDSHAKE:
-                raise TlsHandshakeError("handshake message of %d bytes is too large" % mlen)
+                raise TlsHandshakeError(f"handshake message of {mlen} bytes is too large")
             if len(self._hs) < 4 + mlen:
                 return
             msg = bytes(self._hs[4:4 + mlen])
@@ -292,7 +292,7 @@ class HandshakeReader:
             if mtype == HS_SERVER_HELLO:
                 self._server_hello(msg)
             elif self.server_version is None:
-                raise TlsHandshakeError("handshake message type %d before ServerHello" % mtype)
+                raise TlsHandshakeError(f"handshake message type {mtype} before ServerHello")
             elif mtype == HS_CERTIFICATE:
                 self.certificates = self._certificate(msg)
                 self.done = True
@@ -301,9 +301,9 @@ class HandshakeReader:
             elif mtype in (HS_SERVER_KEY_EXCHANGE, HS_CERTIFICATE_REQUEST, HS_CERTIFICATE_STATUS):
                 continue  # not before Certificate in a full handshake, harmless if they were
             else:
-                raise TlsHandshakeError("unexpected handshake message type %d" % mtype)
+                raise TlsHandshakeError(f"unexpected handshake message type {mtype}")
 
-    def _server_hello(self, msg):
+    def _server_hello(self, msg: bytes) -> None:
         if self.server_version is not None:
             raise TlsHandshakeError("second ServerHello")
         if len(msg) < 38:
@@ -319,13 +319,13 @@ class HandshakeReader:
             raise TlsHandshakeError(f"the server chose unsupported version 0x{version:04X}")
 
     @staticmethod
-    def _certificate(msg):
+    def _certificate(msg: bytes) -> list[bytes]:
         if len(msg) < 3:
             raise TlsHandshakeError("truncated Certificate message")
         total = int.from_bytes(msg[0:3], "big")
         if total != len(msg) - 3:
-            raise TlsHandshakeError("Certificate message length %d does not match its list of %d bytes"
-                                    % (len(msg) - 3, total))
+            raise TlsHandshakeError(f"Certificate message length {len(msg) - 3} does not match its list of "
+                                    f"{total} bytes")
         pos, certs = 3, []
         while pos < len(msg):
             if pos + 3 > len(msg):
@@ -333,7 +333,7 @@ class HandshakeReader:
             clen = int.from_bytes(msg[pos:pos + 3], "big")
             pos += 3
             if clen == 0 or pos + clen > len(msg):
-                raise TlsHandshakeError("bad certificate entry length %d" % clen)
+                raise TlsHandshakeError(f"bad certificate entry length {clen}")
             certs.append(msg[pos:pos + clen])
             pos += clen
         return certs
@@ -344,22 +344,23 @@ class HandshakeReader:
 class Endpoint:
     """Where to connect and how to name it in messages."""
 
-    def __init__(self, host, port, address=None):
+    def __init__(self, host: str, port: int, address: str | None = None) -> None:
         self.host = host
         self.port = port
         self.address = address or None
 
     @property
-    def target(self):
+    def target(self) -> str:
         return self.address or self.host
 
-    def __str__(self):
+    def __str__(self) -> str:
         if self.address and self.address != self.host:
-            return "%s:%d (connecting to %s)" % (self.host, self.port, self.address)
-        return "%s:%d" % (self.host, self.port)
+            return f"{self.host}:{self.port} (connecting to {self.address})"
+        return f"{self.host}:{self.port}"
 
 
-def connect(endpoint, timeout):
+def connect(endpoint: Endpoint, timeout: float) -> socket.socket:
+    """A TCP connection to ``endpoint``; ConnectError names the endpoint and the reason."""
     try:
         return socket.create_connection((endpoint.target, endpoint.port), timeout=timeout)
     except socket.gaierror as exc:
@@ -367,14 +368,14 @@ def connect(endpoint, timeout):
     except TimeoutError:
         raise ConnectError(f"{endpoint}: connection timed out after {timeout:g}s")
     except ConnectionRefusedError:
-        raise ConnectError("%s: connection refused (nothing listens on port %d)" % (endpoint, endpoint.port))
+        raise ConnectError(f"{endpoint}: connection refused (nothing listens on port {endpoint.port})")
     except ConnectionResetError:
         raise ConnectError(f"{endpoint}: the server reset the connection as soon as it was opened")
     except OSError as exc:
         raise ConnectError(f"{endpoint}: cannot connect ({exc.strerror or exc})")
 
 
-def read_served_chain(endpoint, server_name, timeout=10.0):
+def read_served_chain(endpoint: Endpoint, server_name: str | None, timeout: float = 10.0) -> HandshakeReader:
     """Send a TLS 1.2 ClientHello to ``endpoint`` and return the :class:`HandshakeReader` once
     the server's Certificate message is in.  Never completes the handshake."""
     sock = connect(endpoint, timeout)
@@ -393,7 +394,7 @@ def read_served_chain(endpoint, server_name, timeout=10.0):
                     raise TlsHandshakeError("the server closed the connection without answering the "
                                             "TLS ClientHello")
                 raise TlsHandshakeError("the server closed the connection in the middle of its "
-                                        "handshake (after %d bytes)" % reader.total)
+                                        f"handshake (after {reader.total} bytes)")
             reader.feed(data)
     except TlsProbeError as exc:
         exc.reason = str(exc)
@@ -403,13 +404,13 @@ def read_served_chain(endpoint, server_name, timeout=10.0):
         if reader.total == 0:
             reason = f"no answer to the TLS ClientHello within {timeout:g}s (not a TLS service?)"
         else:
-            reason = "the TLS handshake stalled after %d bytes (timeout %gs)" % (reader.total, timeout)
+            reason = f"the TLS handshake stalled after {reader.total} bytes (timeout {timeout:g}s)"
         raise ReadTimeoutError(f"{endpoint}: {reason}", reason)
     except OSError as exc:  # ConnectionResetError and friends
         if isinstance(exc, ConnectionResetError):
             reason = "the server reset the connection during the TLS handshake"
         else:
-            reason = "TLS handshake failed (%s)" % (exc.strerror or exc)
+            reason = f"TLS handshake failed ({exc.strerror or exc})"
         raise TlsHandshakeError(f"{endpoint}: {reason}", reason)
     finally:
         sock.close()

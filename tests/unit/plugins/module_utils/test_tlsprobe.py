@@ -389,7 +389,7 @@ def test_complete_chain_trusted_with_ca_file(files, pki3):
     assert r["anchor"]["subject"] == "CN=Probe Root CA,O=trustops test"
     assert r["tls_version"] in ("TLSv1.2", "TLSv1.3") and r["cipher"]
     assert r["tls12"]["version"] == "TLSv1.2"
-    assert r["trust_store"] == {"path": str(root), "count": 1, "skipped": 0}
+    assert r["trust_store"] == {"path": str(root), "count": 1, "skipped": 0, "ca_content": 0}
 
 
 def test_private_root_untrusted_by_the_system_store(files, pki3):
