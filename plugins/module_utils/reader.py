@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
@@ -45,26 +46,25 @@ _CHUNK = 64 * KIB
 class InputError(TrustopsError):
     """A file or inline value that cannot be used at all: missing, empty, too large, not a file."""
 
-    def __init__(self, message, option=None, source=None):
+    def __init__(self, message: str, option: str | None = None, source: str | None = None) -> None:
         TrustopsError.__init__(self, message)
         self.option = option
         self.source = source
 
 
-def _label(option, source):
+def _label(option: str, source: str | None) -> str:
     if source and source != option:
         return f"{option} {source}"
     return option
 
 
-def _check_size(size, option, source, max_bytes):
+def _check_size(size: int, option: str, source: str | None, max_bytes: int | None) -> None:
     if max_bytes is not None and size > max_bytes:
-        raise InputError("%s: %d bytes, more than the limit of %d bytes for this input; "
-                         "give the right file (limits: docs/inputs.md)"
-                         % (_label(option, source), size, max_bytes), option, source)
+        raise InputError(f"{_label(option, source)}: {size} bytes, more than the limit of {max_bytes} bytes for this "
+                         "input; give the right file (limits: docs/inputs.md)", option, source)
 
 
-def _as_bytes(content):
+def _as_bytes(content: Any) -> bytes:
     if isinstance(content, bytes):
         return content
     if isinstance(content, bytearray):
@@ -72,7 +72,7 @@ def _as_bytes(content):
     return str(content).encode("utf-8")
 
 
-def _open_checked(path, option, max_bytes):
+def _open_checked(path: str, option: str, max_bytes: int | None) -> int:
     """An fd of the regular file ``path`` whose size is within ``max_bytes``; InputError otherwise."""
     try:
         # sockets cannot be opened at all (ENXIO): say what the path is before trying
@@ -99,8 +99,9 @@ def _open_checked(path, option, max_bytes):
     return fd
 
 
-def check_file(path, option="input", max_bytes=MAX_TEXT):
-    """Refuse ``path`` as :func:`read_input` would, without reading it; returns its size.
+def input_size(path: str | os.PathLike[str], option: str = "input", max_bytes: int | None = MAX_TEXT) -> int:
+    """The size of the file ``path``, refused (InputError) as :func:`read_input` would refuse it,
+    without reading it.
 
     For readers that must read by other means (Ansible's loader, which decrypts vault files).
     """
@@ -111,12 +112,20 @@ def check_file(path, option="input", max_bytes=MAX_TEXT):
         os.close(fd)
 
 
-def check_size(size, option="input", source=None, max_bytes=MAX_TEXT):
-    """Refuse a size above ``max_bytes`` with the reader's message."""
+def refuse_oversize(size: int, option: str = "input", source: str | None = None,
+                    max_bytes: int | None = MAX_TEXT) -> None:
+    """Raise InputError, with the reader's message, when ``size`` is above ``max_bytes``."""
     _check_size(size, option, source, max_bytes)
 
 
-def read_input(path=None, content=None, option="input", max_bytes=MAX_TEXT, allow_empty=False):
+#: The names of :func:`input_size` and :func:`refuse_oversize` before 0.1.0 (a ``check_*`` name
+#: in this collection returns findings; these raise).
+check_file = input_size
+check_size = refuse_oversize
+
+
+def read_input(path: str | os.PathLike[str] | None = None, content: Any = None, option: str = "input",
+               max_bytes: int | None = MAX_TEXT, allow_empty: bool = False) -> bytes:
     """The bytes of ``content`` (inline) or of the regular file ``path``; raises InputError.
 
     Exactly one of ``path`` and ``content`` should be given; ``content`` wins when both are.

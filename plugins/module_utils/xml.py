@@ -17,10 +17,12 @@ from __future__ import annotations
 import codecs
 import re
 import traceback
+from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
+LXML_IMPORT_ERROR: str | None
 try:
     from lxml import etree
 except ImportError:  # pragma: no cover - reported by modules via missing_required_lib
@@ -64,11 +66,11 @@ if etree is not None:
         file or URL itself (it does for external parameter entities in some parser modes,
         e.g. with ``collect_ids=False``, whatever ``resolve_entities`` says)."""
 
-        def resolve(self, system_url, public_id, context):
+        def resolve(self, system_url: str, public_id: str, context: Any) -> Any:
             return self.resolve_string("", context)
 
 
-def _parser():
+def _parser() -> Any:
     parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -82,7 +84,7 @@ def _parser():
     return parser
 
 
-def _canonical_encoding(name, source):
+def _canonical_encoding(name: str, source: str) -> str:
     try:
         return codecs.lookup(name).name
     except LookupError:
@@ -90,7 +92,7 @@ def _canonical_encoding(name, source):
                        "(or UTF-16)")
 
 
-def sniff_encoding(data, source="<input>"):
+def sniff_encoding(data: bytes, source: str = "<input>") -> str:
     """The encoding a byte document is in, from its byte order mark, its first bytes or its
     XML declaration: ``utf-8`` (the default), ``utf-16-le``, ``utf-16-be``, or the canonical
     name of whatever the declaration names (which :func:`parse_xml` then refuses)."""
@@ -108,7 +110,7 @@ def sniff_encoding(data, source="<input>"):
     return "utf-8"
 
 
-def _text(data, source):
+def _text(data: Any, source: str) -> tuple[str, str]:
     """(text, encoding) of the input; bytes are decoded by their sniffed encoding."""
     if isinstance(data, str):
         match = _DECL.match(data[:200])
@@ -130,12 +132,13 @@ def _text(data, source):
     try:
         text = data.decode(codec)
     except UnicodeDecodeError as exc:
-        raise XmlError("%s: not valid %s at byte %d (%s); save the document as UTF-8"
-                       % (source, encoding.upper(), exc.start, exc.reason))
+        raise XmlError(f"{source}: not valid {encoding.upper()} at byte {exc.start} ({exc.reason}); save the "
+                       "document as UTF-8")
     return text, encoding
 
 
-def parse_xml(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
+def parse_xml(data: bytes | bytearray | memoryview | str, source: str = "<input>",
+              max_bytes: int | None = DEFAULT_MAX_BYTES) -> Any:
     """Parse an untrusted XML document and return its root element.
 
     Refused with :class:`XmlError` (naming ``source``): more than ``max_bytes`` (checked before
@@ -150,17 +153,16 @@ def parse_xml(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
         raise XmlError(f"{source}: expected bytes or text, got {type(data).__name__}")
     size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
     if max_bytes is not None and size > max_bytes:
-        raise XmlError("%s: %d bytes is more than the limit of %d bytes for an XML document"
-                       % (source, size, max_bytes))
+        raise XmlError(f"{source}: {size} bytes is more than the limit of {max_bytes} bytes for an XML document")
     text, encoding = _text(data, source)
     if not text.strip():
         raise XmlError(f"{source}: empty input, expected an XML document")
     forbidden = _FORBIDDEN.search(text)
     if forbidden:
-        raise XmlError("%s: contains a <!%s declaration at line %d; DTDs and entity "
-                       "declarations are refused in SAML documents (they enable XXE and "
-                       "entity-expansion attacks and SAML never needs them)"
-                       % (source, forbidden.group(1).upper(), text.count("\n", 0, forbidden.start()) + 1))
+        line = text.count("\n", 0, forbidden.start()) + 1
+        raise XmlError(f"{source}: contains a <!{forbidden.group(1).upper()} declaration at line {line}; DTDs and "
+                       "entity declarations are refused in SAML documents (they enable XXE and "
+                       "entity-expansion attacks and SAML never needs them)")
     # lxml takes bytes with their declaration; re-encode as UTF-8 and drop the encoding
     # pseudo-attribute so that a UTF-16 declaration does not contradict the bytes.
     payload = _DECL_ENCODING_ATTR.sub(r"\1", text.lstrip("\ufeff"), count=1).encode("utf-8", "surrogatepass")
@@ -178,12 +180,12 @@ def parse_xml(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
     return root
 
 
-def _short(exc):
+def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:200]
 
 
-def qname(element):
+def qname(element: Any) -> str:
     """``prefix:local`` style name for messages: the NS key when the namespace is known."""
     tag = etree.QName(element)
     for prefix, uri in NS.items():

@@ -35,12 +35,16 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import datetime
 import re
 import traceback
+from collections.abc import Sequence
+from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils.xml import NS, etree
 
+SIGNXML_IMPORT_ERROR: str | None
 try:
     from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
     from signxml.exceptions import InvalidDigest, InvalidInput, SignXMLException
@@ -67,13 +71,13 @@ if HAS_SIGNXML:
                certs.UnsupportedAlgorithm, certs.InvalidSignature)
 
 
-def all_signature_methods():
+def all_signature_methods() -> tuple[frozenset, frozenset]:
     """``(signature methods, digest algorithms)`` accepted: every one signxml knows but HMAC
     (a blocklist is a policy finding of the caller, not a verification failure)."""
     return ALL_METHODS, ALL_DIGESTS
 
 
-def references(signature):
+def references(signature: Any) -> list[str | None]:
     """The ``URI`` of every ``ds:Reference`` of a ``ds:Signature`` element."""
     info = signature.find(f"{{{DS}}}SignedInfo")
     return [r.get("URI") for r in info.findall(f"{{{DS}}}Reference")] if info is not None else []
@@ -93,35 +97,35 @@ class SignatureCheck:
     __slots__ = ("node", "valid", "problem", "reason", "signer", "trusted", "covers", "signed_xml",
                  "covered")
 
-    def __init__(self, node):
+    def __init__(self, node: Any) -> None:
         self.node = node
-        self.valid = None
-        self.problem = None
-        self.reason = None
-        self.signer = None
+        self.valid: bool | None = None
+        self.problem: str | None = None
+        self.reason: str | None = None
+        self.signer: certs.x509.Certificate | None = None
         self.trusted = False
-        self.covers = None
-        self.signed_xml = None
-        self.covered = None
+        self.covers: str | None = None
+        self.signed_xml: Any = None
+        self.covered: Any = None
 
-    def _fail(self, problem, reason):
+    def _fail(self, problem: str, reason: str) -> SignatureCheck:
         self.valid, self.problem, self.reason, self.covered = False, problem, reason, None
         return self
 
 
-def _location(root, parent):
+def _location(root: Any, parent: Any) -> str:
     if parent is root:
         return "./"
     return "./" + root.getroottree().getelementpath(parent) + "/"
 
 
-def _midlife(cert):
+def _midlife(cert: certs.x509.Certificate) -> datetime.datetime:
     """A moment inside the certificate's validity (its dates are then not held against it)."""
     start, end = certs.not_before(cert), certs.not_after(cert)
     return start + (end - start) / 2
 
 
-def _signxml_verify(root, location, cert):
+def _signxml_verify(root: Any, location: str, cert: certs.x509.Certificate) -> Any:
     config = SignatureConfiguration(
         location=location, expect_references=1, signature_methods=ALL_METHODS, digest_algorithms=ALL_DIGESTS,
         verification_time=_midlife(cert), ignore_ambiguous_key_info=True)
@@ -141,7 +145,7 @@ _INPUT_REASONS = (
 )
 
 
-def _failure(exc):
+def _failure(exc: BaseException) -> tuple[str, str]:
     """``(problem, reason)`` for a verifier exception, in our words: the library's own text (and
     its API hints such as ``SignatureConfiguration(...)``) never reaches a message."""
     text = str(exc).strip()
@@ -161,7 +165,7 @@ def _failure(exc):
     return INVALID, f"the signature cannot be verified ({type(exc).__name__})"
 
 
-def _accept(check, result, cert, trusted):
+def _accept(check: SignatureCheck, result: Any, cert: certs.x509.Certificate, trusted: bool) -> SignatureCheck:
     check.valid, check.signer, check.trusted = True, cert, trusted
     check.signed_xml = result.signed_xml
     refs = references(check.node)
@@ -169,7 +173,8 @@ def _accept(check, result, cert, trusted):
     return check
 
 
-def verify_signature(root, node, candidates, embedded=()):
+def verify_signature(root: Any, node: Any, candidates: Sequence[certs.x509.Certificate],
+                     embedded: Sequence[certs.x509.Certificate] = ()) -> SignatureCheck:
     """Verify the enveloped ``ds:Signature`` ``node`` of the document ``root`` with each
     certificate of ``candidates`` and bind it to the element it covers; returns a
     :class:`SignatureCheck`.
@@ -182,7 +187,7 @@ def verify_signature(root, node, candidates, embedded=()):
     """
     check = SignatureCheck(node)
     location = _location(root, node.getparent())
-    last = None
+    last: tuple[str, str] | None = None
     for cert in candidates:
         try:
             result = _signxml_verify(root, location, cert)
@@ -196,7 +201,7 @@ def verify_signature(root, node, candidates, embedded=()):
     if last is not None and last[0] in (TAMPERED, WRAPPING):
         return check._fail(*last)
     # no candidate verifies it (or there is none): is it sound with the certificate it carries?
-    embedded_failure = None
+    embedded_failure: tuple[str, str] | None = None
     for cert in embedded:
         try:
             result = _signxml_verify(root, location, cert)
@@ -215,7 +220,7 @@ def verify_signature(root, node, candidates, embedded=()):
     return check._fail(*(last or embedded_failure or none))
 
 
-def _bind(root, check):
+def _bind(root: Any, check: SignatureCheck) -> SignatureCheck:
     """Find the document element ``check`` covers and prove it is what was signed: unique ID and
     canonical form (minus the enveloped signature, as the transform does) equal to signxml's
     signed bytes rebuilt.  Sets ``check.covered``; a mismatch is signature wrapping."""
@@ -224,18 +229,19 @@ def _bind(root, check):
     else:
         matches = root.xpath("//*[@ID=$value]", value=check.covers)
     if len(matches) != 1:
-        return check._fail(WRAPPING, "%d elements carry the signed ID %r" % (len(matches), check.covers))
+        return check._fail(WRAPPING, f"{len(matches)} elements carry the signed ID {check.covers!r}")
     if check.signed_xml is None or c14n_without(matches[0], check.node) != c14n(check.signed_xml):
         return check._fail(WRAPPING, f"the element with ID {check.covers!r} differs from the content that was signed")
     check.covered = matches[0]
     return check
 
 
-def c14n(element):
+def c14n(element: Any) -> bytes:
+    """Exclusive canonical XML of ``element``, without comments."""
     return etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
 
 
-def c14n_without(element, node):
+def c14n_without(element: Any, node: Any) -> bytes:
     """Exclusive c14n of ``element`` with ``node`` (a descendant) removed, keeping its tail
     text, which is what the enveloped-signature transform does."""
     indices = []
@@ -274,7 +280,7 @@ class X509CertificateError(ValueError):
     """A ds:X509Certificate element whose text is not base64 of a certificate."""
 
 
-def x509_certificate(text, what="X509Certificate"):
+def x509_certificate(text: str | None, what: str = "X509Certificate") -> tuple[certs.x509.Certificate, str]:
     """``(certificate, encoding)`` of a ``ds:X509Certificate`` element's text.
 
     XML-DSig (section 4.4.4) requires base64 of the DER certificate: ``encoding`` is ``der``

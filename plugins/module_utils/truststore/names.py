@@ -67,8 +67,9 @@ def default_name(cert: certs.x509.Certificate) -> str:
     return f"trustops-{slug}-{cert_digests(cert)[0][:16].lower()}"
 
 
-def check_name(name: object) -> str:
-    """An anchor name is a plain file name without extension; returns it or raises.
+def anchor_name(name: object) -> str:
+    """``name`` when it can name an anchor file (a plain file name without extension), else
+    TrustStoreError.
 
     An empty or blank name is an error, never a silent fall-back to the default name.
     """
@@ -83,6 +84,10 @@ def check_name(name: object) -> str:
     if name.lower().endswith((".crt", ".pem", ".cer")):
         raise TrustStoreError(f"name {name!r}: give the name without extension; the store's extension is added")
     return name
+
+
+#: The name of :func:`anchor_name` before 0.1.0 (a ``check_*`` name in this collection returns findings).
+check_name = anchor_name
 
 
 # --------------------------------------------------------------------------- input

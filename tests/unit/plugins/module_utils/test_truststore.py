@@ -131,17 +131,18 @@ def test_default_name_is_deterministic_and_safe(pki, cas):
     name = names.default_name(cas["root"].cert)
     assert name == "trustops-trustops-unit-root-{}".format(sha256(cas["root"])[:16].lower())
     assert names.default_name(cas["root"].cert) == name
-    assert names.check_name(name) == name
+    assert names.anchor_name(name) == name
     odd = pki.root(cn="Ünïcode / Root (Test) CA")
-    assert names.check_name(names.default_name(odd.cert)).startswith("trustops-unicode-root-test-ca-")
+    assert names.anchor_name(names.default_name(odd.cert)).startswith("trustops-unicode-root-test-ca-")
     no_cn = pki._build("unused", None, odd.key, True, cn=False)
     assert names.default_name(no_cn.cert).startswith("trustops-trustops-test-")  # falls back to O=
 
 
 @pytest.mark.parametrize("bad", ["", "../etc/passwd", "a/b", ".hidden", "root.crt", "ROOT.PEM", "a b", "x" * 129])
-def test_check_name_rejects(bad):
+def test_anchor_name_rejects(bad):
     with pytest.raises(TrustopsError, match="name"):
-        names.check_name(bad)
+        names.anchor_name(bad)
+    assert names.check_name is names.anchor_name  # the name of earlier releases
 
 
 def test_load_anchor_pem_der_pkcs7(cas):

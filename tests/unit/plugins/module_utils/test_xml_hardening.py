@@ -128,8 +128,8 @@ def hostile(fifo_path, port):
 def billion_laughs(levels=10):
     lines = ['<!ENTITY lol0 "lol">']
     for i in range(1, levels):
-        lines.append('<!ENTITY lol%d "%s">' % (i, "&lol%d;" % (i - 1) * 10))
-    return ('<?xml version="1.0"?><!DOCTYPE lolz [%s]><lolz>&lol%d;</lolz>' % ("".join(lines), levels - 1)).encode()
+        lines.append(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">')
+    return f'<?xml version="1.0"?><!DOCTYPE lolz [{"".join(lines)}]><lolz>&lol{levels - 1};</lolz>'.encode()
 
 
 @pytest.mark.parametrize("name", ["xxe-file", "xxe-parameter", "xxe-http", "external-dtd", "external-dtd-public"])
