@@ -10,44 +10,46 @@ from __future__ import annotations
 
 import datetime
 import re
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     days_left,
     fingerprint,
     is_expired,
     is_not_yet_valid,
+    issuer_text,
     not_after,
     not_before,
     public_key,
     public_key_info,
     signature_hash,
+    subject_text,
 )
 
+if TYPE_CHECKING:  # cryptography may be missing where only the names are needed
+    from cryptography import x509
 
-def utcnow(now=None):
+
+def utcnow(now: datetime.datetime | None = None) -> datetime.datetime:
     return now or datetime.datetime.now(datetime.timezone.utc)
 
 
-def short_error(exc):
+def short_error(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:200]
 
 
-def basename(path):
+def basename(path: str | None) -> str | None:
     return re.split(r"[\\/]", path)[-1] if path else path
 
 
-def cert_facts(cert, now=None):
-    """The JSON-friendly facts returned for a certificate (no PEM body)."""
+def cert_facts(cert: x509.Certificate, now: datetime.datetime | None = None) -> dict[str, Any]:
+    """The JSON-friendly facts returned for a certificate (no PEM body); an unparsable subject or
+    issuer is None (:func:`cert_label` then names the certificate by fingerprint)."""
     key_type, key_size, curve = public_key_info(public_key(cert))
-    try:
-        subject = cert.subject.rfc4514_string()
-        issuer = cert.issuer.rfc4514_string()
-    except Exception:  # unparsable names: report by fingerprint
-        subject = issuer = None
     return {
-        "subject": subject,
-        "issuer": issuer,
+        "subject": subject_text(cert, "") or None,
+        "issuer": issuer_text(cert, "") or None,
         "sha256": fingerprint(cert, "sha256"),
         "sha1": fingerprint(cert, "sha1"),
         "key_type": key_type,
@@ -60,11 +62,11 @@ def cert_facts(cert, now=None):
     }
 
 
-def cert_label(facts):
+def cert_label(facts: dict[str, Any]) -> str:
     return facts.get("subject") or "SHA-256 " + facts["sha256"][:23]
 
 
-def validity_state(cert, now):
+def validity_state(cert: x509.Certificate, now: datetime.datetime | None) -> tuple[str, str] | None:
     """(state, when) for an expired or not yet valid certificate, else None."""
     if is_expired(cert, now):
         return "has expired", f"not after {not_after(cert).isoformat()}"
@@ -73,8 +75,7 @@ def validity_state(cert, now):
     return None
 
 
-def cert_subject(cert):
-    try:
-        return cert.subject.rfc4514_string()
-    except Exception:
-        return "SHA-256 " + fingerprint(cert)[:23]
+def cert_subject(cert: x509.Certificate) -> str:
+    """The subject for messages (:func:`certs.subject_text`), or the certificate's SHA-256
+    fingerprint when the subject cannot be parsed."""
+    return subject_text(cert, "") or "SHA-256 " + fingerprint(cert)[:23]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     CertificateError,
@@ -94,8 +95,9 @@ def _endpoints(descriptor, tag):
     return out
 
 
-def _read_metadata(data, source, max_bytes):
-    """Root element of a metadata document; XmlError for broken or hostile XML."""
+def read_metadata(data: bytes | str, source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Any, list[Finding]]:
+    """``(root element, findings)`` of a metadata document: ``SAML-020`` when the root is not an
+    ``md:EntityDescriptor`` or ``md:EntitiesDescriptor``; XmlError for broken or hostile XML."""
     root = parse_xml(data, source, max_bytes=max_bytes)
     if root.tag not in (_md("EntityDescriptor"), _md("EntitiesDescriptor")):
         return root, [finding("SAML-020", source=source, root=_qname(root))]
@@ -112,8 +114,15 @@ def _entities(root):
     return list(root.iter(_md("EntityDescriptor")))
 
 
-def _select_entity(root, role, entity_id, source):
-    """(entity or None, [entityIDs of entities with the role], findings)."""
+def select_entity(root: Any, role: str, entity_id: str | None, source: str) -> tuple[Any, list[str], list[Finding]]:
+    """The metadata entity Tableau Server would take: ``(entity or None, [entityIDs of the
+    entities with the ``role`` descriptor], findings)``.
+
+    ``entity_id`` chooses among the entities (``SAML-023`` when none has it); without it, the
+    one entity with ``role`` is taken (``SAML-022`` when there are several; the first entity when
+    none has it).  The one entity selection of every SAML path (:func:`check_idp_metadata`,
+    :func:`check_sp_metadata`, ``response.idp_from_metadata``).
+    """
     entities = _entities(root)
     with_role = [e for e in entities if e.find(_md(role)) is not None]
     ids = [e.get("entityID") or "(no entityID)" for e in with_role]
@@ -242,7 +251,9 @@ def _check_signing_cert(der_b64, index, source, policy, now):
     return findings, facts, cert
 
 
-def _signing_key_infos(descriptor):
+def signing_key_infos(descriptor: Any) -> list[str]:
+    """The base64 texts of the ``X509Certificate`` elements of the ``KeyDescriptor`` entries of
+    ``descriptor`` whose ``use`` is ``signing`` or absent (the IdP's signing certificates)."""
     out = []
     for kd in descriptor.findall(_md("KeyDescriptor")):
         if kd.get("use") not in (None, "", "signing"):
@@ -275,13 +286,13 @@ def check_idp_metadata(data: bytes | str, source: str = "<idp metadata>", policy
     policy = policy or Policy()
     now = utcnow(now)
     trusted = _load_trusted(trusted_signers)
-    root, findings = _read_metadata(data, source, max_bytes)
+    root, findings = read_metadata(data, source, max_bytes)
     facts = {"entity_id": None, "entity_ids": [], "sso_services": [], "slo_services": [],
              "bindings": [], "signing_certificates": [], "signed": False,
              "signature_verified": None, "signature": None, "valid_until": None}
     if findings:
         return findings, facts
-    entity, ids, select_findings = _select_entity(root, "IDPSSODescriptor", entity_id, source)
+    entity, ids, select_findings = select_entity(root, "IDPSSODescriptor", entity_id, source)
     facts["entity_ids"] = ids
     findings.extend(select_findings)
     # the signature: on the whole document, or on the chosen entity
@@ -319,7 +330,7 @@ def check_idp_metadata(data: bytes | str, source: str = "<idp metadata>", policy
                                             state=expired[0], when=expired[1]))
                 if signed_element is root:
                     root = verified
-                    entity, _ids, _f = _select_entity(root, "IDPSSODescriptor", entity_id, source)
+                    entity, _ids, _f = select_entity(root, "IDPSSODescriptor", entity_id, source)
                 else:
                     entity = verified
     elif signed_element is not None:
@@ -369,7 +380,7 @@ def check_idp_metadata(data: bytes | str, source: str = "<idp metadata>", policy
         findings.append(finding("SAML-030", source=source))
     elif not any(s["binding"] == "HTTP-POST" for s in slo):
         findings.append(finding("SAML-031", source=source, bindings=", ".join(sorted({s["binding"] for s in slo}))))
-    encoded = _signing_key_infos(idp)
+    encoded = signing_key_infos(idp)
     if not encoded:
         findings.append(finding("SAML-032", source=source))
     for index, text in enumerate(encoded, 1):
@@ -394,11 +405,11 @@ def check_sp_metadata(data: bytes | str, source: str = "<sp metadata>", server_h
                       max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Finding], dict]:
     """Check the SP (Tableau Server) metadata: ACS with HTTP-POST, its URL, SLO.
     Returns ``(findings, facts)``; broken XML raises XmlError."""
-    root, findings = _read_metadata(data, source, max_bytes)
+    root, findings = read_metadata(data, source, max_bytes)
     facts = {"sp_entity_id": None, "acs_services": [], "sp_slo_services": []}
     if findings:
         return findings, facts
-    entity, _ids, select_findings = _select_entity(root, "SPSSODescriptor", None, source)
+    entity, _ids, select_findings = select_entity(root, "SPSSODescriptor", None, source)
     findings.extend(select_findings)
     sp = entity.find(_md("SPSSODescriptor")) if entity is not None else None
     if sp is None:

@@ -27,16 +27,19 @@ import zlib
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils.saml.rules import (
+    AUTHCONTEXTS_KEY,
     BLOCKLIST_KEY,
     EC_KEY,
+    REGISTRY,
     RSA_KEY,
     Policy,
     Rule,
     SamlError,
+    Seed,
     finding,
-    normalise_digest,
-    register,
+    normalize_digest,
 )
+from ansible_collections.trustops.tableau.plugins.module_utils.saml import metadata
 from ansible_collections.trustops.tableau.plugins.module_utils.saml.urls import describe_difference
 from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
     DEFAULT_MAX_BYTES,
@@ -59,168 +62,146 @@ BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 GROUPS_CLAIM = "https://tableau.com/groups"
 SCOPES = ("server", "site")
 
-_AUTHCONTEXTS_KEY = "wgserver.saml.authcontexts"
 _MAP_USER = "tsm authentication saml map-assertions --user-name <attribute>"
+_IDP_DESCRIPTOR = "IDPSSODescriptor"
+_IDP_DESCRIPTOR_TAG = "{{{}}}{}".format(NS["md"], _IDP_DESCRIPTOR)
 
 # --------------------------------------------------------------------------- the rules
-# Each rule quotes the sentence of Tableau's "SAML Requirements" page (seed 002) it enforces.
+# Each rule quotes the sentence of Tableau's "SAML Requirements" page (seed 002) it enforces
+# (rules.Seed, shared with the SAML-0NN rules).
 
-_S_UTF8 = "Assertions encoding: Assertions must be UTF-8 encoded."
-_S_VERIFY = ("Tableau Server verifies the AuthNResponse by using the signature produced by the IdP. "
-             "The IdP certificate metadata is provided to Tableau Server as part of the initial SAML "
-             "configuration process.")
-_S_SHA1 = ("IdP must sign SAML assertions with a secure signature algorithm. By default, Tableau Server "
-           "will reject SAML assertions signed with the SHA-1 algorithm. You can configure Tableau Server "
-           "to accept assertions signed with the less-secure SHA-1 hash by setting the tsm "
-           "wgserver.saml.blocklisted_digest_algorithms configuration key.")
-_S_SIZES = ("the IdP certificate must have either an RSA key strength of 2048 or ECDSA curve size of 256. "
-            "You can configure Tableau Server to accept the less-secure sizes by setting the respective "
-            "configuration keys, wgserver.saml.min_allowed.rsa_key_size and "
-            "wgserver.saml.min_allowed.elliptic_curve_size.")
-_S_USERNAME = ("Attribute named username: You must configure the IdP to return an assertion that includes "
-               "the username attribute in the saml:AttributeStatement element.")
-_S_MAP = ("To change the SAML attribute that passes the username value, run the following TSM command: "
-          "tsm authentication saml map-assertions --user-name <USER-NAME>.")
-_S_TYPE = "The assertion's attribute type must be xs:string (it should not be typed as xs:any)."
-_S_MATCH = ("Matching usernames: The user name stored in Tableau Server must match the configured user "
-            "name attribute sent by the IdP in the SAML assertion.")
-_S_EMAIL = ("When using a local identity store, it is important that you use a username that has email "
-            "address formatting.")
-_S_AUTHN = ("When this attribute is set, Tableau Server validates that the SAML response contains at least "
-            "one of the values listed. If the SAML response does not contain one of the configured values, "
-            "authentication will be rejected, even if the user has successfully authenticated with the IdP.")
-_S_AUTHN_SITE = ("This value is only evaluated for server-wide SAML. If site-SAML is configured, the "
-                 "AuthNContextClassRef attribute will be ignored.")
-_S_LOGIN = ("Login URL: For users to be able to sign in, your IdP must be configured with SAML Login "
-            "endpoint that sends a POST request to the following URL: "
-            "https://<tableauserver>/wg/saml/SSO/index.html.")
-_S_CASE = ("Important: SAML configurations, both with the IdP and on Tableau Server, are case sensitive. "
-           "For example, URLs configured with the IdP and on Tableau Server must match exactly.")
-_S_OFFLOAD = ("Tableau Server validates the SAML response message returned from the IdP. Since SSL is "
-              "off-loaded at the proxy, Tableau Server will validate with the protocol that it receives "
-              "(http), but the IdP response is formatted with https, so validation will fail unless your "
-              "proxy server includes the X-Forwarded-Proto header set to https.")
-_S_GROUPS = ("When configured, during user authentication, the IdP sends the SAML assertion that contains "
-             "two custom group membership claims: group (https://tableau.com/groups) and group names "
-             "(for example, \"Group1\" and \"Group2\") to assert the user into.")
-_S_ENC_SERVER = ("Server-wide SAML: When Tableau Server is configured for server-wide SAML, Tableau Server "
-                 "supports encrypted assertions from the IdP. Encryption assertions are enabled by the "
-                 "certificate that you upload as part of the initial configuration for server-wide SAML.")
-_S_ENC_SITE = ("Site-specific SAML: When Tableau Server is configured for site-specific SAML, Tableau "
-               "Server does not support encrypted assertions from the IdP.")
-_S_RELAY = ("If the user has signed in to Tableau Server from a Tableau client such as Tableau Desktop or "
-            "Tableau Mobile, it's important that the RelayState value is returned within the IdP's SAML "
-            "response back to Tableau.")
-_S_PROFILE = ("(SAML 2.0 Web Browser SSO profile, which the seed's \"Login URL\" POST endpoint "
-              "implements; not a sentence of the seed)")
-_S_BEARER_DATA = ("SAML 2.0 Profiles, 4.1.4.2: \"The bearer <SubjectConfirmation> element described above "
-                  "MUST contain a <SubjectConfirmationData> element that contains a Recipient "
-                  "attribute containing the service provider's assertion consumer service URL and a "
-                  "NotOnOrAfter attribute that limits the window during which the assertion can be "
-                  "delivered.\" " + _S_PROFILE)
-_S_DER = ("XML-DSig 4.4.4: an X509Certificate element contains a base64-encoded [X509v3] certificate "
-          "(DER); not a sentence of the seed. " + _S_VERIFY)
-
-RESPONSE_RULES = register(
+RESPONSE_RULES = REGISTRY.register(
     Rule("SAML-101", "error", "{source}: the response is {problem}; Tableau Server requires UTF-8",
          "Configure the IdP to send UTF-8 encoded assertions (most IdPs do by default; check a custom "
-         "template or a proxy that re-encodes)", seed=_S_UTF8),
+         "template or a proxy that re-encodes)", seed=Seed.UTF8,
+         title="Response is not UTF-8"),
     Rule("SAML-102", "error", "the IdP answered with status {status}{detail}, not Success",
          "Fix the sign-in on the IdP side first (the status message says why); Tableau Server signs "
-         "nobody in from a failed response", seed=_S_PROFILE),
+         "nobody in from a failed response", seed=Seed.VALIDATES,
+         title="IdP status is not Success"),
     Rule("SAML-103", "error", "the response carries no assertion",
-         "Configure the IdP to return a signed assertion for the Tableau Server SP", seed=_S_USERNAME),
+         "Configure the IdP to return a signed assertion for the Tableau Server SP", seed=Seed.USERNAME,
+         title="Response without an assertion"),
     Rule("SAML-104", "warning", "the response carries {count} assertions ({ids}); Tableau Server reads one",
          "Send exactly one assertion per response; extra assertions are also how signature-wrapping "
-         "attacks are built", seed=_S_VERIFY),
+         "attacks are built", seed=Seed.VERIFY,
+         title="Several assertions in one response"),
     Rule("SAML-110", "error", "the assertion has no {attribute!r} attribute in its AttributeStatement{hint}",
          "Release an attribute named {attribute!r} for the Tableau Server SP on the IdP, or map the "
          "attribute the IdP sends with " + _MAP_USER + " (names are case-sensitive)",
-         seed=_S_USERNAME + " " + _S_MAP),
+         seed=Seed.USERNAME + " " + Seed.MAP,
+         title="No username attribute"),
     Rule("SAML-111", "error", "the {attribute!r} attribute value is {found}, not xs:string",
          "Type the attribute as xs:string on the IdP (xsi:type=\"xs:string\"); xs:any/xs:anyType or an "
-         "untyped value is refused", seed=_S_TYPE),
+         "untyped value is refused", seed=Seed.TYPE,
+         title="username attribute is not xs:string"),
     Rule("SAML-112", "error", "the {attribute!r} attribute is empty",
          "Release the user's name in the {attribute!r} attribute; it must match the user name stored in "
-         "Tableau Server", seed=_S_MATCH),
+         "Tableau Server", seed=Seed.MATCH,
+         title="Empty username attribute"),
     Rule("SAML-113", "warning", "the {attribute!r} attribute has {count} values ({values}); Tableau Server "
-         "matches one user name", "Send a single value", seed=_S_MATCH),
+         "matches one user name", "Send a single value", seed=Seed.MATCH,
+         title="Several username values"),
     Rule("SAML-114", "info", "the user name {username!r} is not in email address format",
          "With a local identity store use full email addresses as user names on both sides, so that "
-         "names stay unique across email domains", seed=_S_EMAIL),
+         "names stay unique across email domains", seed=Seed.EMAIL,
+         title="User name is not an email address"),
     Rule("SAML-120", "error", "the {element} is signed with {algorithm} (digest {digest}); {blocked} is "
          "blocklisted", "Configure the IdP to sign with RSA-SHA256 (or stronger) and a SHA-256 digest",
-         tsm_key=BLOCKLIST_KEY, seed=_S_SHA1),
+         tsm_key=BLOCKLIST_KEY, seed=Seed.SHA1,
+         title="Response signed with a blocklisted algorithm"),
     Rule("SAML-121", "error", "neither the Response nor the assertion is signed",
          "Configure the IdP to sign the assertion (or the whole response) with its metadata signing "
-         "certificate", seed=_S_VERIFY),
+         "certificate", seed=Seed.VERIFY,
+         title="Response not signed"),
     Rule("SAML-122", "error", "the {element} signature does not verify: {reason}",
          "The document was changed after the IdP signed it, or it was not signed with this key: capture "
-         "it again unmodified (a proxy or copy-paste may have altered it)", seed=_S_VERIFY),
+         "it again unmodified (a proxy or copy-paste may have altered it)", seed=Seed.VERIFY,
+         title="Response signature does not verify"),
     Rule("SAML-123", "error", "the {element} is signed by a certificate that is not the IdP's signing "
          "certificate: signed by {signer}, expected {expected}",
          "Import the IdP's current metadata into Tableau Server (tsm authentication saml configure "
          "--idp-metadata), or make the IdP sign with the certificate its metadata publishes",
-         seed=_S_VERIFY),
+         seed=Seed.VERIFY,
+         title="Signed by another certificate than the IdP's"),
     Rule("SAML-124", "error", "signature wrapping: {detail}",
          "Do not trust this response: the element whose attributes are read must be the very element "
-         "the IdP's signature covers. Investigate where it came from", seed=_S_VERIFY),
+         "the IdP's signature covers. Investigate where it came from", seed=Seed.VERIFY,
+         title="Signature wrapping"),
     Rule("SAML-125", "warning", "the signature was not checked against the IdP: {reason}",
          "Give the IdP metadata (or its signing certificate) to check who signed the response",
-         seed=_S_VERIFY),
+         seed=Seed.VERIFY,
+         title="Signature not checked against the IdP"),
     Rule("SAML-126", "error", "the response is signed with an RSA {key_size}-bit key; the minimum is "
          "{minimum}", "Use an IdP signing certificate with an RSA key of at least 2048 bits",
-         tsm_key=RSA_KEY, seed=_S_SIZES),
+         tsm_key=RSA_KEY, seed=Seed.SIZES + " " + Seed.SIZES_RELAX,
+         title="Response signing RSA key too small"),
+    Rule("SAML-127", "error", "the response is signed with an EC key on {curve} ({key_size} bits); the "
+         "minimum is {minimum}", "Use an IdP signing certificate on P-256 or a larger curve",
+         tsm_key=EC_KEY, seed=Seed.SIZES + " " + Seed.SIZES_RELAX,
+         title="Response signing EC curve too small"),
     Rule("SAML-128", "warning", "{where}: the X509Certificate holds base64 of PEM text, not of a DER "
          "certificate as XML-DSig requires",
          "Configure the IdP to put only the base64 body of its certificate (the lines between -----BEGIN "
          "CERTIFICATE----- and -----END CERTIFICATE-----, which encode the DER certificate) in "
-         "X509Certificate: Tableau Server's SAML library may not accept the PEM form", seed=_S_DER),
-    Rule("SAML-127", "error", "the response is signed with an EC key on {curve} ({key_size} bits); the "
-         "minimum is {minimum}", "Use an IdP signing certificate on P-256 or a larger curve",
-         tsm_key=EC_KEY, seed=_S_SIZES),
+         "X509Certificate: Tableau Server's SAML library may not accept the PEM form", seed=Seed.VERIFY,
+         title="PEM text in a response X509Certificate"),
     Rule("SAML-130", "error", "the authentication context {found} is not one of the allowed {allowed}",
          "Make the IdP authenticate with one of the allowed contexts, or change the allowed list",
-         tsm_key=_AUTHCONTEXTS_KEY, seed=_S_AUTHN),
+         tsm_key=AUTHCONTEXTS_KEY, seed=Seed.AUTHN,
+         title="Authentication context not allowed"),
     Rule("SAML-131", "info", "authcontexts are ignored for site-specific SAML",
          "Nothing to do for site SAML; the list applies to server-wide SAML only",
-         tsm_key=_AUTHCONTEXTS_KEY, seed=_S_AUTHN_SITE),
+         tsm_key=AUTHCONTEXTS_KEY, seed=Seed.AUTHN_SITE,
+         title="authcontexts ignored for site SAML"),
     Rule("SAML-140", "error", "the assertion has no bearer SubjectConfirmation{detail}",
          "Configure the IdP for the SAML 2.0 Web Browser SSO profile (POST binding, bearer "
-         "confirmation)", seed=_S_PROFILE),
+         "confirmation)", seed=Seed.VALIDATES,
+         title="No bearer SubjectConfirmation"),
+    Rule("SAML-141", "error", "the SubjectConfirmation Recipient {found!r} is not the ACS URL {expected!r} "
+         "({difference})", "Configure the IdP with exactly {expected} (case-sensitive){offload}",
+         seed=Seed.LOGIN + " " + Seed.CASE,
+         title="Recipient is not the ACS URL"),
+    Rule("SAML-142", "error", "the Response Destination {found!r} is not the ACS URL {expected!r} "
+         "({difference})", "Configure the IdP with exactly {expected} (case-sensitive){offload}",
+         seed=Seed.LOGIN + " " + Seed.CASE,
+         title="Destination is not the ACS URL"),
+    Rule("SAML-143", "error", "the assertion's audience {found} does not include the SP entity ID "
+         "{expected!r}", "Configure the IdP application with Tableau Server's entity ID exactly "
+         "(case-sensitive)", seed=Seed.CASE,
+         title="Audience lacks the SP entity ID"),
+    Rule("SAML-144", "error", "the response issuer {found!r} is not the IdP's entityID {expected!r}",
+         "Check that the response comes from the IdP whose metadata Tableau Server has", seed=Seed.CASE,
+         title="Issuer is not the IdP's entityID"),
+    Rule("SAML-145", "info", "the assertion expired at {not_on_or_after} ({ago} ago); a captured "
+         "response cannot be replayed", "Nothing to do for a captured trace", seed=Seed.VALIDATES,
+         title="Assertion expired"),
+    Rule("SAML-146", "warning", "the assertion is not valid before {not_before} ({ahead} from now)",
+         "Synchronise the clocks of the IdP and Tableau Server (NTP)", seed=Seed.VALIDATES,
+         title="Assertion not yet valid"),
     Rule("SAML-147", "error", "no bearer SubjectConfirmation has {missing}; the SAML 2.0 Web Browser "
          "SSO profile requires it whatever the ACS URL",
          "Configure the IdP for the SAML 2.0 Web Browser SSO profile: its bearer SubjectConfirmation "
          "must carry SubjectConfirmationData with Recipient (Tableau Server's ACS URL, "
-         "https://<tableauserver>/wg/saml/SSO/index.html) and NotOnOrAfter", seed=_S_BEARER_DATA),
-    Rule("SAML-141", "error", "the SubjectConfirmation Recipient {found!r} is not the ACS URL {expected!r} "
-         "({difference})", "Configure the IdP with exactly {expected} (case-sensitive){offload}",
-         seed=_S_LOGIN + " " + _S_CASE),
-    Rule("SAML-142", "error", "the Response Destination {found!r} is not the ACS URL {expected!r} "
-         "({difference})", "Configure the IdP with exactly {expected} (case-sensitive){offload}",
-         seed=_S_LOGIN + " " + _S_CASE),
-    Rule("SAML-143", "error", "the assertion's audience {found} does not include the SP entity ID "
-         "{expected!r}", "Configure the IdP application with Tableau Server's entity ID exactly "
-         "(case-sensitive)", seed=_S_CASE),
-    Rule("SAML-144", "error", "the response issuer {found!r} is not the IdP's entityID {expected!r}",
-         "Check that the response comes from the IdP whose metadata Tableau Server has", seed=_S_CASE),
-    Rule("SAML-145", "info", "the assertion expired at {not_on_or_after} ({ago} ago); a captured "
-         "response cannot be replayed", "Nothing to do for a captured trace", seed=_S_PROFILE),
-    Rule("SAML-146", "warning", "the assertion is not valid before {not_before} ({ahead} from now)",
-         "Synchronise the clocks of the IdP and Tableau Server (NTP)", seed=_S_PROFILE),
+         "https://<tableauserver>/wg/saml/SSO/index.html) and NotOnOrAfter", seed=Seed.VALIDATES + " " + Seed.LOGIN,
+         title="Bearer confirmation without Recipient or NotOnOrAfter"),
     Rule("SAML-150", "info", "dynamic group claims ({claim}): {groups}",
          "Tableau Server 2024.2+ asserts the user into these groups when the capability is enabled",
-         seed=_S_GROUPS),
+         seed=Seed.GROUPS,
+         title="Dynamic group claims"),
     Rule("SAML-160", "info", "the assertion is encrypted; server-wide SAML supports encrypted "
          "assertions (its attributes cannot be checked here without the SP key)",
          "Make sure the IdP encrypts for the SAML certificate uploaded to Tableau Server",
-         seed=_S_ENC_SERVER),
+         seed=Seed.ENC_SERVER,
+         title="Encrypted assertion (server-wide SAML)"),
     Rule("SAML-161", "error", "the assertion is encrypted; site-specific SAML does not support "
          "encrypted assertions", "Turn off assertion encryption for this site's IdP application",
-         seed=_S_ENC_SITE),
+         seed=Seed.ENC_SITE,
+         title="Encrypted assertion on site SAML"),
     Rule("SAML-170", "info", "the captured form has no RelayState",
          "For sign-ins from Tableau Desktop or Tableau Mobile the IdP (and every proxy) must return "
-         "the RelayState, or users land on the web home page", seed=_S_RELAY),
+         "the RelayState, or users land on the web home page", seed=Seed.RELAY,
+         title="Form without RelayState"),
 )
 
 # --------------------------------------------------------------------------- input forms
@@ -361,46 +342,40 @@ def _codec_name(name, source):
 
 # --------------------------------------------------------------------------- IdP certificates
 
-def idp_from_metadata(data, source="<metadata>", issuer=None, max_bytes=DEFAULT_MAX_BYTES, pem=None):
+def idp_from_metadata(data: bytes | str, source: str = "<metadata>", issuer: str | None = None,
+                      max_bytes: int = DEFAULT_MAX_BYTES, pem: list[str] | None = None) -> tuple[str | None, list]:
     """``(entity_id, [signing certificates])`` of the IdP in a metadata document.
 
-    Signing certificates are the ``KeyDescriptor`` entries of the ``IDPSSODescriptor`` whose
-    ``use`` is ``signing`` or absent.  With several IdP entities the one whose entityID is
-    ``issuer`` is taken; without a match that is an error naming the entityIDs.  ``pem``: a
-    list that receives the name of each certificate written as base64 of PEM instead of DER.
+    The document and the entity are read as :mod:`.metadata` reads them (``read_metadata``,
+    ``select_entity``: the one IdP entity, or with several the one whose entityID is ``issuer``;
+    without a match that is an error naming the entityIDs); the signing certificates are its
+    ``signing_key_infos`` (``KeyDescriptor`` entries whose ``use`` is ``signing`` or absent).
+    Metadata that cannot give them raises SamlError.  ``pem``: a list that receives the name of
+    each certificate written as base64 of PEM instead of DER.
     """
-    root = parse_xml(data, source, max_bytes=max_bytes)
-    md = NS["md"]
-    if root.tag == f"{{{md}}}EntityDescriptor":
-        entities = [root]
-    elif root.tag == f"{{{md}}}EntitiesDescriptor":
-        entities = list(root.iter(f"{{{md}}}EntityDescriptor"))
-    else:
-        raise SamlError(f"{source}: not SAML metadata (root element {etree.QName(root).localname})")
-    idps = [e for e in entities if e.find(f"{{{md}}}IDPSSODescriptor") is not None]
-    if not idps:
+    root, problems = metadata.read_metadata(data, source, max_bytes)
+    if problems:  # SAML-020: not metadata at all
+        raise SamlError(problems[0].message)
+    entity, ids, problems = metadata.select_entity(root, _IDP_DESCRIPTOR, None, source)
+    if problems:  # SAML-022: several IdP entities, the one that issued the response is taken
+        entity = metadata.select_entity(root, _IDP_DESCRIPTOR, issuer, source)[0] if issuer else None
+        if entity is None or entity.find(_IDP_DESCRIPTOR_TAG) is None:
+            raise SamlError(f"{source}: {len(ids)} IdP entities ({', '.join(ids)}) and none is the response "
+                            f"issuer {issuer!r}")
+    descriptors = entity.findall(_IDP_DESCRIPTOR_TAG) if entity is not None else []
+    if not descriptors:
         raise SamlError(f"{source}: no IDPSSODescriptor: this is not IdP metadata")
-    if len(idps) > 1:
-        chosen = [e for e in idps if issuer is not None and e.get("entityID") == issuer]
-        if not chosen:
-            raise SamlError("%s: %d IdP entities (%s) and none is the response issuer %r"
-                            % (source, len(idps), ", ".join(e.get("entityID") or "?" for e in idps), issuer))
-        idps = chosen
-    entity = idps[0]
     found = []
-    for descriptor in entity.findall(f"{{{md}}}IDPSSODescriptor"):
-        for key in descriptor.findall(f"{{{md}}}KeyDescriptor"):
-            if key.get("use") not in (None, "", "signing"):
-                continue
-            for node in key.iterfind(f"{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate"):
-                what = "%s: signing certificate %d" % (source, len(found) + 1)
-                try:
-                    cert, encoding = xmlsig.x509_certificate(node.text, what)
-                except xmlsig.X509CertificateError as exc:
-                    raise SamlError(str(exc))
-                if encoding == xmlsig.PEM and pem is not None:
-                    pem.append(what)
-                found.append(cert)
+    for descriptor in descriptors:
+        for text in metadata.signing_key_infos(descriptor):
+            what = f"{source}: signing certificate {len(found) + 1}"
+            try:
+                cert, encoding = xmlsig.x509_certificate(text, what)
+            except xmlsig.X509CertificateError as exc:
+                raise SamlError(str(exc))
+            if encoding == xmlsig.PEM and pem is not None:
+                pem.append(what)
+            found.append(cert)
     if not found:
         raise SamlError(f"{source}: the IdP descriptor publishes no signing certificate")
     return entity.get("entityID"), found
@@ -480,7 +455,7 @@ class Signature:
 
     @property
     def digest(self):
-        return normalise_digest(self.digest_uris[0]) if self.digest_uris and self.digest_uris[0] else None
+        return normalize_digest(self.digest_uris[0]) if self.digest_uris and self.digest_uris[0] else None
 
     def as_dict(self):
         return {
@@ -713,7 +688,7 @@ def check_response(data, source="<response>", idp_metadata=None, idp_certs=None,
         if sig.pem_certificates:
             findings.append(finding("SAML-128", where=f"the {sig.element} signature's KeyInfo",
                                     data={"id": sig.parent_id}))
-        blocked = [d for d in [normalise_digest(sig.algorithm_uri or "")] + [normalise_digest(u or "") for u in sig.digest_uris]
+        blocked = [d for d in [normalize_digest(sig.algorithm_uri or "")] + [normalize_digest(u or "") for u in sig.digest_uris]
                    if d and policy.digest_blocked(d)]
         if blocked:
             findings.append(finding("SAML-120", element=sig.element, algorithm=sig.algorithm, digest=sig.digest,
@@ -722,7 +697,7 @@ def check_response(data, source="<response>", idp_metadata=None, idp_certs=None,
         if sig.valid is False and sig.problem == xmlsig.FOREIGN_SIGNER:
             findings.append(finding("SAML-123", element=sig.element, signer=certs.fingerprint(sig.signer),
                                     expected=", ".join(certs.fingerprint(c) for c in trusted),
-                                    data={"signer_subject": _subject(sig.signer)}))
+                                    data={"signer_subject": certs.subject_text(sig.signer)}))
         elif sig.valid is False and sig.problem == xmlsig.WRAPPING:
             findings.append(finding("SAML-124", detail=f"the {sig.element} signature at {sig.path}: {sig.reason}"))
         elif sig.valid is False:
@@ -807,16 +782,9 @@ def _as_cert(value, source):
     return certs.load_certificate(value, source)
 
 
-def _subject(cert):
-    try:
-        return cert.subject.rfc4514_string()
-    except ValueError as exc:  # cryptography parses names lazily; damaged ones fail here
-        return f"<unreadable subject: {str(exc).splitlines()[0][:80]}>"
-
-
 def _cert_summary(cert, now):
     key_type, key_size, curve = certs.public_key_info(cert.public_key())
-    return {"subject": _subject(cert), "sha256": certs.fingerprint(cert),
+    return {"subject": certs.subject_text(cert), "sha256": certs.fingerprint(cert),
             "not_after": certs.not_after(cert).isoformat(), "days_left": certs.days_left(cert, now),
             "key_type": key_type, "key_size": key_size, "curve": curve}
 

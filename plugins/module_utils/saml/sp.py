@@ -228,7 +228,7 @@ def _pkcs8_der(data):
                 return base64.b64decode(body)
             except ValueError:
                 return None
-    return data if isinstance(data, bytes) and data[:1] == b"\x30" else None
+    return data if isinstance(data, bytes) and _asn1.starts_sequence(data) else None
 
 
 # --------------------------------------------------------------------------- key remedies

@@ -6,6 +6,8 @@ docs/saml.md documents every SAML-0NN rule as the code has it."""
 
 from __future__ import annotations
 
+import ast
+import os
 import re
 import string
 from pathlib import Path
@@ -63,8 +65,8 @@ def test_finding_severity_override_and_data():
 
 def test_register_refuses_a_second_rule_with_the_same_code():
     with pytest.raises(ValueError, match="registered twice"):
-        rules.register(rules.Rule("SAML-001", "error", "m", "r"))
-    rules.register(rules.RULES["SAML-001"])  # the same object again is harmless
+        rules.REGISTRY.register(rules.Rule("SAML-001", "error", "m", "r"))
+    rules.REGISTRY.register(rules.RULES["SAML-001"])  # the same object again is harmless
 
 
 def test_rule_refuses_unknown_severity():
@@ -80,8 +82,8 @@ def test_rule_refuses_unknown_severity():
     ("http://www.w3.org/2007/05/xmldsig-more#sha3-256-rsa-MGF1", "sha3256"),
     ("http://www.w3.org/2001/04/xmldsig-more#rsa-md5", "md5"),
 ])
-def test_normalise_digest(name, expected):
-    assert rules.normalise_digest(name) == expected
+def test_normalize_digest(name, expected):
+    assert rules.normalize_digest(name) == expected
 
 
 def test_policy():
@@ -116,3 +118,122 @@ def test_where_the_rules_live_names_functions_that_exist():
     for module, name in named:
         mod = importlib.import_module("ansible_collections.trustops.tableau.plugins.module_utils.saml." + module)
         assert hasattr(mod, name), f"docs/saml.md names saml/{module}.py {name}, which does not exist"
+
+
+# ------------------------------------------------------------------ the registry (issue 13's catalogue)
+
+from ansible_collections.trustops.tableau.plugins.module_utils.saml import response  # noqa: E402  registers SAML-1NN
+
+ALL = sorted(rules.RULES)
+PLUGINS = Path(rules.__file__).parents[2]
+#: Every file that makes SAML findings: the package's cores and the three check modules.
+SAML_CODE = sorted(Path(rules.__file__).parent.glob("*.py")) + sorted((PLUGINS / "modules").glob("saml_*.py"))
+#: The vendor articles (outside the collection: the text is Tableau's); TRUSTOPS_SEEDS overrides.
+SEEDS = Path(os.environ.get("TRUSTOPS_SEEDS", "/work/shared/seeds"))
+
+
+def folded(text):
+    return " ".join(text.split())
+
+
+def seed_sentences():
+    return {name: folded(value) for name, value in vars(rules.Seed).items() if not name.startswith("_")}
+
+
+def test_both_layers_register_into_the_one_registry_in_code_order():
+    assert rules.REGISTRY.prefix == "SAML" and rules.RULES is rules.REGISTRY.rules
+    configuration = [r.code for r in rules.CONFIGURATION_RULES]
+    answers = [r.code for r in response.RESPONSE_RULES]
+    assert configuration == OWN and answers == sorted(c for c in ALL if c.startswith("SAML-1"))
+    assert list(rules.RULES) == configuration + answers  # registration order is code order
+    assert all(rules.REGISTRY.rule(code) is rule for code, rule in rules.RULES.items())
+
+
+@pytest.mark.parametrize("code", ALL)
+def test_every_rule_has_a_title_and_a_seed_made_of_seed_sentences(code):
+    rule = rules.RULES[code]
+    assert rule.title and len(rule.title) <= 60 and not rule.title.endswith("."), rule.title
+    assert rule.title[0].isupper() or rule.title.split()[0] in ("username", "authcontexts")
+    if rule.seed.startswith(rules.NOT_VENDOR):
+        assert len(rule.seed) > len(rules.NOT_VENDOR) + 40  # says where the rule comes from instead
+        return
+    rest = folded(rule.seed)
+    sentences = sorted(seed_sentences().values(), key=len, reverse=True)
+    while rest:  # the seed is Seed sentences joined by spaces, nothing else
+        head = next((s for s in sentences if rest == s or rest.startswith(s + " ")), None)
+        assert head is not None, f"{code}: {rest[:80]!r} is not a sentence of rules.Seed"
+        rest = rest[len(head):].lstrip()
+
+
+def test_titles_are_unique():
+    titles = [rule.title for rule in rules.RULES.values()]
+    assert len(set(titles)) == len(titles)
+
+
+@pytest.mark.skipif(not list(SEEDS.glob("002_*.txt")), reason=f"seed 002 is not in {SEEDS} (set TRUSTOPS_SEEDS)")
+@pytest.mark.parametrize("name", sorted(seed_sentences()))
+def test_seed_sentences_are_verbatim_from_seed_002(name):
+    article = folded(next(SEEDS.glob("002_*.txt")).read_text(encoding="utf-8"))
+    assert seed_sentences()[name] in article
+
+
+def _calls(tree, name):
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+            and (getattr(node.func, "id", None) == name or getattr(node.func, "attr", None) == name)]
+
+
+def test_findings_are_made_only_through_the_registry():
+    """No ``Finding(...)`` in the SAML code: every finding's text comes from its Rule."""
+    made = {path.name: len(_calls(ast.parse(path.read_text(encoding="utf-8")), "Finding")) for path in SAML_CODE}
+    assert len(made) >= 10 and {name for name, count in made.items() if count} == set()
+
+
+def test_every_code_the_saml_code_names_is_registered_and_every_rule_is_emitted():
+    named = set()
+    for path in SAML_CODE:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        definitions = {id(call.args[0]) for call in _calls(tree, "Rule") if call.args}
+        named |= {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+                  and isinstance(node.value, str) and re.fullmatch(r"SAML-\d{3}", node.value)
+                  and id(node) not in definitions}
+    assert sorted(named - set(rules.RULES)) == []  # a code nobody registered
+    assert sorted(set(rules.RULES) - named) == []  # a rule no check makes
+
+
+@pytest.fixture(scope="module")
+def real_findings(tmp_path_factory):
+    """Findings of real inputs: an openssl SHA-1 RSA 1024 certificate with an unencrypted PKCS#8
+    EC key, pysaml2 IdP metadata (SOAP only, no logout, RSA 1024, SHA-1 certificate), wrong URLs,
+    and a pysaml2 response with the wrong attribute type, signed with SHA-1 by RSA 1024."""
+    import saml_idp_fixtures as fx  # pylint: disable=import-error
+    import saml_response_fixtures as rx  # pylint: disable=import-error
+    from ansible_collections.trustops.tableau.plugins.module_utils.saml import metadata, sp, urls
+    work = tmp_path_factory.mktemp("real")
+    weak = fx.key("rsa", 1024, "rules-weak")
+    found, _facts = sp.check_keypair(fx.pem(fx.self_signed(weak, digest="sha1")),
+                                     fx.key_file(fx.key("ec", 256, "rules-ec"), "pkcs8"),
+                                     cert_filename="saml.pem", key_filename="saml.txt")
+    idp = fx.Idp(work, "rsa", 1024, "sha1", name="rules-idp")
+    found += metadata.check_idp_metadata(idp.metadata(sso=("soap",), slo=()))[0]
+    found += metadata.check_sp_metadata(fx.sp_metadata(work, slo=False, acs_url="https://Tableau.example.test/x"),
+                                        server_host=fx.SERVER_HOST)[0]
+    found += urls.check_sp_urls(fx.SERVER_HOST, "site", "finance", acs_url="http://tableau.example.test/x",
+                                return_url="http://localhost/")[0]
+    answer = rx.Idp(work / "idp", kind="rsa", size=1024)
+    report = response.check_response(answer.response(username_type="xs:anyType", sign_alg="sha1", digest_alg="sha1"),
+                                     idp_metadata=answer.metadata(), acs_url=rx.ACS_URL, authcontexts=["urn:x"])
+    return found + report.findings
+
+
+def test_findings_of_real_inputs_carry_their_rules_text(real_findings):
+    codes = {f.code for f in real_findings}
+    for expected in ("SAML-001", "SAML-005", "SAML-006", "SAML-010", "SAML-012", "SAML-016", "SAML-027",
+                     "SAML-030", "SAML-034", "SAML-037", "SAML-050", "SAML-052", "SAML-055", "SAML-057",
+                     "SAML-111", "SAML-120", "SAML-126", "SAML-130"):
+        assert expected in codes, expected
+    for found in real_findings:
+        rule = rules.RULES[found.code]
+        values = {name: found.data[name] for name in fields(rule.message) | fields(rule.remedy)}
+        assert found.severity == rule.severity
+        assert found.message == rule.message.format(**values)
+        assert found.remedy.startswith(rule.remedy.format(**values))
