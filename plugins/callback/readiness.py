@@ -61,11 +61,14 @@ options:
         key: basename
   catalogue_url:
     description:
-      - Where the finding catalogue is, as a URL or a path relative to the report. Each finding links to
-        C(<catalogue_url>/<page>.md#<code in lower case>), for example C(saml.md#saml-005).
+      - Where the finding catalogue is, as a URL or a path relative to the report; either the directory that
+        holds C(catalogue.md) or the catalogue page itself (a name ending in C(.md) or C(.html)). Each finding
+        links to its entry, C(<catalogue_url>/catalogue.md#<code in lower case>) (for example
+        C(catalogue.md#saml-016)) or C(<catalogue_url>#<code in lower case>) for a page.
       - Default is the relative path from O(output_dir) to the C(docs) directory of this collection, so the
         links work when the report is opened on the machine that made it. Set it to a published copy of
-        the docs for reports that are sent elsewhere.
+        the docs for reports that are sent elsewhere, for example the page of the site C(scripts/docs) builds,
+        C(https://docs.example.org/trustops/guide/catalogue.html).
     type: str
     env:
       - name: TRUSTOPS_READINESS_CATALOGUE_URL
@@ -139,17 +142,10 @@ TOPICS = (
     dict(id="other", title="Other", seeds=(), families=(), modules=(), roles=(), role_first=False),
 )
 
-# The finding catalogue: the docs page of each code family (and number range).
-CATALOGUE = (
-    ("ANCHOR", 0, 999, "anchor_policy.md"),
-    ("TLS", 0, 999, "tls_probe.md"),
-    ("MOBILE", 0, 999, "mobile.md"),
-    ("SAML", 0, 99, "saml.md"),
-    ("SAML", 100, 999, "saml_response.md"),
-    ("SSL", 0, 999, "mutual_ssl.md"),
-    ("TSM", 0, 999, "tsm.md"),
-    ("EMBED", 0, 999, "embed_proxy.md"),
-)
+# The finding catalogue (docs/catalogue.md, generated from the rules by scripts/docs): one page, one
+# anchor per code (the code in lower case). The families it holds (catalogue.AREAS, in its order).
+CATALOGUE_PAGE = "catalogue.md"
+CATALOGUE_FAMILIES = ("SAML", "TSM", "TLS", "MOBILE", "ANCHOR", "SSL")
 
 _CODE = re.compile(r"^([A-Z][A-Z0-9]*)-([0-9]+)$")
 
@@ -182,25 +178,29 @@ def topic_of(code=None, role=None, action=None):
 
 
 def catalogue_page(code):
-    """The docs page documenting ``code`` (``saml.md`` for SAML-005), or None for an unknown family."""
+    """The page of the finding catalogue documenting ``code`` (``catalogue.md``), or None for a code of
+    a family the catalogue does not hold."""
     match = _CODE.match(code or "")
-    if not match:
+    if not match or match.group(1) not in CATALOGUE_FAMILIES:
         return None
-    family, number = match.group(1), int(match.group(2))
-    for fam, first, last, page in CATALOGUE:
-        if fam == family and first <= number <= last:
-            return page
-    return None
+    return CATALOGUE_PAGE
 
 
 def catalogue_link(base, code):
-    """``<base>/<page>#<code in lower case>``, or None when the code has no catalogue page."""
+    """The link to ``code``'s entry in the catalogue, or None when the catalogue does not hold it.
+
+    ``base`` is the directory of the catalogue page (``<base>/catalogue.md#saml-016``) or the page
+    itself, as a published site names it (``.../guide/catalogue.html`` -> ``...catalogue.html#saml-016``)."""
     page = catalogue_page(code)
     if page is None:
         return None
+    anchor = code.lower()
+    base = base or ""
+    if base.rsplit("/", 1)[-1].endswith((".md", ".html", ".htm")):
+        return f"{base}#{anchor}"
     if base and not base.endswith("/"):
         base += "/"
-    return "{}{}#{}".format(base or "", page, code.lower())
+    return f"{base}{page}#{anchor}"
 
 
 def _text(value, limit=None):

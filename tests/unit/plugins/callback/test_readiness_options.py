@@ -99,8 +99,8 @@ def test_options_from_ansible_cfg_and_current_directory(tmp_path):
     assert "TRUSTOPS READINESS" not in stdout
     report = json.loads(_read(out / "fleet.json"))
     links = {f["catalogue"] for f in report["findings"]}
-    assert links == {"https://docs.example.org/trustops/mutual_ssl.md#ssl-007"}
-    assert 'href="https://docs.example.org/trustops/mutual_ssl.md#ssl-007"' in _read(out / "fleet.html")
+    assert links == {"https://docs.example.org/trustops/catalogue.md#ssl-007"}
+    assert 'href="https://docs.example.org/trustops/catalogue.md#ssl-007"' in _read(out / "fleet.html")
     assert 'href="fleet.json"' in _read(out / "fleet.html")
 
 
@@ -137,11 +137,11 @@ def test_topic_and_catalogue_tables():
     assert topic(None, None, "trustops.tableau.tls_probe") == "client_trust"
     assert topic(None, "trustops.tableau.mutual_ssl", "ansible.builtin.assert") == "mutual_ssl"
     assert topic("XYZ-001", None, "ansible.builtin.command") == "other"
-    pages = {"ANCHOR-001": "anchor_policy.md", "TLS-013": "tls_probe.md", "MOBILE-006": "mobile.md",
-             "SAML-059": "saml.md", "SAML-101": "saml_response.md", "SSL-015": "mutual_ssl.md", "TSM-001": "tsm.md"}
-    for code, page in pages.items():
-        assert readiness.catalogue_page(code) == page
-        assert readiness.catalogue_link("https://x.test/docs", code) == f"https://x.test/docs/{page}#{code.lower()}"
+    # one catalogue page (docs/catalogue.md), one anchor per code; a base naming the page itself is kept
+    for code in ("ANCHOR-001", "TLS-013", "MOBILE-006", "SAML-059", "SAML-101", "SSL-015", "TSM-001"):
+        assert readiness.catalogue_page(code) == "catalogue.md"
+        assert readiness.catalogue_link("https://x.test/docs", code) == f"https://x.test/docs/catalogue.md#{code.lower()}"
+        assert readiness.catalogue_link("https://x.test/guide/catalogue.html", code) == \
+            f"https://x.test/guide/catalogue.html#{code.lower()}"
     assert readiness.catalogue_page("NOPE-001") is None and readiness.catalogue_page("not a code") is None
-    for family, first, last, page in readiness.CATALOGUE:
-        assert os.path.isfile(os.path.join(ROOT, "docs", page)), page
+    assert os.path.isfile(os.path.join(ROOT, "docs", readiness.CATALOGUE_PAGE))

@@ -128,12 +128,15 @@ def test_topics_and_catalogue_links(main_run):
     for finding in report["findings"]:
         family = finding["code"].split("-")[0]
         assert finding["topic"] == {"SAML": "saml", "SSL": "mutual_ssl"}[family]
-        page = {"SAML": "saml.md", "SSL": "mutual_ssl.md"}[family]
+        page = "catalogue.md"
         link = finding["catalogue"]
         assert link.endswith("{}#{}".format(page, finding["code"].lower()))
         # the default base is the relative path from the report to this collection's docs
         target = os.path.normpath(os.path.join(main_run.out, link.split("#")[0]))
         assert target == os.path.join(ROOT, "docs", page) and os.path.isfile(target)
+        # the anchor is the code's heading in the catalogue
+        with open(target, encoding="utf-8") as handle:
+            assert "\n### {}\n".format(finding["code"]) in handle.read()
     topics = {t["id"]: t for t in report["topics"]}
     for topic_id in ("saml", "mutual_ssl"):
         own = [f for f in report["findings"] if f["topic"] == topic_id]
