@@ -70,7 +70,7 @@ def main(count):
         sys.exit("openssl is needed for the naive baseline")
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     t0 = time.perf_counter()
-    cas = [inputs.CA(issue("Bench Root CA %04d" % i, ca_key)[0], "bench", "root") for i in range(count)]
+    cas = [inputs.CA(issue(f"Bench Root CA {i:04d}", ca_key)[0], "bench", "root") for i in range(count)]
     made = time.perf_counter() - t0
     root = issue("Bench Signer Root", rsa.generate_private_key(public_exponent=65537, key_size=2048))
     inter = issue("Bench Signer Issuing CA", rsa.generate_private_key(public_exponent=65537, key_size=2048), root)
@@ -88,7 +88,7 @@ def main(count):
     signed_t = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    current = [signing.signed_profile_current(s, p, signer)[0] for s, p in zip(signed, plists)]
+    current = [signing.signed_profile_current(s, p, signer)[0] for s, p in zip(signed, plists, strict=True)]
     converged = time.perf_counter() - t0
     assert all(current), "a freshly signed profile must count as current"
 
@@ -101,8 +101,8 @@ def main(count):
         naive_out = []
         t0 = time.perf_counter()
         for index, ca in enumerate(cas):
-            src = os.path.join(work, "p%d.plist" % index)
-            out = os.path.join(work, "p%d.mobileconfig" % index)
+            src = os.path.join(work, f"p{index}.plist")
+            out = os.path.join(work, f"p{index}.mobileconfig")
             with open(src, "wb") as handle:
                 handle.write(apple.build_profile(spec, [ca]))
             subprocess.run([OPENSSL, "smime", "-sign", "-binary", "-nodetach", "-md", "sha256", "-outform", "DER",
@@ -114,7 +114,7 @@ def main(count):
 
         # both paths make valid, equivalent files: openssl verifies a sample of each and gets the same plist
         for index in sorted({0, count // 2, count - 1}):
-            ours = os.path.join(work, "ours%d.mobileconfig" % index)
+            ours = os.path.join(work, f"ours{index}.mobileconfig")
             with open(ours, "wb") as handle:
                 handle.write(signed[index])
             for path in (ours, naive_out[index]):
@@ -127,16 +127,16 @@ def main(count):
         shutil.rmtree(work, ignore_errors=True)
 
     size = sum(len(s) for s in signed) / count
-    print("mobile profiles: %d CAs, one profile each (certificates made in %.2f s); Python %s, %s"
-          % (count, made, sys.version.split()[0], subprocess.run([OPENSSL, "version"], capture_output=True,
-                                                                 text=True, check=False).stdout.strip()))
-    print("  %-44s %9s %14s" % ("path", "seconds", "profiles/s"))
+    openssl_version = subprocess.run([OPENSSL, "version"], capture_output=True, text=True, check=False).stdout.strip()
+    print(f"mobile profiles: {count} CAs, one profile each (certificates made in {made:.2f} s); "
+          f"Python {sys.version.split()[0]}, {openssl_version}")
+    print(f"  {'path':<44} {'seconds':>9} {'profiles/s':>14}")
     rows = [("unsigned  build_profile", unsigned),
             ("signed    build_profile + sign_profile", signed_t),
             ("converged signed_profile_current (no re-sign)", converged),
             ("naive     openssl smime -sign per profile", naive)]
     for label, seconds in rows:
-        print("  %-44s %9.3f %14.1f" % (label, seconds, rate(count, seconds)))
+        print(f"  {label:<44} {seconds:9.3f} {rate(count, seconds):14.1f}")
     print(f"  signed in-process vs naive subprocess: {naive / signed_t:.1f}x faster; converged check vs re-signing: {signed_t / converged:.1f}x faster")
     print(f"  average signed profile: {size:.0f} bytes (signer + issuing CA included)")
 

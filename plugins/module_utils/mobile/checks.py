@@ -44,14 +44,6 @@ def _finding(code: str, cert=None, severity: str | None = None, data: dict | Non
     return found
 
 
-def _issuer_text(cert) -> str:
-    """The issuer name of ``cert`` as RFC 4514 text for messages (one place, like ``certs.subject_text``)."""
-    try:
-        return cert.issuer.rfc4514_string()
-    except Exception:
-        return "<unreadable issuer>"
-
-
 #: mobile_trust_profile's documented default (the same as the shared policy's: SHA-1).
 DEFAULT_BLOCKLISTED_DIGESTS = ("sha1",)
 
@@ -221,5 +213,5 @@ def signer_findings(
     if issuer is not None and hashlib.sha256(certs.to_der(issuer)).hexdigest() in installed:
         found.append(_finding("MOBILE-012", cert, issuer=certs.subject_text(issuer)))
     elif issuer is None:
-        found.append(_finding("MOBILE-013", cert, chain_top=certs.subject_text(top), issuer=_issuer_text(top)))
+        found.append(_finding("MOBILE-013", cert, chain_top=certs.subject_text(top), issuer=certs.issuer_text(top)))
     return found

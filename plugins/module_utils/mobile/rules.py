@@ -73,7 +73,7 @@ register(
     Rule("MOBILE-008", "warning", "{subject} ({source}) is an intermediate CA{outcome}", "{advice}",
          seed=_S_INTERNAL_CA, title="Intermediate CA given"),
     Rule("MOBILE-009", "info", "{source}: certificate SHA-256 {sha256} was given more than once; it is "
-         "installed once", "",
+         "installed once", "Nothing to do (the certificate is installed once); give each CA once to drop this note",
          seed="Not a vendor rule: a CA given twice (in src and content, or in two files) is installed "
               "once, so a profile never carries two payloads of one certificate.",
          title="Duplicate CA"),

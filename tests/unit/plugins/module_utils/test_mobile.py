@@ -20,9 +20,11 @@ import plistlib
 import pwd
 import re
 import shutil
+import string
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -46,6 +48,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.mobile import (
     signing,
     writer,
 )
+from ansible_collections.trustops.tableau.plugins.module_utils.mobile import rules as mobile_rules
 
 OPENSSL = shutil.which("openssl")
 DEBIAN_PYTHON = "/usr/bin/python3"
@@ -121,7 +124,7 @@ def identity_problems(profile):
     RFC 4122 UUID string; every payload's PayloadIdentifier "unique within the profile" (and not
     the profile's own)."""
     problems = []
-    items = [("TopLevel", profile)] + [("PayloadContent[%d]" % i, p)
+    items = [("TopLevel", profile)] + [(f"PayloadContent[{i}]", p)
                                        for i, p in enumerate(profile.get("PayloadContent") or [])
                                        if isinstance(p, dict)]
     seen = {}
@@ -157,7 +160,7 @@ def schema_problems(profile):
     for index, payload in enumerate(profile.get("PayloadContent", [])):
         table = dict(COMMON_PAYLOAD)
         table.update(CERT_PAYLOAD)  # the payload's own PayloadContent (data) overrides nothing common
-        where = "PayloadContent[%d] (%s)" % (index, payload.get("PayloadType"))
+        where = f"PayloadContent[{index}] ({payload.get('PayloadType')})"
         if payload.get("PayloadType") not in ("com.apple.security.root", "com.apple.security.pkcs1"):
             problems.append(f"{where}: unexpected payload type")
         problems += check_keys(payload, table, where)
@@ -325,7 +328,7 @@ def test_profile_matches_apples_schema(world):
     assert profile["PayloadOrganization"] == "Example Corp"
     types = [p["PayloadType"] for p in profile["PayloadContent"]]
     assert types == ["com.apple.security.root", "com.apple.security.pkcs1"]
-    for payload, issued in zip(profile["PayloadContent"], (world["root"], world["inter"])):
+    for payload, issued in zip(profile["PayloadContent"], (world["root"], world["inter"]), strict=True):
         der = issued[0].public_bytes(serialization.Encoding.DER)
         assert payload["PayloadContent"] == der
         assert certs.fingerprint(x509.load_der_x509_certificate(payload["PayloadContent"])) == certs.fingerprint(
@@ -382,7 +385,7 @@ def test_uuids_are_uuid5_of_identifier_role_and_sha256(world):
         for c in (world["root"], world["other_root"])
     ]
     onc = json.loads(android.build_onc(IDENT, cas))
-    for payload, entry, digest in zip(profile["PayloadContent"], onc["Certificates"], digests):
+    for payload, entry, digest in zip(profile["PayloadContent"], onc["Certificates"], digests, strict=True):
         assert payload["PayloadUUID"] == str(uuid.uuid5(namespace, f"{IDENT}/payload/{digest}")).upper()
         assert payload["PayloadIdentifier"] == f"{IDENT}.ca.{digest[:16]}"
         assert entry["GUID"] == "{{{}}}".format(uuid.uuid5(namespace, f"{IDENT}/onc/{digest}"))
@@ -511,7 +514,7 @@ def test_android_der_and_onc_hold_the_same_certificate(world):
         f"mobile-test-root-ca-{cas[0].sha256[:16]}.crt",
         f"mobile-test-issuing-ca-{cas[1].sha256[:16]}.crt",
     ]
-    for art, issued in zip(ders, (world["root"], world["inter"])):
+    for art, issued in zip(ders, (world["root"], world["inter"]), strict=True):
         assert certs.fingerprint(x509.load_der_x509_certificate(art.data)) == certs.fingerprint(issued[0])
         # openssl reads it as DER too (what Android's installer gets)
         res = openssl("x509", "-inform", "DER", "-noout", "-fingerprint", "-sha256", data=art.data)
@@ -521,7 +524,7 @@ def test_android_der_and_onc_hold_the_same_certificate(world):
     entries = onc["Certificates"]
     assert [e["Type"] for e in entries] == ["Authority", "Authority"]
     assert entries[0]["TrustBits"] == ["Web"] and "TrustBits" not in entries[1]
-    for entry, ca in zip(entries, cas):
+    for entry, ca in zip(entries, cas, strict=True):
         decoded = x509.load_der_x509_certificate(base64.b64decode(entry["X509"], validate=True))
         assert decoded == ca.cert
         assert entry["GUID"] == identifiers.onc_guid(IDENT, ca.sha256)
@@ -984,7 +987,7 @@ def test_signer_key_decisions_are_the_shared_policy(world, pki, min_rsa, min_ec)
         from conftest import make_key  # the suite's key cache: real keys, made once
 
         cert, key = build(
-            "%s-%d signer" % (kind, size),
+            f"{kind}-{size} signer",
             world["inter"],
             ca=False,
             key_usage=["digital_signature"],
@@ -1003,11 +1006,98 @@ def test_signer_key_decisions_are_the_shared_policy(world, pki, min_rsa, min_ec)
             if f.code == "MOBILE-015"
         ]
         assert len(found) == len(shared), (kind, size, min_rsa, min_ec)
-        for mine, theirs in zip(found, shared):
+        for mine, theirs in zip(found, shared, strict=True):
             assert mine.severity == theirs.severity == "error"
             threshold = "min_rsa_key_size" if kind == "rsa" else "min_ec_key_size"
             assert mine.data[threshold] == theirs.data[threshold] == (min_rsa if kind == "rsa" else min_ec)
             assert f"({threshold})" in mine.message and mine.message.startswith("signer CN=")
+
+
+# --------------------------------------------------------------------------- the MOBILE registry
+
+CHECKOUT = Path(mobile_rules.__file__).resolve().parents[3]  # the repository root is the collection root
+SEED_000 = sorted((CHECKOUT.parent / "shared" / "seeds").glob("000_*.txt"))  # shared/ beside the checkout
+
+
+def emitted_findings(world, tmp_path):
+    """Every finding the mobile core gives for real inputs that reach every MOBILE rule: CAs
+    (soon expiring, no CN, intermediate with and without include_intermediates, given twice) and
+    signers (the usual chain, no chain, a stray chain certificate, expired, no digitalSignature,
+    serverAuth only, weak RSA and EC keys, SHA-1 made by openssl)."""
+    found = []
+    for cert in (build("Short Root", days=10)[0], build("x", with_cn=False)[0], world["inter"][0]):
+        cas, dups = inputs.load_cas([(pem(cert), "a.pem"), (pem(cert), "b.pem")])
+        for include in (False, True):
+            found += checks.ca_findings(cas, dups, include_intermediates=include)
+    cas, other = cas_of(world["root"]), cas_of(world["other_root"])
+    full = [world["inter"][0], world["root"][0]]
+    signers = [signer_of(world), signer_of(world, chain=()), signer_of(world, chain=("inter", "root", "other_root"))]
+    odd = [
+        build("Expired signer", world["inter"], ca=False, days=-1, start_days=-10, key_usage=["digital_signature"]),
+        build("Encipher only", world["inter"], ca=False, key_usage=["key_encipherment"]),
+        build("TLS server", world["inter"], ca=False, key_usage=["digital_signature"],
+              eku=[ExtendedKeyUsageOID.SERVER_AUTH]),
+        build("Weak RSA signer", world["inter"], ca=False, key_usage=["digital_signature"],
+              key=rsa.generate_private_key(public_exponent=65537, key_size=1024)),
+        build("P-192 signer", world["inter"], ca=False, key_usage=["digital_signature"],
+              key=ec.generate_private_key(ec.SECP192R1())),
+        openssl_sha1(tmp_path, "SHA-1 signer", issuer=world["inter"], ca=False),
+    ]
+    signers += [signing.Signer(cert, key, full) for cert, key in odd]
+    for signer in signers:
+        for judged_cas in (cas, other):
+            found += checks.signer_findings(signer, judged_cas)
+    return found
+
+
+def test_every_mobile_code_emitted_is_registered_and_every_rule_is_reached(world, tmp_path):
+    found = [f for f in emitted_findings(world, tmp_path) if f.code.startswith("MOBILE-")]
+    assert {f.code for f in found} == set(mobile_rules.RULES)  # no stray code, no unreachable rule
+    for f in found:
+        rule = mobile_rules.RULES[f.code]
+        # MOBILE-008 is info when the intermediate is installed on purpose; every other code keeps its severity
+        assert f.severity == rule.severity or (f.code, f.severity) == ("MOBILE-008", "info"), f
+        assert "{" not in f.message and "}" not in f.message and f.remedy, f
+        # the template's fixed words are in the message: the text comes from the registry
+        fixed = [text.strip() for text, *_rest in string.Formatter().parse(rule.message) if len(text.strip()) > 8]
+        assert fixed and all(part in f.message for part in fixed), (f.code, fixed, f.message)
+        # wording choices stay out of data; the certificate's facts are in it
+        assert not mobile_rules.WORDING_FIELDS.intersection(f.data), f.data
+        if f.code != "MOBILE-009":
+            assert f.data["subject"] in f.message and len(f.data["sha256"]) == 95
+    by_code = {f.code: f for f in found}
+    assert by_code["MOBILE-014"].data["digest"] == "sha1" and " SHA1," in by_code["MOBILE-014"].message
+    weak = [f for f in found if f.code == "MOBILE-015"]
+    assert {f.data["key_type"] for f in weak} == {"RSA", "EC"}
+    assert all(("iOS 13" in f.message) == (f.data["key_type"] == "RSA") for f in weak)
+
+
+def test_mobile_registry_rules_are_complete():
+    assert mobile_rules.REGISTRY.prefix == "MOBILE" and mobile_rules.REGISTRY.seeds == "seed 000"
+    assert sorted(mobile_rules.RULES) == [f"MOBILE-{n:03d}" for n in range(6, 18)]
+    for code, rule in mobile_rules.RULES.items():
+        assert rule.code == code and rule.title and rule.message and rule.remedy and rule.seed, code
+        assert rule.tsm_key is None  # no TSM key relaxes a device-side rule
+        names = {name for _t, name, _s, _c in string.Formatter().parse(rule.message + rule.remedy) if name}
+        made = mobile_rules.finding(code, **{name: f"<{name}>" for name in names})
+        assert made.code == code and "{" not in made.message + made.remedy
+
+
+@pytest.mark.skipif(not SEED_000, reason="shared/seeds is not beside this checkout")
+def test_mobile_seed_sentences_are_seed_000_verbatim():
+    seed = " ".join(SEED_000[0].read_text(encoding="utf-8").split())
+    for code, rule in mobile_rules.RULES.items():
+        if rule.seed.startswith("Not a vendor rule:"):
+            continue
+        assert " ".join(rule.seed.split()) in seed, code
+
+
+def test_docs_table_has_every_mobile_rule_with_its_severity():
+    text = (CHECKOUT / "docs" / "mobile.md").read_text(encoding="utf-8")
+    for code, rule in mobile_rules.RULES.items():
+        rows = [line for line in text.splitlines() if line.startswith(f"| {code} |")]
+        assert len(rows) == 1, code
+        assert rows[0].split("|")[2].strip().startswith(rule.severity), rows[0]
 
 
 # --------------------------------------------------------------------------- plan and write

@@ -175,14 +175,12 @@ KINDS = [
     ("empty", "empty", r"the file is empty"),
     ("random bytes", "random_bytes", r"not PEM or DER|not a PEM or DER|not valid|unreadable|no private key"),
     ("truncated PEM", None, r"truncated or damaged PEM"),
-    ("50 MB sparse file", "huge", r"52428800 bytes, more than the limit of (%d|%d) bytes"
-     % (reader.MAX_CERTIFICATE, reader.MAX_KEY)),
+    ("50 MB sparse file", "huge", rf"52428800 bytes, more than the limit of ({reader.MAX_CERTIFICATE}|{reader.MAX_KEY}) bytes"),
     ("directory", "a_directory", r"is a directory, not a file"),
     ("PKCS#12", "PKCS12", r"is a PKCS#12 archive \(\.pfx/\.p12\)"),
     ("a private key as the CA", "a_private_key_as_the_CA", r"holds a private key \(PRIVATE KEY\), not a certificate"),
     ("a certificate as the key", "a_certificate_as_the_key", r"no private key in PEM blocks \(found: CERTIFICATE\)"),
-    ("one byte over the cap", None, r"more than the limit of (%d|%d) bytes for this input"
-     % (reader.MAX_CERTIFICATE, reader.MAX_KEY)),
+    ("one byte over the cap", None, rf"more than the limit of ({reader.MAX_CERTIFICATE}|{reader.MAX_KEY}) bytes for this input"),
 ]
 CASES = ([(option, kind) for option in CERT_OPTIONS for kind in KINDS if kind[0] != "a certificate as the key"]
          + [("signer_key_src", kind) for kind in KINDS if kind[0] != "a private key as the CA"])
@@ -233,16 +231,14 @@ def test_bad_file_is_refused_naming_the_option_and_dest_is_unchanged(world, gold
 INLINE = [
     ("content", "", r"^content: the value is empty"),
     ("content", "-----BEGIN CERTIFICATE-----\nMIIB\n", r"^content: truncated or damaged PEM"),
-    ("content", "x" * (reader.MAX_CERTIFICATE + 1), r"^content: %d bytes, more than the limit of %d bytes"
-     % (reader.MAX_CERTIFICATE + 1, reader.MAX_CERTIFICATE)),
+    ("content", "x" * (reader.MAX_CERTIFICATE + 1), rf"^content: {reader.MAX_CERTIFICATE + 1} bytes, more than the limit of {reader.MAX_CERTIFICATE} bytes"),
     ("signer_chain_content", "  \n", r"^signer_chain_content: the value is empty"),
     ("signer_cert_content", "not a certificate", r"^signer_cert_content: not PEM or DER"),
-    ("signer_key_content", "x" * (reader.MAX_KEY + 1), r"^signer_key_content: %d bytes, more than the limit of %d"
-     % (reader.MAX_KEY + 1, reader.MAX_KEY)),
+    ("signer_key_content", "x" * (reader.MAX_KEY + 1), rf"^signer_key_content: {reader.MAX_KEY + 1} bytes, more than the limit of {reader.MAX_KEY}"),
 ]
 
 
-@pytest.mark.parametrize("option,value,message", INLINE, ids=["%s-%d" % (o, i) for i, (o, _v, _m) in enumerate(INLINE)])
+@pytest.mark.parametrize("option,value,message", INLINE, ids=[f"{o}-{i}" for i, (o, _v, _m) in enumerate(INLINE)])
 def test_bad_inline_value_is_refused_through_the_same_reader(world, golden, tmp_path, capsys, no_controller_mode,
                                                              option, value, message):
     dest = tmp_path / "out"
@@ -272,8 +268,8 @@ def test_oversized_or_special_existing_artifact_is_refused_not_lost(world, golde
     args = dict(good_args(world, dest), display_name="would change the profile")
     res = _run(args, capsys)
     assert res.get("failed") and res["changed"] is False
-    assert res["msg"].startswith("dest %s: %d bytes, more than the limit of %d bytes"
-                                 % (onc, reader.MAX_BUNDLE + 1, reader.MAX_BUNDLE)), res["msg"]
+    assert res["msg"].startswith(f"dest {onc}: {reader.MAX_BUNDLE + 1} bytes, more than the limit of "
+                                 f"{reader.MAX_BUNDLE} bytes"), res["msg"]
     assert state(str(dest)) == before
     onc.unlink()
     os.mkfifo(str(onc))
