@@ -124,15 +124,15 @@ def main():
 
         results = [("parse", timed(parse, rounds * 10)), ("reader", timed(read, rounds)),
                    ("ssl", timed(baseline, rounds)), ("probe", timed(whole, max(10, rounds // 4)))]
-        print("tls_probe bench: flight %d bytes, %d certificates, %d rounds; %s, %s" % (
-            len(flight), len(reader.certificates), rounds, ssl.OPENSSL_VERSION, sys.version.split()[0]))
-        print("%-8s %10s %10s %10s" % ("what", "median ms", "p90 ms", "n"))
+        print(f"tls_probe bench: flight {len(flight)} bytes, {len(reader.certificates)} certificates, "
+              f"{rounds} rounds; {ssl.OPENSSL_VERSION}, {sys.version.split()[0]}")
+        print(f"{'what':<8} {'median ms':>10} {'p90 ms':>10} {'n':>10}")
         for name, samples in results:
             samples.sort()
-            print("%-8s %10.3f %10.3f %10d" % (name, statistics.median(samples) * 1e3,
-                                               samples[int(len(samples) * 0.9) - 1] * 1e3, len(samples)))
+            p90 = samples[int(len(samples) * 0.9) - 1]
+            print(f"{name:<8} {statistics.median(samples) * 1e3:10.3f} {p90 * 1e3:10.3f} {len(samples):10d}")
         med = {name: statistics.median(s) for name, s in results}
-        print("reader / ssl handshake (baseline): %.2f" % (med["reader"] / med["ssl"]))
+        print(f"reader / ssl handshake (baseline): {med['reader'] / med['ssl']:.2f}")
     finally:
         proc.terminate()
         proc.wait(10)

@@ -19,7 +19,9 @@ Pure Python, no Ansible imports.
 
 from __future__ import annotations
 
-from ansible_collections.trustops.tableau.plugins.module_utils.findings import Registry, Rule
+from typing import Any
+
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, Registry, Rule
 
 __all__ = [
     "REGISTRY", "RULES", "finding",
@@ -30,7 +32,19 @@ __all__ = [
 REGISTRY = Registry("TLS", "Client trust", "seeds 000 and 001")
 RULES = REGISTRY.rules
 register = REGISTRY.register
-finding = REGISTRY.finding
+
+#: Template fields that only choose wording (a case of a message or remedy, below); they are not
+#: facts and are left out of a finding's ``data``.
+WORDING_FIELDS = frozenset(("reason", "connect", "chain_remedy", "root_remedy", "advice", "problem"))
+
+
+def finding(code: str, severity: str | None = None, data: dict | None = None, **fields: Any) -> Finding:
+    """The Finding of rule ``code`` (:meth:`Registry.finding`), its ``data`` without the wording fields."""
+    result = REGISTRY.finding(code, severity=severity, data=data, **fields)
+    for name in WORDING_FIELDS.intersection(fields).difference(data or {}):
+        del result.data[name]
+    return result
+
 
 # --------------------------------------------------------------------------- what the clients say
 
@@ -53,24 +67,38 @@ REMEDY_CHAIN_FILE = (
 
 # --------------------------------------------------------------------------- the seed sentences
 
-# seed 000: Connecting Tableau Mobile to Tableau Server Using SSL
-_S_UNTRUSTED_CA = ("When a server uses an SSL certificate issued by an untrusted CA, Tableau Mobile "
-                   "cannot verify the certificate, so the app prevents you from connecting to the "
-                   "server.")
-_S_DIALOG = ("The URL you provided specifies an encrypted (https) connection, but the certificate "
-             "provided by the server is untrusted.")
-_S_CHAIN_FILE = ("Install the certificate chain file on the SSL tab in the Configure Tableau Server "
-                 "utility.")
-# seed 001: "Internet communication error: The certificate authority is invalid or incorrect"
-_S_CA_INVALID = "Internet communication error: The certificate authority is invalid or incorrect"
-_S_NOT_TRUSTED = ("The SSL certificate is not signed by a trusted authority or is not installed in "
-                  "your browser.")
-_S_SHORT_NAME = ("You are trying to connect to Tableau Server using a short name or a URL that is "
-                 "not the common name on the SSL certificate.")
-_S_ISSUED_TO = ("When accessing Tableau Server, use the name listed in the \u201cIssued to\u201d "
-                "section of the certificate rather than the short name you used previously.")
-# what a certificate the clients refuse looks like in each app (seed 000's dialog, seed 001's error)
-_S_REFUSED = _S_DIALOG + " " + "Invalid certificate error"
+#: How the ``seed`` of a rule begins when no sentence of the vendor articles states it.
+NOT_VENDOR = "Not a vendor rule:"
+
+
+class Seed:
+    """The sentences of seeds 000 ("Connecting Tableau Mobile to Tableau Server Using SSL") and 001
+    ("Internet communication error: The certificate authority is invalid or incorrect") the TLS
+    rules enforce, verbatim (a unit test finds each one in its seed).  A rule's ``seed`` is one of
+    them or several joined by a space; a rule that guards the probe itself has a ``seed`` starting
+    with :data:`NOT_VENDOR` that says what it protects instead."""
+
+    # seed 000: what Tableau Mobile does with a certificate it cannot verify
+    UNTRUSTED_CA = ("When a server uses an SSL certificate issued by an untrusted CA, Tableau Mobile "
+                    "cannot verify the certificate, so the app prevents you from connecting to the "
+                    "server.")
+    DIALOG = ("The URL you provided specifies an encrypted (https) connection, but the certificate "
+              "provided by the server is untrusted.")
+    CHAIN_FILE = ("Install the certificate chain file on the SSL tab in the Configure Tableau Server "
+                  "utility.")
+    # seed 001: what Tableau Desktop says, and its two causes
+    CA_INVALID = "Internet communication error: The certificate authority is invalid or incorrect"
+    INVALID_CERTIFICATE = "Invalid certificate error"
+    NOT_TRUSTED = ("The SSL certificate is not signed by a trusted authority or is not installed in "
+                   "your browser.")
+    SHORT_NAME = ("You are trying to connect to Tableau Server using a short name or a URL that is "
+                  "not the common name on the SSL certificate.")
+    ISSUED_TO = ("When accessing Tableau Server, use the name listed in the \u201cIssued to\u201d "
+                 "section of the certificate rather than the short name you used previously.")
+
+
+#: A certificate the clients refuse, as each app says it (seed 000's dialog, seed 001's error).
+_REFUSED = Seed.DIALOG + " " + Seed.INVALID_CERTIFICATE
 
 # --------------------------------------------------------------------------- the cases of a code
 
@@ -112,76 +140,76 @@ EKU_MISSING = ("no ExtendedKeyUsage; iOS 13+/macOS 10.15+ require serverAuth in 
 register(
     Rule("TLS-001", "error", "the certificate is not trusted: {reason}",
          REMEDY_INSTALL_CA + "{chain_remedy}",
-         seed=_S_CA_INVALID + " " + _S_NOT_TRUSTED + " " + _S_UNTRUSTED_CA, title="Untrusted root"),
+         seed=Seed.CA_INVALID + " " + Seed.NOT_TRUSTED + " " + Seed.UNTRUSTED_CA, title="Untrusted root"),
     Rule("TLS-002", "error", "the served chain is incomplete: {reason}",
          REMEDY_CHAIN_FILE + "{root_remedy}",
-         seed=_S_CHAIN_FILE + " " + _S_UNTRUSTED_CA, title="Incomplete chain (missing intermediate)"),
+         seed=Seed.CHAIN_FILE + " " + Seed.UNTRUSTED_CA, title="Incomplete chain (missing intermediate)"),
     Rule("TLS-003", "error", "the certificate is not issued to {host}: {reason}",
          "{connect}; or reissue the certificate with a subjectAltName for {host} (and every other name "
          "users type).",
-         seed=_S_SHORT_NAME + " " + _S_ISSUED_TO, title="Not the name users type (short name)"),
+         seed=Seed.SHORT_NAME + " " + Seed.ISSUED_TO, title="Not the name users type (short name)"),
     Rule("TLS-004", "error", "{host} matches only the legacy subject CN {cn}; the certificate has "
          "no subjectAltName, which Apple platforms (Tableau Mobile on iOS), Chrome and Android require",
          "Reissue the certificate with a subjectAltName DNS entry for every name users type (e.g. DNS:{host}).",
-         seed=_S_DIALOG + " " + _S_SHORT_NAME, title="Name only in the legacy subject CN"),
+         seed=Seed.DIALOG + " " + Seed.SHORT_NAME, title="Name only in the legacy subject CN"),
     Rule("TLS-005", "error", "{subject} ({role}) is signed with {algorithm}, a blocklisted digest",
          "Reissue it signed with SHA-256 or stronger (Tableau's default "
          "wgserver.saml.blocklisted_digest_algorithms lists SHA1; modern clients reject SHA-1 signatures).",
-         seed=_S_REFUSED, title="Blocklisted signature digest"),
+         seed=_REFUSED, title="Blocklisted signature digest"),
     Rule("TLS-006", "error", "{subject} ({role}) expired on {date}",
          "Renew it and install the new certificate (tsm security external-ssl enable ...) or trust anchor.",
-         seed=_S_REFUSED, title="Expired certificate"),
+         seed=_REFUSED, title="Expired certificate"),
     Rule("TLS-007", "error", "{subject} ({role}) is not valid before {not_before}",
          "Check the clock of the server and the clients, or wait until the certificate is valid.",
-         seed=_S_REFUSED, title="Certificate not yet valid"),
+         seed=_REFUSED, title="Certificate not yet valid"),
     Rule("TLS-008", "warning", "{subject} ({role}) expires in {days_left} days (on {date}), under "
          "min_days_left {min_days_left}", "Renew it before it expires.",
-         seed=_S_REFUSED, title="Certificate about to expire"),
+         seed=_REFUSED, title="Certificate about to expire"),
     Rule("TLS-009", "error", "{subject} ({role}) has a weak key: {why}",
          "Reissue it with an RSA key of at least {min_rsa_key_size} bits or an EC key of at least "
          "{min_ec_key_size} bits (P-256, P-384).",
-         seed=_S_REFUSED, title="Weak key"),
+         seed=_REFUSED, title="Weak key"),
     Rule("TLS-010", "warning", "the served chain is out of order: the certificates chain in the served order "
          "{order}",
          "Order the chain file leaf's issuer first, then its issuer, up to (optionally) the root; TLS 1.2 "
          "requires each certificate to certify the one before it.",
-         seed=_S_CHAIN_FILE, title="Chain served out of order"),
+         seed=Seed.CHAIN_FILE, title="Chain served out of order"),
     Rule("TLS-011", "warning", "the server's certificate {subject} is a CA certificate (basicConstraints CA:TRUE)",
          "Issue the server an end-entity certificate (CA:FALSE) from the CA; do not serve the CA certificate "
          "itself.",
-         seed=_S_DIALOG, title="Server certificate is a CA"),
+         seed=Seed.DIALOG, title="Server certificate is a CA"),
     Rule("TLS-012", "warning", "the server sends {count} certificate(s) that are not part of its chain: {extras}",
          "Remove unrelated and duplicate certificates from the chain file.",
-         seed=_S_CHAIN_FILE, title="Extra certificates served"),
+         seed=Seed.CHAIN_FILE, title="Extra certificates served"),
     Rule("TLS-013", "warning", "only the server's certificate could be read (the server refuses TLS 1.2 and "
          "this Python cannot show a TLS 1.3 peer chain): whether it serves its intermediates is unknown",
          "Run the probe with Python 3.10+ on the target, or check the chain file given to tsm security "
          "external-ssl enable --chain-file.",
-         seed="Not a vendor rule: says that the probe could not read the served chain, so that an unknown "
+         seed=NOT_VENDOR + " says that the probe could not read the served chain, so that an unknown "
               "completeness (TLS-002) is not taken for a complete one.",
          title="Served chain unknown (leaf only)"),
-    Rule("TLS-014", "info", "the server refused the probe's TLS 1.2 ClientHello ({reason}); the certificate "
+    Rule("TLS-014", "info", "the server refused the probe's TLS 1.2 ClientHello ({refusal}); the certificate "
          "was read over {tls_version}", "{advice}",
-         seed="Not a vendor rule: says how the probe read the certificate when the server refuses its TLS 1.2 "
+         seed=NOT_VENDOR + " says how the probe read the certificate when the server refuses its TLS 1.2 "
               "handshake (TLS 1.3 only, or no common cipher suite).",
          title="Server refuses TLS 1.2"),
     Rule("TLS-015", "error", "the server's certificate {subject} has {problem}",
          "Reissue it with extendedKeyUsage = serverAuth (TLS Web Server Authentication).",
-         seed=_S_DIALOG, title="No serverAuth ExtendedKeyUsage"),
+         seed=Seed.DIALOG, title="No serverAuth ExtendedKeyUsage"),
     Rule("TLS-016", "error", "the server's certificate {subject} is valid for {validity_days} days; iOS "
          "13+/macOS 10.15+ reject TLS server certificates valid for more than {max_days} days",
          "Reissue it with a validity of {max_days} days or fewer (398 for publicly trusted CAs).",
-         seed=_S_DIALOG, title="Validity too long for Apple clients"),
+         seed=Seed.DIALOG, title="Validity too long for Apple clients"),
     Rule("TLS-017", "error", "OpenSSL rejects the connection although no check above explains it: "
          "{verify_error}",
          "Clients built on the same TLS libraries will refuse it too: fix what OpenSSL names (e.g. a "
          "protocol version or an algorithm the client policy forbids).",
-         seed="Not a vendor rule: guards the probe itself; when OpenSSL, the independent referee, refuses a "
+         seed=NOT_VENDOR + " guards the probe itself; when OpenSSL, the independent referee, refuses a "
               "connection that no other check explains, the result is not green.",
          title="Refused by OpenSSL (the referee)"),
     Rule("TLS-018", "error", "{subject} (served #{position}) issues {issued} but is not a CA certificate "
          "(basicConstraints CA:TRUE missing)",
          "Reissue the intermediate with basicConstraints critical CA:TRUE and keyUsage keyCertSign, then "
          "reissue the server certificate from it.",
-         seed=_S_NOT_TRUSTED + " " + _S_DIALOG, title="Issuer is not a CA"),
+         seed=Seed.NOT_TRUSTED + " " + Seed.DIALOG, title="Issuer is not a CA"),
 )

@@ -10,16 +10,20 @@ intermediate, which cryptography no longer signs).
 
 from __future__ import annotations
 
+import ast
 import datetime
+import os
 import queue
 import random
 import re
 import shutil
 import socket
+import string
 import struct
 import subprocess
 import threading
 import types
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -28,8 +32,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import CertificateError
-from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, Rule, TrustopsError
+from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe import anchors as tlsprobe_anchors
+from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe import rules
 from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.analysis import analyze
 from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.anchors import load_anchors
 from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.probe import probe
@@ -45,6 +52,35 @@ OPENSSL = shutil.which("openssl")
 HOST = "tableau.example.test"
 
 pytestmark = pytest.mark.skipif(OPENSSL is None, reason="the openssl binary is the test referee")
+
+
+# --------------------------------------------------------------------------- every finding through the registry
+
+@pytest.fixture(autouse=True)
+def findings_made_by_rules(monkeypatch):
+    """Every TLS finding a test meets (real servers, real certificates) is made by a registered Rule:
+    a ``Finding("TLS-...")`` made any other way, or an unregistered code, fails the test."""
+    made = []
+    inside = []
+    finding_init, rule_finding = Finding.__init__, Rule.finding
+
+    def init(self, code, *args, **kwargs):
+        finding_init(self, code, *args, **kwargs)
+        made.append((code, bool(inside)))
+
+    def through_rule(self, *args, **kwargs):
+        inside.append(self.code)
+        try:
+            return rule_finding(self, *args, **kwargs)
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(Finding, "__init__", init)
+    monkeypatch.setattr(Rule, "finding", through_rule)
+    yield made
+    tls = [(code, by_rule) for code, by_rule in made if code.startswith("TLS-")]
+    assert [code for code, by_rule in tls if not by_rule] == [], "TLS findings made without their Rule"
+    assert sorted({code for code, _ in tls} - set(rules.RULES)) == []
 
 
 # --------------------------------------------------------------------------- servers
@@ -363,11 +399,11 @@ def test_reader_handles_any_record_and_message_split(data):
     stream = server_hello() + certificate_msg(*ders)
     # split the handshake stream into records of arbitrary sizes, then the bytes into reads
     cuts = sorted(set(data.draw(st.lists(st.integers(1, len(stream) - 1), max_size=8))))
-    pieces = [stream[a:b] for a, b in zip([0] + cuts, cuts + [len(stream)])]
+    pieces = [stream[a:b] for a, b in zip([0] + cuts, cuts + [len(stream)], strict=True)]
     wire = b"".join(record(22, p) for p in pieces)
     reads = sorted(set(data.draw(st.lists(st.integers(1, len(wire) - 1), max_size=8))))
     reader = HandshakeReader()
-    for a, b in zip([0] + reads, reads + [len(wire)]):
+    for a, b in zip([0] + reads, reads + [len(wire)], strict=True):
         reader.feed(wire[a:b])
     assert reader.done and reader.certificates == ders
 
@@ -656,8 +692,8 @@ def test_closed_port_is_a_clear_error():
             probe(HOST, port, address="127.0.0.1", ca_file=None)
     finally:
         holder.close()
-    assert str(err.value) == ("%s:%d (connecting to 127.0.0.1): connection refused "
-                              "(nothing listens on port %d)" % (HOST, port, port))
+    assert str(err.value) == (f"{HOST}:{port} (connecting to 127.0.0.1): connection refused "
+                              f"(nothing listens on port {port})")
 
 
 def test_unresolvable_name_is_a_clear_error():
@@ -704,7 +740,7 @@ def test_non_tls_services_are_clear_errors(handler, text):
     with TcpServer(handler) as srv:
         with pytest.raises(TlsProbeError) as err:
             probe(HOST, srv.port, address="127.0.0.1")
-    assert str(err.value).startswith("%s:%d (connecting to 127.0.0.1): " % (HOST, srv.port))
+    assert str(err.value).startswith(f"{HOST}:{srv.port} (connecting to 127.0.0.1): ")
     assert text in str(err.value)
 
 
@@ -851,3 +887,166 @@ def test_apple_server_certificate_rules(pki3):
 def test_empty_served_chain_is_an_error():
     with pytest.raises(TrustopsError):
         analyze([], HOST, [])
+
+
+# --------------------------------------------------------------------------- ca_content: the CA about to be installed
+
+def test_ca_content_gives_the_verdict_once_the_ca_is_installed(files, pki3):
+    """The system store does not trust the private root (TLS-001); with the root as ca_content the
+    same server is trusted by the analysis and by the referee, the system store still counted."""
+    root_pem = pki3["root"].pem.decode("ascii")
+    with serve(files, pki3["leaf"], [pki3["inter"]]) as srv:
+        before = probe(HOST, srv.port, address="127.0.0.1")
+        after = probe(HOST, srv.port, address="127.0.0.1", ca_content=root_pem)
+    assert codes(before) == ["TLS-001"] and before["verified"] is False
+    assert after["findings"] == [] and after["ok"] is True
+    assert after["verified"] is True and after["trusted"] is True and after["chain_complete"] is True
+    assert after["anchor"]["subject"] == "CN=Probe Root CA,O=trustops test"
+    system = before["trust_store"]
+    assert system["ca_content"] == 0 and system["count"] > 10
+    assert after["trust_store"] == dict(system, count=system["count"] + 1, ca_content=1)
+
+
+def test_ca_content_adds_to_ca_file(files, pki3):
+    other = files.cert("other.pem", pki3["other"])
+    with serve(files, pki3["leaf"], [pki3["inter"]]) as srv:
+        unrelated = probe(HOST, srv.port, address="127.0.0.1", ca_file=str(other),
+                          ca_content=pki3["other"].pem.decode("ascii"))
+        both = probe(HOST, srv.port, address="127.0.0.1", ca_file=str(other), ca_content=pki3["root"].pem)
+    assert codes(unrelated) == ["TLS-001"] and unrelated["verified"] is False
+    assert unrelated["trust_store"] == {"path": str(other), "count": 1, "skipped": 0, "ca_content": 1}  # same CA once
+    assert both["findings"] == [] and both["verified"] is True
+    assert both["trust_store"] == {"path": str(other), "count": 2, "skipped": 0, "ca_content": 1}
+
+
+def test_ca_content_intermediate_is_trusted_by_the_referee_too(files, pki3):
+    """A leaf-only server, the intermediate and root given as ca_content: OpenSSL builds the chain
+    from cadata (verified), and the analysis still says the server omits its intermediate (TLS-002)."""
+    with serve(files, pki3["leaf"]) as srv:
+        r = probe(HOST, srv.port, address="127.0.0.1", ca_content=(pki3["inter"].pem + pki3["root"].pem).decode())
+    assert codes(r) == ["TLS-002"] and "trusted here only because" in r["findings"][0]["message"]
+    assert r["verified"] is True and r["trusted"] is True and r["chain_complete"] is False
+    assert r["trust_store"]["ca_content"] == 2
+
+
+def test_ca_content_alone_on_a_host_without_a_system_store(files, pki3, monkeypatch, tmp_path):
+    monkeypatch.setattr(tlsprobe_anchors, "system_store_candidates",
+                        lambda: ([str(tmp_path / "no-bundle.pem")], [str(tmp_path / "no-dir")]))
+    with pytest.raises(TrustopsError) as err:
+        load_anchors()
+    assert "no system trust store found" in str(err.value) and "give ca_file or ca_content" in str(err.value)
+    with serve(files, pki3["leaf"], [pki3["inter"]]) as srv:
+        r = probe(HOST, srv.port, address="127.0.0.1", ca_content=pki3["root"].pem)
+    assert r["findings"] == [] and r["verified"] is True
+    assert r["trust_store"] == {"path": None, "count": 1, "skipped": 0, "ca_content": 1}
+
+
+def test_ca_content_errors_name_the_option(pki3):
+    with pytest.raises(reader.InputError) as err:
+        load_anchors(ca_content=" \n")
+    assert str(err.value) == "ca_content: the value is empty; give the ca_content itself"
+    with pytest.raises(CertificateError) as err:
+        load_anchors(ca_content=pki3["leaf"].key_pem().decode())
+    assert str(err.value).startswith("ca_content: holds a private key")
+    with pytest.raises(reader.InputError) as err:
+        load_anchors(ca_content="x" * (reader.MAX_BUNDLE + 1))
+    assert str(err.value).startswith("ca_content: ") and f"limit of {reader.MAX_BUNDLE} bytes" in str(err.value)
+    with pytest.raises(CertificateError) as err:
+        load_anchors(ca_content="-----BEGIN CERTIFICATE-----\nAAAA\n")
+    assert str(err.value).startswith("ca_content: truncated or damaged PEM")
+
+
+# --------------------------------------------------------------------------- the TLS rule registry
+
+#: Every file that makes TLS findings: the package's cores and the module.
+TLS_CODE = sorted(Path(rules.__file__).parent.glob("*.py")) + [Path(rules.__file__).parents[2] / "modules" / "tls_probe.py"]
+#: The vendor articles (outside the collection: the text is Tableau's); TRUSTOPS_SEEDS overrides.
+SEEDS = Path(os.environ.get("TRUSTOPS_SEEDS", "/work/shared/seeds"))
+
+
+def folded(text):
+    return " ".join(text.split())
+
+
+def seed_sentences():
+    return {name: folded(value) for name, value in vars(rules.Seed).items() if not name.startswith("_")}
+
+
+def _calls(tree, name):
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+            and (getattr(node.func, "id", None) == name or getattr(node.func, "attr", None) == name)]
+
+
+def test_the_registry_is_REGISTRY_of_tlsprobe_rules_with_every_code_once():
+    assert rules.REGISTRY.prefix == "TLS" and rules.REGISTRY.topic == "Client trust"
+    assert rules.REGISTRY.seeds == "seeds 000 and 001" and rules.RULES is rules.REGISTRY.rules
+    assert list(rules.RULES) == [f"TLS-{n:03d}" for n in range(1, 19)]
+
+
+@pytest.mark.parametrize("code", sorted(rules.RULES))
+def test_every_rule_has_a_title_a_remedy_and_a_seed_made_of_seed_sentences(code):
+    rule = rules.RULES[code]
+    assert rule.title and len(rule.title) <= 60 and rule.title[0].isupper() and not rule.title.endswith(".")
+    assert rule.message and rule.remedy and rule.severity in ("info", "warning", "error")
+    if rule.seed.startswith(rules.NOT_VENDOR):
+        assert len(rule.seed) > len(rules.NOT_VENDOR) + 40  # says what it protects instead
+        return
+    rest = folded(rule.seed)
+    sentences = sorted(seed_sentences().values(), key=len, reverse=True)
+    while rest:  # the seed is Seed sentences joined by spaces, nothing else
+        head = next((s for s in sentences if rest == s or rest.startswith(s + " ")), None)
+        assert head is not None, f"{code}: {rest[:80]!r} is not a sentence of rules.Seed"
+        rest = rest[len(head):].lstrip()
+
+
+def test_titles_are_unique():
+    titles = [rule.title for rule in rules.RULES.values()]
+    assert len(set(titles)) == len(titles)
+
+
+@pytest.mark.skipif(len(list(SEEDS.glob("00[01]_*.txt"))) < 2, reason=f"seeds 000/001 are not in {SEEDS} (set TRUSTOPS_SEEDS)")
+@pytest.mark.parametrize("name", sorted(seed_sentences()))
+def test_seed_sentences_are_verbatim_from_seeds_000_and_001(name):
+    articles = " ".join(folded(path.read_text(encoding="utf-8")) for path in sorted(SEEDS.glob("00[01]_*.txt")))
+    assert seed_sentences()[name] in articles
+
+
+def test_findings_are_made_only_through_the_registry():
+    """No ``Finding(...)`` in the TLS code: every finding's text comes from its Rule."""
+    made = {path.name: len(_calls(ast.parse(path.read_text(encoding="utf-8")), "Finding")) for path in TLS_CODE}
+    assert len(made) == 8 and {name for name, count in made.items() if count} == set()
+
+
+def test_every_code_the_tls_code_names_is_registered_and_every_rule_is_emitted():
+    named = set()
+    for path in TLS_CODE:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        definitions = {id(call.args[0]) for call in _calls(tree, "Rule") if call.args}
+        named |= {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+                  and isinstance(node.value, str) and re.fullmatch(r"TLS-\d{3}", node.value)
+                  and id(node) not in definitions}
+    assert sorted(named - set(rules.RULES)) == []  # a code nobody registered
+    assert sorted(set(rules.RULES) - named) == []  # a rule no check makes
+
+
+def test_findings_of_real_inputs_carry_their_rules_text_and_only_facts_as_data(pki, pki3):
+    """Real certificates through the analysis: each finding's message and remedy are its rule's
+    templates filled from its data (plus the wording cases), and no wording field is left in data."""
+    inter, root = pki3["inter"], pki3["root"]
+    now = datetime.datetime.now(datetime.timezone.utc)
+    weak = pki.leaf(inter, dns=("other.example.test",), key=type(pki).root.__globals__["make_key"]("rsa", 1024))
+    soon = pki.leaf(inter, dns=(HOST,), days=5)
+    found = analyze([weak.cert, root.cert, inter.cert, inter.cert], "tableau", [root.cert])["findings"]
+    found += analyze([soon.cert], "tableau", [pki3["other"].cert])["findings"]
+    found += analyze([pki.self_signed_leaf(cn=HOST, dns=(HOST,)).cert], HOST, [], now=now)["findings"]
+    assert {"TLS-001", "TLS-002", "TLS-003", "TLS-008", "TLS-009", "TLS-010", "TLS-012"} <= {f.code for f in found}
+    for f in found:
+        rule = rules.RULES[f.code]
+        assert f.severity == rule.severity and not rules.WORDING_FIELDS & set(f.data), f
+        fields = {name for _text, name, _spec, _conv in string.Formatter().parse(rule.message + rule.remedy) if name}
+        facts = {name: f.data[name] for name in fields if name in f.data}
+        if fields <= set(facts):  # no wording case: the whole text is the template
+            assert f.message == rule.message.format(**facts) and f.remedy == rule.remedy.format(**facts)
+        else:
+            prefix = rule.message.split("{")[0]
+            assert f.message.startswith(prefix), (f.message, prefix)

@@ -130,8 +130,7 @@ def test_connection_refused_is_a_clear_failure(tmp_path):
     finally:
         holder.close()
     assert status == "FAILED!"
-    assert r["msg"] == ("%s:%d (connecting to 127.0.0.1): connection refused (nothing listens on port %d)"
-                        % (HOST, port, port))
+    assert r["msg"] == f"{HOST}:{port} (connecting to 127.0.0.1): connection refused (nothing listens on port {port})"
     assert "Traceback" not in out and "findings" not in r
 
 
@@ -162,6 +161,12 @@ def test_debian_python_and_cryptography_38_in_check_mode(site, tmp_path):
                                 python=DEBIAN_PYTHON)
     assert status == "SUCCESS", out
     assert codes(r) == ["TLS-002", "TLS-003"]
+    # ca_content (cadata for the referee) on the same interpreter: the root added to the system store
+    status, r, out = run_module(tmp_path, {"host": HOST, "port": site["ports"]["full"], "address": "127.0.0.1",
+                                           "ca_content": (site["dir"] / "root.pem").read_text(encoding="ascii")},
+                                python=DEBIAN_PYTHON, check=True)
+    assert status == "SUCCESS", out
+    assert r["findings"] == [] and r["verified"] is True and r["trust_store"]["ca_content"] == 1
 
 
 # --------------------------------------------------------------------------- issue 11: policy names, the one reader
@@ -186,14 +191,14 @@ def test_unknown_blocklisted_digest_is_an_error(digests):
 @pytest.mark.parametrize("value", [-1, -2048])
 def test_negative_min_rsa_key_size_is_an_error(value):
     r = _inproc({"host": HOST, "port": 9, "address": "127.0.0.1", "min_rsa_key_size": value})
-    assert r.get("failed") and r["msg"].startswith("min_rsa_key_size: %d is negative" % value), r
+    assert r.get("failed") and r["msg"].startswith(f"min_rsa_key_size: {value} is negative"), r
 
 
 @pytest.mark.parametrize("value", [-1, -256])
 def test_min_ec_key_size_is_the_policy_option(value):
     """tls_probe takes the one policy's option set (policy.argument_spec), min_ec_key_size included."""
     r = _inproc({"host": HOST, "port": 9, "address": "127.0.0.1", "min_ec_key_size": value})
-    assert r.get("failed") and r["msg"].startswith("min_ec_key_size: %d is negative" % value), r
+    assert r.get("failed") and r["msg"].startswith(f"min_ec_key_size: {value} is negative"), r
 
 
 def test_ca_file_is_read_with_the_bundle_cap(tmp_path):
@@ -203,7 +208,35 @@ def test_ca_file_is_read_with_the_bundle_cap(tmp_path):
     with open(big, "wb") as handle:
         handle.truncate(reader.MAX_BUNDLE + 1)
     r = _inproc({"host": HOST, "port": 9, "address": "127.0.0.1", "ca_file": str(big)})
-    assert r.get("failed") and "limit of %d bytes" % reader.MAX_BUNDLE in r["msg"], r
+    assert r.get("failed") and f"limit of {reader.MAX_BUNDLE} bytes" in r["msg"], r
     assert r["msg"].startswith(f"ca_file {big}: ") and r["msg"].count(str(big)) == 1
     r = _inproc({"host": HOST, "port": 9, "address": "127.0.0.1", "ca_file": str(tmp_path)})
     assert r.get("failed") and r["msg"] == f"ca_file {tmp_path}: is a directory, not a file", r
+
+
+# --------------------------------------------------------------------------- issue 13: ca_content, the CA about to be installed
+
+def test_ca_content_in_check_mode_reports_the_verdict_after_the_install(site, tmp_path):
+    """What the client_trust role asks in check mode: the system store does not trust the private
+    root (TLS-001); with the root's PEM as ca_content the probe says what it will say once it is."""
+    root_pem = (site["dir"] / "root.pem").read_text(encoding="ascii")
+    args = {"host": HOST, "port": site["ports"]["full"], "address": "127.0.0.1"}
+    status, before, out = run_module(tmp_path, args, check=True)
+    assert status == "SUCCESS", out
+    assert codes(before) == ["TLS-001"] and before["ok"] is False and before["trust_store"]["ca_content"] == 0
+    status, after, out = run_module(tmp_path, dict(args, ca_content=root_pem), check=True)
+    assert status == "SUCCESS", out
+    assert after["findings"] == [] and after["ok"] is True and after["changed"] is False
+    assert after["verified"] is True and after["trusted"] is True
+    assert after["anchor"]["subject"] == "CN=Module Root CA,O=trustops test"
+    assert after["trust_store"]["ca_content"] == 1
+    assert after["trust_store"]["count"] == before["trust_store"]["count"] + 1
+
+
+def test_bad_ca_content_fails_naming_the_option(site):
+    r = _inproc({"host": HOST, "port": 9, "address": "127.0.0.1", "ca_content": "   "})
+    assert r.get("failed") and r["msg"] == "ca_content: the value is empty; give the ca_content itself", r
+    key = (site["dir"] / "leaf.key").read_text(encoding="ascii")
+    r = _inproc({"host": HOST, "port": 9, "address": "127.0.0.1", "ca_content": key})
+    assert r.get("failed") and r["msg"].startswith("ca_content: holds a private key"), r
+    assert "BEGIN" not in r["msg"]
