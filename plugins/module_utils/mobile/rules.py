@@ -48,13 +48,13 @@ INTERMEDIATE_LEFT_OUT = {
     "outcome": " (not self-signed) and is left out; only root CAs are installed unless "
                "include_intermediates is set",
     "advice": "Give the root CA at the top of the chain, or set include_intermediates to install the "
-              "intermediate too",
+              "intermediate too; ",
 }
 #: MOBILE-008 with ``include_intermediates``: the intermediate is installed as a chain certificate (info).
 INTERMEDIATE_INSTALLED = {
     "outcome": ": the profile carries it as com.apple.security.pkcs1 (a chain certificate); on Android a "
                "user-installed CA is an anchor whatever its place in the chain",
-    "advice": "Tableau Server should still send its intermediates (Android does not fetch them)",
+    "advice": "",
 }
 #: MOBILE-015's note for RSA/DSA signer keys under 2048 bits.
 IOS_RSA_NOTE = "; iOS 13+ and macOS 10.15+ refuse RSA keys shorter than 2048 bits in a TLS chain"
@@ -70,7 +70,8 @@ register(
          "root under Certificate Trust Settings only when it has one",
          "Reissue the CA with a CN, or check on a device that it appears under Certificate Trust Settings",
          seed=_S_INTERNAL_CA, title="CA without a common name"),
-    Rule("MOBILE-008", "warning", "{subject} ({source}) is an intermediate CA{outcome}", "{advice}",
+    Rule("MOBILE-008", "warning", "{subject} ({source}) is an intermediate CA{outcome}",
+         "{advice}Tableau Server should still send its intermediates (Android does not fetch them)",
          seed=_S_INTERNAL_CA, title="Intermediate CA given"),
     Rule("MOBILE-009", "info", "{source}: certificate SHA-256 {sha256} was given more than once; it is "
          "installed once", "Nothing to do (the certificate is installed once); give each CA once to drop this note",
