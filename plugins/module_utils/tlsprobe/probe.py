@@ -133,9 +133,7 @@ def probe(host: str, port: int = 443, address: str | None = None, server_name: s
                                              chain_remedy=" " + rules.REMEDY_CHAIN_FILE,
                                              data={"symptom": rules.SYMPTOM}))
     if reader is None and reader_error is not None:
-        advice = rules.TLS13_ONLY_ADVICE if plain.version == "TLSv1.3" else rules.NO_COMMON_SUITE_ADVICE
-        findings.append(rules.finding("TLS-014", refusal=reader_error.reason, tls_version=plain.version,
-                                      advice=advice))
+        findings.append(rules.finding("TLS-014", refusal=reader_error.reason, tls_version=plain.version))
     verify_error = None
     if not ref.ok:
         verify_error = ref.verify_error or ref.error

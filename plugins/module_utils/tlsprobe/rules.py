@@ -35,7 +35,7 @@ register = REGISTRY.register
 
 #: Template fields that only choose wording (a case of a message or remedy, below); they are not
 #: facts and are left out of a finding's ``data``.
-WORDING_FIELDS = frozenset(("reason", "connect", "chain_remedy", "root_remedy", "advice", "problem"))
+WORDING_FIELDS = frozenset(("reason", "connect", "chain_remedy", "root_remedy", "problem"))
 
 
 def finding(code: str, severity: str | None = None, data: dict | None = None, **fields: Any) -> Finding:
@@ -125,11 +125,6 @@ SHORT_NAME_CONNECT = ('Sign in to Tableau Server as https://{fqdn} (the name in 
 #: TLS-003 ``reason`` and ``connect`` for any other name.
 OTHER_NAME_REASON = "it is issued to {issued_to}"
 OTHER_NAME_CONNECT = "Connect with one of the names the certificate is issued to"
-#: TLS-014 ``advice``: the server speaks TLS 1.3 only, or refused our suites but not OpenSSL's.
-TLS13_ONLY_ADVICE = ("Nothing to do for current clients; devices without TLS 1.3 (Android 9 and older) "
-                     "cannot connect.")
-NO_COMMON_SUITE_ADVICE = ("Check the server's cipher suites: it accepts none of the common ECDHE/DHE/RSA "
-                          "AES-GCM, ChaCha20 or AES-CBC suites.")
 #: TLS-015 ``problem``: an EKU without serverAuth, or none at all (Apple's rule).
 EKU_WITHOUT_SERVER_AUTH = "an ExtendedKeyUsage without serverAuth"
 EKU_MISSING = ("no ExtendedKeyUsage; iOS 13+/macOS 10.15+ require serverAuth in certificates issued "
@@ -189,7 +184,11 @@ register(
               "completeness (TLS-002) is not taken for a complete one.",
          title="Served chain unknown (leaf only)"),
     Rule("TLS-014", "info", "the server refused the probe's TLS 1.2 ClientHello ({refusal}); the certificate "
-         "was read over {tls_version}", "{advice}",
+         "was read over {tls_version}",
+         "If the server speaks TLS 1.3 only, there is nothing to do for current clients, but devices without TLS 1.3 "
+         "(Android 9 and older) cannot connect. If the certificate was read over TLS 1.2 or older, check the "
+         "server's cipher suites: it accepts none of the common ECDHE/DHE/RSA AES-GCM, ChaCha20 or AES-CBC "
+         "suites.",
          seed=NOT_VENDOR + " says how the probe read the certificate when the server refuses its TLS 1.2 "
               "handshake (TLS 1.3 only, or no common cipher suite).",
          title="Server refuses TLS 1.2"),
