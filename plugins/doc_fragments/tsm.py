@@ -74,3 +74,22 @@ notes:
   - Returns RV(tsm_calls) and RV(commands), the number and the command lines (secrets masked) of the
     C(tsm) calls the task made.
 """
+
+    # The options of the modules that apply pending changes (tsm_pending_changes; tsm_config with apply=true).
+    APPLY = r"""
+options:
+  ignore_warnings:
+    description:
+      - Pass C(--ignore-warnings) (C(-iw)) to C(tsm pending-changes apply), to apply despite warning-level
+        constraints.
+      - M(trustops.tableau.tsm_config) applies only with O(trustops.tableau.tsm_config#module:apply=true).
+    type: bool
+    default: false
+  allow_restart:
+    description:
+      - When V(false), fail without applying if the changes need a restart of the running server, for example
+        outside a maintenance window.
+      - M(trustops.tableau.tsm_config) applies only with O(trustops.tableau.tsm_config#module:apply=true).
+    type: bool
+    default: true
+"""

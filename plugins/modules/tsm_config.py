@@ -58,19 +58,10 @@ options:
       - Apply the pending changes after staging (only when this task staged something).
     type: bool
     default: false
-  ignore_warnings:
-    description:
-      - With O(apply=true), pass C(--ignore-warnings) to C(tsm pending-changes apply).
-    type: bool
-    default: false
-  allow_restart:
-    description:
-      - With O(apply=true), fail instead of applying when the changes need a restart of a running server.
-    type: bool
-    default: true
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - trustops.tableau.tsm
+  - trustops.tableau.tsm.apply
 attributes:
   check_mode:
     support: full
@@ -161,44 +152,34 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import mask, run, stage
+from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import configure, mask
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm import apply, plans
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.client import argument_spec
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import is_secret_key
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.settings import secret_values
 
+OPTIONS = dict(
+    keys=dict(type="dict", required=True, no_log=False),
+    force_keys=dict(type="bool", default=False),
+    update_secrets=dict(type="bool", default=False),
+    apply=dict(type="bool", default=False),
+    **apply.APPLY_ARGSPEC,
+)
+
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            keys=dict(type="dict", required=True, no_log=False),
-            force_keys=dict(type="bool", default=False),
-            update_secrets=dict(type="bool", default=False),
-            apply=dict(type="bool", default=False),
-            ignore_warnings=dict(type="bool", default=False),
-            allow_restart=dict(type="bool", default=True),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True)
     params = module.params
     mask(module, secret_values(params["keys"]))
 
-    def body(client, result):
-        result.update(applied=False, restarted=False, masked_keys=sorted(k for k in params["keys"] if is_secret_key(k)))
-        settings = client.export_settings()
-        plan = plans.plan_config(settings, params["keys"], force_keys=params["force_keys"],
-                                 update_secrets=params["update_secrets"])
-        stage(module, client, plan, result)
-        if "refused" in result:
-            return
-        if params["apply"] and plan.changed and module.check_mode:
-            result["applied"] = True  # would apply; nothing restarts in check mode
-        elif params["apply"] and plan.changed:
-            outcome = apply.apply_pending(client, ignore_warnings=params["ignore_warnings"],
-                                          allow_restart=params["allow_restart"])
-            result.update(applied=outcome["applied"], restarted=outcome["restarted"], pending=outcome["pending"])
+    def then_apply(client, plan):
+        return apply.apply_staged(client, params["apply"] and plan.changed, check_mode=module.check_mode,
+                                  ignore_warnings=params["ignore_warnings"], allow_restart=params["allow_restart"])
 
-    run(module, body, "TSM configuration keys")
+    configure(module, "TSM configuration keys", plans.plan_config, params["keys"], force_keys=params["force_keys"],
+              update_secrets=params["update_secrets"], then=then_apply,
+              returns=dict(applied=False, restarted=False,
+                           masked_keys=sorted(k for k in params["keys"] if is_secret_key(k))))
 
 
 if __name__ == "__main__":

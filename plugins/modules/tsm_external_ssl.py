@@ -123,36 +123,27 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import run, stage
+from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import configure, desired
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm import plans
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.client import argument_spec
 
+OPTIONS = dict(
+    state=dict(type="str", default="enabled", choices=["enabled", "disabled"]),
+    cert_file=dict(type="path"),
+    key_file=dict(type="path", no_log=False),
+    chain_file=dict(type="path"),
+    passphrase=dict(type="str", no_log=True),
+    protocols=dict(type="str"),
+    validate_key=dict(type="bool", default=True),
+)
+
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            state=dict(type="str", default="enabled", choices=["enabled", "disabled"]),
-            cert_file=dict(type="path"),
-            key_file=dict(type="path", no_log=False),
-            chain_file=dict(type="path"),
-            passphrase=dict(type="str", no_log=True),
-            protocols=dict(type="str"),
-            validate_key=dict(type="bool", default=True),
-        ),
-        required_if=[("state", "enabled", ("cert_file", "key_file"))],
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True,
+                           required_if=[("state", "enabled", ("cert_file", "key_file"))])
     params = module.params
-
-    def body(client, result):
-        result["masked_keys"] = []
-        desired = dict((k, params[k]) for k in ("cert_file", "key_file", "chain_file", "passphrase", "protocols"))
-        desired["enabled"] = params["state"] == "enabled"
-        settings = client.export_settings()
-        plan = plans.plan_external_ssl(settings, desired, check_key=params["validate_key"])
-        stage(module, client, plan, result)
-
-    run(module, body, "external SSL")
+    configure(module, "external SSL", plans.plan_external_ssl, desired(params, OPTIONS, skip=["validate_key"]),
+              check_key=params["validate_key"])
 
 
 if __name__ == "__main__":

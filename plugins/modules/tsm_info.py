@@ -133,8 +133,8 @@ commands:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import run
-from ansible_collections.trustops.tableau.plugins.module_utils.tsm import common, plans
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.client import argument_spec
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.info import read_info
 
 
 def main():
@@ -147,31 +147,8 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-
-    def body(client, result):
-        settings = client.export_settings()
-        result.update(plans.describe_settings(settings))
-        keys = {}
-        unknown = []
-        masked = []
-        for key in list(plans.MANAGED_KEYS) + [k for k in params["keys"] if k not in plans.MANAGED_KEYS]:
-            value = settings.key(key)
-            if value is common.UNSET:
-                unknown.append(key)
-                keys[key] = None
-            elif common.is_secret_key(key) or common.is_encrypted_value(value):
-                keys[key] = common.MASK if value not in (None, "") else value
-                masked.append(key)
-            else:
-                keys[key] = value
-        result.update(keys=keys, unknown_keys=unknown, masked_keys=masked)
-        if params["pending"]:
-            pending = client.pending()
-            result.update(pending=pending.as_list(), restart_required=pending.restart_required)
-        if params["status"]:
-            result["server_status"] = client.status()
-
-    run(module, body, "TSM information")
+    run(module, lambda client, result: read_info(client, params["keys"], pending=params["pending"],
+                                                 status=params["status"], result=result), "TSM information")
 
 
 if __name__ == "__main__":

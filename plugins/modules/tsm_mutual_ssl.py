@@ -115,7 +115,7 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import run, stage
+from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import configure, desired
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm import plans
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.client import argument_spec
 
@@ -130,17 +130,7 @@ OPTIONS = dict(
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True)
-    params = module.params
-
-    def body(client, result):
-        result["masked_keys"] = []
-        desired = dict((k, params[k]) for k in OPTIONS if k != "state")
-        desired["enabled"] = {"enabled": True, "disabled": False}.get(params["state"])
-        settings = client.export_settings()
-        plan = plans.plan_mutual_ssl(settings, desired, pending_reader=client.pending)
-        stage(module, client, plan, result)
-
-    run(module, body, "mutual SSL")
+    configure(module, "mutual SSL", plans.plan_mutual_ssl, desired(module.params, OPTIONS), pending=True)
 
 
 if __name__ == "__main__":

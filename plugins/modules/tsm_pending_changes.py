@@ -28,20 +28,10 @@ options:
     type: str
     choices: [applied, discarded]
     default: applied
-  ignore_warnings:
-    description:
-      - Pass C(--ignore-warnings) (C(-iw)) to apply despite warning-level constraints.
-    type: bool
-    default: false
-  allow_restart:
-    description:
-      - When V(false), fail without applying if the changes need a restart of the running server, for
-        example outside a maintenance window.
-    type: bool
-    default: true
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - trustops.tableau.tsm
+  - trustops.tableau.tsm.apply
 attributes:
   check_mode:
     support: full
@@ -134,40 +124,18 @@ from ansible_collections.trustops.tableau.plugins.module_utils.tsm import apply
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.client import argument_spec
 
 
-def _diff(pending):
-    before = "".join("{}: {}\n".format(c["name"], c["value"]) for c in pending)
-    return {"before_header": "pending changes", "after_header": "pending changes", "before": before, "after": ""}
-
-
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(
             state=dict(type="str", default="applied", choices=["applied", "discarded"]),
-            ignore_warnings=dict(type="bool", default=False),
-            allow_restart=dict(type="bool", default=True),
+            **apply.APPLY_ARGSPEC,
         ),
         supports_check_mode=True,
     )
     params = module.params
-
-    def body(client, result):
-        result.update(pending=[], restart_required=False, restarted=False, server_status=None, applied=False,
-                      discarded=False)
-        if params["state"] == "discarded":
-            pending = client.pending()
-            result.update(pending=pending.as_list(), restart_required=pending.restart_required)
-            if pending:
-                if not module.check_mode:
-                    client.discard()
-                result.update(changed=True, discarded=True)
-        else:
-            apply.apply_pending(client, ignore_warnings=params["ignore_warnings"], allow_restart=params["allow_restart"],
-                                check_mode=module.check_mode, result=result)
-            result["changed"] = result["applied"]
-        if module._diff and result["changed"]:
-            result["diff"] = _diff(result["pending"])
-
-    run(module, body, "pending changes")
+    run(module, lambda client, result: apply.settle_pending(
+        client, result, state=params["state"], ignore_warnings=params["ignore_warnings"],
+        allow_restart=params["allow_restart"], check_mode=module.check_mode, diff=module._diff), "pending changes")
 
 
 if __name__ == "__main__":

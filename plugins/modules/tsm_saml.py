@@ -240,8 +240,7 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.trustops.tableau.plugins.module_utils import policy
-from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import run, stage
+from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import configure, desired, policy_options
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm import plans
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.client import argument_spec
 
@@ -263,36 +262,15 @@ OPTIONS = dict(
     authcontexts=dict(type="list", elements="str"),
     ignore_domain_in_username=dict(type="bool"),
     validate_key=dict(type="bool", default=True),
+    **policy_options(),
 )
-
-
-def _policy_options():
-    """The policy options under the names of policy.py, with no default (unset = the key is not managed)
-    and the names of earlier releases as deprecated aliases."""
-    spec = policy.argument_spec(aliases=True)
-    for name, option in spec.items():
-        option.pop("default", None)
-        option["deprecated_aliases"] = [dict(name=old, version="1.0.0", collection_name="trustops.tableau")
-                                        for old in option.get("aliases", [])]
-    return spec
-
-
-OPTIONS.update(_policy_options())
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True)
     params = module.params
-
-    def body(client, result):
-        result["masked_keys"] = []
-        desired = dict((k, params[k]) for k in OPTIONS if k not in ("validate_key", "state"))
-        desired["enabled"] = {"enabled": True, "disabled": False}.get(params["state"])
-        settings = client.export_settings()
-        plan = plans.plan_saml(settings, desired, pending_reader=client.pending, check_key=params["validate_key"])
-        stage(module, client, plan, result)
-
-    run(module, body, "SAML")
+    configure(module, "SAML", plans.plan_saml, desired(params, OPTIONS, skip=["validate_key"]), pending=True,
+              check_key=params["validate_key"])
 
 
 if __name__ == "__main__":

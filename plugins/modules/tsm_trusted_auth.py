@@ -93,30 +93,21 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import run, stage
+from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import configure, desired
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm import plans
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.client import argument_spec
 
+OPTIONS = dict(
+    trusted_hosts=dict(type="list", elements="str"),
+    token_length=dict(type="int", no_log=False),
+    unrestricted_tickets=dict(type="bool"),
+)
+
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            trusted_hosts=dict(type="list", elements="str"),
-            token_length=dict(type="int", no_log=False),
-            unrestricted_tickets=dict(type="bool"),
-        ),
-        required_one_of=[("trusted_hosts", "token_length", "unrestricted_tickets")],
-        supports_check_mode=True,
-    )
-    params = module.params
-
-    def body(client, result):
-        result["masked_keys"] = []
-        settings = client.export_settings()
-        plan = plans.plan_trusted_auth(settings, params)
-        stage(module, client, plan, result)
-
-    run(module, body, "trusted authentication")
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True,
+                           required_one_of=[("trusted_hosts", "token_length", "unrestricted_tickets")])
+    configure(module, "trusted authentication", plans.plan_trusted_auth, desired(module.params, OPTIONS))
 
 
 if __name__ == "__main__":

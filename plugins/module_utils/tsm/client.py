@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import (
     DEFAULT_TIMEOUT, UNSET, Call, TsmError, _tail, check_argument, check_host, is_secret_key)
-from ansible_collections.trustops.tableau.plugins.module_utils.tsm.settings import Settings, parse_get, parse_pending, parse_status, tsm_text
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.settings import (
+    Pending, Settings, parse_get, parse_pending, parse_status, tsm_text)
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.transport import TRANSPORTS, CliTransport
 
 
@@ -27,70 +30,72 @@ from ansible_collections.trustops.tableau.plugins.module_utils.tsm.transport imp
 class TsmClient:
     """What the modules need from TSM, whatever the transport."""
 
-    transport = None
+    transport: str | None = None
 
-    def __init__(self):
-        self.calls = []
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
 
     @property
-    def writes(self):
+    def writes(self) -> list[Call]:
         """The calls that changed something: state-changing calls that succeeded."""
         return [c for c in self.calls if c.writes and c.rc == 0]
 
     # read
-    def version(self):
+    def version(self) -> str:
         raise NotImplementedError
 
-    def status(self):
+    def status(self) -> str:
         raise NotImplementedError
 
-    def get(self, key):
+    def get(self, key: str) -> Any:
         raise NotImplementedError
 
-    def get_many(self, keys):
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         return dict((key, self.get(key)) for key in keys)
 
-    def export_settings(self):
+    def export_settings(self) -> Settings:
         raise NotImplementedError
 
-    def pending(self):
+    def pending(self) -> Pending:
         raise NotImplementedError
 
     # write
-    def set_key(self, key, value, force=False, secret=False):
+    def set_key(self, key: str, value: Any, force: bool = False, secret: bool = False) -> Call | None:
         raise NotImplementedError
 
-    def import_settings(self, config_keys=None, entities=None, force_keys=False, secret_keys=()):
+    def import_settings(self, config_keys: Mapping[str, Any] | None = None, entities: Mapping[str, Any] | None = None,
+                        force_keys: bool = False, secret_keys: Iterable[str] = ()) -> Call | None:
         raise NotImplementedError
 
-    def apply(self, ignore_warnings=False, ignore_prompt=True):
+    def apply(self, ignore_warnings: bool = False, ignore_prompt: bool = True) -> Call:
         raise NotImplementedError
 
-    def discard(self):
+    def discard(self) -> Call:
         raise NotImplementedError
 
-    def saml_configure(self, options):
+    def saml_configure(self, options: Mapping[str, Any]) -> Call:
         raise NotImplementedError
 
-    def saml_map_assertions(self, user_name=None, domain=None):
+    def saml_map_assertions(self, user_name: str | None = None, domain: str | None = None) -> Call:
         raise NotImplementedError
 
-    def saml_enable(self, enabled):
+    def saml_enable(self, enabled: bool) -> Call:
         raise NotImplementedError
 
-    def mutual_ssl_configure(self, options):
+    def mutual_ssl_configure(self, options: Mapping[str, Any]) -> Call:
         raise NotImplementedError
 
-    def mutual_ssl_enable(self, enabled):
+    def mutual_ssl_enable(self, enabled: bool) -> Call:
         raise NotImplementedError
 
-    def trusted_configure(self, hosts=None, token_length=None):
+    def trusted_configure(self, hosts: list[str] | None = None, token_length: int | None = None) -> Call:
         raise NotImplementedError
 
-    def external_ssl_enable(self, cert_file, key_file, chain_file=None, passphrase=None, protocols=None):
+    def external_ssl_enable(self, cert_file: str, key_file: str, chain_file: str | None = None,
+                            passphrase: str | None = None, protocols: str | None = None) -> Call:
         raise NotImplementedError
 
-    def external_ssl_disable(self):
+    def external_ssl_disable(self) -> Call:
         raise NotImplementedError
 
 
@@ -113,12 +118,13 @@ class CliClient(TsmClient):
 
     transport = "cli"
 
-    def __init__(self, transport):
+    def __init__(self, transport: CliTransport) -> None:
         TsmClient.__init__(self)
         self.cli = transport
         self.session = False
 
-    def run(self, args, writes=False, check=True, timeout=None, stdin=None):
+    def run(self, args: list, writes: bool = False, check: bool = True, timeout: int | None = None,
+            stdin: bytes | None = None) -> Call:
         if self.cli.password and not self.session and args[:1] not in (["login"], ["logout"]):
             self.login()
         shown, rc, out, err, seconds = self.cli.run(args, timeout=timeout, stdin=stdin)
@@ -130,26 +136,26 @@ class CliClient(TsmClient):
         return call
 
     # session
-    def login(self):
+    def login(self) -> None:
         """``tsm login --username U``, the password on the prompt (standard input), once per task."""
         args, stdin = self.cli.login_args()
         self.run(args, stdin=stdin)
         self.session = True
 
-    def logout(self):
+    def logout(self) -> None:
         """End the session this client opened (best effort; a failure is recorded, not raised)."""
         if self.session:
             self.session = False
             self.run(["logout"], check=False)
 
     # read
-    def version(self):
+    def version(self) -> str:
         return self.run(["version"]).stdout.strip()
 
-    def status(self):
+    def status(self) -> str:
         return parse_status(self.run(["status"]).stdout)
 
-    def get(self, key):
+    def get(self, key: str) -> Any:
         call = self.run(["configuration", "get", "--key", key], check=False)
         value = parse_get(call.stdout, call.stderr, call.rc)
         if value is UNSET:
@@ -159,7 +165,7 @@ class CliClient(TsmClient):
                            command=call.command, rc=call.rc, stdout=call.stdout, stderr=call.stderr)
         return value
 
-    def export_settings(self):
+    def export_settings(self) -> Settings:
         with self.cli.workdir() as work:
             path = os.path.join(work, "settings.json")
             call = self.run(["settings", "export", "--output-config-file", path])
@@ -174,7 +180,7 @@ class CliClient(TsmClient):
                                rc=call.rc)
         return Settings(doc)
 
-    def pending(self):
+    def pending(self) -> Pending:
         call = self.run(["pending-changes", "list"])
         try:
             return parse_pending(call.stdout)
@@ -183,7 +189,7 @@ class CliClient(TsmClient):
             raise
 
     # write
-    def set_key(self, key, value, force=False, secret=False):
+    def set_key(self, key: str, value: Any, force: bool = False, secret: bool = False) -> Call | None:
         """``configuration set``; a secret key goes through ``settings import`` (a 0600 file), never argv."""
         if secret or is_secret_key(key):
             return self.import_settings(config_keys={key: value}, force_keys=force, secret_keys=(key,))
@@ -193,8 +199,9 @@ class CliClient(TsmClient):
             args.append("--force-keys")
         return self.run(args, writes=True)
 
-    def import_settings(self, config_keys=None, entities=None, force_keys=False, secret_keys=()):
-        doc = {}
+    def import_settings(self, config_keys: Mapping[str, Any] | None = None, entities: Mapping[str, Any] | None = None,
+                        force_keys: bool = False, secret_keys: Iterable[str] = ()) -> Call | None:
+        doc: dict[str, Any] = {}
         if config_keys:
             doc["configKeys"] = dict((k, tsm_text(v)) for k, v in config_keys.items())
         if entities:
@@ -212,7 +219,7 @@ class CliClient(TsmClient):
                 args.append("--force-keys")
             return self.run(args, writes=True)
 
-    def apply(self, ignore_warnings=False, ignore_prompt=True):
+    def apply(self, ignore_warnings: bool = False, ignore_prompt: bool = True) -> Call:
         args = ["pending-changes", "apply"]
         if ignore_prompt:
             args.append("--ignore-prompt")
@@ -221,10 +228,10 @@ class CliClient(TsmClient):
         args += ["--request-timeout", str(self.cli.timeout)]
         return self.run(args, writes=True, timeout=self.cli.timeout)
 
-    def discard(self):
+    def discard(self) -> Call:
         return self.run(["pending-changes", "discard"], writes=True)
 
-    def saml_configure(self, options):
+    def saml_configure(self, options: Mapping[str, Any]) -> Call:
         args = ["authentication", "saml", "configure"]
         for name in sorted(options, key=list(SAML_FLAGS).index):
             value = options[name]
@@ -233,7 +240,7 @@ class CliClient(TsmClient):
             args += [SAML_FLAGS[name], check_argument(name, value)]
         return self.run(args, writes=True)
 
-    def saml_map_assertions(self, user_name=None, domain=None):
+    def saml_map_assertions(self, user_name: str | None = None, domain: str | None = None) -> Call:
         args = ["authentication", "saml", "map-assertions"]
         if user_name is not None:
             args += ["--user-name", check_argument("user_name_attribute", user_name)]
@@ -241,10 +248,10 @@ class CliClient(TsmClient):
             args += ["--domain", check_argument("domain_attribute", domain)]
         return self.run(args, writes=True)
 
-    def saml_enable(self, enabled):
+    def saml_enable(self, enabled: bool) -> Call:
         return self.run(["authentication", "saml", "enable" if enabled else "disable"], writes=True)
 
-    def mutual_ssl_configure(self, options):
+    def mutual_ssl_configure(self, options: Mapping[str, Any]) -> Call:
         args = ["authentication", "mutual-ssl", "configure"]
         for name in sorted(options, key=list(MUTUAL_SSL_FLAGS).index):
             value = options[name]
@@ -253,10 +260,10 @@ class CliClient(TsmClient):
             args += [MUTUAL_SSL_FLAGS[name], check_argument(name, value)]
         return self.run(args, writes=True)
 
-    def mutual_ssl_enable(self, enabled):
+    def mutual_ssl_enable(self, enabled: bool) -> Call:
         return self.run(["authentication", "mutual-ssl", "enable" if enabled else "disable"], writes=True)
 
-    def trusted_configure(self, hosts=None, token_length=None):
+    def trusted_configure(self, hosts: list[str] | None = None, token_length: int | None = None) -> Call:
         args = ["authentication", "trusted", "configure"]
         if hosts:
             # the documented form is -th "host1", "host2": one argument per host, comma-terminated
@@ -267,7 +274,8 @@ class CliClient(TsmClient):
             args += ["--token-length", str(token_length)]
         return self.run(args, writes=True)
 
-    def external_ssl_enable(self, cert_file, key_file, chain_file=None, passphrase=None, protocols=None):
+    def external_ssl_enable(self, cert_file: str, key_file: str, chain_file: str | None = None,
+                            passphrase: str | None = None, protocols: str | None = None) -> Call:
         """``security external-ssl enable`` without ``--passphrase``; the passphrase follows in a 0600 import.
 
         The vendor's entity page (entity_mutual_ssl.htm) documents ``mutualSSLSettings.keyPassphrase``
@@ -286,12 +294,13 @@ class CliClient(TsmClient):
                                                                  "keyPassphrase": str(passphrase)}})
         return call
 
-    def external_ssl_disable(self):
+    def external_ssl_disable(self) -> Call:
         return self.run(["security", "external-ssl", "disable"], writes=True)
 
 
-def connect(transport="cli", tsm_path=None, tsm_user=None, username=None, password=None,
-            request_timeout=DEFAULT_TIMEOUT, environ=None, password_on_command_line=False):
+def connect(transport: str = "cli", tsm_path: str | None = None, tsm_user: str | None = None,
+            username: str | None = None, password: str | None = None, request_timeout: int = DEFAULT_TIMEOUT,
+            environ: Mapping[str, str] | None = None, password_on_command_line: bool = False) -> TsmClient:
     """A TsmClient for the transport (``cli``; ``api`` is not implemented yet)."""
     if transport == "cli":
         if password and not username:
@@ -306,7 +315,7 @@ def connect(transport="cli", tsm_path=None, tsm_user=None, username=None, passwo
 
 
 # Connection options shared by every tsm_* module (plugins/doc_fragments/tsm.py documents them).
-CONNECTION_ARGSPEC = dict(
+CONNECTION_ARGSPEC: dict[str, dict[str, Any]] = dict(
     transport=dict(type="str", default="cli", choices=list(TRANSPORTS)),
     tsm_path=dict(type="path"),
     tsm_user=dict(type="str"),
@@ -317,15 +326,18 @@ CONNECTION_ARGSPEC = dict(
 )
 
 
-def argument_spec(**options):
+def argument_spec(**options: dict) -> dict:
+    """The connection options (:data:`CONNECTION_ARGSPEC`, doc fragment trustops.tableau.tsm) and ``options``."""
     spec = dict((k, dict(v)) for k, v in CONNECTION_ARGSPEC.items())
     spec.update(options)
     return spec
 
 
-def client_from_params(params):
+def client_from_params(params: Mapping[str, Any]) -> TsmClient:
+    """A client for the connection options of a module's parameters (checked first)."""
     if params.get("request_timeout") is not None and params["request_timeout"] < 1:
         raise TsmError("request_timeout must be at least 1 second")
     if params.get("username") is not None:
         check_argument("username", params["username"])
-    return connect(**dict((k, params.get(k)) for k in CONNECTION_ARGSPEC))
+    connection: dict[str, Any] = {k: params.get(k) for k in CONNECTION_ARGSPEC}
+    return connect(**connection)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
@@ -21,10 +22,10 @@ DEFAULT_TIMEOUT = 1800
 class _Unset:
     """A key the server does not have ("Unknown key")."""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "UNSET"
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return False
 
 
@@ -34,7 +35,8 @@ UNSET = _Unset()
 class TsmError(TrustopsError):
     """A tsm call failed, or its output could not be understood."""
 
-    def __init__(self, message, command=None, rc=None, stdout="", stderr=""):
+    def __init__(self, message: str, command: str | None = None, rc: int | None = None, stdout: str = "",
+                 stderr: str = "") -> None:
         TrustopsError.__init__(self, message)
         self.command = command
         self.rc = rc
@@ -47,24 +49,25 @@ class Secret:
 
     __slots__ = ("value",)
 
-    def __init__(self, value):
+    def __init__(self, value: Any) -> None:
         self.value = "" if value is None else str(value)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return MASK
 
     __repr__ = __str__
 
 
-def masked(argv):
+def masked(argv: list) -> list[str]:
+    """The command line as shown: every :class:`Secret` as ``********``."""
     return [str(a) for a in argv]
 
 
-def _plain(argv):
+def _plain(argv: list) -> list[str]:
     return [a.value if isinstance(a, Secret) else str(a) for a in argv]
 
 
-def _quote(argv):
+def _quote(argv: list[str]) -> str:
     out = []
     for arg in argv:
         out.append(arg if re.match(r"^[\w@%+=:,./*-]+$", arg) else "'{}'".format(arg.replace("'", "'\"'\"'")))
@@ -76,7 +79,7 @@ class Call:
 
     __slots__ = ("argv", "rc", "stdout", "stderr", "seconds", "writes")
 
-    def __init__(self, argv, rc, stdout, stderr, seconds, writes):
+    def __init__(self, argv: list[str], rc: int | None, stdout: str, stderr: str, seconds: float, writes: bool) -> None:
         self.argv = argv
         self.rc = rc
         self.stdout = stdout
@@ -85,14 +88,14 @@ class Call:
         self.writes = writes
 
     @property
-    def command(self):
+    def command(self) -> str:
         return _quote(self.argv)
 
-    def as_dict(self):
+    def as_dict(self) -> dict:
         return {"command": self.command, "rc": self.rc, "seconds": round(self.seconds, 3), "writes": self.writes}
 
 
-def _tail(text, limit=1500):
+def _tail(text: str | None, limit: int = 1500) -> str:
     text = (text or "").strip()
     return text if len(text) <= limit else "..." + text[-limit:]
 
@@ -108,7 +111,7 @@ KNOWN_SECRET_KEYS = ("wgserver.saml.key.passphrase", "mutualSSLSettings.keyPassp
 _SECRET_WORDS = ("password", "passphrase", "passwd", "secret", "credential", "privatekey", "apikey", "accesskey")
 
 
-def is_secret_key(name):
+def is_secret_key(name: Any) -> bool:
     """The one rule: whether a TSM configuration key or ``entity.field`` holds a secret."""
     if name in KNOWN_SECRET_KEYS:
         return True
@@ -116,7 +119,7 @@ def is_secret_key(name):
     return any(word in flat for word in _SECRET_WORDS)
 
 
-def is_encrypted_value(value):
+def is_encrypted_value(value: Any) -> bool:
     """A value TSM stored encrypted (``ENC(...)``): never returned, never comparable."""
     return isinstance(value, str) and value.strip().startswith("ENC(")
 
@@ -128,7 +131,7 @@ class InputRefused(TrustopsError):
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def check_argument(option, value):
+def check_argument(option: str, value: Any) -> str:
     """A value that goes on tsm's command line as one argument: refused when tsm could misread it.
 
     ``tsm`` reads an argument starting with ``-`` as its next option (``--hosts -t``); the vendor
@@ -145,7 +148,7 @@ def check_argument(option, value):
     return text
 
 
-def check_item(option, value):
+def check_item(option: str, value: Any) -> str:
     """One item of a list that TSM stores joined with commas: no separators, whitespace or leading '-'."""
     text = check_argument(option, value)
     if not text.strip():
@@ -160,7 +163,7 @@ def check_item(option, value):
 _HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
-def check_host(option, value):
+def check_host(option: str, value: Any) -> str:
     """A host name (RFC 1123) or an IPv4/IPv6 address, as one list item."""
     text = check_item(option, value)
     try:
@@ -178,7 +181,7 @@ def check_host(option, value):
 _KEY_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-\[\]]*$")
 
 
-def check_config_value(key, value):
+def check_config_value(key: str, value: Any) -> Any:
     """A tsm_config key and its value; raises InputRefused for what TSM would store as something else.
 
     Scalars (text, numbers, booleans) are staged as text; a list of scalars is joined with commas

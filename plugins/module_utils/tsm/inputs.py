@@ -10,17 +10,20 @@ Pure Python, no Ansible imports. Broken input raises :class:`InputRefused`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, TrustopsError
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import InputRefused, check_argument
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.rules import finding
 
 # The size cap of each kind of file a tsm_* module reads (docs/inputs.md lists them).
 FILE_CAPS = {"cert": reader.MAX_CERTIFICATE, "key": reader.MAX_KEY, "metadata": reader.MAX_XML,
              "crl": reader.MAX_CRL, "file": reader.MAX_CRL}
 
 
-def file_digest(path, kind="bytes"):
+def file_digest(path: str, kind: str = "bytes") -> str | None:
     """A content fingerprint of a file on this host, or None when it cannot be read.
 
     ``cert``: the SHA-256 fingerprints of the certificates it holds, in order (PEM/DER/PKCS#7
@@ -43,13 +46,13 @@ def file_digest(path, kind="bytes"):
 
 # ------------------------------------------------------------------- file inputs (checked before staging)
 
-def read_file_input(option, path, kind):
+def read_file_input(option: str, path: str, kind: str) -> bytes:
     """The bytes of a file option, through the shared reader with the cap of its kind."""
     check_argument(option, path)
     return reader.read_input(path=path, option=option, max_bytes=FILE_CAPS[kind])
 
 
-def _refuse(option, path, exc):
+def _refuse(option: str, path: str, exc: Exception) -> InputRefused:
     text = str(exc)
     label = f"{option} {path}"
     if not text.startswith(label):
@@ -57,7 +60,7 @@ def _refuse(option, path, exc):
     return InputRefused(text)
 
 
-def load_certificate_input(option, path, exactly_one=False):
+def load_certificate_input(option: str, path: str, exactly_one: bool = False) -> list:
     """The certificates of a certificate file option (PEM, DER, PKCS#7); InputRefused when it holds none."""
     from ansible_collections.trustops.tableau.plugins.module_utils import certs
     data = read_file_input(option, path, "cert")
@@ -66,11 +69,11 @@ def load_certificate_input(option, path, exactly_one=False):
     except certs.CertificateError as exc:
         raise _refuse(option, path, exc)
     if exactly_one and len(found) != 1:
-        raise InputRefused("%s %s: holds %d certificates; give the one certificate only" % (option, path, len(found)))
+        raise InputRefused(f"{option} {path}: holds {len(found)} certificates; give the one certificate only")
     return found
 
 
-def load_key_input(option, path, passphrase=None, verify=True):
+def load_key_input(option: str, path: str, passphrase: str | None = None, verify: bool = True) -> Any:
     """The KeyInfo of a private-key file option; a wrong passphrase (when ``verify``) is refused."""
     from ansible_collections.trustops.tableau.plugins.module_utils import certs
     data = read_file_input(option, path, "key")
@@ -80,7 +83,7 @@ def load_key_input(option, path, passphrase=None, verify=True):
         raise _refuse(option, path, exc)
 
 
-def load_metadata_input(option, path, policy=None):
+def load_metadata_input(option: str, path: str, policy: Any = None) -> tuple[list[Finding], dict]:
     """(findings, facts) of an IdP metadata file: the hardened parser and ``saml.metadata.check_idp_metadata``,
     the core of trustops.tableau.saml_metadata_check, judged by ``policy`` (the SAML policy being
     configured). XML that cannot be read safely raises InputRefused."""
@@ -96,7 +99,7 @@ def load_metadata_input(option, path, policy=None):
         raise _refuse(option, path, exc)
 
 
-def load_client_ca_input(option, path):
+def load_client_ca_input(option: str, path: str) -> tuple[list, list[Finding]]:
     """(certificates, findings) of a client CA file: certificates only, each judged as a trust anchor.
 
     A private key, a PKCS#12 archive or garbage is refused (InputRefused); a leaf certificate, an
@@ -112,7 +115,7 @@ def load_client_ca_input(option, path):
     return found, findings
 
 
-def load_crl_input(option, path, issuers=()):
+def load_crl_input(option: str, path: str, issuers: Sequence = ()) -> tuple[list, list[Finding]]:
     """(crls, findings) of a revocation list file: every CRL it holds (PEM, one or more X509 CRL
     blocks, or one DER CRL), read by ``certs.load_crls``, the one CRL loader of the collection.
 
@@ -131,11 +134,11 @@ def load_crl_input(option, path, issuers=()):
     foreign = [(index, crl) for index, crl in enumerate(crls, 1)
                if issuers and not any(certs.crl_signed_by(crl, ca) for ca in issuers)]
     if foreign:
-        which = "" if len(crls) == 1 else " (CRL %s of %d: issuer %s)" % (
-            ", ".join("#%d" % index for index, _crl in foreign), len(crls),
-            "; ".join(crl.issuer.rfc4514_string() for _index, crl in foreign))
-        findings.append(Finding("TSM-013", "error", "{}{} is not issued and signed by the client CA ({})".format(
-            label, which, "; ".join(ca.subject.rfc4514_string() for ca in issuers)),
-            "give the revocation list that the client CA publishes",
-            {"crl_issuer": foreign[0][1].issuer.rfc4514_string(), "crls": [index for index, _crl in foreign]}))
+        numbers = ", ".join(f"#{index}" for index, _crl in foreign)
+        issuer_names = "; ".join(crl.issuer.rfc4514_string() for _index, crl in foreign)
+        which = "" if len(crls) == 1 else f" (CRL {numbers} of {len(crls)}: issuer {issuer_names})"
+        findings.append(finding("TSM-013", source=label, which=which,
+                                client_ca="; ".join(certs.subject_text(ca) for ca in issuers),
+                                data={"crl_issuer": foreign[0][1].issuer.rfc4514_string(),
+                                      "crls": [index for index, _crl in foreign]}))
     return crls, findings

@@ -17,13 +17,19 @@ Pure Python, no Ansible imports.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, TrustopsError
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import (
     UNSET, TsmError, check_argument, check_config_value, check_host, check_item, is_encrypted_value, is_secret_key)
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.inputs import (
     file_digest, load_certificate_input, load_client_ca_input, load_crl_input, load_key_input, load_metadata_input,
     read_file_input)
-from ansible_collections.trustops.tableau.plugins.module_utils.tsm.settings import _INT, _canon, same_value, show, tsm_text
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.rules import (
+    EXCLUSIVE, aliased, finding)
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.settings import (
+    Pending, Settings, _canon, same_value, show, tsm_text)
 
 
 # ---------------------------------------------------------------------------------- plans
@@ -33,7 +39,7 @@ class Step:
 
     __slots__ = ("op", "kwargs", "label")
 
-    def __init__(self, op, label, **kwargs):
+    def __init__(self, op: str, label: str, **kwargs: Any) -> None:
         self.op = op
         self.kwargs = kwargs
         self.label = label
@@ -42,19 +48,19 @@ class Step:
 class Plan:
     """What a module will stage: steps, the before/after view for --diff, findings, warnings."""
 
-    def __init__(self, title):
+    def __init__(self, title: str) -> None:
         self.title = title
-        self.steps = []
-        self.before = []
-        self.after = []
-        self.changes = []
-        self.findings = []
-        self.warnings = []
+        self.steps: list[Step] = []
+        self.before: list[str] = []
+        self.after: list[str] = []
+        self.changes: list[dict] = []
+        self.findings: list[Finding] = []
+        self.warnings: list[str] = []
         self.needs_pending = False
-        self.secret_values = set()
-        self.masked_keys = set()
+        self.secret_values: set[str] = set()
+        self.masked_keys: set[str] = set()
 
-    def secret(self, name, *values):
+    def secret(self, name: str, *values: Any) -> None:
         """Record that ``name`` holds a secret: its values are masked in the whole result."""
         self.masked_keys.add(name)
         for value in values:
@@ -62,26 +68,28 @@ class Plan:
                 self.secret_values.add(str(value))
 
     @property
-    def changed(self):
+    def changed(self) -> bool:
         return bool(self.steps)
 
-    def differ(self, name, before, after, secret=False):
+    def differ(self, name: str, before: Any, after: Any, secret: bool = False) -> None:
+        """Record a change (``changes``: applied value, desired value)."""
         self.changes.append({"name": name, "before": show(before, secret), "after": show(after, secret)})
 
-    def view(self, name, before, after, secret=False):
+    def view(self, name: str, before: Any, after: Any, secret: bool = False) -> None:
+        """Record a managed value for --diff, whether it changes or not."""
         self.before.append(f"{name}: {show(before, secret)}")
         self.after.append(f"{name}: {show(after, secret)}")
 
-    def diff(self):
+    def diff(self) -> dict:
         return {"before_header": f"{self.title} (applied)", "after_header": f"{self.title} (after apply)",
                 "before": "\n".join(self.before) + ("\n" if self.before else ""),
                 "after": "\n".join(self.after) + ("\n" if self.after else "")}
 
-    def add(self, finding):
+    def add(self, finding: Finding) -> None:
         self.findings.append(finding)
 
 
-def execute(client, plan, done=None):
+def execute(client: Any, plan: Plan, done: list[str] | None = None) -> list[str]:
     """Run the plan's steps in order; returns the labels of the steps that ran.
 
     ``done`` (a list) is filled as steps succeed, so a caller that reports it on failure says
@@ -103,8 +111,9 @@ def execute(client, plan, done=None):
     return done
 
 
-def key_steps(plan, settings, desired, force_keys=True, secret_keys=(), separators=None, only_if_unset=(),
-              update_secrets=False):
+def key_steps(plan: Plan, settings: Settings, desired: Mapping[str, Any], force_keys: bool = True,
+              secret_keys: Iterable[str] = (), separators: Mapping[str, str] | None = None,
+              only_if_unset: Iterable[str] = (), update_secrets: bool = False) -> list[str]:
     """Compare configuration keys, record the diff, and add at most two `settings import` steps.
 
     Keys the server already has go in one import without --force-keys; keys it does not have
@@ -152,7 +161,8 @@ def key_steps(plan, settings, desired, force_keys=True, secret_keys=(), separato
     return refused
 
 
-def plan_config(settings, keys, force_keys=False, update_secrets=False):
+def plan_config(settings: Settings, keys: Mapping[str, Any], force_keys: bool = False,
+                update_secrets: bool = False) -> Plan:
     """tsm_config: stage only the keys whose value differs (one import; new keys in a second).
 
     Every key and value is checked first (:func:`check_config_value`): a refusal stages nothing.
@@ -163,9 +173,7 @@ def plan_config(settings, keys, force_keys=False, update_secrets=False):
     plan = Plan("TSM configuration keys")
     refused = key_steps(plan, settings, keys, force_keys=force_keys, update_secrets=update_secrets)
     if refused:
-        plan.add(Finding("TSM-050", "error", "the server has no key {} (tsm configuration get answers Unknown key)".format(", ".join(refused)),
-                         "check the spelling and capitalization (keys are case-sensitive); to add a key that was "
-                         "never set, use force_keys: true", {"keys": refused}))
+        plan.add(finding("TSM-050", key_names=", ".join(refused), data={"keys": refused}))
     return plan
 
 
@@ -189,13 +197,6 @@ SAML_KEYS = {
     "authcontexts": "wgserver.saml.authcontexts",
     "ignore_domain_in_username": "wgserver.ignore_domain_in_username_for_matching",
 }
-IGNORE_DOMAIN_WARNING = (
-    "ignore_domain_in_username: Tableau Server matches the IdP user name without its domain, so alice@example.com "
-    "can be signed in as alice@tableau.com when the IdP serves both domains")
-IGNORE_DOMAIN_REMEDY = (
-    "verify that user names are unique across every domain the IdP serves before ignoring the domain; the key only "
-    "works in legacy identity mode or on deployments not migrated to the Identity Service, and all user names in "
-    "Tableau Server must then have a domain name (seed 002, saml_requ.htm)")
 
 
 def _compare_file(plan, name, field_label, current_path, desired_path, kind, read=file_digest):
@@ -254,26 +255,25 @@ def _true(value):
     return _canon(value) == "true"
 
 
-#: Codes of earlier releases that are now reported under the code of the one core rule; the finding's
-#: ``data`` carries ``alias`` for one release (docs/tsm.md lists them).
-RETIRED_CODES = {"SAML-019": "TSM-006", "SAML-014": "TSM-007", "SAML-018": "TSM-008", "SAML-051": "TSM-002",
-                 "SAML-052": "TSM-003", "SAML-053": "TSM-003"}
-#: Findings only the configure path can report (it sees the server and the options of the task).
-TSM_ONLY_CODES = ("TSM-001", "TSM-004", "TSM-005")
+#: The entity field that says SAML, or mutual SSL, is on.
+_ENABLED_FIELD = {"SAML": ("samlSettings", "enabled"), "mutual SSL": ("mutualSSLSettings", "clientCertRequired")}
 
 
-def _aliased(findings):
-    for item in findings:
-        if item.code in RETIRED_CODES:
-            item.data.setdefault("alias", RETIRED_CODES[item.code])
-    return findings
+def check_saml_mutual_ssl(settings: Settings, pending: Pending | None, enabling: str) -> list[Finding]:
+    """TSM-001 (seed 002: Tableau Server does not support mutual SSL and SAML together): ``enabling``
+    (``SAML`` or ``mutual SSL``) while the other is enabled, or pending (``pending``: the Pending list,
+    or None when not read)."""
+    other = EXCLUSIVE[enabling]["other"]
+    if _true(_effective(settings, pending, *_ENABLED_FIELD[other])):
+        return [finding("TSM-001", **EXCLUSIVE[enabling])]
+    return []
 
 
 def _server_list(value):
     return [part.strip() for part in str(value).split(",") if part.strip()]
 
 
-def saml_policy(settings, desired):
+def saml_policy(settings: Settings | None, desired: Mapping[str, Any]) -> Any:
     """The SAML policy being configured: the task's own values, else the server's, else the vendor defaults.
 
     One :class:`policy.Policy` for the checks of the files this task stages, so a certificate is judged
@@ -306,16 +306,15 @@ def _saml_checks():
     return check_keypair, check_return_url
 
 
-def saml_findings(desired, current_enabled=None):
+def saml_findings(desired: Mapping[str, Any], current_enabled: Any = None) -> list[Finding]:
     """Findings on the desired SAML options that need no file: the return URL (the one core rule,
     ``saml.urls.check_return_url``) and the ignore-domain caution (TSM-004)."""
     findings = []
     url = desired.get("return_url")
     if url:
-        findings.extend(_aliased(_saml_checks()[1](url)))
+        findings.extend(aliased(_saml_checks()[1](url)))
     if desired.get("ignore_domain_in_username"):
-        findings.append(Finding("TSM-004", "warning", IGNORE_DOMAIN_WARNING, IGNORE_DOMAIN_REMEDY,
-                                {"key": SAML_KEYS["ignore_domain_in_username"]}))
+        findings.append(finding("TSM-004", data={"key": SAML_KEYS["ignore_domain_in_username"]}))
     return findings
 
 
@@ -324,7 +323,8 @@ SAML_ARGUMENTS = ("idp_entity_id", "return_url", "signout_url", "user_name_attri
 SAML_LIST_KEYS = ("blocklisted_digests", "authcontexts")
 
 
-def check_saml_inputs(desired, check_key=True, settings=None):
+def check_saml_inputs(desired: Mapping[str, Any], check_key: bool = True,
+                      settings: Settings | None = None) -> list[Finding]:
     """Every value and file of tsm_saml, before anything is staged; returns the findings.
 
     Free-text options: :func:`check_argument`; list keys: :func:`check_item`; ``idp_metadata_file``:
@@ -359,11 +359,12 @@ def check_saml_inputs(desired, check_key=True, settings=None):
             cert_data, key_data, passphrase=desired.get("key_passphrase"), scope="server", policy=policy,
             cert_source="cert_file {}".format(desired.get("cert_file")), key_source="key_file {}".format(desired.get("key_file")),
             cert_filename=desired.get("cert_file"), key_filename=desired.get("key_file"))
-        findings.extend(_aliased(pair))
+        findings.extend(aliased(pair))
     return findings
 
 
-def plan_saml(settings, desired, pending_reader=None, read=file_digest, check_key=True):
+def plan_saml(settings: Settings, desired: Mapping[str, Any], pending_reader: Callable[[], Pending] | None = None,
+              read: Callable = file_digest, check_key: bool = True) -> Plan:
     """tsm_saml: configure/map-assertions/keys/enable, only what differs from the applied state.
 
     ``desired``: option name -> value (None = not managed) for SAML_FIELDS, SAML_ASSERTIONS,
@@ -381,9 +382,8 @@ def plan_saml(settings, desired, pending_reader=None, read=file_digest, check_ke
     if not configured:
         missing = [o for o in SAML_FIRST_TIME if desired.get(o) in (None, "")]
         if missing and (differing or enabled):
-            plan.add(Finding("TSM-005", "error", "SAML is not configured on the server yet and the first configuration "
-                             "needs {}".format(", ".join(SAML_FIRST_TIME)),
-                             "give {}".format(", ".join(missing)), {"missing": missing}))
+            plan.add(finding("TSM-005", first_time=", ".join(SAML_FIRST_TIME), missing_options=", ".join(missing),
+                             data={"missing": missing}))
     plan.findings.extend(key_findings)
     if differing:
         plan.steps.append(Step("saml_configure", "authentication saml configure ({})".format(", ".join(sorted(differing))),
@@ -416,11 +416,7 @@ def plan_saml(settings, desired, pending_reader=None, read=file_digest, check_ke
             plan.differ("samlSettings.enabled", current_enabled, bool(enabled))
             if enabled:
                 pending = pending_reader() if pending_reader else None
-                if _true(_effective(settings, pending, "mutualSSLSettings", "clientCertRequired")):
-                    plan.add(Finding("TSM-001", "error", "refusing to enable SAML: mutual SSL is enabled (or pending) "
-                                     "on this server, and Tableau Server does not support mutual SSL and SAML "
-                                     "together", "disable mutual SSL first (tsm_mutual_ssl state: disabled), or "
-                                     "configure mutual SSL at the IdP instead (seed 002)", {}))
+                plan.findings.extend(check_saml_mutual_ssl(settings, pending, "SAML"))
             plan.steps.append(Step("saml_enable", "authentication saml %s" % ("enable" if enabled else "disable"),
                                    enabled=bool(enabled)))
     return plan
@@ -434,7 +430,8 @@ MUTUAL_SSL_FIELDS = {
 }
 
 
-def plan_mutual_ssl(settings, desired, pending_reader=None, read=file_digest):
+def plan_mutual_ssl(settings: Settings, desired: Mapping[str, Any], pending_reader: Callable[[], Pending] | None = None,
+                    read: Callable = file_digest) -> Plan:
     """tsm_mutual_ssl: configure (only differing options) and enable/disable; refuses SAML + mutual SSL.
 
     ``ca_cert`` must hold CA certificates that pass the shared trust-anchor policy (ANCHOR-NNN
@@ -453,9 +450,7 @@ def plan_mutual_ssl(settings, desired, pending_reader=None, read=file_digest):
         plan.steps.append(Step("mutual_ssl_configure", "authentication mutual-ssl configure ({})".format(", ".join(
             sorted(differing))), options=differing))
     if desired.get("fallback_to_basic"):
-        plan.add(Finding("TSM-012", "warning", "fallback_to_basic: users without a client certificate can sign in with "
-                         "a user name and password", "leave fallback_to_basic false unless some clients cannot present "
-                         "certificates", {}))
+        plan.add(finding("TSM-012"))
     enabled = desired.get("enabled")
     if enabled is None:
         return plan
@@ -466,17 +461,12 @@ def plan_mutual_ssl(settings, desired, pending_reader=None, read=file_digest):
     plan.differ("mutualSSLSettings.clientCertRequired", current, bool(enabled))
     if enabled:
         pending = pending_reader() if pending_reader else None
-        if _true(_effective(settings, pending, "samlSettings", "enabled")):
-            plan.add(Finding("TSM-001", "error", "refusing to enable mutual SSL: SAML is enabled (or pending) on this "
-                             "server, and Tableau Server does not support mutual SSL and SAML together",
-                             "disable SAML first (tsm_saml state: disabled), or configure mutual SSL at the IdP "
-                             "instead (seed 002)", {}))
+        plan.findings.extend(check_saml_mutual_ssl(settings, pending, "mutual SSL"))
         if not _true(_effective(settings, pending, "mutualSSLSettings", "sslEnabled")):
-            plan.add(Finding("TSM-010", "error", "mutual SSL needs SSL for external traffic, which is not enabled (nor "
-                             "pending)", "enable it first with trustops.tableau.tsm_external_ssl", {}))
+            plan.add(finding("TSM-010"))
         ca_now = settings.field("mutualSSLSettings", "caCertFile")
         if not desired.get("ca_cert") and ca_now in (UNSET, None, ""):
-            plan.add(Finding("TSM-011", "error", "mutual SSL has no CA certificate configured", "give ca_cert", {}))
+            plan.add(finding("TSM-011"))
     plan.steps.append(Step("mutual_ssl_enable", "authentication mutual-ssl %s" % ("enable" if enabled else "disable"),
                            enabled=bool(enabled)))
     return plan
@@ -484,12 +474,12 @@ def plan_mutual_ssl(settings, desired, pending_reader=None, read=file_digest):
 
 # ---- trusted authentication
 
-def plan_trusted_auth(settings, desired):
+def plan_trusted_auth(settings: Settings, desired: Mapping[str, Any]) -> Plan:
     """tsm_trusted_auth: trusted hosts and token length (one configure call), unrestricted tickets key."""
     plan = Plan("trusted authentication")
     hosts = desired.get("trusted_hosts")
     length = desired.get("token_length")
-    options = {}
+    options: dict[str, Any] = {}
     if hosts is not None:
         if not hosts or any(not str(h).strip() for h in hosts):
             raise TrustopsError("trusted_hosts: give at least one host name or IP address, no empty entries")
@@ -501,8 +491,7 @@ def plan_trusted_auth(settings, desired):
             plan.differ("trustedAuthenticationSettings.trustedHosts", current, list(hosts))
     if length is not None:
         if not 9 <= int(length) <= 255:
-            plan.add(Finding("TSM-021", "error", f"token_length {length} is outside 9..255",
-                             "choose a length from 9 to 255 (default 24)", {"token_length": length}))
+            plan.add(finding("TSM-021", token_length=length))
         current = settings.field("trustedAuthenticationSettings", "tokenLength")
         plan.view("trustedAuthenticationSettings.tokenLength", current, length)
         if not same_value(current, length):
@@ -515,10 +504,7 @@ def plan_trusted_auth(settings, desired):
     if unrestricted is not None:
         key_steps(plan, settings, {"wgserver.unrestricted_ticket": bool(unrestricted)})
         if unrestricted:
-            plan.add(Finding("TSM-020", "warning", "unrestricted trusted tickets start a full Tableau Server session: "
-                             "the user can reach the whole server UI, not only the embedded views",
-                             "keep tickets restricted, or block the URI / at the reverse proxy so embedded views "
-                             "work and the UI does not (seed 003)", {}))
+            plan.add(finding("TSM-020"))
     return plan
 
 
@@ -530,28 +516,24 @@ EXTERNAL_SSL_FIELDS = {
 }
 
 
-def external_ssl_findings(cert, key_info, cert_path, key_path, chain_path, passphrase):
+def external_ssl_findings(cert: Any, key_info: Any, cert_path: str, key_path: str, chain_path: str | None,
+                          passphrase: str | None) -> list[Finding]:
     """TSM-030..033 on the loaded server certificate and KeyInfo (see :func:`check_external_ssl_inputs`)."""
     from ansible_collections.trustops.tableau.plugins.module_utils import certs
     findings = []
     info = key_info
     if info.encrypted and not passphrase:
-        findings.append(Finding("TSM-033", "error", f"{key_path} is encrypted and no passphrase was given",
-                                "set passphrase", {}))
+        findings.append(finding("TSM-033", key_file=key_path))
     if info.encrypted:
-        findings.append(Finding("TSM-031", "info", f"{key_path} is passphrase-protected: this key cannot also be used for "
-                                "SAML", "use a separate SAML key, or an unencrypted key for both", {}))
+        findings.append(finding("TSM-031", key_file=key_path))
     if info.key is not None and not certs.key_matches_cert(info.key, cert):
-        findings.append(Finding("TSM-032", "error", f"{key_path} does not match the certificate {cert_path}",
-                                "give the private key of the server certificate", {}))
+        findings.append(finding("TSM-032", key_file=key_path, cert_file=cert_path))
     if not chain_path and not certs.is_self_signed(cert):
-        findings.append(Finding("TSM-030", "warning", "no chain_file: clients that do not fetch intermediate "
-                                "certificates (Tableau Mobile on Android) cannot build the chain to the root",
-                                "give the intermediate CA certificates as chain_file (PEM, .crt)", {}))
+        findings.append(finding("TSM-030"))
     return findings
 
 
-def check_external_ssl_inputs(desired, check_key=True):
+def check_external_ssl_inputs(desired: Mapping[str, Any], check_key: bool = True) -> list[Finding]:
     """cert_file, key_file, chain_file and protocols of tsm_external_ssl, before anything is staged."""
     if desired.get("protocols") is not None:
         check_argument("protocols", desired["protocols"])
@@ -565,7 +547,8 @@ def check_external_ssl_inputs(desired, check_key=True):
                                  desired.get("passphrase"))
 
 
-def plan_external_ssl(settings, desired, read=file_digest, check_key=True):
+def plan_external_ssl(settings: Settings, desired: Mapping[str, Any], read: Callable = file_digest,
+                      check_key: bool = True) -> Plan:
     """tsm_external_ssl: enable (all files in one call when any differs) or disable."""
     plan = Plan("external SSL")
     enabled = desired.get("enabled", True)
@@ -575,8 +558,7 @@ def plan_external_ssl(settings, desired, read=file_digest, check_key=True):
         if _true(current):
             plan.differ("mutualSSLSettings.sslEnabled", current, False)
             if _true(settings.field("mutualSSLSettings", "clientCertRequired")):
-                plan.add(Finding("TSM-034", "error", "mutual SSL is enabled: external SSL cannot be disabled under it",
-                                 "disable mutual SSL first (tsm_mutual_ssl state: disabled)", {}))
+                plan.add(finding("TSM-034"))
             plan.steps.append(Step("external_ssl_disable", "security external-ssl disable"))
         return plan
     if not desired.get("cert_file") or not desired.get("key_file"):
@@ -594,48 +576,3 @@ def plan_external_ssl(settings, desired, read=file_digest, check_key=True):
             chain_file=desired.get("chain_file"), passphrase=desired.get("passphrase"),
             protocols=desired.get("protocols")))
     return plan
-
-
-# ---------------------------------------------------------------------------- tsm_info
-
-def _public(option, kind, value):
-    if kind == "bool":
-        return None if value in (UNSET, None) else _true(value)
-    if kind == "int":
-        return None if value in (UNSET, None, "") else (int(value) if _INT.match(str(value)) else value)
-    return None if value is UNSET else value
-
-
-def describe_settings(settings):
-    """The authentication state by module option names (for tsm_info); secrets only as set/not set."""
-    saml = {"enabled": _public("enabled", "bool", settings.field("samlSettings", "enabled"))}
-    for option, (field, kind) in SAML_FIELDS.items():
-        saml[option] = _public(option, kind, settings.field("samlSettings", field))
-    for option, field in SAML_ASSERTIONS.items():
-        saml[option] = _public(option, "str", settings.field("samlSettings", field))
-    saml_keys = {}
-    for option, key in SAML_KEYS.items():
-        value = settings.key(key)
-        if option == "key_passphrase":
-            saml_keys["key_passphrase_set"] = value not in (UNSET, None, "")
-        else:
-            saml_keys[option] = None if value is UNSET else value
-    mutual = {"enabled": _public("enabled", "bool", settings.field("mutualSSLSettings", "clientCertRequired"))}
-    for option, (field, kind) in MUTUAL_SSL_FIELDS.items():
-        mutual[option] = _public(option, kind, settings.field("mutualSSLSettings", field))
-    external = {"enabled": _public("enabled", "bool", settings.field("mutualSSLSettings", "sslEnabled"))}
-    for option, (field, kind) in EXTERNAL_SSL_FIELDS.items():
-        external[option] = _public(option, kind, settings.field("mutualSSLSettings", field))
-    passphrase = settings.field("mutualSSLSettings", "keyPassphrase")
-    external["passphrase_set"] = passphrase not in (UNSET, None, "")
-    hosts = settings.field("trustedAuthenticationSettings", "trustedHosts")
-    trusted = {"trusted_hosts": None if hosts is UNSET else hosts,
-               "token_length": _public("token_length", "int", settings.field("trustedAuthenticationSettings",
-                                                                             "tokenLength")),
-               "unrestricted_tickets": _public("u", "bool", settings.key("wgserver.unrestricted_ticket"))}
-    return {"saml": saml, "saml_keys": saml_keys, "mutual_ssl": mutual, "external_ssl": external,
-            "trusted_auth": trusted}
-
-
-MANAGED_KEYS = tuple(SAML_KEYS.values()) + ("wgserver.unrestricted_ticket",)
-SECRET_KEYS = (SAML_KEYS["key_passphrase"],)

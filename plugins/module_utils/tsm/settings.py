@@ -11,13 +11,14 @@ Pure Python, no Ansible imports.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import MASK, UNSET, TsmError, _tail, is_encrypted_value, is_secret_key
 
 
 # ------------------------------------------------------------------------------- parsers
 
-def parse_get(stdout, stderr, rc):
+def parse_get(stdout: str, stderr: str, rc: int | None) -> Any:
     """The value `configuration get` printed: a string, None for "Null", UNSET for "Unknown key"."""
     text = f"{stdout}\n{stderr}"
     if re.search(r"unknown key", text, re.I):
@@ -31,7 +32,7 @@ def parse_get(stdout, stderr, rc):
     return None if value.lower() == "null" else value
 
 
-def parse_status(text):
+def parse_status(text: str) -> str:
     """running | stopped | degraded | ... (lower case) from `tsm status`."""
     match = re.search(r"^\s*Status:\s*([A-Za-z_]+)", text, re.M)
     if not match:
@@ -44,39 +45,39 @@ class Change:
 
     __slots__ = ("section", "name", "value", "restart")
 
-    def __init__(self, section, name, value, restart=True):
+    def __init__(self, section: str, name: str, value: Any, restart: bool = True) -> None:
         self.section = section
         self.name = name
         self.value = value
         self.restart = restart
 
-    def as_dict(self):
+    def as_dict(self) -> dict:
         value = show(self.value, True) if is_secret_key(self.name) or is_encrypted_value(self.value) else self.value
         return {"section": self.section, "name": self.name, "value": value, "restart": self.restart}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Change({self.section}, {self.name}={self.value!r}, restart={self.restart})"
 
 
 class Pending:
     """Parsed `pending-changes list`."""
 
-    def __init__(self, changes, restart_required, text=""):
+    def __init__(self, changes: list[Change], restart_required: bool, text: str = "") -> None:
         self.changes = changes
         self.restart_required = restart_required
         self.text = text
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.changes)
 
-    def value(self, name):
+    def value(self, name: str) -> Any:
         """The pending value of an entity field or key (``samlSettings.enabled``), or UNSET."""
         for change in reversed(self.changes):
             if change.name == name:
                 return change.value
         return UNSET
 
-    def as_list(self):
+    def as_list(self) -> list[dict]:
         return [c.as_dict() for c in self.changes]
 
 
@@ -86,7 +87,7 @@ _NO_RESTART = re.compile(r"\s*\((?:does not require a (?:server )?restart|no res
 _ITEM = re.compile(r"^\s*([A-Za-z_][\w\-\[\]]*(?:\.[\w\-\[\]]+)+)\s*[:=]\s?(.*?)\s*$")
 
 
-def parse_pending(text):
+def parse_pending(text: str | None) -> Pending:
     """Structured changes from `tsm pending-changes list`; raises TsmError on text it cannot read.
 
     Understood: a header ("Pending changes:"), section lines (``configKeys:``,
@@ -97,7 +98,7 @@ def parse_pending(text):
     lines = [line.rstrip() for line in (text or "").splitlines()]
     content = [line for line in lines if line.strip()]
     if not content:
-        return Pending([], False, text)
+        return Pending([], False, text or "")
     changes = []
     section = "configKeys"
     summary_restart = None
@@ -144,13 +145,13 @@ def parse_pending(text):
             change.restart = False
     restart_required = any(c.restart for c in changes) if summary_restart is None else (
         bool(summary_restart) and bool(changes))
-    return Pending(changes, restart_required, text)
+    return Pending(changes, restart_required, text or "")
 
 
 class Settings:
     """`settings export` JSON: configKeys and configEntities (the applied configuration)."""
 
-    def __init__(self, doc):
+    def __init__(self, doc: Any) -> None:
         if not isinstance(doc, dict):
             raise TsmError("settings export did not produce a JSON object")
         keys = doc.get("configKeys", {})
@@ -162,13 +163,13 @@ class Settings:
         self.keys = keys
         self.entities = entities
 
-    def key(self, name):
+    def key(self, name: str) -> Any:
         return self.keys[name] if name in self.keys else UNSET
 
-    def has_entity(self, name):
+    def has_entity(self, name: str) -> bool:
         return isinstance(self.entities.get(name), dict)
 
-    def field(self, entity, name):
+    def field(self, entity: str, name: str) -> Any:
         body = self.entities.get(entity)
         if not isinstance(body, dict) or name not in body:
             return UNSET
@@ -180,18 +181,18 @@ class Settings:
 _INT = re.compile(r"^[+-]?\d+$")
 
 
-def tsm_text(value, separator=","):
+def tsm_text(value: Any, separator: str = ",") -> str | None:
     """A desired value as TSM stores it (strings; booleans lower case; lists joined)."""
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
-        return separator.join(tsm_text(v) for v in value)
+        return separator.join(tsm_text(v) or "" for v in value)
     return str(value)
 
 
-def _canon(value):
+def _canon(value: Any) -> Any:
     if value is None or value is UNSET:
         return value
     if isinstance(value, bool):
@@ -204,14 +205,14 @@ def _canon(value):
     return text
 
 
-def _items(value):
+def _items(value: Any) -> list:
     if isinstance(value, (list, tuple)):
         return [_canon(v) for v in value]
     text = "" if value is None else str(value)
     return [_canon(p.strip()) for p in text.split(",") if p.strip()]
 
 
-def same_value(current, desired, as_list=False, ordered=True):
+def same_value(current: Any, desired: Any, as_list: bool = False, ordered: bool = True) -> bool:
     """Whether the server's value already is the desired one (TSM stores text)."""
     if current is UNSET:
         return False
@@ -223,7 +224,8 @@ def same_value(current, desired, as_list=False, ordered=True):
     return _canon(current) == _canon(desired)
 
 
-def show(value, secret=False):
+def show(value: Any, secret: bool = False) -> str:
+    """A value for people (changes, --diff): secrets and encrypted values as ``********``."""
     if secret or is_encrypted_value(value):
         return MASK if value not in (None, "", UNSET) else "(not set)"
     if value is UNSET:
@@ -237,11 +239,11 @@ def show(value, secret=False):
     return str(value)
 
 
-def secret_values(keys):
+def secret_values(keys: dict | None) -> list[str]:
     """The values of the secret keys (:func:`is_secret_key`) of a ``{key: value}`` dict, as text."""
-    out = []
+    out: list[str] = []
     for key, value in (keys or {}).items():
         if is_secret_key(key) and value is not None:
             out.extend(str(v) for v in (value if isinstance(value, (list, tuple)) else [value]))
-            out.append(tsm_text(value) if not isinstance(value, dict) else str(value))
+            out.append(str(value) if isinstance(value, dict) else tsm_text(value) or "")
     return out

@@ -19,6 +19,8 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import DEFAULT_TIMEOUT, Secret, TsmError, _plain, _quote, check_argument, masked
 
@@ -33,8 +35,9 @@ _SBIN = ("/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/loca
 class CliTransport:
     """Runs ``tsm`` (optionally as another OS user), standard input closed, with a timeout."""
 
-    def __init__(self, tsm_path=None, tsm_user=None, username=None, password=None, timeout=DEFAULT_TIMEOUT,
-                 environ=None, password_on_command_line=False):
+    def __init__(self, tsm_path: str | None = None, tsm_user: str | None = None, username: str | None = None,
+                 password: str | None = None, timeout: int = DEFAULT_TIMEOUT, environ: Mapping[str, str] | None = None,
+                 password_on_command_line: bool = False) -> None:
         self.tsm_path = tsm_path
         self.tsm_user = tsm_user or None
         self.username = username or None
@@ -42,13 +45,15 @@ class CliTransport:
         self.password_on_command_line = bool(password_on_command_line)
         self.timeout = int(timeout or DEFAULT_TIMEOUT)
         self.environ = environ
-        self._executable = None
-        self._prefix = None
-        self._run_as = None
+        self._executable: str | None = None
+        self._prefix: list[str] | None = None
+        self._run_as: tuple[str, int, int] | bool | None = None  # False: tsm_user is the module's user
 
-    def executable(self):
+    def executable(self) -> str:
+        """The ``tsm`` to run: ``tsm_path``, else ``tsm`` on the PATH, else the newest installed one."""
         if self._executable:
             return self._executable
+        path: str | None
         if self.tsm_path:
             path = self.tsm_path
             if os.path.isdir(path):
@@ -67,10 +72,10 @@ class CliTransport:
         self._executable = path
         return path
 
-    def run_as(self):
+    def run_as(self) -> tuple[str, int, int] | None:
         """(name, uid, gid) of tsm_user when tsm must run as another user, else None."""
         if self._run_as is not None or not self.tsm_user:
-            return self._run_as or None
+            return self._run_as if isinstance(self._run_as, tuple) else None
         check_argument("tsm_user", self.tsm_user)
         try:
             entry = pwd.getpwnam(self.tsm_user)
@@ -82,7 +87,8 @@ class CliTransport:
         self._run_as = (entry.pw_name, entry.pw_uid, entry.pw_gid)
         return self._run_as
 
-    def prefix(self):
+    def prefix(self) -> list[str]:
+        """``runuser -u USER --`` (as root) or ``sudo -n -u USER --`` when tsm runs as ``tsm_user``."""
         if self._prefix is not None:
             return self._prefix
         who = self.run_as()
@@ -100,7 +106,7 @@ class CliTransport:
             self._prefix = [sudo, "-n", "-u", check_argument("tsm_user", who[0]), "--"]
         return self._prefix
 
-    def global_options(self):
+    def global_options(self) -> list[str]:
         """Options every call carries: only ``--username`` when no password is given.
 
         With a password the module signs in once (:meth:`login`) and later calls use the session
@@ -111,15 +117,15 @@ class CliTransport:
             return ["--username", check_argument("username", self.username)]
         return []
 
-    def login_args(self):
+    def login_args(self) -> tuple[list, bytes | None]:
         """``tsm login`` arguments and its standard input: the password goes to the prompt, not argv."""
         args = ["login", "--username", check_argument("username", self.username)]
         if self.password_on_command_line:
             return args + ["--password", Secret(self.password)], None
-        return args, (self.password + "\n").encode("utf-8")
+        return args, ((self.password or "") + "\n").encode("utf-8")
 
     @contextlib.contextmanager
-    def workdir(self):
+    def workdir(self) -> Iterator[str]:
         """A private directory for files exchanged with tsm, owned by the user tsm runs as."""
         path = tempfile.mkdtemp(prefix="trustops-tsm-")
         try:
@@ -133,13 +139,14 @@ class CliTransport:
         finally:
             shutil.rmtree(path, ignore_errors=True)
 
-    def give(self, path):
+    def give(self, path: str) -> None:
         """Make a file we wrote readable by the user tsm runs as (mode stays 0600)."""
         who = self.run_as()
         if who:
             os.chown(path, who[1], who[2])
 
-    def run(self, args, timeout=None, stdin=None):
+    def run(self, args: list, timeout: int | None = None,
+            stdin: bytes | None = None) -> tuple[list[str], int, str, str, float]:
         """(argv_masked, rc, stdout, stderr, seconds). Raises TsmError on timeout or exec failure.
 
         ``stdin`` (bytes) is written to tsm's standard input (the login prompt); otherwise it is closed.
@@ -160,15 +167,15 @@ class CliTransport:
         except subprocess.TimeoutExpired:
             _kill(proc)
             out, err = proc.communicate()
-            raise TsmError("%s did not finish within %d s (request_timeout) and was stopped; if it was applying "
-                           "changes, TSM may still finish the job: check 'tsm pending-changes list' and run the task "
-                           "again" % (_quote(shown), limit), command=_quote(shown), rc=None,
+            raise TsmError(f"{_quote(shown)} did not finish within {limit} s (request_timeout) and was stopped; if it "
+                           "was applying changes, TSM may still finish the job: check 'tsm pending-changes list' and "
+                           "run the task again", command=_quote(shown), rc=None,
                            stdout=out.decode("utf-8", "replace"), stderr=err.decode("utf-8", "replace"))
         return (shown, proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
                 time.time() - started)
 
 
-def _kill(proc):
+def _kill(proc: Any) -> None:
     for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
         try:
             os.killpg(proc.pid, sig)

@@ -5,24 +5,31 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import pwd
+import re
 import shutil
 import stat
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
+from ansible_collections.trustops.tableau.plugins.module_utils import _tsm_module
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm import apply as tsm_apply
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm import client as tsm_client
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm import common as tsm_common
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm import info as tsm_info
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm import inputs as tsm_inputs
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm import plans as tsm_plans
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm import rules as tsm_rules
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm import settings as tsm_settings
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm import transport as tsm_transport
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
-from tsm_sim.harness import SimServer  # noqa: E402  pylint: disable=wrong-import-position
+from tsm_sim.harness import SimServer, make_crl, write  # noqa: E402  pylint: disable=wrong-import-position
 
 RSA = "wgserver.saml.min_allowed.rsa_key_size"
 AUTHCTX = "wgserver.saml.authcontexts"
@@ -315,3 +322,154 @@ def test_execute_reports_what_was_staged_before_a_failure(client, sim):
         tsm_plans.execute(client, plan)
     assert "Staged before the failure (pending, not applied): set rsa" in str(info.value)
     assert sim.pending()["configKeys"] == {RSA: "3072"}
+
+
+# ------------------------------------------------------------------------- the rule registry
+
+PLUGINS = Path(tsm_rules.__file__).parents[2]
+#: Every file of the TSM area: the cores, the module bridge, the modules and the doc fragment.
+TSM_CODE = (sorted(Path(tsm_rules.__file__).parent.glob("*.py")) + [PLUGINS / "module_utils" / "_tsm_module.py"]
+            + sorted((PLUGINS / "modules").glob("tsm_*.py")) + [PLUGINS / "doc_fragments" / "tsm.py"])
+DOCS = PLUGINS.parent / "docs" / "tsm.md"
+#: The vendor articles (outside the collection: the text is Tableau's); TRUSTOPS_SEEDS overrides.
+SEEDS = Path(os.environ.get("TRUSTOPS_SEEDS", "/work/shared/seeds"))
+NOT_VENDOR = "Not a vendor rule:"
+
+
+def _settings(keys=None, **entities):
+    return tsm_settings.Settings({"configKeys": keys or {}, "configEntities": entities})
+
+
+def _folded(text):
+    return " ".join(text.split())
+
+
+def test_every_tsm_code_is_made_from_its_registered_rule(tmp_path, pki):
+    """Real inputs that make every TSM finding: the set of codes made is the set registered, and each
+    finding's severity, message and remedy are its rule's templates filled from the finding's data."""
+    inter = pki.intermediate(pki.root(cn="Server Root"), cn="Server Intermediate")
+    leaf = pki.leaf(inter)
+    other, clients = pki.root(cn="Other Root"), pki.root(cn="Client CA")
+    cert = write(tmp_path / "server.crt", leaf.pem)
+    encrypted = write(tmp_path / "server-enc.key", leaf.key_pem("pkcs8", b"Ssl-Pass-1"))
+    wrong = write(tmp_path / "wrong.key", other.key_pem("pkcs1"))
+    chain = write(tmp_path / "chain.crt", inter.pem)
+    foreign_crl = write(tmp_path / "other.crl", make_crl(other, [7]))
+    saml_on = _settings(samlSettings={"enabled": "true"})
+    mutual_on = _settings(mutualSSLSettings={"clientCertRequired": "true", "sslEnabled": "true"})
+
+    made = {
+        "config": tsm_plans.plan_config(_settings(), {"never.set.key": "1"}).findings,
+        "saml": tsm_plans.plan_saml(mutual_on, {"enabled": True, "ignore_domain_in_username": True}).findings,
+        "mutual": tsm_plans.plan_mutual_ssl(saml_on, {"enabled": True, "fallback_to_basic": True}).findings,
+        "trusted": tsm_plans.plan_trusted_auth(_settings(), {"token_length": 5, "unrestricted_tickets": True}).findings,
+        "ssl off": tsm_plans.plan_external_ssl(mutual_on, {"enabled": False}).findings,
+        "ssl key": tsm_plans.check_external_ssl_inputs({"cert_file": cert, "key_file": encrypted}),
+        "ssl pair": tsm_plans.check_external_ssl_inputs({"cert_file": cert, "key_file": wrong, "chain_file": chain}),
+        "crl": tsm_inputs.load_crl_input("revocation_file", foreign_crl, [clients.cert])[1],
+    }
+    assert {name: [f.code for f in found] for name, found in made.items()} == {
+        "config": ["TSM-050"], "saml": ["TSM-004", "TSM-005", "TSM-001"],
+        "mutual": ["TSM-012", "TSM-001", "TSM-010", "TSM-011"], "trusted": ["TSM-021", "TSM-020"],
+        "ssl off": ["TSM-034"], "ssl key": ["TSM-033", "TSM-031", "TSM-030"], "ssl pair": ["TSM-032"],
+        "crl": ["TSM-013"]}
+    found = [f for findings in made.values() for f in findings]
+    assert {f.code for f in found} == set(tsm_rules.RULES)
+    for item in found:
+        rule = tsm_rules.REGISTRY.rule(item.code)
+        assert item.severity == rule.severity, item
+        assert item.message == rule.message.format(**item.data) and item.remedy == rule.remedy.format(**item.data)
+    by_code = {f.code: f for f in found}
+    assert by_code["TSM-032"].message == f"{wrong} does not match the certificate {cert}"
+    assert "is not issued and signed by the client CA (CN=Client CA," in by_code["TSM-013"].message
+    assert by_code["TSM-050"].data["keys"] == ["never.set.key"] and by_code["TSM-021"].data["token_length"] == 5
+
+
+def test_the_registry_and_its_retired_codes():
+    assert tsm_rules.REGISTRY.prefix == "TSM" and tsm_rules.RULES is tsm_rules.REGISTRY.rules
+    assert list(tsm_rules.RULES) == sorted(tsm_rules.RULES)  # registration order is code order
+    assert not set(tsm_rules.RETIRED) & set(tsm_rules.RULES)
+    assert tsm_rules.ALIASES == {"SAML-051": "TSM-002", "SAML-052": "TSM-003", "SAML-053": "TSM-003",
+                                 "SAML-019": "TSM-006", "SAML-014": "TSM-007", "SAML-018": "TSM-008"}
+    assert set(tsm_rules.CONFIGURE_ONLY) <= set(tsm_rules.RULES)
+    titles = [rule.title for rule in tsm_rules.REGISTRY]
+    assert len(set(titles)) == len(titles) and all(t and len(t) <= 60 and t[0].isupper() for t in titles)
+    with pytest.raises(ValueError, match="not a TSM rule"):
+        tsm_rules.register(tsm_rules.Rule("SAML-999", "error", "m", "r"))
+
+
+@pytest.mark.parametrize("code", sorted(tsm_rules.RULES))
+def test_every_rule_has_a_seed_sentence_or_says_it_is_not_a_vendor_rule(code):
+    rule = tsm_rules.RULES[code]
+    assert rule.message and rule.remedy and rule.title and rule.seed, code
+    assert rule.seed.startswith(NOT_VENDOR) or NOT_VENDOR not in rule.seed
+    if rule.seed.startswith(NOT_VENDOR):
+        assert len(rule.seed) > len(NOT_VENDOR) + 40, code  # says what it protects
+
+
+@pytest.mark.skipif(not list(SEEDS.glob("00*.txt")), reason=f"the seeds are not in {SEEDS} (set TRUSTOPS_SEEDS)")
+@pytest.mark.parametrize("code", sorted(tsm_rules.RULES))
+def test_seed_sentences_are_verbatim(code):
+    seed = tsm_rules.RULES[code].seed
+    if seed.startswith(NOT_VENDOR):
+        return
+    articles = [_folded(path.read_text(encoding="utf-8")) for path in sorted(SEEDS.glob("00*.txt"))]
+    assert any(_folded(seed) in article for article in articles), code
+
+
+def test_findings_are_made_only_through_the_registry():
+    """No ``Finding(...)`` anywhere in the TSM area, and every TSM code written in it is registered or retired."""
+    calls = {}
+    for path in TSM_CODE:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        calls[path.name] = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call) and
+                            "Finding" in (getattr(node.func, "id", None), getattr(node.func, "attr", None))]
+        for code in re.findall(r"TSM-\d{3}", path.read_text(encoding="utf-8")):
+            assert code in tsm_rules.RULES or code in tsm_rules.RETIRED, (path.name, code)
+    assert len(calls) >= 17 and {name: lines for name, lines in calls.items() if lines} == {}
+
+
+def test_docs_list_every_code_and_every_retired_code():
+    text = DOCS.read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `(TSM-\d{3})` \|", text, re.M))
+    assert rows == set(tsm_rules.RULES) | set(tsm_rules.RETIRED)
+    assert "## Where the rules live" in text
+
+
+# ------------------------------------------------------------------------- the module side, as data
+
+def test_desired_state_from_module_parameters():
+    params = {"state": "configured", "ca_cert": "/x.crt", "fallback_to_basic": None, "validate_key": True}
+    assert _tsm_module.desired(params, params, skip=["validate_key"]) == {
+        "ca_cert": "/x.crt", "fallback_to_basic": None, "enabled": None}
+    assert _tsm_module.desired(dict(params, state="disabled"), ["ca_cert"])["enabled"] is False
+    assert _tsm_module.desired({"token_length": 9}, ["token_length"]) == {"token_length": 9}
+
+
+def test_policy_options_are_unmanaged_by_default_with_deprecated_aliases():
+    spec = _tsm_module.policy_options()
+    assert set(spec) == {"blocklisted_digests", "min_rsa_key_size", "min_ec_key_size"}
+    assert all("default" not in option for option in spec.values())
+    assert [a["name"] for a in spec["blocklisted_digests"]["deprecated_aliases"]] == ["blocklisted_digest_algorithms"]
+
+
+def test_info_masks_secret_keys_and_names_unknown_ones():
+    settings = _settings({"wgserver.saml.key.passphrase": "ENC(abc)", "custom.api_secret": "s3cr3t",
+                          "gateway.public.host": "tableau.example.test", "wgserver.unrestricted_ticket": "false"},
+                         samlSettings={"enabled": "true", "maxAuthenticationAge": "7200"})
+    keys = tsm_info.describe_keys(settings, ["custom.api_secret", "gateway.public.host", "no.such.key"])
+    assert keys["keys"]["wgserver.saml.key.passphrase"] == "********" and keys["keys"]["custom.api_secret"] == "********"
+    assert keys["keys"]["gateway.public.host"] == "tableau.example.test" and keys["keys"]["no.such.key"] is None
+    assert keys["masked_keys"] == ["wgserver.saml.key.passphrase", "custom.api_secret"]
+    assert "no.such.key" in keys["unknown_keys"] and "s3cr3t" not in repr(keys)
+    described = tsm_info.describe_settings(settings)
+    assert described["saml"]["enabled"] is True and described["saml"]["max_auth_age"] == 7200
+    assert described["saml_keys"]["key_passphrase_set"] is True and described["trusted_auth"]["unrestricted_tickets"] is False
+    assert described["mutual_ssl"]["enabled"] is None and described["external_ssl"]["passphrase_set"] is False
+
+
+def test_pending_diff_lists_what_is_pending():
+    diff = tsm_apply.pending_diff([{"name": "a.b", "value": "1"}, {"name": "c.d", "value": "********"}])
+    assert diff["before"] == "a.b: 1\nc.d: ********\n" and diff["after"] == ""
+    assert tsm_apply.apply_staged(None, False) == {}
+    assert tsm_apply.apply_staged(None, True, check_mode=True) == {"applied": True}
