@@ -294,8 +294,9 @@ def to_pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _extension(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> Any:
-    """An extension value or None; a malformed extension section raises CertificateError."""
+def extension(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> Any:
+    """The value of the certificate's extension ``oid``, None when absent; an unreadable extension
+    section raises CertificateError naming the certificate.  The one place for this."""
     try:
         return cert.extensions.get_extension_for_oid(oid).value
     except x509.ExtensionNotFound:
@@ -306,7 +307,7 @@ def _extension(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> Any:
 
 def is_ca(cert: x509.Certificate) -> bool:
     """True when basicConstraints says CA:TRUE (the only thing trust stores and iOS accept)."""
-    bc = _extension(cert, ExtensionOID.BASIC_CONSTRAINTS)
+    bc = extension(cert, ExtensionOID.BASIC_CONSTRAINTS)
     return bool(bc is not None and bc.ca)
 
 
@@ -529,7 +530,7 @@ def common_names(cert: x509.Certificate) -> list[str]:
 
 def san_names(cert: x509.Certificate) -> tuple[list[str], list[str]]:
     """(dns_names, ip_addresses as strings) from subjectAltName; empty lists when absent."""
-    san = _extension(cert, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    san = extension(cert, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
     if san is None:
         return [], []
     return (list(san.get_values_for_type(x509.DNSName)),

@@ -187,37 +187,43 @@ def verify_signature(root: Any, node: Any, candidates: Sequence[certs.x509.Certi
     """
     check = SignatureCheck(node)
     location = _location(root, node.getparent())
-    last: tuple[str, str] | None = None
-    for cert in candidates:
-        try:
-            result = _signxml_verify(root, location, cert)
-        except _ERRORS as exc:
-            last = _failure(exc)
-            if last[0] in (TAMPERED, WRAPPING):
-                break  # the key was right (or the ID is ambiguous): another key will not help
-            continue
-        _accept(check, result, cert, True)
+    # the key was right (or the ID is ambiguous) when the digest or the binding fails: another key will not help
+    signer, result, last = _first_verifying(root, location, candidates, final=(TAMPERED, WRAPPING))
+    if signer is not None:
+        _accept(check, result, signer, True)
         return _bind(root, check)
     if last is not None and last[0] in (TAMPERED, WRAPPING):
         return check._fail(*last)
     # no candidate verifies it (or there is none): is it sound with the certificate it carries?
-    embedded_failure: tuple[str, str] | None = None
-    for cert in embedded:
-        try:
-            result = _signxml_verify(root, location, cert)
-        except _ERRORS as exc:
-            embedded_failure = _failure(exc)
-            continue
-        _accept(check, result, cert, False)
+    carried, result, embedded_failure = _first_verifying(root, location, embedded)
+    if carried is not None:
+        _accept(check, result, carried, False)
         _bind(root, check)
         if check.valid and candidates:
             check.valid, check.problem = False, FOREIGN_SIGNER
-            check.reason = f"signed by the certificate in KeyInfo ({certs.fingerprint(cert)}), which is not a trusted signing certificate"
+            check.reason = (f"signed by the certificate in KeyInfo ({certs.fingerprint(carried)}), which is not a "
+                            "trusted signing certificate")
         elif check.valid:
             check.reason = "verified only with the certificate the signature carries"
         return check
     none = (INVALID, "no trusted certificate given and the signature carries none")
     return check._fail(*(last or embedded_failure or none))
+
+
+def _first_verifying(root: Any, location: str, certificates: Sequence[certs.x509.Certificate],
+                     final: tuple[str, ...] = ()) -> tuple[Any, Any, tuple[str, str] | None]:
+    """``(certificate, signxml's result, None)`` for the first of ``certificates`` whose key verifies
+    the signature, else ``(None, None, (problem, reason))`` of the last failure (None without
+    certificates); a failure whose problem is in ``final`` ends the search."""
+    failure = None
+    for cert in certificates:
+        try:
+            return cert, _signxml_verify(root, location, cert), None
+        except _ERRORS as exc:
+            failure = _failure(exc)
+            if failure[0] in final:
+                break
+    return None, None, failure
 
 
 def _bind(root: Any, check: SignatureCheck) -> SignatureCheck:

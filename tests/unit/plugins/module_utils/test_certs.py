@@ -21,7 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 from ansible_collections.trustops.tableau.plugins.module_utils import _asn1, certs
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import CertificateError
@@ -927,6 +927,21 @@ class TestDamagedStructure:
         with pytest.raises(CertificateError, match="public key"):
             certs.key_matches_cert(leaf.key, cert)
         assert not certs.issued_by(cert, cert)
+
+    def test_extension_values_absent_and_unreadable(self, chain, pki):
+        from identity_pki import with_extra_extension
+        root, leaf = chain["root"].cert, chain["leaf"].cert
+        assert certs.extension(root, ExtensionOID.BASIC_CONSTRAINTS).ca is True
+        assert "tableau.example.test" in \
+            certs.extension(leaf, ExtensionOID.SUBJECT_ALTERNATIVE_NAME).get_values_for_type(x509.DNSName)
+        assert certs.extension(root, ExtensionOID.SUBJECT_ALTERNATIVE_NAME) is None
+        # a second basicConstraints (which builders refuse): the certificate loads, its extensions do not
+        key = ec.generate_private_key(ec.SECP256R1())
+        ca = pki.root(cn="Twice Constrained", key=key)
+        twice = with_extra_extension(ca.cert, key, b"\x55\x1d\x13", b"\x30\x03\x01\x01\xff")
+        for func in (lambda c: certs.extension(c, ExtensionOID.BASIC_CONSTRAINTS), certs.is_ca, certs.san_names):
+            with pytest.raises(CertificateError, match=r"^certificate CN=Twice Constrained.*: unreadable extensions"):
+                func(twice)
 
     def test_unreadable_issuer_name(self, trio):
         leaf = trio[2]
