@@ -95,9 +95,9 @@ def rule_markdown(rule) -> list[str]:
         lines += [f"> {md_escape(seed)}", ""]
     else:
         lines += ["(no seed sentence)", ""]
-    lines += [f"Meaning: {readable(rule.message)}", ""]
+    lines += [f"**Meaning:** {readable(rule.message)}", ""]
     remedy = readable(rule.remedy) if rule.remedy else "(none)"
-    lines += [f"Remedy: {remedy}", ""]
+    lines += [f"**Remedy:** {remedy}", ""]
     return lines
 
 
@@ -138,7 +138,7 @@ def catalogue_markdown(registries, retired=None) -> str:
         "as the TSM keys named here do on Tableau Server.",
         "",
         "The error messages Tableau Desktop and Tableau Mobile show, and the codes that find their cause: "
-        "[troubleshooting.md](troubleshooting.md).",
+        "[Troubleshooting: the certificate errors Tableau shows](troubleshooting.md).",
         "",
         "| Codes | Topic | Vendor articles | Rules |",
         "| --- | --- | --- | --- |",

@@ -58,12 +58,12 @@ def test_rendered_entry_reads_as_the_rule_says():
                 seed="Use https://<tableauserver>/wg/saml/SSO/index.html.", title="A *bold* | title")
     lines = docsite.rule_markdown(rule)
     assert lines[0] == "### XY-001"
-    meaning = next(line for line in lines if line.startswith("Meaning: "))
-    text, markup = _tokens_text(meaning)
+    meaning = next(line for line in lines if line.startswith("**Meaning:** "))
+    text, markup = _tokens_text(meaning[len("**Meaning:** "):])
     assert markup == set()
-    assert text == "Meaning: ‹source›: holds <b>‹count›</b> *certs* in [x](y) | `z` {literal} ‹actual›"
-    remedy = next(line for line in lines if line.startswith("Remedy: "))
-    assert _tokens_text(remedy) == ("Remedy: Use a_b_c or \\\\share\\path; see <https://x.test>", set())
+    assert text == "‹source›: holds <b>‹count›</b> *certs* in [x](y) | `z` {literal} ‹actual›"
+    remedy = next(line for line in lines if line.startswith("**Remedy:** "))
+    assert _tokens_text(remedy[len("**Remedy:** "):]) == ("Use a_b_c or \\\\share\\path; see <https://x.test>", set())
     quote = next(line for line in lines if line.startswith("> "))
     assert _tokens_text(quote[2:]) == ("Use https://<tableauserver>/wg/saml/SSO/index.html.", set())
     head = lines[2]

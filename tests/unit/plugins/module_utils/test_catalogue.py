@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import string
 
 import pytest
 
@@ -134,7 +135,7 @@ def test_rule_is_documented(rule):
     assert rule.seed.strip(), "no seed sentence"
     assert rule.remedy.strip(), "no remedy"
     # a remedy must say something itself: the catalogue shows the template, not a run's values
-    literal = "".join(part[0] for part in __import__("string").Formatter().parse(rule.remedy))
+    literal = "".join(part[0] for part in string.Formatter().parse(rule.remedy))
     assert literal.strip(" .;:,()"), f"the remedy is only placeholders: {rule.remedy!r}"
     assert rule.severity in findings.SEVERITIES
     if rule.tsm_key:
