@@ -58,7 +58,8 @@ options:
       - Read with the shared reader (cap 2000000 bytes) and checked before anything is staged by the hardened
         XML parser (no DTD, entities or network) and the metadata core of M(trustops.tableau.saml_metadata_check);
         it must be SAML 2.0 metadata with one IdP entity that has an entityID and a usable HTTP-POST or
-        HTTP-Redirect SingleSignOnService (codes C(SAML-020) to C(SAML-027)); needs lxml on the node.
+        HTTP-Redirect SingleSignOnService (codes C(SAML-020) to C(SAML-022) and C(SAML-024) to C(SAML-027)); needs lxml
+        on the node.
     type: path
   cert_file:
     description:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import (
-    DEFAULT_TIMEOUT, UNSET, Call, TsmError, _tail, check_argument, check_host, is_secret_key)
+    DEFAULT_TIMEOUT, UNSET, Call, TsmError, _tail, valid_argument, valid_host, is_secret_key)
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.settings import (
     Pending, Settings, parse_get, parse_pending, parse_status, tsm_text)
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.transport import TRANSPORTS, CliTransport
@@ -193,8 +193,8 @@ class CliClient(TsmClient):
         """``configuration set``; a secret key goes through ``settings import`` (a 0600 file), never argv."""
         if secret or is_secret_key(key):
             return self.import_settings(config_keys={key: value}, force_keys=force, secret_keys=(key,))
-        args = ["configuration", "set", "--key", check_argument("key", key), "--value",
-                check_argument(key, tsm_text(value))]
+        args = ["configuration", "set", "--key", valid_argument("key", key), "--value",
+                valid_argument(key, tsm_text(value))]
         if force:
             args.append("--force-keys")
         return self.run(args, writes=True)
@@ -237,15 +237,15 @@ class CliClient(TsmClient):
             value = options[name]
             if name in _ENABLE_DISABLE:
                 value = "enable" if value else "disable"
-            args += [SAML_FLAGS[name], check_argument(name, value)]
+            args += [SAML_FLAGS[name], valid_argument(name, value)]
         return self.run(args, writes=True)
 
     def saml_map_assertions(self, user_name: str | None = None, domain: str | None = None) -> Call:
         args = ["authentication", "saml", "map-assertions"]
         if user_name is not None:
-            args += ["--user-name", check_argument("user_name_attribute", user_name)]
+            args += ["--user-name", valid_argument("user_name_attribute", user_name)]
         if domain is not None:
-            args += ["--domain", check_argument("domain_attribute", domain)]
+            args += ["--domain", valid_argument("domain_attribute", domain)]
         return self.run(args, writes=True)
 
     def saml_enable(self, enabled: bool) -> Call:
@@ -257,7 +257,7 @@ class CliClient(TsmClient):
             value = options[name]
             if name == "fallback_to_basic":
                 value = "true" if value else "false"
-            args += [MUTUAL_SSL_FLAGS[name], check_argument(name, value)]
+            args += [MUTUAL_SSL_FLAGS[name], valid_argument(name, value)]
         return self.run(args, writes=True)
 
     def mutual_ssl_enable(self, enabled: bool) -> Call:
@@ -268,7 +268,7 @@ class CliClient(TsmClient):
         if hosts:
             # the documented form is -th "host1", "host2": one argument per host, comma-terminated
             args.append("--hosts")
-            hosts = [check_host("trusted_hosts", h) for h in hosts]
+            hosts = [valid_host("trusted_hosts", h) for h in hosts]
             args += [f"{h}," for h in hosts[:-1]] + [hosts[-1]]
         if token_length is not None:
             args += ["--token-length", str(token_length)]
@@ -282,12 +282,12 @@ class CliClient(TsmClient):
         ("encrypted at rest"), so the passphrase is staged with ``settings import`` after the enable
         call and never appears on a command line.
         """
-        args = ["security", "external-ssl", "enable", "--cert-file", check_argument("cert_file", cert_file),
-                "--key-file", check_argument("key_file", key_file)]
+        args = ["security", "external-ssl", "enable", "--cert-file", valid_argument("cert_file", cert_file),
+                "--key-file", valid_argument("key_file", key_file)]
         if chain_file:
-            args += ["--chain-file", check_argument("chain_file", chain_file)]
+            args += ["--chain-file", valid_argument("chain_file", chain_file)]
         if protocols:
-            args += ["--protocols", check_argument("protocols", protocols)]
+            args += ["--protocols", valid_argument("protocols", protocols)]
         call = self.run(args, writes=True)
         if passphrase:
             self.import_settings(entities={"mutualSSLSettings": {"_type": "mutualSSLSettingsType",
@@ -338,6 +338,6 @@ def client_from_params(params: Mapping[str, Any]) -> TsmClient:
     if params.get("request_timeout") is not None and params["request_timeout"] < 1:
         raise TsmError("request_timeout must be at least 1 second")
     if params.get("username") is not None:
-        check_argument("username", params["username"])
+        valid_argument("username", params["username"])
     connection: dict[str, Any] = {k: params.get(k) for k in CONNECTION_ARGSPEC}
     return connect(**connection)

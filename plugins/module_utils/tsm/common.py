@@ -131,7 +131,7 @@ class InputRefused(TrustopsError):
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def check_argument(option: str, value: Any) -> str:
+def valid_argument(option: str, value: Any) -> str:
     """A value that goes on tsm's command line as one argument: refused when tsm could misread it.
 
     ``tsm`` reads an argument starting with ``-`` as its next option (``--hosts -t``); the vendor
@@ -148,9 +148,9 @@ def check_argument(option: str, value: Any) -> str:
     return text
 
 
-def check_item(option: str, value: Any) -> str:
+def valid_item(option: str, value: Any) -> str:
     """One item of a list that TSM stores joined with commas: no separators, whitespace or leading '-'."""
-    text = check_argument(option, value)
+    text = valid_argument(option, value)
     if not text.strip():
         raise InputRefused(f"{option}: an empty item; remove it (nothing was staged)")
     if re.search(r"[,;\s]", text):
@@ -163,9 +163,9 @@ def check_item(option: str, value: Any) -> str:
 _HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
-def check_host(option: str, value: Any) -> str:
+def valid_host(option: str, value: Any) -> str:
     """A host name (RFC 1123) or an IPv4/IPv6 address, as one list item."""
-    text = check_item(option, value)
+    text = valid_item(option, value)
     try:
         return str(ipaddress.ip_address(text))
     except ValueError:
@@ -181,11 +181,11 @@ def check_host(option: str, value: Any) -> str:
 _KEY_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-\[\]]*$")
 
 
-def check_config_value(key: str, value: Any) -> Any:
+def valid_config_value(key: str, value: Any) -> Any:
     """A tsm_config key and its value; raises InputRefused for what TSM would store as something else.
 
     Scalars (text, numbers, booleans) are staged as text; a list of scalars is joined with commas
-    (each item checked by :func:`check_item`). A dict, or a list holding lists or dicts, has no
+    (each item checked by :func:`valid_item`). A dict, or a list holding lists or dicts, has no
     form in TSM's configuration keys and is refused (it would be staged as Python text).
     """
     if not _KEY_NAME.match(str(key)):
@@ -200,7 +200,7 @@ def check_config_value(key: str, value: Any) -> Any:
                 raise InputRefused(f"keys.{key}: a list item that is itself a list or dictionary has no form in a TSM "
                                    "configuration key; give a list of strings or numbers (nothing was staged)")
             if not isinstance(item, bool):
-                check_item(f"keys.{key}", item)
+                valid_item(f"keys.{key}", item)
         return value
     if isinstance(value, str) and _CONTROL.search(value):
         raise InputRefused(f"keys.{key}: the value holds a newline or another control character; give a single-line "

@@ -15,7 +15,7 @@ from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, TrustopsError
-from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import InputRefused, check_argument
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import InputRefused, valid_argument
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.rules import finding
 
 # The size cap of each kind of file a tsm_* module reads (docs/inputs.md lists them).
@@ -48,7 +48,7 @@ def file_digest(path: str, kind: str = "bytes") -> str | None:
 
 def read_file_input(option: str, path: str, kind: str) -> bytes:
     """The bytes of a file option, through the shared reader with the cap of its kind."""
-    check_argument(option, path)
+    valid_argument(option, path)
     return reader.read_input(path=path, option=option, max_bytes=FILE_CAPS[kind])
 
 

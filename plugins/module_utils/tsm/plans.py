@@ -22,7 +22,7 @@ from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, TrustopsError
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import (
-    UNSET, TsmError, check_argument, check_config_value, check_host, check_item, is_encrypted_value, is_secret_key)
+    UNSET, TsmError, valid_argument, valid_config_value, valid_host, valid_item, is_encrypted_value, is_secret_key)
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.inputs import (
     file_digest, load_certificate_input, load_client_ca_input, load_crl_input, load_key_input, load_metadata_input,
     read_file_input)
@@ -165,11 +165,11 @@ def plan_config(settings: Settings, keys: Mapping[str, Any], force_keys: bool = 
                 update_secrets: bool = False) -> Plan:
     """tsm_config: stage only the keys whose value differs (one import; new keys in a second).
 
-    Every key and value is checked first (:func:`check_config_value`): a refusal stages nothing.
+    Every key and value is checked first (:func:`valid_config_value`): a refusal stages nothing.
     """
     for key in sorted(keys):
         if keys[key] is not None:
-            check_config_value(key, keys[key])
+            valid_config_value(key, keys[key])
     plan = Plan("TSM configuration keys")
     refused = key_steps(plan, settings, keys, force_keys=force_keys, update_secrets=update_secrets)
     if refused:
@@ -318,7 +318,7 @@ def saml_findings(desired: Mapping[str, Any], current_enabled: Any = None) -> li
     return findings
 
 
-# Options of each module that go on tsm's command line as free text (checked by check_argument).
+# Options of each module that go on tsm's command line as free text (checked by valid_argument).
 SAML_ARGUMENTS = ("idp_entity_id", "return_url", "signout_url", "user_name_attribute", "domain_attribute")
 SAML_LIST_KEYS = ("blocklisted_digests", "authcontexts")
 
@@ -327,7 +327,7 @@ def check_saml_inputs(desired: Mapping[str, Any], check_key: bool = True,
                       settings: Settings | None = None) -> list[Finding]:
     """Every value and file of tsm_saml, before anything is staged; returns the findings.
 
-    Free-text options: :func:`check_argument`; list keys: :func:`check_item`; ``idp_metadata_file``:
+    Free-text options: :func:`valid_argument`; list keys: :func:`valid_item`; ``idp_metadata_file``:
     the hardened parser and ``saml.metadata.check_idp_metadata``; ``cert_file`` and ``key_file``:
     ``saml.sp.check_keypair`` (server-wide SAML: the seed's certificate rules and key table, the key
     matches the certificate, the passphrase), the same cores and codes as saml_metadata_check and
@@ -337,10 +337,10 @@ def check_saml_inputs(desired: Mapping[str, Any], check_key: bool = True,
     """
     for option in SAML_ARGUMENTS:
         if desired.get(option) is not None:
-            check_argument(option, desired[option])
+            valid_argument(option, desired[option])
     for option in SAML_LIST_KEYS:
         for item in desired.get(option) or ():
-            check_item(option, item)
+            valid_item(option, item)
     policy = saml_policy(settings, desired)
     findings = []
     if desired.get("idp_metadata_file"):
@@ -483,7 +483,7 @@ def plan_trusted_auth(settings: Settings, desired: Mapping[str, Any]) -> Plan:
     if hosts is not None:
         if not hosts or any(not str(h).strip() for h in hosts):
             raise TrustopsError("trusted_hosts: give at least one host name or IP address, no empty entries")
-        hosts = [check_host("trusted_hosts", h) for h in hosts]
+        hosts = [valid_host("trusted_hosts", h) for h in hosts]
         current = settings.field("trustedAuthenticationSettings", "trustedHosts")
         plan.view("trustedAuthenticationSettings.trustedHosts", current, list(hosts))
         if not same_value(current, list(hosts), as_list=True, ordered=False):
@@ -536,7 +536,7 @@ def external_ssl_findings(cert: Any, key_info: Any, cert_path: str, key_path: st
 def check_external_ssl_inputs(desired: Mapping[str, Any], check_key: bool = True) -> list[Finding]:
     """cert_file, key_file, chain_file and protocols of tsm_external_ssl, before anything is staged."""
     if desired.get("protocols") is not None:
-        check_argument("protocols", desired["protocols"])
+        valid_argument("protocols", desired["protocols"])
     cert = load_certificate_input("cert_file", desired["cert_file"])[0]
     if desired.get("chain_file"):
         load_certificate_input("chain_file", desired["chain_file"])

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import DEFAULT_TIMEOUT, Secret, TsmError, _plain, _quote, check_argument, masked
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import DEFAULT_TIMEOUT, Secret, TsmError, _plain, _quote, valid_argument, masked
 
 TRANSPORTS = ("cli",)
 # Where Tableau Server for Linux installs tsm when it is not on the PATH of a non-login shell.
@@ -76,7 +76,7 @@ class CliTransport:
         """(name, uid, gid) of tsm_user when tsm must run as another user, else None."""
         if self._run_as is not None or not self.tsm_user:
             return self._run_as if isinstance(self._run_as, tuple) else None
-        check_argument("tsm_user", self.tsm_user)
+        valid_argument("tsm_user", self.tsm_user)
         try:
             entry = pwd.getpwnam(self.tsm_user)
         except KeyError:
@@ -98,12 +98,12 @@ class CliTransport:
             runuser = shutil.which("runuser", path=os.pathsep.join(_SBIN))
             if not runuser:
                 raise TsmError(f"tsm_user {who[0]}: runuser (util-linux) not found; cannot run tsm as another user")
-            self._prefix = [runuser, "-u", check_argument("tsm_user", who[0]), "--"]
+            self._prefix = [runuser, "-u", valid_argument("tsm_user", who[0]), "--"]
         else:
             sudo = shutil.which("sudo", path=os.pathsep.join(_SBIN))
             if not sudo:
                 raise TsmError(f"tsm_user {who[0]}: running tsm as another user needs root (become) or sudo")
-            self._prefix = [sudo, "-n", "-u", check_argument("tsm_user", who[0]), "--"]
+            self._prefix = [sudo, "-n", "-u", valid_argument("tsm_user", who[0]), "--"]
         return self._prefix
 
     def global_options(self) -> list[str]:
@@ -114,12 +114,12 @@ class CliTransport:
         command is run using credentials you signed in with"), so no call carries the password.
         """
         if self.username and not self.password:
-            return ["--username", check_argument("username", self.username)]
+            return ["--username", valid_argument("username", self.username)]
         return []
 
     def login_args(self) -> tuple[list, bytes | None]:
         """``tsm login`` arguments and its standard input: the password goes to the prompt, not argv."""
-        args = ["login", "--username", check_argument("username", self.username)]
+        args = ["login", "--username", valid_argument("username", self.username)]
         if self.password_on_command_line:
             return args + ["--password", Secret(self.password)], None
         return args, ((self.password or "") + "\n").encode("utf-8")

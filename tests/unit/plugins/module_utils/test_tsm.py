@@ -227,7 +227,7 @@ def test_run_as_another_user(tmp_path):
     """tsm_user: tsm runs as that user (runuser as root); the export file exchange still works."""
     assert os.geteuid() == 0, "this test needs root (as the CI and scripts/test run) to switch users"
     nobody = pwd.getpwnam("nobody")
-    base = "/tmp/trustops-tsm-user-test-%d" % os.getpid()
+    base = f"/tmp/trustops-tsm-user-test-{os.getpid()}"
     shutil.rmtree(base, ignore_errors=True)
     os.makedirs(base)
     try:
@@ -473,3 +473,41 @@ def test_pending_diff_lists_what_is_pending():
     assert diff["before"] == "a.b: 1\nc.d: ********\n" and diff["after"] == ""
     assert tsm_apply.apply_staged(None, False) == {}
     assert tsm_apply.apply_staged(None, True, check_mode=True) == {"applied": True}
+
+
+# ------------------------------------------------------------------------- inputs through the shared cores
+
+def test_utf16_files_are_decoded_by_the_certificate_core(tmp_path, pki):
+    """Windows PowerShell 5 writes UTF-16 with a byte order mark; the TSM inputs decode nothing
+    themselves: certs (the one decoder) reads the certificate and the CRL."""
+    ca = pki.root(cn="UTF-16 Client CA")
+    crl_path = write(tmp_path / "clients.crl", make_crl(ca, [5]).decode("ascii").encode("utf-16"))
+    ca_path = write(tmp_path / "clients.crt", ca.pem.decode("ascii").encode("utf-16"))
+    assert open(crl_path, "rb").read()[:2] in (b"\xff\xfe", b"\xfe\xff")
+    crls, findings = tsm_inputs.load_crl_input("revocation_file", crl_path, [ca.cert])
+    assert len(crls) == 1 and findings == [] and crls[0].issuer == ca.cert.subject
+    found, ca_findings = tsm_inputs.load_client_ca_input("ca_cert", ca_path)
+    assert [c.subject for c in found] == [ca.cert.subject] and ca_findings == []
+    broken = write(tmp_path / "broken.crl", b"\xff\xfe\x00\xd8")  # a lone surrogate: not UTF-16 text
+    with pytest.raises(tsm_common.InputRefused, match="revocation_file .*broken.crl.*UTF-16"):
+        tsm_inputs.load_crl_input("revocation_file", broken)
+
+
+def _expand(codes):
+    """``SAML-020``, ``021``, ``024``...``027`` -> every code named."""
+    out = []
+    for part in re.findall(r"`(?:SAML-)?(\d{3})`(?:\.\.\.`(\d{3})`)?", codes):
+        first, last = int(part[0]), int(part[1] or part[0])
+        out.extend(f"SAML-{n:03d}" for n in range(first, last + 1))
+    return out
+
+
+def test_the_docs_name_the_metadata_cores_structure_codes():
+    """tsm_saml keeps no list of its own: what the docs call "not usable metadata" is saml.metadata.STRUCTURE_CODES."""
+    from ansible_collections.trustops.tableau.plugins.module_utils.saml.metadata import STRUCTURE_CODES
+    row = next(line for line in DOCS.read_text(encoding="utf-8").splitlines()
+               if line.startswith("| `tsm_saml` | `idp_metadata_file` |"))
+    named = re.search(r"STRUCTURE_CODES`: ([^)]*)\)", row).group(1)
+    assert _expand(named) == list(STRUCTURE_CODES)
+    source = "".join(path.read_text(encoding="utf-8") for path in TSM_CODE)
+    assert not re.search(r"[\"']SAML-02\d[\"']", source)  # no list of metadata codes of its own

@@ -121,6 +121,6 @@ def test_roles_apply_once_then_only_read(fleet):
     rc, out = run(fleet)
     assert rc == 0, out
     assert "changed=0" in out and "changed=1" not in out, out
-    for node, before in zip((fleet["a"], fleet["b"]), calls):
+    for node, before in zip((fleet["a"], fleet["b"]), calls, strict=True):
         assert [c["command"] for c in node.calls()[before:]] == ["settings.export"]
         assert (node.counters()["applies"], node.counters()["restarts"]) == (1, 1)
