@@ -29,6 +29,7 @@ try:
 except ImportError:  # pragma: no cover - modules report it through certs.HAS_CRYPTOGRAPHY
     pass
 
+
 class Signer:
     """The identity that signs profiles: certificate, private key, chain (no root needed)."""
 
