@@ -130,6 +130,14 @@ EKU_WITHOUT_SERVER_AUTH = "an ExtendedKeyUsage without serverAuth"
 EKU_MISSING = ("no ExtendedKeyUsage; iOS 13+/macOS 10.15+ require serverAuth in certificates issued "
                "after 2019-07-01")
 
+#: The ``seed`` of the rules that guard the probe itself (no sentence of seeds 000/001 states them).
+_LEAF_ONLY = (NOT_VENDOR + " says that the probe could not read the served chain, so that an unknown "
+              "completeness (TLS-002) is not taken for a complete one.")
+_NO_TLS12 = (NOT_VENDOR + " says how the probe read the certificate when the server refuses its TLS 1.2 "
+             "handshake (TLS 1.3 only, or no common cipher suite).")
+_REFEREE = (NOT_VENDOR + " guards the probe itself; when OpenSSL, the independent referee, refuses a "
+            "connection that no other check explains, the result is not green.")
+
 # --------------------------------------------------------------------------- the rules
 
 register(
@@ -180,8 +188,7 @@ register(
          "this Python cannot show a TLS 1.3 peer chain): whether it serves its intermediates is unknown",
          "Run the probe with Python 3.10+ on the target, or check the chain file given to tsm security "
          "external-ssl enable --chain-file.",
-         seed=NOT_VENDOR + " says that the probe could not read the served chain, so that an unknown "
-              "completeness (TLS-002) is not taken for a complete one.",
+         seed=_LEAF_ONLY,
          title="Served chain unknown (leaf only)"),
     Rule("TLS-014", "info", "the server refused the probe's TLS 1.2 ClientHello ({refusal}); the certificate "
          "was read over {tls_version}",
@@ -189,8 +196,7 @@ register(
          "(Android 9 and older) cannot connect. If the certificate was read over TLS 1.2 or older, check the "
          "server's cipher suites: it accepts none of the common ECDHE/DHE/RSA AES-GCM, ChaCha20 or AES-CBC "
          "suites.",
-         seed=NOT_VENDOR + " says how the probe read the certificate when the server refuses its TLS 1.2 "
-              "handshake (TLS 1.3 only, or no common cipher suite).",
+         seed=_NO_TLS12,
          title="Server refuses TLS 1.2"),
     Rule("TLS-015", "error", "the server's certificate {subject} has {problem}",
          "Reissue it with extendedKeyUsage = serverAuth (TLS Web Server Authentication).",
@@ -203,8 +209,7 @@ register(
          "{verify_error}",
          "Clients built on the same TLS libraries will refuse it too: fix what OpenSSL names (e.g. a "
          "protocol version or an algorithm the client policy forbids).",
-         seed=NOT_VENDOR + " guards the probe itself; when OpenSSL, the independent referee, refuses a "
-              "connection that no other check explains, the result is not green.",
+         seed=_REFEREE,
          title="Refused by OpenSSL (the referee)"),
     Rule("TLS-018", "error", "{subject} (served #{position}) issues {issued} but is not a CA certificate "
          "(basicConstraints CA:TRUE missing)",
