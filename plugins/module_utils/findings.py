@@ -8,6 +8,7 @@ Pure Python, no Ansible imports: modules turn lists of findings into results.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable
 
 SEVERITIES = ("info", "warning", "error")
@@ -53,7 +54,7 @@ class Rule:
     :meth:`Registry.finding`), so a code's text lives in one place and the catalogue
     (docs/catalogue.md, built by ``scripts/docs``) is generated from it."""
 
-    __slots__ = ("code", "severity", "message", "remedy", "tsm_key", "seed", "title")
+    __slots__ = ("code", "severity", "message", "remedy", "tsm_key", "seed", "title", "_filled")
 
     def __init__(self, code: str, severity: str, message: str, remedy: str,
                  tsm_key: str | None = None, seed: str = "", title: str = "") -> None:
@@ -65,19 +66,31 @@ class Rule:
         self.tsm_key = tsm_key
         self.seed = seed
         self.title = title
+        self._filled: tuple[str, str, str | None, str | None] | None = None
+
+    def _templates(self) -> tuple:
+        """(message, remedy, message as a %-template or None, remedy likewise), made again when a
+        template was changed: a %-template fills 2-3 times faster than ``str.format``, and audits
+        make a finding per certificate."""
+        made = self._filled
+        if made is None or made[0] is not self.message or made[1] is not self.remedy:
+            made = self._filled = (self.message, self.remedy, _percent(self.message), _percent(self.remedy))
+        return made
 
     def finding(self, severity: str | None = None, data: dict | None = None, **fmt) -> Finding:
         """A Finding of this rule; ``fmt`` fills the templates and is kept in ``data``."""
-        values = dict(fmt)
-        message = self.message.format(**values)
-        remedy = self.remedy.format(**values)
+        message_t, remedy_t, message_p, remedy_p = self._templates()
+        message = message_t.format_map(fmt) if message_p is None else message_p % fmt
+        remedy = remedy_t.format_map(fmt) if remedy_p is None else remedy_p % fmt
         if self.tsm_key and "TSM key" not in remedy:
             relax = f"TSM key {self.tsm_key} relaxes this rule"
             remedy = f"{remedy} ({relax})" if remedy else relax
-        payload = {}
-        for key, value in values.items():
-            payload[key] = _plain(value)
-        payload.update(data or {})
+        payload = fmt  # the keyword arguments: a dict of this call's own
+        for key, value in fmt.items():
+            if value.__class__ not in _SCALARS:
+                payload[key] = _plain(value)
+        if data:
+            payload.update(data)
         if self.tsm_key:
             payload.setdefault("tsm_key", self.tsm_key)
         return Finding(self.code, severity or self.severity, message, remedy, payload)
@@ -89,6 +102,27 @@ class Rule:
 
     def __repr__(self) -> str:
         return f"Rule({self.code}, {self.severity})"
+
+
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
+def _percent(template: str) -> str | None:
+    """``template`` (``str.format`` with named fields) as the same text for ``%`` with a mapping, or
+    None when it uses more than plain fields (``{name}``, ``{name!r}``, ``{name!s}``)."""
+    out = []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:
+        return None
+    for literal, name, spec, conversion in parsed:
+        out.append(literal.replace("%", "%%"))
+        if name is None:
+            continue
+        if spec or not name.isidentifier() or conversion not in (None, "r", "s"):
+            return None
+        out.append(f"%({name}){conversion or 's'}")
+    return "".join(out)
 
 
 def _plain(value):

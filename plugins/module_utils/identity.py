@@ -33,7 +33,7 @@ import os
 import time
 import unicodedata
 
-from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, TrustopsError
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import Registry, Rule, TrustopsError
 from ansible_collections.trustops.tableau.plugins.module_utils import _asn1
 from ansible_collections.trustops.tableau.plugins.module_utils import certs as _certs
 from ansible_collections.trustops.tableau.plugins.module_utils import reader as _reader
@@ -61,6 +61,124 @@ _TAG_NAMES = {
     0x14: "TeletexString", 0x16: "IA5String", 0x17: "UTCTime", 0x18: "GeneralizedTime",
     0x1A: "VisibleString", 0x1C: "UniversalString", 0x1E: "BMPString", 0x30: "SEQUENCE", 0x31: "SET",
 }
+
+
+# --------------------------------------------------------------------------- the rules (SSL-0NN)
+# The sentences of seed 004 ("Mapping a Client Certificate to a User During Mutual Authentication")
+# each rule enforces, verbatim.  Codes marked TLS in docs/mutual_ssl.md come from how TLS client
+# authentication works, which the article presupposes (its first sentence).
+
+_S_PRESENTS = ("When you use mutual (two-way) SSL authentication, the client presents its certificate to "
+               "Tableau Server as part of the authentication process.")
+_S_KNOW = ("To understand how the mapping happens and whether you need to change it, you must know how "
+           "client certificates are structured in your organisation.")
+_S_AD = ("If Tableau Server is configured to use Active Directory for user authentication, when Tableau "
+         "Server receives a client certificate, it passes the certificate to Active Directory, which maps "
+         "the certificate to an Active Directory identity. Any explicit user name information in the "
+         "certificate is ignored.")
+_S_UPN_FIELD = "A client certificate can be configured to store the user name in the user principal name field."
+_S_UPN_READ = "Tableau Server reads the UPN value and maps it to a user in Active Directory or to a local user."
+_S_CN_FIELD = ("A client certificate can be configured to store the user name in the common name field of "
+               "the certificate.")
+_S_FORMATS = ("If you configure the server for Active Directory authentication and UPN or CN user-name "
+              "mapping, put the user name in one of the following formats: username, domain/username or "
+              "username@domain.")
+_S_LOCAL = ("If the server uses local authentication, the format of the name in the UPN or CN fields is not "
+            "predetermined, but the name in the field must match a user name on the server.")
+_S_VALUES = "Possible values are ldap for Active Directory mapping, upn for UPN mapping, or cn for CN mapping."
+_S_CHANGE = ("If the default behaviour for how Tableau Server maps a user name to an identity is not correct "
+             "for your server configuration, run the following set of commands to change the mapping to use "
+             "the CN value:")
+_S_DEFAULT_DOMAIN = ("For example, if Tableau Server is presented with a user name that does not include a "
+                     "domain, the server maps the user name to an identity using the default domain.")
+_S_WRONG_USER = ("This can cause an incorrect user-name mapping, potentially assigning a user a different "
+                 "user\u2019s identity and permissions.")
+_S_SAME_NAME = ("Some users have the same user name but different domains. For example, jsmith@example.org and "
+                "jsmith@example.com.")
+_S_NO_DOMAIN = ("The user name in the certificate\u2019s UPN or CN fields does not include the domain as part of "
+                "the user name \u2013 for example, it shows jsmith.")
+
+_FQ = "jsmith@example.org or example.org/jsmith"
+_REISSUE = "Reissue the certificate with a well-formed subject and subjectAltName; OpenSSL-based servers refuse it"
+
+#: The mutual SSL rules.  Per-certificate messages get the certificate's source in front
+#: (``certs[2]: ...``) when :func:`audit` attaches them to the certificate.
+REGISTRY = Registry("SSL", "Mutual SSL", "seed 004 (Mapping a Client Certificate to a User During Mutual "
+                    "Authentication)")
+RULES = REGISTRY.rules
+finding = REGISTRY.finding
+
+REGISTRY.register(
+    Rule("SSL-001", "error", "{problem}",
+         "Give readable PEM, DER or PKCS#7 certificate files (a private key or a damaged file is not a certificate)",
+         seed=_S_PRESENTS, title="Input is not a certificate"),
+    Rule("SSL-002", "error", "{problems}{effect}",
+         "Encode the UPN (SAN otherName 1.3.6.1.4.1.311.20.2.3) as a UTF8String",
+         seed=_S_UPN_FIELD, title="Malformed UPN encoding"),
+    Rule("SSL-003", "error", "{problem}", _REISSUE, seed=_S_PRESENTS, title="Certificate a strict parser cannot read"),
+    Rule("SSL-004", "error", "the certificate {state} {field}, which user-name mapping {mapping} reads{why}",
+         "Issue the certificate with the user name in the {field}, or change the mapping "
+         "(tsm authentication mutual-ssl configure -m)",
+         seed=_S_UPN_READ, title="The mapped field is missing or empty"),
+    Rule("SSL-005", "error", "the certificate has {count} different {field}s ({values}); which one Tableau Server "
+         "reads is not documented", "Issue client certificates with exactly one {field}",
+         seed=_S_CN_FIELD, title="Several values in the mapped field"),
+    Rule("SSL-006", "error", "the {field} {value!r} {problem}; {requirement}",
+         "Issue the certificate with the exact user name (with Active Directory: " + _FQ + ")",
+         seed=_S_FORMATS, title="Name in an undocumented format"),
+    Rule("SSL-007", "error", "the {field} {value!r} has no domain while {count} domains are in play ({domains}): "
+         "Tableau Server maps it to {mapped_name} in the default domain{elsewhere}",
+         "Issue client certificates with fully qualified user names: jsmith@example.org or example.org/jsmith",
+         seed=_S_DEFAULT_DOMAIN + " " + _S_WRONG_USER, title="Name without a domain, several domains in play"),
+    Rule("SSL-008", "info", "the {field} {value!r} has no domain: it maps to {mapped_name} in the default domain",
+         "Prefer fully qualified user names before a second domain arrives",
+         seed=_S_DEFAULT_DOMAIN, title="Name without a domain, one domain"),
+    Rule("SSL-009", "warning", "the {field} {value!r} has no domain and no default domain is given: the user "
+         "depends on the server's default domain",
+         "Give default_domain, and issue certificates with fully qualified names",
+         seed=_S_DEFAULT_DOMAIN, title="Name without a domain, default domain unknown"),
+    Rule("SSL-010", "error", "{count} certificates from different domains ({domains}) map to the same Tableau user "
+         "{mapped_name}: one user gets another user's identity and permissions",
+         "Reissue the certificates with fully qualified names (" + _FQ + ")",
+         seed=_S_SAME_NAME, title="Certificates of different domains map to one user"),
+    Rule("SSL-011", "error", "the certificate belongs to {claimed_domain} (by its {evidence}) but its {field} "
+         "{value!r} maps into the default domain, to {mapped_name}", "Reissue it with {user}@{claimed_domain}",
+         seed=_S_NO_DOMAIN, title="Certificate of another domain maps into the default domain"),
+    Rule("SSL-012", "error", "maps to {mapped_name}, which is not a user on the server",
+         "Add the user to Tableau Server, or fix the name in the certificate",
+         seed=_S_LOCAL, title="Unknown user"),
+    Rule("SSL-013", "error", "expired on {not_after}", "Renew the client certificate",
+         seed=_S_PRESENTS, title="Expired client certificate"),
+    Rule("SSL-014", "error", "not valid before {not_before}", "Wait, or check the clocks of the issuing CA",
+         seed=_S_PRESENTS, title="Client certificate not yet valid"),
+    Rule("SSL-015", "error", "not issued by the configured client CA (issuer {issuer})",
+         "Issue the certificate from the CA given to tsm authentication mutual-ssl configure --ca-cert",
+         seed=_S_PRESENTS, title="Not issued by the client CA"),
+    Rule("SSL-016", "info", "user-name mapping ldap: Active Directory maps each certificate to an account; the user "
+         "names in the certificates are ignored, so the mapped users cannot be predicted from the certificates",
+         "Publish each client certificate on its user's Active Directory account; the audit still checks "
+         "validity, issuer and key usage", seed=_S_AD, title="ldap mapping: Active Directory decides"),
+    Rule("SSL-017", "error", "user-name mapping ldap passes the certificate to Active Directory, but the identity "
+         "store is local",
+         "Use mapping upn or cn with a local identity store (tsm authentication mutual-ssl configure -m upn)",
+         seed=_S_VALUES, title="ldap mapping with a local identity store"),
+    Rule("SSL-018", "info", "{count} of {total} certificates name another user in the {other_label} than in the "
+         "{label} (e.g. {label}: {example}, {other_label}: {other_example}): changing the user-name mapping to "
+         "{other_field} changes who they are",
+         "Keep the mapping, or make UPN and CN name the same user before changing it",
+         seed=_S_CHANGE, title="The other mapping names other users"),
+    Rule("SSL-019", "error", "{problem}: the TLS server refuses it as a client certificate",
+         "Issue client certificates with extended key usage clientAuth and key usage digitalSignature",
+         seed=_S_PRESENTS, title="Key usage unfit for TLS client authentication"),
+    Rule("SSL-020", "warning", "{pattern}: the pattern matches no file", "Check the path or pattern",
+         seed="Not a vendor rule: a pattern in certs that matches no file leaves certificates out of the audit "
+              "unnoticed.", title="Pattern matches no file"),
+    Rule("SSL-021", "warning", "nothing was audited: none of the {entries} input(s) of certs held a client "
+         "certificate", "Point certs at the client certificates (paths, glob patterns or PEM content)",
+         seed=_S_KNOW, title="No certificate audited"),
+)
+#: The rules met on most certificates of a big audit, called directly (no look-up by code).
+_NO_DOMAIN = {code: RULES[code] for code in ("SSL-007", "SSL-008", "SSL-009", "SSL-011")}
 
 
 def default_mapping(identity_store):
@@ -105,7 +223,7 @@ def _tag_name(tag):
     if tag in _TAG_NAMES:
         return _TAG_NAMES[tag]
     if tag & 0xC0 == 0x80:
-        return "context tag [%d]" % (tag & 0x1F)
+        return f"context tag [{tag & 0x1F}]"
     return f"tag 0x{tag:02x}"
 
 
@@ -121,7 +239,7 @@ def decode_upn_value(value):
     except _asn1.DerError as exc:
         return None, f"is not valid DER ({exc})"
     if end != len(value):
-        return None, "has %d byte(s) after the value" % (len(value) - end)
+        return None, f"has {len(value) - end} byte(s) after the value"
     raw = value[start:end]
     if tag != _asn1.UTF8_STRING:
         shown = ""
@@ -131,7 +249,7 @@ def decode_upn_value(value):
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
-        return None, "is a UTF8String that is not valid UTF-8 (byte %d)" % exc.start
+        return None, f"is a UTF8String that is not valid UTF-8 (byte {exc.start})"
 
 
 def _raw_extensions(tbs):
@@ -149,7 +267,7 @@ def _raw_extensions(tbs):
                 if vtag == 0x01:  # critical BOOLEAN
                     vtag, vstart, vend = _asn1.tlv(tbs, vend, xend)
                 if otag != _asn1.OID or vtag != _asn1.OCTET_STRING:
-                    raise _asn1.DerError("extension at byte %d is not {OID, [critical], OCTET STRING}" % xpos)
+                    raise _asn1.DerError(f"extension at byte {xpos} is not {{OID, [critical], OCTET STRING}}")
                 out.append((tbs[ostart:oend], tbs[vstart:vend]))
             return out
         pos = stop
@@ -171,7 +289,7 @@ def _raw_general_names(value, into, problems):
         try:
             tag, start, stop = _asn1.tlv(value, pos, end)
         except _asn1.DerError as exc:
-            problems.append("subjectAltName entry #%d at byte %d: %s" % (index, pos, exc))
+            problems.append(f"subjectAltName entry #{index} at byte {pos}: {exc}")
             return
         if tag == _asn1.context(0):  # otherName { type-id OID, [0] EXPLICIT value }
             try:
@@ -182,7 +300,7 @@ def _raw_general_names(value, into, problems):
                 if vtag != _asn1.context(0):
                     raise _asn1.DerError(f"value is a {_tag_name(vtag)}, not [0] EXPLICIT")
             except _asn1.DerError as exc:
-                problems.append("subjectAltName otherName #%d: %s" % (index, exc))
+                problems.append(f"subjectAltName otherName #{index}: {exc}")
             else:
                 if value[ostart:oend] == _UPN_OID_DER:
                     into["upn_values"].append(value[vstart:vend])
@@ -250,7 +368,7 @@ def _extension_names(ident, cert):
             raw = []
         sans = [value for oid, value in raw if oid == _SAN_OID_DER]
         if len(sans) > 1:
-            damage.append("%d subjectAltName extensions (one is allowed)" % len(sans))
+            damage.append(f"{len(sans)} subjectAltName extensions (one is allowed)")
         for value in sans:
             _raw_general_names(value, into, damage)
         ident.problems.extend(("SSL-003", text) for text in damage)
@@ -283,7 +401,7 @@ def _extension_names(ident, cert):
     for number, value in enumerate(upn_values, 1):
         text, problem = decode_upn_value(value)
         if problem:
-            ident.upn_problems.append("UPN otherName #%d %s" % (number, problem))
+            ident.upn_problems.append(f"UPN otherName #{number} {problem}")
         else:
             ident.upns.append(text)
 
@@ -354,7 +472,7 @@ class Mapping:
         self.mapped_name = None
         self.key = None  # what identifies the Tableau user: (user_key, domain) or (user_key,)
         self.predictable = False
-        self.findings = []  # (code, severity, message, remedy, data) tuples; the caller adds context
+        self.findings = []  # Findings without the certificate's source: the audit adds it
 
 
 def split_name(value):
@@ -370,7 +488,7 @@ def split_name(value):
         raise ValueError("uses DOMAIN\\username, which is not one of the documented formats")
     ats, slashes = value.count("@"), value.count("/")
     if ats + slashes > 1:
-        raise ValueError("has %d separators ('@' or '/'); a name has at most one" % (ats + slashes))
+        raise ValueError(f"has {ats + slashes} separators ('@' or '/'); a name has at most one")
     if ats:
         user, domain = value.split("@")
         fmt = "username@domain"
@@ -411,51 +529,25 @@ def map_identity(ident, mapping, identity_store, default_domain=None):
             why = f"; it has a CN ({ident.common_names[0]}): user-name mapping cn would read that"
         elif mapping == "cn" and ident.upns:
             why = f"; it has a UPN ({ident.upns[0]}): user-name mapping upn would read that"
-        result.findings.append(
-            (
-                "SSL-004",
-                "error",
-                f"the certificate has no {label}, which user-name mapping {mapping} reads{why}",
-                f"Issue the certificate with the user name in the {label}, or change the mapping "
-                "(tsm authentication mutual-ssl configure -m)",
-                {},
-            )
-        )
+        result.findings.append(finding("SSL-004", state="has no", field=label, mapping=mapping, why=why))
         return result
     distinct = []
     for v in values:
         if v not in distinct:
             distinct.append(v)
     if len(distinct) > 1:
-        result.findings.append(
-            (
-                "SSL-005",
-                "error",
-                "the certificate has %d different %ss (%s); which one Tableau Server reads is "
-                "not documented" % (len(distinct), label, ", ".join(distinct)),
-                f"Issue client certificates with exactly one {label}",
-                {"candidates": distinct},
-            )
-        )
+        result.findings.append(finding("SSL-005", data={"candidates": distinct}, count=len(distinct), field=label,
+                                       values=", ".join(distinct)))
         return result
     value = result.value = distinct[0]
     if value == "":
-        result.findings.append(
-            ("SSL-004", "error", f"the certificate's {label} is empty", f"Put the user name in the {label}", {})
-        )
+        result.findings.append(finding("SSL-004", state="has an empty", field=label, mapping=mapping, why=""))
         return result
     if identity_store == "local":
         problem = _local_name_problem(value)
         if problem:
-            result.findings.append(
-                (
-                    "SSL-006",
-                    "error",
-                    f"the {label} {value!r} {problem}; it cannot equal a user name on the server",
-                    "Issue the certificate with the exact user name",
-                    {},
-                )
-            )
+            result.findings.append(finding("SSL-006", field=label, value=value, problem=problem,
+                                           requirement="it cannot equal a user name on the server"))
             return result
         result.user = value
         result.name_format = "local"
@@ -466,16 +558,9 @@ def map_identity(ident, mapping, identity_store, default_domain=None):
     try:
         user, domain, fmt = split_name(value)
     except ValueError as exc:
-        result.findings.append(
-            (
-                "SSL-006",
-                "error",
-                f"the {label} {value!r} {exc}; with Active Directory the name must be username, "
-                "domain/username or username@domain",
-                "Issue the certificate with jsmith@example.org or example.org/jsmith",
-                {},
-            )
-        )
+        result.findings.append(finding("SSL-006", field=label, value=value, problem=str(exc),
+                                       requirement="with Active Directory the name must be username, "
+                                                   "domain/username or username@domain"))
         return result
     result.user = user
     result.name_format = fmt
@@ -535,8 +620,9 @@ def _load(data, source):
 
 
 class SourceProblem:
-    """An entry of ``certs`` that yields no bytes: a file that cannot be read (``SSL-001``) or a
-    pattern that matches nothing (``SSL-020``).  :func:`audit` reports and counts it in input order."""
+    """An entry of ``certs`` that yields no bytes: a file that cannot be read (``SSL-001``, ``message``
+    says why) or a pattern that matches nothing (``SSL-020``, ``message`` is the pattern).
+    :func:`audit` reports and counts it in input order."""
 
     __slots__ = ("code", "message")
 
@@ -556,7 +642,7 @@ def read_sources(specs):
     """
     items = []
     for number, spec in enumerate(specs, 1):
-        label = "certs[%d]" % number
+        label = f"certs[{number}]"
         if isinstance(spec, bytes):
             items.append((label, spec))
             continue
@@ -578,7 +664,7 @@ def read_sources(specs):
         if any(ch in spec for ch in "*?["):
             paths = sorted(p for p in glob.glob(os.path.expanduser(spec)) if not os.path.isdir(p))
             if not paths:
-                items.append((spec, SourceProblem("SSL-020", f"{spec}: the pattern matches no file")))
+                items.append((spec, SourceProblem("SSL-020", spec)))
         else:
             paths = [os.path.expanduser(spec)]
         for path in paths:
@@ -657,7 +743,7 @@ def load_known_users(data, source="<known users>", fmt="auto"):
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise TrustopsError("%s: not UTF-8 text (byte %d)" % (source, exc.start))
+            raise TrustopsError(f"{source}: not UTF-8 text (byte {exc.start})")
     if data.lstrip().startswith("-----BEGIN"):
         label = data.lstrip().split("\n", 1)[0].strip("- \r")
         raise TrustopsError(
@@ -694,10 +780,10 @@ def _known_users_json(data, source):
             if isinstance(domain, dict):
                 domain = domain.get("name")
             if domain is not None and not isinstance(domain, str):
-                raise TrustopsError("%s: user #%d: domain must be text" % (source, number))
+                raise TrustopsError(f"{source}: user #{number}: domain must be text")
             out.append((entry["name"], domain or None))
         else:
-            raise TrustopsError('%s: user #%d is neither a name nor an object with a "name"' % (source, number))
+            raise TrustopsError(f'{source}: user #{number} is neither a name nor an object with a "name"')
     return out
 
 
@@ -717,7 +803,7 @@ def _known_users_csv(data, source):
     out = []
     for number, row in enumerate(rows, 1):
         if name_col >= len(row) or not row[name_col].strip():
-            raise TrustopsError("%s: row %d has no user name" % (source, number))
+            raise TrustopsError(f"{source}: row {number} has no user name")
         domain = row[domain_col].strip() if domain_col is not None and domain_col < len(row) else None
         out.append((row[name_col].strip(), domain or None))
     return out
@@ -812,27 +898,9 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
     res.mapping, res.identity_store, res.default_domain = mapping, identity_store, default
 
     if mapping == "ldap" and identity_store == "local":
-        findings.append(
-            Finding(
-                "SSL-017",
-                "error",
-                "user-name mapping ldap passes the certificate to Active Directory, but the identity store is local",
-                "Use mapping upn or cn with a local identity store (tsm authentication mutual-ssl configure -m upn)",
-                {"mapping": mapping, "identity_store": identity_store},
-            )
-        )
+        findings.append(finding("SSL-017", data={"mapping": mapping, "identity_store": identity_store}))
     elif mapping == "ldap":
-        findings.append(
-            Finding(
-                "SSL-016",
-                "info",
-                "user-name mapping ldap: Active Directory maps each certificate to an account; the user names in the "
-                "certificates are ignored, so the mapped users cannot be predicted from the certificates",
-                "Publish each client certificate on its user's Active Directory account; the audit still checks "
-                "validity, issuer and key usage",
-                {"mapping": mapping},
-            )
-        )
+        findings.append(finding("SSL-016", data={"mapping": mapping}))
 
     known = None
     known_domains = set()
@@ -843,37 +911,25 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
     entries = []  # (ident, mapped, cert_findings list)
     by_sha = {}
     unreadable = unmatched = 0
+    items_seen = 0
     for source, data in items:
+        items_seen += 1
         if isinstance(data, SourceProblem):
             if data.code == "SSL-020":
                 unmatched += 1
-                findings.append(
-                    Finding("SSL-020", "warning", data.message, "Check the path or pattern", {"source": source})
-                )
+                findings.append(finding("SSL-020", data={"source": source}, pattern=source))
             else:
                 unreadable += 1
-                findings.append(
-                    Finding(
-                        "SSL-001", "error", data.message, "Give a readable PEM, DER or PKCS#7 file", {"source": source}
-                    )
-                )
+                findings.append(finding("SSL-001", data={"source": source}, problem=data.message))
             continue
         try:
             loaded = _load(data, source)
         except TrustopsError as exc:
             unreadable += 1
-            findings.append(
-                Finding(
-                    "SSL-001",
-                    "error",
-                    str(exc),
-                    "Give PEM, DER or PKCS#7 certificates (a private key or a damaged file is not a certificate)",
-                    {"source": source},
-                )
-            )
+            findings.append(finding("SSL-001", data={"source": source}, problem=str(exc)))
             continue
         for number, cert in enumerate(loaded, 1):
-            name = source if len(loaded) == 1 else "%s#%d" % (source, number)
+            name = source if len(loaded) == 1 else f"{source}#{number}"
             sha = cert.fingerprint(hashes.SHA256())
             seen = by_sha.get(sha)
             if seen is not None:
@@ -919,36 +975,14 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
     other_names = {}  # id(ident) -> the user the other name field (cn for upn, upn for cn) names
     for ident, mapped, own in entries:
         for code, text in ident.problems:
-            own.append(
-                (
-                    code,
-                    "error",
-                    text,
-                    "Reissue the certificate with a well-formed subject and "
-                    "subjectAltName; OpenSSL-based servers refuse it",
-                    {},
-                )
-            )
+            own.append(finding(code, problem=text))
         if ident.upn_problems and mapping != "upn":
-            own.append(
-                (
-                    "SSL-002",
-                    "warning" if mapping == "cn" else "info",
-                    "; ".join(ident.upn_problems) + f" (not used by user-name mapping {mapping})",
-                    "Encode the UPN as a UTF8String",
-                    {},
-                )
-            )
+            own.append(finding("SSL-002", "warning" if mapping == "cn" else "info",
+                               problems="; ".join(ident.upn_problems),
+                               effect=f" (not used by user-name mapping {mapping})"))
         elif ident.upn_problems:
-            own.append(
-                (
-                    "SSL-002",
-                    "error",
-                    "; ".join(ident.upn_problems) + "; Tableau Server cannot be expected to read it",
-                    "Encode the UPN (SAN otherName 1.3.6.1.4.1.311.20.2.3) as a UTF8String",
-                    {},
-                )
-            )
+            own.append(finding("SSL-002", problems="; ".join(ident.upn_problems),
+                               effect="; Tableau Server cannot be expected to read it"))
         own.extend(mapped.findings)
         org_domain, org_source = origin_domain(ident, mapped)
         if mapped.key is not None and identity_store == "ad" and mapped.domain_source != "certificate":
@@ -960,55 +994,15 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
             if other is not None:
                 other_names[id(ident)] = other
         if known is not None and mapped.key is not None and mapped.predictable and mapped.key not in known:
-            own.append(
-                (
-                    "SSL-012",
-                    "error",
-                    f"maps to {mapped.mapped_name}, which is not a user on the server",
-                    "Add the user to Tableau Server, or fix the name in the certificate",
-                    {"mapped_name": mapped.mapped_name},
-                )
-            )
+            own.append(finding("SSL-012", mapped_name=mapped.mapped_name))
         if _certs.is_expired(ident.cert, now):  # the one validity rule (certs)
-            own.append(
-                (
-                    "SSL-013",
-                    "error",
-                    f"expired on {ident.not_after.isoformat()}",
-                    "Renew the client certificate",
-                    {"not_after": ident.not_after.isoformat()},
-                )
-            )
+            own.append(finding("SSL-013", not_after=ident.not_after.isoformat()))
         if _certs.is_not_yet_valid(ident.cert, now):
-            own.append(
-                (
-                    "SSL-014",
-                    "error",
-                    f"not valid before {ident.not_before.isoformat()}",
-                    "Wait, or check the clocks of the issuing CA",
-                    {"not_before": ident.not_before.isoformat()},
-                )
-            )
+            own.append(finding("SSL-014", not_before=ident.not_before.isoformat()))
         if ca_list and not any(_certs.issued_by(ident.cert, ca) for ca in ca_list):
-            own.append(
-                (
-                    "SSL-015",
-                    "error",
-                    f"not issued by the configured client CA (issuer {ident.issuer})",
-                    "Issue the certificate from the CA given to tsm authentication mutual-ssl configure --ca-cert",
-                    {"issuer": ident.issuer},
-                )
-            )
+            own.append(finding("SSL-015", issuer=ident.issuer))
         if ident.client_auth_problem:
-            own.append(
-                (
-                    "SSL-019",
-                    "error",
-                    f"{ident.client_auth_problem}: the TLS server refuses it as a client certificate",
-                    "Issue client certificates with extended key usage clientAuth and key usage digitalSignature",
-                    {},
-                )
-            )
+            own.append(finding("SSL-019", problem=ident.client_auth_problem))
         if mapped.key is not None:
             keyed.append((ident, mapped, own, org_domain, org_source))
         ident.cert = None  # every check that needs the certificate is done: free it (~10 kB each)
@@ -1023,7 +1017,7 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
         if len(members) < 2:
             continue
         claimed = {}
-        for ident, mapped, own, org_domain, org_source in members:
+        for ident, _mapped, _own, org_domain, _org_source in members:
             if org_domain:
                 claimed.setdefault(org_domain, []).append(ident)
         if len(claimed) < 2:
@@ -1043,31 +1037,25 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
             ],
             "claimed_domains": sorted(claimed),
         }
-        message = (
-            "%d certificates from different domains (%s) map to the same Tableau user %s: one user gets "
-            "another user's identity and permissions" % (len(members), ", ".join(sorted(claimed)), mapped_name)
-        )
-        finding = Finding(
-            "SSL-010",
-            "error",
-            message,
-            "Reissue the certificates with fully qualified names (jsmith@example.org or example.org/jsmith)",
-            data,
-        )
-        collisions.append(finding)
+        collisions.append(finding("SSL-010", data=data, count=len(members), domains=", ".join(sorted(claimed)),
+                                  mapped_name=mapped_name))
         for member in members:
-            member[2].append(("SSL-010", None, None, None, None))  # marker: the code joins the cert's list
+            member[2].append("SSL-010")  # the code joins the certificate's list; the finding is the audit's
 
     res.timings = {"collisions": time.perf_counter() - started}
     certificates = []
     for ident, mapped, own in entries:
         codes = []
-        for code, severity, message, remedy, data in own:
-            codes.append(code)
-            if severity is None:
+        for found in own:
+            if found.__class__ is str:  # an audit-wide finding's code (SSL-010)
+                codes.append(found)
                 continue
+            codes.append(found.code)
+            # as the audit reports it: the certificate's source in front of the message, and in data
+            found.message = f"{ident.source}: {found.message}"
+            data = found.data
             data["source"], data["sha256"], data["subject"] = ident.source, ident.sha256, ident.subject
-            findings.append(Finding(code, severity, f"{ident.source}: {message}", remedy, data))
+            findings.append(found)
         certificates.append(_result(ident, mapped, codes, other_names.get(id(ident))))
     findings.extend(collisions)
     if other_names:
@@ -1077,27 +1065,13 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
             for ident, mapped, _own in entries
             if id(ident) in other_names
         ][:5]
-        findings.append(
-            Finding(
-                "SSL-018",
-                "info",
-                "%d of %d certificates name another user in the %s than in the %s (e.g. %s: %s, %s: %s): changing the "
-                "user-name mapping to %s changes who they are"
-                % (
-                    len(other_names),
-                    len(entries),
-                    other_field.upper(),
-                    mapping.upper(),
-                    mapping.upper(),
-                    examples[0]["mapped_name"],
-                    other_field.upper(),
-                    examples[0]["other_mapped_name"],
-                    other_field,
-                ),
-                "Keep the mapping, or make UPN and CN name the same user before changing it",
-                {"count": len(other_names), "other_field": other_field, "examples": examples},
-            )
-        )
+        findings.append(finding(
+            "SSL-018", data={"count": len(other_names), "other_field": other_field, "examples": examples},
+            count=len(other_names), total=len(entries), other_label=other_field.upper(), label=mapping.upper(),
+            example=examples[0]["mapped_name"], other_example=examples[0]["other_mapped_name"],
+            other_field=other_field))
+    if not entries:
+        findings.append(finding("SSL-021", entries=items_seen))
     res.certificates = certificates
     res.findings = findings
     res.counts = {
@@ -1121,54 +1095,22 @@ def _domainless(own, mapped, multi, in_play, in_play_text, default, org_domain, 
         "domains_in_play": in_play,
         "same_user_in_domains": elsewhere,
     }
+    field, value = mapped.field.upper(), mapped.value
     if default is None:
-        own.append(
-            (
-                "SSL-009",
-                "warning",
-                f"the {mapped.field.upper()} {mapped.value!r} has no domain and no default domain is given: the user depends on the server's "
-                "default domain",
-                "Give default_domain, and issue certificates with fully qualified names",
-                data,
-            )
-        )
+        own.append(_NO_DOMAIN["SSL-009"].finding(data=data, field=field, value=value))
     elif multi:
         extra = ""
         if elsewhere:
             extra = "; {} also exists in {}".format(mapped.user, ", ".join(elsewhere))
-        own.append(
-            (
-                "SSL-007",
-                "error",
-                "the %s %r has no domain while %d domains are in play (%s): Tableau Server maps it to %s in the "
-                "default domain%s"
-                % (mapped.field.upper(), mapped.value, len(in_play), in_play_text, mapped.mapped_name, extra),
-                "Issue client certificates with fully qualified user names: jsmith@example.org or example.org/jsmith",
-                data,
-            )
-        )
+        own.append(_NO_DOMAIN["SSL-007"].finding(data=data, field=field, value=value, count=len(in_play),
+                                                 domains=in_play_text, mapped_name=mapped.mapped_name, elsewhere=extra))
     else:
-        own.append(
-            (
-                "SSL-008",
-                "info",
-                f"the {mapped.field.upper()} {mapped.value!r} has no domain: it maps to {mapped.mapped_name} in the default domain",
-                "Prefer fully qualified user names before a second domain arrives",
-                data,
-            )
-        )
+        own.append(_NO_DOMAIN["SSL-008"].finding(data=data, field=field, value=value, mapped_name=mapped.mapped_name))
     if default is not None and org_domain and org_domain != default:
-        severity = "warning" if org_source == "email" else "error"
-        own.append(
-            (
-                "SSL-011",
-                severity,
-                f"the certificate belongs to {org_domain} (by its {org_source}) but its {mapped.field.upper()} "
-                f"{mapped.value!r} maps into the default domain, to {mapped.mapped_name}",
-                f"Reissue it with {mapped.user}@{org_domain}",
-                dict(data, claimed_domain=org_domain, evidence=org_source),
-            )
-        )
+        # claimed_domain and evidence join data as template fields
+        own.append(_NO_DOMAIN["SSL-011"].finding("warning" if org_source == "email" else None, data=data,
+                                                 field=field, value=value, mapped_name=mapped.mapped_name,
+                                                 user=mapped.user, claimed_domain=org_domain, evidence=org_source))
 
 
 def _other_field_name(ident, mapping, mapped, identity_store, default):
@@ -1243,7 +1185,7 @@ def user_name(data, mapping=None, identity_store="local", default_domain=None, s
     ident = extract(cert, source)
     mapped = map_identity(ident, mapping, identity_store, default_domain)
     if mapped.mapped_name is None:
-        reasons = [text for _c, _s, text, _r, _d in mapped.findings]
+        reasons = [f.message for f in mapped.findings]
         if mapping == "upn" and ident.upn_problems and not reasons:
             reasons = ident.upn_problems
         raise TrustopsError("{}: no user name: {}".format(source, "; ".join(reasons) or "mapping field unreadable"))

@@ -46,6 +46,8 @@ options:
         certificate cap (1 MiB per file, see C(docs/inputs.md)). A missing, unreadable, empty or
         larger file, or a directory, is finding C(SSL-001) and counted in C(unreadable) of RV(counts); a
         pattern that matches nothing is C(SSL-020) and counted in C(unmatched_patterns) of RV(counts).
+      - When no entry yields a certificate, nothing was audited and the audit says so (C(SSL-021), a
+        warning), rather than passing silently.
     type: list
     elements: str
     required: true
@@ -106,6 +108,9 @@ options:
         and every finding. V(never) only reports.
       - Every finding that does not fail the task is shown as a warning (code, severity, one-line message,
         at most ten per task), so that a plain run shows it.
+      - A failing task's message names each failing code once, with how many certificates have it, the
+        first message and its remedy (at most five codes; the others are counted), so it stays short
+        however many certificates repeat a code.
     type: str
     choices: [error, warning, never]
     default: error
@@ -302,7 +307,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.trustops.tableau.plugins.module_utils import _module, identity
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
-from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError, summary, worst
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
 
 def main():
@@ -330,23 +335,7 @@ def main():
                                        client_ca=p["client_ca"])
     except TrustopsError as exc:
         module.fail_json(msg=str(exc))
-    findings = result.findings
-    out = dict(result.as_dict(), ok=worst(findings) != "error", changed=False)
-    # findings that do not fail the task are warnings (_module.show); the message keeps naming every
-    # failing code until findings.failure_message names those beyond its first five (then: _module.finish)
-    if _module.show(module, findings, p["fail_on"]):
-        module.fail_json(msg=f"client_cert_identity: {_message(findings)}", **out)
-    module.exit_json(msg=_message(findings), **out)
-
-
-def _message(findings, shown=10):
-    """summary() of the most severe findings first, cut after ``shown`` so big audits stay readable."""
-    order = {"error": 0, "warning": 1, "info": 2}
-    ranked = sorted(findings, key=lambda f: order[f.severity])
-    text = summary(ranked[:shown])
-    if len(ranked) > shown:
-        text += "; and %d more findings (see findings)" % (len(ranked) - shown)
-    return text
+    _module.finish(module, result.findings, result.as_dict(), "client_cert_identity", p["fail_on"])
 
 
 if __name__ == "__main__":

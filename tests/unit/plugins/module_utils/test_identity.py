@@ -238,16 +238,16 @@ def test_ldap_mapping_predicts_nothing(cpki, ca):
 
 def test_missing_and_multiple_mapping_fields(cpki, ca):
     m = mapped(cpki, ca, "upn", "ad", "example.org", cn="jsmith")
-    assert [f[0] for f in m.findings] == ["SSL-004"] and "user-name mapping cn would read that" in m.findings[0][2]
+    assert [f.code for f in m.findings] == ["SSL-004"] and "user-name mapping cn would read that" in m.findings[0].message
     m = mapped(cpki, ca, "cn", "ad", "example.org", cn=None, upns=["jsmith@example.org"])
-    assert [f[0] for f in m.findings] == ["SSL-004"] and m.mapped_name is None
+    assert [f.code for f in m.findings] == ["SSL-004"] and m.mapped_name is None
     m = mapped(cpki, ca, "upn", "ad", "example.org", cn=None, upns=["a@example.org", "b@example.org"])
-    assert [f[0] for f in m.findings] == ["SSL-005"] and m.findings[0][4]["candidates"] == ["a@example.org",
+    assert [f.code for f in m.findings] == ["SSL-005"] and m.findings[0].data["candidates"] == ["a@example.org",
                                                                                             "b@example.org"]
     m = mapped(cpki, ca, "upn", "ad", "example.org", cn=None, upns=["a@example.org", "a@example.org"])
     assert m.findings == [] and m.mapped_name == "a@example.org"
     m = mapped(cpki, ca, "upn", "ad", "example.org", cn=None, upns=[""])
-    assert [f[0] for f in m.findings] == ["SSL-004"] and "is empty" in m.findings[0][2]
+    assert [f.code for f in m.findings] == ["SSL-004"] and "has an empty UPN" in m.findings[0].message
 
 
 # --------------------------------------------------------------------------- audit
