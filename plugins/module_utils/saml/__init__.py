@@ -6,8 +6,10 @@
 One layer per module; import the submodule you need:
 
 ``rules``
-    :class:`~.rules.Rule`, :data:`~.rules.RULES`, :func:`~.rules.finding`, the ``SAML-0NN``
-    codes, ``Policy`` (the collection's one key-size/digest policy), ``SamlError``.
+    :data:`~.rules.REGISTRY` (every ``SAML-NNN`` :class:`~.rules.Rule`; the finding catalogue is
+    generated from it), :class:`~.rules.Seed` (the seed 002 sentences, verbatim),
+    :func:`~.rules.finding`, the ``SAML-0NN`` rules (``CONFIGURATION_RULES``), ``Policy`` (the
+    collection's one key-size/digest policy), ``SamlError``.
 ``common``
     small helpers shared by the checks (clock, certificate facts).
 ``sp``
@@ -18,7 +20,8 @@ One layer per module; import the submodule you need:
 ``urls``
     the host, the ACS/logout URLs and the return URL (``SAML-050``...``SAML-058``).
 ``response``
-    SAML Responses and Assertions (``SAML-1NN``).
+    SAML Responses and Assertions (``SAML-1NN``, ``RESPONSE_RULES``, registered into the same
+    registry when the module is imported).
 
 The entry points every path calls (the check modules and the TSM modules alike), with stable
 names and signatures.  Each takes bytes (or text) and a ``source`` label, never a path: callers
@@ -45,17 +48,20 @@ entity_id=None, now=None, max_bytes=DEFAULT_MAX_BYTES) -> (findings, facts)``
     :data:`~.metadata.STRUCTURE_CODES` are the codes that mean "not IdP metadata Tableau Server
     can use at all".
 
-Findings are :class:`findings.Finding` objects; input that cannot be checked at all raises a
-``TrustopsError`` subclass (``SamlError``, ``XmlError``, ``PolicyError``).
+Every ``check_*`` returns its findings, never None: a list (``check_return_url``) or a tuple with
+the findings first (``(findings, facts)``; ``check_sp_certificate`` adds the certificate read;
+``check_response`` returns a ``ResponseReport`` that unpacks as ``(findings, facts)``).  Findings are
+:class:`findings.Finding` objects made only through the registry; input that cannot be checked at
+all raises a ``TrustopsError`` subclass (``SamlError``, ``XmlError``, ``PolicyError``).
 
 Pure Python, no Ansible imports.
 """
 
 from __future__ import annotations
 
-# Names that code outside the SAML package used through ``saml.<name>`` before the split
-# (plugins/module_utils/tsm.py: ``saml.check_idp_metadata``), and the entry points the TSM cores'
-# import fallbacks name; kept until every caller imports the submodule.
+# Names that code outside the SAML package used through ``saml.<name>`` before the split (the TSM
+# cores).  No caller in plugins/ or tests/ uses them any more (every one imports the submodule);
+# kept for one step so that the TSM area and this one can land in either order.
 from ansible_collections.trustops.tableau.plugins.module_utils.saml.metadata import check_idp_metadata
 from ansible_collections.trustops.tableau.plugins.module_utils.saml.sp import check_keypair
 from ansible_collections.trustops.tableau.plugins.module_utils.saml.urls import check_return_url

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import datetime
 import difflib
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     CertificateError,
@@ -52,6 +53,9 @@ from ansible_collections.trustops.tableau.plugins.module_utils.saml.urls import 
     split_url,
 )
 
+if TYPE_CHECKING:  # cryptography may be missing where only the names are needed
+    from cryptography import x509
+
 
 # --------------------------------------------------------------------------- metadata
 
@@ -78,7 +82,7 @@ def _ds(tag):
     return "{{{}}}{}".format(NS["ds"], tag)
 
 
-def binding_name(uri):
+def binding_name(uri: str | None) -> str:
     """Short name of a SAML binding URI (HTTP-POST, HTTP-Redirect, SOAP, ...) or the URI."""
     return BINDINGS.get((uri or "").strip(), uri or "(none)")
 
@@ -163,7 +167,8 @@ def _signature_facts(signature):
     }
 
 
-def verify_enveloped_signature(element, trusted_certs, source="<input>"):
+def verify_enveloped_signature(element: Any, trusted_certs: Iterable[x509.Certificate],
+                               source: str = "<input>") -> tuple[Any, x509.Certificate]:
     """Verify the ds:Signature that is a direct child of ``element`` with one of
     ``trusted_certs``; return ``(signed element, signer cert)``.
 
@@ -184,7 +189,7 @@ def verify_enveloped_signature(element, trusted_certs, source="<input>"):
     refs = xmlsig.references(signature)
     element_id = element.get("ID")
     if len(refs) != 1:
-        raise SignatureCoverageError("the signature has %d references, expected exactly one" % len(refs))
+        raise SignatureCoverageError(f"the signature has {len(refs)} references, expected exactly one")
     if refs[0] not in ("", f"#{element_id}") or (refs[0] and not element_id):
         raise SignatureCoverageError(f"the signature references {refs[0]!r}, not the signed element (ID {element_id!r})")
     root = element.getroottree().getroot()
@@ -224,12 +229,12 @@ def _signature_policy(signature, policy, source, rule):
 def _check_signing_cert(der_b64, index, source, policy, now):
     findings = []
     try:
-        cert, encoding = xmlsig.x509_certificate(der_b64, "%s signing certificate #%d" % (source, index))
+        cert, encoding = xmlsig.x509_certificate(der_b64, f"{source} signing certificate #{index}")
         facts = cert_facts(cert, now)
     except (ValueError, CertificateError) as exc:
         return [finding("SAML-033", source=source, index=index, detail=short_error(exc))], None, None
     if encoding == xmlsig.PEM:
-        findings.append(finding("SAML-046", source=source, where="signing certificate #%d" % index))
+        findings.append(finding("SAML-046", source=source, where=f"signing certificate #{index}"))
     subject = cert_label(facts)
     if facts["key_type"] == "RSA":
         if facts["key_size"] < policy.min_rsa_key_size:
@@ -275,7 +280,8 @@ def _load_trusted(trusted):
 
 
 def check_idp_metadata(data: bytes | str, source: str = "<idp metadata>", policy: Policy | None = None,
-                       trusted_signers=None, entity_id: str | None = None, now: datetime.datetime | None = None,
+                       trusted_signers: Iterable[bytes | str | x509.Certificate] | None = None,
+                       entity_id: str | None = None, now: datetime.datetime | None = None,
                        max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Finding], dict]:
     """Check IdP metadata against Tableau's rules; returns ``(findings, facts)``.
 
@@ -287,7 +293,7 @@ def check_idp_metadata(data: bytes | str, source: str = "<idp metadata>", policy
     now = utcnow(now)
     trusted = _load_trusted(trusted_signers)
     root, findings = read_metadata(data, source, max_bytes)
-    facts = {"entity_id": None, "entity_ids": [], "sso_services": [], "slo_services": [],
+    facts: dict[str, Any] = {"entity_id": None, "entity_ids": [], "sso_services": [], "slo_services": [],
              "bindings": [], "signing_certificates": [], "signed": False,
              "signature_verified": None, "signature": None, "valid_until": None}
     if findings:
@@ -406,7 +412,7 @@ def check_sp_metadata(data: bytes | str, source: str = "<sp metadata>", server_h
     """Check the SP (Tableau Server) metadata: ACS with HTTP-POST, its URL, SLO.
     Returns ``(findings, facts)``; broken XML raises XmlError."""
     root, findings = read_metadata(data, source, max_bytes)
-    facts = {"sp_entity_id": None, "acs_services": [], "sp_slo_services": []}
+    facts: dict[str, Any] = {"sp_entity_id": None, "acs_services": [], "sp_slo_services": []}
     if findings:
         return findings, facts
     entity, _ids, select_findings = select_entity(root, "SPSSODescriptor", None, source)

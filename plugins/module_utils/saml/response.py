@@ -24,8 +24,11 @@ import codecs
 import datetime
 import re
 import zlib
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding
 from ansible_collections.trustops.tableau.plugins.module_utils.saml.rules import (
     AUTHCONTEXTS_KEY,
     BLOCKLIST_KEY,
@@ -51,6 +54,9 @@ from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
 )
 from ansible_collections.trustops.tableau.plugins.module_utils import xmlsig
 from ansible_collections.trustops.tableau.plugins.module_utils.xmlsig import HAS_SIGNXML
+
+if TYPE_CHECKING:  # cryptography may be missing where only the names are needed
+    from cryptography import x509
 
 SAML = NS["saml"]
 SAMLP = NS["samlp"]
@@ -215,7 +221,8 @@ def _looks_like_xml(data):
     return bool(_XML_START.match(data[:64]))
 
 
-def decode_input(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
+def decode_input(data: bytes | bytearray | memoryview | str, source: str = "<input>",
+                 max_bytes: int | None = DEFAULT_MAX_BYTES) -> tuple[bytes | str, str, str | None]:
     """``(document, input_format, relay_state)`` from what a user pasted or captured.
 
     ``input_format`` is ``xml`` (the document itself), ``base64`` (the SAMLResponse form value),
@@ -262,7 +269,7 @@ def decode_input(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
     if not compact or not _B64_CHARS.match(compact):
         raise SamlError(f"{source}: neither XML nor a base64 SAMLResponse value")
     if max_bytes is not None and len(compact) * 3 // 4 > max_bytes:
-        raise SamlError("%s: the base64 value decodes to more than the limit of %d bytes" % (source, max_bytes))
+        raise SamlError(f"{source}: the base64 value decodes to more than the limit of {max_bytes} bytes")
     compact += "=" * (-len(compact) % 4)
     try:
         if "-" in compact or "_" in compact:
@@ -280,13 +287,14 @@ def decode_input(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
     except zlib.error:
         inflated = b""
     if max_bytes is not None and len(inflated) > max_bytes:
-        raise SamlError("%s: the deflated value inflates to more than the limit of %d bytes" % (source, max_bytes))
+        raise SamlError(f"{source}: the deflated value inflates to more than the limit of {max_bytes} bytes")
     if inflated and _looks_like_xml(inflated):
         return inflated, ("form" if input_format == "form" else "deflate-base64"), relay_state
     raise SamlError(f"{source}: the base64 value is not an XML document (nor deflated XML)")
 
 
-def read_document(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
+def read_document(data: bytes | str, source: str = "<input>",
+                  max_bytes: int | None = DEFAULT_MAX_BYTES) -> tuple[Any, str | None, list[Finding]]:
     """``(root or None, encoding, findings)``: parse with the hardened parser of xml.py.
 
     A document in another encoding than UTF-8 is still read (and SAML-101 says so) when its
@@ -306,8 +314,8 @@ def read_document(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
     else:
         data = bytes(data)
         if max_bytes is not None and len(data) > max_bytes:
-            raise XmlError("%s: %d bytes is more than the limit of %d bytes for an XML document"
-                           % (source, len(data), max_bytes))
+            raise XmlError(f"{source}: {len(data)} bytes is more than the limit of {max_bytes} bytes for an XML "
+                           "document")
         encoding = sniff_encoding(data, source)
         if encoding == "utf-8":
             try:
@@ -315,8 +323,8 @@ def read_document(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
             except UnicodeDecodeError as exc:
                 findings.append(finding(
                     "SAML-101", source=source, encoding=None, offset=exc.start,
-                    problem="not valid UTF-8 (byte 0x%02X at offset %d; a Latin-1/Windows-1252 export?)"
-                    % (data[exc.start], exc.start)))
+                    problem=f"not valid UTF-8 (byte 0x{data[exc.start]:02X} at offset {exc.start}; a "
+                    "Latin-1/Windows-1252 export?)"))
                 return None, None, findings
         else:
             findings.append(finding("SAML-101", source=source, problem=f"encoded as {encoding.upper()}",
@@ -326,8 +334,7 @@ def read_document(data, source="<input>", max_bytes=DEFAULT_MAX_BYTES):
             try:
                 text = data.decode(codec)
             except UnicodeDecodeError as exc:
-                raise XmlError("%s: not valid %s at byte %d (%s)"
-                               % (source, encoding.upper(), exc.start, exc.reason))
+                raise XmlError(f"{source}: not valid {encoding.upper()} at byte {exc.start} ({exc.reason})")
     # the encoding was handled above: drop the pseudo-attribute so the parser reads the text
     text = _DECL_ENCODING.sub(r"\1", text.lstrip("\ufeff"), count=1)
     return parse_xml(text, source, max_bytes=max_bytes), encoding, findings
@@ -343,7 +350,7 @@ def _codec_name(name, source):
 # --------------------------------------------------------------------------- IdP certificates
 
 def idp_from_metadata(data: bytes | str, source: str = "<metadata>", issuer: str | None = None,
-                      max_bytes: int = DEFAULT_MAX_BYTES, pem: list[str] | None = None) -> tuple[str | None, list]:
+                      max_bytes: int = DEFAULT_MAX_BYTES, pem: list[str] | None = None) -> tuple[str | None, list[x509.Certificate]]:
     """``(entity_id, [signing certificates])`` of the IdP in a metadata document.
 
     The document and the entity are read as :mod:`.metadata` reads them (``read_metadata``,
@@ -365,7 +372,7 @@ def idp_from_metadata(data: bytes | str, source: str = "<metadata>", issuer: str
     descriptors = entity.findall(_IDP_DESCRIPTOR_TAG) if entity is not None else []
     if not descriptors:
         raise SamlError(f"{source}: no IDPSSODescriptor: this is not IdP metadata")
-    found = []
+    found: list[x509.Certificate] = []
     for descriptor in descriptors:
         for text in metadata.signing_key_infos(descriptor):
             what = f"{source}: signing certificate {len(found) + 1}"
@@ -404,7 +411,7 @@ _ALGORITHM_NAMES = {
 }
 
 
-def algorithm_name(uri):
+def algorithm_name(uri: str | None) -> str | None:
     """Short name of an XML-DSig SignatureMethod URI (RSA-SHA256, ...), else the URI."""
     if uri is None:
         return None
@@ -414,7 +421,7 @@ def algorithm_name(uri):
 class Signature:
     """One ds:Signature of the document, enveloped in a Response or an Assertion."""
 
-    def __init__(self, node, root):
+    def __init__(self, node: Any, root: Any) -> None:
         self.node = node
         self.parent = node.getparent()
         self.element = "response" if self.parent.tag == _RESPONSE else "assertion"
@@ -450,14 +457,14 @@ class Signature:
         self.covered = None          # the document element proven to be the signed one
 
     @property
-    def algorithm(self):
+    def algorithm(self) -> str | None:
         return algorithm_name(self.algorithm_uri)
 
     @property
-    def digest(self):
+    def digest(self) -> str | None:
         return normalize_digest(self.digest_uris[0]) if self.digest_uris and self.digest_uris[0] else None
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return {
             "element": self.element,
             "id": self.parent_id,
@@ -476,7 +483,7 @@ class Signature:
         }
 
 
-def verify_signature(root, sig, trusted_certs):
+def verify_signature(root: Any, sig: Signature, trusted_certs: list[x509.Certificate]) -> Signature:
     """Verify ``sig`` with each trusted certificate (:func:`xmlsig.verify_signature`) and bind it
     to the document element it covers; when none verifies, the result says why (changed content,
     a different signing certificate, a duplicated ID). Updates and returns ``sig``."""
@@ -503,7 +510,7 @@ def _xsi_type(value):
     return written, (namespace, local)
 
 
-def read_assertion(assertion):
+def read_assertion(assertion: Any) -> dict[str, Any]:
     """The facts of one (plain) Assertion element."""
     out = {"id": assertion.get("ID"), "issuer": _text(assertion.find(_q(SAML, "Issuer")))}
     subject = assertion.find(_q(SAML, "Subject"))
@@ -558,12 +565,12 @@ def _parse_time(text):
 def _span(delta):
     seconds = int(abs(delta.total_seconds()))
     if seconds >= 2 * 86400:
-        return "%d days" % (seconds // 86400)
+        return f"{seconds // 86400} days"
     if seconds >= 7200:
-        return "%d hours" % (seconds // 3600)
+        return f"{seconds // 3600} hours"
     if seconds >= 120:
-        return "%d minutes" % (seconds // 60)
-    return "%d seconds" % seconds
+        return f"{seconds // 60} minutes"
+    return f"{seconds} seconds"
 
 
 def _offload_hint(found, expected):
@@ -576,17 +583,21 @@ def _offload_hint(found, expected):
 # --------------------------------------------------------------------------- the check
 
 class ResponseReport:
-    """``findings`` (list of Finding) and ``facts`` (JSON-friendly dict) of one response."""
+    """``findings`` (list of Finding) and ``facts`` (JSON-friendly dict) of one response; unpacks
+    as ``findings, facts = check_response(...)``, the shape of every other SAML ``check_*``."""
 
-    def __init__(self, findings, facts):
+    def __init__(self, findings: list[Finding], facts: dict[str, Any]) -> None:
         self.findings = findings
         self.facts = facts
 
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.findings, self.facts))
+
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return not any(f.severity == "error" for f in self.findings)
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         out = dict(self.facts)
         out["findings"] = [f.as_dict() for f in self.findings]
         out["ok"] = self.ok
@@ -603,9 +614,12 @@ FACT_KEYS = ("input_format", "encoding", "root", "response_id", "destination", "
              "relay_state", "idp_entity_id", "read_from")
 
 
-def check_response(data, source="<response>", idp_metadata=None, idp_certs=None, username_attribute="username",
-                   acs_url=None, sp_entity_id=None, authcontexts=None, scope="server", policy=None, now=None,
-                   max_bytes=DEFAULT_MAX_BYTES, metadata_source="<idp metadata>"):
+def check_response(data: bytes | str, source: str = "<response>", idp_metadata: bytes | str | None = None,
+                   idp_certs: Iterable[bytes | str | x509.Certificate] | None = None,
+                   username_attribute: str = "username", acs_url: str | None = None,
+                   sp_entity_id: str | None = None, authcontexts: str | Iterable[str] | None = None,
+                   scope: str = "server", policy: Policy | None = None, now: datetime.datetime | None = None,
+                   max_bytes: int = DEFAULT_MAX_BYTES, metadata_source: str = "<idp metadata>") -> ResponseReport:
     """Check one SAML Response (or bare Assertion) against Tableau Server's rules.
 
     ``data``: the document, the base64 SAMLResponse value or the form body (text or bytes).
@@ -619,10 +633,10 @@ def check_response(data, source="<response>", idp_metadata=None, idp_certs=None,
     policy = policy or Policy()
     now = now or datetime.datetime.now(datetime.timezone.utc)
     allowed = _split_list(authcontexts)
-    facts = dict.fromkeys(FACT_KEYS)
+    facts: dict[str, Any] = dict.fromkeys(FACT_KEYS)
     facts.update(attributes={}, groups=[], signatures=[], authn_contexts=[], subject_confirmations=[],
                  audiences=[], encrypted=False, assertion_count=0, signature_verified=False)
-    findings = []
+    findings: list[Finding] = []
 
     document, facts["input_format"], facts["relay_state"] = decode_input(data, source, max_bytes)
     root, facts["encoding"], read_findings = read_document(document, source, max_bytes)
@@ -638,12 +652,12 @@ def check_response(data, source="<response>", idp_metadata=None, idp_certs=None,
         findings.append(finding("SAML-170"))
 
     # the IdP's signing certificates
-    trusted = [_as_cert(c, "idp_cert %d" % (i + 1)) for i, c in enumerate(idp_certs or [])]
+    trusted = [_as_cert(c, f"idp_cert {i + 1}") for i, c in enumerate(idp_certs or [])]
     response_issuer = _text(root.find(_q(SAML, "Issuer"))) if root.tag == _RESPONSE else None
     visible = _visible_assertions(root)
     issuer_hint = (response_issuer or (_text(visible[0].find(_q(SAML, "Issuer"))) if visible else None))
     if idp_metadata is not None:
-        pem_in_metadata = []
+        pem_in_metadata: list[str] = []
         facts["idp_entity_id"], from_metadata = idp_from_metadata(
             idp_metadata, metadata_source, issuer=(issuer_hint or "").strip() or None, max_bytes=max_bytes,
             pem=pem_in_metadata)

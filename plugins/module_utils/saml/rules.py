@@ -52,15 +52,15 @@ Policy = policy.Policy
 normalize_digest = policy.digest_of_algorithm
 
 
-def xml_cap(max_bytes):
+def xml_cap(max_bytes: int | None) -> int:
     """The cap of the XML inputs of a module with a ``max_bytes`` option: that value, which may
     lower the collection's cap for XML (``reader.MAX_XML``, docs/inputs.md) but not raise it;
     anything else raises SamlError."""
     if max_bytes is None or max_bytes <= 0:
         raise SamlError(f"max_bytes: {max_bytes!r} is not a positive number of bytes")
     if max_bytes > reader.MAX_XML:
-        raise SamlError("max_bytes: %d is above the cap for XML inputs (%d bytes, docs/inputs.md); give %d "
-                        "or less" % (max_bytes, reader.MAX_XML, reader.MAX_XML))
+        raise SamlError(f"max_bytes: {max_bytes} is above the cap for XML inputs ({reader.MAX_XML} bytes, "
+                        f"docs/inputs.md); give {reader.MAX_XML} or less")
     return max_bytes
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime
 import shlex
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils import _asn1
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding
@@ -36,14 +37,18 @@ from ansible_collections.trustops.tableau.plugins.module_utils.saml.common impor
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.saml.rules import Policy, SamlError, finding
 
+if TYPE_CHECKING:  # cryptography may be missing where only the names are needed
+    from cryptography import x509
+
 
 # --------------------------------------------------------------------------- SP certificate
 
 _CERT_LABEL = b"CERTIFICATE"
 
 
-def check_sp_certificate(data, source="<input>", policy=None, filename=None, now=None,
-                         expiry_warn_days=30):
+def check_sp_certificate(data: bytes | str, source: str = "<input>", policy: Policy | None = None,
+                         filename: str | None = None, now: datetime.datetime | None = None,
+                         expiry_warn_days: int = 30) -> tuple[list[Finding], dict[str, Any], x509.Certificate | None]:
     """Check the SAML certificate Tableau Server signs its requests with.
 
     Returns ``(findings, facts, cert)``; ``cert`` is None when no certificate could be read.
@@ -68,7 +73,7 @@ def check_sp_certificate(data, source="<input>", policy=None, filename=None, now
             findings.append(finding("SAML-002", source=name, detail=short_error(exc)))
             return findings, {}, None
         findings.append(finding("SAML-002", source=name,
-                                detail="DER or PKCS#7 with %d certificate(s), not PEM" % len(certs)))
+                                detail=f"DER or PKCS#7 with {len(certs)} certificate(s), not PEM"))
         if len(certs) > 1:
             findings.append(finding("SAML-003", source=name, count=len(certs)))
         cert = certs[0]
@@ -152,7 +157,7 @@ def pbes2_parameters(der: bytes) -> dict | None:
     params = _asn1.children(der, kdf_parts[1][1], kdf_parts[1][2])
     if len(params) < 2 or params[0][0] != _asn1.OCTET_STRING or params[1][0] != _asn1.INTEGER:
         return None  # a salt that is not an OCTET STRING (PBKDF2's otherSource): not one we run
-    prf = "SHA1"
+    prf: str | None = "SHA1"
     for tag, ps, pe in params[2:]:
         if tag == _asn1.SEQUENCE:
             prf_parts = _asn1.children(der, ps, pe)
@@ -176,11 +181,11 @@ def _sequences(der, start, end, count, what):
     """The first ``count`` elements inside ``der[start:end]``, each a SEQUENCE."""
     found = _asn1.children(der, start, end)[:count]
     if len(found) < count or any(tag != _asn1.SEQUENCE for tag, _s, _e in found):
-        raise _asn1.DerError("%s: expected %d SEQUENCEs" % (what, count))
+        raise _asn1.DerError(f"{what}: expected {count} SEQUENCEs")
     return found
 
 
-def pkcs8_opens_with_empty_password(der):
+def pkcs8_opens_with_empty_password(der: bytes) -> bool | None:
     """True when an encrypted PKCS#8 (PBES2/PBKDF2, AES or 3DES) decrypts with the empty
     password to a private key, False when it does not, None when the scheme is not one we can
     try.  Done by hand because cryptography refuses an empty password outright."""
@@ -268,7 +273,8 @@ def _encrypted_pkcs8_command(key_type, source):
     return f"openssl pkcs8 -topk8 -v2 aes-256-cbc -in {shlex.quote(source)} -out {_OUT}"
 
 
-def key_remedy(code, key_type, source, fmt=None, scope="server"):
+def key_remedy(code: str, key_type: str | None, source: str, fmt: str | None = None,
+               scope: str = "server") -> tuple[str, list[str]]:
     """``(remedy text, commands)`` for a key-table finding (``SAML-012``..``SAML-017``) on a key
     of ``key_type`` (``RSA``, ``DSA``, ``EC``, ..., or None when it could not be read).
 
@@ -321,15 +327,16 @@ def _ec_size(key_type, size, curve, policy):
     """`` (P-192, 192 bits, below min_ec_key_size 256)`` for an EC key, else ``""``."""
     if key_type != "EC" or size is None:
         return ""
-    below = (", below min_ec_key_size %d as well" % policy.min_ec_key_size) if size < policy.min_ec_key_size else ""
-    return " (%s, %d bits%s)" % (curve or "unnamed curve", size, below)
+    below = f", below min_ec_key_size {policy.min_ec_key_size} as well" if size < policy.min_ec_key_size else ""
+    return f" ({curve or 'unnamed curve'}, {size} bits{below})"
 
 
 _LABEL_TYPES = {"RSA PRIVATE KEY": "RSA", "DSA PRIVATE KEY": "DSA", "EC PRIVATE KEY": "EC"}
 
 
 def check_sp_key(data: bytes | str, source: str = "<input>", passphrase: str | None = None, scope: str = "server",
-                 filename: str | None = None, cert=None, policy: Policy | None = None) -> tuple[list[Finding], dict]:
+                 filename: str | None = None, cert: x509.Certificate | None = None,
+                 policy: Policy | None = None) -> tuple[list[Finding], dict[str, Any]]:
     """Check the SAML private key against the seed's support table.
 
     Returns ``(findings, facts)``.  ``scope`` is ``server`` (server-wide SAML) or ``site``.
@@ -420,7 +427,7 @@ def check_keypair(cert_data: bytes | str | None = None, key_data: bytes | str | 
     if scope not in ("server", "site"):
         raise SamlError(f"scope must be server or site, not {scope!r}")
     findings = []
-    facts = {"certificate": None, "key": None, "scope": scope}
+    facts: dict[str, Any] = {"certificate": None, "key": None, "scope": scope}
     cert = None
     if cert_data is not None:
         cert_findings, cert_facts, cert = check_sp_certificate(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding
 from ansible_collections.trustops.tableau.plugins.module_utils.saml.rules import SamlError, finding
@@ -28,7 +28,7 @@ SITE_SP_PATH = "/samlservice/public/sp/metadata?alias="
 _HOST_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?)(:[0-9]{1,5})?$")
 
 
-def validate_server_host(host):
+def validate_server_host(host: str) -> str:
     """The host (and optional :port) users type for Tableau Server; SamlError when it is a
     URL or not a host name."""
     if not isinstance(host, str) or not _HOST_RE.match(host.strip()) or host != host.strip():
@@ -37,7 +37,7 @@ def validate_server_host(host):
     return host
 
 
-def expected_acs_url(server_host, scope="server", site_alias=None):
+def expected_acs_url(server_host: str, scope: str = "server", site_alias: str | None = None) -> str:
     """``https://<host>/wg/saml/SSO/index.html``, or the site SAML endpoint for ``scope=site``."""
     validate_server_host(server_host)
     if scope == "site":
@@ -47,12 +47,12 @@ def expected_acs_url(server_host, scope="server", site_alias=None):
     return f"https://{server_host}{SP_ACS_PATH}"
 
 
-def expected_slo_url(server_host):
+def expected_slo_url(server_host: str) -> str:
     validate_server_host(server_host)
     return f"https://{server_host}{SP_SLO_PATH}"
 
 
-def describe_difference(expected, actual, limit=5):
+def describe_difference(expected: str, actual: str, limit: int = 5) -> str:
     """Where two strings differ, character by character: ``at 27: 'S' expected, 's' found
     (case only)``; positions count from 1 in ``actual``."""
     matcher = difflib.SequenceMatcher(None, expected, actual, autojunk=False)
@@ -62,21 +62,22 @@ def describe_difference(expected, actual, limit=5):
             continue
         want, got = expected[e1:e2], actual[a1:a2]
         if op == "replace":
-            text = "at %d: %r expected, %r found" % (a1 + 1, want, got)
+            text = f"at {a1 + 1}: {want!r} expected, {got!r} found"
             if want.lower() == got.lower():
                 text += " (differs in case only)"
         elif op == "delete":
-            text = "at %d: %r missing" % (a1 + 1, want)
+            text = f"at {a1 + 1}: {want!r} missing"
         else:
-            text = "at %d: %r extra" % (a1 + 1, got)
+            text = f"at {a1 + 1}: {got!r} extra"
         parts.append(text)
     if not parts:
         return "identical"
     more = len(parts) - limit
-    return "; ".join(parts[:limit]) + ("; and %d more" % more if more > 0 else "")
+    return "; ".join(parts[:limit]) + (f"; and {more} more" if more > 0 else "")
 
 
-def compare_url(code, where, expected, actual, **extra):
+def compare_url(code: str, where: str, expected: str, actual: str, **extra: str | None) -> list[Finding]:
+    """``[finding code]`` naming the characters where ``actual`` differs from ``expected``, or ``[]``."""
     if actual == expected:
         return []
     return [finding(code, where=where, expected=expected, actual=actual,
@@ -133,7 +134,8 @@ def check_sp_urls(server_host: str | None = None, scope: str = "server", site_al
     return findings, facts
 
 
-def split_url(url):
+def split_url(url: str) -> SplitResult | None:
+    """``urlsplit(url)``, or None when the URL (or its port) cannot be parsed."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a bad port

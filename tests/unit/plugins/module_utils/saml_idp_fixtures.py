@@ -134,7 +134,7 @@ class Idp:
         self.cert = self_signed(self.key, cn=name + ".example.test", digest=cert_digest, days=days,
                                 start_days=start_days)
         self.entity_id = entity_id
-        self.key_path, self.cert_path = _write_pair(workdir, self.key, self.cert, "%s-%s%d-%s" % (name, kind, size, cert_digest))
+        self.key_path, self.cert_path = _write_pair(workdir, self.key, self.cert, f"{name}-{kind}{size}-{cert_digest}")
         self.workdir = str(workdir)
 
     def config(self, sso=("post", "redirect"), slo=("post",)):

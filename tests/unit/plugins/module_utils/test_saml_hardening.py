@@ -77,7 +77,7 @@ def test_negative_sizes_are_errors(option):
 
 def _ec_pair(size):
     key = make_key("ec", size)
-    return key, fx.self_signed(key, "tableau-ec%d.example.test" % size)
+    return key, fx.self_signed(key, f"tableau-ec{size}.example.test")
 
 
 @pytest.mark.parametrize("size,minimum,below", [(256, 384, True), (256, 256, False), (384, 384, False)])
@@ -90,8 +90,8 @@ def test_min_ec_key_size_is_reported_on_an_ec_sp_certificate_and_key(size, minim
     assert {"SAML-007", "SAML-012"} <= set(by_code)
     for code in ("SAML-007", "SAML-012"):
         message = by_code[code].message
-        assert "%d bits" % size in message
-        assert ("below min_ec_key_size %d" % minimum in message) is below, message
+        assert f"{size} bits" in message
+        assert (f"below min_ec_key_size {minimum}" in message) is below, message
 
 
 # --------------------------------------------------------------------------- 3. remedies that work
@@ -171,7 +171,7 @@ def test_every_remedy_command_yields_a_key_the_check_accepts(kind, fmt, passphra
         assert not any("openssl rsa" in c or "-topk8" in c for c in commands), finding.remedy
     for command in commands:
         assert command in finding.remedy
-        run_dir = tmp_path / ("run%d" % commands.index(command))
+        run_dir = tmp_path / f"run{commands.index(command)}"
         run_dir.mkdir()
         out = _run_remedy(command, run_dir, encrypted_input=bool(passphrase))
         new_pass = PASS_OUT if "-topk8" in command else None
@@ -411,7 +411,7 @@ def test_the_xml_cap_is_the_readers():
 
 def test_an_oversize_document_is_refused_before_parsing():
     huge = b"<md:EntityDescriptor " + b" " * reader.MAX_XML + b"/>"
-    with pytest.raises(xml.XmlError, match="more than the limit of %d bytes" % reader.MAX_XML):
+    with pytest.raises(xml.XmlError, match=f"more than the limit of {reader.MAX_XML} bytes"):
         metadata.check_idp_metadata(huge, "big.xml")
 
 

@@ -183,7 +183,7 @@ def test_valid_until(idp):
     ("rsa", 1024, "sha1", ["SAML-034", "SAML-037"], {"min_rsa_key_size": 1024, "blocklisted_digests": []}),
 ])
 def test_signing_certificate_policy(work, kind, size, digest, expected, relax):
-    idp = fx.idp(work, kind, size, digest, name="sig-%s%d%s" % (kind, size, digest))
+    idp = fx.idp(work, kind, size, digest, name=f"sig-{kind}{size}{digest}")
     findings, facts = check(idp.metadata())
     assert codes(findings) == expected
     assert facts["signing_certificates"][0]["key_type"] == kind.upper()

@@ -147,7 +147,7 @@ def test_101_undeclared_latin1_bytes_stop_with_the_offset(idp, metadata):
     report = check(data, metadata)
     assert codes(report) == ["SAML-101"] and not report.ok
     offset = data.index(b"\xf6")
-    assert "byte 0xF6 at offset %d" % offset in report.findings[0].message
+    assert f"byte 0xF6 at offset {offset}" in report.findings[0].message
     assert report.facts["username"] is None and report.facts["encoding"] is None
 
 
@@ -370,12 +370,12 @@ def test_141_142_recipient_and_destination_compared_case_sensitively(idp, metada
     report = check(good, metadata, acs_url=fx.ACS_URL.replace("/SSO/", "/sso/"))
     recipient, destination = one(report, "SAML-141"), one(report, "SAML-142")
     at = fx.ACS_URL.index("/SSO/") + 2
-    assert "(at %d: 'sso' expected, 'SSO' found (differs in case only))" % at in recipient.message
+    assert f"(at {at}: 'sso' expected, 'SSO' found (differs in case only))" in recipient.message
     assert destination.data["found"] == fx.ACS_URL
     http = check(good, metadata, acs_url=fx.ACS_URL.replace("https:", "http:"))
     assert "X-Forwarded-Proto" in one(http, "SAML-141").remedy
     longer = check(good, metadata, acs_url=fx.ACS_URL + "/")
-    assert "(at %d: '/' missing)" % (len(fx.ACS_URL) + 1) in one(longer, "SAML-141").message
+    assert f"(at {len(fx.ACS_URL) + 1}: '/' missing)" in one(longer, "SAML-141").message
     assert "SAML-141" not in codes(check(good, metadata)) and "SAML-142" not in codes(check(good, metadata))
 
 
@@ -473,6 +473,13 @@ def test_metadata_given_as_response_and_malformed_xml(metadata):
         check(b"<samlp:Response xmlns:samlp='urn:oasis:names:tc:SAML:2.0:protocol'>", metadata)
 
 
+def test_the_report_unpacks_as_findings_and_facts_like_every_check(good, metadata):
+    report = check(good, metadata, sp_entity_id="https://other.example.test")
+    findings, facts = report
+    assert findings is report.findings and facts is report.facts
+    assert "SAML-143" in [f.code for f in findings] and facts["username"] == "alice@example.test"
+
+
 def test_bare_assertion_document(idp, metadata):
     root = etree.fromstring(idp.response())
     assertion = etree.tostring(root.find(f"{{{fx.SAML}}}Assertion"))
@@ -515,8 +522,7 @@ def test_xxe_pointing_at_a_local_file_is_refused_unread(tmp_path, metadata):
 
 
 def test_billion_laughs_is_refused_fast(metadata):
-    entities = "".join('<!ENTITY l%d "&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;">' % ((i,) + (i - 1,) * 10)
-                       for i in range(1, 10))
+    entities = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
     doc = (f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY l0 "lol">{entities}]>'
            '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&l9;</samlp:Response>')
     start = time.monotonic()
@@ -531,8 +537,8 @@ def test_external_dtd_url_is_never_fetched(metadata, good):
     listener.listen(1)
     listener.setblocking(False)
     port = listener.getsockname()[1]
-    doc = ('<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://127.0.0.1:%d/evil.dtd">'
-           '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>' % port)
+    doc = (f'<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://127.0.0.1:{port}/evil.dtd">'
+           '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>')
     try:
         with pytest.raises(XmlError, match="DOCTYPE"):
             check(doc, metadata)

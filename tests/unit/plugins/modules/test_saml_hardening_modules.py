@@ -151,7 +151,7 @@ def test_an_oversize_file_is_refused_before_it_is_read(name, option, cap, extra,
     result, out = run(name, _args(f, option, HUGE[cap], extra), capsys)
     assert result["failed"] is True and "Traceback" not in out
     assert result["msg"].startswith(f"{option} {f[HUGE[cap]]}: ")
-    assert "more than the limit of %d bytes" % cap in result["msg"], result["msg"]
+    assert f"more than the limit of {cap} bytes" in result["msg"], result["msg"]
     assert "findings" not in result  # refused before any check ran
 
 
@@ -185,7 +185,7 @@ def test_bad_files_give_a_clear_error_or_the_right_finding(name, option, cap, ex
 def test_max_bytes_lowers_the_cap_and_cannot_raise_it(f, capsys):
     size = os.path.getsize(f["idp.xml"])
     result, _out = run("metadata", {"src": f["idp.xml"], "max_bytes": size - 1}, capsys)
-    assert result["failed"] is True and "more than the limit of %d bytes" % (size - 1) in result["msg"]
+    assert result["failed"] is True and f"more than the limit of {size - 1} bytes" in result["msg"]
     for name in ("metadata", "response"):
         result, _out = run(name, dict(BASE[name](f), max_bytes=reader.MAX_XML + 1), capsys)
         assert result["failed"] is True and "above the cap for XML inputs" in result["msg"]
