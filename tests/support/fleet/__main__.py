@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+"""python -m tests.support.fleet up|down|status|image (run from the repository root, as root)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .fleet import Fleet, FleetError, registered
+from .image import ImageError, ensure_image
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m tests.support.fleet", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_up = sub.add_parser("up", help="bring N hosts up; writes DIR/inventory.yml and DIR/fleet.json")
+    p_up.add_argument("--hosts", type=int, required=True)
+    p_up.add_argument("--dir", required=True)
+    p_up.add_argument("--prefix", default="fleet", help="host names: PREFIX01, PREFIX02, ...")
+    p_up.add_argument("--cache", help="image cache directory (default $TRUSTOPS_FLEET_CACHE or ~/.cache/trustops)")
+    p_up.add_argument("--timeout", type=float, default=120.0, help="seconds for every sshd to answer")
+    p_down = sub.add_parser("down", help="stop the fleet of DIR and remove everything it made")
+    where = p_down.add_mutually_exclusive_group(required=True)
+    where.add_argument("--dir")
+    where.add_argument("--all", action="store_true", help="every fleet registered in /run/trustops-fleet")
+    p_down.add_argument("--keep-roots", action="store_true", help="keep each host's upper layer")
+    p_status = sub.add_parser("status", help="the fleet's hosts, addresses and memory (JSON)")
+    p_status.add_argument("--dir", required=True)
+    p_image = sub.add_parser("image", help="make the cached Debian image (if missing) and print its path")
+    p_image.add_argument("--cache")
+    args = parser.parse_args(argv)
+
+    def log(msg):
+        print(msg, file=sys.stderr)
+
+    try:
+        if args.command == "up":
+            fleet = Fleet.up(args.hosts, args.dir, cache=args.cache, prefix=args.prefix, timeout=args.timeout, log=log)
+            print(json.dumps({"inventory": str(fleet.inventory), "ssh_config": str(fleet.ssh_config),
+                              "bridge": fleet.bridge, "timings": fleet.state["timings"],
+                              "hosts": {h.name: h.address for h in fleet.hosts}}, indent=1))
+        elif args.command == "down":
+            dirs = registered() if args.all else [args.dir]
+            for directory in dirs:
+                Fleet.load(directory).down(keep_roots=args.keep_roots)
+                log(f"fleet of {directory}: down, nothing left")
+        elif args.command == "status":
+            fleet = Fleet.load(args.dir)
+            print(json.dumps({"status": fleet.state["status"], "bridge": fleet.bridge,
+                              "hosts": {h.name: h.address for h in fleet.hosts},
+                              "memory": fleet.memory() if fleet.state["status"] == "up" else None}, indent=1))
+        elif args.command == "image":
+            print(ensure_image(args.cache, log=log))
+    except (FleetError, ImageError) as exc:
+        log(f"error: {exc}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
