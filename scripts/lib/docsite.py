@@ -6,7 +6,8 @@
     python scripts/lib/docsite.py guide REPO_ROOT SITE_RST_DIR
         Put the user guide (docs/*.md, copied to rst/guide/ by scripts/docs) into the site: the
         finding catalogue generated from the rules (rst/guide/catalogue.md), rst/guide/index.md's
-        toctree (every guide page) and the guide in the site's root toctree. Links in the guide
+        toctree (every guide page), the guide in the site's root toctree, and a Sphinx label per
+        page, catalogue area and code for R() in plugin docs (LABEL). Links in the guide
         that leave docs/ (../plugins/..., ../roles/...) become plain text: the site holds only
         docs/. Fails when the checked-in docs/catalogue.md differs from the generated page.
     python scripts/lib/docsite.py catalogue REPO_ROOT [--check]
@@ -30,6 +31,7 @@ import os
 import re
 import string
 import sys
+import zlib
 
 LINK = re.compile(r"\[([^\]]+)\]\((\.\./[^)\s]+)\)")
 
@@ -195,6 +197,24 @@ def write_catalogue(repo: str, check: bool = False) -> int:
 
 
 # ----------------------------------------------------------------------------------- the guide
+#: Sphinx labels of the guide in the site, for R() in plugin docs: every page is
+#: ``<LABEL>.<page>`` (``...docsite.tls_probe``); in the catalogue every area ``<LABEL>.catalogue.<prefix>``
+#: (``...docsite.catalogue.tls``) and every code ``<LABEL>.catalogue.<code>`` (``...docsite.catalogue.tls-001``).
+LABEL = "ansible_collections.trustops.tableau.docsite"
+_AREA_HEADING = re.compile(r"^## ([A-Z]+) codes\n\n", re.M)
+_CODE_HEADING = re.compile(r"^### ([A-Z]+-[0-9]{3})\n\n", re.M)
+
+
+def add_labels(name: str, text: str) -> str:
+    """``text`` of guide page ``name`` with its Sphinx labels (MyST targets). In the catalogue an area's
+    or a code's label marks the first paragraph under its heading, so the heading keeps its anchor
+    (``#saml-016``, the one the readiness report and the pages link) as the section's own id."""
+    if name == "catalogue":
+        text = _AREA_HEADING.sub(lambda m: f"{m.group(0)}({LABEL}.catalogue.{m.group(1).lower()})=\n", text)
+        text = _CODE_HEADING.sub(lambda m: f"{m.group(0)}({LABEL}.catalogue.{m.group(1).lower()})=\n", text)
+    return f"({LABEL}.{name})=\n\n{text}"
+
+
 def guide(repo: str, rst: str) -> int:
     guide_dir = os.path.join(rst, "guide")
     catalogue_text = generated_catalogue()
@@ -214,6 +234,7 @@ def guide(repo: str, rst: str) -> int:
             text = handle.read()
         # a link out of docs/ names a file of the repository: keep the words, show the path
         text = LINK.sub(lambda m: f"{m.group(1)} (`{m.group(2)[3:]}`)", text)
+        text = add_labels(name, text)
         if name == "index":
             text = text + "\n\n```{toctree}\n:hidden:\n:maxdepth: 1\n\n" + "\n".join(pages) + "\n```\n"
         with open(path, "w", encoding="utf-8") as handle:
@@ -274,17 +295,28 @@ def warnings(rst: str, path: str) -> int:
 
 # ----------------------------------------------------------------------------------- the html
 class _Anchors(html.parser.HTMLParser):
+    """The ids of a page (each with the id of the innermost <section> holding it) and its links."""
+
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.ids = set()
+        self.section_of = {}
         self.links = []
+        self._sections = []
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if tag == "section":
+            self._sections.append(attrs.get("id"))
         if attrs.get("id"):
             self.ids.add(attrs["id"])
+            self.section_of[attrs["id"]] = self._sections[-1] if self._sections else None
         if tag == "a" and attrs.get("href"):
             self.links.append(attrs["href"])
+
+    def handle_endtag(self, tag):
+        if tag == "section" and self._sections:
+            self._sections.pop()
 
 
 def _parse(path: str) -> _Anchors:
@@ -292,6 +324,24 @@ def _parse(path: str) -> _Anchors:
     with open(path, encoding="utf-8") as handle:
         parser.feed(handle.read())
     return parser
+
+
+def inventory_labels(html_dir: str) -> dict[str, str] | None:
+    """{Sphinx label: its page#anchor} of the site's objects.inv (what R() resolves to), or None
+    when there is no inventory."""
+    path = os.path.join(html_dir, "objects.inv")
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as handle:
+        data = handle.read()
+    body = data.split(b"\n", 4)[4]  # four header lines, then zlib
+    labels = {}
+    for line in zlib.decompress(body).decode("utf-8").splitlines():
+        match = re.match(r"(\S+)\s+std:label\s+-?\d+\s+(\S+)", line)
+        if match:
+            uri = match.group(2)
+            labels[match.group(1)] = uri[:-1] + match.group(1) if uri.endswith("$") else uri
+    return labels
 
 
 def verify(html_dir: str, codes=None) -> list[str]:
@@ -321,6 +371,13 @@ def verify(html_dir: str, codes=None) -> list[str]:
                 continue
             if fragment and fragment not in pages[target_name].ids:
                 problems.append(f"guide/{name}: link to {href}: no anchor #{fragment} in guide/{target_name}")
+    # R(..., <LABEL>.catalogue.<code>) in plugin docs lands in the code's entry
+    labels = inventory_labels(html_dir)
+    for code in codes if labels is not None else ():
+        label = f"{LABEL}.catalogue.{code.lower()}"
+        page, _hash, target = (labels.get(label) or "").partition("#")
+        if page != "guide/catalogue.html" or pages["catalogue.html"].section_of.get(target) != code.lower():
+            problems.append(f"objects.inv: label {label} ({labels.get(label)}) is not in the entry of {code}")
     index_links = {href.partition("#")[0] for href in pages.get("index.html", _Anchors()).links}
     for name in ("catalogue.html", "troubleshooting.html"):
         if name not in pages:

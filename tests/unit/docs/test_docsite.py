@@ -8,6 +8,7 @@ import importlib.util
 import os
 import re
 import string
+import zlib
 
 import pytest
 from markdown_it import MarkdownIt  # CommonMark, the parser MyST builds on (installed with rich)
@@ -235,3 +236,33 @@ def test_docs_stage_runs_before_molecule_and_the_readme_lists_every_stage():
 def test_readable(template, expected):
     assert docsite.readable(template) == expected
     assert list(string.Formatter().parse(template))  # the template is one str.format accepts
+
+
+# ------------------------------------------------------------------------ Sphinx labels for R()
+def test_labels_mark_pages_areas_and_codes_without_moving_the_anchors():
+    page = docsite.catalogue_markdown(catalogue.registries(), catalogue.retired())
+    labelled = docsite.add_labels("catalogue", page)
+    label = docsite.LABEL
+    assert labelled.startswith(f"({label}.catalogue)=\n\n# Finding catalogue\n")
+    first = catalogue.rules()[0]
+    # the target follows the heading (it marks the entry's first paragraph): the heading keeps its own id
+    assert f"\n### {first.code}\n\n({label}.catalogue.{first.code.lower()})=\n**" in labelled
+    assert f"\n## SAML codes\n\n({label}.catalogue.saml)=\nTopic: " in labelled
+    assert labelled.count(f"({label}.catalogue.") == len(catalogue.rules()) + len(catalogue.retired()) + len(catalogue.registries())
+    assert docsite.add_labels("tls_probe", "# TLS probe\n") == f"({label}.tls_probe)=\n\n# TLS probe\n"
+
+
+def test_inventory_labels_and_the_entry_check(tmp_path):
+    entries = (f"{docsite.LABEL}.catalogue.xy-001 std:label -1 guide/catalogue.html#label-xy-001 XY\n"
+               f"{docsite.LABEL}.catalogue.xy-002 std:label -1 guide/catalogue.html#label-xy-002 XY\n"
+               "some.py.object py:function 1 api.html#$ -\n")
+    header = b"# Sphinx inventory version 2\n# Project: p\n# Version: \n# The remainder of this file is compressed using zlib.\n"
+    site = _site(tmp_path, ["xy-001", "xy-002"], ["catalogue.html#xy-001"])
+    (tmp_path / "objects.inv").write_bytes(header + zlib.compress(entries.encode()))
+    assert docsite.inventory_labels(site)[f"{docsite.LABEL}.catalogue.xy-001"] == "guide/catalogue.html#label-xy-001"
+    # the label ids must sit inside the code's own section
+    catalogue_html = tmp_path / "guide" / "catalogue.html"
+    catalogue_html.write_text('<section id="xy-001"><h3>XY-001</h3><p id="label-xy-001">t</p></section>'
+                              '<section id="xy-002"><h3>XY-002</h3></section><p id="label-xy-002">t</p>', encoding="utf-8")
+    assert docsite.verify(site, codes=["XY-001", "XY-002"]) == [
+        f"objects.inv: label {docsite.LABEL}.catalogue.xy-002 (guide/catalogue.html#label-xy-002) is not in the entry of XY-002"]
