@@ -23,7 +23,9 @@ description:
     bundle lacks the certificate (the update never ran), only the update runs.
   - Before the store is read or changed, the certificate is checked against the trust-anchor
     policy shared with M(trustops.tableau.win_trust_anchor) (CA, validity, key size, signature
-    digest); any C(error) finding fails the task and changes nothing.
+    digest); any C(error) finding fails the task and changes nothing, with a message naming each
+    failing code, its message and its remedy. Findings that do not fail the task (a C(warning) such
+    as C(ANCHOR-004), a certificate expiring soon) are shown as warnings of the task.
   - With O(state=absent), every anchor file holding the certificate is removed and the update
     runs. System CAs shipped by the distribution are never touched. Unreadable files in the
     anchors directory are skipped with a warning and never deleted.
@@ -275,8 +277,10 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.trustops.tableau.plugins.module_utils import _module
 from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import from_dicts
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore import layouts
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore import transaction
 
@@ -318,10 +322,13 @@ def main():
             fingerprint=params["fingerprint"], name=params["name"], update=params["update"], policy=params,
             check_mode=module.check_mode, diff=module._diff, host=host, layout_for=_layout)
     except transaction.TransactionError as exc:
+        # a refusal's message names each failing code with its remedy; the other findings are warnings
+        _module.show(module, from_dicts(exc.fields["findings"]), "error")
         module.fail_json(msg=to_native(exc), **exc.fields)
     except Exception as exc:  # pragma: no cover - a bug; report it without a raw traceback
         module.fail_json(msg=f"unexpected error: {to_native(exc)}", exception=traceback.format_exc())
     else:
+        _module.show(module, from_dicts(result["findings"]), "error")  # findings that do not refuse: warnings
         module.exit_json(**result)
 
 

@@ -23,11 +23,13 @@ import platform
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
+from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils import reader
-from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError, fails, summary
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError, failure_message, fails
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore import layouts
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore import macos
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore import names
@@ -42,7 +44,7 @@ BIN_DIRS = ("/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin")
 class TransactionError(TrustStoreError):
     """The task fails with this message; ``fields`` is the result as far as the run got."""
 
-    def __init__(self, message, fields):
+    def __init__(self, message: str, fields: dict) -> None:
         TrustStoreError.__init__(self, message)
         self.fields = fields
 
@@ -77,8 +79,11 @@ class Host:
     in :data:`BIN_DIRS` and PATH, a list ``warnings``, ``os.replace``, ``platform.system``).
     """
 
-    def __init__(self, run=None, which=None, warn=None, atomic_move=None, system=None):
-        self.warnings = []
+    def __init__(self, run: Callable[..., tuple[int, str, str]] | None = None,
+                 which: Callable[[str], str | None] | None = None, warn: Callable[[str], Any] | None = None,
+                 atomic_move: Callable[[str, str], Any] | None = None,
+                 system: Callable[[], str] | None = None) -> None:
+        self.warnings: list[str] = []
         self.run = run or _run
         self.which = which or _which
         self.warn = warn or self.warnings.append
@@ -97,7 +102,7 @@ def _os_reason(exc):
 
 # --------------------------------------------------------------------------- snapshot and rollback
 
-def snapshot(path):
+def snapshot(path: str) -> dict:
     """What is at ``path`` now (a symlink's target, or bytes, mode and owner), to restore it later."""
     st = os.lstat(path)
     if os.path.islink(path):
@@ -107,7 +112,7 @@ def snapshot(path):
     return {"data": data, "mode": st.st_mode & 0o7777, "uid": st.st_uid, "gid": st.st_gid}
 
 
-def restore(path, previous):
+def restore(path: str, previous: dict) -> None:
     """Put back what :func:`snapshot` saw at ``path`` (atomically, through a temporary file)."""
     if "link" in previous:
         if os.path.lexists(path):
@@ -133,12 +138,12 @@ def restore(path, previous):
 class FileChanges:
     """Changes to the anchors directory, each with what undoes it (newest undone first)."""
 
-    def __init__(self, atomic_move=os.replace):
+    def __init__(self, atomic_move: Callable[[str, str], Any] = os.replace) -> None:
         self.atomic_move = atomic_move
-        self.undo = []
-        self.created_dir = None
+        self.undo: list[tuple[str, str, dict | None]] = []
+        self.created_dir: str | None = None
 
-    def write_anchor(self, path, pem, replaces=None):
+    def write_anchor(self, path: str, pem: bytes, replaces: object = None) -> None:
         """Write ``pem`` to ``path`` (mode 0644) atomically; ``replaces``: a file is overwritten."""
         directory = os.path.dirname(path)
         if not os.path.isdir(directory):
@@ -158,12 +163,12 @@ class FileChanges:
         os.chmod(path, 0o644)
         self.undo.append(("restore", path, previous) if previous else ("unlink", path, None))
 
-    def remove_anchor(self, path):
+    def remove_anchor(self, path: str) -> None:
         previous = snapshot(path)
         os.unlink(path)
         self.undo.append(("restore", path, previous))
 
-    def rollback(self):
+    def rollback(self) -> list[str]:
         """Undo the file changes, newest first; returns a list of problems (empty when clean)."""
         problems = []
         for action, path, previous in reversed(self.undo):
@@ -194,8 +199,10 @@ def _facts(cert):
             "subject": info["subject"], "not_after": info["not_after"]}
 
 
-def converge(state="present", platform_name="auto", src=None, content=None, fingerprint=None, name=None,
-             update=True, policy=None, check_mode=False, diff=False, host=None, layout_for=layouts.layout):
+def converge(state: str = "present", platform_name: str = "auto", src: str | None = None,
+             content: str | None = None, fingerprint: str | None = None, name: str | None = None,
+             update: bool = True, policy: dict | None = None, check_mode: bool = False, diff: bool = False,
+             host: Host | None = None, layout_for: Callable[[str], Any] = layouts.layout) -> dict:
     """The whole ``trust_anchor`` run; returns the result fields or raises :class:`TransactionError`.
 
     ``src`` (a path, read with the certificate cap), ``content`` (PEM text) or ``fingerprint``
@@ -206,7 +213,7 @@ def converge(state="present", platform_name="auto", src=None, content=None, fing
     with ``"; nothing was changed"`` in the message.
     """
     host = host or Host()
-    fields = {"changed": False, "store": None, "path": None, "removed": [], "bundle": None,
+    fields: dict[str, Any] = {"changed": False, "store": None, "path": None, "removed": [], "bundle": None,
               "bundle_contains": False, "cmd": None, "findings": [], "reasons": []}
     fields.update(_facts(None))
     try:
@@ -240,8 +247,9 @@ def converge(state="present", platform_name="auto", src=None, content=None, fing
             findings = anchor_policy.check_anchor(cert, **anchor_policy.options_from(policy or {}))
             fields["findings"] = [f.as_dict() for f in findings]
             if fails(findings):
-                errors = [f for f in findings if f.severity == "error"]
-                raise TransactionError("refusing to trust {}: {}; nothing was changed".format(fields["subject"], summary(errors)), fields)
+                # each failing code with its message and remedy (the one failure message of the collection)
+                raise TransactionError(failure_message(f"refusing to trust {fields['subject']}", findings)
+                                       + "; nothing was changed", fields)
             name = names.default_name(cert) if name is None else names.check_name(name)
             fields["name"] = name
 
@@ -332,7 +340,7 @@ def _converge_linux(lay, state, cert, kind, hexed, name, update, check_mode, dif
     fields["cmd"] = _cmd(argv, rc, out, err)
     failure = None
     if rc != 0:
-        failure = "%s failed (rc=%d): %s" % (" ".join(argv), rc, (err or out).strip()[-800:])
+        failure = "{} failed (rc={}): {}".format(" ".join(argv), rc, (err or out).strip()[-800:])
     else:
         try:
             after = scan.read_bundle(lay.bundle)
@@ -369,8 +377,8 @@ def _converge_linux(lay, state, cert, kind, hexed, name, update, check_mode, dif
     if rc2 == 0:
         note = "the anchors directory was restored and the store regenerated from it; nothing changed"
     else:
-        note = ("the anchors directory was restored, but regenerating the store failed again (rc=%d): the "
-                "bundle may not match the anchors until %s succeeds" % (rc2, " ".join(resync_argv)))
+        note = (f"the anchors directory was restored, but regenerating the store failed again (rc={rc2}): the "
+                f"bundle may not match the anchors until {' '.join(resync_argv)} succeeds")
     raise TransactionError(f"{failure}; {note}", fields)
 
 
@@ -407,7 +415,7 @@ def _converge_macos(lay, state, cert, kind, hexed, check_mode, diff, host, field
         argv = macos.macos_find_argv(keychain, security)
         rc, out, err = host.run(argv)
         if rc != 0:
-            raise TransactionError("%s failed (rc=%d): %s" % (" ".join(argv), rc, (err or out).strip()), fields)
+            raise TransactionError("{} failed (rc={}): {}".format(" ".join(argv), rc, (err or out).strip()), fields)
         return macos.parse_find_certificate(out), _macos_trusted(host, security)
 
     items, trusted = read_keychain()
@@ -447,7 +455,7 @@ def _converge_macos(lay, state, cert, kind, hexed, check_mode, diff, host, field
             rc, out, err = host.run(argv)
             fields["cmd"] = _cmd(argv, rc, out, err)
             if rc != 0:
-                msg = "%s failed (rc=%d): %s" % (" ".join(argv), rc, (err or out).strip())
+                msg = "{} failed (rc={}): {}".format(" ".join(argv), rc, (err or out).strip())
                 if state == "present" and not was_in_keychain:
                     # add-trusted-cert adds to the keychain before it sets trust settings: undo the add
                     now_items, _trusted = read_keychain()

@@ -203,7 +203,10 @@ def test_refused_certificate_raises_with_findings_and_touches_nothing(debian, ca
         transaction.converge(content=cas["leaf"].pem.decode(), platform_name="debian", host=host,
                              layout_for=layout_of(debian))
     assert str(info.value).startswith("refusing to trust CN=tableau.tx.test") and "nothing was changed" in str(info.value)
-    assert [f["severity"] for f in info.value.fields["findings"]].count("error") >= 1
+    errors = [f for f in info.value.fields["findings"] if f["severity"] == "error"]
+    assert errors
+    for f in errors:  # each failing code with its remedy, as every task failure on findings says it
+        assert "error {}: ".format(f["code"]) in str(info.value) and "Remedy: " + f["remedy"][:30] in str(info.value)
     assert calls == [] and tree(debian.anchors_dir) == before
 
 

@@ -361,10 +361,16 @@ def test_policy_options_reach_the_store(store, run, cas, sha1_intermediate):
     assert res["failed"] and not res["changed"] and "ANCHOR-008" in res["msg"]
     assert {(f["code"], f["severity"]) for f in res["findings"]} == {
         ("ANCHOR-004", "warning"), ("ANCHOR-008", "error")}
+    # the refusal names the failing code with its remedy; the warning is a warning of the task too
+    refused = [f for f in res["findings"] if f["code"] == "ANCHOR-008"][0]
+    assert "error ANCHOR-008: " in res["msg"] and f"Remedy: {refused['remedy'][:40]}" in res["msg"], res["msg"]
+    assert res["msg"].endswith("| also: warning ANCHOR-004; nothing was changed"), res["msg"]
+    assert warned(res, "ANCHOR-004 (warning): "), res.get("warnings")
     assert store.snapshot() == before
     res = run(content=sha1_intermediate, platform="debian", blocklisted_digests=[])
     assert res["changed"] and not res.get("failed"), res
     assert [(f["code"], f["severity"]) for f in res["findings"]] == [("ANCHOR-004", "warning")]
+    assert warned(res, "ANCHOR-004 (warning): "), res.get("warnings")
     assert res["bundle_contains"] is True
     res = run(content=pem(cas["weak"]), platform="debian", min_rsa_key_size=1024)
     assert res["changed"] and res["findings"] == [] and res["bundle_contains"] is True
