@@ -19,25 +19,13 @@ from __future__ import annotations
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Registry, Rule
 
 # Importing saml.response registers the SAML-1NN rules into saml.rules.REGISTRY.
-from ansible_collections.trustops.tableau.plugins.module_utils.saml import response as _saml_response  # noqa: F401
+from ansible_collections.trustops.tableau.plugins.module_utils.saml import response as _saml_response  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.trustops.tableau.plugins.module_utils.saml import rules as _saml
-# TEMPORARY (issue 13 in progress): the other areas' registries are being written; skipped until they exist.
-import importlib as _importlib
-
-
-def _area(name):
-    try:
-        module = _importlib.import_module("ansible_collections.trustops.tableau.plugins.module_utils." + name)
-    except ImportError:
-        return None
-    return module if hasattr(module, "REGISTRY") else None
-
-
-_tsm = _area("tsm.rules")
-_tls = _area("tlsprobe.rules")
-_mobile = _area("mobile.rules")
-_anchor = _area("anchor_policy")
-_identity = _area("identity")
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm import rules as _tsm
+from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe import rules as _tls
+from ansible_collections.trustops.tableau.plugins.module_utils.mobile import rules as _mobile
+from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy as _anchor
+from ansible_collections.trustops.tableau.plugins.module_utils import identity as _identity
 
 #: The areas in catalogue order: (code prefix, the module holding its ``REGISTRY``).
 AREAS = (
@@ -52,10 +40,8 @@ AREAS = (
 
 def registries() -> list[Registry]:
     """Every area's registry, in the catalogue's order (SAML, TSM, TLS, MOBILE, ANCHOR, SSL)."""
-    found = []
+    found: list[Registry] = []
     for prefix, module in AREAS:
-        if module is None:  # TEMPORARY
-            continue
         registry = module.REGISTRY
         if registry.prefix != prefix:
             raise ValueError(f"{module.__name__}.REGISTRY holds {registry.prefix} rules, not {prefix}")
@@ -81,8 +67,6 @@ def retired() -> dict[str, tuple[str, ...]]:
     from each area's ``RETIRED`` table (optional), in catalogue order."""
     found: dict[str, tuple[str, ...]] = {}
     for _prefix, module in AREAS:
-        if module is None:  # TEMPORARY
-            continue
         for old, new in getattr(module, "RETIRED", {}).items():
             found[old] = tuple(new) if isinstance(new, (list, tuple)) else (new,)
     return found

@@ -263,7 +263,8 @@ def classify_warnings(rst: str, lines) -> tuple[list[str], dict[str, int]]:
     """(the lines that fail the build, {allowed label: count}) of Sphinx's warning file lines."""
     collections = re.escape(os.path.join(os.path.abspath(rst), "collections") + os.sep)
     allowed = re.compile(r"^" + collections + r"[^:]+\.rst:[0-9]+: WARNING: undefined label: '([^']+)' \[ref\.ref\]$")
-    bad, seen = [], {}
+    bad: list[str] = []
+    seen: dict[str, int] = {}
     for line in lines:
         line = line.rstrip("\n")
         if not line.strip():
@@ -372,12 +373,13 @@ def verify(html_dir: str, codes=None) -> list[str]:
             if fragment and fragment not in pages[target_name].ids:
                 problems.append(f"guide/{name}: link to {href}: no anchor #{fragment} in guide/{target_name}")
     # R(..., <LABEL>.catalogue.<code>) in plugin docs lands in the code's entry
-    labels = inventory_labels(html_dir)
-    for code in codes if labels is not None else ():
+    labels = inventory_labels(html_dir) or {}
+    for code in codes if labels else ():
         label = f"{LABEL}.catalogue.{code.lower()}"
-        page, _hash, target = (labels.get(label) or "").partition("#")
-        if page != "guide/catalogue.html" or pages["catalogue.html"].section_of.get(target) != code.lower():
-            problems.append(f"objects.inv: label {label} ({labels.get(label)}) is not in the entry of {code}")
+        uri = labels.get(label)
+        where, _hash, target = (uri or "").partition("#")
+        if where != "guide/catalogue.html" or pages["catalogue.html"].section_of.get(target) != code.lower():
+            problems.append(f"objects.inv: label {label} ({uri}) is not in the entry of {code}")
     index_links = {href.partition("#")[0] for href in pages.get("index.html", _Anchors()).links}
     for name in ("catalogue.html", "troubleshooting.html"):
         if name not in pages:
