@@ -408,7 +408,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.trustops.tableau.plugins.module_utils import _module, certs, policy, reader
 from ansible_collections.trustops.tableau.plugins.module_utils.mobile import apple, checks, diff, identifiers, inputs, signing, writer
-from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError, fails, summary
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
 
 #: The cap of each input option, by its kind (the shared reader's caps; docs/inputs.md lists them).
@@ -489,9 +489,10 @@ def run(module, result):
         else:
             module.warn("a signer was given but ios is not in platforms: nothing is signed")
     result["findings"] = [f.as_dict() for f in findings]
-    if fails(findings, params["fail_on"]):
-        worst = [f for f in findings if f.severity == "error"] or [f for f in findings if f.severity == "warning"]
-        module.fail_json(msg=f"refusing to build the mobile trust files: {summary(worst)}; nothing was written", **result)
+    # findings below fail_on are warnings; a refusal names each failing code with its remedy
+    if _module.show(module, findings, params["fail_on"]):
+        _module.fail(module, findings, result, "refusing to build the mobile trust files", params["fail_on"],
+                     "; nothing was written")
 
     artifacts = writer.build_artifacts(spec, chosen, platforms, name, params["android_domains"])
     writer.plan(dest, artifacts, signer if "ios" in platforms else None)

@@ -260,7 +260,7 @@ BAD = [
      r"^blocklisted_digests: unknown digest 'sha_one'"),
     ("a negative EC size", {"min_ec_key_size": -256}, r"min_ec_key_size: -256 is negative"),
     ("a SHA-1 self-signed root", {"src": ["sha1root.pem"]},
-     r"error ANCHOR-009: .*sha1root\.pem: .*self-signed with blocklisted digest SHA1.*iOS 13"),
+     r"error ANCHOR-009: .*sha1root\.pem: .*self-signed with blocklisted digest SHA1.* Remedy: .*SHA-256"),
     ("a negative key size", {"min_rsa_key_size": -1}, r"min_rsa_key_size: -1 is negative"),
 ]
 
@@ -303,7 +303,7 @@ def test_sha1_root_is_accepted_only_when_sha1_is_not_blocklisted(files, run, tmp
     res = run(**args)
     assert res["failed"] and not os.path.exists(tmp_path / "o")
     assert [(f["code"], f["severity"]) for f in res["findings"]] == [("ANCHOR-009", "error")]
-    assert res["findings"][0]["data"]["digest"] == "sha1"
+    assert res["findings"][0]["data"]["digest"] == "sha1" and "iOS 13" in res["findings"][0]["message"]
     res = run(blocklisted_digests=[], **args)
     assert res["changed"] and not res.get("failed") and res["findings"] == []
 
@@ -311,7 +311,11 @@ def test_sha1_root_is_accepted_only_when_sha1_is_not_blocklisted(files, run, tmp
 def test_warning_threshold_and_intermediates(files, run, tmp_path):
     args = dict(src=[files["root.pem"], files["inter.pem"]], identifier=IDENT, dest=str(tmp_path / "o"))
     res = run(fail_on="warning", **args)
-    assert res["failed"] and "MOBILE-008" in res["msg"] and not os.path.exists(tmp_path / "o")
+    assert res["failed"] and "warning MOBILE-008: " in res["msg"] and not os.path.exists(tmp_path / "o")
+    assert "Remedy: " in res["msg"] and res["msg"].endswith("; nothing was written"), res["msg"]
+    res = run(**args)  # below fail_on, the same finding is a warning of a task that writes the files
+    assert res["changed"] and "MOBILE-008 (warning): " in json.dumps(res.get("warnings", [])), res.get("warnings")
+    shutil.rmtree(tmp_path / "o")
     res = run(include_intermediates=True, **args)
     assert res["changed"] and [c["role"] for c in res["certificates"]] == ["root", "intermediate"]
     assert [c["payload_type"] for c in res["certificates"]] == ["com.apple.security.root",
