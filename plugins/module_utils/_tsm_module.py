@@ -101,8 +101,8 @@ def run(module: Any, body: Callable[[Any, dict], Any], label: str = "tsm") -> No
         failure = dict(msg=str(exc), rc=exc.rc, cmd=exc.command, stdout=exc.stdout, stderr=exc.stderr)
     except TrustopsError as exc:
         wrote = bool(client and client.writes)
-        failure = dict(msg="{}; {}".format(exc, "nothing was changed" if not wrote
-                                       else "see staged and commands for what was staged"))
+        outcome = "see staged and commands for what was staged" if wrote else "nothing was changed"
+        failure = dict(msg=f"{exc}; {outcome}")
     except Exception as exc:  # pylint: disable=broad-exception-caught  # a bug: report it without a raw traceback
         failure = dict(msg=f"unexpected error: {exc}", exception=traceback.format_exc())
     finally:
