@@ -22,7 +22,7 @@ from ansible.utils.display import Display
 from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils import reader
-from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError, failing, warning_lines
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore import windows
 
 display = Display()
@@ -112,8 +112,10 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(to_native(exc))
 
         result = windows.task_result(decided)
+        # findings that do not refuse the certificate are warnings of the task (code, one line each)
+        shown = warning_lines(failing(decided["findings"], "error")[1])
         if result.get("failed"):
-            return result
+            return _warned(result, shown)
 
         had_tmpdir = self._connection._shell.tmpdir is not None
         try:
@@ -132,4 +134,11 @@ class ActionModule(ActionBase):
             if not had_tmpdir:
                 self._cleanup_tmpdir()
 
-        return windows.conclude(decided, result, module_result, diff=self._task.diff)
+        return _warned(windows.conclude(decided, result, module_result, diff=self._task.diff), shown)
+
+
+def _warned(result, lines):
+    """``result`` with ``lines`` before its warnings (those of the delegated module follow them)."""
+    if lines:
+        result["warnings"] = list(lines) + list(result.get("warnings") or [])
+    return result

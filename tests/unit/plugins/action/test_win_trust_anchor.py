@@ -322,6 +322,17 @@ def test_ed25519_is_a_warning():
     assert ("ANCHOR-007", "warning") in codes(decided["findings"])
 
 
+def test_warnings_lead_and_the_delegated_modules_follow():
+    """The action's warnings: the findings that do not refuse the certificate, one line each, before
+    any warning of ansible.windows.win_certificate_store; none when there is nothing to say."""
+    decided = windows.plan(params(), _ed25519_root(), "ed.pem")
+    lines = wta.warning_lines(wta.failing(decided["findings"], "error")[1])
+    assert lines and lines[0].startswith("ANCHOR-007 (warning): ")
+    result = wta._warned(dict(windows.task_result(decided), warnings=["from the store module"]), lines)  # pylint: disable=protected-access
+    assert result["warnings"] == lines + ["from the store module"]
+    assert "warnings" not in wta._warned(windows.task_result(decided), [])  # pylint: disable=protected-access
+
+
 def test_meaningless_policy_option_is_an_input_error(pki):
     root = pki.root(cn="Option Root")
     with pytest.raises(TrustopsError, match=re.escape("blocklisted_digests: unknown digest 'shaa1'")):
@@ -500,9 +511,10 @@ ansible_ssh_common_args='-o ConnectTimeout=3 -o BatchMode=yes'
 """
 
 
-def test_bad_certificate_fails_on_the_controller_before_any_connection(pki, tmp_path):
+def test_bad_certificate_fails_on_the_controller_before_any_connection(pki, sha1_pki, tmp_path):
     leaf = pki.self_signed_leaf()
     (tmp_path / "leaf.pem").write_bytes(leaf.pem)
+    (tmp_path / "sha1-int.pem").write_bytes(sha1_pki["intermediate"])
     (tmp_path / "garbage.crt").write_bytes(b"not a certificate")
     (tmp_path / "adir").mkdir()
     with open(tmp_path / "huge.crt", "wb") as handle:
@@ -515,6 +527,11 @@ def test_bad_certificate_fails_on_the_controller_before_any_connection(pki, tmp_
               trustops.tableau.win_trust_anchor:
                 src: "{{ playbook_dir }}/leaf.pem"
               register: refused
+              ignore_errors: true
+            - name: policy refusal beside a warning
+              trustops.tableau.win_trust_anchor:
+                src: "{{ playbook_dir }}/sha1-int.pem"
+              register: warned
               ignore_errors: true
             - name: broken input
               trustops.tableau.win_trust_anchor:
@@ -544,19 +561,24 @@ def test_bad_certificate_fails_on_the_controller_before_any_connection(pki, tmp_
             - name: report
               ansible.builtin.copy:
                 content: "{{ {'refused': refused, 'broken': broken, 'missing': missing, 'combo': combo,
-                              'directory': directory, 'huge': huge} | to_json }}"
+                              'directory': directory, 'huge': huge, 'warned': warned} | to_json }}"
                 dest: "{{ playbook_dir }}/out-{{ inventory_hostname }}.json"
               delegate_to: localhost
         """, UNREACHABLE_INVENTORY)
     out = proc.stdout + proc.stderr
     assert "UNREACHABLE" not in out, out
+    assert re.search(r"\[WARNING\]: ANCHOR-004 \(warning\): ", out), out  # a plain run shows it
     for host in ("win-winrm", "win-ssh"):
         res = json.loads((tmp_path / (f"out-{host}.json")).read_text())
         assert res["refused"]["failed"]
-        assert res["refused"]["msg"] == (
-            f"src {tmp_path}/leaf.pem: refused as a Windows trust anchor: error ANCHOR-001: "
-            "CN=selfsigned.example.test,O=trustops test is not a CA certificate "
-            "(no basicConstraints CA:TRUE)")
+        assert res["refused"]["msg"].startswith(
+            f"src {tmp_path}/leaf.pem: refused as a Windows trust anchor: ")
+        assert ("error ANCHOR-001: CN=selfsigned.example.test,O=trustops test is not a CA certificate "
+                "(no basicConstraints CA:TRUE)") in res["refused"]["msg"]
+        assert "warnings" not in res["refused"]  # its one finding refuses it: nothing else to warn about
+        # the finding that does not refuse the certificate is a warning of the task, beside the refusal
+        assert res["warned"]["failed"] and "ANCHOR-008" in res["warned"]["msg"]
+        assert [w for w in res["warned"]["warnings"] if "ANCHOR-004 (warning): " in json.dumps(w)], res["warned"]
         assert [f["code"] for f in res["refused"]["findings"]] == ["ANCHOR-001"]
         assert res["refused"]["thumbprint"] == openssl_sha1_thumbprint(leaf.pem)
         assert "garbage.crt: not PEM or DER" in res["broken"]["msg"]
