@@ -321,7 +321,7 @@ CONNECTION_ARGSPEC: dict[str, dict[str, Any]] = dict(
     tsm_user=dict(type="str"),
     username=dict(type="str"),
     password=dict(type="str", no_log=True),
-    password_on_command_line=dict(type="bool", default=False),
+    password_on_command_line=dict(type="bool", default=False, no_log=False),
     request_timeout=dict(type="int", default=DEFAULT_TIMEOUT),
 )
 
