@@ -264,21 +264,16 @@ from ansible_collections.trustops.tableau.plugins.module_utils._module import fi
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
-    load_certificates,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
     TrustopsError,
 )
-from ansible_collections.trustops.tableau.plugins.module_utils.saml.metadata import (
-    check_idp_metadata,
-    check_sp_metadata,
-)
+from ansible_collections.trustops.tableau.plugins.module_utils.saml.metadata import check_configuration
 from ansible_collections.trustops.tableau.plugins.module_utils.saml.rules import (
     POLICY_ARGUMENT_SPEC,
     Policy,
     xml_cap,
 )
-from ansible_collections.trustops.tableau.plugins.module_utils.saml.urls import check_sp_urls
 from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
     HAS_LXML,
     LXML_IMPORT_ERROR,
@@ -327,29 +322,16 @@ def main():
         module.fail_json(msg=missing_required_lib("lxml"), exception=LXML_IMPORT_ERROR)
     if signer_data is not None and idp_data is None:
         module.fail_json(msg="a trusted signer verifies the IdP metadata: give src or content too")
-    findings = []
-    out = dict(changed=False, entity_id=None, bindings=[], idp=None, sp=None, urls={})
     try:
-        if idp_data is not None:
-            idp_findings, out["idp"] = check_idp_metadata(
-                idp_data, idp_source, policy,
-                trusted_signers=load_certificates(signer_data, signer_source) if signer_data is not None else None,
-                entity_id=p["entity_id"], max_bytes=cap)
-            findings.extend(idp_findings)
-            out["entity_id"], out["bindings"] = out["idp"]["entity_id"], out["idp"]["bindings"]
-        if sp_data is not None:
-            sp_findings, out["sp"] = check_sp_metadata(
-                sp_data, sp_source, p["server_host"], p["scope"], p["site_alias"], max_bytes=cap)
-            findings.extend(sp_findings)
-        url_findings, out["urls"] = check_sp_urls(
-            p["server_host"], p["scope"], p["site_alias"], acs_url=p["acs_url"], slo_url=p["slo_url"],
-            return_url=p["return_url"])
-        findings.extend(url_findings)
+        findings, facts = check_configuration(
+            idp_data, idp_source, sp_data, sp_source, signer_data, signer_source, entity_id=p["entity_id"],
+            server_host=p["server_host"], scope=p["scope"], site_alias=p["site_alias"], acs_url=p["acs_url"],
+            slo_url=p["slo_url"], return_url=p["return_url"], policy=policy, max_bytes=cap)
     except ImportError as exc:
         module.fail_json(msg=missing_required_lib(str(exc.name or exc)))
     except TrustopsError as exc:
         module.fail_json(msg=str(exc))
-    finish(module, findings, out, "SAML metadata", p["fail_on"])
+    finish(module, findings, dict(changed=False, **facts), "SAML metadata", p["fail_on"])
 
 
 if __name__ == "__main__":

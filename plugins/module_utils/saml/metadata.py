@@ -6,7 +6,8 @@ signature (verified with :mod:`xmlsig`, wrapping refused).
 
 Entry point for every path: :func:`check_idp_metadata` (``data`` bytes and a ``source`` label;
 callers read files through ``reader.read_input``); :func:`check_sp_metadata` for Tableau's own
-(SP) metadata.
+(SP) metadata; :func:`check_configuration`, the one call of ``saml_metadata_check`` (IdP and SP
+metadata and the URLs configured on the IdP).
 
 Pure Python, no Ansible imports.
 """
@@ -47,6 +48,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.saml.rules import
     finding,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.saml.urls import (
+    check_sp_urls,
     compare_url,
     expected_acs_url,
     expected_slo_url,
@@ -449,4 +451,40 @@ def check_sp_metadata(data: bytes | str, source: str = "<sp metadata>", server_h
         for service in acs:
             if (service["location"] or "").lower().startswith("http://"):
                 findings.append(finding("SAML-055", where=source, url=service["location"]))
+    return findings, facts
+
+
+def check_configuration(idp_data: bytes | str | None = None, idp_source: str = "<idp metadata>",
+                        sp_data: bytes | str | None = None, sp_source: str = "<sp metadata>",
+                        trusted_signer_data: bytes | str | None = None,
+                        trusted_signer_source: str = "<trusted signer>", entity_id: str | None = None,
+                        server_host: str | None = None, scope: str = "server", site_alias: str | None = None,
+                        acs_url: str | None = None, slo_url: str | None = None, return_url: str | None = None,
+                        policy: Policy | None = None,
+                        max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Finding], dict[str, Any]]:
+    """The SAML configuration exchanged with the IdP, as ``saml_metadata_check`` reports it: the IdP
+    metadata (:func:`check_idp_metadata`, verified with the certificates of ``trusted_signer_data``
+    when given), Tableau Server's SP metadata (:func:`check_sp_metadata`) and the URLs configured on
+    the IdP (``urls.check_sp_urls``), each only when given, findings in that order.
+
+    Returns ``(findings, facts)``, facts ``{"entity_id", "bindings", "idp", "sp", "urls"}`` (the
+    first two from the IdP metadata).  Broken input raises a TrustopsError (XmlError, SamlError,
+    CertificateError for an unreadable trusted signer).
+    """
+    findings: list[Finding] = []
+    facts: dict[str, Any] = {"entity_id": None, "bindings": [], "idp": None, "sp": None, "urls": {}}
+    if idp_data is not None:
+        signers = (load_certificates(trusted_signer_data, trusted_signer_source)
+                   if trusted_signer_data is not None else None)
+        idp_findings, facts["idp"] = check_idp_metadata(idp_data, idp_source, policy, trusted_signers=signers,
+                                                        entity_id=entity_id, max_bytes=max_bytes)
+        findings.extend(idp_findings)
+        facts["entity_id"], facts["bindings"] = facts["idp"]["entity_id"], facts["idp"]["bindings"]
+    if sp_data is not None:
+        sp_findings, facts["sp"] = check_sp_metadata(sp_data, sp_source, server_host, scope, site_alias,
+                                                     max_bytes=max_bytes)
+        findings.extend(sp_findings)
+    url_findings, facts["urls"] = check_sp_urls(server_host, scope, site_alias, acs_url=acs_url, slo_url=slo_url,
+                                                return_url=return_url)
+    findings.extend(url_findings)
     return findings, facts

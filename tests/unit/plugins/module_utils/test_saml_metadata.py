@@ -404,6 +404,27 @@ def test_site_sp_metadata(work):
     assert codes(metadata.check_sp_metadata(http, "sp.xml", HOST, "site", "finance")[0]) == ["SAML-054", "SAML-055"]
 
 
+def test_the_configuration_check_is_the_three_checks_in_order(work, idp, signed):
+    """metadata.check_configuration (saml_metadata_check's one call): the IdP metadata verified
+    with its signer, the SP metadata and the URLs, each check's findings in that order."""
+    sp_xml = fx.sp_metadata(work, slo=False)
+    signer = fx.pem(idp.cert)
+    findings, facts = metadata.check_configuration(
+        signed, "idp.xml", sp_xml, "sp.xml", signer, "signer.crt", server_host=HOST,
+        acs_url=f"https://{HOST}/wg/saml/sso/index.html", return_url=f"https://{HOST}/")
+    idp_part = check(signed, trusted_signers=[signer])
+    sp_part = metadata.check_sp_metadata(sp_xml, "sp.xml", HOST)
+    url_part = urls.check_sp_urls(HOST, acs_url=f"https://{HOST}/wg/saml/sso/index.html", return_url=f"https://{HOST}/")
+    assert [f.code for f in findings] == [f.code for part in (idp_part, sp_part, url_part) for f in part[0]]
+    assert [f.code for f in findings] == ["SAML-057", "SAML-050", "SAML-051"]
+    assert facts["entity_id"] == fx.IDP_ENTITY_ID and facts["idp"]["signature_verified"] is True
+    assert facts["sp"]["sp_entity_id"] == f"https://{HOST}" and facts["urls"] == url_part[1]
+    only_urls = metadata.check_configuration(return_url="http://localhost")
+    assert [f.code for f in only_urls[0]] == ["SAML-052"] and only_urls[1]["idp"] is None
+    with pytest.raises(certs.CertificateError, match="signer.crt"):
+        metadata.check_configuration(signed, trusted_signer_data=b"not a certificate", trusted_signer_source="signer.crt")
+
+
 @pytest.mark.parametrize("acs_url,expected", [
     ("https://tableau.example.test/wg/saml/SSO/index.html", []),
     ("https://Tableau.example.test/wg/saml/SSO/index.html", ["SAML-050"]),
