@@ -20,7 +20,7 @@ import hashlib
 from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy, certs
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding
 from ansible_collections.trustops.tableau.plugins.module_utils.mobile import rules as mobile_rules
-from ansible_collections.trustops.tableau.plugins.module_utils.mobile.inputs import CA, MobileError, extension
+from ansible_collections.trustops.tableau.plugins.module_utils.mobile.inputs import CA, MobileError
 from ansible_collections.trustops.tableau.plugins.module_utils.mobile.signing import Signer
 from ansible_collections.trustops.tableau.plugins.module_utils.policy import KeyVerdict, Policy
 
@@ -182,10 +182,10 @@ def signer_findings(
         found.append(_finding("MOBILE-010", cert, not_before=certs.not_before(cert).isoformat(),
                               not_after=certs.not_after(cert).isoformat()))
     found.extend(_signer_policy_findings(cert, Policy(blocklisted_digests, min_rsa_key_size, min_ec_key_size)))
-    usage = extension(cert, ExtensionOID.KEY_USAGE)
+    usage = certs.extension(cert, ExtensionOID.KEY_USAGE)
     if usage is not None and not usage.digital_signature:
         found.append(_finding("MOBILE-016", cert))
-    eku = extension(cert, ExtensionOID.EXTENDED_KEY_USAGE)
+    eku = certs.extension(cert, ExtensionOID.EXTENDED_KEY_USAGE)
     if eku is not None:
         allowed = {
             ExtendedKeyUsageOID.EMAIL_PROTECTION,

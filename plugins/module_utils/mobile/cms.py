@@ -11,8 +11,7 @@ says what is wrong and where (``problem``).  No Ansible imports.
 
 from __future__ import annotations
 
-from ansible_collections.trustops.tableau.plugins.module_utils import _asn1
-from ansible_collections.trustops.tableau.plugins.module_utils.mobile.inputs import extension
+from ansible_collections.trustops.tableau.plugins.module_utils import _asn1, certs
 
 try:
     from cryptography import x509
@@ -121,7 +120,7 @@ def read_signed(data: bytes) -> SignedProfile:
         if len(signer_infos) != 1:
             raise _Bad(f"{len(signer_infos)} signers (expected 1)")
         _verify_signer_info(data, signer_infos[0], content, out)
-    except (_Bad, _asn1.DerError) as exc:
+    except (_Bad, _asn1.DerError, certs.CertificateError) as exc:
         out.problem = str(exc)
     except _UNREADABLE as exc:
         out.problem = f"unreadable: {exc}"
@@ -142,7 +141,7 @@ def _signer_certificate(data: bytes, sid: tuple[int, int, int, int],
     if sid_tag == _asn1.context(0, constructed=False):  # [0] SubjectKeyIdentifier
         ski = data[sid_start:sid_end]
         for cert in out.certificates:
-            ext = extension(cert, ExtensionOID.SUBJECT_KEY_IDENTIFIER)
+            ext = certs.extension(cert, ExtensionOID.SUBJECT_KEY_IDENTIFIER)
             if ext is not None and ext.digest == ski:
                 return cert
     return None

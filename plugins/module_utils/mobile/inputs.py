@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
@@ -186,11 +185,7 @@ def source_label(option: str | None, source: str) -> str:
     return source if names_option(option, source) else f"{option} {source}"
 
 
-def extension(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> Any:
-    """The value of the certificate's extension ``oid``, None when absent; unreadable raises MobileError."""
-    try:
-        return cert.extensions.get_extension_for_oid(oid).value
-    except x509.ExtensionNotFound:
-        return None
-    except Exception as exc:
-        raise MobileError(f"certificate {certs.subject_text(cert)}: unreadable extensions ({exc})")
+
+#: The certificate extension reader is :func:`certs.extension` (an unreadable extension section
+#: raises certs.CertificateError, a TrustopsError); this name is kept for callers of earlier builds.
+extension = certs.extension

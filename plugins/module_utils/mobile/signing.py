@@ -95,7 +95,9 @@ def signed_profile_current(existing: bytes, plist: bytes, signer: Signer) -> tup
         return False, f"the existing file is not a signed profile ({got.problem})"
     if got.content != plist:
         return False, "the profile content changed"
-    if got.signer is None or certs.to_der(got.signer) != certs.to_der(signer.cert):
+    if got.signer is None:  # the reader could not name it: the problem says why
+        return False, f"the existing signature is invalid ({got.problem})"
+    if certs.to_der(got.signer) != certs.to_der(signer.cert):
         return False, "the signer changed"
     carried = sorted(certs.to_der(c) for c in got.certificates if certs.to_der(c) != certs.to_der(signer.cert))
     if carried != sorted(signer.chain_ders()):

@@ -864,6 +864,32 @@ def test_reader_accepts_what_openssl_signs(world, tmp_path, flags):
     assert signing.signed_profile_current(signed, plist, signer_of(world)) == (True, None)
 
 
+def test_a_carried_certificate_with_unreadable_extensions_is_a_problem_not_a_crash(world, pki, tmp_path):
+    """openssl signs with a key-identifier signer id and carries a certificate whose extensions
+    cryptography refuses (basicConstraints twice): the reader says so (it never raises), and the
+    module re-signs instead of failing."""
+    from identity_pki import with_extra_extension
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    twice = with_extra_extension(pki.root(cn="Twice Constrained", key=key).cert, key, b"\x55\x1d\x13",
+                                 b"\x30\x03\x01\x01\xff")
+    plist = apple.build_profile(spec(), cas_of(world["root"]))
+    out = str(tmp_path / "p.mobileconfig")
+    res = openssl("cms", "-sign", "-binary", "-nodetach", "-md", "sha256", "-keyid", "-in",
+                  write(tmp_path, "p.plist", plist), "-outform", "DER", "-out", out,
+                  "-signer", write(tmp_path, "s.pem", pem(world["signer"][0])),
+                  "-inkey", write(tmp_path, "s.key", key_pem(world["signer"][1])),
+                  "-certfile", write(tmp_path, "t.pem", pem(twice)))
+    assert res.returncode == 0, res.stderr
+    with open(out, "rb") as handle:
+        signed = handle.read()
+    got = cms.read_signed(signed)
+    assert not got.valid and got.content == plist
+    assert got.problem.startswith("certificate CN=Twice Constrained") and "unreadable extensions" in got.problem
+    current, reason = signing.signed_profile_current(signed, plist, signer_of(world))
+    assert current is False and reason.startswith("the existing signature is invalid (certificate CN=Twice")
+
+
 def test_resign_decisions(world):
     cas = cas_of(world["root"])
     plist = apple.build_profile(spec(), cas)
