@@ -108,10 +108,11 @@ def plan_absent(lay: Layout, kind: str, hexed: str, entries: Sequence[AnchorFile
     holders = _matching(entries, kind, hexed)
     shared = [e for e in holders if e.count > 1]
     if shared:
+        one = len(shared) == 1
         raise TrustStoreError(
-            "{} hold{} the certificate together with other certificates; removing {} would also "
-            "distrust them, so nothing was changed: split the file{} by hand".format(", ".join(e.path for e in shared), "s" if len(shared) == 1 else "",
-               "it" if len(shared) == 1 else "them", "" if len(shared) == 1 else "s"))
+            f"{', '.join(e.path for e in shared)} hold{'s' if one else ''} the certificate together with other "
+            f"certificates; removing {'it' if one else 'them'} would also distrust them, so nothing was changed: "
+            f"split the file{'' if one else 's'} by hand")
     if holders:
         plan.remove = holders
         plan.update = True

@@ -87,7 +87,7 @@ def plan(params: dict[str, Any], data: bytes | str | None = None, source: str = 
     """
     state = params.get("state") or "present"
     result: dict[str, Any] = {"state": state, "thumbprint": None, "findings": [], "der": None, "failed": False,
-              "msg": "", "facts": {"sha256": None, "subject": None, "not_after": None}}
+                              "msg": "", "facts": {"sha256": None, "subject": None, "not_after": None}}
     if data is None:
         if state != "absent" or not params.get("thumbprint"):
             raise TrustopsError(f"a certificate (src or content) is needed for state={state}")
