@@ -192,6 +192,12 @@ def test_role_stops_the_play_on_ambiguity_before_any_change(site, tmp_path):
     assert rc != 0, out
     assert markers == [], out
     assert "SSL-007" in out and "SSL-010" in out
+    # the play stops on one short line: each failing code with its remedy, not the whole result
+    fatal = [line for line in out.splitlines() if line.startswith("fatal: ")]
+    assert len(fatal) == 1 and len(fatal[0]) < 1500, fatal
+    for code in ("SSL-007", "SSL-010", "SSL-011"):
+        assert re.search(f"error {code}( x\\d+, e\\.g\\.)?: [^|]* Remedy: ", fatal[0]), (code, fatal[0])
+    assert '"certificates"' not in fatal[0]
     assert re.search(r"node1\s*:\s*ok=\d+\s+changed=0\s+unreachable=0\s+failed=1", out), out
     assert re.search(r"node2\s*:\s*ok=\d+\s+changed=0", out), out
 
@@ -209,3 +215,22 @@ def test_role_lets_a_clean_audit_through_to_every_host(site, tmp_path):
 def test_role_requires_the_identity_store(site, tmp_path):
     rc, out, markers = run_role(tmp_path, {"mutual_ssl_client_certs": [str(site["dir"] / "certs" / "*.pem")]})
     assert rc != 0 and markers == [] and "mutual_ssl_identity_store" in out, out
+
+
+def test_role_stops_on_broken_options_too(site, tmp_path):
+    """The audit task does not fail itself (the next task does, with its message): broken options,
+    which give no findings, still stop the play before any change."""
+    rc, out, markers = run_role(tmp_path, {
+        "mutual_ssl_client_certs": [str(site["dir"] / "certs" / "jdoe_org.pem")], "mutual_ssl_identity_store": "ad",
+        "mutual_ssl_mapping": "upn", "mutual_ssl_known_users_file": str(site["dir"] / "nope.csv")})
+    assert rc != 0 and markers == [], out
+    fatal = [line for line in out.splitlines() if line.startswith("fatal: ")]
+    assert len(fatal) == 1 and "known_users_file" in fatal[0] and "nope.csv" in fatal[0], out
+
+
+def test_role_lets_findings_below_the_threshold_through_as_warnings(site, tmp_path):
+    rc, out, markers = run_role(tmp_path, {
+        "mutual_ssl_client_certs": [str(site["dir"] / "certs" / "jdoe_org.pem"), str(site["dir"] / "nothing-*.pem")],
+        "mutual_ssl_identity_store": "ad", "mutual_ssl_mapping": "upn"})
+    assert rc == 0 and markers == ["node1", "node2"], out
+    assert re.search(r"\[WARNING\]: SSL-020 \(warning\): ", out), out
