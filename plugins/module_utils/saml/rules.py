@@ -229,22 +229,32 @@ CONFIGURATION_RULES = REGISTRY.register(
          "format", seed=Seed.KEY_FILE,
          title="Key file is not a readable private key"),
     Rule("SAML-012", "error", "{source}: the key is {key_type}{ec_size}; Tableau Server accepts RSA or "
-         "DSA SAML keys", "{how_to}", seed=Seed.KEY_FILE,
+         "DSA SAML keys", "Tableau Server takes RSA (or DSA) SAML keys. {how_to}",
+         seed=Seed.KEY_FILE,
          title="SP key is not RSA or DSA"),
     Rule("SAML-013", "error", "{source}: the key is in {format} format; Tableau Server reads PKCS#1 "
-         "or PKCS#8 keys", "{how_to}", seed=Seed.KEY_FILE,
+         "or PKCS#8 keys", "Tableau Server reads PEM keys in PKCS#1 or PKCS#8 format. {how_to}",
+         seed=Seed.KEY_FILE,
          title="SP key is neither PKCS#1 nor PKCS#8"),
     Rule("SAML-014", "error", "{source}: the PKCS#1 {key_type} key is password protected; Tableau "
-         "Server cannot use a password-protected PKCS#1 key", "{how_to}", seed=Seed.PKCS1_PW,
+         "Server cannot use a password-protected PKCS#1 key",
+         "A PKCS#1 key must not have a password. {how_to}",
+         seed=Seed.PKCS1_PW,
          title="Password-protected PKCS#1 key"),
     Rule("SAML-015", "error", "{source}: the password-protected PKCS#8 key is {key_type}; a "
-         "password-protected SAML key must be RSA PKCS#8", "{how_to}", seed=Seed.PKCS8_PW,
+         "password-protected SAML key must be RSA PKCS#8",
+         "A password-protected SAML key must be RSA PKCS#8. {how_to}",
+         seed=Seed.PKCS8_PW,
          title="Password-protected PKCS#8 key is not RSA"),
     Rule("SAML-016", "error", "{source}: PKCS#8 key {how}; Tableau Server does not support a PKCS#8 "
-         "key file with no or a null password", "{how_to}", seed=Seed.PKCS8_PW,
+         "key file with no or a null password",
+         "Tableau Server takes a PKCS#8 key only with a non-empty password, and only for server-wide "
+         "SAML. {how_to}",
+         seed=Seed.PKCS8_PW,
          title="PKCS#8 key with no or an empty password"),
     Rule("SAML-017", "error", "{source}: the key is password protected, which site-specific SAML "
-         "does not support", "{how_to}", seed=Seed.SITE_PW,
+         "does not support", "Site SAML takes unencrypted keys only. {how_to}",
+         seed=Seed.SITE_PW,
          title="Password-protected key for site SAML"),
     Rule("SAML-018", "error", "{source}: {detail}",
          "Give the passphrase of the key (it is needed by TSM as well: tsm authentication saml "
