@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fleet import Fleet
+from tests.support.fleet import Fleet, FleetError
 from tests.support.fleet.leftovers import fleet_leftovers, new_since, snapshot
 
 REPO = Path(__file__).resolve().parents[2]
@@ -232,3 +232,15 @@ def test_command_line_up_and_down(tmp_path):
     assert down.returncode == 0, down.stderr
     assert not any(fleet_leftovers(Fleet.load(directory).state).values())
     assert not any(n.startswith(f"tfleet{out['bridge'][6:]}-") for n in os.listdir("/run/netns"))
+
+
+def test_a_failed_up_removes_what_it_made(tmp_path):
+    directory = tmp_path / "broken"
+    with pytest.raises(FleetError, match="user no-such-user is not in the image"):
+        Fleet.up(2, directory, user="no-such-user")  # fails after the network is made
+    state = Fleet.load(directory).state
+    assert state["bridge"] and len(state["hosts"]) == 2  # the bridge and namespaces had been made
+    assert all(h["netns_inode"] for h in state["hosts"])
+    assert state["status"] == "down"
+    assert not any(fleet_leftovers(state).values())
+    assert not os.path.exists(f"/sys/class/net/{state['bridge']}")
