@@ -585,8 +585,8 @@ def test_bad_certificate_fails_on_the_controller_before_any_connection(pki, sha1
         assert "missing.crt" in res["missing"]["msg"]
         # the one reader (issue 11): the path once, the cap of a certificate, a directory said so
         assert res["directory"]["msg"] == f"src {tmp_path}/adir: is a directory, not a file", res["directory"]
-        assert res["huge"]["msg"].startswith("src %s/huge.crt: %d bytes, more than the limit of %d bytes"
-                                             % (tmp_path, reader.MAX_CERTIFICATE + 1, reader.MAX_CERTIFICATE))
+        assert res["huge"]["msg"].startswith(f"src {tmp_path}/huge.crt: {reader.MAX_CERTIFICATE + 1} bytes, "
+                                             f"more than the limit of {reader.MAX_CERTIFICATE} bytes")
         assert res["combo"]["msg"] == "state is present but any of the following are missing: src, content"
         for r in res.values():
             assert not r.get("unreachable") and "winrm or requests" not in r["msg"], r

@@ -126,7 +126,7 @@ def test_failure_message_carries_code_message_and_remedy_of_each_failing_finding
 
 
 def test_a_long_failure_is_summarised_with_a_count_and_stays_short():
-    found = [_f("X-%03d" % i, "error", "certificate %d maps to a user of another domain " % i * 5,
+    found = [_f(f"X-{i:03d}", "error", f"certificate {i} maps to a user of another domain " * 5,
                 "give each user one name " * 30) for i in range(200)]
     text = fmod.failure_message("mutual_ssl", found, "error")
     assert "and 195 more failing findings: error X-005, error X-006" in text and "'findings'" in text
@@ -135,7 +135,7 @@ def test_a_long_failure_is_summarised_with_a_count_and_stays_short():
 
 
 def test_warning_lines_name_code_severity_and_one_line_message_and_count_the_rest():
-    found = [_f("T-%03d" % i, "warning", "line one\nline two") for i in range(12)]
+    found = [_f(f"T-{i:03d}", "warning", "line one\nline two") for i in range(12)]
     lines = fmod.warning_lines(found)
     assert lines[0] == "T-000 (warning): line one line two"
     assert len(lines) == 11 and lines[-1].startswith("and 2 more findings")

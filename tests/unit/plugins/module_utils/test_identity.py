@@ -130,7 +130,7 @@ def test_malformed_san_der_is_read_leniently(cpki, ca):
     raw = tlv(0x30, broken_upn + tlv(0x81, b"jsmith@example.org") + tlv(0x82, b"h.example.org"))
     c = cpki.client(ca, cn="jsmith", raw_san=raw)
     with pytest.raises(ValueError):
-        c.cert.extensions  # pylint: disable=pointless-statement
+        _ = c.cert.extensions
     ident = identity.extract(c.cert, "bad.pem")
     assert ident.emails == ["jsmith@example.org"] and ident.dns_names == ["h.example.org"]
     assert ident.upns == [] and ident.upn_problems == [
@@ -152,7 +152,7 @@ def test_duplicate_san_extensions_are_a_problem(cpki, ca):
     second = tlv(0x30, upn_other_name_der(utf8("b@example.org")))
     cert = with_extra_extension(c.cert, ca.key, b"\x55\x1d\x11", second)
     with pytest.raises(x509.DuplicateExtension):
-        cert.extensions  # pylint: disable=pointless-statement
+        _ = cert.extensions
     ident = identity.extract(cert)
     assert ident.upns == ["a@example.org", "b@example.org"]
     assert "2 subjectAltName extensions (one is allowed)" in [t for _c, t in ident.problems]
@@ -508,7 +508,7 @@ def test_certificate_files_are_read_with_the_certificate_cap(tmp_path):
         handle.truncate(reader.MAX_CERTIFICATE + 1)
     r = run(identity.read_sources([str(big)]), mapping="upn")
     assert r.counts["unreadable"] == 1
-    assert "limit of %d bytes" % reader.MAX_CERTIFICATE in r.findings[0].message
+    assert f"limit of {reader.MAX_CERTIFICATE} bytes" in r.findings[0].message
 
 
 def test_user_name_for_one_certificate(cpki, ca):

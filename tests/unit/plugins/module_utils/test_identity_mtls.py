@@ -67,7 +67,7 @@ def _free_ports(count):
         ports.append(port)
         if len(ports) == count:
             return ports
-    raise AssertionError("no %d free loopback ports in %s-%s" % (count, PORT_RANGE[0], PORT_RANGE[-1]))
+    raise AssertionError(f"no {count} free loopback ports in {PORT_RANGE[0]}-{PORT_RANGE[-1]}")
 
 
 def _server_cert(d):
@@ -205,9 +205,9 @@ def site(tmp_path_factory):
 def _curl(site, name, port):
     d = site["dir"]
     proc = subprocess.run([CURL, "-sS", "--max-time", "20", "--cacert", str(d / "server_ca.pem"),
-                           "--resolve", "%s:%d:127.0.0.1" % (HOST, port),
+                           "--resolve", f"{HOST}:{port}:127.0.0.1",
                            "--cert", str(d / "certs" / (f"{name}.pem")), "--key", str(d / "keys" / (f"{name}.key")),
-                           "-w", "\n%{http_code}", "https://%s:%d/" % (HOST, port)],
+                           "-w", "\n%{http_code}", f"https://{HOST}:{port}/"],
                           capture_output=True, text=True, timeout=60, check=False)
     if proc.returncode == 58:  # curl (OpenSSL) would not even load the certificate to present it
         return None, proc.stderr

@@ -72,7 +72,7 @@ def debian(tmp_path, cas):
 def failing_tool(tmp_path, rc=3, message="simulated failure of the store update"):
     """A real executable that fails the way a broken update tool does (stderr, non-zero exit)."""
     path = str(tmp_path / "bin" / "update-ca-certificates")
-    write(path, ("#!/bin/sh\necho '%s' >&2\nexit %d\n" % (message, rc)).encode(), mode=0o755)
+    write(path, f"#!/bin/sh\necho '{message}' >&2\nexit {rc}\n".encode(), mode=0o755)
     return path
 
 

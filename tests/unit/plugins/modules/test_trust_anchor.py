@@ -91,8 +91,8 @@ class Store:
 
     def snapshot(self):
         files = {}
-        for dirpath, _dirs, names in os.walk(self.lay.anchors_dir):
-            for n in names:
+        for dirpath, _dirs, filenames in os.walk(self.lay.anchors_dir):
+            for n in filenames:
                 p = os.path.join(dirpath, n)
                 with open(p, "rb") as handle:
                     files[os.path.relpath(p, self.lay.anchors_dir)] = hashlib.sha256(handle.read()).hexdigest()
@@ -106,7 +106,7 @@ class Store:
         return sorted(self.snapshot()[0])
 
     def verifies(self, issued, capath=False):
-        leaf = self._write(str(self.tmp / ("leaf-%d.pem" % id(issued))), issued.pem)
+        leaf = self._write(str(self.tmp / f"leaf-{id(issued)}.pem"), issued.pem)
         argv = [OPENSSL, "verify"]
         argv += ["-CApath", self.lay.etccertsdir, "-no-CAfile", "-no-CAstore"] if capath else \
             ["-CAfile", self.lay.bundle, "-no-CApath", "-no-CAstore"]
@@ -513,7 +513,7 @@ def test_src_over_the_certificate_cap_is_refused_before_reading(store, run, tmp_
     with open(path, "wb") as handle:
         handle.truncate(reader.MAX_CERTIFICATE + 1)
     res = run(src=path, platform="debian")
-    assert res.get("failed") and "%d bytes" % reader.MAX_CERTIFICATE in res["msg"], res["msg"]
+    assert res.get("failed") and f"{reader.MAX_CERTIFICATE} bytes" in res["msg"], res["msg"]
     assert "docs/inputs.md" in res["msg"]
 
 
