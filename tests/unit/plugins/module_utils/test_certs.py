@@ -52,10 +52,12 @@ def write(path, data):
     return str(path)
 
 
-def self_signed(key, cn, digest=None, ca=True, subject_key=None, issuer_name=None, bc=True):
+SHA256 = hashes.SHA256()
+
+
+def self_signed(key, cn, digest=SHA256, ca=True, subject_key=None, issuer_name=None, bc=True):
     """A certificate for ``subject_key`` (default ``key``) with issuer ``issuer_name`` signed by ``key``
-    with ``digest`` (default SHA-256)."""
-    digest = digest or hashes.SHA256()
+    with ``digest`` (None for Ed25519/Ed448)."""
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     now = datetime.datetime.now(datetime.timezone.utc)
     builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name or name)
