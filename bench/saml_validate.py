@@ -89,9 +89,9 @@ def _versions():
         signxml_version = version("signxml")
     except Exception:  # pylint: disable=broad-except
         pysaml2 = signxml_version = getattr(signxml, "__version__", "?")
-    return ("python {}, lxml {} (libxml2 {}), signxml {}, cryptography {}, {}, pysaml2 {}".format(platform.python_version(), lxml.etree.__version__,
-               ".".join(map(str, lxml.etree.LIBXML_VERSION)), signxml_version, cryptography.__version__,
-               xmlsec, pysaml2))
+    libxml2 = ".".join(map(str, lxml.etree.LIBXML_VERSION))
+    return (f"python {platform.python_version()}, lxml {lxml.etree.__version__} (libxml2 {libxml2}), signxml "
+            f"{signxml_version}, cryptography {cryptography.__version__}, {xmlsec}, pysaml2 {pysaml2}")
 
 
 def make_inputs(workdir, n_responses, n_metadata):

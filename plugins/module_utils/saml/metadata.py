@@ -296,8 +296,8 @@ def check_idp_metadata(data: bytes | str, source: str = "<idp metadata>", policy
     trusted = _load_trusted(trusted_signers)
     root, findings = read_metadata(data, source, max_bytes)
     facts: dict[str, Any] = {"entity_id": None, "entity_ids": [], "sso_services": [], "slo_services": [],
-             "bindings": [], "signing_certificates": [], "signed": False,
-             "signature_verified": None, "signature": None, "valid_until": None}
+                             "bindings": [], "signing_certificates": [], "signed": False,
+                             "signature_verified": None, "signature": None, "valid_until": None}
     if findings:
         return findings, facts
     entity, ids, select_findings = select_entity(root, "IDPSSODescriptor", entity_id, source)
