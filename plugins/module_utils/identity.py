@@ -32,8 +32,10 @@ import json
 import os
 import time
 import unicodedata
+from collections.abc import Iterable
+from typing import Any
 
-from ansible_collections.trustops.tableau.plugins.module_utils.findings import Registry, Rule, TrustopsError
+from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, Registry, Rule, TrustopsError
 from ansible_collections.trustops.tableau.plugins.module_utils import _asn1
 from ansible_collections.trustops.tableau.plugins.module_utils import certs as _certs
 from ansible_collections.trustops.tableau.plugins.module_utils import reader as _reader
@@ -181,7 +183,7 @@ REGISTRY.register(
 _NO_DOMAIN = {code: RULES[code] for code in ("SSL-007", "SSL-008", "SSL-009", "SSL-011")}
 
 
-def default_mapping(identity_store):
+def default_mapping(identity_store: str) -> str:
     """The mapping Tableau Server sets at installation: AD -> ``ldap``, local -> ``upn``."""
     _check_store(identity_store)
     return "ldap" if identity_store == "ad" else "upn"
@@ -204,7 +206,7 @@ def _check_mapping(mapping):
 
 
 @functools.lru_cache(maxsize=4096)  # a few domains, met again on almost every certificate
-def normalise_domain(domain):
+def normalize_domain(domain: str | None) -> str | None:
     """Domains compare case-insensitively and without a trailing dot (``Example.ORG.`` -> ``example.org``)."""
     if domain is None:
         return None
@@ -212,7 +214,11 @@ def normalise_domain(domain):
     return domain or None
 
 
-def user_key(user):
+#: The former name (British spelling), kept for callers outside the collection.
+normalise_domain = normalize_domain
+
+
+def user_key(user: str) -> str:
     """User names compare case-insensitively after Unicode NFC normalisation (as AD does)."""
     return unicodedata.normalize("NFC", user).casefold()
 
@@ -227,7 +233,7 @@ def _tag_name(tag):
     return f"tag 0x{tag:02x}"
 
 
-def decode_upn_value(value):
+def decode_upn_value(value: bytes) -> tuple[str | None, str | None]:
     """The UPN from an otherName value (the DER of the ``[0] EXPLICIT`` content).
 
     Returns (text, problem): text is the UPN when the value is exactly one well-formed
@@ -319,17 +325,25 @@ class CertIdentity:
     __slots__ = ("cert", "source", "sources", "sha256", "subject", "issuer", "serial_number", "common_names",
                  "upns", "emails", "dns_names", "dc_domain", "not_before", "not_after", "problems",
                  "upn_problems", "client_auth_problem")
+    cert: Any
+    source: str
+    sha256: str
+    subject: str
+    issuer: str
+    serial_number: str
+    not_before: datetime.datetime
+    not_after: datetime.datetime
 
-    def __init__(self):
-        self.sources = []
-        self.common_names = []
-        self.upns = []
-        self.emails = []
-        self.dns_names = []
-        self.problems = []  # (code, message) for unreadable parts other than the UPN
-        self.upn_problems = []  # messages about malformed UPN otherNames
-        self.client_auth_problem = None
-        self.dc_domain = None
+    def __init__(self) -> None:
+        self.sources: list[str] = []
+        self.common_names: list[str] = []
+        self.upns: list[str] = []
+        self.emails: list[str] = []
+        self.dns_names: list[str] = []
+        self.problems: list[tuple[str, str]] = []  # (code, message) for unreadable parts other than the UPN
+        self.upn_problems: list[str] = []  # messages about malformed UPN otherNames
+        self.client_auth_problem: str | None = None
+        self.dc_domain: str | None = None
 
 
 def _subject_names(ident, cert):
@@ -349,7 +363,7 @@ def _subject_names(ident, cert):
                 dcs.append(attr.value)
     ident.common_names = cns
     if dcs:  # DC=org, DC=example (DER order) -> example.org
-        ident.dc_domain = normalise_domain(".".join(reversed(dcs)))
+        ident.dc_domain = normalize_domain(".".join(reversed(dcs)))
 
 
 def _extension_names(ident, cert):
@@ -421,7 +435,7 @@ def _eku_name(oid):
     return name if name and name != "Unknown OID" else oid.dotted_string
 
 
-def extract(cert, source="<input>", digest=None):
+def extract(cert: Any, source: str = "<input>", digest: bytes | None = None) -> CertIdentity:
     """A :class:`CertIdentity` for a loaded certificate; unreadable parts become problems.
 
     ``digest``: the certificate's SHA-256 digest when the caller already has it.
@@ -475,7 +489,7 @@ class Mapping:
         self.findings = []  # Findings without the certificate's source: the audit adds it
 
 
-def split_name(value):
+def split_name(value: str) -> tuple[str, str | None, str]:
     """Split an AD-style name into (user, domain, format) or raise ValueError saying why.
 
     Documented formats only: ``username``, ``domain/username``, ``username@domain``.
@@ -501,7 +515,7 @@ def split_name(value):
         raise ValueError("has an empty %s part" % ("user" if not user.strip() else "domain"))
     if user != user.strip() or domain != domain.strip():
         raise ValueError("has white space around the separator")
-    return user, normalise_domain(domain), fmt
+    return user, normalize_domain(domain), fmt
 
 
 def _local_name_problem(value):
@@ -512,7 +526,7 @@ def _local_name_problem(value):
     return None
 
 
-def map_identity(ident, mapping, identity_store, default_domain=None):
+def map_identity(ident: CertIdentity, mapping: str, identity_store: str, default_domain: str | None = None) -> Mapping:
     """The user Tableau Server would map ``ident`` to, as a :class:`Mapping` with its findings."""
     _check_mapping(mapping)
     _check_store(identity_store)
@@ -568,7 +582,7 @@ def map_identity(ident, mapping, identity_store, default_domain=None):
         result.domain = domain
         result.domain_source = "certificate"
     else:
-        result.domain = normalise_domain(default_domain)
+        result.domain = normalize_domain(default_domain)
         result.domain_source = "default_domain" if result.domain else None
     result.mapped_name = f"{user}@{result.domain}" if result.domain else user
     result.key = (user_key(user), result.domain)
@@ -576,7 +590,7 @@ def map_identity(ident, mapping, identity_store, default_domain=None):
     return result
 
 
-def origin_domain(ident, mapped):
+def origin_domain(ident: CertIdentity, mapped: Mapping | None) -> tuple[str | None, str | None]:
     """(domain, evidence) the certificate itself claims, whatever the mapping makes of it.
 
     The mapped field's own domain first, then a UPN's domain, the subject's DC components,
@@ -586,14 +600,14 @@ def origin_domain(ident, mapped):
         return mapped.domain, mapped.field
     for upn in ident.upns:
         if "@" in upn:
-            domain = normalise_domain(upn.rsplit("@", 1)[1])
+            domain = normalize_domain(upn.rsplit("@", 1)[1])
             if domain:
                 return domain, "upn"
     if ident.dc_domain:
         return ident.dc_domain, "subject-dc"
     for email in ident.emails:
         if "@" in email:
-            domain = normalise_domain(email.rsplit("@", 1)[1])
+            domain = normalize_domain(email.rsplit("@", 1)[1])
             if domain:
                 return domain, "email"
     return None, None
@@ -631,7 +645,7 @@ class SourceProblem:
         self.message = message
 
 
-def read_sources(specs):
+def read_sources(specs: Iterable[str | bytes]) -> list[tuple[str, bytes | SourceProblem]]:
     """Expand ``certs`` entries (PEM content, paths, globs) into (source, bytes or SourceProblem).
 
     An entry holding ``-----BEGIN`` is content; one with ``*``, ``?`` or ``[`` is a glob
@@ -640,7 +654,7 @@ def read_sources(specs):
     file, and a glob that matches nothing, become a :class:`SourceProblem` in its place, which
     :func:`audit` reports (SSL-001, SSL-020) and counts: the rest is audited.
     """
-    items = []
+    items: list[tuple[str, bytes | SourceProblem]] = []
     for number, spec in enumerate(specs, 1):
         label = f"certs[{number}]"
         if isinstance(spec, bytes):
@@ -675,7 +689,7 @@ def read_sources(specs):
     return items
 
 
-def read_client_ca(value):
+def read_client_ca(value: str) -> list:
     """The client CA certificates from ``value``: PEM content (holds ``-----BEGIN``) or a file path,
     read through the one reader with the CA bundle cap.  Raises TrustopsError naming ``client_ca``."""
     if "-----BEGIN" in value:
@@ -685,12 +699,12 @@ def read_client_ca(value):
     return _certs.load_certificates(data, f"client_ca {value}")
 
 
-def read_known_users(names=None, path=None):
+def read_known_users(names: Iterable[str] | None = None, path: str | None = None) -> list[tuple[str, str | None]] | None:
     """(name, domain) pairs from a list of names and/or a CSV/JSON file (:func:`load_known_users`),
     or None when neither is given (unknown users are then not judged)."""
     if names is None and path is None:
         return None
-    users = [(name, None) for name in (names or [])]
+    users: list[tuple[str, str | None]] = [(name, None) for name in (names or [])]
     if path is not None:
         data = _reader.read_input(path=path, option="known_users_file", max_bytes=_reader.MAX_TABLE)
         users.extend(load_known_users(data, f"known_users_file {path}"))
@@ -698,16 +712,16 @@ def read_known_users(names=None, path=None):
 
 
 def audit_inputs(
-    certs,
-    identity_store,
-    mapping=None,
-    default_domain=None,
-    domains=None,
-    known_users=None,
-    known_users_file=None,
-    client_ca=None,
-    now=None,
-):
+    certs: list[str],
+    identity_store: str,
+    mapping: str | None = None,
+    default_domain: str | None = None,
+    domains: list[str] | None = None,
+    known_users: list[str] | None = None,
+    known_users_file: str | None = None,
+    client_ca: str | None = None,
+    now: datetime.datetime | None = None,
+) -> AuditResult:
     """The audit from the options as a user gives them (the module's one call): ``certs`` entries
     (:func:`read_sources`), known users as names and/or a file, the client CA as content or a path.
 
@@ -733,7 +747,7 @@ def audit_inputs(
 _NAME_HEADERS = ("name", "username", "user name", "user_name", "user", "samaccountname", "userprincipalname")
 
 
-def load_known_users(data, source="<known users>", fmt="auto"):
+def load_known_users(data: str | bytes, source: str = "<known users>", fmt: str = "auto") -> list[tuple[str, str | None]]:
     """User names from CSV (Tableau's user import file: the first column is the user name; or a
     header row with a ``name``/``username`` column and an optional ``domain`` column) or JSON (a
     list of names or of objects with ``name`` and ``domain``, as the REST API returns them, also
@@ -809,10 +823,12 @@ def _known_users_csv(data, source):
     return out
 
 
-def known_user_keys(users, identity_store, default_domain=None):
+def known_user_keys(users: Iterable[tuple[str, str | None]], identity_store: str,
+                    default_domain: str | None = None) -> tuple[set[tuple], set[str]]:
     """The set of keys (as Mapping.key) of known users, and the domains they name."""
-    keys, domains = set(), set()
-    default = normalise_domain(default_domain)
+    keys: set[tuple] = set()
+    domains: set[str] = set()
+    default = normalize_domain(default_domain)
     for name, domain in users:
         if identity_store == "local":
             keys.add((user_key(name),))
@@ -825,7 +841,7 @@ def known_user_keys(users, identity_store, default_domain=None):
                 user, found, _fmt = split_name(name)
             except ValueError as exc:
                 raise TrustopsError(f"known user {name!r} {exc}")
-        dom = normalise_domain(domain) or normalise_domain(found) or default
+        dom = normalize_domain(domain) or normalize_domain(found) or default
         keys.add((user_key(user), dom))
         if dom:
             domains.add(dom)
@@ -848,8 +864,16 @@ class AuditResult:
         "counts",
         "timings",
     )
+    certificates: list[dict]
+    findings: list[Finding]
+    mapping: str
+    identity_store: str
+    default_domain: str | None
+    domains_in_play: list[str]
+    counts: dict[str, int]
+    timings: dict[str, float]
 
-    def as_dict(self):
+    def as_dict(self) -> dict:
         return {
             "certificates": self.certificates,
             "findings": [f.as_dict() for f in self.findings],
@@ -865,8 +889,15 @@ _SEVERE = {"error": 2, "warning": 1, "info": 0}
 
 
 def audit(
-    items, identity_store, mapping=None, default_domain=None, domains=None, known_users=None, client_ca=None, now=None
-):
+    items: Iterable[tuple[str, bytes | str | SourceProblem]],
+    identity_store: str,
+    mapping: str | None = None,
+    default_domain: str | None = None,
+    domains: Iterable[str] | None = None,
+    known_users: Iterable[tuple[str, str | None]] | None = None,
+    client_ca: list | None = None,
+    now: datetime.datetime | None = None,
+) -> AuditResult:
     """Audit client certificates for mutual SSL.
 
     ``items``: (source, bytes) pairs, each PEM/DER/PKCS#7 holding one or more certificates, or
@@ -892,7 +923,7 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
     mapping = mapping or default_mapping(identity_store)
     _check_mapping(mapping)
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    default = normalise_domain(default_domain)
+    default = normalize_domain(default_domain)
     findings = []
     res = AuditResult()
     res.mapping, res.identity_store, res.default_domain = mapping, identity_store, default
@@ -943,7 +974,7 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
 
     # the domains in play
     if domains:
-        in_play = {normalise_domain(d) for d in domains if normalise_domain(d)}
+        in_play = {normalize_domain(d) for d in domains if normalize_domain(d)}
     else:
         in_play = set(known_domains)
         if default:
@@ -953,7 +984,7 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
                 in_play.add(mapped.domain)
             for upn in ident.upns:
                 if "@" in upn:
-                    in_play.add(normalise_domain(upn.rsplit("@", 1)[1]))
+                    in_play.add(normalize_domain(upn.rsplit("@", 1)[1]))
     in_play.discard(None)
     res.domains_in_play = sorted(in_play)
     in_play_text = ", ".join(res.domains_in_play)
@@ -1129,7 +1160,7 @@ def _other_field_name(ident, mapping, mapped, identity_store, default):
         user, domain, _fmt = split_name(value)
     except ValueError:
         return None
-    domain = domain or normalise_domain(default)
+    domain = domain or normalize_domain(default)
     if (user_key(user), domain) == mapped.key:
         return None
     return f"{user}@{domain}" if domain else user
@@ -1166,7 +1197,8 @@ def _result(ident, mapped, codes, other_name):
 # --------------------------------------------------------------------------- one certificate
 
 
-def user_name(data, mapping=None, identity_store="local", default_domain=None, source="<input>"):
+def user_name(data: str | bytes, mapping: str | None = None, identity_store: str = "local",
+              default_domain: str | None = None, source: str = "<input>") -> str:
     """The Tableau user name one certificate maps to, or TrustopsError saying why it cannot be told.
 
     With a local identity store: the field value as it is.  With AD: ``user@domain`` (the
