@@ -185,7 +185,6 @@ def source_label(option: str | None, source: str) -> str:
     return source if names_option(option, source) else f"{option} {source}"
 
 
-
 #: The certificate extension reader is :func:`certs.extension` (an unreadable extension section
 #: raises certs.CertificateError, a TrustopsError); this name is kept for callers of earlier builds.
 extension = certs.extension
