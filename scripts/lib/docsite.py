@@ -164,8 +164,8 @@ def catalogue_markdown(registries, retired=None) -> str:
     if retired:
         lines += [f"## {RETIRED_HEADING}", "",
                   "Codes of earlier releases. No check reports them any more; the rule is reported under the "
-                  "code(s) named, and a finding of one of those carries the old code in `data.alias` for one "
-                  "release.", ""]
+                  "code(s) named (the retired TSM codes are also named in the new finding's `data.alias` for "
+                  "one release).", ""]
         for old, new in retired.items():
             now = ", ".join(f"[{code}](#{code.lower()})" for code in new)
             lines += [f"### {old}", "", f"Retired: now reported as {now}.", ""]

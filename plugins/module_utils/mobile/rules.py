@@ -26,6 +26,16 @@ RULES = REGISTRY.rules
 register = REGISTRY.register
 finding = REGISTRY.finding
 
+#: Retired mobile codes -> the trust-anchor codes that report the rule now (docs/mobile.md, "Codes
+#: that moved"); the finding catalogue lists them so an old report still finds its code.
+RETIRED = {
+    "MOBILE-001": ("ANCHOR-001",),
+    "MOBILE-002": ("ANCHOR-002",),
+    "MOBILE-003": ("ANCHOR-003",),
+    "MOBILE-004": ("ANCHOR-008", "ANCHOR-009"),
+    "MOBILE-005": ("ANCHOR-005", "ANCHOR-006"),
+}
+
 #: Template fields that only choose wording (a variant of a message or remedy); they are not facts
 #: and are left out of a finding's ``data`` (:func:`.checks._finding`).
 WORDING_FIELDS = frozenset(("outcome", "advice", "key_detail", "ios_note"))
