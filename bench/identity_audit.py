@@ -144,7 +144,7 @@ def naive(items, openssl):
     """The shell-script way: openssl x509 -text per certificate, regexes, a dict."""
     t0 = time.perf_counter()
     users = {}
-    for source, pem in items:
+    for _source, pem in items:
         text = subprocess.run([openssl, "x509", "-noout", "-text", "-nameopt", "utf8,sep_comma_plus_space"],
                               input=pem, capture_output=True, check=True).stdout.decode("utf-8", "replace")
         cn = _SUBJECT_CN.search(text)

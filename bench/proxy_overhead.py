@@ -280,8 +280,8 @@ def main(argv=None):
                     cpu[port].append(used / 1e3 / args.requests)
             # paired: each round's two runs are back to back, so slow changes of the machine's load
             # cancel out in their ratio
-            rps_over = [(n - w) / n * 100.0 for w, n in zip(runs[p_with], runs[p_without])]
-            cpu_over = [(w - n) / n * 100.0 for w, n in zip(cpu[p_with], cpu[p_without])]
+            rps_over = [(n - w) / n * 100.0 for w, n in zip(runs[p_with], runs[p_without], strict=False)]
+            cpu_over = [(w - n) / n * 100.0 for w, n in zip(cpu[p_with], cpu[p_without], strict=False)]
             print("%-8s %10.0f %10.0f %18s | %9.2f %9.2f %18s" % (
                 server, statistics.median(runs[p_with]), statistics.median(runs[p_without]), summary(rps_over),
                 statistics.median(cpu[p_with]), statistics.median(cpu[p_without]), summary(cpu_over)))

@@ -250,7 +250,7 @@ def main(argv):
         ]
         for kind, name, func, args, expected in runs:
             best, median, verdicts = timed(repeat, func, *args)
-            agree = sum(1 for v, e in zip(verdicts, expected) if bool(v) == e)
+            agree = sum(1 for v, e in zip(verdicts, expected, strict=False) if bool(v) == e)
             rows.append((kind, name, len(verdicts), best, median, agree))
         naive = {kind: count / best for kind, name, count, best, _m, _a in rows if name.startswith("naive")}
         print("timing: best and median of %d runs over the same files, one core" % repeat)

@@ -148,7 +148,7 @@ def pki(directory):
                 write(os.path.join(directory, name + ".key"),
                       key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption()), 0o600)
         # the certificates last: a run stopped half-way leaves an unusable set, made again next time
-        for name, (cert, key) in made.items():
+        for name, (cert, _key) in made.items():
             write(os.path.join(directory, name + ".crt"), cert.public_bytes(serialization.Encoding.PEM))
             written.append(name + ".crt")
     return {"changed": bool(written), "written": written,

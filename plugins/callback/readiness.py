@@ -292,7 +292,7 @@ class Collector:
         label = item.get("_ansible_item_label", item.get("item"))
         if isinstance(label, (str, int, float)) and not isinstance(label, bool):
             return _text(label, MAX_LABEL)
-        return "item %d" % (index + 1)
+        return f"item {index + 1}"
 
     @staticmethod
     def _failure_message(result):
@@ -535,7 +535,7 @@ def _csp_hash(text):
 
 
 def _count_cells(counts):
-    return "".join('<td class="num %s">%d</td>' % ("c-" + sev if counts[sev] else "zero", counts[sev]) for sev in SEVERITIES)
+    return "".join(f'<td class="num {"c-" + sev if counts[sev] else "zero"}">{counts[sev]}</td>' for sev in SEVERITIES)
 
 
 def render_html(report):
@@ -555,7 +555,7 @@ def render_html(report):
         '<header><h1>Tableau readiness report</h1><p id="run">{} &middot; {} &middot; finished {}{} &middot; '
         '<a class="file" href="{}">JSON</a> &middot; <a class="file" href="{}">JUnit XML</a></p></header>\n'.format(
             _e(", ".join(report["playbooks"]) or "ad-hoc run"),
-            _e("%d host%s" % (summary["hosts"], "" if summary["hosts"] == 1 else "s")),
+            _e(f"{summary['hosts']} host{'' if summary['hosts'] == 1 else 's'}"),
             _e(report["finished"]),
             " &middot; <strong>check mode: changes are what would change</strong>" if report["check_mode"] else "",
             _e(quote(os.path.basename(files.get("json", "")))),
@@ -916,7 +916,7 @@ class CallbackModule(CallbackBase):
             self._display.display(line, color=color)
         if len(hosts) > CONSOLE_HOSTS:
             self._display.display(
-                "... and %d more hosts (all of them are in the report)" % (len(hosts) - CONSOLE_HOSTS)
+                f"... and {len(hosts) - CONSOLE_HOSTS} more hosts (all of them are in the report)"
             )
         total = report["summary"]["findings"]
         self._display.display(
