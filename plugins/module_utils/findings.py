@@ -8,8 +8,9 @@ Pure Python, no Ansible imports: modules turn lists of findings into results.
 
 from __future__ import annotations
 
+import operator
 import string
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 SEVERITIES = ("info", "warning", "error")
 _RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -66,34 +67,41 @@ class Rule:
         self.tsm_key = tsm_key
         self.seed = seed
         self.title = title
-        self._filled: tuple[str, str, str | None, str | None] | None = None
+        self._filled = self._templates()
 
-    def _templates(self) -> tuple:
-        """(message, remedy, message as a %-template or None, remedy likewise), made again when a
-        template was changed: a %-template fills 2-3 times faster than ``str.format``, and audits
-        make a finding per certificate."""
-        made = self._filled
-        if made is None or made[0] is not self.message or made[1] is not self.remedy:
-            made = self._filled = (self.message, self.remedy, _percent(self.message), _percent(self.remedy))
+    def _templates(self) -> tuple[str, str, Callable[[dict], str], Callable[[dict], str]]:
+        """(message, remedy, the function that fills the message, the remedy's), made when the
+        templates are set or changed (:func:`_filler`: audits make a finding per certificate)."""
+        made = self._filled = (self.message, self.remedy, _filler(self.message), _filler(self.remedy))
         return made
 
     def finding(self, severity: str | None = None, data: dict | None = None, **fmt) -> Finding:
         """A Finding of this rule; ``fmt`` fills the templates and is kept in ``data``."""
-        message_t, remedy_t, message_p, remedy_p = self._templates()
-        message = message_t.format_map(fmt) if message_p is None else message_p % fmt
-        remedy = remedy_t.format_map(fmt) if remedy_p is None else remedy_p % fmt
+        made = self._filled
+        if made[0] is not self.message or made[1] is not self.remedy:
+            made = self._templates()
+        message = made[2](fmt)
+        remedy = made[3](fmt)
         if self.tsm_key and "TSM key" not in remedy:
             relax = f"TSM key {self.tsm_key} relaxes this rule"
             remedy = f"{remedy} ({relax})" if remedy else relax
         payload = fmt  # the keyword arguments: a dict of this call's own
-        for key, value in fmt.items():
-            if value.__class__ not in _SCALARS:
+        if not _SCALARS.issuperset(map(type, fmt.values())):
+            for key, value in fmt.items():
                 payload[key] = _plain(value)
         if data:
             payload.update(data)
         if self.tsm_key:
             payload.setdefault("tsm_key", self.tsm_key)
-        return Finding(self.code, severity or self.severity, message, remedy, payload)
+        if severity is None:
+            severity = self.severity  # checked when the rule was made
+        elif severity not in _RANK:
+            raise ValueError(f"unknown severity {severity!r}")
+        # payload is this call's own dict: the Finding keeps it rather than a copy
+        found = Finding.__new__(Finding)
+        found.code, found.severity, found.message, found.remedy, found.data = (self.code, severity, message, remedy,
+                                                                               payload)
+        return found
 
     def as_dict(self) -> dict:
         return {"code": self.code, "severity": self.severity, "message": self.message,
@@ -107,22 +115,33 @@ class Rule:
 _SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
-def _percent(template: str) -> str | None:
-    """``template`` (``str.format`` with named fields) as the same text for ``%`` with a mapping, or
-    None when it uses more than plain fields (``{name}``, ``{name!r}``, ``{name!s}``)."""
-    out = []
+def _filler(template: str) -> Callable[[dict], str]:
+    """The function that fills ``template`` (``str.format`` with named fields) from a dict, as
+    ``template.format_map`` does, but cheaper where it can: the text itself when there is no field;
+    when every field is plain (``{name}``, ``{name!r}``, ``{name!s}``), ``%`` on the values picked
+    by one ``operator.itemgetter`` (3-4 times faster than ``str.format``: audits make a finding per
+    certificate); else ``template.format_map``."""
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError:
-        return None
+        return template.format_map  # raises the same ValueError when used
+    out, names = [], []
     for literal, name, spec, conversion in parsed:
         out.append(literal.replace("%", "%%"))
         if name is None:
             continue
         if spec or not name.isidentifier() or conversion not in (None, "r", "s"):
-            return None
-        out.append(f"%({name}){conversion or 's'}")
-    return "".join(out)
+            return template.format_map
+        out.append("%r" if conversion == "r" else "%s")
+        names.append(name)
+    text = "".join(out)
+    if not names:
+        text = text.replace("%%", "%")
+        return lambda _fmt: text
+    pick = operator.itemgetter(*names)
+    if len(names) == 1:
+        return lambda fmt: text % (pick(fmt),)
+    return lambda fmt: text % pick(fmt)
 
 
 def _plain(value):

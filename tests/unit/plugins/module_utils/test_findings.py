@@ -153,3 +153,40 @@ def test_one_line_cuts_long_text():
     assert fmod.one_line("a  b\n c") == "a b c"
     cut = fmod.one_line("x" * 500, limit=50)
     assert len(cut) == 50 and cut.endswith("...")
+
+
+# --------------------------------------------------------------------------- rules fill their templates
+
+@pytest.mark.parametrize("template,values", [
+    ("plain text, 100% of it {{braces}}", {}),
+    ("{source}: {count} of {total} (50%)", {"source": "a.pem", "count": 3, "total": 4.5}),
+    ("the CN {value!r} is {value!s}", {"value": "jsmith"}),
+    ("{size:,} bits", {"size": 4096}),
+    ("{names[0]} first", {"names": ["x", "y"]}),
+    ("{one}", {"one": ("a", "tuple")}),
+])
+def test_a_rule_fills_its_templates_as_str_format_does(template, values):
+    rule = findings.Rule("TEST-010", "warning", template, "remedy: " + template)
+    found = rule.finding(**values)
+    assert found.message == template.format(**values)
+    assert found.remedy == "remedy: " + template.format(**values)
+
+
+def test_a_rule_missing_a_field_raises_as_str_format_does():
+    rule = findings.Rule("TEST-011", "error", "{a} and {b}", "r")
+    with pytest.raises(KeyError):
+        rule.finding(a=1)
+
+
+def test_a_rule_follows_a_changed_template_and_keeps_its_own_data():
+    rule = findings.Rule("TEST-012", "info", "old {x}", "fix {x}")
+    rule.message = "new {x}"
+    data = {"where": "here"}
+    found = rule.finding(data=data, x=[1, object])
+    assert found.message == "new [1, <class 'object'>]" and found.remedy == "fix [1, <class 'object'>]"
+    assert found.data == {"x": [1, "<class 'object'>"], "where": "here"}
+    found.data["where"] = "elsewhere"
+    assert data == {"where": "here"}  # the finding's data is its own
+    assert rule.finding(severity="error", x=1).severity == "error"
+    with pytest.raises(ValueError, match="unknown severity"):
+        rule.finding(severity="fatal", x=1)
