@@ -36,11 +36,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import pkcs7
-from cryptography.x509.oid import NameOID
 
 from ansible_collections.trustops.tableau.plugins.action import win_trust_anchor as wta
 from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy
@@ -48,6 +45,9 @@ from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import CertificateError
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore import windows
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
+from identity_pki import ed25519_root  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 STORE_MODULE_FILE = ("ansible_collections", "ansible", "windows", "plugins", "modules")
@@ -303,21 +303,8 @@ def test_ec_curve_size(pki):
     assert "secp256r1" in decided["msg"]
 
 
-def _ed25519_root():
-    key = ed25519.Ed25519PrivateKey.generate()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Ed25519 Root")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(1)
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, None))
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
 def test_ed25519_is_a_warning():
-    decided = windows.plan(params(), _ed25519_root())
+    decided = windows.plan(params(), ed25519_root())
     assert not decided["failed"]
     assert ("ANCHOR-007", "warning") in codes(decided["findings"])
 
@@ -325,7 +312,7 @@ def test_ed25519_is_a_warning():
 def test_warnings_lead_and_the_delegated_modules_follow():
     """The action's warnings: the findings that do not refuse the certificate, one line each, before
     any warning of ansible.windows.win_certificate_store; none when there is nothing to say."""
-    decided = windows.plan(params(), _ed25519_root(), "ed.pem")
+    decided = windows.plan(params(), ed25519_root(), "ed.pem")
     lines = wta.warning_lines(wta.failing(decided["findings"], "error")[1])
     assert lines and lines[0].startswith("ANCHOR-007 (warning): ")
     result = wta._warned(dict(windows.task_result(decided), warnings=["from the store module"]), lines)  # pylint: disable=protected-access

@@ -13,7 +13,7 @@ import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 from ansible_collections.trustops.tableau.plugins.module_utils import _asn1
@@ -168,3 +168,17 @@ def with_extra_extension(cert, ca_key, oid_der, value_der):
     signature = ca_key.sign(tbs, _ec.ECDSA(hashes.SHA256()))
     der = tlv(0x30, tbs + top[1][1] + tlv(0x03, b"\x00" + signature))
     return x509.load_der_x509_certificate(der)
+
+
+def ed25519_root(cn="Ed25519 Root"):
+    """PEM of a self-signed CA with an Ed25519 key: a trust anchor the shared policy only warns about
+    (ANCHOR-007)."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, None))
+    return cert.public_bytes(serialization.Encoding.PEM)

@@ -18,33 +18,24 @@ the console as a person reads it:
 
 from __future__ import annotations
 
-import datetime
 import json
 import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "roles"))
-from identity_pki import ClientPKI  # noqa: E402  pylint: disable=wrong-import-position,import-error
+from identity_pki import ClientPKI, ed25519_root  # noqa: E402  pylint: disable=wrong-import-position,import-error
 from playbook_runner import PLAYBOOK, run_playbook  # noqa: E402  pylint: disable=wrong-import-position,import-error
-from test_tls_probe import _accept_port  # noqa: E402  pylint: disable=wrong-import-position,import-error
+# the TLS servers of the tls_probe tests: one serves its whole chain, one only its leaf
+from test_tls_probe import site  # noqa: E402,F401  pylint: disable=wrong-import-position,import-error,unused-import
 
-OPENSSL = shutil.which("openssl")
-HOST = "tableau.example.test"
 #: The longest failure line a person should have to read, whatever the number of certificates.
 SHORT = 1500
 
-pytestmark = pytest.mark.skipif(OPENSSL is None or not Path(PLAYBOOK).exists(),
-                                reason="needs openssl and ansible-playbook")
+pytestmark = pytest.mark.skipif(not Path(PLAYBOOK).exists(), reason="needs ansible-playbook")
 
 PLAY = r"""
 - name: Findings that do not fail their task are warnings
@@ -56,7 +47,7 @@ PLAY = r"""
         host: tableau
         address: 127.0.0.1
         port: "{{ tls_port }}"
-        ca_file: "{{ work }}/root.pem"
+        ca_file: "{{ tls_dir }}/root.pem"
         fail_on: never
 
     - name: Audit client certificates that are not there
@@ -67,7 +58,7 @@ PLAY = r"""
 
     - name: Mobile trust files for a root and an intermediate
       trustops.tableau.mobile_trust_profile:
-        src: ["{{ work }}/root.pem", "{{ work }}/inter.pem"]
+        src: ["{{ tls_dir }}/root.pem", "{{ tls_dir }}/inter.pem"]
         identifier: test.trustops.visible
         dest: "{{ work }}/mobile"
 
@@ -109,18 +100,6 @@ PLAY = r"""
 """
 
 
-def _ed25519_root():
-    key = ed25519.Ed25519PrivateKey.generate()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Visible Ed25519 Root")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=90))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, None))
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
 def _clients(directory, count):
     """``count`` client certificates under CN mapping: the users take turns between two domains,
     each user in both (CN ``userN`` without a domain, UPN ``userN@<domain>``)."""
@@ -134,32 +113,15 @@ def _clients(directory, count):
 
 
 @pytest.fixture(scope="module")
-def console(pki, tmp_path_factory):
+def console(site, tmp_path_factory):  # pylint: disable=redefined-outer-name
     """The console output (stdout + stderr) and exit code of the one run."""
     work = tmp_path_factory.mktemp("visible")
-    root = pki.root(cn="Visible Root CA")
-    inter = pki.intermediate(root, cn="Visible Intermediate CA")
-    leaf = pki.leaf(inter, dns=(HOST,))
-    (work / "root.pem").write_bytes(root.pem)
-    (work / "inter.pem").write_bytes(inter.pem)
-    (work / "leaf.pem").write_bytes(leaf.pem)
-    (work / "leaf.key").write_bytes(leaf.key_pem())
-    (work / "ed25519-root.pem").write_bytes(_ed25519_root())
+    (work / "ed25519-root.pem").write_bytes(ed25519_root("Visible Ed25519 Root"))
     _clients(work / "three", 3)
     _clients(work / "thirty", 30)
-    server = subprocess.Popen([OPENSSL, "s_server", "-accept", "127.0.0.1:0", "-www", "-cert", "leaf.pem",
-                               "-key", "leaf.key"], cwd=str(work), stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        port = _accept_port(server)
-        rc, out = run_playbook(work / "run", PLAY, {"work": str(work), "tls_port": port},
-                               env={"ANSIBLE_STDOUT_CALLBACK": "default",
-                                    "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}, timeout=300)
-    finally:
-        server.terminate()
-        server.wait(10)
-        server.stdout.close()
-    return rc, out
+    return run_playbook(work / "run", PLAY, {"work": str(work), "tls_dir": str(site["dir"]),
+                                             "tls_port": site["ports"]["leaf_only"]},
+                        env={"ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}, timeout=300)
 
 
 def warnings(out):
@@ -211,7 +173,7 @@ def test_an_audit_of_no_certificate_is_a_warning(console):
 def test_mobile_and_trust_anchor_warnings(console):
     _rc, out = console
     intermediate = warned(out, "MOBILE-008", "warning")
-    assert intermediate and "Visible Intermediate CA" in intermediate[0], warnings(out)
+    assert intermediate and "Module Intermediate CA" in intermediate[0], warnings(out)
     assert warned(out, "ANCHOR-007", "warning"), warnings(out)
 
 
