@@ -446,10 +446,7 @@ def extract(cert: Any, source: str = "<input>", digest: bytes | None = None) -> 
     ident.sources.append(source)
     ident.sha256 = (digest or cert.fingerprint(hashes.SHA256())).hex(":").upper()  # as certs.fingerprint()
     _subject_names(ident, cert)
-    try:
-        ident.issuer = cert.issuer.rfc4514_string()
-    except Exception:
-        ident.issuer = "<unreadable issuer>"
+    ident.issuer = _certs.issuer_text(cert)
     ident.serial_number = f"{cert.serial_number:X}"
     ident.not_before = _certs.not_before(cert)
     ident.not_after = _certs.not_after(cert)
@@ -624,7 +621,7 @@ def _load(data, source):
     result and the messages are the same."""
     if isinstance(data, bytes):
         try:
-            if data[:1] == b"\x30":
+            if _asn1.starts_sequence(data):
                 return [x509.load_der_x509_certificate(data)]
             if data.count(b"-----BEGIN") == 1 and data.count(_PEM_CERT_BEGIN) == 1:
                 return [x509.load_pem_x509_certificate(data)]
