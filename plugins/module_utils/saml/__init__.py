@@ -58,12 +58,3 @@ Pure Python, no Ansible imports.
 """
 
 from __future__ import annotations
-
-# Names that code outside the SAML package used through ``saml.<name>`` before the split (the TSM
-# cores).  No caller in plugins/ or tests/ uses them any more (every one imports the submodule);
-# kept for one step so that the TSM area and this one can land in either order.
-from ansible_collections.trustops.tableau.plugins.module_utils.saml.metadata import check_idp_metadata
-from ansible_collections.trustops.tableau.plugins.module_utils.saml.sp import check_keypair
-from ansible_collections.trustops.tableau.plugins.module_utils.saml.urls import check_return_url
-
-__all__ = ["check_idp_metadata", "check_keypair", "check_return_url"]
