@@ -214,7 +214,7 @@ def converge(state: str = "present", platform_name: str = "auto", src: str | Non
     """
     host = host or Host()
     fields: dict[str, Any] = {"changed": False, "store": None, "path": None, "removed": [], "bundle": None,
-              "bundle_contains": False, "cmd": None, "findings": [], "reasons": []}
+                              "bundle_contains": False, "cmd": None, "findings": [], "reasons": []}
     fields.update(_facts(None))
     try:
         if state == "present" and fingerprint:
@@ -244,6 +244,8 @@ def converge(state: str = "present", platform_name: str = "auto", src: str | Non
                 fields.update(sha256=names.colon(hexed))
 
         if state == "present":
+            if cert is None:
+                raise TrustopsError("state=present needs src or content")
             findings = anchor_policy.check_anchor(cert, **anchor_policy.options_from(policy or {}))
             fields["findings"] = [f.as_dict() for f in findings]
             if fails(findings):
@@ -356,7 +358,7 @@ def _converge_linux(lay, state, cert, kind, hexed, name, update, check_mode, dif
             if not ok:
                 failure = ("{} ran, but the bundle {} {} the certificate afterwards; is this really a {}-family "
                            "trust store?".format(" ".join(argv), lay.bundle,
-                                             "lacks" if state == "present" else "still holds", lay.store))
+                                                 "lacks" if state == "present" else "still holds", lay.store))
     if failure is None:
         return
 

@@ -242,8 +242,8 @@ def test_missing_and_multiple_mapping_fields(cpki, ca):
     m = mapped(cpki, ca, "cn", "ad", "example.org", cn=None, upns=["jsmith@example.org"])
     assert [f.code for f in m.findings] == ["SSL-004"] and m.mapped_name is None
     m = mapped(cpki, ca, "upn", "ad", "example.org", cn=None, upns=["a@example.org", "b@example.org"])
-    assert [f.code for f in m.findings] == ["SSL-005"] and m.findings[0].data["candidates"] == ["a@example.org",
-                                                                                            "b@example.org"]
+    assert [f.code for f in m.findings] == ["SSL-005"]
+    assert m.findings[0].data["candidates"] == ["a@example.org", "b@example.org"]
     m = mapped(cpki, ca, "upn", "ad", "example.org", cn=None, upns=["a@example.org", "a@example.org"])
     assert m.findings == [] and m.mapped_name == "a@example.org"
     m = mapped(cpki, ca, "upn", "ad", "example.org", cn=None, upns=[""])
