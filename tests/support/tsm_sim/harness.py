@@ -17,6 +17,10 @@ SUPPORT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TSM = os.path.join(SUPPORT, "tsm")
 WRITE_COMMANDS_EXCLUDED = ("status", "version", "configuration.get", "configuration.list-dynamic-keys",
                            "settings.export", "pending-changes.list", "security.external-ssl.list", "login", "logout")
+# The TSM account of every simulated server the harness makes (the API always signs in with it; the CLI
+# needs it only with --require-login).
+API_USER = "tsmadmin"
+API_PASSWORD = "Api-Pa55word-Never-Logged"
 
 
 class SimServer:
@@ -46,9 +50,51 @@ class SimServer:
                               stdin=None if stdin is not None else subprocess.DEVNULL)
 
     def init(self, *options):
-        """A fresh server (what ``tsm _sim init`` does, without starting a process)."""
+        """A fresh server (what ``tsm _sim init`` does, without starting a process); it has the account
+        API_USER/API_PASSWORD unless ``options`` give one."""
         from tsm_sim import simulator  # pylint: disable=import-outside-toplevel
+        if not any(o.startswith(("--account=", "--require-login=")) for o in options):
+            options = options + (f"--account={API_USER}:{API_PASSWORD}",)
         simulator.init_home(self.home, options)
+
+    # ---- the HTTPS API (tests/support/tsm_sim/api.py)
+    api_info = None
+
+    def start_api(self):
+        """Start this server's HTTPS API (a separate process, what ``tsm _sim api start`` does); returns its
+        info (url, cafile, pid)."""
+        from tsm_sim import api  # pylint: disable=import-outside-toplevel
+        self.api_info = api.start(self.home, python=sys.executable)
+        return self.api_info
+
+    def stop_api(self):
+        if self.api_info:
+            from tsm_sim import api  # pylint: disable=import-outside-toplevel
+            api.stop_server(self.home)
+            self.api_info = None
+
+    def api_args(self, **extra):
+        """Connection options of a tsm_* module for transport api against this server."""
+        args = {"transport": "api", "tsm_url": self.api_info["url"], "ca_path": self.api_info["cafile"],
+                "username": API_USER, "password": API_PASSWORD}
+        args.update(extra)
+        return args
+
+    def api_log(self):
+        """Every API request as the simulator received it (api.log)."""
+        path = os.path.join(self.home, "api.log")
+        if not os.path.exists(path):
+            return []
+        with open(path) as handle:
+            return [json.loads(line) for line in handle if line.strip()]
+
+    def api_counters(self):
+        return self.counters().get("api", {})
+
+    def fail(self, spec=None):
+        """Inject failures for the CLI and the running API (``tsm _sim fail SPEC``); None clears."""
+        proc = self.run("_sim", "fail", *([spec] if spec else []))
+        assert proc.returncode == 0, proc.stderr
 
     def _json(self, name, default):
         path = os.path.join(self.home, name)
@@ -100,6 +146,76 @@ class SimServer:
     def state_bytes(self):
         with open(os.path.join(self.home, "state.json"), "rb") as handle:
             return handle.read()
+
+
+class Connection:
+    """How a test reaches a simulated server: ``cli`` (the tsm wrapper) or ``api`` (HTTPS), with the
+    transport-neutral views the parametrized module tests assert on."""
+
+    def __init__(self, sim, transport):
+        self.sim = sim
+        self.transport = transport
+        if transport == "api" and not sim.api_info:
+            sim.start_api()
+
+    def args(self, **extra):
+        """The module's connection options plus ``extra``."""
+        if self.transport == "api":
+            return self.sim.api_args(**extra)
+        return dict({"tsm_path": self.sim.tsm}, **extra)
+
+    def mark(self):
+        """A point in the server's logs; :meth:`since` lists the operations after it."""
+        return (len(self.sim.calls()), len(self.sim.api_log()))
+
+    def since(self, mark=(0, 0)):
+        """The operations (CLI command names; API requests by the CLI command they stand for, without
+        sign-in, sign-out and job polls) made after ``mark``."""
+        if self.transport == "api":
+            return [r["command"] for r in self.sim.api_log()[mark[1]:]
+                    if r["command"] not in ("login", "logout", "jobs.get", "jobs.list", "files.upload")]
+        return [c["command"] for c in self.sim.calls()[mark[0]:] if c["command"] not in ("login", "logout")]
+
+    def writes(self, mark=(0, 0)):
+        """The operations after ``mark`` that may change the configuration."""
+        return [c for c in self.since(mark) if c not in WRITE_COMMANDS_EXCLUDED]
+
+    def reads_only(self, result):
+        """The task's own call count when it only read the configuration once: 1 tsm call, or sign-in,
+        one read and sign-out over HTTPS."""
+        return result["tsm_calls"] == (3 if self.transport == "api" else 1)
+
+
+def api_request(info, method, path, body=None, cookie=None, raw=None, cafile=True, headers=None):
+    """One HTTPS request to a simulated server's API (``info`` of :meth:`SimServer.start_api`), verifying
+    its certificate with the cafile it wrote (``cafile=None``: the system's trust store); returns
+    (status, JSON body or None, headers)."""
+    import http.client
+    import ssl
+    context = ssl.create_default_context(cafile=info["cafile"] if cafile is True else cafile)
+    connection = http.client.HTTPSConnection("127.0.0.1", info["port"], context=context, timeout=30)
+    sent = dict(headers or {})
+    data = raw
+    if body is not None:
+        data = json.dumps(body).encode("utf-8")
+        sent.setdefault("Content-Type", "application/json")
+    if cookie:
+        sent["Cookie"] = cookie
+    try:
+        connection.request(method, path, body=data, headers=sent)
+        response = connection.getresponse()
+        payload = response.read()
+        return response.status, (json.loads(payload) if payload else None), dict(response.getheaders())
+    finally:
+        connection.close()
+
+
+def api_login(info, user=None, password=None, version="0.5"):
+    """Sign in; returns the cookie header value to send back (``AUTH_COOKIE=...``)."""
+    status, body, headers = api_request(info, "POST", f"/api/{version}/login", {"authentication": {
+        "name": user or API_USER, "password": password or API_PASSWORD}})
+    assert status == 204, body
+    return headers["Set-Cookie"].split(";", 1)[0]
 
 
 def write(path, data, mode=0o600):

@@ -12,6 +12,11 @@ pending changes; a pending change that needs a restart restarts the server when 
 Run it through the wrapper ``tests/support/tsm`` (a ``/bin/sh`` script that starts this file
 with ``python3``, or ``$TSM_SIM_PYTHON``). Python standard library only, Python 3.6+.
 
+The same simulated server also speaks the TSM API over HTTPS (``api.py`` next to this file, started
+with ``tsm _sim api start``): both work on one state file under one lock, so a change made through
+one is seen through the other. ``api.py``'s header lists the vendor pages behind the API and what is
+unconfirmed there.
+
 Environment
 -----------
 ``TSM_SIM_HOME``  directory of the simulated server (default ``~/.tsm-sim``). It holds
@@ -28,7 +33,9 @@ Environment
                   ``hang=S`` (sleep S seconds, then carry on: a caller's timeout kills it
                   before it changes anything), or ``timeout`` (TSM's own request timeout:
                   exit 1 with a timeout message, nothing applied). Simulator-only commands
-                  (``tsm _sim ...``) are never failed.
+                  (``tsm _sim ...``) are never failed. ``tsm _sim fail SPEC`` writes the same
+                  specification to the file ``fail`` of the simulated server, which the CLI and the
+                  running API read on every call (``tsm _sim fail`` clears it).
 
 Where each behaviour comes from (help.tableau.com, "tsm" command-line reference pages; the
 2020.x-2024.x copies agree on everything used here)
@@ -227,12 +234,22 @@ def fresh_state():
         "applied": {"configKeys": copy.deepcopy(DEFAULT_KEYS), "configEntities": copy.deepcopy(DEFAULT_ENTITIES)},
         "pending": {"configKeys": {}, "configEntities": {}},
         "job": 0,
+        "jobs": {},
+        "api_sessions": {},
     }
 
 
 def fresh_counters():
     return {"invocations": 0, "commands": {}, "writes": 0, "applies": 0, "restarts": 0, "failures": 0,
-            "prompts": 0}
+            "prompts": 0, "api": fresh_api_counters()}
+
+
+def fresh_api_counters():
+    """The HTTPS API's own counters (``api`` in counters.json): every request, sign-ins and sign-outs,
+    reads (configuration, pending changes, status), writes (staging, discard, apply), file uploads,
+    applies, job polls and failed requests, and requests per endpoint."""
+    return {"requests": 0, "logins": 0, "logouts": 0, "reads": 0, "writes": 0, "uploads": 0, "applies": 0,
+            "job_polls": 0, "failures": 0, "endpoints": {}}
 
 
 def _atomic_write(path, text, mode=0o644):
@@ -479,18 +496,25 @@ class Server:
             raise SimError(f"Cannot read the file '{path}': {exc.strerror or exc}")
         except ValueError as exc:
             raise SimError(f"The file '{path}' is not valid JSON: {exc}")
+        keys, entities = self.import_doc(doc, args.force_keys, args.config_only, f"The file '{path}'")
+        return "Imported %d configuration key(s) and %d entit%s from %s. Apply them with 'tsm pending-changes apply'.\n" % (
+            keys, entities, "y" if entities == 1 else "ies", path)
+
+    def import_doc(self, doc, force_keys=False, config_only=False, source="The document"):
+        """Stage ``{"configKeys": ..., "configEntities": ...}`` all or nothing (settings import, and the
+        API's requestedChanges); returns (number of keys, number of entities). Raises SimError."""
         if not isinstance(doc, dict):
-            raise SimError(f"The file '{path}' must hold a JSON object with configKeys and/or configEntities")
+            raise SimError(f"{source} must hold a JSON object with configKeys and/or configEntities")
         unknown_sections = sorted(set(doc) - {"configKeys", "configEntities"})
-        if unknown_sections and not args.config_only:
-            raise SimError("The file '{}' holds sections the simulator does not support: {} (topology import is "
-                           "not simulated; use --config-only)".format(path, ", ".join(unknown_sections)))
+        if unknown_sections and not config_only:
+            raise SimError("{} holds sections the simulator does not support: {} (topology import is "
+                           "not simulated; use --config-only)".format(source, ", ".join(unknown_sections)))
         keys = doc.get("configKeys") or {}
         entities = doc.get("configEntities") or {}
         if not isinstance(keys, dict) or not isinstance(entities, dict):
-            raise SimError(f"configKeys and configEntities must be JSON objects in '{path}'")
+            raise SimError(f"configKeys and configEntities must be JSON objects in {source}")
         unknown = sorted(k for k in keys if not self.key_known(k))
-        if unknown and not args.force_keys:
+        if unknown and not force_keys:
             raise SimError("Unknown keys: {}. To add keys that are not in the configuration, use --force-keys. "
                            "Nothing was imported.".format(", ".join(unknown)))
         staged_entities = {}
@@ -511,12 +535,15 @@ class Server:
                     fields[field] = self.store.keep_file(name, field, value)
             staged_entities[name] = fields
         self.check_entities(staged_entities)
+        if "mutualSSLSettings" in staged_entities and staged_entities["mutualSSLSettings"].get("sslEnabled") is False:
+            if self.entity("mutualSSLSettings").get("clientCertRequired") and \
+                    staged_entities["mutualSSLSettings"].get("clientCertRequired") is not False:
+                raise SimError("Disable mutual SSL before disabling external SSL. Nothing was imported.")
         for key, value in keys.items():
             self.stage_key(key, value)
         for name, fields in staged_entities.items():
             self.stage_fields(name, fields)
-        return "Imported %d configuration key(s) and %d entit%s from %s. Apply them with 'tsm pending-changes apply'.\n" % (
-            len(keys), len(staged_entities), "y" if len(staged_entities) == 1 else "ies", path)
+        return len(keys), len(staged_entities)
 
     # ---- pending changes
     def pending_changes_list(self, args):
@@ -589,6 +616,22 @@ class Server:
                 raise SimError("Cancelled. The pending changes were not applied.")
         self.state["job"] = self.state.get("job", 0) + 1
         text.append("Job id is '%d', timeout is %d minutes." % (self.state["job"], (args.request_timeout or 1800) // 60))
+        restarted = self.apply_all()
+        if restarted:
+            text.append("Stopping Tableau Server...")
+            text.append("Starting Tableau Server...")
+        text.append("Successfully deployed nodes with updated configuration and topology version.")
+        if restart and not restarted:
+            text.append("Tableau Server is stopped; no restart was needed.")
+        return "\n".join(text) + "\n"
+
+    def needs_restart(self):
+        return any(i[3] for i in self.pending_items())
+
+    def apply_all(self):
+        """Make the pending changes the applied configuration (as a whole), count the apply and the
+        restart; returns whether the server restarted (a change needs it and the server runs)."""
+        restart = self.needs_restart()
         for key, value in self.pending_keys().items():
             self.applied_keys()[key] = value
         for name, fields in self.state["pending"]["configEntities"].items():
@@ -600,13 +643,8 @@ class Server:
         counters["applies"] += 1
         if restarted:
             counters["restarts"] += 1
-            text.append("Stopping Tableau Server...")
-            text.append("Starting Tableau Server...")
         self.store.save_counters(counters)
-        text.append("Successfully deployed nodes with updated configuration and topology version.")
-        if restart and not restarted:
-            text.append("Tableau Server is stopped; no restart was needed.")
-        return "\n".join(text) + "\n"
+        return restarted
 
     def pending_changes_discard(self, args):
         if args.topology_only or not self.has_pending():
@@ -917,9 +955,24 @@ def command_name(argv):
     return ".".join(words[:3]) if words[:1] in (["authentication"], ["security"]) else ".".join(words[:2])
 
 
-def injected(name):
+FAIL_FILE = "fail"
+
+
+def fail_spec(home=None):
+    """The failure injection in force: ``$TSM_SIM_FAIL``, then the file ``fail`` of the simulated
+    server (``tsm _sim fail SPEC``), which reaches a running API server too."""
+    specs = [os.environ.get(FAIL_ENV, "").strip()]
+    try:
+        with open(os.path.join(home or home_dir(), FAIL_FILE)) as handle:
+            specs.append(handle.read().strip())
+    except OSError:
+        pass
+    return ",".join(s for s in specs if s)
+
+
+def injected(name, home=None):
     """The failure mode injected for this command, or None."""
-    spec = os.environ.get(FAIL_ENV, "").strip()
+    spec = fail_spec(home)
     if not spec:
         return None
     for item in spec.split(","):
@@ -1009,9 +1062,10 @@ def init_home(home, options=()):
         for option in options:
             if option == "--stopped":
                 state["status"] = "stopped"
-            elif option.startswith("--require-login="):
+            elif option.startswith(("--require-login=", "--account=")):
                 user, _sep, password = option.split("=", 1)[1].partition(":")
-                state["auth"] = {"require_login": True, "username": user, "session": False,
+                state["auth"] = {"require_login": option.startswith("--require-login="), "username": user,
+                                 "session": False,
                                  "password_sha256": hashlib.sha256(password.encode("utf-8")).hexdigest()}
             elif option.startswith("--key="):
                 key, _sep, value = option.split("=", 1)[1].partition("=")
@@ -1020,7 +1074,7 @@ def init_home(home, options=()):
                 raise UsageError(f"_sim init: unknown option {option}")
         store.save(state)
         store.save_counters(fresh_counters())
-        for path in (store.log_path, os.path.join(store.home, "argv.log")):
+        for path in (store.log_path, os.path.join(store.home, "argv.log"), os.path.join(store.home, "api.log")):
             with open(path, "w"):
                 pass
         os.chmod(store.home, 0o755)
@@ -1038,6 +1092,16 @@ def sim_admin(argv, out, err):
             return 2
         out.write(f"initialised {store.home}\n")
         return 0
+    if command == "api":
+        from api import api_admin  # pylint: disable=import-outside-toplevel  # the HTTPS API, only when asked
+        return api_admin(home_dir(), argv[1:], out, err)
+    if command == "fail":
+        path = os.path.join(home_dir(), FAIL_FILE)
+        if len(argv) > 1:
+            _atomic_write(path, ",".join(argv[1:]) + "\n")
+        elif os.path.exists(path):
+            os.unlink(path)
+        return 0
     store = Store(home_dir())
     with store.locked():
         if command == "show":
@@ -1048,7 +1112,7 @@ def sim_admin(argv, out, err):
             return 0
         if command == "reset-counters":
             store.save_counters(fresh_counters())
-            for path in (store.log_path, os.path.join(store.home, "argv.log")):
+            for path in (store.log_path, os.path.join(store.home, "argv.log"), os.path.join(store.home, "api.log")):
                 with open(path, "w"):
                     pass
             return 0
@@ -1057,8 +1121,9 @@ def sim_admin(argv, out, err):
             state["status"] = argv[1]
             store.save(state)
             return 0
-    err.write("usage: tsm _sim init [--stopped] [--require-login=USER:PASS] [--key=KEY=JSON] | show | counters | "
-              "reset-counters | set-status running|stopped\n")
+    err.write("usage: tsm _sim init [--stopped] [--require-login=USER:PASS] [--account=USER:PASS] [--key=KEY=JSON] | "
+              "show | counters | reset-counters | set-status running|stopped | fail [SPEC] | "
+              "api start [--port N]|stop|serve\n")
     return 2
 
 

@@ -14,7 +14,7 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
-from tsm_sim.harness import SimServer, idp_metadata, write  # noqa: E402  pylint: disable=wrong-import-position
+from tsm_sim.harness import API_PASSWORD, API_USER, SimServer, api_login, api_request, idp_metadata, write  # noqa: E402,E501  pylint: disable=wrong-import-position
 
 RSA = "wgserver.saml.min_allowed.rsa_key_size"
 AUTHCTX = "wgserver.saml.authcontexts"
@@ -305,3 +305,198 @@ def test_usage_errors(sim):
     assert sim.run("nonsense").returncode == 2
     assert sim.run("pending-changes", "apply", "--bogus").returncode == 2
     assert sim.counters()["failures"] == 3
+
+
+# ---------------------------------------------------------------------------- the HTTPS API
+# tests/support/tsm_sim/api.py: a real HTTPS server on 127.0.0.1 with its own self-signed certificate,
+# on the same state as the CLI. Its header names the vendor page behind each behaviour.
+
+@pytest.fixture
+def api(sim):
+    info = sim.start_api()
+    yield info
+    sim.stop_api()
+
+
+def wait_job(info, cookie, job_id, limit=15):
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        status, body, _headers = api_request(info, "GET", f"/api/0.5/asyncJobs/{job_id}", cookie=cookie)
+        assert status == 200, body
+        if body["asyncJob"]["status"] in ("Succeeded", "Failed"):
+            return body["asyncJob"]
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def test_api_is_https_with_a_self_signed_certificate(sim, api):
+    import ssl
+    with pytest.raises(ssl.SSLCertVerificationError):
+        api_request(api, "GET", "/api/0.5/status", cafile=None)  # the system's trust store does not know it
+    status, body, _headers = api_request(api, "GET", "/api/0.5/status")
+    assert status == 401 and "POST /login" in body["error"]["message"], "verified, then refused: no session"
+    with open(api["cafile"], "rb") as handle:
+        pem = handle.read()
+    from cryptography import x509
+    cert = x509.load_pem_x509_certificate(pem)
+    assert cert.issuer == cert.subject, "self-signed, as TSM's default certificate"
+
+
+def test_api_sign_in_cookie_and_sign_out(sim, api):
+    status, body, _headers = api_request(api, "POST", "/api/0.5/login", {"authentication": {
+        "name": API_USER, "password": "wrong"}})
+    assert status == 401 and "Authentication failed" in body["error"]["message"]
+    status, _body, _headers = api_request(api, "POST", "/api/0.5/login", {"user": API_USER})
+    assert status == 400
+    cookie = api_login(api, version="1.0")
+    assert cookie.startswith("AUTH_COOKIE=") and len(cookie) > 30
+    status, body, _headers = api_request(api, "GET", "/api/0.5/status", cookie=cookie)
+    assert status == 200 and body["clusterStatus"]["rollupStatus"] == "Running"
+    assert len(sim.state()["api_sessions"]) == 1 and API_PASSWORD not in sim.state_bytes().decode()
+    assert api_request(api, "POST", "/api/0.5/logout", cookie=cookie)[0] == 204
+    assert api_request(api, "GET", "/api/0.5/status", cookie=cookie)[0] == 401, "the session ended"
+    assert sim.state()["api_sessions"] == {}
+    counters = sim.api_counters()
+    assert (counters["logins"], counters["logouts"], counters["reads"]) == (1, 1, 1)
+
+
+def test_api_and_cli_share_one_state(sim, api):
+    cookie = api_login(api)
+    status, body, _headers = api_request(api, "PATCH", "/api/0.5/configurations/requestedChanges",
+                                         {"configKeys": {RSA: "3072"}}, cookie=cookie)
+    assert status == 204, body
+    listed = sim.run("pending-changes", "list")
+    assert f"{RSA}: 3072" in listed.stdout, "staged through the API, seen by the CLI"
+    assert sim.run("configuration", "set", "-k", "gateway.public.host", "-v", "t.example.test").returncode == 0
+    status, body, _headers = api_request(api, "GET", "/api/0.5/pendingChanges", cookie=cookie)
+    names = [c["name"] for c in body["pendingChanges"]["changes"]]
+    assert status == 200 and names == ["gateway.public.host", RSA] and body["pendingChanges"]["restartRequired"]
+    status, body, _headers = api_request(api, "GET", "/api/0.5/configurations/current", cookie=cookie)
+    assert body["configKeys"][RSA] == 2048, "the applied configuration, not the pending one"
+    assert sim.run("pending-changes", "apply", "--ignore-prompt").returncode == 0
+    status, body, _headers = api_request(api, "GET", "/api/0.5/configurations/current", cookie=cookie)
+    assert body["configKeys"][RSA] == "3072" and body["configKeys"]["gateway.public.host"] == "t.example.test"
+    assert body["configEntities"]["samlSettings"]["_type"] == "samlSettingsType"
+
+
+def test_api_unknown_keys_need_force_keys_and_imports_are_all_or_nothing(sim, api):
+    cookie = api_login(api)
+    path = "/api/0.5/configurations/requestedChanges"
+    status, body, _headers = api_request(api, "PATCH", path, {"configKeys": {AUTHCTX: "urn:x", RSA: "3072"}},
+                                         cookie=cookie)
+    assert status == 400 and "Unknown keys: " + AUTHCTX in body["error"]["message"]
+    assert sim.pending()["configKeys"] == {}
+    status, body, _headers = api_request(api, "PATCH", path + "?forceKeys=true",
+                                         {"configKeys": {AUTHCTX: "urn:x", RSA: "3072"}}, cookie=cookie)
+    assert status == 204 and sim.pending()["configKeys"] == {AUTHCTX: "urn:x", RSA: "3072"}
+    status, body, _headers = api_request(api, "PATCH", path, {"configEntities": {"samlSettings": {"enabled": True}}},
+                                         cookie=cookie)
+    assert status == 400 and "_type" in body["error"]["message"]
+
+
+def test_api_apply_is_an_async_job_that_restarts_once(sim, api):
+    cookie = api_login(api)
+    sim.run("configuration", "set", "-k", RSA, "-v", "3072")
+    status, body, _headers = api_request(api, "POST", "/api/0.5/pendingChanges/apply?deploymentsTimeoutSeconds=600",
+                                         cookie=cookie)
+    assert status == 202 and body["asyncJob"]["status"] in ("Created", "Running") and body["asyncJob"]["jobTimeout"] == 600
+    job = wait_job(api, cookie, body["asyncJob"]["id"])
+    assert job["status"] == "Succeeded" and job["progress"] == 100 and job["completedAt"]
+    steps = [(n["step"], n["status"]) for n in job["detailedProgress"]["progressNotes"] if n["status"] != "Running"]
+    assert steps == [("ValidatePendingChanges", "Succeeded"), ("StopServer", "Succeeded"),
+                     ("DeployConfiguration", "Succeeded"), ("StartServer", "Succeeded")]
+    assert sim.applied()["configKeys"][RSA] == "3072" and sim.pending()["configKeys"] == {}
+    assert (sim.counters()["applies"], sim.counters()["restarts"], sim.api_counters()["applies"]) == (1, 1, 1)
+    status, body, _headers = api_request(api, "GET", "/api/0.5/asyncJobs?status=Succeeded", cookie=cookie)
+    assert [j["id"] for j in body["asyncJobs"]] == [job["id"]]
+    # a dynamic key on a stopped server: no restart steps
+    sim.run("stop")
+    sim.run("configuration", "set", "-k", IDLE, "-v", "60")
+    _status, body, _headers = api_request(api, "POST", "/api/0.5/pendingChanges/apply", cookie=cookie)
+    job = wait_job(api, cookie, body["asyncJob"]["id"])
+    assert [n["step"] for n in job["detailedProgress"]["progressNotes"]][::2] == ["ValidatePendingChanges",
+                                                                                 "DeployConfiguration"]
+    assert sim.counters()["restarts"] == 1
+
+
+def test_api_apply_failures_are_failed_jobs_that_change_nothing(sim, api):
+    cookie = api_login(api)
+    sim.run("configuration", "set", "-k", RSA, "-v", "3072")
+    sim.fail("pending-changes.apply")
+    _status, body, _headers = api_request(api, "POST", "/api/0.5/pendingChanges/apply", cookie=cookie)
+    job = wait_job(api, cookie, body["asyncJob"]["id"])
+    assert job["status"] == "Failed" and "injected by TSM_SIM_FAIL" in job["statusMessage"]
+    assert job["detailedProgress"]["progressNotes"][-1]["step"] == "DeployConfiguration"
+    assert job["detailedProgress"]["progressNotes"][-1]["status"] == "Failed"
+    assert sim.applied()["configKeys"][RSA] == 2048 and sim.pending()["configKeys"] == {RSA: "3072"}
+    assert sim.counters()["applies"] == 0
+    sim.fail()
+    sim.run("pending-changes", "discard")
+    sim.run("authentication", "saml", "enable")  # refused by the CLI: not configured
+    api_request(api, "PATCH", "/api/0.5/configurations/requestedChanges", {"configEntities": {"samlSettings": {
+        "_type": "samlSettingsType", "enabled": True}}}, cookie=cookie)
+    _status, body, _headers = api_request(api, "POST", "/api/0.5/pendingChanges/apply", cookie=cookie)
+    job = wait_job(api, cookie, body["asyncJob"]["id"])
+    assert job["status"] == "Failed" and "SAML is enabled but not configured" in job["statusMessage"]
+    assert job["detailedProgress"]["progressNotes"][-1]["step"] == "ValidatePendingChanges"
+    assert sim.applied()["configEntities"]["samlSettings"]["enabled"] is False
+
+
+def test_api_injected_request_failure_and_discard(sim, api):
+    cookie = api_login(api)
+    sim.fail("settings.import:exit=2")
+    status, body, _headers = api_request(api, "PATCH", "/api/0.5/configurations/requestedChanges",
+                                         {"configKeys": {RSA: "3072"}}, cookie=cookie)
+    assert status == 500 and "injected by TSM_SIM_FAIL" in body["error"]["message"]
+    assert sim.pending()["configKeys"] == {}
+    sim.fail()
+    api_request(api, "PATCH", "/api/0.5/configurations/requestedChanges", {"configKeys": {RSA: "3072"}}, cookie=cookie)
+    assert api_request(api, "DELETE", "/api/0.5/pendingChanges", cookie=cookie)[0] == 204
+    assert sim.pending()["configKeys"] == {} and sim.applied()["configKeys"][RSA] == 2048
+
+
+def test_api_uploads_and_entities_that_point_to_them(sim, api, saml_files):
+    cookie = api_login(api)
+    with open(saml_files["cert"], "rb") as handle:
+        pem = handle.read()
+    status, body, _headers = api_request(api, "POST", "/api/0.5/fileUploads?fileName=sp.crt", raw=pem, cookie=cookie,
+                                         headers={"Content-Type": "application/octet-stream"})
+    assert status == 201 and body["fileUpload"]["size"] == len(pem)
+    assert api_request(api, "POST", "/api/0.5/fileUploads?fileName=../x", raw=b"x", cookie=cookie)[0] == 400
+    status, body, _headers = api_request(api, "PATCH", "/api/0.5/configurations/requestedChanges", {"configEntities": {
+        "mutualSSLSettings": {"_type": "mutualSSLSettingsType", "caCertFile": body["fileUpload"]["path"]}}},
+        cookie=cookie)
+    assert status == 204
+    kept = sim.pending()["configEntities"]["mutualSSLSettings"]["caCertFile"]
+    with open(kept, "rb") as handle:
+        assert handle.read() == pem, "TSM keeps its own copy, as for the CLI"
+
+
+def test_api_request_log_masks_the_login_password_and_secret_values_only(sim, api):
+    cookie = api_login(api)
+    api_request(api, "PATCH", "/api/0.5/configurations/requestedChanges?forceKeys=true", {"configKeys": {
+        "wgserver.saml.key.passphrase": "Log-Secret-7"}}, cookie=cookie)
+    api_request(api, "GET", "/api/0.5/status?password=" + API_PASSWORD, cookie=cookie)  # a sloppy client
+    log = sim.api_log()
+    assert log[0]["body"] == {"authentication": {"name": API_USER, "password": "********"}}
+    assert log[1]["body"] == {"configKeys": {"wgserver.saml.key.passphrase": "********"}}
+    assert "Log-Secret-7" not in json.dumps(log) and "AUTH_COOKIE=(session)" == log[1]["headers"]["Cookie"]
+    assert API_PASSWORD in log[2]["query"], "a password anywhere else is logged as received, so a test finds it"
+    assert [r["command"] for r in log] == ["login", "settings.import", "status"]
+
+
+def test_api_and_cli_calls_are_serialised(sim, api):
+    cookie = api_login(api)
+
+    def api_set(i):
+        return api_request(api, "PATCH", "/api/0.5/configurations/requestedChanges?forceKeys=true",
+                           {"configKeys": {f"sim.api.key{i}": str(i)}}, cookie=cookie)[0]
+
+    def cli_set(i):
+        return sim.run("configuration", "set", "-k", f"sim.cli.key{i}", "-v", str(i), "--force-keys").returncode
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        api_codes = list(pool.map(api_set, range(6)))
+        cli_codes = list(pool.map(cli_set, range(6)))
+    assert api_codes == [204] * 6 and cli_codes == [0] * 6
+    assert len(sim.pending()["configKeys"]) == 12, "no lost update between the API and the CLI"
