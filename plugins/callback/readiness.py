@@ -31,7 +31,7 @@ description:
     return values are never stored; a task with C(no_log) contributes its status only.
   - Enable it with C(callbacks_enabled = trustops.tableau.readiness) in the C([defaults]) section of
     C(ansible.cfg) or with C(ANSIBLE_CALLBACKS_ENABLED=trustops.tableau.readiness); ansible-runner,
-    AWX and Automation Platform honour both. See C(docs/readiness.md).
+    AWX and Automation Platform honour both. See R(the readiness report guide,ansible_collections.trustops.tableau.docsite.readiness).
 options:
   output_dir:
     description:

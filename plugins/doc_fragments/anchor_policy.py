@@ -54,6 +54,6 @@ options:
     default: 256
 notes:
   - "The trust-anchor policy findings C(ANCHOR-001) to C(ANCHOR-009) are the same for every
-    trust store; see the collection's C(docs/anchor_policy.md). C(ANCHOR-004) (an intermediate
+    trust store; see R(the finding catalogue,ansible_collections.trustops.tableau.docsite.catalogue.anchor). C(ANCHOR-004) (an intermediate
     CA) is a warning, C(ANCHOR-007) (an Ed25519/Ed448 key) a warning."
 """

@@ -16,7 +16,7 @@ description:
     files are decrypted, trailing whitespace is stripped), but refuses a missing path, a directory,
     a FIFO, a device, an empty file and a file above the cap of its O(kind) B(before reading it).
   - The caps are the ones every module of the collection uses (one reader,
-    C(plugins/module_utils/reader.py)); docs/inputs.md lists them.
+    C(plugins/module_utils/reader.py)); R(input size caps,ansible_collections.trustops.tableau.docsite.inputs) lists them.
   - The roles of trustops.tableau read every controller file through this lookup.
 options:
   _terms:

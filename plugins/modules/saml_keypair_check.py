@@ -14,7 +14,7 @@ description:
     before they are given to C(tsm authentication saml configure), against every checkable
     sentence of Tableau's "SAML Requirements" page. Each problem is a finding C(SAML-0NN) with
     a remedy and, where Tableau has one, the TSM key that relaxes the rule; all of them are
-    returned, not only the first. The codes are documented in C(docs/saml.md).
+    returned, not only the first. Each code is explained in R(the finding catalogue,ansible_collections.trustops.tableau.docsite.catalogue.saml).
   - "Certificate: a PEM-encoded X.509 file with a C(.crt) extension holding only that certificate
     (no chain, no key); signature digest not blocklisted; RSA of at least O(min_rsa_key_size)
     bits; valid now, with a warning O(expiry_warn_days) before it expires."
@@ -30,7 +30,7 @@ options:
   cert_src:
     description:
       - Path of the SAML certificate file. The C(.crt) extension rule applies to this name.
-      - Read through the collection's one input reader, capped at 1 MiB (C(docs/inputs.md)); a
+      - Read through the collection's one input reader, capped at 1 MiB (R(input size caps,ansible_collections.trustops.tableau.docsite.inputs)); a
         larger file, an empty file or a directory fails the task before anything is read.
       - Mutually exclusive with O(cert_content).
     type: path
@@ -42,7 +42,7 @@ options:
   key_src:
     description:
       - Path of the SAML private key file. The C(.key) extension rule applies to this name.
-      - Read through the collection's one input reader, capped at 64 KiB (C(docs/inputs.md)).
+      - Read through the collection's one input reader, capped at 64 KiB (R(input size caps,ansible_collections.trustops.tableau.docsite.inputs)).
       - The remedies of the key findings are commands for the key type at hand (RSA, DSA; other
         types must be replaced), listed in the finding's C(data.commands).
       - Mutually exclusive with O(key_content).
@@ -126,7 +126,7 @@ findings:
   elements: dict
   contains:
     code:
-      description: C(SAML-0NN), documented in C(docs/saml.md).
+      description: C(SAML-0NN), see R(the finding catalogue,ansible_collections.trustops.tableau.docsite.catalogue.saml).
       type: str
       sample: SAML-016
     severity:

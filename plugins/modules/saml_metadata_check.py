@@ -13,7 +13,7 @@ description:
   - Checks the identity provider's metadata XML before it is imported into Tableau Server, and
     optionally Tableau Server's own SP metadata and the URLs configured on the IdP, against the
     checkable sentences of Tableau's "SAML Requirements" page. Every problem is a finding
-    C(SAML-0NN) (documented in C(docs/saml.md)); all are returned, not only the first.
+    C(SAML-0NN) (see R(the finding catalogue,ansible_collections.trustops.tableau.docsite.catalogue.saml)); all are returned, not only the first.
   - "IdP metadata: one IdP entity (several C(EntityDescriptor)s or C(IDPSSODescriptor)s are
     reported, never merged; O(entity_id) picks one); an C(entityID); SAML 2.0; a
     C(SingleSignOnService) with the HTTP-POST or HTTP-Redirect binding and a usable Location
@@ -54,7 +54,7 @@ options:
       - A signer is trusted for its key, as the SAML V2.0 Metadata Interoperability Profile says;
         a valid signature by a signer whose certificate has expired verifies, with warning
         C(SAML-045).
-      - Read through the collection's one input reader, capped at 1 MiB (C(docs/inputs.md)).
+      - Read through the collection's one input reader, capped at 1 MiB (R(input size caps,ansible_collections.trustops.tableau.docsite.inputs)).
     type: path
   trusted_signer_content:
     description:
@@ -102,7 +102,7 @@ options:
       - Largest metadata document accepted, in bytes, for O(src)/O(content) and
         O(sp_src)/O(sp_content); the files are read through the collection's one input reader,
         which refuses a larger file before reading it.
-      - At most 2000000, the collection's cap for XML inputs (C(docs/inputs.md)); a smaller
+      - At most 2000000, the collection's cap for XML inputs (R(input size caps,ansible_collections.trustops.tableau.docsite.inputs)); a smaller
         value lowers it, a larger one fails the task.
     type: int
     default: 2000000
@@ -164,7 +164,7 @@ findings:
   elements: dict
   contains:
     code:
-      description: C(SAML-0NN), documented in C(docs/saml.md).
+      description: C(SAML-0NN), see R(the finding catalogue,ansible_collections.trustops.tableau.docsite.catalogue.saml).
       type: str
       sample: SAML-050
     severity:

@@ -13,7 +13,7 @@ description:
   - Checks one SAML Response (or a bare Assertion) as the IdP posts it to Tableau Server, for
     example captured from a browser trace, against the checkable sentences of Tableau's "SAML
     Requirements" page. Every problem is a finding C(SAML-1NN) (documented in
-    C(docs/saml_response.md)); all are returned, not only the first.
+    R(the finding catalogue,ansible_collections.trustops.tableau.docsite.catalogue.saml)); all are returned, not only the first.
   - "Input: the XML, the base64 C(SAMLResponse) form value as a browser trace shows it, the
     whole form body (C(SAMLResponse=...&RelayState=...), URL-encoded or not) or the deflated
     HTTP-Redirect value; the form is detected and decoded (RV(input_format))."
@@ -58,7 +58,7 @@ options:
     description:
       - Path of the IdP signing certificate(s) (PEM, DER or PKCS#7), trusted in addition to the
         metadata's. Read through the collection's one input reader, capped at 1 MiB
-        (C(docs/inputs.md)).
+        (R(input size caps,ansible_collections.trustops.tableau.docsite.inputs)).
     type: path
   idp_cert_content:
     description:
@@ -101,7 +101,7 @@ options:
         O(src)/O(content) and O(idp_metadata_src)/O(idp_metadata_content) are read through the
         collection's one input reader with this cap (a base64 or form capture counts its encoded
         size), which refuses a larger file before reading it.
-      - At most 2000000, the collection's cap for XML inputs (C(docs/inputs.md)); a smaller
+      - At most 2000000, the collection's cap for XML inputs (R(input size caps,ansible_collections.trustops.tableau.docsite.inputs)); a smaller
         value lowers it, a larger one fails the task.
     type: int
     default: 2000000
@@ -165,7 +165,7 @@ findings:
   elements: dict
   contains:
     code:
-      description: C(SAML-1NN), documented in C(docs/saml_response.md).
+      description: C(SAML-1NN), see R(the finding catalogue,ansible_collections.trustops.tableau.docsite.catalogue.saml).
       type: str
       sample: SAML-111
     severity:

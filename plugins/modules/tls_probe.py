@@ -16,7 +16,7 @@ description:
   - Checks it the way Tableau clients do, against the trust anchors of the target (its system
     store, or O(ca_file)) and for the exact name users type (O(host)). Each problem is a finding
     C(TLS-0NN) with a severity, a message, a remedy and the client symptom; every code is
-    documented in C(docs/tls_probe.md) of the collection.
+    explained in R(the finding catalogue,ansible_collections.trustops.tableau.docsite.catalogue.tls).
   - Also runs a real verifying handshake with Python's C(ssl) (OpenSSL) against the same trust
     anchors as an independent referee, reported as RV(verified) and RV(verify_error).
   - When the server refuses TLS 1.2 (TLS 1.3 only), the chain is read through Python's peer-chain
@@ -59,7 +59,7 @@ options:
     description:
       - PEM (or DER/PKCS#7) file on the target with the trust anchors to check against.
       - Read through the collection's one input reader with the CA bundle cap (4 MiB, see
-        C(docs/inputs.md)); a missing file, a directory, an empty file or a larger file fails the
+        R(input size caps,ansible_collections.trustops.tableau.docsite.inputs)); a missing file, a directory, an empty file or a larger file fails the
         task with a message naming O(ca_file).
       - Default is the system trust store of the target, the first existing of the
         C(ssl.get_default_verify_paths()) bundle, C(/etc/ssl/certs/ca-certificates.crt),
@@ -174,7 +174,7 @@ findings:
   elements: dict
   contains:
     code:
-      description: C(TLS-0NN), documented in C(docs/tls_probe.md).
+      description: C(TLS-0NN), see R(the finding catalogue,ansible_collections.trustops.tableau.docsite.catalogue.tls).
       type: str
       sample: TLS-003
     severity:
