@@ -68,11 +68,11 @@ def ssh_round_trips(fleet, parallel):
     return time.monotonic() - started, ok
 
 
-def bench_size(n, base, cache, ansible_hosts, forks_list):
+def bench_size(n, base, cache, ansible_hosts, forks_list, ssh_options):
     directory = os.path.join(base, f"fleet{n}")
     avail_before = mem_available_kib()
     started = time.monotonic()
-    fleet = Fleet.up(n, directory, cache=cache)
+    fleet = Fleet.up(n, directory, cache=cache, ssh_options=ssh_options)
     up_s = time.monotonic() - started
     try:
         time.sleep(1)
@@ -82,7 +82,7 @@ def bench_size(n, base, cache, ansible_hosts, forks_list):
         rss = [m["rss_kib"] for m in memory.values()]
         procs = [m["processes"] for m in memory.values()]
         upper = [m["upper_kib"] for m in memory.values()]
-        print(f"\n== {n} hosts")
+        print(f"\n== {n} hosts" + (f" (ssh options {ssh_options})" if ssh_options else ""))
         print(f"up: {up_s:.2f} s wall ({json.dumps(fleet.state['timings'])}); {up_s / n * 1000:.0f} ms per host")
         print(f"memory per host: PSS avg {sum(pss) / n / 1024:.2f} MiB (max {max(pss) / 1024:.2f}), "
               f"RSS avg {sum(rss) / n / 1024:.2f} MiB, {sum(procs) / n:.1f} processes; "
@@ -123,6 +123,8 @@ def main():
     parser.add_argument("--ansible-hosts", type=int, default=20)
     parser.add_argument("--forks", default="10,20")
     parser.add_argument("--cold", action="store_true", help="make the image in a fresh cache first")
+    parser.add_argument("--ssh-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra ssh client option, e.g. KexAlgorithms=curve25519-sha256")
     parser.add_argument("--keep", help="work directory (kept); default a temporary one, removed")
     args = parser.parse_args()
     base = args.keep or tempfile.mkdtemp(prefix="bench-fleet-", dir="/var/tmp")
@@ -134,7 +136,8 @@ def main():
         for n in (int(x) for x in args.hosts.split(",")):
             # cold: each size starts from an empty cache (debootstrap and its downloads included)
             cache = os.path.join(base, f"cold-cache-{n}") if args.cold else None
-            bench_size(n, base, cache, args.ansible_hosts, [int(x) for x in args.forks.split(",")])
+            bench_size(n, base, cache, args.ansible_hosts, [int(x) for x in args.forks.split(",")],
+                       dict(option.split("=", 1) for option in args.ssh_option))
             if cache:
                 shutil.rmtree(cache, ignore_errors=True)
     finally:

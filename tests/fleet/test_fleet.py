@@ -117,7 +117,7 @@ def fleet_run(tmp_path_factory):
 
 
 def test_hosts_are_distinct_machines_over_ssh(fleet_run):
-    fleet, _, _ = fleet_run
+    fleet = fleet_run[0]
     seen = {}
     for host in fleet.hosts:
         proc = _run(fleet.ssh_argv(host, "hostname; id -un; cat /etc/machine-id; ip -4 -o addr show scope global"))
@@ -133,7 +133,7 @@ def test_hosts_are_distinct_machines_over_ssh(fleet_run):
 
 
 def test_host_keys_are_checked_against_the_fleet_known_hosts(fleet_run):
-    fleet, _, _ = fleet_run
+    fleet = fleet_run[0]
     host = fleet.hosts[0]
     empty = _run(["ssh", "-F", str(fleet.ssh_config), "-o", "UserKnownHostsFile=/dev/null", host.name, "true"])
     assert empty.returncode == 255
@@ -144,7 +144,7 @@ def test_host_keys_are_checked_against_the_fleet_known_hosts(fleet_run):
 
 
 def test_ansible_ping_all_hosts(fleet_run):
-    fleet, _, _ = fleet_run
+    fleet = fleet_run[0]
     proc = _run([str(BIN / "ansible"), "all", "-i", str(fleet.inventory), "-m", "ansible.builtin.ping", "-o"],
                 env=_env(), cwd=REPO)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -153,7 +153,7 @@ def test_ansible_ping_all_hosts(fleet_run):
 
 
 def test_become_writes_stay_in_each_hosts_own_root(fleet_run, tmp_path):
-    fleet, _, _ = fleet_run
+    fleet = fleet_run[0]
     playbook = tmp_path / "fleet.yml"
     playbook.write_text(PLAYBOOK, encoding="utf-8")
     env = _env()
@@ -213,7 +213,8 @@ def test_down_leaves_nothing_behind(fleet_run):
 def test_command_line_up_and_down(tmp_path):
     directory = tmp_path / "cli-fleet"
     cli = [sys.executable, "-m", "tests.support.fleet"]
-    proc = _run([*cli, "up", "--hosts", "2", "--dir", str(directory), "--prefix", "cli"], cwd=REPO)
+    proc = _run([*cli, "up", "--hosts", "2", "--dir", str(directory), "--prefix", "cli",
+                 "--ssh-option", "KexAlgorithms=curve25519-sha256"], cwd=REPO)
     try:
         assert proc.returncode == 0, proc.stderr
         out = json.loads(proc.stdout)
@@ -221,9 +222,11 @@ def test_command_line_up_and_down(tmp_path):
         inventory = Path(out["inventory"]).read_text()
         for name, address in out["hosts"].items():
             assert f'{name}:\n          ansible_host: "{address}"' in inventory
+        assert "-o KexAlgorithms=curve25519-sha256" in inventory
         fleet = Fleet.load(directory)
-        echo = _run(fleet.ssh_argv("cli02", "cat /etc/hostname"))
+        echo = _run(["ssh", "-v", *fleet.ssh_argv("cli02", "cat /etc/hostname")[1:]])
         assert (echo.returncode, echo.stdout) == (0, "cli02\n"), echo.stderr
+        assert "kex: algorithm: curve25519-sha256" in echo.stderr  # the option reached ssh
         status = _run([*cli, "status", "--dir", str(directory)], cwd=REPO)
         memory = json.loads(status.stdout)["memory"]
         assert all(m["processes"] >= 2 and m["pss_kib"] > 0 for m in memory.values()), memory

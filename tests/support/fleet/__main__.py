@@ -20,6 +20,8 @@ def main(argv=None):
     p_up.add_argument("--prefix", default="fleet", help="host names: PREFIX01, PREFIX02, ...")
     p_up.add_argument("--cache", help="image cache directory (default $TRUSTOPS_FLEET_CACHE or ~/.cache/trustops)")
     p_up.add_argument("--timeout", type=float, default=120.0, help="seconds for every sshd to answer")
+    p_up.add_argument("--ssh-option", action="append", default=[], metavar="NAME=VALUE",
+                      help="an extra ssh client option for the inventory and ssh config (repeatable)")
     p_down = sub.add_parser("down", help="stop the fleet of DIR and remove everything it made")
     where = p_down.add_mutually_exclusive_group(required=True)
     where.add_argument("--dir")
@@ -36,7 +38,9 @@ def main(argv=None):
 
     try:
         if args.command == "up":
-            fleet = Fleet.up(args.hosts, args.dir, cache=args.cache, prefix=args.prefix, timeout=args.timeout, log=log)
+            options = dict(option.split("=", 1) for option in args.ssh_option)
+            fleet = Fleet.up(args.hosts, args.dir, cache=args.cache, prefix=args.prefix, timeout=args.timeout, log=log,
+                             ssh_options=options)
             print(json.dumps({"inventory": str(fleet.inventory), "ssh_config": str(fleet.ssh_config),
                               "bridge": fleet.bridge, "timings": fleet.state["timings"],
                               "hosts": {h.name: h.address for h in fleet.hosts}}, indent=1))

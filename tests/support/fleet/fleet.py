@@ -224,9 +224,13 @@ class Fleet:
 
     # ------------------------------------------------------------------ up
     @classmethod
-    def up(cls, hosts: int, directory, *, cache=None, prefix="fleet", user=_image.USER, timeout=120.0, log=None):
+    def up(cls, hosts: int, directory, *, cache=None, prefix="fleet", user=_image.USER, timeout=120.0, log=None,
+           ssh_options=None):
         """Bring up ``hosts`` hosts with their state in ``directory``; return the running fleet.
 
+        ``ssh_options`` ({name: value}) are extra client options for the inventory and the
+        ssh config, e.g. {"KexAlgorithms": "curve25519-sha256"} (the default key exchange of
+        OpenSSH 9, sntrup761x25519, costs about 0.4 s of CPU per connection on a slow machine).
         On any failure everything made so far is removed and FleetError is raised.
         """
         if not 1 <= hosts <= MAX_HOSTS:
@@ -240,7 +244,8 @@ class Fleet:
         lower = _image.ensure_image(cache, log=log)
         timings["image_s"] = round(time.monotonic() - started, 3)
         fleet = cls(directory, {"version": 1, "status": "starting", "dir": str(directory), "image": str(lower),
-                                "user": user, "hosts": [], "index": None, "bridge": None})
+                                "user": user, "hosts": [], "index": None, "bridge": None,
+                                "ssh_options": dict(ssh_options or {})})
         try:
             fleet._up(hosts, lower, prefix, timeout, timings)
         except BaseException:
@@ -335,7 +340,9 @@ class Fleet:
     def _seed_host(self, h: Host, lower: Path, client_public, etc_hosts, uid, gid):
         hdir = self.host_dir(h.name)
         for sub in ("upper", "work", "root"):
-            (hdir / sub).mkdir(parents=True, exist_ok=True)
+            if (hdir / sub).exists():  # a layer kept by `down --keep-roots`: start afresh
+                shutil.rmtree(hdir / sub)
+            (hdir / sub).mkdir(parents=True)
         upper = hdir / "upper"
         os.chmod(upper, 0o755)
         for rel in ("etc/ssh/sshd_config.d", f"home/{self.user}/.ssh", "root/.ssh"):
@@ -368,6 +375,7 @@ class Fleet:
             "  BatchMode yes",
             "  ConnectTimeout 10",
         ]
+        lines += [f"  {name} {value}" for name, value in self.state.get("ssh_options", {}).items()]
         _write(self.ssh_config, "\n".join(lines) + "\n", 0o644)
 
     def ansible_vars(self) -> dict:
@@ -381,6 +389,7 @@ class Fleet:
             "ansible_ssh_common_args": (
                 f"-o UserKnownHostsFile={ssh_dir / 'known_hosts'} -o GlobalKnownHostsFile=/dev/null"
                 " -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o PasswordAuthentication=no"
+                + "".join(f" -o {name}={value}" for name, value in self.state.get("ssh_options", {}).items())
             ),
             "ansible_control_path_dir": self.state["control_dir"],
         }

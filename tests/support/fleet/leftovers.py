@@ -130,8 +130,9 @@ def fleet_leftovers(state):
     processes = []
     mine = _self_and_ancestors()  # e.g. `python -m tests.support.fleet down --dir D` names the dir
     for pid, (_start, comm, root, net, cmdline) in process_table().items():
-        if pid not in mine and (net in inodes or root == directory or root.startswith(directory + "/")
-                or directory in cmdline or control in cmdline):
+        ours = net in inodes or root == directory or root.startswith(directory + "/")
+        ours = ours or directory in cmdline or control in cmdline
+        if ours and pid not in mine:
             processes.append(f"{pid} {comm}: {cmdline[:120]}")
     for h in hosts:
         if h.get("pid") and h.get("start_time") and proc_start_time(h["pid"]) == h["start_time"]:
