@@ -53,7 +53,7 @@ def test_unknown_severity_is_refused(severity):
 
 def test_slots_keep_findings_small_and_strict():
     with pytest.raises(AttributeError):
-        INFO.extra = 1
+        INFO.extra = 1  # pylint: disable=assigning-non-slot
 
 
 def test_repr_names_code_and_severity():

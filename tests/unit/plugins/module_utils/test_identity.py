@@ -130,7 +130,7 @@ def test_malformed_san_der_is_read_leniently(cpki, ca):
     raw = tlv(0x30, broken_upn + tlv(0x81, b"jsmith@example.org") + tlv(0x82, b"h.example.org"))
     c = cpki.client(ca, cn="jsmith", raw_san=raw)
     with pytest.raises(ValueError):
-        _ = c.cert.extensions
+        c.cert.extensions  # noqa: B018  pylint: disable=pointless-statement
     ident = identity.extract(c.cert, "bad.pem")
     assert ident.emails == ["jsmith@example.org"] and ident.dns_names == ["h.example.org"]
     assert ident.upns == [] and ident.upn_problems == [
@@ -152,7 +152,7 @@ def test_duplicate_san_extensions_are_a_problem(cpki, ca):
     second = tlv(0x30, upn_other_name_der(utf8("b@example.org")))
     cert = with_extra_extension(c.cert, ca.key, b"\x55\x1d\x11", second)
     with pytest.raises(x509.DuplicateExtension):
-        _ = cert.extensions
+        cert.extensions  # noqa: B018  pylint: disable=pointless-statement
     ident = identity.extract(cert)
     assert ident.upns == ["a@example.org", "b@example.org"]
     assert "2 subjectAltName extensions (one is allowed)" in [t for _c, t in ident.problems]
