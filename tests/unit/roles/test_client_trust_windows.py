@@ -23,7 +23,7 @@ import threading
 
 import pytest
 
-from playbook_runner import run_playbook
+from module_runner import run_playbook
 
 HOST = "tableau.example.test"
 OPENSSL = shutil.which("openssl")

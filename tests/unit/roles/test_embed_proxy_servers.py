@@ -328,7 +328,7 @@ def test_bodies_statuses_and_redirects_are_exact(stack, server):
     """~110 role instances on one port: each body comes back byte for byte, each status and
     redirect target as configured, and neighbouring rules do not interfere."""
     wrong = []
-    for name, dummy, path, status, expected in multi_instances():
+    for name, _dummy, path, status, expected in multi_instances():
         got, headers, body = request(BASE[server] + MULTI_OFFSET, path)
         if name.startswith("r"):
             actual = headers.get("location")

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Role variables: refused early with a message that names them, and secrets documented as such.
 
-The embed_proxy runs go through the real ansible-playbook (playbook_runner) and must stop at the
+The embed_proxy runs go through the real ansible-playbook (module_runner.run_playbook) and must stop at the
 role's option check, before any file is written, with the variable, its value and the remedy.
 """
 
@@ -15,7 +15,7 @@ import re
 import pytest
 import yaml
 
-from playbook_runner import OWN_FILES, run_playbook
+from module_runner import OWN_FILES, run_playbook
 
 ROLES = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles"))
 SECRET_NAME = re.compile(r"pass(word|phrase)|secret")

@@ -38,13 +38,13 @@ import sys
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+from embed_proxy_harness import Server, wait_port
+from module_runner import OWN_FILES, run_playbook
+from tsm_sim.harness import SimServer, write
+
+# saml_idp_fixtures lives beside the saml tests until it moves to tests/support
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "plugins", "module_utils"))
-sys.path.insert(0, os.path.dirname(__file__))
-from tsm_sim.harness import SimServer, write  # noqa: E402  pylint: disable=wrong-import-position
 import saml_idp_fixtures as fx  # noqa: E402  pylint: disable=wrong-import-position,import-error
-from embed_proxy_harness import Server, wait_port  # noqa: E402  pylint: disable=wrong-import-position,import-error
-from playbook_runner import OWN_FILES, run_playbook  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 
 # Distinctive values: none of them can occur by chance in Ansible's output.

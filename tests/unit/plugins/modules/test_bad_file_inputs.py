@@ -11,8 +11,9 @@ expected), the module must fail with a clear message that names the option (for 
 list option: the entry's path), without "Traceback" or "Exception" in it, and leave its target
 unchanged: the trust store files (trust_anchor), the written artifacts (mobile_trust_profile),
 the TSM simulator's state and its write calls (tsm_*), no connection at all (tls_probe,
-win_trust_anchor). Modules run in-process (tests/support/tsm_sim/harness.run_module);
-win_trust_anchor, an action plugin, runs in one real ansible-playbook against unreachable hosts.
+win_trust_anchor). Modules run in-process (module_runner.run_module); win_trust_anchor, an
+action plugin, runs in one real ansible-playbook (module_runner.run_playbook) against an
+unreachable host.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -34,6 +34,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from module_runner import run_module, run_playbook
+from pki_factory import make_key
+from tsm_sim.harness import SimServer, idp_metadata, write
 
 from ansible_collections.trustops.tableau.plugins.modules import (
     client_cert_identity,
@@ -48,9 +51,6 @@ from ansible_collections.trustops.tableau.plugins.modules import (
     tsm_saml,
 )
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore import layouts
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
-from tsm_sim.harness import SimServer, idp_metadata, run_module, write  # noqa: E402  pylint: disable=wrong-import-position
 
 OPENSSL = shutil.which("openssl")
 MODULES_DIR = Path(trust_anchor.__file__).parent
@@ -141,9 +141,8 @@ def _key_pem(key):
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory, pki):
+def inputs(tmp_path_factory):
     """Good companion files and every bad content, made with cryptography and openssl."""
-    make_key = type(pki).root.__globals__["make_key"]  # tests/unit/conftest.py's, whatever 'conftest' names
     assert OPENSSL, "openssl makes the PKCS#12 file of this test (an independent tool)"
     d = tmp_path_factory.mktemp("bad-file-inputs")
     root = _issue("Bad Input Root CA", make_key("rsa", 2048, fresh=True), ca=True)
@@ -240,7 +239,8 @@ class Target:
         return self.snapshot() == self.before
 
 
-def run_in_process(main, args, target=None):
+def run_against(main, args, target=None):
+    """The module's result, and whether ``target`` (when there is one) is unchanged."""
     result = run_module(main, args)
     return result, (target.unchanged() if target else True)
 
@@ -252,7 +252,7 @@ def _trust_anchor(ctx, option, path, monkeypatch):
     write(lay.bundle, open(ctx["good"]["root"], "rb").read(), 0o644)
     monkeypatch.setattr(trust_anchor, "_layout", lambda store: lay)
     target = Target(lambda: tree_digest(lay.root))
-    return run_in_process(trust_anchor.main, {option: path, "platform": "debian"}, target)
+    return run_against(trust_anchor.main, {option: path, "platform": "debian"}, target)
 
 
 def _tls_probe(ctx, option, path, monkeypatch):
@@ -278,12 +278,11 @@ def _client_cert_identity(ctx, option, path, monkeypatch):
     del monkeypatch
     args = {"certs": [ctx["good"]["client"]], "identity_store": "local", "mapping": "cn"}
     args[option] = [path] if option == "certs" else path
-    return run_in_process(client_cert_identity.main, args)
+    return run_against(client_cert_identity.main, args)
 
 
 def _mobile(ctx, option, path, monkeypatch):
-    from ansible.module_utils import _internal  # pylint: disable=import-outside-toplevel
-    monkeypatch.setattr(_internal, "is_controller", False, raising=False)
+    del monkeypatch
     good = ctx["good"]
     args = {"src": [good["root"]], "identifier": "test.example.bad-inputs", "dest": str(ctx["tmp"] / "out"),
             "signer_cert_src": good["signer_cert"], "signer_key_src": good["signer_key"],
@@ -292,28 +291,28 @@ def _mobile(ctx, option, path, monkeypatch):
     assert not first.get("failed"), "the good run that makes the artifacts failed: {}".format(first.get("msg"))
     target = Target(lambda: tree_digest(ctx["tmp"] / "out"))
     args[option] = [path] if option in ("src", "signer_chain_src") else path
-    return run_in_process(mobile_trust_profile.main, args, target)
+    return run_against(mobile_trust_profile.main, args, target)
 
 
 def _saml_keypair(ctx, option, path, monkeypatch):
     del monkeypatch
     args = {"cert_src": ctx["good"]["server_cert"], "key_src": ctx["good"]["server_key"]}
     args[option] = path
-    return run_in_process(saml_keypair_check.main, args)
+    return run_against(saml_keypair_check.main, args)
 
 
 def _saml_metadata(ctx, option, path, monkeypatch):
     del monkeypatch
     args = {"src": ctx["good"]["idp"]}
     args[option] = path
-    return run_in_process(saml_metadata_check.main, args)
+    return run_against(saml_metadata_check.main, args)
 
 
 def _saml_response(ctx, option, path, monkeypatch):
     del monkeypatch
     args = {"src": ctx["good"]["response"], "fail_on": "never"}
     args[option] = path
-    return run_in_process(saml_response_check.main, args)
+    return run_against(saml_response_check.main, args)
 
 
 def _tsm(main, base):
@@ -414,25 +413,17 @@ def test_bad_file_fails_clearly_and_changes_nothing(row, inputs, tmp_path, monke
 
 # --------------------------------------------------------------------------- win_trust_anchor (action plugin)
 
-UNREACHABLE = """
-[windows]
-win-ssh ansible_connection=ssh ansible_shell_type=powershell
-
-[windows:vars]
-ansible_host=192.0.2.1
-ansible_user=Administrator
-ansible_ssh_timeout=3
-ansible_ssh_common_args='-o ConnectTimeout=3 -o BatchMode=yes'
-"""
+#: A Windows host that cannot be reached (TEST-NET-1): win_trust_anchor must fail before it tries.
+UNREACHABLE = {"windows": {"hosts": {"win-ssh": {
+    "ansible_connection": "ssh", "ansible_shell_type": "powershell", "ansible_host": "192.0.2.1",
+    "ansible_user": "Administrator", "ansible_ssh_timeout": 3,
+    "ansible_ssh_common_args": "-o ConnectTimeout=3 -o BatchMode=yes"}}}}
 
 
 @pytest.fixture(scope="module")
 def win_results(inputs, tmp_path_factory):
     """One ansible-playbook: a task per bad content against an unreachable Windows host."""
     d = tmp_path_factory.mktemp("win-bad-inputs")
-    root = d / "collections" / "ansible_collections" / "trustops"
-    root.mkdir(parents=True)
-    (root / "tableau").symlink_to(Path(trust_anchor.__file__).parents[2])
     tasks = []
     for bad in bad_contents_for("cert"):
         tasks.append(textwrap.dedent("""\
@@ -450,16 +441,10 @@ def win_results(inputs, tmp_path_factory):
             dest: "{out}"
           delegate_to: localhost
         """).format(report=report, out=d / "out.json"))
-    (d / "pb.yml").write_text("- hosts: windows\n  gather_facts: false\n  tasks:\n"
-                              + textwrap.indent("".join(tasks), "    "))
-    (d / "inventory.ini").write_text(UNREACHABLE)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(d / "collections"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCAL_TEMP=str(d / "tmp"), ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_RETRY_FILES_ENABLED="0",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_CONFIG=str(d / "none.cfg"), PYTHONPATH="")
-    proc = subprocess.run([str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(d / "inventory.ini"),
-                           str(d / "pb.yml")], cwd=str(d), env=env, capture_output=True, text=True, timeout=300,
-                          check=False)
-    out = proc.stdout + proc.stderr
+    play = "- hosts: windows\n  gather_facts: false\n  tasks:\n" + textwrap.indent("".join(tasks), "    ")
+    _rc, out = run_playbook(d, play, hosts=UNREACHABLE, timeout=300,
+                            env={"ANSIBLE_CONFIG": str(d / "none.cfg"), "ANSIBLE_HOST_KEY_CHECKING": "False",
+                                 "PYTHONPATH": ""})
     assert (d / "out.json").exists(), out
     return json.loads((d / "out.json").read_text()), out
 

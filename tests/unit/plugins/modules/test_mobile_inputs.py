@@ -24,27 +24,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from module_runner import run_in_process
 
 from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.mobile import apple, inputs, signing, writer
 from ansible_collections.trustops.tableau.plugins.modules import mobile_trust_profile
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-
-    from ansible.module_utils import basic
-    from ansible.module_utils.common.text.converters import to_bytes
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        old = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = old
 
 IDENT = "com.example.tableau.inputs"
 PASSPHRASE = "Inputs-9d2e4b-Passphrase"
@@ -118,26 +102,12 @@ def world(tmp_path_factory):
     return {"dir": d, "files": files}
 
 
-def _run(args, capsys, check=False):
-    if check:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            mobile_trust_profile.main()
-    out = capsys.readouterr().out
-    assert PASSPHRASE not in out
-    assert not any(line in out for line in KEY_BODY), "key material in the result"
-    return json.loads(out)
-
-
-@pytest.fixture
-def no_controller_mode(monkeypatch):
-    try:  # ansible-core 2.19 "controller mode" would move warnings out of the result: we are a module
-        from ansible.module_utils import _internal
-    except ImportError:  # ansible-core < 2.19
-        _internal = None
-    if _internal is not None and hasattr(_internal, "is_controller"):
-        monkeypatch.setattr(_internal, "is_controller", False)
+def _run(args, check=False):
+    """The module's result (in process); neither the passphrase nor a key line is in its output."""
+    run = run_in_process(mobile_trust_profile.main, args, check=check)
+    assert PASSPHRASE not in run.output
+    assert not any(line in run.output for line in KEY_BODY), "key material in the result"
+    return run.result
 
 
 def good_args(world, dest):
@@ -197,8 +167,7 @@ def bad_file(world, option, kind):
 
 
 @pytest.mark.parametrize("option,kind", CASES, ids=[f"{o}-{k[0]}" for o, k in CASES])
-def test_bad_file_is_refused_naming_the_option_and_dest_is_unchanged(world, golden, tmp_path, capsys,
-                                                                     no_controller_mode, option, kind):
+def test_bad_file_is_refused_naming_the_option_and_dest_is_unchanged(world, golden, tmp_path, option, kind):
     path = bad_file(world, option, kind)
     dest = tmp_path / "out"
     shutil.copytree(str(golden), str(dest))
@@ -212,7 +181,7 @@ def test_bad_file_is_refused_naming_the_option_and_dest_is_unchanged(world, gold
     args["display_name"] = "would change the profile"  # so that a run that got through would write
     before = state(str(dest))
     for check in (True, False):
-        res = _run(args, capsys, check=check)
+        res = _run(args, check=check)
         msg = res["msg"]
         assert res.get("failed") and res.get("changed") is not True, res
         assert msg.startswith(f"{option} {path}: "), "the message names the option and the path first: " + msg
@@ -224,7 +193,7 @@ def test_bad_file_is_refused_naming_the_option_and_dest_is_unchanged(world, gold
         assert "Traceback" not in msg and "Traceback" not in json.dumps(res)
         assert state(str(dest)) == before, f"{option} ({kind[0]}) changed the existing artifacts"
     fresh = tmp_path / "fresh"
-    res = _run(dict(args, dest=str(fresh)), capsys)
+    res = _run(dict(args, dest=str(fresh)))
     assert res.get("failed") and not fresh.exists(), "not even dest is created"
 
 
@@ -239,8 +208,7 @@ INLINE = [
 
 
 @pytest.mark.parametrize("option,value,message", INLINE, ids=[f"{o}-{i}" for i, (o, _v, _m) in enumerate(INLINE)])
-def test_bad_inline_value_is_refused_through_the_same_reader(world, golden, tmp_path, capsys, no_controller_mode,
-                                                             option, value, message):
+def test_bad_inline_value_is_refused_through_the_same_reader(world, golden, tmp_path, option, value, message):
     dest = tmp_path / "out"
     shutil.copytree(str(golden), str(dest))
     args = good_args(world, dest)
@@ -248,13 +216,12 @@ def test_bad_inline_value_is_refused_through_the_same_reader(world, golden, tmp_
         args.pop(option.replace("_content", "_src"))
     args[option] = value
     before = state(str(dest))
-    res = _run(args, capsys)
+    res = _run(args)
     assert res.get("failed") and re.search(message, res["msg"]), res["msg"]
     assert state(str(dest)) == before
 
 
-def test_oversized_or_special_existing_artifact_is_refused_not_lost(world, golden, tmp_path, capsys,
-                                                                    no_controller_mode):
+def test_oversized_or_special_existing_artifact_is_refused_not_lost(world, golden, tmp_path):
     """An existing file at an artifact's path is read back through the shared reader: a huge one is
     refused (it is no artifact of ours) instead of being replaced and lost, a FIFO is never opened
     for a blocking read."""
@@ -266,13 +233,13 @@ def test_oversized_or_special_existing_artifact_is_refused_not_lost(world, golde
         handle.truncate(reader.MAX_BUNDLE + 1)
     before = state(str(dest))
     args = dict(good_args(world, dest), display_name="would change the profile")
-    res = _run(args, capsys)
+    res = _run(args)
     assert res.get("failed") and res["changed"] is False
     assert res["msg"].startswith(f"dest {onc}: {reader.MAX_BUNDLE + 1} bytes, more than the limit of "
                                  f"{reader.MAX_BUNDLE} bytes"), res["msg"]
     assert state(str(dest)) == before
     onc.unlink()
     os.mkfifo(str(onc))
-    res = _run(args, capsys)
+    res = _run(args)
     assert res.get("failed") and res["msg"].startswith(f"dest {onc}: is not a regular file"), res["msg"]
     assert os.path.exists(str(onc)) and not os.path.isfile(str(onc))

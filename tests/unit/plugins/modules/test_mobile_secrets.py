@@ -14,19 +14,13 @@ from __future__ import annotations
 import base64
 import datetime
 import os
-import shutil
-import subprocess
-import sys
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from module_runner import run_playbook
 
-from ansible_collections.trustops.tableau.plugins.module_utils import certs
-
-PLAYBOOK = shutil.which("ansible-playbook") or os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(certs.__file__), "..", "..", "..", "..", ".."))
 PASSPHRASE = "Mobile-Secret-c41f0e2b97"
 
 
@@ -70,11 +64,9 @@ def test_no_secret_in_vvv_diff_output_or_written_files(tmp_path):
     (inputs / "vault.yml").write_text(f"passphrase: {PASSPHRASE}\n")  # what a vault file would hold
     work = tmp_path / "work"
     dest = work / "dest"
-    playbook = work / "secrets.yml"
-    work.mkdir()
     common = ("      src: [{}]\n      identifier: com.example.tableau.secrets\n      dest: {}\n"
               "      signer_cert_src: {}\n".format(inputs / "root.pem", dest, inputs / "signer.pem"))
-    playbook.write_text(
+    play = (
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
         # the encrypted key file and its passphrase
         "  - trustops.tableau.mobile_trust_profile:\n"
@@ -96,48 +88,15 @@ def test_no_secret_in_vvv_diff_output_or_written_files(tmp_path):
         )
         + "    register: failing\n    ignore_errors: true\n  - ansible.builtin.debug: {var: failing}\n"
     )
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        ANSIBLE_LOCALHOST_WARNING="0",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
-        ANSIBLE_HOME=str(work / "ansible-home"),
-        ANSIBLE_LOCAL_TEMP=str(work / "ansible-local"),
-        ANSIBLE_REMOTE_TEMP=str(work / "ansible-remote"),
-        ANSIBLE_LOG_PATH=str(work / "ansible.log"),
-        ANSIBLE_STDOUT_CALLBACK="default",
-    )
+    # Ansible's home, temporary directories and log are under work/, which is scanned below
+    env = {"ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_LOG_PATH": str(work / "ansible.log"),
+           "ANSIBLE_STDOUT_CALLBACK": "default"}
     outputs = []
     runs = [("check", ["--check"], "v1"), ("create", [], "v1"), ("change", [], "v2"), ("converged", [], "v2")]
     for label, extra, name in runs:
-        proc = subprocess.run(
-            [
-                PLAYBOOK,
-                "-i",
-                "localhost,",
-                "-c",
-                "local",
-                "-vvv",
-                "--diff",
-                str(playbook),
-                "-e",
-                f"ansible_python_interpreter={sys.executable}",
-                "-e",
-                f"name={name}",
-                "-e",
-                "@%s" % (inputs / "vault.yml"),
-            ]
-            + extra,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        text = proc.stdout + proc.stderr
-        assert proc.returncode == 0, (label, text[-4000:])
+        rc, text = run_playbook(work, play, {"name": name}, env=env, timeout=300,
+                                options=["-vvv", "--diff", "-e", f"@{inputs / 'vault.yml'}"] + extra)
+        assert rc == 0, (label, text[-4000:])
         outputs.append((label, text))
     create, change = outputs[1][1], outputs[2][1]
     # the runs did what they should, so the scan looked at real results and diffs

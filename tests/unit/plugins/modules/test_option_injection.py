@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from module_runner import run_module
+from tsm_sim.harness import SimServer, idp_metadata, write
 
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore import layouts
 from ansible_collections.trustops.tableau.plugins.modules import (
@@ -33,9 +34,6 @@ from ansible_collections.trustops.tableau.plugins.modules import (
     tsm_saml,
     tsm_trusted_auth,
 )
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
-from tsm_sim.harness import SimServer, idp_metadata, run_module, write  # noqa: E402  pylint: disable=wrong-import-position
 
 URL = "https://tableau.example.test"
 

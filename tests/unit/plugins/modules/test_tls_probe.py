@@ -8,26 +8,21 @@ target interpreter, which is what a bookworm Tableau host or client runs the mod
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import re
 import shutil
 import socket
 import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import pytest
+from module_runner import ANSIBLE, DEBIAN_PYTHON, run_adhoc, run_module
 
-from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe import probe as tlsprobe_probe
+from ansible_collections.trustops.tableau.plugins.module_utils import reader
+from ansible_collections.trustops.tableau.plugins.modules import tls_probe
 
 OPENSSL = shutil.which("openssl")
-ANSIBLE = str(Path(sys.executable).with_name("ansible"))
-# .../ansible_collections/trustops/tableau/plugins/module_utils/tlsprobe/probe.py -> collections root
-COLLECTIONS = str(Path(tlsprobe_probe.__file__).parents[6])
-DEBIAN_PYTHON = "/usr/bin/python3"
 HOST = "tableau.example.test"
 
 pytestmark = pytest.mark.skipif(OPENSSL is None or not os.path.exists(ANSIBLE),
@@ -83,19 +78,9 @@ def _accept_port(proc):
             return int(match.group(1))
 
 
-def run_module(tmp_path, args, python=None, check=False):
-    """Run the module ad hoc on localhost; return (host status, result dict, raw output)."""
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"), ANSIBLE_HOME=str(tmp_path / "ansible-home"))
-    cmd = [ANSIBLE, "localhost", "-m", "trustops.tableau.tls_probe", "-a", json.dumps(args)]
-    cmd += ["-e", "ansible_python_interpreter=%s" % (python or sys.executable)]
-    if check:
-        cmd.append("--check")
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
-    match = re.search(r"^localhost \| (SUCCESS|FAILED!|CHANGED) => (\{.*\})\s*$", proc.stdout, re.S | re.M)
-    assert match, f"unexpected ansible output:\n{proc.stdout}\n{proc.stderr}"
-    return match.group(1), json.loads(match.group(2)), proc.stdout + proc.stderr
+def adhoc(tmp_path, args, **options):
+    """``ansible localhost -m trustops.tableau.tls_probe``: (host status, result dict, raw output)."""
+    return run_adhoc("tls_probe", args, tmp_path, **options)
 
 
 def codes(result):
@@ -103,8 +88,8 @@ def codes(result):
 
 
 def test_short_name_and_missing_intermediate_are_reported_not_failed(site, tmp_path):
-    status, r, out = run_module(tmp_path, {"host": "tableau", "port": site["ports"]["leaf_only"],
-                                           "address": "127.0.0.1", "ca_file": site["ca_file"]})
+    status, r, out = adhoc(tmp_path, {"host": "tableau", "port": site["ports"]["leaf_only"],
+                                      "address": "127.0.0.1", "ca_file": site["ca_file"]})
     assert status == "SUCCESS", out
     assert codes(r) == ["TLS-002", "TLS-003"] and r["ok"] is False and r["changed"] is False
     assert r["findings"][1]["message"].endswith(f"Use the FQDN {HOST}")
@@ -114,9 +99,9 @@ def test_short_name_and_missing_intermediate_are_reported_not_failed(site, tmp_p
 
 
 def test_fail_on_error_fails_with_every_finding(site, tmp_path):
-    status, r, out = run_module(tmp_path, {"host": "tableau", "port": site["ports"]["full"],
-                                           "address": "127.0.0.1", "ca_file": site["ca_file"],
-                                           "fail_on": "error"})
+    status, r, out = adhoc(tmp_path, {"host": "tableau", "port": site["ports"]["full"],
+                                      "address": "127.0.0.1", "ca_file": site["ca_file"],
+                                      "fail_on": "error"})
     assert status == "FAILED!", out
     assert codes(r) == ["TLS-003"] and "TLS-003" in r["msg"] and f"Use the FQDN {HOST}" in r["msg"]
 
@@ -126,7 +111,7 @@ def test_connection_refused_is_a_clear_failure(tmp_path):
     holder.bind(("127.0.0.1", 0))
     port = holder.getsockname()[1]
     try:
-        status, r, out = run_module(tmp_path, {"host": HOST, "port": port, "address": "127.0.0.1"})
+        status, r, out = adhoc(tmp_path, {"host": HOST, "port": port, "address": "127.0.0.1"})
     finally:
         holder.close()
     assert status == "FAILED!"
@@ -135,9 +120,9 @@ def test_connection_refused_is_a_clear_failure(tmp_path):
 
 
 def test_bad_arguments_fail_clearly(tmp_path):
-    status, r, _out = run_module(tmp_path, {"host": HOST, "port": 70000})
+    status, r, _out = adhoc(tmp_path, {"host": HOST, "port": 70000})
     assert status == "FAILED!" and r["msg"] == "port must be 1-65535, not 70000"
-    status, r, _out = run_module(tmp_path, {"host": HOST, "ca_file": str(tmp_path / "nope.pem")})
+    status, r, _out = adhoc(tmp_path, {"host": HOST, "ca_file": str(tmp_path / "nope.pem")})
     assert status == "FAILED!" and "nope.pem: cannot read" in r["msg"]
 
 
@@ -148,35 +133,32 @@ def test_debian_python_and_cryptography_38_in_check_mode(site, tmp_path):
                             "cryptography.__version__)"], capture_output=True, text=True, check=False)
     if probe.returncode != 0:
         pytest.skip(f"{DEBIAN_PYTHON} has no cryptography")
-    status, r, out = run_module(tmp_path, {"host": HOST, "port": site["ports"]["full"], "address": "127.0.0.1",
-                                           "ca_file": site["ca_file"]}, python=DEBIAN_PYTHON, check=True)
+    status, r, out = adhoc(tmp_path, {"host": HOST, "port": site["ports"]["full"], "address": "127.0.0.1",
+                                      "ca_file": site["ca_file"]}, python=DEBIAN_PYTHON, check=True)
     assert status == "SUCCESS", out
     assert r["findings"] == [] and r["ok"] is True and r["changed"] is False
     assert r["verified"] is True and r["trusted"] is True and r["chain_complete"] is True
     assert r["anchor"]["subject"] == "CN=Module Root CA,O=trustops test"
     assert [c["subject"] for c in r["served_chain"]] == [
         f"CN={HOST},O=trustops test", "CN=Module Intermediate CA,O=trustops test"]
-    status, r, out = run_module(tmp_path, {"host": "tableau", "port": site["ports"]["leaf_only"],
-                                           "address": "127.0.0.1", "ca_file": site["ca_file"]},
-                                python=DEBIAN_PYTHON)
+    status, r, out = adhoc(tmp_path, {"host": "tableau", "port": site["ports"]["leaf_only"],
+                                      "address": "127.0.0.1", "ca_file": site["ca_file"]},
+                           python=DEBIAN_PYTHON)
     assert status == "SUCCESS", out
     assert codes(r) == ["TLS-002", "TLS-003"]
     # ca_content (cadata for the referee) on the same interpreter: the root added to the system store
-    status, r, out = run_module(tmp_path, {"host": HOST, "port": site["ports"]["full"], "address": "127.0.0.1",
-                                           "ca_content": (site["dir"] / "root.pem").read_text(encoding="ascii")},
-                                python=DEBIAN_PYTHON, check=True)
+    status, r, out = adhoc(tmp_path, {"host": HOST, "port": site["ports"]["full"], "address": "127.0.0.1",
+                                      "ca_content": (site["dir"] / "root.pem").read_text(encoding="ascii")},
+                           python=DEBIAN_PYTHON, check=True)
     assert status == "SUCCESS", out
     assert r["findings"] == [] and r["verified"] is True and r["trust_store"]["ca_content"] == 1
 
 
 # --------------------------------------------------------------------------- issue 11: policy names, the one reader
-# In process (tests/support/tsm_sim/harness.run_module): these fail before any connection is made.
+# In process (module_runner.run_module): these fail before any connection is made.
 
 def _inproc(args):
-    sys.path.insert(0, str(Path(__file__).parents[3] / "support"))
-    from tsm_sim.harness import run_module as run_in_process  # pylint: disable=import-outside-toplevel
-    from ansible_collections.trustops.tableau.plugins.modules import tls_probe  # pylint: disable=import-outside-toplevel
-    return run_in_process(tls_probe.main, args)
+    return run_module(tls_probe.main, args)
 
 
 @pytest.mark.parametrize("digests", [["shaone"], ["sha1", "sha-257"], ["md6"]])
@@ -202,8 +184,6 @@ def test_min_ec_key_size_is_the_policy_option(value):
 
 
 def test_ca_file_is_read_with_the_bundle_cap(tmp_path):
-    from ansible_collections.trustops.tableau.plugins.module_utils import reader
-
     big = tmp_path / "huge.pem"
     with open(big, "wb") as handle:
         handle.truncate(reader.MAX_BUNDLE + 1)
@@ -221,10 +201,10 @@ def test_ca_content_in_check_mode_reports_the_verdict_after_the_install(site, tm
     root (TLS-001); with the root's PEM as ca_content the probe says what it will say once it is."""
     root_pem = (site["dir"] / "root.pem").read_text(encoding="ascii")
     args = {"host": HOST, "port": site["ports"]["full"], "address": "127.0.0.1"}
-    status, before, out = run_module(tmp_path, args, check=True)
+    status, before, out = adhoc(tmp_path, args, check=True)
     assert status == "SUCCESS", out
     assert codes(before) == ["TLS-001"] and before["ok"] is False and before["trust_store"]["ca_content"] == 0
-    status, after, out = run_module(tmp_path, dict(args, ca_content=root_pem), check=True)
+    status, after, out = adhoc(tmp_path, dict(args, ca_content=root_pem), check=True)
     assert status == "SUCCESS", out
     assert after["findings"] == [] and after["ok"] is True and after["changed"] is False
     assert after["verified"] is True and after["trusted"] is True
