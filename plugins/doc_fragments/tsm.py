@@ -14,15 +14,39 @@ options:
     description:
       - How the module talks to Tableau Services Manager.
       - V(cli) runs the C(tsm) command line on the managed host (a Tableau Server node).
-      - A transport for the TSM REST API (port 8850) is planned; it will take the same options.
+      - V(api) sends HTTPS requests to the TSM API of O(tsm_url) from the host the module runs on, for example
+        the controller (C(delegate_to: localhost)) for a Windows Tableau Server. It signs in once per task with
+        O(username) and O(password), stages and applies the same changes as V(cli), and returns the HTTP
+        requests it made in RV(commands). Files (certificates, keys, metadata) are read on the host the module
+        runs on and uploaded. See docs/tsm.md for what is confirmed by the vendor's pages.
     type: str
-    choices: [cli]
+    choices: [cli, api]
     default: cli
+  tsm_url:
+    description:
+      - With O(transport=api), the TSM API of the Tableau Server, C(https://<server>[:8850][/api/<version>]). The
+        port defaults to 8850 and the path to C(/api/0.5). Only C(https) is accepted.
+    type: str
+  validate_certs:
+    description:
+      - With O(transport=api), verify the TSM server's certificate and host name (against O(ca_path), else the
+        trust store of the host the module runs on).
+      - TSM uses a self-signed certificate by default; give it as O(ca_path) rather than turning this off.
+        V(false) must be set explicitly, and the task then warns that the password can be read on the way.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - With O(transport=api), a PEM file on the host the module runs on holding the certificate to trust for
+        the TSM API (TSM's self-signed certificate, or the CA that issued TSM's certificate).
+    type: path
   tsm_path:
     description:
       - Path of the C(tsm) executable (or of the directory holding it) on the managed host.
       - Default is C(tsm) on the C(PATH), else the newest
         C(/opt/tableau/tableau_server/packages/customer-bin.*/tsm).
+      - O(transport=cli) only, as are O(tsm_user) and O(password_on_command_line); O(tsm_url), O(ca_path) and
+        O(validate_certs=false) are O(transport=api) only. The options of the other transport are refused.
     type: path
   tsm_user:
     description:
@@ -38,10 +62,13 @@ options:
         elsewhere. A value starting with C(-) is refused.
       - With O(password), the module signs in once with C(tsm login --username) and every other call uses the
         session TSM keeps (C(cli_login.htm)); the module runs C(tsm logout) at its end.
+      - Required with O(transport=api) (an account on the Tableau Server computer; Linux in the C(tsmadmin)
+        group, Windows a local administrator); the module signs in once (C(POST /login)) and out at its end.
     type: str
   password:
     description:
       - Password for O(username). Never logged nor returned; masked in the whole result.
+      - With O(transport=api) it is sent only in the body of the one sign-in request, over HTTPS.
       - By default it is written to the password prompt of C(tsm login) (standard input) and appears on no
         command line. The vendor's page documents only C(tsm login -p PASSWORD); that C(tsm login) reads the
         password at its prompt when standard input is not a terminal is not confirmed (see docs/tsm.md). If it
@@ -59,6 +86,9 @@ options:
       - Seconds to wait for each C(tsm) call; a call still running then is stopped and the task fails
         saying so.
       - Also passed to C(tsm pending-changes apply --request-timeout).
+      - With O(transport=api), seconds to wait for each HTTP answer, and for the job that applies pending changes
+        to finish (C(deploymentsTimeoutSeconds)); a job still running then fails the task, which says that TSM
+        may still finish it.
     type: int
     default: 1800
 attributes:
@@ -72,7 +102,7 @@ notes:
     stages only what differs as pending changes. Nothing is applied unless the module says so
     (O(trustops.tableau.tsm_pending_changes#module:state=applied)); apply once, at the end of the play.
   - Returns RV(tsm_calls) and RV(commands), the number and the command lines (secrets masked) of the
-    C(tsm) calls the task made.
+    C(tsm) calls the task made; with O(transport=api), of the HTTP requests (C(METHOD /api/0.5/endpoint)).
 """
 
     # The options of the modules that apply pending changes (tsm_pending_changes; tsm_config with apply=true).

@@ -15,6 +15,7 @@ code and output of the call that failed. No core calls ``exit_json``/``fail_json
 
 from __future__ import annotations
 
+import inspect
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -96,6 +97,8 @@ def run(module: Any, body: Callable[[Any, dict], Any], label: str = "tsm") -> No
     failure = None
     try:
         client = client_from_params(module.params)
+        for warning in client.warnings:
+            module.warn(warning)
         body(client, result)
     except TsmError as exc:
         failure = dict(msg=str(exc), rc=exc.rc, cmd=exc.command, stdout=exc.stdout, stderr=exc.stderr)
@@ -132,10 +135,14 @@ def configure(module: Any, label: str, planner: Callable, wanted: Any, *, pendin
     then, unless the plan was refused, merge ``then(client, plan)`` (a dict) into the result; finish
     through :func:`run`. ``returns``: result keys every outcome carries (``masked_keys`` by default).
     """
+    accepts = inspect.signature(planner).parameters
+
     def body(client, result):
         result.update({"masked_keys": []}, **dict(returns or {}))
         if pending:
             options["pending_reader"] = client.pending
+        if "read_server" in accepts:  # how files compare depends on the transport (tsm.client.TsmClient)
+            options.update(read=client.read_local, read_server=client.read_server)
         plan = stage(module, client, planner(client.export_settings(), wanted, **options), result)
         if then is not None and "refused" not in result:
             result.update(then(client, plan))

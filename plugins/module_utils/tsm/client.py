@@ -4,8 +4,10 @@
 """The TSM client: :class:`TsmClient` is the interface the plans and modules use (read: status,
 get, export_settings, pending; write: set_key, import_settings, apply, discard, the
 ``authentication`` and ``security`` commands); :class:`CliClient` implements it over
-:class:`~.transport.CliTransport`. Every call is recorded (:attr:`TsmClient.calls`) with its
-command line, secrets masked; every failed call raises :class:`TsmError`.
+:class:`~.transport.CliTransport`, :class:`~.api.ApiClient` over the TSM API. Every call is recorded
+(:attr:`TsmClient.calls`) with its command line (or HTTP request line), secrets masked; every failed
+call raises :class:`TsmError`. :func:`connect` makes the client of a transport from the connection
+options every tsm_* module shares (:data:`CONNECTION_ARGSPEC`).
 
 Pure Python, no Ansible imports.
 """
@@ -20,9 +22,10 @@ from typing import Any
 from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import (
     DEFAULT_TIMEOUT, UNSET, Call, TsmError, _tail, valid_argument, valid_host, is_secret_key)
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.inputs import file_digest
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.settings import (
     Pending, Settings, parse_get, parse_pending, parse_status, tsm_text)
-from ansible_collections.trustops.tableau.plugins.module_utils.tsm.transport import TRANSPORTS, CliTransport
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.transport import TRANSPORTS, ApiTransport, CliTransport
 
 
 # --------------------------------------------------------------------------------- client
@@ -34,6 +37,19 @@ class TsmClient:
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        #: what the task should warn about (a connection option that weakens security)
+        self.warnings: list[str] = []
+
+    # How a file compares with the server's: read_local(path, kind) for a file the module was given,
+    # read_server(path, kind) for the path the server recorded (the plans' ``read``/``read_server``).
+    # Over the CLI both are the file's content fingerprint on the node (tsm.inputs.file_digest).
+    @staticmethod
+    def read_local(path: str, kind: str = "bytes") -> str | None:
+        return file_digest(path, kind)
+
+    @staticmethod
+    def read_server(path: str, kind: str = "bytes") -> str | None:
+        return file_digest(path, kind)
 
     @property
     def writes(self) -> list[Call]:
@@ -300,9 +316,17 @@ class CliClient(TsmClient):
 
 def connect(transport: str = "cli", tsm_path: str | None = None, tsm_user: str | None = None,
             username: str | None = None, password: str | None = None, request_timeout: int = DEFAULT_TIMEOUT,
-            environ: Mapping[str, str] | None = None, password_on_command_line: bool = False) -> TsmClient:
-    """A TsmClient for the transport (``cli``; ``api`` is not implemented yet)."""
+            environ: Mapping[str, str] | None = None, password_on_command_line: bool = False,
+            tsm_url: str | None = None, validate_certs: bool = True, ca_path: str | None = None) -> TsmClient:
+    """A TsmClient for the transport: ``cli`` (the tsm executable on this host) or ``api`` (the TSM API at
+    ``tsm_url``). Options of the other transport are refused rather than ignored."""
     if transport == "cli":
+        given = [name for name, value in (("tsm_url", tsm_url), ("ca_path", ca_path)) if value]
+        if validate_certs is False:
+            given.append("validate_certs")
+        if given:
+            raise TsmError("{} belong{} to transport api; with transport cli, remove {}".format(
+                ", ".join(given), "s" if len(given) == 1 else "", "it" if len(given) == 1 else "them"))
         if password and not username:
             raise TsmError("password is given without username; give both, or neither (tsm_user in the tsmadmin "
                            "group needs no password)")
@@ -310,7 +334,22 @@ def connect(transport: str = "cli", tsm_path: str | None = None, tsm_user: str |
                                       timeout=request_timeout, environ=environ,
                                       password_on_command_line=password_on_command_line))
     if transport == "api":
-        raise TsmError("transport api (TSM REST API on port 8850) is not implemented yet; use transport cli")
+        given = [name for name, value in (("tsm_path", tsm_path), ("tsm_user", tsm_user),
+                                          ("password_on_command_line", password_on_command_line)) if value]
+        if given:
+            raise TsmError("{} belong{} to transport cli (the tsm command on the node); with transport api, remove {}".format(
+                ", ".join(given), "s" if len(given) == 1 else "", "it" if len(given) == 1 else "them"))
+        if not tsm_url:
+            raise TsmError("transport api needs tsm_url, the TSM API of the Tableau Server (https://<server>:8850)")
+        if not username or not password:
+            raise TsmError("transport api needs username and password: an account on the Tableau Server computer "
+                           "(Linux: in the tsmadmin group; Windows: a local administrator)")
+        if ca_path and validate_certs is False:
+            raise TsmError("ca_path is given but validate_certs is false: give one (ca_path verifies the server "
+                           "with that certificate; validate_certs: false verifies nothing)")
+        from ansible_collections.trustops.tableau.plugins.module_utils.tsm.api import ApiClient  # pylint: disable=import-outside-toplevel
+        return ApiClient(ApiTransport(tsm_url, validate_certs=validate_certs is not False, ca_path=ca_path,
+                                      timeout=request_timeout), username=username, password=password)
     raise TsmError("unknown transport {!r} (supported: {})".format(transport, ", ".join(TRANSPORTS)))
 
 
@@ -323,6 +362,9 @@ CONNECTION_ARGSPEC: dict[str, dict[str, Any]] = dict(
     password=dict(type="str", no_log=True),
     password_on_command_line=dict(type="bool", default=False, no_log=False),
     request_timeout=dict(type="int", default=DEFAULT_TIMEOUT),
+    tsm_url=dict(type="str"),
+    validate_certs=dict(type="bool", default=True),
+    ca_path=dict(type="path"),
 )
 
 

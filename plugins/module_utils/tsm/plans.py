@@ -199,15 +199,21 @@ SAML_KEYS = {
 }
 
 
-def _compare_file(plan, name, field_label, current_path, desired_path, kind, read=file_digest):
-    """Whether the server's file (its recorded path) holds what desired_path holds."""
+def _compare_file(plan, name, field_label, current_path, desired_path, kind, read=file_digest, read_server=None):
+    """Whether the server's file (its recorded path) holds what desired_path holds.
+
+    ``read(path, kind)`` fingerprints the file given to the module, ``read_server(path, kind)`` (default:
+    ``read``) the file the server recorded; None: not readable (counts as different). Over the CLI both
+    read the node's files; over the API the server's files are compared by the content name they were
+    uploaded under (``tsm.api.read_server``).
+    """
     want = read(desired_path, kind)
     if want is None:
         raise TrustopsError(f"{name} {desired_path}: no such file or not readable on the managed host")
     if current_path in (UNSET, None, ""):
         plan.view(field_label, "(not set)", f"{desired_path} {want}")
         return False
-    have = read(current_path, kind)
+    have = (read_server or read)(current_path, kind)
     if have is None:
         plan.view(field_label, f"{current_path} (not readable here)", f"{desired_path} {want}")
         return False
@@ -216,7 +222,7 @@ def _compare_file(plan, name, field_label, current_path, desired_path, kind, rea
     return have == want
 
 
-def _compare_fields(plan, settings, entity, fields, desired, read=file_digest):
+def _compare_fields(plan, settings, entity, fields, desired, read=file_digest, read_server=None):
     """Options (of ``fields``: option -> (field, kind)) whose server value differs."""
     differing = {}
     entity_known = settings.has_entity(entity)
@@ -230,7 +236,7 @@ def _compare_fields(plan, settings, entity, fields, desired, read=file_digest):
         if current is UNSET and entity_known:
             plan.warnings.append(f"the server's {entity} entity has no field {field}: {option} is staged on every run")
         if kind in ("cert", "file"):
-            if not _compare_file(plan, option, label, current, value, kind, read):
+            if not _compare_file(plan, option, label, current, value, kind, read, read_server):
                 differing[option] = value
                 plan.differ(label, current, value)
             continue
@@ -364,7 +370,7 @@ def check_saml_inputs(desired: Mapping[str, Any], check_key: bool = True,
 
 
 def plan_saml(settings: Settings, desired: Mapping[str, Any], pending_reader: Callable[[], Pending] | None = None,
-              read: Callable = file_digest, check_key: bool = True) -> Plan:
+              read: Callable = file_digest, check_key: bool = True, read_server: Callable | None = None) -> Plan:
     """tsm_saml: configure/map-assertions/keys/enable, only what differs from the applied state.
 
     ``desired``: option name -> value (None = not managed) for SAML_FIELDS, SAML_ASSERTIONS,
@@ -378,7 +384,7 @@ def plan_saml(settings: Settings, desired: Mapping[str, Any], pending_reader: Ca
     plan.findings.extend(saml_findings(desired, current_enabled))
     configured = all(settings.field("samlSettings", SAML_FIELDS[o][0]) not in (UNSET, None, "") for o in SAML_FIRST_TIME)
 
-    differing = _compare_fields(plan, settings, "samlSettings", SAML_FIELDS, desired, read)
+    differing = _compare_fields(plan, settings, "samlSettings", SAML_FIELDS, desired, read, read_server)
     if not configured:
         missing = [o for o in SAML_FIRST_TIME if desired.get(o) in (None, "")]
         if missing and (differing or enabled):
@@ -431,7 +437,7 @@ MUTUAL_SSL_FIELDS = {
 
 
 def plan_mutual_ssl(settings: Settings, desired: Mapping[str, Any], pending_reader: Callable[[], Pending] | None = None,
-                    read: Callable = file_digest) -> Plan:
+                    read: Callable = file_digest, read_server: Callable | None = None) -> Plan:
     """tsm_mutual_ssl: configure (only differing options) and enable/disable; refuses SAML + mutual SSL.
 
     ``ca_cert`` must hold CA certificates that pass the shared trust-anchor policy (ANCHOR-NNN
@@ -445,7 +451,7 @@ def plan_mutual_ssl(settings: Settings, desired: Mapping[str, Any], pending_read
     if desired.get("revocation_file"):
         _crls, crl_findings = load_crl_input("revocation_file", desired["revocation_file"], cas)
         plan.findings.extend(crl_findings)
-    differing = _compare_fields(plan, settings, "mutualSSLSettings", MUTUAL_SSL_FIELDS, desired, read)
+    differing = _compare_fields(plan, settings, "mutualSSLSettings", MUTUAL_SSL_FIELDS, desired, read, read_server)
     if differing:
         plan.steps.append(Step("mutual_ssl_configure", "authentication mutual-ssl configure ({})".format(", ".join(
             sorted(differing))), options=differing))
@@ -548,7 +554,7 @@ def check_external_ssl_inputs(desired: Mapping[str, Any], check_key: bool = True
 
 
 def plan_external_ssl(settings: Settings, desired: Mapping[str, Any], read: Callable = file_digest,
-                      check_key: bool = True) -> Plan:
+                      check_key: bool = True, read_server: Callable | None = None) -> Plan:
     """tsm_external_ssl: enable (all files in one call when any differs) or disable."""
     plan = Plan("external SSL")
     enabled = desired.get("enabled", True)
@@ -566,7 +572,7 @@ def plan_external_ssl(settings: Settings, desired: Mapping[str, Any], read: Call
     plan.findings.extend(check_external_ssl_inputs(desired, check_key=check_key))
     if desired.get("passphrase"):
         plan.secret("mutualSSLSettings.keyPassphrase", desired["passphrase"])
-    differing = _compare_fields(plan, settings, "mutualSSLSettings", EXTERNAL_SSL_FIELDS, desired, read)
+    differing = _compare_fields(plan, settings, "mutualSSLSettings", EXTERNAL_SSL_FIELDS, desired, read, read_server)
     plan.view("mutualSSLSettings.sslEnabled", current, True)
     if not _true(current):
         plan.differ("mutualSSLSettings.sslEnabled", current, True)

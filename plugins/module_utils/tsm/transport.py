@@ -1,30 +1,38 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) trustops.tableau contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""How the TSM client reaches ``tsm``: :class:`CliTransport` runs the executable on the node
-(optionally as another OS user), standard input closed, with a timeout. The ``api`` transport
-(TSM REST API on port 8850) can implement the same interface later.
+"""How the TSM client reaches TSM: :class:`CliTransport` runs the ``tsm`` executable on the node
+(optionally as another OS user), standard input closed, with a timeout; :class:`ApiTransport` sends
+HTTPS requests to the TSM API (port 8850) from wherever the module runs, verifying the server's
+certificate, keeping the session cookie, following no redirect.
 
-Pure Python, no Ansible imports.
+Pure Python, no Ansible imports (the API transport uses the standard library's ``urllib`` and ``ssl``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
 import pwd
+import re
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import DEFAULT_TIMEOUT, Secret, TsmError, _plain, _quote, valid_argument, masked
 
-TRANSPORTS = ("cli",)
+TRANSPORTS = ("cli", "api")
 # Where Tableau Server for Linux installs tsm when it is not on the PATH of a non-login shell.
 TSM_GLOBS = ("/opt/tableau/tableau_server/packages/customer-bin.*/tsm",)
 _SBIN = ("/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/local/bin")
@@ -186,3 +194,142 @@ def _kill(proc: Any) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+# ----------------------------------------------------------------------------- API transport
+
+#: The TSM API's port and the version of its endpoints when ``tsm_url`` names none (the vendor's
+#: reference: ``https://<server>:8850/api/0.5/<endpoint>``).
+API_PORT = 8850
+API_VERSION = "0.5"
+_API_PATH = re.compile(r"^/api/[0-9]+(?:\.[0-9]+)*$")
+
+
+def api_base(url: str) -> tuple[str, str]:
+    """(``https://host:port``, ``/api/<version>``) of a ``tsm_url``; TsmError for what cannot be meant.
+
+    Only https (the password travels in the sign-in request); no user or password in the URL; the
+    port defaults to 8850 and the path to ``/api/0.5`` (give ``https://host:8850/api/1.0`` for another).
+    """
+    text = str(url or "").strip()
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme != "https":
+        raise TsmError(f"tsm_url {text!r}: must start with https:// (the TSM API is HTTPS only, and the password is "
+                       "sent to it)")
+    if parts.username is not None or parts.password is not None:
+        raise TsmError("tsm_url: must not hold a user name or password; give username and password")
+    if not parts.hostname:
+        raise TsmError(f"tsm_url {text!r}: no host name")
+    if parts.query or parts.fragment:
+        raise TsmError(f"tsm_url {text!r}: no query or fragment, only https://host[:port][/api/<version>]")
+    try:
+        port = parts.port or API_PORT
+    except ValueError as exc:
+        raise TsmError(f"tsm_url {text!r}: {exc}")
+    path = parts.path.rstrip("/") or "/api/" + API_VERSION
+    if not _API_PATH.match(path):
+        raise TsmError(f"tsm_url {text!r}: the path must be /api/<version> (for example /api/0.5) or nothing")
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    return f"https://{host}:{port}", path
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not an instruction: the session cookie never goes elsewhere."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # pylint: disable=too-many-arguments
+        return None
+
+
+class ApiTransport:
+    """HTTPS requests to the TSM API: one base URL, certificate verification, the session cookie.
+
+    ``validate_certs`` true (the default) verifies the server's certificate and host name, against
+    ``ca_path`` when given (TSM's self-signed certificate, or the CA that issued TSM's certificate), else
+    against the trust store of the host the module runs on. False skips verification (the caller warns).
+    """
+
+    def __init__(self, url: str, validate_certs: bool = True, ca_path: str | None = None,
+                 timeout: int = DEFAULT_TIMEOUT) -> None:
+        self.origin, self.prefix = api_base(url)
+        self.validate_certs = bool(validate_certs)
+        self.ca_path = ca_path or None
+        self.timeout = int(timeout or DEFAULT_TIMEOUT)
+        self.cookies: dict[str, str] = {}
+        self._opener: Any = None
+
+    def context(self) -> ssl.SSLContext:
+        if not self.validate_certs:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            return context
+        if self.ca_path:
+            if not os.path.isfile(self.ca_path) or not os.access(self.ca_path, os.R_OK):
+                raise TsmError(f"ca_path {self.ca_path}: no such readable file on the host the module runs on")
+            try:
+                return ssl.create_default_context(cafile=self.ca_path)
+            except (ssl.SSLError, ValueError) as exc:
+                raise TsmError(f"ca_path {self.ca_path}: not a PEM certificate file ({exc})")
+        return ssl.create_default_context()
+
+    def opener(self) -> Any:
+        if self._opener is None:
+            self._opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=self.context()), _NoRedirect())
+        return self._opener
+
+    def shown(self, path: str, query: Mapping[str, str] | None = None) -> str:
+        """The request target as recorded and shown: the path and query (never a body)."""
+        return self.prefix + path + ("?" + urllib.parse.urlencode(sorted(query.items())) if query else "")
+
+    def request(self, method: str, path: str, query: Mapping[str, str] | None = None, body: Any = None,
+                data: bytes | None = None, content_type: str | None = None,
+                timeout: int | None = None) -> tuple[int, dict, bytes, float]:
+        """(HTTP status, headers (lower-case names), body bytes, seconds) of one request; HTTP errors are
+        answers; TsmError when there is no answer (certificate, connection, timeout)."""
+        target = self.shown(path, query)
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            data = json.dumps(body).encode("utf-8")
+            content_type = "application/json"
+        if content_type:
+            headers["Content-Type"] = content_type
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in sorted(self.cookies.items()))
+        request = urllib.request.Request(self.origin + target, data=data, method=method, headers=headers)
+        started = time.time()
+        limit = timeout or self.timeout
+        try:
+            response = self.opener().open(request, timeout=limit)
+            status, reply, payload = response.status, response.headers, response.read()
+        except urllib.error.HTTPError as exc:
+            status, reply, payload = exc.code, exc.headers, exc.read()
+        except urllib.error.URLError as exc:
+            raise TsmError(self._unreachable(method, target, exc.reason, limit), command=f"{method} {target}")
+        except (socket.timeout, TimeoutError, OSError, ssl.SSLError) as exc:
+            raise TsmError(self._unreachable(method, target, exc, limit), command=f"{method} {target}")
+        self._keep_cookies(reply.get_all("Set-Cookie") or [])
+        return status, dict((k.lower(), v) for k, v in reply.items()), payload, time.time() - started
+
+    def _keep_cookies(self, lines: list[str]) -> None:
+        for line in lines:
+            pair = line.split(";", 1)[0]
+            name, sep, value = pair.partition("=")
+            name = name.strip()
+            if not sep or not name:
+                continue
+            if value.strip() and "max-age=0" not in line.lower().replace(" ", ""):
+                self.cookies[name] = value.strip()
+            else:
+                self.cookies.pop(name, None)
+
+    def _unreachable(self, method: str, target: str, reason: Any, limit: int) -> str:
+        where = f"{method} {self.origin}{target}"
+        if isinstance(reason, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(reason):
+            detail = getattr(reason, "verify_message", None) or str(reason)
+            return (f"{where}: the TSM server's certificate is not trusted ({detail}). TSM uses a self-signed "
+                    "certificate by default: give ca_path (that certificate, or the CA that issued TSM's certificate, "
+                    "in PEM); validate_certs: false skips the check and lets anyone on the path read the password")
+        if isinstance(reason, (socket.timeout, TimeoutError)) or "timed out" in str(reason):
+            return f"{where}: no answer within {limit} s (request_timeout)"
+        return f"{where}: cannot reach the TSM API ({reason}); check tsm_url and that port {self.origin.rsplit(':', 1)[-1]} " \
+               "is open from the host the module runs on"

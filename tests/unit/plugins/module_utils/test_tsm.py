@@ -219,8 +219,10 @@ def test_finding_tsm(tmp_path, sim, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "bin") + os.pathsep + "/usr/bin:/bin")
     assert tsm_client.connect().status() == "running"
     assert tsm_client.connect(tsm_path=str(tmp_path / "bin")).status() == "running"
-    with pytest.raises(tsm_common.TsmError, match="api .* not implemented"):
+    with pytest.raises(tsm_common.TsmError, match="transport api needs tsm_url"):
         tsm_client.connect(transport="api")
+    with pytest.raises(tsm_common.TsmError, match="unknown transport 'ssh'"):
+        tsm_client.connect(transport="ssh")
 
 
 def test_run_as_another_user(tmp_path):
