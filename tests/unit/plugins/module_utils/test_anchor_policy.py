@@ -26,6 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, x448
 from cryptography.x509.oid import NameOID
+from pki_factory import make_key
 
 from ansible_collections.trustops.tableau.plugins.module_utils import anchor_policy as ap
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
@@ -60,7 +61,6 @@ def load(path):
 
 @pytest.fixture(scope="module")
 def cas(pki):
-    make_key = type(pki).root.__globals__["make_key"]  # tests/unit/conftest.py's, whatever 'conftest' names
     root = pki.root(cn="Policy Root")
     return {
         "root": root,
@@ -324,6 +324,39 @@ def test_codes_are_documented_once():
         assert "(anchor_policy.md)" in text, f"{page} does not link the policy page"
         assert not re.search(r"^\| ANCHOR-\d{3} \|", text, re.M), f"{page} documents codes a second time"
         assert not re.search(r"^\| WINTRUST-\d{3} \|", text, re.M), page
+
+
+# --------------------------------------------------------------------------- the trust store's cases
+# The cases of the trust store tests (trust_anchor refuses with these verdicts), kept with the policy.
+
+def test_findings_root_is_clean(cas):
+    assert ap.check_anchor(cas["root"].cert) == []
+
+
+def test_findings_leaf(cas, pki):
+    assert codes(ap.check_anchor(cas["leaf"].cert)) == {"ANCHOR-001": "error"}
+    assert codes(ap.check_anchor(cas["leaf"].cert, allow_leaf=True)) == {"ANCHOR-001": "warning"}
+    selfsigned = pki.self_signed_leaf()
+    assert "not a CA" in ap.check_anchor(selfsigned.cert)[0].message
+
+
+def test_findings_validity(pki):
+    expired = pki.root(cn="Old Root", days=-2, start_days=-30)
+    future = pki.root(cn="Future Root", days=60, start_days=5)
+    assert codes(ap.check_anchor(expired.cert)) == {"ANCHOR-002": "error"}
+    assert "expired" in ap.check_anchor(expired.cert)[0].message
+    assert codes(ap.check_anchor(expired.cert, allow_expired=True)) == {"ANCHOR-002": "warning"}
+    assert codes(ap.check_anchor(future.cert)) == {"ANCHOR-003": "error"}
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=10)
+    assert ap.check_anchor(future.cert, now=later) == []
+
+
+def test_findings_intermediate_and_weak_key(pki, cas):
+    inter = pki.intermediate(cas["root"])
+    assert codes(ap.check_anchor(inter.cert)) == {"ANCHOR-004": "warning"}
+    weak = pki.root(cn="Weak Root", key=make_key("rsa", 1024, fresh=True))
+    assert codes(ap.check_anchor(weak.cert)) == {"ANCHOR-005": "error"}
+    assert ap.check_anchor(weak.cert, min_rsa_key_size=1024) == []
 
 
 # --------------------------------------------------------------------------- openssl as referee
