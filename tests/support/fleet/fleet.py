@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -235,6 +236,8 @@ class Fleet:
         """
         if not 1 <= hosts <= MAX_HOSTS:
             raise FleetError(f"hosts must be 1..{MAX_HOSTS}, not {hosts}")
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,19}", prefix):  # a host name, part of a netns name
+            raise FleetError(f"prefix {prefix!r}: 1 to 20 of a-z, 0-9 and '-', starting with a letter")
         directory = Path(directory).resolve()
         if (directory / STATE).exists() and Fleet.load(directory).state.get("status") != "down":
             raise FleetError(f"{directory}: a fleet is already up there; bring it down first")
