@@ -33,7 +33,10 @@ def build_onc(identifier: str, cas: list[CA]) -> bytes:
 
 
 def _xml_comment(text: str) -> str:
-    return text.replace("--", "- -")
+    """Text an XML comment may hold: no "--" (XML 1.0 production 15), also in a run of three or more."""
+    while "--" in text:
+        text = text.replace("--", "- -")
+    return text
 
 
 def build_network_security_config(identifier: str, cas: list[CA], domains=()) -> bytes:

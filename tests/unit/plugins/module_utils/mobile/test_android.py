@@ -69,7 +69,14 @@ def test_network_security_config_is_valid_xml_with_user_anchors(world):
 
 
 def test_comment_text_never_breaks_the_xml(world):
-    """A CN full of dashes must not put '--' into an XML comment."""
-    odd = build("CA -- with -- dashes --", key_usage=["key_cert_sign"])
-    data = android.build_network_security_config("com.example--x.y", cas_of(odd))
-    etree.fromstring(data)
+    """Dashes in the CN or the identifier (a valid reverse-DNS name may hold runs of them) never put
+    '--' into an XML comment: the file parses, and its comments still name the identifier."""
+    odd = build("CA -- with --- dashes --", key_usage=["key_cert_sign"])
+    for identifier, shown in (("com.example--x.y", "com.example- -x.y"), ("com.example---x.y", "com.example- - -x.y"),
+                              ("com.example----x.y", "com.example- - - -x.y")):
+        assert inputs.valid_identifier(identifier) == identifier
+        doc = etree.fromstring(android.build_network_security_config(identifier, cas_of(odd)))
+        comments = [c.text for c in doc.itersiblings(preceding=True)] + [c.text for c in doc.iter(etree.Comment)]
+        assert len(comments) == 3 and [text for text in comments if "--" in text] == [], comments
+        assert f" for {shown}. " in comments[0], comments[0]
+        assert doc.find("base-config/trust-anchors/certificates[@src='user']") is not None

@@ -188,8 +188,12 @@ def test_reader_never_fails_other_than_with_probe_errors(data, chunk):
     try:
         for pos in range(0, len(data), chunk):
             reader.feed(data[pos:pos + chunk])
-    except TlsProbeError:
-        pass
+    except TlsProbeError as exc:
+        assert str(exc), "a probe error says what was wrong"
+    else:
+        # no error: done with a Certificate message, or still waiting with every byte taken in
+        assert reader.done == (reader.certificates is not None)
+        assert reader.done or (reader.total == len(data) and reader.certificates is None)
 
 
 @settings(max_examples=150, deadline=None)
