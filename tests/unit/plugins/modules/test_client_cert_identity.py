@@ -6,25 +6,21 @@ mutual_ssl role in a real playbook, which must stop the play on ambiguity before
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from module_runner import ANSIBLE, run_adhoc, run_playbook, target_pythons
 
 from ansible_collections.trustops.tableau.plugins.module_utils import identity
 
+# identity_pki lives beside the core tests until it moves to tests/support
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
 from identity_pki import ClientPKI, tlv  # noqa: E402  pylint: disable=wrong-import-position
 
-ANSIBLE = str(Path(sys.executable).with_name("ansible"))
-PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
-COLLECTIONS = str(Path(identity.__file__).parents[5])
-DEBIAN_PYTHON = "/usr/bin/python3"
-PYTHONS = [sys.executable] + ([DEBIAN_PYTHON] if os.path.exists(DEBIAN_PYTHON) else [])
+PYTHONS = target_pythons()
 
 pytestmark = pytest.mark.skipif(not os.path.exists(ANSIBLE), reason="needs the ansible CLI")
 
@@ -58,17 +54,8 @@ def site(tmp_path_factory):
 
 
 def run_module(tmp_path, args, python=None, check=False):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"), ANSIBLE_HOME=str(tmp_path / "ansible-home"))
-    cmd = [ANSIBLE, "localhost", "-m", "trustops.tableau.client_cert_identity", "-a", json.dumps(args),
-           "-e", "ansible_python_interpreter=%s" % (python or sys.executable)]
-    if check:
-        cmd.append("--check")
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
-    match = re.search(r"^localhost \| (SUCCESS|FAILED!|CHANGED) => (\{.*\})\s*$", proc.stdout, re.S | re.M)
-    assert match, f"unexpected ansible output:\n{proc.stdout}\n{proc.stderr}"
-    return match.group(1), json.loads(match.group(2)), proc.stdout + proc.stderr
+    """``ansible localhost -m trustops.tableau.client_cert_identity``: (status, result, output)."""
+    return run_adhoc("client_cert_identity", args, tmp_path, python=python, check=check)
 
 
 def by_name(result):
@@ -170,19 +157,11 @@ PLAY = """
 
 
 def run_role(tmp_path, extra):
+    """The play on two local nodes; (exit code, output, hosts that got past the role)."""
     (tmp_path / "markers").mkdir(exist_ok=True)
-    (tmp_path / "play.yml").write_text(PLAY)
-    (tmp_path / "hosts.yml").write_text(json.dumps({"tableau": {"hosts": {
-        "node1": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
-        "node2": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
-    extra = dict(extra, marker_dir=str(tmp_path / "markers"))
-    (tmp_path / "vars.json").write_text(json.dumps(extra))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_HOME=str(tmp_path / "h"),
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "t"), ANSIBLE_LOCALHOST_WARNING="0")
-    proc = subprocess.run([PLAYBOOK, "-i", str(tmp_path / "hosts.yml"), str(tmp_path / "play.yml"),
-                           "-e", "@%s" % (tmp_path / "vars.json")],
-                          env=env, capture_output=True, text=True, timeout=180, check=False)
-    return proc.returncode, proc.stdout + proc.stderr, sorted(p.name for p in (tmp_path / "markers").iterdir())
+    rc, out = run_playbook(tmp_path, PLAY, dict(extra, marker_dir=str(tmp_path / "markers")),
+                           hosts={"tableau": {"hosts": {"node1": {}, "node2": {}}}}, timeout=180)
+    return rc, out, sorted(p.name for p in (tmp_path / "markers").iterdir())
 
 
 def test_role_stops_the_play_on_ambiguity_before_any_change(site, tmp_path):

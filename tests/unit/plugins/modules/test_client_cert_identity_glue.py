@@ -10,15 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from module_runner import run_module, warned
 
 from ansible_collections.trustops.tableau.plugins.module_utils import identity
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 from ansible_collections.trustops.tableau.plugins.modules import client_cert_identity
 
+# identity_pki lives beside the core tests until it moves to tests/support
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "support"))
 from identity_pki import ClientPKI  # noqa: E402  pylint: disable=wrong-import-position
-from tsm_sim.harness import run_module, warned  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture(scope="module")
