@@ -11,11 +11,6 @@ import re
 import uuid
 
 
-
-
-
-
-
 # From apple/device-management (branch release), mdm/profiles/TopLevel.yaml,
 # mdm/profiles/CommonPayloadKeys.yaml, mdm/profiles/com.apple.security.root.yaml and
 # mdm/profiles/com.apple.security.pkcs1.yaml: key -> (plist type, presence, rangelist or None).

@@ -217,6 +217,7 @@ def test_signer_findings(world, tmp_path):
     assert codes(judged(sha1)) == ["MOBILE-014"]
     assert codes(checks.signer_findings(signing.Signer(*sha1, chain=full), other, blocklisted_digests=[])) == []
 
+
 SIGNER_KEYS = [("rsa", 1024), ("rsa", 2048), ("ec", 192), ("ec", 256), ("ec", 384)]
 
 

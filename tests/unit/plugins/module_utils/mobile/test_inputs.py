@@ -48,6 +48,7 @@ def test_inputs_are_validated():
     assert inputs.consent_dict("Agree") == {"default": "Agree"}
     assert inputs.consent_dict({"pt-BR": "Sim", "default": "Yes"}) == {"pt-BR": "Sim", "default": "Yes"}
 
+
 _ROOT_FOR_PROPERTY = checks.selected(inputs.load_cas([(pem(build("Property Root")[0]), "p")])[0], False)
 
 

@@ -65,6 +65,7 @@ def test_write_is_all_or_nothing(world, tmp_path):
     assert len(calls) == 3
     assert listing(dest) == before, "the previous files are back and nothing half-written stays"
 
+
 NOBODY = pwd.getpwnam("nobody")
 
 PAST_NS = 1500000000 * 10**9  # 2017-07-14: an mtime no write of this test can produce by accident

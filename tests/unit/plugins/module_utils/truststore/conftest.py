@@ -9,10 +9,6 @@ from __future__ import annotations
 import pytest
 
 
-
-
-
-
 @pytest.fixture(scope="module")
 def cas(pki):
     root = pki.root(cn="Trustops Unit Root")

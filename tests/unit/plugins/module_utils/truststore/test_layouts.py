@@ -12,9 +12,6 @@ from ansible_collections.trustops.tableau.plugins.module_utils.truststore import
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
 
-
-
-
 def test_detect_store():
     tools = {"update-ca-certificates": "/usr/sbin/update-ca-certificates", "update-ca-trust": "/usr/bin/update-ca-trust",
              "security": "/usr/bin/security"}
