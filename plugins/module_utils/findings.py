@@ -8,6 +8,8 @@ Pure Python, no Ansible imports: modules turn lists of findings into results.
 
 from __future__ import annotations
 
+from typing import Any
+
 import operator
 import string
 from collections.abc import Callable, Iterable
@@ -75,7 +77,7 @@ class Rule:
         made = self._filled = (self.message, self.remedy, _filler(self.message), _filler(self.remedy))
         return made
 
-    def finding(self, severity: str | None = None, data: dict | None = None, **fmt) -> Finding:
+    def finding(self, severity: Any = None, data: Any = None, **fmt: Any) -> Finding:
         """A Finding of this rule; ``fmt`` fills the templates and is kept in ``data``."""
         made = self._filled
         if made[0] is not self.message or made[1] is not self.remedy:
@@ -177,8 +179,7 @@ class Registry:
     def rule(self, code: str) -> Rule:
         return self.rules[code]
 
-    def finding(self, code: str, severity: str | None = None, data: dict | None = None,
-                **fmt) -> Finding:
+    def finding(self, code: str, severity: Any = None, data: Any = None, **fmt: Any) -> Finding:
         """The Finding of rule ``code`` with its templates filled from ``fmt``."""
         return self.rules[code].finding(severity=severity, data=data, **fmt)
 

@@ -14,6 +14,8 @@ options raise :class:`policy.PolicyError`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import datetime
 import hashlib
 
@@ -30,7 +32,7 @@ except ImportError:  # pragma: no cover - modules report it through certs.HAS_CR
     pass
 
 
-def _finding(code: str, cert=None, severity: str | None = None, data: dict | None = None, **fields) -> Finding:
+def _finding(code: str, cert: Any = None, severity: Any = None, data: Any = None, **fields: Any) -> Finding:
     """The registered rule ``code`` (:mod:`.rules`) filled with ``fields``; about ``cert`` (named
     by its subject in the message, and by subject and SHA-256 in ``data``) when given.  Fields that
     only choose wording (:data:`.rules.WORDING_FIELDS`) are not kept in ``data``."""

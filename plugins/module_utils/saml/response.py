@@ -447,14 +447,14 @@ class Signature:
                 continue
             self.pem_certificates += encoding == xmlsig.PEM
             self.embedded.append(cert)
-        self.valid = None            # True / False / None (not checked)
-        self.reason = None
-        self.problem = None          # None or xmlsig.TAMPERED, FOREIGN_SIGNER, WRAPPING, INVALID
+        self.valid: bool | None = None            # True / False / None (not checked)
+        self.reason: str | None = None
+        self.problem: str | None = None          # None or xmlsig.TAMPERED, FOREIGN_SIGNER, WRAPPING, INVALID
         self.trusted = False         # verified with an IdP certificate (not only the embedded one)
-        self.signed_xml = None       # the element rebuilt from the signed bytes
-        self.covers = None           # the ID the verified reference points at
-        self.signer = None           # the certificate that verified it
-        self.covered = None          # the document element proven to be the signed one
+        self.signed_xml: Any = None       # the element rebuilt from the signed bytes
+        self.covers: str | None = None           # the ID the verified reference points at
+        self.signer: Any = None           # the certificate that verified it
+        self.covered: Any = None          # the document element proven to be the signed one
 
     @property
     def algorithm(self) -> str | None:
