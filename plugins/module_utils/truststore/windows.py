@@ -23,7 +23,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
     Finding,
     TrustopsError,
     fails,
-    summary,
+    failure_message,
 )
 
 #: The module the Windows work is delegated to, and the store it manages.
@@ -110,8 +110,7 @@ def plan(params: dict[str, Any], data: bytes | str | None = None, source: str = 
     result["findings"] = findings
     if fails(findings, "error"):
         result["failed"] = True
-        result["msg"] = "{}: refused as a Windows trust anchor: {}".format(
-            source, summary([f for f in findings if f.severity == "error"]))
+        result["msg"] = failure_message(f"{source}: refused as a Windows trust anchor", findings, "error")
         return result
     result["der"] = certs.to_der(cert)
     return result

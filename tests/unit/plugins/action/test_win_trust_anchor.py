@@ -228,7 +228,9 @@ def test_leaf_is_refused_unless_allowed(pki, chain):
     refused = windows.plan(params(), leaf.pem, "server.crt")
     assert refused["failed"] and refused["der"] is None
     assert ("ANCHOR-001", "error") in codes(refused["findings"])
-    assert refused["msg"].startswith("server.crt: refused as a Windows trust anchor: error ANCHOR-001")
+    # the failure names the code with its message and the remedy (findings.failure_message)
+    assert refused["msg"].startswith("server.crt: refused as a Windows trust anchor: ")
+    assert "ANCHOR-001" in refused["msg"] and "Remedy:" in refused["msg"]
     allowed = windows.plan(params(allow_leaf=True), leaf.pem, "server.crt")
     assert not allowed["failed"]
     assert ("ANCHOR-001", "warning") in codes(allowed["findings"])
