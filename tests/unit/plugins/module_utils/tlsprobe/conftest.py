@@ -39,7 +39,7 @@ def findings_made_by_rules(monkeypatch):
     yield made
     tls = [(code, by_rule) for code, by_rule in made if code.startswith("TLS-")]
     assert [code for code, by_rule in tls if not by_rule] == [], "TLS findings made without their Rule"
-    assert sorted({code for code, _ in tls} - set(rules.RULES)) == []
+    assert sorted({code for code, _by_rule in tls} - set(rules.RULES)) == []
 
 
 @pytest.fixture
