@@ -63,7 +63,7 @@ ENTITY_TYPES = {"samlSettings": "samlSettingsType", "mutualSSLSettings": "mutual
 #: Async job states (tsm-reference.htm: Succeeded, Failed, Created, Running); Cancelled: a cancelled job.
 JOB_SUCCEEDED = ("Succeeded",)
 JOB_FAILED = ("Failed", "Cancelled")
-_TAG = re.compile(r"(?:^|[/\\])trustops-([0-9a-f]{24})-[^/\\]*$")
+_TAG = re.compile(r"(?:^|[-_.])trustops-([0-9a-f]{24})-")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -91,9 +91,11 @@ def read_local(path: str, kind: str = "bytes") -> str | None:
 
 
 def read_server(path: Any, kind: str = "bytes") -> str | None:  # pylint: disable=unused-argument
-    """What a file the server has compares by: the content tag in the name it was uploaded under, or None
-    (a file not uploaded by this collection differs until the next run uploads it)."""
-    match = _TAG.search(str(path or ""))
+    """What a file the server has compares by: the content tag in the name it was uploaded under (TSM may
+    put its own prefix before it), or None (a file not uploaded by this collection differs until the next
+    run uploads it)."""
+    name = re.split(r"[/\\]", str(path or ""))[-1]  # TSM on Windows records C:\\... paths
+    match = _TAG.search(name)
     return f"trustops:{match.group(1)}" if match else None
 
 

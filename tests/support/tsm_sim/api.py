@@ -13,7 +13,8 @@ and both hold the same lock. Started and stopped with ``tsm _sim api start [--po
 Files (in ``$TSM_SIM_HOME``): ``api.log``, one JSON line per request (method, path, query, headers, body,
 status, the equivalent CLI command): the request as received, with exactly two things masked, the
 ``password`` of the login body (where the vendor's page puts it) and the values of secret keys and
-fields (stored encrypted, as the CLI's import); a password anywhere else would show. Uploaded files are
+fields (known secrets, and names with password, passphrase or secret); a password anywhere else would
+show. Uploaded files are
 logged by size and SHA-256. Counters: ``api`` in ``counters.json`` (requests, logins, logouts, reads,
 writes, uploads, applies, job polls, failures, requests per endpoint); applies, restarts and writes
 also count in the shared counters, as through the CLI.
@@ -115,6 +116,10 @@ ROUTES = (
 )
 
 
+class JobGone(Exception):
+    """The job's server state was initialised again (``tsm _sim init``): the job stops."""
+
+
 class ApiError(Exception):
     """An HTTP error answer: status and message."""
 
@@ -128,8 +133,18 @@ def now_ms():
     return int(time.time() * 1000)
 
 
+_SECRET_NAME = re.compile(r"password|passphrase|secret", re.I)
+
+
 def _secret_field(entity, field):
-    return (entity, field) in sim.SECRET_FIELDS
+    return (entity, field) in sim.SECRET_FIELDS or bool(_SECRET_NAME.search(field))
+
+
+def _secret_key(key):
+    """A key whose value the request log masks: the known secret keys, and any key named like a password,
+    passphrase or secret ("Passwords and secrets that you enter during TSM configuration are encrypted after
+    you save them", cli_pending-changes.htm; which keys a real server treats so is its own list)."""
+    return key in sim.SECRET_KEYS or bool(_SECRET_NAME.search(key))
 
 
 def masked_body(route, raw, content_type):
@@ -148,7 +163,7 @@ def masked_body(route, raw, content_type):
         doc["authentication"]["password"] = sim.MASK
     if isinstance(doc, dict):
         for key in list((doc.get("configKeys") or {}) if isinstance(doc.get("configKeys"), dict) else ()):
-            if key in sim.SECRET_KEYS and doc["configKeys"][key] not in (None, ""):
+            if _secret_key(key) and doc["configKeys"][key] not in (None, ""):
                 doc["configKeys"][key] = sim.MASK
         entities = doc.get("configEntities") if isinstance(doc.get("configEntities"), dict) else {}
         for name, body in entities.items():
@@ -374,16 +389,18 @@ class Api:
         self.store.save(state)
         self.count("writes")
         if steps:
-            worker = threading.Thread(target=self.run_job, args=(job_id, steps, mode, _true(params.get("ignoreWarnings"))),
-                                      daemon=True)
+            worker = threading.Thread(target=self.run_job, daemon=True, args=(
+                job_id, state.get("epoch"), steps, mode, _true(params.get("ignoreWarnings"))))
             worker.start()
             self.threads.append(worker)
         return 202, {"asyncJob": job}, {}
 
     # ---- the apply job (a thread of the server process)
-    def _job_update(self, job_id, note=None, **fields):
+    def _job_update(self, job_id, epoch, note=None, **fields):
         with self.store.locked():
             state = self.store.load()
+            if state.get("epoch") != epoch or job_id not in state.get("jobs", {}):
+                raise JobGone(job_id)  # the simulated server was initialised again under the job
             job = state["jobs"][job_id]
             if note:
                 note = dict({"messageData": [], "timestamp": now_ms()}, **note)
@@ -397,13 +414,19 @@ class Api:
             self.store.save(state)
             return state, job
 
-    def run_job(self, job_id, steps, mode, _ignore_warnings):
+    def run_job(self, job_id, epoch, steps, mode, ignore_warnings):
+        try:
+            self._run_job(job_id, epoch, steps, mode, ignore_warnings)
+        except JobGone:
+            pass
+
+    def _run_job(self, job_id, epoch, steps, mode, _ignore_warnings):
         messages = {"ValidatePendingChanges": "Validating the pending changes.",
                     "StopServer": "Stopping Tableau Server.", "DeployConfiguration": "Deploying the configuration.",
                     "StartServer": "Starting Tableau Server."}
-        self._job_update(job_id, status="Running")
+        self._job_update(job_id, epoch, status="Running")
         for step in steps:
-            self._job_update(job_id, {"step": step, "message": messages[step], "status": "Running"})
+            self._job_update(job_id, epoch, {"step": step, "message": messages[step], "status": "Running"})
             delay = self.step_seconds
             if step == "DeployConfiguration" and mode and mode.startswith("hang="):
                 delay += float(mode.split("=", 1)[1])
@@ -411,6 +434,8 @@ class Api:
             failure = None
             with self.store.locked():
                 state = self.store.load()
+                if state.get("epoch") != epoch:
+                    return
                 server = sim.Server(self.store, state, None, None)
                 if step == "ValidatePendingChanges":
                     errors = server.validate()
@@ -432,11 +457,11 @@ class Api:
             if failure:
                 with self.store.locked():
                     self.count("failures")
-                self._job_update(job_id, {"step": step, "message": failure, "status": "Failed"}, status="Failed",
+                self._job_update(job_id, epoch, {"step": step, "message": failure, "status": "Failed"}, status="Failed",
                                  statusMessage=failure, completedAt=now_ms())
                 return
-            self._job_update(job_id, {"step": step, "message": messages[step], "status": "Succeeded"})
-        self._job_update(job_id, status="Succeeded", progress=100, completedAt=now_ms(),
+            self._job_update(job_id, epoch, {"step": step, "message": messages[step], "status": "Succeeded"})
+        self._job_update(job_id, epoch, status="Succeeded", progress=100, completedAt=now_ms(),
                          statusMessage="This job completed successfully.")
 
 

@@ -17,6 +17,7 @@ SUPPORT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TSM = os.path.join(SUPPORT, "tsm")
 WRITE_COMMANDS_EXCLUDED = ("status", "version", "configuration.get", "configuration.list-dynamic-keys",
                            "settings.export", "pending-changes.list", "security.external-ssl.list", "login", "logout")
+TRANSPORTS = ("cli", "api")
 # The TSM account of every simulated server the harness makes (the API always signs in with it; the CLI
 # needs it only with --require-login).
 API_USER = "tsmadmin"
@@ -148,6 +149,21 @@ class SimServer:
             return handle.read()
 
 
+class SimPool:
+    """One simulated server for a whole test module, made fresh (``init``) for every test: its HTTPS API
+    is started once, at the first test that uses transport api, and stopped by :meth:`close`."""
+
+    def __init__(self, base):
+        self.sim = SimServer(os.path.join(str(base), "server"))
+
+    def connection(self, transport, *init_options):
+        self.sim.init(*init_options)
+        return Connection(self.sim, transport)
+
+    def close(self):
+        self.sim.stop_api()
+
+
 class Connection:
     """How a test reaches a simulated server: ``cli`` (the tsm wrapper) or ``api`` (HTTPS), with the
     transport-neutral views the parametrized module tests assert on."""
@@ -157,6 +173,24 @@ class Connection:
         self.transport = transport
         if transport == "api" and not sim.api_info:
             sim.start_api()
+
+    @property
+    def api(self):
+        return self.transport == "api"
+
+    def inject(self, monkeypatch, spec):
+        """A failure for the module's next calls: ``TSM_SIM_FAIL`` of the tsm the module runs (cli), or the
+        running API server's (``tsm _sim fail``, cleared by the next init)."""
+        if self.api:
+            self.sim.fail(spec)
+        else:
+            monkeypatch.setenv("TSM_SIM_FAIL", spec)
+
+    def clear(self, monkeypatch):
+        if self.api:
+            self.sim.fail()
+        else:
+            monkeypatch.delenv("TSM_SIM_FAIL", raising=False)
 
     def args(self, **extra):
         """The module's connection options plus ``extra``."""
@@ -180,10 +214,18 @@ class Connection:
         """The operations after ``mark`` that may change the configuration."""
         return [c for c in self.since(mark) if c not in WRITE_COMMANDS_EXCLUDED]
 
-    def reads_only(self, result):
-        """The task's own call count when it only read the configuration once: 1 tsm call, or sign-in,
-        one read and sign-out over HTTPS."""
-        return result["tsm_calls"] == (3 if self.transport == "api" else 1)
+    def reads_only(self, result, reads=1):
+        """The task's own call count when it only read ``reads`` times: ``reads`` tsm calls, or over HTTPS
+        the reads between one sign-in and one sign-out."""
+        return result["tsm_calls"] == reads + (2 if self.api else 0)
+
+    def forced_imports(self, mark=(0, 0)):
+        """How many staging calls after ``mark`` added keys the server did not have (--force-keys)."""
+        if self.api:
+            return len([r for r in self.sim.api_log()[mark[1]:]
+                        if r["command"] == "settings.import" and "forceKeys=true" in r["query"]])
+        return len([c for c in self.sim.calls()[mark[0]:]
+                    if c["command"] == "settings.import" and "--force-keys" in c["argv"]])
 
 
 def api_request(info, method, path, body=None, cookie=None, raw=None, cafile=True, headers=None):

@@ -236,6 +236,7 @@ def fresh_state():
         "job": 0,
         "jobs": {},
         "api_sessions": {},
+        "epoch": base64.b16encode(os.urandom(8)).decode("ascii").lower(),  # a new one on every init
     }
 
 
@@ -1077,6 +1078,8 @@ def init_home(home, options=()):
         for path in (store.log_path, os.path.join(store.home, "argv.log"), os.path.join(store.home, "api.log")):
             with open(path, "w"):
                 pass
+        if os.path.exists(os.path.join(store.home, FAIL_FILE)):
+            os.unlink(os.path.join(store.home, FAIL_FILE))
         os.chmod(store.home, 0o755)
     return store
 

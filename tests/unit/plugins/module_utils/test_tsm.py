@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) trustops.tableau contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""TsmClient (cli transport) against the TSM simulator, the output parsers, values and key plans."""
+"""TsmClient (cli and api transports) against the TSM simulator, the output parsers, values and key plans."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.trustops.tableau.plugins.module_utils import _tsm_module
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm import api as tsm_api
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm import apply as tsm_apply
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm import client as tsm_client
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm import common as tsm_common
@@ -29,7 +30,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.tsm import settin
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm import transport as tsm_transport
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
-from tsm_sim.harness import SimServer, make_crl, write  # noqa: E402  pylint: disable=wrong-import-position
+from tsm_sim.harness import API_PASSWORD, API_USER, SimServer, make_crl, write  # noqa: E402  pylint: disable=wrong-import-position
 
 RSA = "wgserver.saml.min_allowed.rsa_key_size"
 AUTHCTX = "wgserver.saml.authcontexts"
@@ -513,3 +514,141 @@ def test_the_docs_name_the_metadata_cores_structure_codes():
     assert _expand(named) == list(STRUCTURE_CODES)
     source = "".join(path.read_text(encoding="utf-8") for path in TSM_CODE)
     assert not re.search(r"[\"']SAML-02\d[\"']", source)  # no list of metadata codes of its own
+
+
+# ---------------------------------------------------------------------- transport api (issue 15)
+
+@pytest.fixture
+def api_sim(sim):
+    sim.start_api()
+    yield sim
+    sim.stop_api()
+
+
+def api_client(sim, **options):
+    connection = dict(transport="api", tsm_url=sim.api_info["url"], ca_path=sim.api_info["cafile"],
+                      username=API_USER, password=API_PASSWORD, request_timeout=60)
+    connection.update(options)
+    return tsm_client.connect(**connection)
+
+
+@pytest.mark.parametrize("url,base", [
+    ("https://tableau.example.com", ("https://tableau.example.com:8850", "/api/0.5")),
+    ("https://tableau.example.com:9850/", ("https://tableau.example.com:9850", "/api/0.5")),
+    ("https://10.0.0.5:8850/api/1.0", ("https://10.0.0.5:8850", "/api/1.0")),
+    ("https://[2001:db8::5]/api/0.5/", ("https://[2001:db8::5]:8850", "/api/0.5")),
+])
+def test_api_base_url(url, base):
+    assert tsm_transport.api_base(url) == base
+
+
+@pytest.mark.parametrize("url,words", [
+    ("http://tableau.example.com:8850", "must start with https://"), ("tableau.example.com", "must start with https://"),
+    ("https://admin:pw@tableau.example.com", "must not hold a user name or password"),
+    ("https://tableau.example.com/tsm", "the path must be /api/<version>"),
+    ("https://tableau.example.com:8850/api/0.5?x=1", "no query"), ("https://:8850", "no host name"),
+])
+def test_api_base_url_refused(url, words):
+    with pytest.raises(tsm_common.TsmError, match=re.escape(words)):
+        tsm_transport.api_base(url)
+
+
+def test_the_options_of_the_other_transport_are_refused(sim):
+    with pytest.raises(tsm_common.TsmError, match="tsm_path belongs to transport cli"):
+        tsm_client.connect(transport="api", tsm_url="https://t.example.test", username="u", password="p",
+                           tsm_path=sim.tsm)
+    with pytest.raises(tsm_common.TsmError, match="tsm_user, password_on_command_line belong to transport cli"):
+        tsm_client.connect(transport="api", tsm_url="https://t.example.test", username="u", password="p",
+                           tsm_user="tableau", password_on_command_line=True)
+    with pytest.raises(tsm_common.TsmError, match="needs username and password"):
+        tsm_client.connect(transport="api", tsm_url="https://t.example.test", username="u")
+    with pytest.raises(tsm_common.TsmError, match="ca_path is given but validate_certs is false"):
+        tsm_client.connect(transport="api", tsm_url="https://t.example.test", username="u", password="p",
+                           ca_path="/etc/ssl/x.pem", validate_certs=False)
+    with pytest.raises(tsm_common.TsmError, match="tsm_url, ca_path, validate_certs belong to transport api"):
+        tsm_client.connect(tsm_path=sim.tsm, tsm_url="https://t.example.test", ca_path="/x", validate_certs=False)
+
+
+def test_api_certificate_is_verified_and_skipping_it_is_explicit_and_warned(api_sim, tmp_path):
+    untrusted = api_client(api_sim, ca_path=None)
+    with pytest.raises(tsm_common.TsmError, match="certificate is not trusted") as caught:
+        untrusted.export_settings()
+    assert "give ca_path" in str(caught.value) and api_sim.api_counters()["logins"] == 0, "not even the sign-in"
+    other_ca = write(tmp_path / "other-ca.pem", open("/etc/ssl/certs/ca-certificates.crt", "rb").read()[:4000])
+    with pytest.raises(tsm_common.TsmError, match="not trusted|not a PEM"):
+        api_client(api_sim, ca_path=other_ca).export_settings()
+    with pytest.raises(tsm_common.TsmError, match="no such readable file"):
+        api_client(api_sim, ca_path=str(tmp_path / "missing.pem")).export_settings()
+    wrong_host = api_client(api_sim, tsm_url=api_sim.api_info["url"].replace("127.0.0.1", "localhost.localdomain"))
+    with pytest.raises(tsm_common.TsmError, match="not trusted|cannot reach"):
+        wrong_host.export_settings()  # the certificate names 127.0.0.1 and localhost only
+    trusted = api_client(api_sim)
+    assert trusted.export_settings().key(RSA) == 2048 and trusted.warnings == []
+    blind = api_client(api_sim, ca_path=None, validate_certs=False)
+    assert blind.export_settings().key(RSA) == 2048
+    assert len(blind.warnings) == 1 and "validate_certs is false" in blind.warnings[0] and "ca_path" in blind.warnings[0]
+
+
+def test_api_signs_in_once_and_again_only_when_the_session_ended(api_sim):
+    client = api_client(api_sim)
+    client.export_settings()
+    client.pending()
+    client.status()
+    assert api_sim.api_counters()["logins"] == 1 and client.session
+    assert [c.command for c in client.calls] == ["POST /api/0.5/login", "GET /api/0.5/configurations/current",
+                                                 "GET /api/0.5/pendingChanges", "GET /api/0.5/status"]
+    state = api_sim.state()
+    state["api_sessions"] = {}  # the server forgot the session (expired, restarted)
+    with open(os.path.join(api_sim.home, "state.json"), "w") as handle:
+        import json
+        json.dump(state, handle)
+    assert client.status() == "running"
+    assert api_sim.api_counters()["logins"] == 2 and [c.rc for c in client.calls[-3:]] == [401, 0, 0]
+    client.logout()
+    assert not client.session and api_sim.state()["api_sessions"] == {}
+    assert all(API_PASSWORD not in c.command and API_PASSWORD not in c.stderr for c in client.calls)
+
+
+def test_api_failed_request_raises_with_request_status_and_message(api_sim):
+    client = api_client(api_sim)
+    with pytest.raises(tsm_common.TsmError) as caught:
+        client.import_settings(config_keys={AUTHCTX: "urn:x"})
+    assert caught.value.rc == 400 and caught.value.command == "PATCH /api/0.5/configurations/requestedChanges"
+    assert "failed (HTTP 400): Unknown keys: " + AUTHCTX in str(caught.value)
+    assert client.writes == [], "a failed staging request is not a write"
+    client.import_settings(config_keys={AUTHCTX: "urn:x"}, force_keys=True)
+    assert client.calls[-1].command.endswith("requestedChanges?forceKeys=true") and len(client.writes) == 1
+
+
+def test_api_apply_follows_the_job_and_reports_a_failed_one(api_sim):
+    client = api_client(api_sim)
+    client.set_key(RSA, 3072)
+    assert tsm_apply.apply_pending(client)["applied"] and api_sim.applied()["configKeys"][RSA] == "3072"
+    polls = [c.command for c in client.calls if "/asyncJobs/" in c.command]
+    assert polls and set(polls) == {"GET /api/0.5/asyncJobs/1"}
+    client.set_key(RSA, 4096)
+    api_sim.fail("pending-changes.apply:timeout")
+    with pytest.raises(tsm_common.TsmError) as caught:
+        tsm_apply.apply_pending(client)
+    message = str(caught.value)
+    assert "TSM job 2 (DeployPendingChangesJob) failed at step DeployConfiguration" in message
+    assert "The job timed out after 60 seconds" in message and "tsm_info" in message, "request_timeout went to the job"
+    assert api_sim.pending()["configKeys"] == {RSA: "4096"} and api_sim.counters()["applies"] == 1
+
+
+def test_api_files_are_uploaded_under_their_content_and_compared_by_it(api_sim, tmp_path, pki):
+    root = pki.root(cn="Upload Root")
+    pem = write(tmp_path / "ca.pem", root.pem)
+    der = write(tmp_path / "ca.der", root.der)
+    assert tsm_api.read_local(pem, "cert") == tsm_api.read_local(der, "cert") is not None, "same certificate"
+    assert tsm_api.read_local(str(tmp_path / "missing.pem"), "cert") is None
+    client = api_client(api_sim)
+    client.mutual_ssl_configure({"ca_cert": pem})
+    recorded = api_sim.pending()["configEntities"]["mutualSSLSettings"]["caCertFile"]
+    assert tsm_api.read_server(recorded, "cert") == tsm_api.read_local(der, "cert")
+    assert tsm_api.read_server(r"C:\Tableau\tsm\trustops-0123456789abcdef01234567-ca.pem") == \
+        "trustops:0123456789abcdef01234567", "a Windows path"
+    assert tsm_api.read_server("/var/opt/tableau/ca.pem") is None, "a file this collection did not upload"
+    assert [c.command for c in client.calls][-2:] == [
+        "POST /api/0.5/fileUploads?fileName=trustops-{}-ca.pem".format(tsm_api.content_tag(pem, "cert")),
+        "PATCH /api/0.5/configurations/requestedChanges"]

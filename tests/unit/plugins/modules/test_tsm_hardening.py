@@ -4,7 +4,8 @@
 """Issue 11, the TSM parts: secrets, bad files, typed values, option injection, truthful results.
 
 Every module runs for real (in-process, or through ansible-playbook -vvv --diff) against the TSM
-simulator, with real certificates, keys, CRLs and PKCS#12 files made by cryptography.
+simulator, with real certificates, keys, CRLs and PKCS#12 files made by cryptography, through both
+transports (the tsm command line and the TSM API over HTTPS, issue 15).
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm import api as tsm_api
 from ansible_collections.trustops.tableau.plugins.modules import (tsm_config, tsm_external_ssl, tsm_info,
                                                                   tsm_mutual_ssl, tsm_pending_changes, tsm_saml,
                                                                   tsm_trusted_auth)
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
-from tsm_sim.harness import SimServer, idp_metadata, make_crl, run_module, write  # noqa: E402  pylint: disable=wrong-import-position
+from tsm_sim.harness import (API_PASSWORD, TRANSPORTS, SimPool, idp_metadata, make_crl, run_module,  # noqa: E402  pylint: disable=wrong-import-position
+                             write)
 
 COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep)[0] or os.path.join(
     os.path.dirname(__file__), "..", "..", "..", "..", ".build", "collections")
@@ -35,9 +38,21 @@ TSM_PASS = "Tsm-Admin-Pw-Jd55v"
 OTHER_SECRET = "Oidc-Client-Secret-Hb30u"
 
 
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory):
+    servers = SimPool(tmp_path_factory.mktemp("tsm-hardening"))
+    yield servers
+    servers.close()
+
+
+@pytest.fixture(params=TRANSPORTS)
+def conn(request, pool):
+    return pool.connection(request.param)
+
+
 @pytest.fixture
-def sim(tmp_path):
-    return SimServer(tmp_path / "server")
+def sim(conn):
+    return conn.sim
 
 
 @pytest.fixture
@@ -75,24 +90,24 @@ def files(tmp_path, pki):
     }
 
 
-def saml_args(sim, files, **extra):
-    base = {"tsm_path": sim.tsm, "idp_entity_id": URL, "return_url": URL, "idp_metadata_file": files["idp"],
+def saml_args(conn, files, **extra):
+    base = {"idp_entity_id": URL, "return_url": URL, "idp_metadata_file": files["idp"],
             "cert_file": files["cert"], "key_file": files["key"]}
     base.update(extra)
-    return base
+    return conn.args(**base)
 
 
-def ssl_args(sim, files, **extra):
-    base = {"tsm_path": sim.tsm, "cert_file": files["cert"], "key_file": files["key"], "chain_file": files["chain"]}
+def ssl_args(conn, files, **extra):
+    base = {"cert_file": files["cert"], "key_file": files["key"], "chain_file": files["chain"]}
     base.update(extra)
-    return base
+    return conn.args(**base)
 
 
-def mutual_args(sim, files, **extra):
-    base = {"tsm_path": sim.tsm, "ca_cert": files["client_ca"], "revocation_file": files["crl"],
+def mutual_args(conn, files, **extra):
+    base = {"ca_cert": files["client_ca"], "revocation_file": files["crl"],
             "user_name_mapping": "upn", "state": "configured"}
     base.update(extra)
-    return base
+    return conn.args(**base)
 
 
 def apply(sim):
@@ -101,18 +116,21 @@ def apply(sim):
 
 
 def no_secret_anywhere(sim, text, *secrets):
-    """No secret in ``text`` (a result or an output), in any argv tsm was started with, nor a stored ENC value."""
+    """No secret in ``text`` (a result or an output), in any argv tsm was started with, in the simulator's
+    logs (calls.log; api.log: every API request as received, the login password masked there only)."""
+    logs = json.dumps([sim.calls(), sim.api_log()])
     for secret in secrets:
         assert secret not in text
         assert all(secret not in arg for argv in sim.argv_log() for arg in argv), f"{secret} on a command line"
+        assert secret not in logs, f"{secret} in the simulator's logs"
 
 
 # ------------------------------------------------------------------------------------- 1. secrets masked
 
-def test_tsm_config_masks_every_secret_key_in_changes_diff_and_invocation(sim):
+def test_tsm_config_masks_every_secret_key_in_changes_diff_and_invocation(conn, sim):
     keys = {"wgserver.saml.key.passphrase": SAML_PASS, "vizportal.openid.client_secret": OTHER_SECRET,
             "gateway.public.host": "tableau.example.test"}
-    first = run_module(tsm_config.main, {"tsm_path": sim.tsm, "keys": keys, "force_keys": True}, diff=True)
+    first = run_module(tsm_config.main, {**conn.args(), "keys": keys, "force_keys": True}, diff=True)
     assert first["changed"] and not first.get("failed"), first
     dumped = json.dumps(first)
     no_secret_anywhere(sim, dumped, SAML_PASS, OTHER_SECRET)
@@ -121,32 +139,32 @@ def test_tsm_config_masks_every_secret_key_in_changes_diff_and_invocation(sim):
     assert "wgserver.saml.key.passphrase: ********" in first["diff"]["after"]
     assert sim.pending()["configKeys"]["wgserver.saml.key.passphrase"].startswith("ENC(")
     apply(sim)
-    second = run_module(tsm_config.main, {"tsm_path": sim.tsm, "keys": keys, "force_keys": True}, diff=True)
+    second = run_module(tsm_config.main, {**conn.args(), "keys": keys, "force_keys": True}, diff=True)
     dumped = json.dumps(second)
     no_secret_anywhere(sim, dumped, SAML_PASS, OTHER_SECRET)
     assert "ENC(" not in dumped, "the stored encrypted value is never returned"
     assert not second["changed"], "an encrypted secret cannot be compared: not re-staged on every run"
-    forced = run_module(tsm_config.main, {"tsm_path": sim.tsm, "keys": keys, "update_secrets": True}, diff=True)
+    forced = run_module(tsm_config.main, {**conn.args(), "keys": keys, "update_secrets": True}, diff=True)
     assert forced["changed"] and "ENC(" not in json.dumps(forced) and SAML_PASS not in json.dumps(forced)
 
 
-def test_tsm_info_and_pending_changes_never_return_secrets(sim):
-    run_module(tsm_config.main, {"tsm_path": sim.tsm, "keys": {"svc.smtp.password": OTHER_SECRET},
+def test_tsm_info_and_pending_changes_never_return_secrets(conn, sim):
+    run_module(tsm_config.main, {**conn.args(), "keys": {"svc.smtp.password": OTHER_SECRET},
                                  "force_keys": True})
-    pending = run_module(tsm_pending_changes.main, {"tsm_path": sim.tsm}, check=True, diff=True)
+    pending = run_module(tsm_pending_changes.main, conn.args(), check=True, diff=True)
     assert OTHER_SECRET not in json.dumps(pending) and "ENC(" not in json.dumps(pending)
     apply(sim)
-    info = run_module(tsm_info.main, {"tsm_path": sim.tsm, "keys": ["svc.smtp.password"]})
+    info = run_module(tsm_info.main, {**conn.args(), "keys": ["svc.smtp.password"]})
     assert info["keys"]["svc.smtp.password"] == "********" and info["masked_keys"] == ["svc.smtp.password"]
     assert "ENC(" not in json.dumps(info)
 
 
-def test_ssl_and_saml_passphrases_are_masked_and_never_on_a_command_line(sim, files):
-    saml = run_module(tsm_saml.main, saml_args(sim, files, key_file=files["key_enc"], key_passphrase=SAML_PASS),
+def test_ssl_and_saml_passphrases_are_masked_and_never_on_a_command_line(conn, sim, files):
+    saml = run_module(tsm_saml.main, saml_args(conn, files, key_file=files["key_enc"], key_passphrase=SAML_PASS),
                       diff=True)
     assert saml["changed"] and not saml.get("failed"), saml
     assert saml["masked_keys"] == ["wgserver.saml.key.passphrase"]
-    ssl = run_module(tsm_external_ssl.main, ssl_args(sim, files, key_file=files["ssl_key_enc"], passphrase=SSL_PASS),
+    ssl = run_module(tsm_external_ssl.main, ssl_args(conn, files, key_file=files["ssl_key_enc"], passphrase=SSL_PASS),
                      diff=True)
     assert ssl["changed"] and not ssl.get("failed"), ssl
     no_secret_anywhere(sim, json.dumps([saml, ssl]), SAML_PASS, SSL_PASS)
@@ -155,29 +173,62 @@ def test_ssl_and_saml_passphrases_are_masked_and_never_on_a_command_line(sim, fi
 
 # ----------------------------------------------------------------------------- 2. password off argv
 
-def test_tsm_password_goes_to_the_login_prompt_not_argv(sim):
+@pytest.mark.parametrize("conn", ["cli"], indirect=True)
+def test_tsm_password_goes_to_the_login_prompt_not_argv(conn, sim):
     sim.init(f"--require-login=admin:{TSM_PASS}")
-    result = run_module(tsm_config.main, {"tsm_path": sim.tsm, "username": "admin", "password": TSM_PASS,
+    result = run_module(tsm_config.main, {**conn.args(), "username": "admin", "password": TSM_PASS,
                                           "keys": {"gateway.public.host": "t.example.test"}}, diff=True)
     assert result["changed"] and not result.get("failed"), result
     assert [c["command"] for c in sim.calls()] == ["login", "settings.export", "settings.import", "logout"]
     no_secret_anywhere(sim, json.dumps(result), TSM_PASS)
     assert not sim.state()["auth"]["session"], "the module ends the session it opened"
-    wrong = run_module(tsm_config.main, {"tsm_path": sim.tsm, "username": "admin", "password": "Wrong-Pw-Xx9",
+    wrong = run_module(tsm_config.main, {**conn.args(), "username": "admin", "password": "Wrong-Pw-Xx9",
                                          "keys": {"gateway.public.host": "u.example.test"}})
     assert wrong["failed"] and "Authentication failed" in wrong["msg"] and not wrong["changed"]
     no_secret_anywhere(sim, json.dumps(wrong), "Wrong-Pw-Xx9")
 
 
+@pytest.mark.parametrize("conn", ["api"], indirect=True)
+def test_api_password_only_in_the_sign_in_request_and_one_session_per_task(conn, sim):
+    """Transport api: the password is in the body of POST /login, once per task, and nowhere else (the
+    simulator logs every request as received, masking only that field); the task signs out."""
+    sim.init(f"--account=admin:{TSM_PASS}")
+    result = run_module(tsm_config.main, conn.args(username="admin", password=TSM_PASS,
+                                                   keys={"gateway.public.host": "t.example.test"}), diff=True)
+    assert result["changed"] and not result.get("failed"), result
+    log = sim.api_log()
+    assert [r["command"] for r in log] == ["login", "settings.export", "settings.import", "logout"]
+    assert log[0]["body"] == {"authentication": {"name": "admin", "password": "********"}}
+    assert all(r["headers"].get("Cookie") == "AUTH_COOKIE=(session)" for r in log[1:]), "the session cookie"
+    no_secret_anywhere(sim, json.dumps(result), TSM_PASS)
+    assert result["invocation"]["module_args"]["password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    assert sim.state()["api_sessions"] == {}, "the module ends the session it opened"
+    assert sim.argv_log() == [], "no tsm process at all"
+    wrong = run_module(tsm_config.main, conn.args(username="admin", password="Wrong-Pw-Xx9",
+                                                  keys={"gateway.public.host": "u.example.test"}))
+    assert wrong["failed"] and "signing in to the TSM API as admin failed (HTTP 401)" in wrong["msg"]
+    assert "tsmadmin group" in wrong["msg"] and not wrong["changed"]
+    no_secret_anywhere(sim, json.dumps(wrong), "Wrong-Pw-Xx9")
+    assert API_PASSWORD not in json.dumps(sim.api_log())
+
+
+CONNECTION = {  # the play's module_defaults per transport
+    "cli": ('      tsm_path: "{{ tsm_path }}"\n'
+            '      username: admin\n'
+            '      password: "{{ tsm_password }}"'),
+    "api": ('      transport: api\n'
+            '      tsm_url: "{{ tsm_url }}"\n'
+            '      ca_path: "{{ ca_path }}"\n'
+            '      username: admin\n'
+            '      password: "{{ tsm_password }}"'),
+}
 PLAY = f"""
 - name: Every tsm module that takes a secret, at -vvv with --diff
   hosts: node
   gather_facts: false
   module_defaults:
     group/trustops.tableau.tsm:
-      tsm_path: "{{{{ tsm_path }}}}"
-      username: admin
-      password: "{{{{ tsm_password }}}}"
+%(connection)s
   tasks:
     - name: SAML with an encrypted key
       trustops.tableau.tsm_saml:
@@ -212,15 +263,17 @@ PLAY = f"""
 """
 
 
-def test_vvv_diff_playbook_run_shows_no_secret(sim, files, tmp_path):
+def test_vvv_diff_playbook_run_shows_no_secret(conn, sim, files, tmp_path):
     sim.init(f"--require-login=admin:{TSM_PASS}")
     variables = {"tsm_path": sim.tsm, "tsm_password": TSM_PASS, "idp": files["idp"], "cert": files["cert"],
                  "saml_key": files["key_enc"], "saml_pass": SAML_PASS, "ssl_key": files["ssl_key_enc"],
                  "ssl_pass": SSL_PASS, "chain": files["chain"], "other_secret": OTHER_SECRET}
+    if conn.api:
+        variables.update(tsm_url=sim.api_info["url"], ca_path=sim.api_info["cafile"])
     hosts = {"node": {"hosts": {"node": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}
     (tmp_path / "hosts.json").write_text(json.dumps(hosts))
     (tmp_path / "vars.json").write_text(json.dumps(variables))
-    (tmp_path / "play.yml").write_text(PLAY)
+    (tmp_path / "play.yml").write_text(PLAY.replace("%(connection)s", CONNECTION[conn.transport]))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1",
                ANSIBLE_HOME=str(tmp_path / "h"), ANSIBLE_LOCAL_TEMP=str(tmp_path / "t"), ANSIBLE_LOCALHOST_WARNING="0")
     env.pop("TSM_SIM_FAIL", None)
@@ -257,23 +310,23 @@ CASES = [(m, a, o, b) for m, a, o, bads in FILE_OPTIONS for b in bads]
 
 @pytest.mark.parametrize("module,make_args,option,bad", CASES,
                          ids=["{}-{}-{}".format(m.__name__.rsplit(".", 1)[-1], o, b) for m, a, o, b in CASES])
-def test_bad_file_is_refused_naming_the_option_before_anything_is_staged(sim, files, module, make_args, option, bad):
+def test_bad_file_is_refused_naming_the_option_before_anything_is_staged(conn, sim, files, module, make_args, option, bad):
     state, kept = sim.state_bytes(), sim.staged_files()
-    result = run_module(module.main, make_args(sim, files, **{option: files[bad]}))
+    result = run_module(module.main, make_args(conn, files, **{option: files[bad]}))
     assert result.get("failed"), result
     assert option in result["msg"], result["msg"]
     assert "Traceback" not in json.dumps(result) and not result["changed"]
-    assert sim.write_calls() == [] and sim.state_bytes() == state and sim.staged_files() == kept
+    assert conn.writes() == [] and sim.state_bytes() == state and sim.staged_files() == kept
 
 
-def test_good_files_in_every_form_are_accepted(sim, files):
-    der_crl = run_module(tsm_mutual_ssl.main, mutual_args(sim, files, revocation_file=files["crl_der"]))
+def test_good_files_in_every_form_are_accepted(conn, sim, files):
+    der_crl = run_module(tsm_mutual_ssl.main, mutual_args(conn, files, revocation_file=files["crl_der"]))
     assert der_crl["changed"] and not der_crl.get("failed"), der_crl
-    pem = run_module(tsm_external_ssl.main, ssl_args(sim, files))
+    pem = run_module(tsm_external_ssl.main, ssl_args(conn, files))
     assert pem["changed"] and not pem.get("failed"), pem
 
 
-def test_every_crl_of_a_revocation_file_is_read_and_judged(sim, files, tmp_path):
+def test_every_crl_of_a_revocation_file_is_read_and_judged(conn, sim, files, tmp_path):
     """A revocation file may hold several CRLs, and TSM hands all of them to the server: a cut-off
     or damaged CRL after a good one is refused (it would lose revocations without a word), and a
     CRL of another CA beside the client CA's is TSM-013 (certs.load_crls, the one CRL loader)."""
@@ -286,16 +339,16 @@ def test_every_crl_of_a_revocation_file_is_read_and_judged(sim, files, tmp_path)
     for name, content in (("cut", good + other[:len(other) // 2]), ("damaged", good + damaged)):
         path = write(tmp_path / "in" / (f"{name}.crl"), content)
         state = sim.state_bytes()
-        result = run_module(tsm_mutual_ssl.main, mutual_args(sim, files, revocation_file=path))
+        result = run_module(tsm_mutual_ssl.main, mutual_args(conn, files, revocation_file=path))
         assert result.get("failed") and f"revocation_file {path}" in result["msg"], (name, result)
         assert "Traceback" not in json.dumps(result) and not result["changed"], (name, result)
-        assert sim.write_calls() == [] and sim.state_bytes() == state, name
+        assert conn.writes() == [] and sim.state_bytes() == state, name
     mixed = write(tmp_path / "in" / "mixed.crl", good + other)
-    result = run_module(tsm_mutual_ssl.main, mutual_args(sim, files, revocation_file=mixed))
+    result = run_module(tsm_mutual_ssl.main, mutual_args(conn, files, revocation_file=mixed))
     assert result.get("failed") and [f["code"] for f in result["findings"]] == ["TSM-013"], result
-    assert "Hardening Root" in result["findings"][0]["message"] and sim.write_calls() == []
+    assert "Hardening Root" in result["findings"][0]["message"] and conn.writes() == []
     two = write(tmp_path / "in" / "two.crl", good + make_crl(files["clients"], [8]))
-    result = run_module(tsm_mutual_ssl.main, mutual_args(sim, files, revocation_file=two))
+    result = run_module(tsm_mutual_ssl.main, mutual_args(conn, files, revocation_file=two))
     assert result["changed"] and not result.get("failed") and result["findings"] == [], result
 
 
@@ -312,23 +365,23 @@ def test_every_crl_of_a_revocation_file_is_read_and_judged(sim, files, tmp_path)
     (tsm_config, None, "keys", {"gateway.trusted": ["10.0.0.5,10.0.0.6"]}),
     (tsm_config, None, "keys", {"gateway.public.host": "a.example.com\nb"}),
 ])
-def test_values_tsm_would_split_are_refused(sim, files, module, make_args, option, value):
-    args = make_args(sim, files, **{option: value}) if make_args else {"tsm_path": sim.tsm, option: value}
+def test_values_tsm_would_split_are_refused(conn, sim, files, module, make_args, option, value):
+    args = make_args(conn, files, **{option: value}) if make_args else {**conn.args(), option: value}
     if module is tsm_config:
         args["force_keys"] = True  # refused for its value, not as an unknown key
     result = run_module(module.main, args)
     assert result.get("failed") and option.split(".")[0] in result["msg"], result
-    assert sim.write_calls() == []
+    assert conn.writes() == []
 
 
-def test_comma_in_a_trusted_host_no_longer_restages_forever(sim):
-    bad = run_module(tsm_trusted_auth.main, {"tsm_path": sim.tsm, "trusted_hosts": ["a.example.com,b.example.com"]})
-    assert bad["failed"] and "own list item" in bad["msg"] and sim.write_calls() == []
-    good = {"tsm_path": sim.tsm, "trusted_hosts": ["a.example.com", "b.example.com", "10.0.0.7", "2001:db8::1"]}
+def test_comma_in_a_trusted_host_no_longer_restages_forever(conn, sim):
+    bad = run_module(tsm_trusted_auth.main, {**conn.args(), "trusted_hosts": ["a.example.com,b.example.com"]})
+    assert bad["failed"] and "own list item" in bad["msg"] and conn.writes() == []
+    good = {**conn.args(), "trusted_hosts": ["a.example.com", "b.example.com", "10.0.0.7", "2001:db8::1"]}
     assert run_module(tsm_trusted_auth.main, good)["changed"]
     apply(sim)
     again = run_module(tsm_trusted_auth.main, good)
-    assert not again["changed"] and again["tsm_calls"] == 1
+    assert not again["changed"] and conn.reads_only(again)
 
 
 # ----------------------------------------------------------------------------- 5. option injection
@@ -357,42 +410,54 @@ INJECTION = [
 
 @pytest.mark.parametrize("module,option,value", INJECTION,
                          ids=["{}-{}-{}".format(m.__name__.rsplit(".", 1)[-1], o, v) for m, o, v in INJECTION])
-def test_values_starting_with_a_dash_never_reach_tsm_as_options(sim, files, module, option, value):
+def test_values_starting_with_a_dash_never_reach_tsm_as_options(conn, sim, files, module, option, value):
     base = {tsm_saml: saml_args, tsm_external_ssl: ssl_args, tsm_mutual_ssl: mutual_args}.get(module)
-    args = base(sim, files) if base else {"tsm_path": sim.tsm}
+    args = base(conn, files) if base else conn.args()
     if module is tsm_config:
         args["keys"] = {"gateway.public.host": "t.example.test"}
     if module is tsm_trusted_auth:
         args["token_length"] = 30
     args[option] = value
     result = run_module(module.main, args)
+    if conn.api and option == "tsm_user":  # an option of transport cli: refused as such before anything
+        assert result.get("failed") and "tsm_user belongs to transport cli" in result["msg"], result
+        return
     assert result.get("failed") and "starts with '-'" in result["msg"] and option in result["msg"], result
-    assert sim.write_calls() == [] and sim.pending() == {"configKeys": {}, "configEntities": {}}
+    assert conn.writes() == [] and sim.pending() == {"configKeys": {}, "configEntities": {}}
     assert [argv[:2] for argv in sim.argv_log()] in ([], [["settings", "export"]]), "only the read, if anything"
 
 
 # ------------------------------------------------------------------------------- 6. dict / list values
 
 @pytest.mark.parametrize("value", [{"a": 1}, [["a", "b"]], [{"a": 1}]])
-def test_tsm_config_refuses_dicts_and_nested_lists(sim, value):
-    result = run_module(tsm_config.main, {"tsm_path": sim.tsm, "keys": {"gateway.public.host": value}})
+def test_tsm_config_refuses_dicts_and_nested_lists(conn, sim, value):
+    result = run_module(tsm_config.main, {**conn.args(), "keys": {"gateway.public.host": value}})
     assert result["failed"] and "keys.gateway.public.host" in result["msg"] and "nothing was staged" in result["msg"]
-    assert sim.write_calls() == [] and "{'a': 1}" not in json.dumps(sim.pending())
+    assert conn.writes() == [] and "{'a': 1}" not in json.dumps(sim.pending())
 
 
 # ------------------------------------------------------------------------------ 7. results tell the truth
 
-def test_failed_import_with_nothing_pending_is_not_a_change(sim, monkeypatch):
-    monkeypatch.setenv("TSM_SIM_FAIL", "settings.import")
-    result = run_module(tsm_config.main, {"tsm_path": sim.tsm, "keys": {"gateway.public.host": "t.example.test"}})
+def test_failed_import_with_nothing_pending_is_not_a_change(conn, sim, monkeypatch):
+    conn.inject(monkeypatch, "settings.import")
+    result = run_module(tsm_config.main, {**conn.args(), "keys": {"gateway.public.host": "t.example.test"}})
     assert result["failed"] and result["staged"] == [] and result["changed"] is False, result
     assert "Staged before the failure (pending, not applied): nothing" in result["msg"]
     assert sim.pending() == {"configKeys": {}, "configEntities": {}}
 
 
-def test_failed_saml_enable_reports_exactly_what_was_staged(sim, files, monkeypatch):
-    monkeypatch.setenv("TSM_SIM_FAIL", "authentication.saml.enable")
-    result = run_module(tsm_saml.main, saml_args(sim, files, min_rsa_key_size=1024))  # the 2048-bit SP cert must pass it
+def test_failed_saml_enable_reports_exactly_what_was_staged(conn, sim, files, monkeypatch):
+    if conn.api:  # every step is a requestedChanges request: the server fails from the enable request on
+        original = tsm_api.ApiClient.saml_enable
+
+        def failing(self, enabled):
+            sim.fail("settings.import")
+            return original(self, enabled)
+
+        monkeypatch.setattr(tsm_api.ApiClient, "saml_enable", failing)
+    else:
+        monkeypatch.setenv("TSM_SIM_FAIL", "authentication.saml.enable")
+    result = run_module(tsm_saml.main, saml_args(conn, files, min_rsa_key_size=1024))  # the 2048-bit SP cert must pass it
     assert result["failed"] and result["changed"] is True, result
     assert result["staged"] == [s for s in result["staged"] if s != "authentication saml enable"]
     assert result["staged"] and result["staged"][0].startswith("authentication saml configure (")

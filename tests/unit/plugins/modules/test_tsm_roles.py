@@ -5,7 +5,8 @@
 
 The validation/audit halves belong to their own tests; here the roles' tasks/configure.yml runs
 (include_role tasks_from) with the tsm_apply handler: a fresh run stages the files 0600 and applies
-exactly once per server; a converged run calls tsm once per server and applies nothing.
+exactly once per server; a converged run calls tsm once per server and applies nothing. Both
+transports: the tsm command line, and the TSM API over HTTPS (one sign-in and one read per server).
 """
 
 from __future__ import annotations
@@ -19,19 +20,24 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
-from tsm_sim.harness import SimServer, idp_metadata, make_crl, write  # noqa: E402  pylint: disable=wrong-import-position
+from tsm_sim.harness import API_PASSWORD, API_USER, TRANSPORTS, SimServer, idp_metadata, make_crl, write  # noqa: E402,E501  pylint: disable=wrong-import-position
 
 COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep)[0] or os.path.join(
     os.path.dirname(__file__), "..", "..", "..", "..", ".build", "collections")
 PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 
+CONNECTION = {  # module_defaults of each play, per transport
+    "cli": '      tsm_path: "{{ tsm_path }}"',
+    "api": ('      transport: api\n      tsm_url: "{{ tsm_url }}"\n      ca_path: "{{ ca_path }}"\n'
+            '      username: "{{ tsm_username }}"\n      password: "{{ tsm_password }}"'),
+}
 PLAY = """
 - name: SAML on node A
   hosts: node_a
   gather_facts: false
   module_defaults:
     group/trustops.tableau.tsm:
-      tsm_path: "{{ tsm_path }}"
+%(connection)s
   tasks:
     - name: The TSM half of the saml role
       ansible.builtin.include_role:
@@ -43,7 +49,7 @@ PLAY = """
   gather_facts: false
   module_defaults:
     group/trustops.tableau.tsm:
-      tsm_path: "{{ tsm_path }}"
+%(connection)s
   tasks:
     - name: The TSM half of the mutual_ssl role
       ansible.builtin.include_role:
@@ -52,8 +58,9 @@ PLAY = """
 """
 
 
-@pytest.fixture
-def fleet(tmp_path, pki):
+@pytest.fixture(params=TRANSPORTS)
+def fleet(request, tmp_path, pki):
+    transport = request.param
     root = pki.root(cn="Roles Root")
     sp = pki.leaf(root, cn="tableau.example.test")
     clients = pki.root(cn="Roles Client CA")
@@ -76,13 +83,20 @@ def fleet(tmp_path, pki):
     }
     hosts = {"node_a": {"hosts": {"node_a": {"tsm_path": node_a.tsm}}},
              "node_b": {"hosts": {"node_b": {"tsm_path": node_b.tsm}}}}
+    if transport == "api":
+        for name, node in (("node_a", node_a), ("node_b", node_b)):
+            info = node.start_api()
+            hosts[name]["hosts"][name].update(tsm_url=info["url"], ca_path=info["cafile"])
+        variables.update(tsm_username=API_USER, tsm_password=API_PASSWORD)
     for group in hosts.values():
         for host in group["hosts"].values():
             host.update(ansible_connection="local", ansible_python_interpreter=sys.executable)
     (tmp_path / "hosts.json").write_text(json.dumps(hosts))
     (tmp_path / "vars.json").write_text(json.dumps(variables))
-    (tmp_path / "play.yml").write_text(PLAY)
-    return {"dir": tmp_path, "a": node_a, "b": node_b}
+    (tmp_path / "play.yml").write_text(PLAY.replace("%(connection)s", CONNECTION[transport]))
+    yield {"dir": tmp_path, "a": node_a, "b": node_b, "transport": transport}
+    node_a.stop_api()
+    node_b.stop_api()
 
 
 def run(fleet):
@@ -115,12 +129,15 @@ def test_roles_apply_once_then_only_read(fleet):
     for name in staged + ["../mutual_ssl/" + n for n in os.listdir(str(fleet["dir"] / "stage" / "mutual_ssl"))]:
         mode = stat.S_IMODE(os.stat(str(fleet["dir"] / "stage" / "saml" / name)).st_mode)
         assert mode == 0o600, (name, oct(mode))
-    assert "Role-Key-Pass-9" not in out
+    assert "Role-Key-Pass-9" not in out and API_PASSWORD not in out
 
-    calls = (len(fleet["a"].calls()), len(fleet["b"].calls()))
+    calls = [(len(node.calls()), len(node.api_log())) for node in (fleet["a"], fleet["b"])]
     rc, out = run(fleet)
     assert rc == 0, out
     assert "changed=0" in out and "changed=1" not in out, out
-    for node, before in zip((fleet["a"], fleet["b"]), calls, strict=True):
-        assert [c["command"] for c in node.calls()[before:]] == ["settings.export"]
+    for node, (cli, api) in zip((fleet["a"], fleet["b"]), calls, strict=True):
+        if fleet["transport"] == "api":
+            assert [r["command"] for r in node.api_log()[api:]] == ["login", "settings.export", "logout"]
+        else:
+            assert [c["command"] for c in node.calls()[cli:]] == ["settings.export"]
         assert (node.counters()["applies"], node.counters()["restarts"]) == (1, 1)
