@@ -51,6 +51,14 @@ def run(argv, **kw):
     return proc
 
 
+def binary(name):
+    """The absolute path of a tool the hosts need (bindep.txt installs them); missing: the test fails."""
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
+    if not path:
+        raise RuntimeError(f"{name} is not installed (see bindep.txt)")
+    return path
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -156,8 +164,12 @@ class World:
         self.stores = {name: self._store(name) for name in ("client-1",)}
         self.mobile_dir = os.path.join(self.root, "mdm-artifacts", "mobile")
         self.private_data_dir = os.path.join(self.root, "runner")
-        self._start_proxy()
-        self._write_private_data_dir()
+        try:
+            self._start_proxy()
+            self._write_private_data_dir()
+        except BaseException:
+            self.stop()
+            raise
 
     # -- hosts
     def _external_ssl(self, sim):
@@ -191,8 +203,9 @@ class World:
 
     def client_python(self, name):
         """Debian's python3 in a mount namespace where the trust store is the client's own."""
-        mounts = " && ".join(f'mount --bind "$0/{key}" {target}' for key, target in STORE_DIRS.items())
-        return self._python(name, f"exec unshare --mount --propagation private /bin/sh -c "
+        mount = binary("mount")
+        mounts = " && ".join(f'{mount} --bind "$0/{key}" {target}' for key, target in STORE_DIRS.items())
+        return self._python(name, f"exec {binary('unshare')} --mount --propagation private /bin/sh -c "
                                   f"'{mounts} && exec {HOST_PYTHON} \"$@\"' '{self.stores[name]}' \"$@\"\n")
 
     # -- the proxy
@@ -202,7 +215,7 @@ class World:
         return proc
 
     def nginx(self, *args):
-        return ["nginx", "-c", os.path.join(self.nginx_dir, "nginx.conf"), "-p", self.nginx_dir] + list(args)
+        return [binary("nginx"), "-c", os.path.join(self.nginx_dir, "nginx.conf"), "-p", self.nginx_dir] + list(args)
 
     def _start_proxy(self):
         self._spawn([sys.executable, os.path.join(SUPPORT, "echo_upstream.py"),
@@ -286,8 +299,9 @@ class World:
         }}}
 
     def envvars(self):
-        """What the job template's environment holds under AWX: the readiness callback enabled; here
-        also the collection (an EE has it installed) and this venv's ansible-playbook first on PATH."""
+        """What the job's environment holds under AWX: the readiness callback enabled, and pipelining
+        (ansible.cfg or the job settings of a fleet job; the modules must work with it); here also the
+        collection (an EE has it installed) and this venv's ansible-playbook first on PATH."""
         tmp = os.path.join(self.root, "ansible")
         return {
             "ANSIBLE_CALLBACKS_ENABLED": "trustops.tableau.readiness",
