@@ -95,7 +95,7 @@ def _versions():
 
 
 def make_inputs(workdir, n_responses, n_metadata):
-    sys.path.insert(0, os.path.join(REPO, "tests", "unit", "plugins", "module_utils"))
+    sys.path.insert(0, os.path.join(REPO, "tests", "support"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import saml_response_fixtures as fx

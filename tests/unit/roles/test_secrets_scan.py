@@ -33,7 +33,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -42,8 +41,6 @@ from embed_proxy_harness import Server, wait_port
 from module_runner import OWN_FILES, run_playbook
 from tsm_sim.harness import SimServer, write
 
-# saml_idp_fixtures lives beside the saml tests until it moves to tests/support
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "plugins", "module_utils"))
 import saml_idp_fixtures as fx  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 

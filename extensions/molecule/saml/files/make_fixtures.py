@@ -15,7 +15,7 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "..", "tests", "unit", "plugins", "module_utils"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "..", "tests", "support"))
 
 import saml_idp_fixtures as fx  # noqa: E402  pylint: disable=wrong-import-position,import-error
 

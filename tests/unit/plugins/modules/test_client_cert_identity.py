@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,8 +15,6 @@ from module_runner import ANSIBLE, run_adhoc, run_playbook, target_pythons
 
 from ansible_collections.trustops.tableau.plugins.module_utils import identity
 
-# identity_pki lives beside the core tests until it moves to tests/support
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
 from identity_pki import ClientPKI, tlv  # noqa: E402  pylint: disable=wrong-import-position
 
 PYTHONS = target_pythons()

@@ -6,8 +6,6 @@ warnings; a failure names every failing finding."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from module_runner import run_module, warned
@@ -16,8 +14,6 @@ from ansible_collections.trustops.tableau.plugins.module_utils import identity
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 from ansible_collections.trustops.tableau.plugins.modules import client_cert_identity
 
-# identity_pki lives beside the core tests until it moves to tests/support
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
 from identity_pki import ClientPKI  # noqa: E402  pylint: disable=wrong-import-position
 
 

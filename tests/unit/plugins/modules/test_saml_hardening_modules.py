@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -45,7 +44,6 @@ except ImportError:  # ansible-core < 2.19
         finally:
             basic._ANSIBLE_ARGS = old
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "module_utils"))
 import saml_idp_fixtures as fx  # noqa: E402  pylint: disable=wrong-import-position
 import saml_response_fixtures as rfx  # noqa: E402  pylint: disable=wrong-import-position
 

@@ -35,7 +35,6 @@ except ImportError:  # ansible-core < 2.19
         finally:
             basic._ANSIBLE_ARGS = old
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "module_utils"))
 import saml_idp_fixtures as fx  # noqa: E402  pylint: disable=wrong-import-position
 
 SECRET = "Correct-Horse-9f3b"

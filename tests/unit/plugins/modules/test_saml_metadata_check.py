@@ -7,7 +7,6 @@ pysaml2 and signed by xmlsec1."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -32,7 +31,6 @@ except ImportError:  # ansible-core < 2.19
         finally:
             basic._ANSIBLE_ARGS = old
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "module_utils"))
 import saml_idp_fixtures as fx  # noqa: E402  pylint: disable=wrong-import-position
 
 pytestmark = pytest.mark.skipif(fx.XMLSEC1 is None, reason="xmlsec1 (Debian package) signs the metadata")

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
 
 import saml_response_fixtures as fx  # noqa: E402  pylint: disable=wrong-import-position
 

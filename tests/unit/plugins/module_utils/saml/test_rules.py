@@ -101,8 +101,8 @@ def test_every_rule_is_exercised_by_a_failing_input():
     (the same tests assert the passing inputs produce no finding)."""
     here = Path(__file__).parent
     text = "".join((here / name).read_text(encoding="utf-8")
-                   for name in ("test_saml_keypair.py", "test_saml_metadata.py", "test_saml_hardening.py"))
-    text += (here.parent / "modules" / "test_saml_metadata_check.py").read_text(encoding="utf-8")
+                   for name in ("test_sp.py", "test_metadata.py", "test_hardening.py"))
+    text += (here.parent.parent / "modules" / "test_saml_metadata_check.py").read_text(encoding="utf-8")
     missing = [code for code in OWN if f'"{code}"' not in text]
     assert missing == []
 
