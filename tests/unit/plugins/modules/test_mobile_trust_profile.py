@@ -20,6 +20,7 @@ import subprocess
 import sys
 
 import pytest
+from module_runner import run_in_process
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -105,23 +106,10 @@ def files(tmp_path_factory):
 
 
 @pytest.fixture
-def run(capsys, monkeypatch):
-    try:  # ansible-core 2.19 "controller mode" would move warnings out of the result: we are a module
-        from ansible.module_utils import _internal
-    except ImportError:  # ansible-core < 2.19
-        _internal = None
-    if _internal is not None and hasattr(_internal, "is_controller"):
-        monkeypatch.setattr(_internal, "is_controller", False)
-
+def run():
+    """mobile_trust_profile's main() in this process, as a module (tests/support/module_runner.py)."""
     def _run(check=False, diff=False, **args):
-        if check:
-            args["_ansible_check_mode"] = True
-        if diff:
-            args["_ansible_diff"] = True
-        with patch_module_args(args):
-            with pytest.raises(SystemExit):
-                mobile_trust_profile.main()
-        out = capsys.readouterr().out
+        out = run_in_process(mobile_trust_profile.main, args, check=check, diff=diff).output
         assert PASSPHRASE not in out, "the key passphrase leaked into the result"
         assert "PRIVATE KEY" not in out
         return json.loads(out)

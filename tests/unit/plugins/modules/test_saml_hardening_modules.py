@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 import pytest
+from module_runner import run_in_process
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
@@ -50,12 +51,9 @@ import saml_response_fixtures as rfx  # noqa: E402  pylint: disable=wrong-import
 MODULES = {"keypair": saml_keypair_check, "metadata": saml_metadata_check, "response": saml_response_check}
 
 
-def run(name, args, capsys):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            MODULES[name].main()
-    out = capsys.readouterr().out
-    return json.loads(out), out
+def run(name, args, capsys):  # pylint: disable=unused-argument
+    ran = run_in_process(MODULES[name].main, args)
+    return ran.result, ran.output
 
 
 def codes(result):

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from module_runner import run_in_process
 
 from ansible_collections.trustops.tableau.plugins.module_utils.saml import sp
 from ansible_collections.trustops.tableau.plugins.modules import saml_keypair_check
@@ -43,12 +44,9 @@ COLLECTIONS = str(Path(sp.__file__).parents[6])
 DEBIAN_PYTHON = "/usr/bin/python3"
 
 
-def run(args, capsys):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            saml_keypair_check.main()
-    out = capsys.readouterr().out
-    return json.loads(out), out
+def run(args, capsys):  # pylint: disable=unused-argument
+    ran = run_in_process(saml_keypair_check.main, args)
+    return ran.result, ran.output
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from module_runner import run_module
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.modules import saml_metadata_check
@@ -37,11 +38,8 @@ pytestmark = pytest.mark.skipif(fx.XMLSEC1 is None, reason="xmlsec1 (Debian pack
 HOST = fx.SERVER_HOST
 
 
-def run(args, capsys):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            saml_metadata_check.main()
-    return json.loads(capsys.readouterr().out)
+def run(args, capsys):  # pylint: disable=unused-argument
+    return run_module(saml_metadata_check.main, args)
 
 
 @pytest.fixture(scope="module")

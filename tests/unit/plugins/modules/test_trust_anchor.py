@@ -17,6 +17,7 @@ import shutil
 import subprocess
 
 import pytest
+from module_runner import run_module
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
@@ -119,27 +120,10 @@ def store(tmp_path, cas, monkeypatch):
 
 
 @pytest.fixture
-def run(capsys, monkeypatch):
-    # Another test module may import controller code (an action plugin) into this process; on
-    # ansible-core 2.19 that flips module_utils into "controller" mode, where module warnings go
-    # to the display instead of the result. A module runs on the target: make it look so.
-    try:
-        from ansible.module_utils import _internal
-    except ImportError:  # ansible-core < 2.19
-        _internal = None
-    if _internal is not None and hasattr(_internal, "is_controller"):
-        monkeypatch.setattr(_internal, "is_controller", False)
-
+def run():
+    """trust_anchor's main() in this process, as a module (tests/support/module_runner.py)."""
     def _run(check=False, diff=False, **args):
-        if check:
-            args["_ansible_check_mode"] = True
-        if diff:
-            args["_ansible_diff"] = True
-        with patch_module_args(args):
-            with pytest.raises(SystemExit):
-                trust_anchor.main()
-        out = capsys.readouterr().out
-        return json.loads(out)
+        return run_module(trust_anchor.main, args, check=check, diff=diff)
     return _run
 
 
