@@ -19,23 +19,6 @@ from module_runner import run_in_process
 from ansible_collections.trustops.tableau.plugins.module_utils.saml import sp
 from ansible_collections.trustops.tableau.plugins.modules import saml_keypair_check
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-
-    from ansible.module_utils import basic
-    from ansible.module_utils.common.text.converters import to_bytes
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        old = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = old
-
 import saml_idp_fixtures as fx  # noqa: E402  pylint: disable=wrong-import-position
 
 SECRET = "Correct-Horse-9f3b"

@@ -25,23 +25,6 @@ from ansible_collections.trustops.tableau.plugins.module_utils.truststore import
 from ansible_collections.trustops.tableau.plugins.module_utils.truststore import names
 from ansible_collections.trustops.tableau.plugins.modules import trust_anchor
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-
-    from ansible.module_utils import basic
-    from ansible.module_utils.common.text.converters import to_bytes
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        old = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = old
-
 OPENSSL = shutil.which("openssl")
 UPDATE_CA = shutil.which("update-ca-certificates", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
 
