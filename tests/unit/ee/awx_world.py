@@ -190,8 +190,8 @@ class World:
 
     def tsm_python(self, name):
         """The node's Python: Debian's python3 with the node's own ``tsm`` first on the PATH."""
-        return self._python(name, f"PATH='{os.path.dirname(self.sims[name].tsm)}':\"$PATH\"\nexport PATH\n"
-                                   f"exec {HOST_PYTHON} \"$@\"\n")
+        bin_dir = os.path.dirname(self.sims[name].tsm)
+        return self._python(name, f"PATH='{bin_dir}':\"$PATH\"\nexport PATH\nexec {HOST_PYTHON} \"$@\"\n")
 
     def _store(self, name):
         """The client's own copy of this machine's trust store (anchors, bundle and hash links), no hooks."""
