@@ -14,9 +14,13 @@ applies and restarts is this capability's performance figure. Two simulated Tabl
 Each playbook runs twice with real ``ansible-playbook``: on a fresh server, then again on the
 server it converged. The naive baseline, in the same run on servers prepared the same way, is
 what public TSM automation does: a shell task per ``tsm`` command, every run, each followed by
-``tsm pending-changes apply --ignore-prompt``.
+``tsm pending-changes apply --ignore-prompt``. The roles run twice: with ``transport: cli`` (the
+``tsm`` command on the node) and ``transport: api`` (the TSM API over HTTPS, the simulator's HTTPS
+server): for the API the figures are HTTP requests, sign-ins, reads, staging requests, uploads.
 
 Goals (issue 5): a converged run makes <= 2 tsm calls and 0 restarts; a fresh run applies once.
+Goals (issue 15): through the API, a converged run is 1 sign-in and 1 read per server, no staging
+request, no upload, no apply; a fresh run applies once and runs no tsm command.
 
 Usage (repository root, venv active): python bench/tsm_calls.py [--keep DIR]
 Needs ANSIBLE_COLLECTIONS_PATH (or .build/collections) with trustops.tableau, and for the SAML
@@ -37,7 +41,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 sys.path.insert(0, os.path.join(REPO, "tests", "unit", "plugins", "module_utils"))
 
-from tsm_sim.harness import SimServer  # noqa: E402  pylint: disable=wrong-import-position,import-error
+from tsm_sim.harness import API_PASSWORD, API_USER, SimServer  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 HOST = "tableau.example.test"
 URL = f"https://{HOST}"
@@ -65,6 +69,10 @@ OURS = """
       vars:
         mutual_ssl_tsm_configure: true
 """
+
+API_CONNECTION = ('      transport: api\n      tsm_url: "{{ tsm_url }}"\n      ca_path: "{{ ca_path }}"\n'
+                  '      username: "{{ tsm_username }}"\n      password: "{{ tsm_password }}"')
+OURS_API = OURS.replace('      tsm_path: "{{ tsm_path }}"', API_CONNECTION)
 
 NAIVE = """
 - name: SAML on node A, the naive way
@@ -179,7 +187,7 @@ def collections_path():
     return path
 
 
-def run_playbook(base, name, text, servers, variables):
+def run_playbook(base, name, text, servers, variables):  # pylint: disable=too-many-locals
     play = os.path.join(base, f"{name}.yml")
     with open(play, "w") as handle:
         handle.write(text)
@@ -188,11 +196,13 @@ def run_playbook(base, name, text, servers, variables):
     for node, server in servers.items():
         hosts[node] = {"hosts": {node: {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
                                         "tsm_path": server.tsm}}}
+        if server.api_info:
+            hosts[node]["hosts"][node].update(tsm_url=server.api_info["url"], ca_path=server.api_info["cafile"])
     with open(inventory, "w") as handle:
         json.dump(hosts, handle)
     extra = os.path.join(base, "vars.json")
     with open(extra, "w") as handle:
-        json.dump(dict(variables, url=URL), handle)
+        json.dump(dict(variables, url=URL, tsm_username=API_USER, tsm_password=API_PASSWORD), handle)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR="1",
                ANSIBLE_HOME=os.path.join(base, "ansible-home"), ANSIBLE_LOCALHOST_WARNING="0")
     env.pop("TSM_SIM_FAIL", None)
@@ -206,6 +216,9 @@ def run_playbook(base, name, text, servers, variables):
     return seconds
 
 
+API_KEYS = ("requests", "logins", "reads", "writes", "uploads")
+
+
 def measure(servers, action):
     before = dict((n, s.counters()) for n, s in servers.items())
     seconds = action()
@@ -214,6 +227,8 @@ def measure(servers, action):
         after = server.counters()
         keys = ("invocations", "writes", "applies", "restarts")
         row[node] = dict((k, after[k] - before[node].get(k, 0)) for k in keys)
+        row[node]["api"] = dict((k, after.get("api", {}).get(k, 0) - before[node].get("api", {}).get(k, 0))
+                                for k in API_KEYS)
     return row
 
 
@@ -223,16 +238,25 @@ def main(argv):
         keep = argv[1]
     base = keep or tempfile.mkdtemp(prefix="trustops-bench-tsm-")
     os.makedirs(base, exist_ok=True)
+    started = []
     try:
         files = fixtures(base)
         rows = []
-        for label, text in (("ours (roles saml + mutual_ssl)", OURS), ("naive shell tasks", NAIVE)):
+        for label, text, api in (("ours (roles saml + mutual_ssl)", OURS, False),
+                                 ("api (the same roles, transport api)", OURS_API, True),
+                                 ("naive shell tasks", NAIVE, False)):
             servers = fresh_servers(os.path.join(base, label.split()[0]), files)
+            if api:
+                for server in servers.values():
+                    server.start_api()
+                    started.append(server)
             work = os.path.join(base, label.split()[0])
             fresh = measure(servers, lambda: run_playbook(work, "fresh", text, servers, files))
             converged = measure(servers, lambda: run_playbook(work, "converged", text, servers, files))
             rows.append((label, fresh, converged))
     finally:
+        for server in started:
+            server.stop_api()
         if not keep:
             shutil.rmtree(base, ignore_errors=True)
 
@@ -247,18 +271,38 @@ def main(argv):
                     f"{label.split()[0]}, {run_name}", node.replace("node_", "node "), figures["invocations"],
                     figures["writes"], figures["applies"], figures["restarts"],
                     "{:.1f}".format(row["seconds"]) if node == "node_a" else ""))
+    print()
+    print("TSM API (transport api): HTTP requests per run ('changing': staging, discard and apply requests)")
+    header = ("playbook", "server", "requests", "sign-ins", "reads", "changing", "uploads", "applies")
+    print("%-32s %-10s %9s %9s %9s %9s %9s %9s" % header)
+    for label, fresh, converged in rows[1:2]:
+        for run_name, row in (("fresh", fresh), ("converged", converged)):
+            for node in ("node_a", "node_b"):
+                figures = row[node]["api"]
+                print("%-32s %-10s %9d %9d %9d %9d %9d %9d" % (
+                    f"{label.split()[0]}, {run_name}", node.replace("node_", "node "), figures["requests"],
+                    figures["logins"], figures["reads"], figures["writes"], figures["uploads"], row[node]["applies"]))
     ours_fresh, ours_converged = rows[0][1], rows[0][2]
+    api_fresh, api_converged = rows[1][1], rows[1][2]
     nodes = ("node_a", "node_b")
     checks = [
         ("converged run <= 2 tsm calls per server", all(ours_converged[n]["invocations"] <= 2 for n in nodes)),
         ("converged run 0 restarts", all(ours_converged[n]["restarts"] == 0 for n in nodes)),
         ("converged run 0 applies", all(ours_converged[n]["applies"] == 0 for n in nodes)),
         ("fresh run exactly 1 apply per server", all(ours_fresh[n]["applies"] == 1 for n in nodes)),
+        ("api: converged run 1 sign-in, 1 read per server",
+         all((api_converged[n]["api"]["logins"], api_converged[n]["api"]["reads"]) == (1, 1) for n in nodes)),
+        ("api: converged run 0 changing requests, 0 uploads",
+         all(api_converged[n]["api"]["writes"] == api_converged[n]["api"]["uploads"] == 0 for n in nodes)),
+        ("api: converged run 0 applies, 0 restarts",
+         all(api_converged[n]["applies"] == api_converged[n]["restarts"] == 0 for n in nodes)),
+        ("api: fresh run exactly 1 apply, 0 tsm calls",
+         all(api_fresh[n]["applies"] == 1 and api_fresh[n]["invocations"] == 0 for n in nodes)),
     ]
     print()
     for text, ok in checks:
-        print("goal: %-45s %s" % (text, "met" if ok else "NOT MET"))
-    naive_converged = rows[1][2]
+        print("goal: %-52s %s" % (text, "met" if ok else "NOT MET"))
+    naive_converged = rows[2][2]
     print("naive converged run restarts the servers %d time(s); ours %d" % (
         sum(naive_converged[n]["restarts"] for n in ("node_a", "node_b")),
         sum(ours_converged[n]["restarts"] for n in ("node_a", "node_b"))))

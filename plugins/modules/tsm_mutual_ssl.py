@@ -102,12 +102,14 @@ masked_keys:
   type: list
   elements: str
 tsm_calls:
-  description: Number of C(tsm) invocations this task made (1 on a converged server).
+  description: Number of C(tsm) invocations this task made (1 on a converged server); with O(transport=api), of
+    HTTP requests (3 on a converged server: sign-in, one read, sign-out).
   returned: always
   type: int
   sample: 1
 commands:
-  description: The C(tsm) command lines this task ran, in order, secrets masked.
+  description: The C(tsm) command lines this task ran, in order, secrets masked; with O(transport=api), the HTTP
+    request lines (C(METHOD /api/0.5/endpoint?query), never a body).
   returned: always
   type: list
   elements: str

@@ -106,12 +106,13 @@ discarded:
   returned: always
   type: bool
 tsm_calls:
-  description: Number of C(tsm) invocations this task made.
+  description: Number of C(tsm) invocations this task made; with O(transport=api), of HTTP requests.
   returned: always
   type: int
   sample: 1
 commands:
-  description: The C(tsm) command lines this task ran, in order, secrets masked.
+  description: The C(tsm) command lines this task ran, in order, secrets masked; with O(transport=api), the HTTP
+    request lines (C(METHOD /api/0.5/endpoint?query), never a body).
   returned: always
   type: list
   elements: str

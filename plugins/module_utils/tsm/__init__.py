@@ -5,10 +5,12 @@
 
 * :mod:`.common`: the error type, ``UNSET``, masked arguments, recorded calls, and the one rule
   for what is secret and what may reach tsm's command line.
-* :mod:`.transport`: how ``tsm`` is reached (``cli``: the executable on the node).
+* :mod:`.transport`: how TSM is reached (``cli``: the executable on the node; ``api``: HTTPS to the
+  TSM API, certificate verified, session cookie).
 * :mod:`.settings`: parsers of what tsm prints, the ``settings export`` JSON, value comparison.
 * :mod:`.inputs`: file inputs read through the shared reader and checked before staging.
 * :mod:`.client`: the TsmClient interface and its CLI implementation, ``connect``.
+* :mod:`.api`: the TsmClient over the TSM API (``transport: api``) and its one table of endpoints.
 * :mod:`.plans`: Step, Plan, execute and the per-feature plans (config, SAML, mutual SSL,
   trusted authentication, external SSL), and the tsm_info view of the settings.
 * :mod:`.apply`: apply pending changes only when something is pending.

@@ -94,7 +94,7 @@ def read_server(path: Any, kind: str = "bytes") -> str | None:  # pylint: disabl
     """What a file the server has compares by: the content tag in the name it was uploaded under (TSM may
     put its own prefix before it), or None (a file not uploaded by this collection differs until the next
     run uploads it)."""
-    name = re.split(r"[/\\]", str(path or ""))[-1]  # TSM on Windows records C:\\... paths
+    name = re.split(r"[/\\]", str(path or ""))[-1]  # a Windows server records C:\ paths
     match = _TAG.search(name)
     return f"trustops:{match.group(1)}" if match else None
 
