@@ -15,7 +15,7 @@ options:
       - How the module talks to Tableau Services Manager.
       - V(cli) runs the C(tsm) command line on the managed host (a Tableau Server node).
       - V(api) sends HTTPS requests to the TSM API of O(tsm_url) from the host the module runs on, for example
-        the controller (C(delegate_to: localhost)) for a Windows Tableau Server. It signs in once per task with
+        the controller (task keyword C(delegate_to) set to C(localhost)) for a Windows Tableau Server. It signs in once per task with
         O(username) and O(password), stages and applies the same changes as V(cli), and returns the HTTP
         requests it made in RV(commands). Files (certificates, keys, metadata) are read on the host the module
         runs on and uploaded. See docs/tsm.md for what is confirmed by the vendor's pages.

@@ -111,7 +111,7 @@ masked_keys:
   elements: str
 tsm_calls:
   description: Number of C(tsm) invocations this task made (1 on a converged server); with O(transport=api), of
-    HTTP requests (3 on a converged server: sign-in, one read, sign-out).
+    HTTP requests (3 on a converged server, namely sign-in, one read and sign-out).
   returned: always
   type: int
   sample: 1
