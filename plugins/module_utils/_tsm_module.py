@@ -109,9 +109,10 @@ def run(module: Any, body: Callable[[Any, dict], Any], label: str = "tsm") -> No
     except Exception as exc:  # pylint: disable=broad-exception-caught  # a bug: report it without a raw traceback
         failure = dict(msg=f"unexpected error: {exc}", exception=traceback.format_exc())
     finally:
-        if client is not None and getattr(client, "session", False):
+        logout = getattr(client, "logout", None) if getattr(client, "session", False) else None
+        if logout is not None:
             try:
-                client.logout()
+                logout()
             except TsmError:
                 pass
     result.update(calls_summary(client))

@@ -116,8 +116,8 @@ class ApiClient(TsmClient):
                 f"validate_certs is false: the certificate of the TSM API at {api.origin} is not verified, so "
                 "anyone on the network path can pose as the server and read the TSM password; give ca_path "
                 "(TSM's self-signed certificate, or the CA that issued it) instead")
-        self.read_local = read_local
-        self.read_server = read_server
+        self.read_local = read_local  # type: ignore[method-assign]  # files are read where the module runs
+        self.read_server = read_server  # type: ignore[method-assign]
 
     # ---- requests
     def call(self, op: str, writes: bool = False, query: Mapping[str, str] | None = None, body: Any = None,

@@ -444,7 +444,7 @@ def plan_mutual_ssl(settings: Settings, desired: Mapping[str, Any], pending_read
     findings); ``revocation_file`` must be a CRL (PEM or DER), issued by that CA when both are given.
     """
     plan = Plan("mutual SSL")
-    cas = []
+    cas: list[Any] = []
     if desired.get("ca_cert"):
         cas, ca_findings = load_client_ca_input("ca_cert", desired["ca_cert"])
         plan.findings.extend(ca_findings)

@@ -20,6 +20,8 @@ Pure Python, no Ansible imports.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, Registry, Rule
 
 #: The TSM rules.
@@ -28,7 +30,7 @@ RULES = REGISTRY.rules
 register = REGISTRY.register
 
 
-def finding(code: str, severity: str | None = None, data: dict | None = None, **fmt) -> Finding:
+def finding(code: str, severity: Any = None, data: Any = None, **fmt: Any) -> Finding:
     """The Finding of TSM rule ``code`` with its templates filled from ``fmt``."""
     return REGISTRY.finding(code, severity=severity, data=data, **fmt)
 
