@@ -251,8 +251,8 @@ def main(argv):
                     server.start_api()
                     started.append(server)
             work = os.path.join(base, label.split()[0])
-            fresh = measure(servers, lambda: run_playbook(work, "fresh", text, servers, files))
-            converged = measure(servers, lambda: run_playbook(work, "converged", text, servers, files))
+            fresh = measure(servers, lambda w=work, t=text, s=servers: run_playbook(w, "fresh", t, s, files))
+            converged = measure(servers, lambda w=work, t=text, s=servers: run_playbook(w, "converged", t, s, files))
             rows.append((label, fresh, converged))
     finally:
         for server in started:

@@ -19,7 +19,6 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -305,7 +304,7 @@ class ApiTransport:
             status, reply, payload = exc.code, exc.headers, exc.read()
         except urllib.error.URLError as exc:
             raise TsmError(self._unreachable(method, target, exc.reason, limit), command=f"{method} {target}")
-        except (socket.timeout, TimeoutError, OSError, ssl.SSLError) as exc:
+        except (TimeoutError, OSError, ssl.SSLError) as exc:
             raise TsmError(self._unreachable(method, target, exc, limit), command=f"{method} {target}")
         self._keep_cookies(reply.get_all("Set-Cookie") or [])
         return status, dict((k.lower(), v) for k, v in reply.items()), payload, time.time() - started
@@ -329,7 +328,7 @@ class ApiTransport:
             return (f"{where}: the TSM server's certificate is not trusted ({detail}). TSM uses a self-signed "
                     "certificate by default: give ca_path (that certificate, or the CA that issued TSM's certificate, "
                     "in PEM); validate_certs: false skips the check and lets anyone on the path read the password")
-        if isinstance(reason, (socket.timeout, TimeoutError)) or "timed out" in str(reason):
+        if isinstance(reason, TimeoutError) or "timed out" in str(reason):
             return f"{where}: no answer within {limit} s (request_timeout)"
         return f"{where}: cannot reach the TSM API ({reason}); check tsm_url and that port {self.origin.rsplit(':', 1)[-1]} " \
                "is open from the host the module runs on"

@@ -272,7 +272,7 @@ class Api:
                 self.count("failures")
         shown_headers = dict((k, v) for k, v in headers.items() if k.lower() != "cookie")
         if headers.get("Cookie"):
-            shown_headers["Cookie"] = "{}=(session)".format(COOKIE) if COOKIE in headers.get("Cookie") else "(other)"
+            shown_headers["Cookie"] = f"{COOKIE}=(session)" if COOKIE in headers.get("Cookie") else "(other)"
         self.log({"time": started, "seconds": round(time.time() - started, 3), "method": method, "path": path,
                   "query": query, "headers": shown_headers, "user": user, "status": status,
                   "command": route[2] if route else None,
@@ -447,7 +447,7 @@ class Api:
                             state["jobs"][job_id]["jobTimeout"], sim.FAIL_ENV)
                     elif mode and not mode.startswith("hang="):
                         failure = ("An error occurred on the server while deploying the configuration (injected by "
-                                   "{}). Nothing was applied.".format(sim.FAIL_ENV))
+                                   f"{sim.FAIL_ENV}). Nothing was applied.")
                     else:
                         server.apply_all()
                         self.store.save(state)

@@ -164,6 +164,36 @@ class SimPool:
         self.sim.stop_api()
 
 
+def _transport_fixtures():
+    """The pytest fixtures of the module tests that run for both transports; a test module imports
+    them: ``tsm_pool`` (one :class:`SimPool` per test module), ``conn`` (a :class:`Connection`,
+    parametrized ``cli``/``api``, on a fresh server) and ``sim`` (its :class:`SimServer`). A test for
+    one transport only: ``@pytest.mark.parametrize("conn", ["cli"], indirect=True)``."""
+    import pytest  # pylint: disable=import-outside-toplevel  # the benchmark imports this file without pytest
+
+    @pytest.fixture(scope="module")
+    def tsm_pool(tmp_path_factory, request):
+        servers = SimPool(tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]))
+        yield servers
+        servers.close()
+
+    @pytest.fixture(params=TRANSPORTS)
+    def conn(request, tsm_pool):  # pylint: disable=redefined-outer-name
+        return tsm_pool.connection(request.param)
+
+    @pytest.fixture
+    def sim(conn):  # pylint: disable=redefined-outer-name
+        return conn.sim
+
+    return tsm_pool, conn, sim
+
+
+try:
+    tsm_pool, conn, sim = _transport_fixtures()
+except ImportError:  # no pytest (bench/tsm_calls.py)
+    pass
+
+
 class Connection:
     """How a test reaches a simulated server: ``cli`` (the tsm wrapper) or ``api`` (HTTPS), with the
     transport-neutral views the parametrized module tests assert on."""

@@ -8,32 +8,14 @@ from __future__ import annotations
 import os
 import sys
 
-import pytest
-
 from ansible_collections.trustops.tableau.plugins.modules import tsm_config
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
-from tsm_sim.harness import TRANSPORTS, SimPool, run_module  # noqa: E402  pylint: disable=wrong-import-position
+from tsm_sim.harness import run_module  # noqa: E402  pylint: disable=wrong-import-position
+from tsm_sim.harness import conn, sim, tsm_pool  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import  # fixtures: cli and api
 
 KEYS = {"gateway.public.host": "tableau.example.test", "gateway.public.port": 443,
         "wgserver.saml.min_allowed.rsa_key_size": 2048, "wgserver.unrestricted_ticket": False}
-
-
-@pytest.fixture(scope="module")
-def pool(tmp_path_factory):
-    servers = SimPool(tmp_path_factory.mktemp("tsm-config"))
-    yield servers
-    servers.close()
-
-
-@pytest.fixture(params=TRANSPORTS)
-def conn(request, pool):
-    return pool.connection(request.param)
-
-
-@pytest.fixture
-def sim(conn):
-    return conn.sim
 
 
 def test_stages_only_differing_keys_in_one_import(conn, sim):

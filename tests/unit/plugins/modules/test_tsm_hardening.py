@@ -25,8 +25,9 @@ from ansible_collections.trustops.tableau.plugins.modules import (tsm_config, ts
                                                                   tsm_trusted_auth)
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
-from tsm_sim.harness import (API_PASSWORD, TRANSPORTS, SimPool, idp_metadata, make_crl, run_module,  # noqa: E402  pylint: disable=wrong-import-position
+from tsm_sim.harness import (API_PASSWORD, idp_metadata, make_crl, run_module,  # noqa: E402  pylint: disable=wrong-import-position
                              write)
+from tsm_sim.harness import conn, sim, tsm_pool  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import  # fixtures: cli and api
 
 COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep)[0] or os.path.join(
     os.path.dirname(__file__), "..", "..", "..", "..", ".build", "collections")
@@ -36,23 +37,6 @@ SAML_PASS = "Saml-Pass-Zq81x"
 SSL_PASS = "Ssl-Pass-Kw27y"
 TSM_PASS = "Tsm-Admin-Pw-Jd55v"
 OTHER_SECRET = "Oidc-Client-Secret-Hb30u"
-
-
-@pytest.fixture(scope="module")
-def pool(tmp_path_factory):
-    servers = SimPool(tmp_path_factory.mktemp("tsm-hardening"))
-    yield servers
-    servers.close()
-
-
-@pytest.fixture(params=TRANSPORTS)
-def conn(request, pool):
-    return pool.connection(request.param)
-
-
-@pytest.fixture
-def sim(conn):
-    return conn.sim
 
 
 @pytest.fixture

@@ -14,26 +14,10 @@ import pytest
 from ansible_collections.trustops.tableau.plugins.modules import tsm_external_ssl, tsm_mutual_ssl
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
-from tsm_sim.harness import TRANSPORTS, SimPool, idp_metadata, make_crl, run_module, warned, write  # noqa: E402  pylint: disable=wrong-import-position
+from tsm_sim.harness import idp_metadata, make_crl, run_module, warned, write  # noqa: E402  pylint: disable=wrong-import-position
+from tsm_sim.harness import conn, sim, tsm_pool  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import  # fixtures: cli and api
 
 PASS = "Ssl-Key-Passphrase-7"
-
-
-@pytest.fixture(scope="module")
-def pool(tmp_path_factory):
-    servers = SimPool(tmp_path_factory.mktemp("tsm-mssl"))
-    yield servers
-    servers.close()
-
-
-@pytest.fixture(params=TRANSPORTS)
-def conn(request, pool):
-    return pool.connection(request.param)
-
-
-@pytest.fixture
-def sim(conn):
-    return conn.sim
 
 
 @pytest.fixture

@@ -16,26 +16,10 @@ from ansible_collections.trustops.tableau.plugins.module_utils.tsm import client
 from ansible_collections.trustops.tableau.plugins.modules import tsm_pending_changes
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
-from tsm_sim.harness import TRANSPORTS, SimPool, run_module  # noqa: E402  pylint: disable=wrong-import-position
+from tsm_sim.harness import run_module  # noqa: E402  pylint: disable=wrong-import-position
+from tsm_sim.harness import conn, sim, tsm_pool  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import  # fixtures: cli and api
 
 RSA = "wgserver.saml.min_allowed.rsa_key_size"
-
-
-@pytest.fixture(scope="module")
-def pool(tmp_path_factory):
-    servers = SimPool(tmp_path_factory.mktemp("tsm-pending"))
-    yield servers
-    servers.close()
-
-
-@pytest.fixture(params=TRANSPORTS)
-def conn(request, pool):
-    return pool.connection(request.param)
-
-
-@pytest.fixture
-def sim(conn):
-    return conn.sim
 
 
 def stage(sim):

@@ -15,27 +15,11 @@ import pytest
 from ansible_collections.trustops.tableau.plugins.modules import tsm_saml
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
-from tsm_sim.harness import TRANSPORTS, SimPool, idp_metadata, run_module, warned, write  # noqa: E402  pylint: disable=wrong-import-position
+from tsm_sim.harness import idp_metadata, run_module, warned, write  # noqa: E402  pylint: disable=wrong-import-position
+from tsm_sim.harness import conn, sim, tsm_pool  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import  # fixtures: cli and api
 
 URL = "https://tableau.example.test"
 PASSPHRASE = "Saml-Key-Passphrase-42"
-
-
-@pytest.fixture(scope="module")
-def pool(tmp_path_factory):
-    servers = SimPool(tmp_path_factory.mktemp("tsm-saml"))
-    yield servers
-    servers.close()
-
-
-@pytest.fixture(params=TRANSPORTS)
-def conn(request, pool):
-    return pool.connection(request.param)
-
-
-@pytest.fixture
-def sim(conn):
-    return conn.sim
 
 
 @pytest.fixture

@@ -9,29 +9,11 @@ import json
 import os
 import sys
 
-import pytest
-
 from ansible_collections.trustops.tableau.plugins.modules import tsm_info, tsm_trusted_auth
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
-from tsm_sim.harness import TRANSPORTS, SimPool, run_module, warned  # noqa: E402  pylint: disable=wrong-import-position
-
-
-@pytest.fixture(scope="module")
-def pool(tmp_path_factory):
-    servers = SimPool(tmp_path_factory.mktemp("tsm-trusted"))
-    yield servers
-    servers.close()
-
-
-@pytest.fixture(params=TRANSPORTS)
-def conn(request, pool):
-    return pool.connection(request.param)
-
-
-@pytest.fixture
-def sim(conn):
-    return conn.sim
+from tsm_sim.harness import run_module, warned  # noqa: E402  pylint: disable=wrong-import-position
+from tsm_sim.harness import conn, sim, tsm_pool  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import  # fixtures: cli and api
 
 
 def apply(sim):
