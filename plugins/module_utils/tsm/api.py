@@ -129,14 +129,13 @@ class ApiClient(TsmClient):
             self.login()
         method, path = ENDPOINTS[op]
         path = path.format(**path_args)
-        status, _headers, payload, seconds = self.api.request(method, path, query=query, body=body, data=data,
-                                                               content_type=content_type, timeout=timeout)
+        send = dict(query=query, body=body, data=data, content_type=content_type, timeout=timeout)
+        status, _headers, payload, seconds = self.api.request(method, path, **send)
         if status == 401 and op not in ("login", "logout") and self.session:
             self.record(method, path, query, status, payload, seconds, writes, ok=False)
             self.session = False
             self.login()
-            status, _headers, payload, seconds = self.api.request(method, path, query=query, body=body, data=data,
-                                                                   content_type=content_type, timeout=timeout)
+            status, _headers, payload, seconds = self.api.request(method, path, **send)
         ok = status in tuple(expect)
         call = self.record(method, path, query, status, payload, seconds, writes, ok)
         answer = None
@@ -394,4 +393,3 @@ def _step(job: Mapping[str, Any], failed: bool = False) -> str | None:
 def _sentence(text: str) -> str:
     text = str(text).strip()
     return text if text.endswith((".", "!", "?")) else text + "."
-

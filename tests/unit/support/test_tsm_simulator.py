@@ -414,8 +414,8 @@ def test_api_apply_is_an_async_job_that_restarts_once(sim, api):
     sim.run("configuration", "set", "-k", IDLE, "-v", "60")
     _status, body, _headers = api_request(api, "POST", "/api/0.5/pendingChanges/apply", cookie=cookie)
     job = wait_job(api, cookie, body["asyncJob"]["id"])
-    assert [n["step"] for n in job["detailedProgress"]["progressNotes"]][::2] == ["ValidatePendingChanges",
-                                                                                 "DeployConfiguration"]
+    steps = [n["step"] for n in job["detailedProgress"]["progressNotes"]][::2]
+    assert steps == ["ValidatePendingChanges", "DeployConfiguration"]
     assert sim.counters()["restarts"] == 1
 
 

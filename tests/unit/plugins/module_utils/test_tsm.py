@@ -640,7 +640,8 @@ def test_api_files_are_uploaded_under_their_content_and_compared_by_it(api_sim, 
     root = pki.root(cn="Upload Root")
     pem = write(tmp_path / "ca.pem", root.pem)
     der = write(tmp_path / "ca.der", root.der)
-    assert tsm_api.read_local(pem, "cert") == tsm_api.read_local(der, "cert") is not None, "same certificate"
+    assert tsm_api.read_local(pem, "cert") is not None
+    assert tsm_api.read_local(pem, "cert") == tsm_api.read_local(der, "cert"), "the same certificate"
     assert tsm_api.read_local(str(tmp_path / "missing.pem"), "cert") is None
     client = api_client(api_sim)
     client.mutual_ssl_configure({"ca_cert": pem})

@@ -113,8 +113,8 @@ def test_a_converged_api_run_is_one_sign_in_and_one_read_per_module(sim, files):
         before = dict(sim.api_counters())
         result = run_module(module.main, api.args(**options))
         after = sim.api_counters()
-        delta = {k: after[k] - before[k] for k in ("requests", "logins", "reads", "writes", "uploads", "applies",
-                                                  "logouts")}
+        names = ("requests", "logins", "reads", "writes", "uploads", "applies", "logouts")
+        delta = {k: after[k] - before[k] for k in names}
         assert not result["changed"], (module.__name__, result)
         assert delta == {"requests": 3, "logins": 1, "reads": 1, "writes": 0, "uploads": 0, "applies": 0,
                          "logouts": 1}, (module.__name__, delta)
