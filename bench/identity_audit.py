@@ -228,7 +228,7 @@ def main():
     print("  parse + map + collision detection: {:.0f} certs per CPU second ({})".format(core_cpu, "met" if core_cpu >= 20000 else "NOT met"))
     print("  whole audit (every check, per-certificate results, findings): {:.0f} per CPU second ({}),"
           " {:.0f} by wall clock ({})".format(ours_cpu, "met" if ours_cpu >= 20000 else "NOT met", ours,
-                                        "met" if ours >= 20000 else "NOT met"))
+                                              "met" if ours >= 20000 else "NOT met"))
     print("  the whole audit costs %.2fx the bare cryptography reads (floor) on this machine now"
           % ((best[count][1] / count) / floor_cpu))
 

@@ -24,7 +24,7 @@ def build_onc(identifier: str, cas: list[CA]) -> bytes:
     entries = []
     for ca in cas:
         entry: dict[str, object] = {"GUID": onc_guid(identifier, ca.sha256), "Type": "Authority",
-                 "X509": base64.b64encode(ca.der).decode("ascii")}
+                                    "X509": base64.b64encode(ca.der).decode("ascii")}
         if ca.role == "root":
             entry["TrustBits"] = ["Web"]
         entries.append(entry)
