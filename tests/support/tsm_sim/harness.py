@@ -366,54 +366,6 @@ def make_crl(issuer, revoked_serials=(), der=False):
     return crl.public_bytes(serialization.Encoding.DER if der else serialization.Encoding.PEM)
 
 
-def run_module(main, args, check=False, diff=False):
-    """Run an Ansible module's main() in this process; returns its result dict.
-
-    Module warnings stay in the result even when controller code was imported into the same
-    process (ansible-core 2.19 switches module_utils to "controller" mode then).
-    """
-    import contextlib
-    import io
-
-    try:
-        from ansible.module_utils.testing import patch_module_args
-    except ImportError:  # ansible-core < 2.19
-        from ansible.module_utils import basic
-        from ansible.module_utils.common.text.converters import to_bytes
-
-        @contextlib.contextmanager
-        def patch_module_args(module_args):
-            old = basic._ANSIBLE_ARGS
-            basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": module_args}))
-            try:
-                yield
-            finally:
-                basic._ANSIBLE_ARGS = old
-    try:
-        from ansible.module_utils import _internal
-    except ImportError:  # ansible-core < 2.19
-        _internal = None
-    args = dict(args)
-    if check:
-        args["_ansible_check_mode"] = True
-    if diff:
-        args["_ansible_diff"] = True
-    saved = getattr(_internal, "is_controller", None) if _internal is not None else None
-    if _internal is not None and hasattr(_internal, "is_controller"):
-        _internal.is_controller = False
-    out = io.StringIO()
-    try:
-        with patch_module_args(args), contextlib.redirect_stdout(out):
-            try:
-                main()
-            except SystemExit:
-                pass
-    finally:
-        if _internal is not None and hasattr(_internal, "is_controller"):
-            _internal.is_controller = saved
-    return json.loads(out.getvalue())
-
-
-def warned(result, text):
-    """A module warning mentions text (2.19 returns structured warnings, older cores strings)."""
-    return text in json.dumps(result.get("warnings", []))
+# One module runner for every test (tests/support/module_runner.py): in process, as a module,
+# failing the test when a module returns without exit_json/fail_json or prints more than its JSON.
+from module_runner import run_module, warned  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
