@@ -81,8 +81,12 @@ def test_ansible_builder_create_and_the_build_steps_offline(tmp_path):
     collections = tmp_path / "usr-share-ansible" / "collections"
     local = [c["name"] for c in galaxy if c.get("type") == "file"]
     assert local == ["collections/" + tarball[0]], (local, tarball)
-    tool("ansible-galaxy", "collection", "install", "--offline", "--no-deps", "-p", collections, *local, cwd=build)
+    # --force: a copy of this collection on ANSIBLE_COLLECTIONS_PATH (the checkout's .build/collections)
+    # must not make ansible-galaxy skip the install into the image's path
+    out = tool("ansible-galaxy", "collection", "install", "--offline", "--no-deps", "--force", "-p", collections,
+               *local, cwd=build)
     installed = collections / "ansible_collections" / "trustops" / "tableau"
+    assert (installed / "MANIFEST.json").is_file(), out
     with open(installed / "meta" / "execution-environment.yml", encoding="utf-8") as handle:
         assert yaml.safe_load(handle)["dependencies"] == {"python": "requirements.txt", "system": "bindep.txt"}
     assert (installed / "docs" / "ee" / "execution-environment.yml").is_file()  # users find it in the collection
