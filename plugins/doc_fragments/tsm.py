@@ -18,7 +18,7 @@ options:
         the controller (task keyword C(delegate_to) set to C(localhost)) for a Windows Tableau Server. It signs in once per task with
         O(username) and O(password), stages and applies the same changes as V(cli), and returns the HTTP
         requests it made in RV(commands). Files (certificates, keys, metadata) are read on the host the module
-        runs on and uploaded. See docs/tsm.md for what is confirmed by the vendor's pages.
+        runs on and uploaded. See R(the TSM guide,ansible_collections.trustops.tableau.docsite.tsm) for what is confirmed by the vendor's pages.
     type: str
     choices: [cli, api]
     default: cli
@@ -71,7 +71,8 @@ options:
       - With O(transport=api) it is sent only in the body of the one sign-in request, over HTTPS.
       - By default it is written to the password prompt of C(tsm login) (standard input) and appears on no
         command line. The vendor's page documents only C(tsm login -p PASSWORD); that C(tsm login) reads the
-        password at its prompt when standard input is not a terminal is not confirmed (see docs/tsm.md). If it
+        password at its prompt when standard input is not a terminal is not confirmed
+        (see R(the TSM guide,ansible_collections.trustops.tableau.docsite.tsm)). If it
         does not, the task fails at the sign-in; then prefer O(tsm_user) in the C(tsmadmin) group, or set
         O(password_on_command_line).
     type: str

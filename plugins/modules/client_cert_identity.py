@@ -27,7 +27,7 @@ description:
     (with O(known_users) or O(known_users_file)), expired or not yet valid certificates, certificates
     not issued by O(client_ca), key usages that make TLS servers refuse the certificate, and broken
     input (a key instead of a certificate, truncated DER, malformed UPN encodings) as findings
-    C(SSL-0NN), documented in C(docs/mutual_ssl.md) of the collection. Unreadable files do not stop
+    C(SSL-0NN), documented in R(the finding catalogue,ansible_collections.trustops.tableau.docsite.catalogue.ssl). Unreadable files do not stop
     the audit of the others.
   - Read-only; never reports changed.
 author:
@@ -42,7 +42,7 @@ options:
         certificates), DER or PKCS#7, on the host that runs the module.
       - The same certificate found twice is audited once and lists every source.
       - Each file and each PEM content is read through the collection's one input reader with the
-        certificate cap (1 MiB per file, see C(docs/inputs.md)). A missing, unreadable, empty or
+        certificate cap (1 MiB per file, see R(input size caps,ansible_collections.trustops.tableau.docsite.inputs)). A missing, unreadable, empty or
         larger file, or a directory, is finding C(SSL-001) and counted in C(unreadable) of RV(counts); a
         pattern that matches nothing is C(SSL-020) and counted in C(unmatched_patterns) of RV(counts).
       - When no entry yields a certificate, nothing was audited and the audit says so (C(SSL-021), a
@@ -87,7 +87,8 @@ options:
   known_users_file:
     description:
       - A CSV or JSON file of users on the server, added to O(known_users).
-      - Read with the table cap (16 MiB, see C(docs/inputs.md)); a missing, empty or larger file fails the task.
+      - Read with the table cap (16 MiB, see R(input size caps,ansible_collections.trustops.tableau.docsite.inputs)); a missing,
+        empty or larger file fails the task.
       - "CSV: Tableau's user import format (no header, the user name first), or a header row with a
         C(name) (or C(username)) column and an optional C(domain) column. JSON: a list of names, or of
         objects with C(name) and C(domain) (a string or C({name: ...})), also wrapped as
@@ -98,7 +99,7 @@ options:
       - The CA certificates Tableau Server trusts for client certificates (the file given to
         C(tsm authentication mutual-ssl configure --ca-cert)), as a path or PEM content. A certificate
         not issued by one of them (signature checked, not only the name) is an error (C(SSL-015)).
-      - Read with the CA bundle cap (4 MiB, see C(docs/inputs.md)); a file or content that is not
+      - Read with the CA bundle cap (4 MiB, see R(input size caps,ansible_collections.trustops.tableau.docsite.inputs)); a file or content that is not
         certificates (a private key, garbage, a PKCS#12 archive) fails the task.
     type: str
   fail_on:
@@ -251,7 +252,7 @@ findings:
   elements: dict
   contains:
     code:
-      description: C(SSL-0NN), documented in C(docs/mutual_ssl.md).
+      description: C(SSL-0NN), documented in R(the finding catalogue,ansible_collections.trustops.tableau.docsite.catalogue.ssl).
       type: str
       sample: SSL-007
     severity:

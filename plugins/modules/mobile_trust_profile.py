@@ -42,7 +42,7 @@ options:
       - Files with the CA certificates, PEM (one or more), DER or PKCS#7, on the host the module runs on.
       - At least one of O(src) and O(content) is needed; both may be given.
       - Each file is read through the collection's one input reader, at most 1 MiB (C(MAX_CERTIFICATE),
-        see C(docs/inputs.md)); an empty, unreadable or oversized file, a directory, or content that is
+        see R(input size caps,ansible_collections.trustops.tableau.docsite.inputs)); an empty, unreadable or oversized file, a directory, or content that is
         not a certificate (a private key, PKCS#12, truncated PEM) fails the task naming the option and
         the path, and nothing is written.
     type: list
@@ -189,11 +189,12 @@ notes:
     (C(ANCHOR-009) is an error here, info there), because Apple requires SHA-2 for issuing CAs since iOS 13;
     set O(blocklisted_digests=[]) to accept it."
   - Whether a CA may become a trust anchor is decided by the shared trust-anchor policy (codes C(ANCHOR-001) to
-    C(ANCHOR-010) except C(ANCHOR-004), see C(docs/anchor_policy.md)); the mobile-specific findings have codes
-    C(MOBILE-006) to C(MOBILE-017) (see C(docs/mobile.md) in the collection).
+    C(ANCHOR-010) except C(ANCHOR-004), see
+    R(the finding catalogue,ansible_collections.trustops.tableau.docsite.catalogue.anchor)); the mobile-specific findings have codes
+    C(MOBILE-006) to C(MOBILE-017) (see R(the finding catalogue,ansible_collections.trustops.tableau.docsite.catalogue.mobile)).
   - Tableau Mobile uses the device's trust store; it has no certificate setting of its own. Whether its
     Android build trusts user-installed CAs (a C(network_security_config) with C(src="user")) is not
-    documented by Tableau; test on a device, or push the CA through the MDM. See C(docs/mobile.md).
+    documented by Tableau; test on a device, or push the CA through the MDM. See R(the mobile guide,ansible_collections.trustops.tableau.docsite.mobile).
   - A root CA from a profile installed by hand on iOS is trusted for TLS only after the user enables it under
     Settings > General > About > Certificate Trust Settings. Profiles installed by MDM do not need this.
 seealso:

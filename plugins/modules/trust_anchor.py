@@ -37,7 +37,7 @@ options:
     description:
       - Path on the managed host of a file with exactly one certificate, PEM, DER or PKCS#7.
       - Read through the collection's one input reader with the certificate cap (1 MiB, see
-        C(docs/inputs.md)); a missing file, a directory, an empty or larger file fails the task with
+        R(input size caps,ansible_collections.trustops.tableau.docsite.inputs)); a missing file, a directory, an empty or larger file fails the task with
         a message naming O(src), and nothing changes. O(content) has the same cap.
       - Mutually exclusive with O(content) and O(fingerprint).
     type: path
@@ -104,7 +104,7 @@ notes:
   - On macOS, setting admin trust settings needs an authorization that recent macOS versions may
     refuse to a non-interactive session (C(The authorization was denied since no user interaction
     was possible)). The module then removes the certificate it added and fails with the tool's
-    message. The macOS path is not tested in this collection's CI; see C(docs/trust_anchor.md).
+    message. The macOS path is not tested in this collection's CI; see R(the trust_anchor guide,ansible_collections.trustops.tableau.docsite.trust_anchor).
   - Debian removal uses C(update-ca-certificates --fresh); without it the tool leaves stale
     hash links in C(/etc/ssl/certs).
 seealso:
@@ -247,7 +247,8 @@ reasons:
   sample: ["write /usr/local/share/ca-certificates/tableau-root-ca.crt"]
 findings:
   description:
-    - Policy findings on the certificate (C(ANCHOR-NNN), see C(docs/anchor_policy.md)), all of them,
+    - Policy findings on the certificate
+      (C(ANCHOR-NNN), see R(the finding catalogue,ansible_collections.trustops.tableau.docsite.catalogue.anchor)), all of them,
       also when the task fails.
     - Empty with O(state=absent); removal is never refused by policy.
   returned: always

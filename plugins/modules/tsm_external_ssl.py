@@ -47,7 +47,7 @@ options:
         the documented C(mutualSSLSettings.keyPassphrase) entity field through C(tsm settings import) (a 0600
         file) right after C(tsm security external-ssl enable). That TSM accepts the enable call without
         C(--passphrase) for an encrypted key when the passphrase follows in the same pending changes is not
-        confirmed by the vendor's pages (see docs/tsm.md).
+        confirmed by the vendor's pages (see R(the TSM guide,ansible_collections.trustops.tableau.docsite.tsm)).
     type: str
   protocols:
     description:

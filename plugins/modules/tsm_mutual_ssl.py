@@ -34,7 +34,8 @@ options:
       - C(--ca-cert), the CA certificate(s) that issue client certificates (PEM) on the node (cap 1 MiB).
       - Refused before staging when it holds no certificate (a private key, PKCS#12, random bytes, truncated PEM,
         an empty file, a directory). Each certificate is judged by the shared trust-anchor policy
-        (docs/anchor_policy.md); a leaf (not a CA), an expired CA or a weak key is an C(ANCHOR-NNN) error finding.
+        (R(the finding catalogue,ansible_collections.trustops.tableau.docsite.catalogue.anchor)); a leaf (not a CA), an expired CA
+        or a weak key is an C(ANCHOR-NNN) error finding.
     type: path
   revocation_file:
     description:

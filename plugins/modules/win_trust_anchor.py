@@ -39,7 +39,7 @@ options:
       - A relative path is searched like M(ansible.builtin.copy) does (the role's or
         playbook's C(files/) directory). Vault-encrypted files are decrypted.
       - Read through the collection's one input reader with the certificate cap (1 MiB, see
-        C(docs/inputs.md)); a directory, an empty file or a larger file fails the task on the
+        R(input size caps,ansible_collections.trustops.tableau.docsite.inputs)); a directory, an empty file or a larger file fails the task on the
         controller with a message naming O(src), before any connection. O(content) has the same cap.
       - Mutually exclusive with O(content) and O(thumbprint).
     type: path
@@ -158,7 +158,7 @@ findings:
   elements: dict
   contains:
     code:
-      description: Finding code, C(ANCHOR-NNN) (see C(docs/anchor_policy.md)).
+      description: Finding code, C(ANCHOR-NNN) (see R(the finding catalogue,ansible_collections.trustops.tableau.docsite.catalogue.anchor)).
       type: str
       sample: ANCHOR-001
     severity:
