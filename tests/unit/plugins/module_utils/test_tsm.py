@@ -31,6 +31,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils.tsm import transp
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "support"))
 from tsm_sim.harness import API_PASSWORD, API_USER, SimServer, make_crl, write  # noqa: E402  pylint: disable=wrong-import-position
+import seed_text  # noqa: E402  pylint: disable=wrong-import-position
 
 RSA = "wgserver.saml.min_allowed.rsa_key_size"
 AUTHCTX = "wgserver.saml.authcontexts"
@@ -334,17 +335,11 @@ PLUGINS = Path(tsm_rules.__file__).parents[2]
 TSM_CODE = (sorted(Path(tsm_rules.__file__).parent.glob("*.py")) + [PLUGINS / "module_utils" / "_tsm_module.py"]
             + sorted((PLUGINS / "modules").glob("tsm_*.py")) + [PLUGINS / "doc_fragments" / "tsm.py"])
 DOCS = PLUGINS.parent / "docs" / "tsm.md"
-#: The vendor articles (outside the collection: the text is Tableau's); TRUSTOPS_SEEDS overrides.
-SEEDS = Path(os.environ.get("TRUSTOPS_SEEDS", "/work/shared/seeds"))
-NOT_VENDOR = "Not a vendor rule:"
+NOT_VENDOR = seed_text.NOT_VENDOR
 
 
 def _settings(keys=None, **entities):
     return tsm_settings.Settings({"configKeys": keys or {}, "configEntities": entities})
-
-
-def _folded(text):
-    return " ".join(text.split())
 
 
 def test_every_tsm_code_is_made_from_its_registered_rule(tmp_path, pki):
@@ -410,14 +405,13 @@ def test_every_rule_has_a_seed_sentence_or_says_it_is_not_a_vendor_rule(code):
         assert len(rule.seed) > len(NOT_VENDOR) + 40, code  # says what it protects
 
 
-@pytest.mark.skipif(not list(SEEDS.glob("00*.txt")), reason=f"the seeds are not in {SEEDS} (set TRUSTOPS_SEEDS)")
+@seed_text.needs_articles("00*.txt")
 @pytest.mark.parametrize("code", sorted(tsm_rules.RULES))
 def test_seed_sentences_are_verbatim(code):
     seed = tsm_rules.RULES[code].seed
     if seed.startswith(NOT_VENDOR):
         return
-    articles = [_folded(path.read_text(encoding="utf-8")) for path in sorted(SEEDS.glob("00*.txt"))]
-    assert any(_folded(seed) in article for article in articles), code
+    assert any(seed_text.folded(seed) in article for article in seed_text.articles("00*.txt")), code
 
 
 def test_findings_are_made_only_through_the_registry():

@@ -7,12 +7,12 @@ docs/saml.md documents every SAML-0NN rule as the code has it."""
 from __future__ import annotations
 
 import ast
-import os
 import re
 import string
 from pathlib import Path
 
 import pytest
+import seed_text
 
 from ansible_collections.trustops.tableau.plugins.module_utils.saml import rules
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding
@@ -128,16 +128,10 @@ ALL = sorted(rules.RULES)
 PLUGINS = Path(rules.__file__).parents[2]
 #: Every file that makes SAML findings: the package's cores and the three check modules.
 SAML_CODE = sorted(Path(rules.__file__).parent.glob("*.py")) + sorted((PLUGINS / "modules").glob("saml_*.py"))
-#: The vendor articles (outside the collection: the text is Tableau's); TRUSTOPS_SEEDS overrides.
-SEEDS = Path(os.environ.get("TRUSTOPS_SEEDS", "/work/shared/seeds"))
-
-
-def folded(text):
-    return " ".join(text.split())
 
 
 def seed_sentences():
-    return {name: folded(value) for name, value in vars(rules.Seed).items() if not name.startswith("_")}
+    return seed_text.sentences_of(rules.Seed)
 
 
 def test_both_layers_register_into_the_one_registry_in_code_order():
@@ -154,15 +148,8 @@ def test_every_rule_has_a_title_and_a_seed_made_of_seed_sentences(code):
     rule = rules.RULES[code]
     assert rule.title and len(rule.title) <= 60 and not rule.title.endswith("."), rule.title
     assert rule.title[0].isupper() or rule.title.split()[0] in ("username", "authcontexts")
-    if rule.seed.startswith(rules.NOT_VENDOR):
-        assert len(rule.seed) > len(rules.NOT_VENDOR) + 40  # says where the rule comes from instead
-        return
-    rest = folded(rule.seed)
-    sentences = sorted(seed_sentences().values(), key=len, reverse=True)
-    while rest:  # the seed is Seed sentences joined by spaces, nothing else
-        head = next((s for s in sentences if rest == s or rest.startswith(s + " ")), None)
-        assert head is not None, f"{code}: {rest[:80]!r} is not a sentence of rules.Seed"
-        rest = rest[len(head):].lstrip()
+    assert rules.NOT_VENDOR == seed_text.NOT_VENDOR
+    seed_text.assert_made_of_sentences(code, rule.seed, seed_sentences().values())
 
 
 def test_titles_are_unique():
@@ -170,11 +157,10 @@ def test_titles_are_unique():
     assert len(set(titles)) == len(titles)
 
 
-@pytest.mark.skipif(not list(SEEDS.glob("002_*.txt")), reason=f"seed 002 is not in {SEEDS} (set TRUSTOPS_SEEDS)")
+@seed_text.needs_articles("002_*.txt")
 @pytest.mark.parametrize("name", sorted(seed_sentences()))
 def test_seed_sentences_are_verbatim_from_seed_002(name):
-    article = folded(next(SEEDS.glob("002_*.txt")).read_text(encoding="utf-8"))
-    assert seed_sentences()[name] in article
+    assert seed_sentences()[name] in seed_text.articles("002_*.txt")[0]
 
 
 def _calls(tree, name):

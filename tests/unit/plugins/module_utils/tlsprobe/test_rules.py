@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import ast
 import datetime
-import os
 import re
 import string
 from pathlib import Path
 
 import pytest
 from pki_factory import make_key
+import seed_text
 
 from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe import rules
 from ansible_collections.trustops.tableau.plugins.module_utils.tlsprobe.analysis import analyze
@@ -26,16 +26,8 @@ from .servers import HOST
 TLS_CODE = sorted(Path(rules.__file__).parent.glob("*.py")) + [Path(rules.__file__).parents[2] / "modules" / "tls_probe.py"]
 
 
-#: The vendor articles (outside the collection: the text is Tableau's); TRUSTOPS_SEEDS overrides.
-SEEDS = Path(os.environ.get("TRUSTOPS_SEEDS", "/work/shared/seeds"))
-
-
-def folded(text):
-    return " ".join(text.split())
-
-
 def seed_sentences():
-    return {name: folded(value) for name, value in vars(rules.Seed).items() if not name.startswith("_")}
+    return seed_text.sentences_of(rules.Seed)
 
 
 def _calls(tree, name):
@@ -54,15 +46,8 @@ def test_every_rule_has_a_title_a_remedy_and_a_seed_made_of_seed_sentences(code)
     rule = rules.RULES[code]
     assert rule.title and len(rule.title) <= 60 and rule.title[0].isupper() and not rule.title.endswith(".")
     assert rule.message and rule.remedy and rule.severity in ("info", "warning", "error")
-    if rule.seed.startswith(rules.NOT_VENDOR):
-        assert len(rule.seed) > len(rules.NOT_VENDOR) + 40  # says what it protects instead
-        return
-    rest = folded(rule.seed)
-    sentences = sorted(seed_sentences().values(), key=len, reverse=True)
-    while rest:  # the seed is Seed sentences joined by spaces, nothing else
-        head = next((s for s in sentences if rest == s or rest.startswith(s + " ")), None)
-        assert head is not None, f"{code}: {rest[:80]!r} is not a sentence of rules.Seed"
-        rest = rest[len(head):].lstrip()
+    assert rules.NOT_VENDOR == seed_text.NOT_VENDOR
+    seed_text.assert_made_of_sentences(code, rule.seed, seed_sentences().values())
 
 
 def test_titles_are_unique():
@@ -70,11 +55,10 @@ def test_titles_are_unique():
     assert len(set(titles)) == len(titles)
 
 
-@pytest.mark.skipif(len(list(SEEDS.glob("00[01]_*.txt"))) < 2, reason=f"seeds 000/001 are not in {SEEDS} (set TRUSTOPS_SEEDS)")
+@seed_text.needs_articles("00[01]_*.txt", 2)
 @pytest.mark.parametrize("name", sorted(seed_sentences()))
 def test_seed_sentences_are_verbatim_from_seeds_000_and_001(name):
-    articles = " ".join(folded(path.read_text(encoding="utf-8")) for path in sorted(SEEDS.glob("00[01]_*.txt")))
-    assert seed_sentences()[name] in articles
+    assert seed_sentences()[name] in " ".join(seed_text.articles("00[01]_*.txt"))
 
 
 def test_findings_are_made_only_through_the_registry():
