@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.trustops.tableau.plugins.modules import saml_keypair_check, saml_metadata_check, tsm_saml
+from ansible_collections.trustops.tableau.plugins.module_utils.tsm.rules import CONFIGURE_ONLY
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
@@ -35,7 +36,7 @@ from tsm_sim.harness import IDP_METADATA, SimServer, run_module, write  # noqa: 
 
 #: Findings only the configure path can report: it sees the server (TSM-001 mutual SSL on, TSM-005
 #: first configuration incomplete) and options the check modules do not take (TSM-004).
-TSM_ONLY = frozenset(("TSM-001", "TSM-004", "TSM-005"))
+TSM_ONLY = frozenset(CONFIGURE_ONLY)  # the one list, in tsm.rules
 URL = "https://tableau.example.test"
 PASS = "Equivalence-Pass-7"
 POLICY = {"blocklisted_digests": ["sha1"], "min_rsa_key_size": 2048, "min_ec_key_size": 256}
