@@ -132,6 +132,9 @@ options:
       - Private key of the signer certificate (PEM or DER; PKCS#8, PKCS#1 or SEC1; RSA or EC), on the host the
         module runs on. Never leaves it.
       - At most 64 KiB (C(MAX_KEY)), like O(signer_key_content).
+      - The key is read, decrypted and checked against the signer certificate only when a profile is
+        signed (created, or re-signed because its content, signer or chain changed), in check mode too; a
+        run that leaves the signed profile as it is does not read it.
     type: path
   signer_key_content:
     description:
@@ -456,8 +459,21 @@ def _signer(module):
         raise TrustopsError("signing needs both the signer certificate (signer_cert_src/_content) and its key "
                             "(signer_key_src/_content)")
     cert_data, cert_source, cert_option = _pair(module, "signer_cert")
-    key_data, key_source, key_option = _pair(module, "signer_key")
     chain = _files(module, "signer_chain_src") + _inline(module, "signer_chain_content")
+    # the key is read and checked only when a profile is signed (writer.plan): a converged run never reads it
+    if params["signer_key_src"] is not None:
+        key_option = "signer_key_src"
+        key_source = f"{key_option} {params[key_option]}"
+
+        def key_data():
+            return reader.read_input(path=params["signer_key_src"], option="signer_key_src",
+                                     max_bytes=CAPS["signer_key_src"])
+    else:
+        key_option = key_source = "signer_key_content"
+        _inline(module, key_option)  # empty or too large: refused now (nothing is parsed)
+
+        def key_data():
+            return params["signer_key_content"]
     return signing.load_signer(cert_data, key_data, params["signer_key_passphrase"], chain, cert_source, key_source,
                                cert_option, key_option)
 

@@ -5,12 +5,15 @@
 
 :func:`signed_profile_current` reads an existing signed profile back (:mod:`.cms`) and says whether
 signing again would give the same content, signer and chain, so a converged run re-signs nothing.
+Deciding that needs the signer's certificate and chain, never its private key: given a key
+*reader* (a callable), :func:`load_signer` reads and checks the key only when a profile is
+actually signed (:meth:`Signer.load_key`), so a converged run neither reads nor decrypts it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils.mobile.cms import read_signed
@@ -23,44 +26,90 @@ from ansible_collections.trustops.tableau.plugins.module_utils.mobile.inputs imp
 
 try:
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.hazmat.primitives.serialization import pkcs7
 except ImportError:  # pragma: no cover - modules report it through certs.HAS_CRYPTOGRAPHY
     pass
 
 
 class Signer:
-    """The identity that signs profiles: certificate, private key, chain (no root needed)."""
+    """The identity that signs profiles: certificate, private key, chain (no root needed).
 
-    __slots__ = ("cert", "key", "chain", "sha256")
+    The key is either given or loaded on first use (:meth:`load_key`) by the callable ``key_loader``
+    (which also checks it); the certificate and the chain are all that deciding whether to sign needs.
+    """
 
-    def __init__(self, cert: x509.Certificate, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
-                 chain: Iterable[x509.Certificate] = ()) -> None:
+    __slots__ = ("cert", "chain", "sha256", "_key", "_key_loader")
+
+    def __init__(self, cert: x509.Certificate, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | None = None,
+                 chain: Iterable[x509.Certificate] = (),
+                 key_loader: Callable[[], rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey] | None = None) -> None:
+        if key is None and key_loader is None:
+            raise ValueError("a Signer needs its key or a key_loader")
         self.cert = cert
-        self.key = key
+        self._key = key
+        self._key_loader = key_loader
         self.chain = [c for c in chain if certs.to_der(c) != certs.to_der(cert)]
         self.sha256 = hashlib.sha256(certs.to_der(cert)).hexdigest()
+
+    @property
+    def key_loaded(self) -> bool:
+        """Whether the private key has been read (and checked) yet."""
+        return self._key is not None
+
+    def load_key(self) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+        """The private key, read and checked on the first call (MobileError/CertificateError/InputError
+        when it cannot be: unreadable, wrong passphrase, not the certificate's key, a type that cannot sign)."""
+        if self._key is None:
+            assert self._key_loader is not None
+            self._key = self._key_loader()
+            self._key_loader = None
+        return self._key
+
+    @property
+    def key(self) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+        """The private key (:meth:`load_key`)."""
+        return self.load_key()
 
     def chain_ders(self) -> list[bytes]:
         """The DER of every chain certificate, in order."""
         return [certs.to_der(c) for c in self.chain]
 
 
-def load_signer(cert_data: bytes | str, key_data: bytes | str, passphrase: str | bytes | None = None,
-                chain_blobs: Sequence[tuple] = (), cert_source: str = "signer_cert",
+def load_signer(cert_data: bytes | str, key_data: bytes | str | Callable[[], bytes | str],
+                passphrase: str | bytes | None = None, chain_blobs: Sequence[tuple] = (), cert_source: str = "signer_cert",
                 key_source: str = "signer_key", cert_option: str | None = None,
                 key_option: str | None = None) -> Signer:
     """Load and check the signing identity.  Wrong passphrase, a key that does not match the
     certificate, or a key type the PKCS#7 builder cannot use raise MobileError (or CertificateError).
 
-    ``chain_blobs`` are (data, source) or (data, source, option) tuples; ``cert_option`` and
-    ``key_option`` name the module options in errors.  The passphrase is never part of a message.
+    ``key_data`` is the key (bytes or text), checked now, or a callable that returns it: then the
+    key is read and checked (the same checks, the same errors) only when :meth:`Signer.load_key` is
+    first called, i.e. when a profile is signed.  ``chain_blobs`` are (data, source) or
+    (data, source, option) tuples; ``cert_option`` and ``key_option`` name the module options in
+    errors.  The passphrase is never part of a message.
     """
     try:
         cert = certs.load_certificate(cert_data, cert_source)
     except certs.CertificateError as exc:
         raise named_error(exc, cert_option, cert_source)
+    chain: list[x509.Certificate] = []
+    for blob in chain_blobs:
+        chain.extend(load_certificates(blob[0], blob[1], blob[2] if len(blob) > 2 else None))
+
+    def loader() -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+        data = key_data() if callable(key_data) else key_data
+        return _signing_key(cert, data, passphrase, key_source, key_option, cert_source, cert_option)
+
+    if callable(key_data):
+        return Signer(cert, chain=chain, key_loader=loader)
+    return Signer(cert, loader(), chain)
+
+
+def _signing_key(cert: x509.Certificate, key_data: bytes | str, passphrase: str | bytes | None, key_source: str,
+                 key_option: str | None, cert_source: str,
+                 cert_option: str | None) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+    """The one check of a signing key: it loads (with the passphrase when encrypted), it is RSA or
+    EC, and it is the private key of ``cert``."""
     try:
         info = certs.inspect_private_key(key_data, passphrase, key_source)
     except certs.CertificateError as exc:
@@ -72,15 +121,16 @@ def load_signer(cert_data: bytes | str, key_data: bytes | str, passphrase: str |
         raise MobileError(f"{key_label}: a {info.key_type} key cannot sign profiles here (RSA and EC keys can)")
     if not certs.key_matches_cert(info.key, cert):
         raise MobileError(f"{key_label} does not belong to {source_label(cert_option, cert_source)} ({certs.subject_text(cert)}): the public keys differ")
-    chain: list[x509.Certificate] = []
-    for blob in chain_blobs:
-        chain.extend(load_certificates(blob[0], blob[1], blob[2] if len(blob) > 2 else None))
-    return Signer(cert, info.key, chain)
+    return info.key
 
 
 def sign_profile(plist: bytes, signer: Signer) -> bytes:
-    """CMS SignedData, DER, content attached, SHA-256, signer certificate and chain included."""
-    builder = pkcs7.PKCS7SignatureBuilder().set_data(plist).add_signer(signer.cert, signer.key, hashes.SHA256())
+    """CMS SignedData, DER, content attached, SHA-256, signer certificate and chain included.
+    Loads the signer's key if it is not loaded yet."""
+    from cryptography.hazmat.primitives import hashes, serialization  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives.serialization import pkcs7  # pylint: disable=import-outside-toplevel
+
+    builder = pkcs7.PKCS7SignatureBuilder().set_data(plist).add_signer(signer.cert, signer.load_key(), hashes.SHA256())
     for cert in signer.chain:
         builder = builder.add_certificate(cert)
     return builder.sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])

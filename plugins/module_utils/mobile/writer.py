@@ -104,7 +104,11 @@ def read_existing(path: str) -> bytes | None:
 
 
 def plan(dest: str, artifacts: list[Artifact], signer: Signer | None = None) -> list[Artifact]:
-    """Decide per artifact: keep, create or update (with a reason).  Signs nothing yet."""
+    """Decide per artifact: keep, create or update (with a reason).  Signs nothing yet.
+
+    A profile that needs a new signature needs the signer's key: it is read and checked here (in
+    check mode too, so that check mode fails where the real run would); a converged run never
+    touches it."""
     if os.path.exists(dest) and not os.path.isdir(dest):
         raise MobileError(f"dest {dest} exists and is not a directory")
     for art in artifacts:
@@ -126,6 +130,8 @@ def plan(dest: str, artifacts: list[Artifact], signer: Signer | None = None) -> 
                 if art.kind == "profile" and looks_signed(art.before)
                 else "content changed"
             )
+        if art.resign and signer is not None:
+            signer.load_key()
     return artifacts
 
 

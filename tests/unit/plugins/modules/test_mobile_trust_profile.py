@@ -215,6 +215,35 @@ def test_check_mode_and_diff_write_nothing(files, run, tmp_path):
     assert not res["changed"] and res["diff"] == []
 
 
+def test_converged_signed_run_never_reads_the_key(files, run, tmp_path):
+    """The key is read only when a profile is (re-)signed: a converged run succeeds with the key file
+    gone; a needed re-sign (check mode too) reads it and fails clearly when it cannot be read or
+    decrypted, leaving dest as it was."""
+    dest = tmp_path / "out"
+    key = tmp_path / "signer.key"
+    shutil.copy(files["signer.key"], key)
+    assert run(**signed_args(files, dest, signer_key_src=str(key)))["changed"]
+    before = snapshot(str(dest))
+    key.rename(tmp_path / "away.key")
+    for check in (False, True):
+        res = run(check=check, diff=check, **signed_args(files, dest, signer_key_src=str(key)))
+        assert not res.get("failed") and not res["changed"] and res["profile"]["signed"], res
+        assert res["signer"]["subject"] == "CN=Module Profile Signer,O=trustops module test"
+        assert snapshot(str(dest)) == before
+    for check in (True, False):
+        res = run(check=check, **signed_args(files, dest, signer_key_src=str(key), organization="Re-signed Corp"))
+        assert res["failed"] and res["msg"] == f"signer_key_src {key}: cannot read it (No such file or directory); nothing was written", res
+        assert snapshot(str(dest)) == before
+    (tmp_path / "away.key").rename(key)
+    for check in (True, False):
+        res = run(check=check, **signed_args(files, dest, signer_key_src=str(key), organization="Re-signed Corp",
+                                             signer_key_passphrase="not-the-passphrase"))
+        assert res["failed"] and re.search(rf"^signer_key_src {re.escape(str(key))}: .*wrong passphrase", res["msg"]), res
+        assert snapshot(str(dest)) == before
+    res = run(**signed_args(files, dest, signer_key_src=str(key), organization="Re-signed Corp"))
+    assert res["changed"] and res["profile"]["resigned"] and openssl_verify(res["profile"]["path"], files["root.pem"]).returncode == 0
+
+
 BAD = [
     ("a leaf certificate", {"src": ["leaf.pem"]}, r"error ANCHOR-001: .*leaf\.pem: .*not a CA certificate"),
     ("garbage", {"src": ["garbage.pem"]}, r"garbage\.pem: not PEM or DER"),
@@ -252,8 +281,13 @@ def test_bad_input_fails_clearly_and_leaves_dest_alone(files, run, tmp_path, wha
     dest = tmp_path / "existing"
     run(**signed_args(files, dest))
     before = snapshot(str(dest))
+    if any(key.startswith("signer_key") for key in change):
+        # a converged run does not need the key: it neither reads nor checks it, and succeeds
+        res = run(**signed_args(files, dest, **change))
+        assert not res.get("failed") and not res["changed"] and snapshot(str(dest)) == before, res
+        change = dict(change, organization="Changed Corp")  # now the profile must be re-signed: the key is needed
     res = run(**signed_args(files, dest, **change))
-    assert res["failed"] and snapshot(str(dest)) == before
+    assert res["failed"] and re.search(message, res["msg"]) and snapshot(str(dest)) == before, res
 
 
 def test_fail_on_never_writes_a_self_signed_leaf_with_findings(files, run, tmp_path, pki):

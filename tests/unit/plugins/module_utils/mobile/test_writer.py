@@ -15,10 +15,11 @@ from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils.mobile import (
     android,
     inputs,
+    signing,
     writer,
 )
 
-from .helpers import IDENT, cas_of, signer_of, spec, write
+from .helpers import IDENT, cas_of, key_pem, pem, signer_of, spec, write
 
 
 def listing(path):
@@ -146,3 +147,35 @@ def test_cert_facts(world):
     assert facts["payload_type"] == "com.apple.security.root"
     assert facts["android_file"] == f"mobile-test-root-ca-{ca.sha256[:16]}.crt"
     assert facts["onc_guid"].strip("{}").upper() != facts["payload_uuid"]
+
+
+def test_the_signing_key_is_read_only_when_a_profile_is_signed(world, tmp_path):
+    """plan() reads and checks the key (through load_signer's key reader) only for a profile it must
+    (re-)sign; a converged plan never calls the reader; a wrong passphrase fails the plan, before any write."""
+    cert, key = world["signer"]
+    reads = []
+
+    def lazy(passphrase="right"):
+        def read():
+            reads.append(passphrase)
+            return key_pem(key, b"right")
+        return signing.load_signer(pem(cert), read, passphrase, [(pem(world["inter"][0]), "chain")])
+
+    dest = tmp_path / "out"
+    signer = lazy()
+    assert not signer.key_loaded and reads == []
+    arts = writer.plan(str(dest), writer.build_artifacts(spec(), cas_of(world["root"]), ["ios"]), signer)
+    assert arts[0].resign and signer.key_loaded and reads == ["right"]
+    writer.write(str(dest), writer.finalize(arts, signer))
+    before = listing(dest)
+    # converged: neither read nor checked, whatever the reader would say
+    for passphrase in ("right", "wrong"):
+        again = lazy(passphrase)
+        kept = writer.plan(str(dest), writer.build_artifacts(spec(), cas_of(world["root"]), ["ios"]), again)
+        assert kept[0].action == "keep" and not again.key_loaded
+    assert reads == ["right"] and listing(dest) == before
+    # a needed re-sign with the wrong passphrase: the plan fails clearly and nothing is written
+    wrong = lazy("wrong")
+    with pytest.raises(certs.CertificateError, match="wrong passphrase"):
+        writer.plan(str(dest), writer.build_artifacts(spec(organization="Changed"), cas_of(world["root"]), ["ios"]), wrong)
+    assert reads == ["right", "wrong"] and listing(dest) == before
