@@ -29,7 +29,6 @@ try:
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-    from cryptography.hazmat.primitives.serialization import pkcs7
     from cryptography.x509.oid import ExtensionOID, NameOID
 except ImportError:  # pragma: no cover - reported by modules via missing_required_lib
     HAS_CRYPTOGRAPHY = False
@@ -241,6 +240,9 @@ def _load_pkcs7(data: bytes, source: str, pem: bool) -> list[x509.Certificate]:
             raise CertificateError(f"{source}: PKCS#7 block is not valid base64 ({_short(exc)})")
     certs = _pkcs7_der_certificates(data)
     if certs is None:  # BER and other shapes: cryptography's parser, without its BER warning
+        # imported here, not at the top: its SMIME half pulls in the email package (~30 ms per task)
+        from cryptography.hazmat.primitives.serialization import pkcs7  # pylint: disable=import-outside-toplevel
+
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

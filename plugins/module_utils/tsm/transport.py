@@ -6,7 +6,8 @@
 HTTPS requests to the TSM API (port 8850) from wherever the module runs, verifying the server's
 certificate, keeping the session cookie, following no redirect.
 
-Pure Python, no Ansible imports (the API transport uses the standard library's ``urllib`` and ``ssl``).
+Pure Python, no Ansible imports (the API transport uses the standard library's ``urllib`` and ``ssl``,
+imported when it is used: a task on the CLI transport does not pay for them).
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ import pwd
 import re
 import shutil
 import signal
-import ssl
 import subprocess
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only; the API transport imports ssl where it is used
+    import ssl
 
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.common import DEFAULT_TIMEOUT, Secret, TsmError, _plain, _quote, valid_argument, masked
 
@@ -232,11 +233,16 @@ def api_base(url: str) -> tuple[str, str]:
     return f"https://{host}:{port}", path
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not an instruction: the session cookie never goes elsewhere."""
+def _no_redirect() -> Any:
+    """A redirect handler that follows none: a redirect is an answer, not an instruction, so the session
+    cookie never goes elsewhere."""
+    import urllib.request  # pylint: disable=import-outside-toplevel
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # pylint: disable=too-many-arguments
-        return None
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req, fp, code, msg, headers, newurl):  # pylint: disable=too-many-arguments
+            return None
+
+    return NoRedirect()
 
 
 class ApiTransport:
@@ -257,6 +263,8 @@ class ApiTransport:
         self._opener: Any = None
 
     def context(self) -> ssl.SSLContext:
+        import ssl  # pylint: disable=import-outside-toplevel,redefined-outer-name
+
         if not self.validate_certs:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             context.check_hostname = False
@@ -273,7 +281,9 @@ class ApiTransport:
 
     def opener(self) -> Any:
         if self._opener is None:
-            self._opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=self.context()), _NoRedirect())
+            import urllib.request  # pylint: disable=import-outside-toplevel
+
+            self._opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=self.context()), _no_redirect())
         return self._opener
 
     def shown(self, path: str, query: Mapping[str, str] | None = None) -> str:
@@ -285,6 +295,10 @@ class ApiTransport:
                 timeout: int | None = None) -> tuple[int, dict, bytes, float]:
         """(HTTP status, headers (lower-case names), body bytes, seconds) of one request; HTTP errors are
         answers; TsmError when there is no answer (certificate, connection, timeout)."""
+        import ssl  # pylint: disable=import-outside-toplevel,redefined-outer-name
+        import urllib.error  # pylint: disable=import-outside-toplevel
+        import urllib.request  # pylint: disable=import-outside-toplevel
+
         target = self.shown(path, query)
         headers = {"Accept": "application/json"}
         if body is not None:
@@ -322,6 +336,8 @@ class ApiTransport:
                 self.cookies.pop(name, None)
 
     def _unreachable(self, method: str, target: str, reason: Any, limit: int) -> str:
+        import ssl  # pylint: disable=import-outside-toplevel,redefined-outer-name
+
         where = f"{method} {self.origin}{target}"
         if isinstance(reason, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(reason):
             detail = getattr(reason, "verify_message", None) or str(reason)
