@@ -1,42 +1,653 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) trustops.tableau contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The SSH test fleet's own costs: bring-up time, memory per host, Ansible over N hosts.
+"""The collection's modules over an SSH fleet, next to Ansible's own modules in the same run.
 
-For each fleet size (default 20 and 50): the wall time of ``up`` (image, network, layers, start
-until every sshd greets) and of ``down``, the memory of each host's processes (PSS/RSS from
-/proc/<pid>/smaps_rollup, and the machine's MemAvailable before and after ``up``), the disk of
-its own layer. On the fleet of --ansible-hosts hosts (default 20): ``ansible -m
-ansible.builtin.ping`` and ``ansible -m ansible.builtin.setup`` over all hosts with each of
---forks (default 10 and 20), wall time. The naive baseline, in the same run: the same number of
-plain ``ssh host true`` round trips (sequential and 20 at a time), the floor any SSH tool pays.
+``python bench/fleet.py modules`` (the default): for each --forks value (default 10 and 25) a fresh
+fleet of --hosts hosts (default 50; tests/support/fleet, host names ``bench01``...) gets the inputs
+of the modules (a test PKI, SAML files, client certificates, the TSM simulator), then one
+playbook runs twice: the *first converge* (one pass of every task, on fresh hosts) and the
+*converged re-run* (--rounds passes, default 2; every task must report ``changed=false`` on every
+host). In each pass our modules alternate with ``ansible.builtin.stat`` and
+``ansible.builtin.copy`` tasks (the builtin of the same kind: a check reads like ``stat``, a module
+that keeps a file converged works like ``copy``), so load drift on a shared machine hits both.
 
-``--cold``: each size starts from an empty image cache, so its ``up`` includes debootstrap.
+A callback in this file records, per host and task, the time from the worker's start to its
+result. Printed: the playbook's wall time (and per host), per task kind the median and quartiles of
+the per-host task time, the task's wall time over all hosts, and the ratio ours / builtin of the
+same kind, paired per host and pass (median [q1, q3]) against the goals (issue 14: <= 1.5x,
+issue 16: <= 1.25x). Then, on one host, why: the SSH round trips of each task (``-vvv``,
+pipelining off and on), the AnsiballZ payload each task ships, and each module's run on the host
+alone (wall time and ``PYTHONPROFILEIMPORTTIME``: import time of cryptography, of ansible's
+module_utils and of the collection's module_utils).
 
-Usage (repository root, as root): python bench/fleet.py [--hosts 20,50] [--cold] [--forks 10,20]
+``python bench/fleet.py fixture``: the fleet fixture's own costs (``up``/``down`` time, memory per
+host, ``ansible -m ping``/``setup`` over --ansible-hosts hosts, plain ``ssh host true`` round trips).
+
+Run as root from the repository root with the venv's Python; the collection must be importable
+(``ANSIBLE_COLLECTIONS_PATH=.build/collections`` as for the tests; default: that path).
+The SAML checks need lxml and signxml, which the fleet hosts do not have: they run on the
+controller (``delegate_to: localhost``, as the saml role runs them) next to a delegated ``stat``.
+
+Usage: python bench/fleet.py [modules] [--hosts 50] [--forks 10,25] [--rounds 2] [--pipelining]
+                             [--ssh-option KexAlgorithms=curve25519-sha256] [--no-host-costs]
+                             [--json FILE] [--keep DIR]
+       python bench/fleet.py fixture [--hosts 20,50] [--ansible-hosts 20] [--forks 10,20] [--cold]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import re
 import shutil
+import socketserver
+import ssl
+import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
+sys.path.insert(0, os.path.join(REPO, "tests", "support"))
+sys.path.insert(0, os.path.join(REPO, ".build", "collections"))  # the test PKI helpers import the collection
 
 from tests.support.fleet import Fleet  # noqa: E402  pylint: disable=wrong-import-position,import-error
 from tests.support.fleet.image import ensure_image  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 BIN = os.path.dirname(sys.executable)
+PREFIX = "bench"          # host names bench01...: apart from the test fleets (fleet01...)
+SRV = "/srv/bench"        # the inputs on every host
+TLS_PORT = 8443           # the TLS server the hosts probe, on the fleet's bridge address
+GOALS = (("issue 14", 1.5), ("issue 16", 1.25))
+
+# ------------------------------------------------------------------ the tasks of one pass
+# (label, kind, task body). kind: "ours" tasks name their builtin in BUILTIN_OF; builtins
+# carry their own label. Builtins alternate with ours through the pass.
+SAML_SERVER = "tableau.example.test"
 
 
+def pass_tasks(controller_dir):
+    """The tasks of one pass: (label, module, args, extra task keys)."""
+    c = controller_dir
+    local = {"delegate_to": "localhost", "become": False,
+             "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"}}
+    return [
+        ("stat", "ansible.builtin.stat", {"path": f"{SRV}/ca.pem"}, {}),
+        ("trust_anchor", "trustops.tableau.trust_anchor", {"src": f"{SRV}/ca.pem", "name": "bench-root-ca"}, {}),
+        ("copy", "ansible.builtin.copy", {"content": "bench copy 1\n", "dest": f"{SRV}/copy-1.txt", "mode": "0644"}, {}),
+        ("tls_probe", "trustops.tableau.tls_probe",
+         {"host": "fleet-controller", "port": TLS_PORT, "ca_file": f"{SRV}/ca.pem"}, {}),
+        ("mobile_trust_profile", "trustops.tableau.mobile_trust_profile",
+         {"src": [f"{SRV}/ca.pem"], "identifier": "com.example.bench.ca-trust", "organization": "Bench",
+          "dest": f"{SRV}/mdm-unsigned"}, {}),
+        ("stat", "ansible.builtin.stat", {"path": f"{SRV}/ca.pem"}, {}),
+        ("mobile_trust_profile signed", "trustops.tableau.mobile_trust_profile",
+         {"src": [f"{SRV}/ca.pem"], "identifier": "com.example.bench.ca-trust-signed", "organization": "Bench",
+          "dest": f"{SRV}/mdm-signed", "signer_cert_src": f"{SRV}/signer.crt",
+          "signer_key_src": f"{SRV}/signer.key"}, {}),
+        ("saml_keypair_check", "trustops.tableau.saml_keypair_check",
+         {"cert_src": f"{SRV}/sp.crt", "key_src": f"{SRV}/sp.key", "fail_on": "never"}, {}),
+        ("copy", "ansible.builtin.copy", {"content": "bench copy 2\n", "dest": f"{SRV}/copy-2.txt", "mode": "0644"}, {}),
+        ("client_cert_identity", "trustops.tableau.client_cert_identity",
+         {"certs": [f"{SRV}/clients/*.pem"], "identity_store": "ad", "mapping": "upn",
+          "default_domain": "example.test", "client_ca": f"{SRV}/clients-ca.pem", "fail_on": "never"}, {}),
+        ("tsm_info", "trustops.tableau.tsm_info", {"keys": ["gateway.public.host"], "tsm_path": f"{SRV}/bin/tsm"}, {}),
+        ("stat", "ansible.builtin.stat", {"path": f"{SRV}/ca.pem"}, {}),
+        ("tsm_config", "trustops.tableau.tsm_config",
+         {"keys": {"gateway.public.host": SAML_SERVER}, "apply": True, "tsm_path": f"{SRV}/bin/tsm"}, {}),
+        ("stat delegated", "ansible.builtin.stat", {"path": f"{c}/idp-metadata.xml"}, local),
+        ("saml_metadata_check", "trustops.tableau.saml_metadata_check",
+         {"src": f"{c}/idp-metadata.xml", "server_host": SAML_SERVER, "fail_on": "never"}, local),
+        ("saml_response_check", "trustops.tableau.saml_response_check",
+         {"src": f"{c}/response.xml", "idp_metadata_src": f"{c}/idp-metadata.xml",
+          "acs_url": f"https://{SAML_SERVER}/wg/saml/SSO/index.html", "sp_entity_id": f"https://{SAML_SERVER}",
+          "fail_on": "never"}, local),
+        ("stat delegated", "ansible.builtin.stat", {"path": f"{c}/idp-metadata.xml"}, local),
+    ]
+
+
+BUILTINS = ("stat", "copy", "stat delegated")
+BUILTIN_OF = {  # ours -> the builtin of the same kind
+    "trust_anchor": "copy", "mobile_trust_profile": "copy", "mobile_trust_profile signed": "copy",
+    "tsm_config": "copy", "tls_probe": "stat", "saml_keypair_check": "stat", "client_cert_identity": "stat",
+    "tsm_info": "stat", "saml_metadata_check": "stat delegated", "saml_response_check": "stat delegated",
+}
+
+
+def playbook_yaml(controller_dir, rounds, only=None):
+    """The benchmark playbook: ``rounds`` passes; task names ``pN LABEL``, tags = the label."""
+    tasks = []
+    for r in range(1, rounds + 1):
+        for label, module, args, extra in pass_tasks(controller_dir):
+            if only and label not in only:
+                continue
+            task = {"name": f"p{r} {label}", module: args, "tags": [label.replace(" ", "_")]}
+            task.update(extra)
+            tasks.append(task)
+    play = [{"name": "trustops modules next to builtins", "hosts": "all", "gather_facts": False,
+             "become": True, "tasks": tasks}]
+    return json.dumps(play, indent=1)  # JSON is YAML
+
+
+# ------------------------------------------------------------------ the timing callback
+CALLBACK = r'''
+from __future__ import annotations
+import json, os, time
+from ansible.plugins.callback import CallbackBase
+
+
+class CallbackModule(CallbackBase):
+    """bench/fleet.py: per host and task, worker start -> result (JSON lines)."""
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "bench_timing"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self):
+        super().__init__()
+        self._out = open(os.environ["BENCH_TIMING_FILE"], "a", encoding="utf-8")
+        self._starts = {}
+
+    def _emit(self, **record):
+        self._out.write(json.dumps(record) + "\n")
+        self._out.flush()
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._emit(ev="task", task=task.get_name(), t=time.time())
+
+    def v2_runner_on_start(self, host, task):
+        self._starts[(host.get_name(), task._uuid)] = time.time()
+
+    def _result(self, result, status):
+        now = time.time()
+        host, task = result._host.get_name(), result._task
+        data = getattr(result, "result", None)
+        if data is None:
+            data = result._result
+        start = self._starts.pop((host, task._uuid), None)
+        self._emit(ev="result", task=task.get_name(), host=host, status=status, changed=bool(data.get("changed")),
+                   start=start, end=now, msg=str(data.get("msg", ""))[:300] if status != "ok" else "")
+
+    def v2_runner_on_ok(self, result):
+        self._result(result, "ok")
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._result(result, "failed")
+
+    def v2_runner_on_unreachable(self, result):
+        self._result(result, "unreachable")
+
+    def v2_runner_on_skipped(self, result):
+        self._result(result, "skipped")
+
+    def v2_playbook_on_stats(self, stats):
+        self._emit(ev="end", t=time.time())
+'''
+
+
+# ------------------------------------------------------------------ inputs
+def make_inputs(work):
+    """The controller-side inputs (PKI, SAML files) and the tree every host gets (a tar)."""
+    import saml_response_fixtures as saml_fx  # pylint: disable=import-outside-toplevel,import-error
+    from identity_pki import ClientPKI  # pylint: disable=import-outside-toplevel,import-error
+    from pki_factory import PKI  # pylint: disable=import-outside-toplevel,import-error
+
+    pki = PKI()
+    root = pki.root(cn="Bench Root CA")
+    server = pki.leaf(root, cn="fleet-controller", dns=("fleet-controller",))
+    signing_ca = pki.root(cn="Bench Signing CA")  # not a CA the profiles install (MOBILE-012)
+    signer = pki.leaf(signing_ca, cn="Bench Profile Signer", dns=(), eku_server=False)
+    sp = pki.leaf(root, cn=SAML_SERVER, dns=(SAML_SERVER,))
+    cpki = ClientPKI()
+    clients_ca = cpki.ca("Bench Client CA")
+    clients = [cpki.client(clients_ca, cn=f"user{i}", upns=[f"user{i}@example.test"]) for i in range(10)]
+
+    controller = os.path.join(work, "controller")
+    os.makedirs(controller, exist_ok=True)
+    for name, data in (("server.crt", server.pem + root.pem), ("server.key", server.key_pem())):
+        with open(os.path.join(controller, name), "wb") as handle:
+            handle.write(data)
+    idp = saml_fx.Idp(os.path.join(work, "idp"), entity_id="https://idp.example.test/idp",
+                      sp_entity_id=f"https://{SAML_SERVER}", acs_url=f"https://{SAML_SERVER}/wg/saml/SSO/index.html")
+    with open(os.path.join(controller, "idp-metadata.xml"), "wb") as handle:
+        handle.write(idp.metadata())
+
+    files = {
+        "ca.pem": root.pem, "signer.crt": signer.pem, "signer.key": signer.key_pem("pkcs1"),
+        "sp.crt": sp.pem, "sp.key": sp.key_pem("pkcs1"), "clients-ca.pem": clients_ca.pem,
+        "tsm_sim/simulator.py": open(os.path.join(REPO, "tests/support/tsm_sim/simulator.py"), "rb").read(),
+        "tsm_sim/api.py": open(os.path.join(REPO, "tests/support/tsm_sim/api.py"), "rb").read(),
+        "bin/tsm": (f"#!/bin/sh\nTSM_SIM_HOME={SRV}/tsm-home\nTSM_SIM_PYTHON=/usr/bin/python3\n"
+                    f"export TSM_SIM_HOME TSM_SIM_PYTHON\nexec /usr/bin/python3 {SRV}/tsm_sim/simulator.py \"$@\"\n").encode(),
+    }
+    for i, client in enumerate(clients):
+        files[f"clients/user{i}.pem"] = client.pem
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for rel, data in sorted(files.items()):
+            info = tarfile.TarInfo(f"{SRV.lstrip('/')}/{rel}")
+            info.size = len(data)
+            info.mode = 0o755 if rel == "bin/tsm" else (0o600 if rel.endswith(".key") else 0o644)
+            info.mtime = int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+    return controller, buf.getvalue(), idp
+
+
+def fresh_response(idp, controller):
+    """A SAML response signed now (responses expire within minutes)."""
+    with open(os.path.join(controller, "response.xml"), "wb") as handle:
+        handle.write(idp.response(username="alice@example.test"))
+
+
+def install_inputs(fleet, tarball):
+    """Every host gets the tree and a fresh simulated TSM, over plain ssh as root (not measured)."""
+    def one(host):
+        proc = subprocess.run(fleet.ssh_argv(host, f"tar -x -C / -f - && {SRV}/bin/tsm _sim init >/dev/null",
+                                             user="root"),
+                              input=tarball, capture_output=True, check=False, timeout=120)
+        return host.name, proc.returncode, proc.stderr.decode(errors="replace")[-300:]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        for name, rc, err in pool.map(one, fleet.hosts):
+            if rc:
+                raise RuntimeError(f"{name}: installing the inputs failed ({rc}): {err}")
+
+
+# ------------------------------------------------------------------ the TLS server the hosts probe
+class _TLSHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        try:
+            conn = self.server.context.wrap_socket(self.request, server_side=True)
+            conn.settimeout(5)
+            try:
+                conn.recv(1024)
+            except (OSError, ssl.SSLError):
+                pass
+            conn.close()
+        except (OSError, ssl.SSLError):
+            pass
+
+
+class TLSServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address, controller):
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(os.path.join(controller, "server.crt"), os.path.join(controller, "server.key"))
+        super().__init__(address, _TLSHandler)
+
+
+# ------------------------------------------------------------------ running the playbook
+def ansible_env(work, forks, pipelining, extra=None):
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_FORKS": str(forks), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "ANSIBLE_PIPELINING": "1" if pipelining else "0",
+        "ANSIBLE_CALLBACK_PLUGINS": os.path.join(work, "callback"),
+        "ANSIBLE_CALLBACKS_ENABLED": "bench_timing",
+        "ANSIBLE_DEPRECATION_WARNINGS": "0", "ANSIBLE_SYSTEM_WARNINGS": "0",
+    })
+    env.setdefault("ANSIBLE_COLLECTIONS_PATH", os.path.join(REPO, ".build", "collections"))
+    env.update(extra or {})
+    return env
+
+
+def run_playbook(work, fleet, rounds, forks, pipelining, tag, controller, extra_args=(), extra_env=None, only=None):
+    """Run the benchmark playbook; return (wall seconds, records, stdout)."""
+    book = os.path.join(work, f"bench-{rounds}.yml")
+    with open(book, "w", encoding="utf-8") as handle:
+        handle.write(playbook_yaml(controller, rounds, only))
+    timing = os.path.join(work, f"timing-{tag}.jsonl")
+    if os.path.exists(timing):
+        os.unlink(timing)
+    env = ansible_env(work, forks, pipelining, dict(extra_env or {}, BENCH_TIMING_FILE=timing))
+    started = time.monotonic()
+    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", str(fleet.inventory), book, *extra_args],
+                          capture_output=True, text=True, check=False, env=env, cwd=work, timeout=7200)
+    wall = time.monotonic() - started
+    with open(os.path.join(work, f"out-{tag}.txt"), "w", encoding="utf-8") as handle:
+        handle.write(proc.stdout + proc.stderr)
+    records = []
+    if os.path.exists(timing):
+        with open(timing, encoding="utf-8") as handle:
+            records = [json.loads(line) for line in handle]
+    return wall, records, proc
+
+
+def label_of(task_name):
+    """'p2 mobile_trust_profile signed' -> (2, 'mobile_trust_profile signed')."""
+    head, label = task_name.split(" ", 1)
+    return int(head[1:]), label
+
+
+def quartiles(values):
+    values = sorted(values)
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return q[0], q[1], q[2]
+
+
+def fmt_q(values, scale=1000.0, unit="ms"):
+    q1, med, q3 = quartiles(values)
+    return f"{med * scale:7.0f} [{q1 * scale:.0f}, {q3 * scale:.0f}] {unit}"
+
+
+def analyse(records, hosts):
+    """Per label: per-host task times, task wall times, paired ratios against the builtin of its kind."""
+    results = [r for r in records if r["ev"] == "result"]
+    bad = [r for r in results if r["status"] != "ok"]
+    per_label = {}
+    for r in results:
+        if r["start"] is None:
+            continue
+        _, label = label_of(r["task"])
+        per_label.setdefault(label, []).append(r["end"] - r["start"])
+    task_walls = {}
+    by_task = {}
+    for r in results:
+        by_task.setdefault(r["task"], []).append(r)
+    starts = {r["task"]: r["t"] for r in records if r["ev"] == "task"}
+    for task, rs in by_task.items():
+        _, label = label_of(task)
+        t0 = starts.get(task, min(x["start"] or x["end"] for x in rs))
+        task_walls.setdefault(label, []).append(max(x["end"] for x in rs) - t0)
+    # paired: (host, pass) -> label -> [durations]
+    cell = {}
+    for r in results:
+        if r["start"] is None:
+            continue
+        rnd, label = label_of(r["task"])
+        cell.setdefault((r["host"], rnd), {}).setdefault(label, []).append(r["end"] - r["start"])
+    ratios = {}
+    for labels in cell.values():
+        for label, builtin in BUILTIN_OF.items():
+            for comparator in (builtin, "stat"):
+                if label in labels and comparator in labels:
+                    base = statistics.median(labels[comparator])
+                    ratios.setdefault((label, comparator), []).append(statistics.median(labels[label]) / base)
+    per_host = {}
+    for r in results:
+        if r["start"] is not None:
+            per_host[r["host"]] = per_host.get(r["host"], 0.0) + (r["end"] - r["start"])
+    changed = sorted({(r["host"], r["task"]) for r in results if r["changed"]})
+    return {"per_label": per_label, "task_walls": task_walls, "ratios": ratios, "bad": bad,
+            "changed": changed, "per_host": per_host, "hosts_seen": len({r["host"] for r in results}),
+            "hosts": hosts}
+
+
+def print_run(title, wall, a, rounds, converged):
+    n = a["hosts"]
+    print(f"\n-- {title}: {wall:.1f} s wall for {n} hosts ({wall / n:.2f} s per host), {rounds} pass(es); "
+          f"{a['hosts_seen']} hosts answered")
+    if a["bad"]:
+        print(f"   NOT OK: {len(a['bad'])} results, e.g. {a['bad'][0]['host']} {a['bad'][0]['task']}: "
+              f"{a['bad'][0]['status']} {a['bad'][0]['msg']}")
+    if converged:
+        print(f"   changed results: {len(a['changed'])}" + (f" (e.g. {a['changed'][:3]})" if a["changed"] else
+                                                             " (converged: nothing changed on any host)"))
+    else:
+        kinds = sorted({label_of(t)[1] for _, t in a["changed"]})
+        print(f"   changed results: {len(a['changed'])} ({', '.join(kinds)})")
+    hosts = list(a["per_host"].values())
+    if hosts:
+        q1, med, q3 = quartiles(hosts)
+        print(f"   per host, sum of its task times: median {med:.1f} s [{q1:.1f}, {q3:.1f}], max {max(hosts):.1f} s")
+    print(f"   {'task':<29} {'per host: median [q1, q3]':>29} {'task wall, all hosts':>21}  {'ratio paired per host and pass':<40}")
+    order = list(BUILTINS) + [label for label in BUILTIN_OF]
+    for label in order:
+        if label not in a["per_label"]:
+            continue
+        walls = a["task_walls"].get(label, [])
+        line = f"   {label:<29} {fmt_q(a['per_label'][label]):>29} {statistics.median(walls):18.1f} s"
+        if label in BUILTIN_OF:
+            parts = []
+            for comparator in dict.fromkeys((BUILTIN_OF[label], "stat")):
+                values = a["ratios"].get((label, comparator))
+                if values:
+                    q1, med, q3 = quartiles(values)
+                    parts.append(f"/{comparator} {med:.2f}x [{q1:.2f}, {q3:.2f}]")
+            line += "  " + "  ".join(parts)
+        print(line)
+
+
+def goal_lines(a):
+    """Where the goals are met on the paired median (ratio to the builtin of the same kind)."""
+    lines = []
+    for name, goal in GOALS:
+        over = []
+        for label, builtin in BUILTIN_OF.items():
+            values = a["ratios"].get((label, builtin))
+            if values and statistics.median(values) > goal:
+                over.append(f"{label} {statistics.median(values):.2f}x")
+        lines.append(f"   goal {name} <= {goal}x of the builtin of the same kind: "
+                     + ("met by every module" if not over else "NOT met by " + ", ".join(over)))
+    return lines
+
+
+# ------------------------------------------------------------------ one host: round trips, payloads, imports
+SSH_EXEC = re.compile(r"^<[^>]+> (SSH: EXEC|EXEC) ")
+PUT = re.compile(r"^<[^>]+> PUT (\S+) TO (\S+)")
+TASK = re.compile(r"^TASK \[p\d+ (.+?)\]")
+
+
+def trace_tasks(output):
+    """-vvv output -> {label: {"execs": n, "puts": [remote paths]}} (first pass only)."""
+    out, label = {}, None
+    index = {}
+    for line in output.splitlines():
+        m = TASK.match(line)
+        if m:
+            name = m.group(1)
+            index[name] = index.get(name, 0) + 1
+            label = name if index[name] == 1 else None
+            if label:
+                out.setdefault(label, {"execs": 0, "puts": []})
+            continue
+        if label is None:
+            continue
+        if SSH_EXEC.match(line):
+            out[label]["execs"] += 1
+        m = PUT.match(line)
+        if m:
+            out[label]["puts"].append(m.group(2))
+    return out
+
+
+HOST_PROBE = r'''
+import json, os, subprocess, sys, time
+files, reps = sys.argv[2:], int(sys.argv[1])
+out = {}
+for f in files:
+    walls, imports = [], []
+    for i in range(reps):
+        t = time.monotonic()
+        subprocess.run([sys.executable, f], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        walls.append(time.monotonic() - t)
+    for i in range(max(1, reps // 2)):
+        env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
+        p = subprocess.run([sys.executable, f], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
+        imports.append(p.stderr)
+    out[f] = {"walls": walls, "imports": imports, "size": os.path.getsize(f)}
+print(json.dumps(out))
+'''
+
+
+def import_split(stderr):
+    """Sum of import 'self' times (us) by origin: cryptography, ansible, trustops, the rest."""
+    split = {"cryptography": 0, "ansible": 0, "trustops": 0, "other": 0}
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        try:
+            _, rest = line.split(":", 1)
+            self_us, _, name = rest.split("|", 2)
+            self_us = int(self_us)
+        except ValueError:
+            continue
+        name = name.strip()
+        if name.startswith(("cryptography", "_cffi_backend", "cffi")):
+            split["cryptography"] += self_us
+        elif name.startswith("ansible_collections.trustops"):
+            split["trustops"] += self_us
+        elif name.startswith("ansible"):
+            split["ansible"] += self_us
+        else:
+            split["other"] += self_us
+    return split
+
+
+def host_costs(work, fleet, controller, forks, only=None):
+    """On the first host: round trips per task (pipelining off/on), payloads, the module run alone."""
+    host = fleet.hosts[0]
+    print(f"\n== One host ({host.name}): why a task costs what it costs")
+    traces = {}
+    for pipelining in (False, True):
+        extra_env = {} if pipelining else {"ANSIBLE_KEEP_REMOTE_FILES": "1"}
+        _, _, proc = run_playbook(work, fleet, 1, forks, pipelining, f"trace-{int(pipelining)}", controller,
+                                  ("-vvv", "-l", host.name), extra_env, only)
+        traces[pipelining] = trace_tasks(proc.stdout)
+    # the module files kept on the host (pipelining off) and on the controller (delegated tasks)
+    upper = fleet.upper(host.name)
+    probes, local_files = {}, {}
+    for label, trace in traces[False].items():
+        for remote in trace["puts"]:
+            if not os.path.basename(remote).startswith("AnsiballZ_"):
+                continue
+            if "delegated" in label or BUILTIN_OF.get(label) == "stat delegated":
+                local_files.setdefault(label, []).append(remote)
+            else:
+                probes.setdefault(label, []).append(remote)
+    reps = 6
+    remote_paths = sorted({p for paths in probes.values() for p in paths})
+    measured = {}
+    if remote_paths:
+        missing = [p for p in remote_paths if not os.path.exists(str(upper) + p)]
+        if missing:
+            print(f"   (module files not found in {host.name}'s layer: {missing[:2]})")
+        proc = subprocess.run(fleet.ssh_argv(host, "python3", "-", str(reps), *remote_paths, user="root"),
+                              input=HOST_PROBE, capture_output=True, text=True, check=False, timeout=900)
+        if proc.returncode == 0:
+            measured.update(json.loads(proc.stdout))
+        else:
+            print(f"   module runs on the host failed: {proc.stderr[-500:]}")
+    local_paths = sorted({p for paths in local_files.values() for p in paths if os.path.exists(p)})
+    if local_paths:
+        proc = subprocess.run([sys.executable, "-", str(reps), *local_paths], input=HOST_PROBE, capture_output=True,
+                              text=True, check=False, timeout=900)
+        if proc.returncode == 0:
+            measured.update(json.loads(proc.stdout))
+    print(f"   {'task':<29} {'ssh/exec calls':>14} {'payload':>12} {'module run alone':>17} "
+          f"{'imports: all':>12} {'crypto':>7} {'ansible':>7} {'ours':>6}")
+    print(f"   {'':<29} {'pipe off / on':>14} {'KiB':>12} {'median ms':>17} {'ms':>12} {'ms':>7} {'ms':>7} {'ms':>6}")
+    table = {}
+    order = list(BUILTINS) + list(BUILTIN_OF)
+    for label in order:
+        if label not in traces[False]:
+            continue
+        files = probes.get(label) or local_files.get(label) or []
+        size = wall = 0.0
+        split = {"cryptography": 0, "ansible": 0, "trustops": 0, "other": 0}
+        for f in files:
+            m = measured.get(f)
+            if not m:
+                continue
+            size += m["size"]
+            wall += statistics.median(m["walls"])
+            splits = [import_split(s) for s in m["imports"]]
+            for key in split:
+                split[key] += statistics.median([s[key] for s in splits])
+        total = sum(split.values())
+        row = {"execs_off": traces[False][label]["execs"], "execs_on": traces[True].get(label, {}).get("execs"),
+               "modules": [os.path.basename(f) for f in files], "payload_bytes": int(size), "run_s": wall,
+               "imports_us": split}
+        table[label] = row
+        print(f"   {label:<29} {row['execs_off']:>6} / {str(row['execs_on']):<5} {size / 1024:>12.1f} {wall * 1000:>17.0f} "
+              f"{total / 1000:>12.0f} {split['cryptography'] / 1000:>7.0f} {split['ansible'] / 1000:>7.0f} "
+              f"{split['trustops'] / 1000:>6.0f}" + ("   (" + " + ".join(row["modules"]) + ")" if len(files) > 1 else ""))
+    return table
+
+
+# ------------------------------------------------------------------ modules: the main benchmark
+def modules_main(args):
+    work = args.keep or tempfile.mkdtemp(prefix="bench-fleet-modules-", dir="/var/tmp")
+    os.makedirs(os.path.join(work, "callback"), exist_ok=True)
+    with open(os.path.join(work, "callback", "bench_timing.py"), "w", encoding="utf-8") as handle:
+        handle.write(CALLBACK)
+    ssh_options = dict(option.split("=", 1) for option in args.ssh_option)
+    only = set(args.only.split(",")) if args.only else None
+    report = {"hosts": args.hosts, "rounds": args.rounds, "pipelining": args.pipelining, "ssh_options": ssh_options,
+              "runs": []}
+    try:
+        controller, tarball, idp = make_inputs(work)
+        print(f"modules over {args.hosts} hosts; forks {args.forks}; {args.rounds} converged passes; pipelining "
+              f"{'on' if args.pipelining else 'off'}; ssh options {ssh_options or 'default'}; "
+              f"load average {os.getloadavg()[0]:.1f} at start, {os.cpu_count()} CPUs")
+        for index, forks in enumerate(int(x) for x in args.forks.split(",")):
+            directory = os.path.join(work, f"fleet-forks{forks}")
+            started = time.monotonic()
+            fleet = Fleet.up(args.hosts, directory, prefix=PREFIX, ssh_options=ssh_options)
+            server = None
+            try:
+                up_s = time.monotonic() - started
+                started = time.monotonic()
+                install_inputs(fleet, tarball)
+                server = TLSServer((fleet.gateway, TLS_PORT), controller)
+                threading.Thread(target=server.serve_forever, daemon=True).start()
+                print(f"\n== forks {forks}: fleet {fleet.bridge} up in {up_s:.1f} s, inputs installed in "
+                      f"{time.monotonic() - started:.1f} s; load average {os.getloadavg()[0]:.1f}")
+                run = {"forks": forks}
+                for title, rounds, converged in (("first converge", 1, False),
+                                                 ("converged re-run", args.rounds, True)):
+                    fresh_response(idp, controller)
+                    wall, records, proc = run_playbook(work, fleet, rounds, forks, args.pipelining,
+                                                       f"f{forks}-{'rerun' if converged else 'first'}", controller,
+                                                       only=only)
+                    a = analyse(records, args.hosts)
+                    print_run(title, wall, a, rounds, converged)
+                    if converged:
+                        for line in goal_lines(a):
+                            print(line)
+                    if proc.returncode not in (0,) and not records:
+                        print(proc.stdout[-2000:] + proc.stderr[-2000:])
+                    run["rerun" if converged else "first"] = {
+                        "wall_s": wall, "load_after": os.getloadavg()[0], "changed": len(a["changed"]),
+                        "not_ok": len(a["bad"]),
+                        "per_label": {k: list(quartiles(v)) for k, v in a["per_label"].items()},
+                        "task_wall_median": {k: statistics.median(v) for k, v in a["task_walls"].items()},
+                        "ratios": {f"{k[0]}/{k[1]}": list(quartiles(v)) for k, v in a["ratios"].items()},
+                        "per_host_sum": list(quartiles(list(a["per_host"].values()))) if a["per_host"] else None,
+                    }
+                if index == 0 and not args.no_host_costs:
+                    fresh_response(idp, controller)
+                    run["host_costs"] = host_costs(work, fleet, controller, forks, only)
+                report["runs"].append(run)
+            finally:
+                if server is not None:
+                    server.shutdown()
+                    server.server_close()
+                started = time.monotonic()
+                fleet.down()
+                print(f"   fleet down in {time.monotonic() - started:.1f} s, nothing left")
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as handle:
+                json.dump(report, handle, indent=1)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ fixture: the fleet's own costs
 def mem_available_kib():
     with open("/proc/meminfo", encoding="ascii") as handle:
         for line in handle:
@@ -72,7 +683,7 @@ def bench_size(n, base, cache, ansible_hosts, forks_list, ssh_options):
     directory = os.path.join(base, f"fleet{n}")
     avail_before = mem_available_kib()
     started = time.monotonic()
-    fleet = Fleet.up(n, directory, cache=cache, ssh_options=ssh_options)
+    fleet = Fleet.up(n, directory, cache=cache, ssh_options=ssh_options, prefix=PREFIX)
     up_s = time.monotonic() - started
     try:
         time.sleep(1)
@@ -117,17 +728,9 @@ def fleet_close_masters(fleet):
     _stop_control_masters(fleet.state["control_dir"])
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--hosts", default="20,50")
-    parser.add_argument("--ansible-hosts", type=int, default=20)
-    parser.add_argument("--forks", default="10,20")
-    parser.add_argument("--cold", action="store_true", help="make the image in a fresh cache first")
-    parser.add_argument("--ssh-option", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra ssh client option, e.g. KexAlgorithms=curve25519-sha256")
-    parser.add_argument("--keep", help="work directory (kept); default a temporary one, removed")
-    args = parser.parse_args()
+def fixture_main(args):
     base = args.keep or tempfile.mkdtemp(prefix="bench-fleet-", dir="/var/tmp")
+    ssh_options = dict(option.split("=", 1) for option in args.ssh_option)
     try:
         if not args.cold:
             started = time.monotonic()
@@ -136,13 +739,46 @@ def main():
         for n in (int(x) for x in args.hosts.split(",")):
             # cold: each size starts from an empty cache (debootstrap and its downloads included)
             cache = os.path.join(base, f"cold-cache-{n}") if args.cold else None
-            bench_size(n, base, cache, args.ansible_hosts, [int(x) for x in args.forks.split(",")],
-                       dict(option.split("=", 1) for option in args.ssh_option))
+            bench_size(n, base, cache, args.ansible_hosts, [int(x) for x in args.forks.split(",")], ssh_options)
             if cache:
                 shutil.rmtree(cache, ignore_errors=True)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="what")
+    mod = sub.add_parser("modules", help="the collection's modules next to builtins (default)")
+    mod.add_argument("--hosts", type=int, default=50, help="fleet size (default 50)")
+    mod.add_argument("--forks", default="10,25", help="comma-separated fork counts, a fresh fleet each (default 10,25)")
+    mod.add_argument("--rounds", type=int, default=2, help="passes of the converged re-run (default 2)")
+    mod.add_argument("--pipelining", action="store_true", help="ANSIBLE_PIPELINING on (default: Ansible's default, off)")
+    mod.add_argument("--no-host-costs", action="store_true", help="skip the one-host round trip/payload/import part")
+    mod.add_argument("--json", help="also write the figures to this JSON file")
+    mod.add_argument("--only", metavar="LABEL,...", help="only these tasks, e.g. stat,copy,trust_anchor "
+                     "(labels as printed; for a quick look at a few modules)")
+    fix = sub.add_parser("fixture", help="the fleet fixture's own costs (up/down, memory, ping/setup)")
+    fix.add_argument("--hosts", default="20,50")
+    fix.add_argument("--ansible-hosts", type=int, default=20)
+    fix.add_argument("--forks", default="10,20")
+    fix.add_argument("--cold", action="store_true", help="make the image in a fresh cache first")
+    for p in (mod, fix):
+        p.add_argument("--ssh-option", action="append", default=None, metavar="NAME=VALUE",
+                       help="extra ssh client option (repeatable); default KexAlgorithms=curve25519-sha256 "
+                            "for modules, none for fixture; 'none' for none")
+        p.add_argument("--keep", help="work directory (kept); default a temporary one, removed")
+    argv = sys.argv[1:]
+    if not argv or argv[0] not in ("modules", "fixture", "-h", "--help"):
+        argv = ["modules", *argv]
+    args = parser.parse_args(argv)
+    if args.ssh_option is None:
+        args.ssh_option = ["KexAlgorithms=curve25519-sha256"] if args.what == "modules" else []
+    args.ssh_option = [o for o in args.ssh_option if o != "none"]
+    if os.geteuid() != 0:
+        sys.exit("bench/fleet.py runs as root (namespaces, mounts, links)")
+    (modules_main if args.what == "modules" else fixture_main)(args)
 
 
 if __name__ == "__main__":
