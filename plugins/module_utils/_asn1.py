@@ -130,3 +130,42 @@ def oid_text(content: bytes) -> str:
     first = arcs[0]
     head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
     return ".".join(str(a) for a in head + arcs[1:])
+
+
+def der_children(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
+    """:func:`children` for readers that must refuse what a strict DER parser refuses: every
+    ``(tag, content_start, content_end)`` directly inside ``data[start:end]``, where each length
+    must also be in its shortest form (the long form only from 128 on, no leading zero byte).
+
+    One call per container, the header of each element read in one loop (the fast reader of
+    client certificates walks tens of thousands of them); raises :class:`DerError` for anything
+    :func:`tlv` refuses and for a length that is not minimal.
+    """
+    out = []
+    pos = start
+    if end > len(data):
+        raise DerError(f"container ends at {end}, past the {len(data)} bytes of data")
+    while pos < end:
+        if pos + 2 > end:
+            raise DerError(f"truncated: {end - pos} byte(s) left, a DER element needs at least 2")
+        tag = data[pos]
+        if tag & 0x1F == 0x1F:
+            raise DerError(f"multi-byte tag 0x{tag:02x} at offset {pos} (not used by X.509/PKCS/CMS)")
+        length = data[pos + 1]
+        pos += 2
+        if length & 0x80:
+            count = length & 0x7F
+            if count == 0:
+                raise DerError(f"indefinite length at offset {pos - 2} (BER, not DER)")
+            if count > 4 or pos + count > end:
+                raise DerError(f"length field at offset {pos - 2} runs past the end")
+            length = int.from_bytes(data[pos:pos + count], "big")
+            if length < 0x80 or length >> (8 * (count - 1)) == 0:
+                raise DerError(f"length at offset {pos - 2} is not in its shortest form (BER, not DER)")
+            pos += count
+        if pos + length > end:
+            raise DerError(f"element at offset {pos}: length {length} runs past the end by "
+                           f"{pos + length - end} byte(s)")
+        out.append((tag, pos, pos + length))
+        pos += length
+    return out

@@ -27,6 +27,7 @@ import datetime
 import functools
 import gc
 import glob
+import hashlib
 import io
 import json
 import os
@@ -38,6 +39,7 @@ from typing import Any
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding, Registry, Rule, TrustopsError
 from ansible_collections.trustops.tableau.plugins.module_utils import _asn1
 from ansible_collections.trustops.tableau.plugins.module_utils import certs as _certs
+from ansible_collections.trustops.tableau.plugins.module_utils import identity_fast as _fast
 from ansible_collections.trustops.tableau.plugins.module_utils import reader as _reader
 
 try:
@@ -362,8 +364,12 @@ def _subject_names(ident, cert):
             elif attr.oid == NameOID.DOMAIN_COMPONENT:
                 dcs.append(attr.value)
     ident.common_names = cns
-    if dcs:  # DC=org, DC=example (DER order) -> example.org
-        ident.dc_domain = normalize_domain(".".join(reversed(dcs)))
+    ident.dc_domain = _dc_domain(dcs)
+
+
+def _dc_domain(dcs):
+    """The domain the subject's DC components name: DC=org, DC=example (DER order) -> example.org."""
+    return normalize_domain(".".join(reversed(dcs))) if dcs else None
 
 
 def _extension_names(ident, cert):
@@ -387,10 +393,10 @@ def _extension_names(ident, cert):
             _raw_general_names(value, into, damage)
         ident.problems.extend(("SSL-003", text) for text in damage)
     else:
-        upn_oid, client_auth, any_eku = _OIDS()
+        upn_oid = _OIDS()[0]
+        eku_problem = ku_problem = None
         for ext in exts:
-            oid = ext.oid
-            if oid == ExtensionOID.SUBJECT_ALTERNATIVE_NAME:
+            if ext.oid == ExtensionOID.SUBJECT_ALTERNATIVE_NAME:
                 for name in ext.value:
                     kind = type(name)
                     if kind is x509.OtherName:
@@ -400,18 +406,40 @@ def _extension_names(ident, cert):
                         ident.emails.append(name.value)
                     elif kind is x509.DNSName:
                         ident.dns_names.append(name.value)
-            elif oid == ExtensionOID.EXTENDED_KEY_USAGE:
-                usages = list(ext.value)
-                if client_auth not in usages and any_eku not in usages:
-                    ident.client_auth_problem = (
-                        "its extended key usage ({}) does not include clientAuth".format(
-                            ", ".join(sorted(_eku_name(u) for u in ext.value))))
-            elif oid == ExtensionOID.KEY_USAGE:
-                ku = ext.value
-                if not (ku.digital_signature or ku.key_agreement):
-                    ident.client_auth_problem = ident.client_auth_problem or (
-                        "its key usage allows neither digitalSignature nor keyAgreement"
-                    )
+            else:
+                eku, ku = _usage_problems(ext)
+                eku_problem = eku or eku_problem
+                ku_problem = ku or ku_problem
+        ident.client_auth_problem = _client_auth_problem(eku_problem, ku_problem)
+    _decode_upns(ident, upn_values)
+
+
+def _usage_problems(ext):
+    """(extended key usage problem, key usage problem) one parsed extension gives the client
+    authentication check (SSL-019), each None when it gives none.  The one reading of these two
+    extensions: the fast reader reuses what it returned for the same extension bytes."""
+    oid = ext.oid
+    if oid == ExtensionOID.EXTENDED_KEY_USAGE:
+        _upn, client_auth, any_eku = _OIDS()
+        usages = list(ext.value)
+        if client_auth not in usages and any_eku not in usages:
+            return ("its extended key usage ({}) does not include clientAuth".format(
+                ", ".join(sorted(_eku_name(u) for u in usages))), None)
+    elif oid == ExtensionOID.KEY_USAGE:
+        ku = ext.value
+        if not (ku.digital_signature or ku.key_agreement):
+            return None, "its key usage allows neither digitalSignature nor keyAgreement"
+    return None, None
+
+
+def _client_auth_problem(eku_problem, ku_problem):
+    """What unfits a certificate for TLS client authentication: the extended key usage's problem
+    first, else the key usage's (a certificate has each extension at most once)."""
+    return eku_problem or ku_problem
+
+
+def _decode_upns(ident, upn_values):
+    """The UPN otherName values (DER) into ``ident.upns``, or ``ident.upn_problems`` saying why not."""
     for number, value in enumerate(upn_values, 1):
         text, problem = decode_upn_value(value)
         if problem:
@@ -452,6 +480,52 @@ def extract(cert: Any, source: str = "<input>", digest: bytes | None = None) -> 
     ident.not_after = _certs.not_after(cert)
     _extension_names(ident, cert)
     return ident
+
+
+def extract_fast(cert: Any, der: bytes, source: str = "<input>", digest: bytes | None = None) -> CertIdentity:
+    """:func:`extract` for a certificate ``cryptography`` loaded from exactly the bytes ``der``,
+    the names, dates, SAN and extensions read from the DER (:mod:`identity_fast`) when the fast
+    reader recognises everything in it, else by :func:`extract` itself.  The result is the same
+    either way (tests/unit/plugins/module_utils/test_identity_fast.py compares every field).
+    ``digest``: the SHA-256 of ``der`` when the caller has it.
+    """
+    fields = _fast.read(der)
+    if fields is None:
+        ident = extract(cert, source, digest or hashlib.sha256(der).digest())
+        _learn(cert, der)
+        return ident
+    ident = CertIdentity()
+    ident.cert = cert
+    ident.source = source
+    ident.sources.append(source)
+    ident.sha256 = (digest or hashlib.sha256(der).digest()).hex(":").upper()  # as certs.fingerprint()
+    (ident.serial_number, issuer, ident.not_before, ident.not_after, ident.subject, ident.common_names, dcs,
+     upn_values, ident.emails, ident.dns_names, eku_problem, ku_problem) = fields
+    ident.dc_domain = _dc_domain(dcs)
+    text = _ISSUERS.get(issuer)
+    if text is None:
+        if len(_ISSUERS) >= 4096:
+            _ISSUERS.clear()
+        text = _ISSUERS[issuer] = _certs.issuer_text(cert)
+    ident.issuer = text
+    ident.client_auth_problem = _client_auth_problem(eku_problem, ku_problem)
+    if upn_values:
+        _decode_upns(ident, upn_values)
+    return ident
+
+
+_ISSUERS: dict[bytes, str] = {}  # issuer Name content (DER) -> certs.issuer_text(): a few CAs issue them all
+
+
+def _learn(cert, der):
+    """Tell the fast reader what this certificate's extensions give the client authentication
+    check, once ``cryptography`` has parsed them all (nothing when it could not)."""
+    try:
+        exts = cert.extensions
+    except Exception:  # pylint: disable=broad-exception-caught  # the full path reported it (SSL-003)
+        return
+    _fast.learn(der, {ext.oid.dotted_string: _usage_problems(ext) for ext in exts
+                      if ext.oid != ExtensionOID.SUBJECT_ALTERNATIVE_NAME})
 
 
 # --------------------------------------------------------------------------- mapping
@@ -628,6 +702,21 @@ def _load(data, source):
         except Exception:  # not that simple: the full loader decides and explains
             pass
     return _certs.load_certificates(data, source)
+
+
+def _load_der(data, source):
+    """:func:`_load` with each certificate's DER: [(certificate, DER or None)].  A file that is one
+    DER certificate, or one PEM certificate block in strict base64 (identity_fast.pem_der), is
+    loaded by ``cryptography`` from those very bytes; anything else goes through :func:`_load`
+    (DER None: the certificate is read the full way)."""
+    if isinstance(data, bytes):
+        der = data if _asn1.starts_sequence(data) else _fast.pem_der(data)
+        if der is not None:
+            try:
+                return [(x509.load_der_x509_certificate(der), der)]
+            except Exception:  # pylint: disable=broad-exception-caught  # the full loader explains
+                pass
+    return [(cert, None) for cert in _load(data, source)]
 
 
 class SourceProblem:
@@ -894,6 +983,7 @@ def audit(
     known_users: Iterable[tuple[str, str | None]] | None = None,
     client_ca: list | None = None,
     now: datetime.datetime | None = None,
+    fast: bool = True,
 ) -> AuditResult:
     """Audit client certificates for mutual SSL.
 
@@ -902,20 +992,23 @@ def audit(
     ``domains``: the organisation's AD domains when known; otherwise the domains in play are
     the default domain, the domains of mapped names and UPNs, and those of known users.
     ``known_users``: (name, domain) pairs (see :func:`load_known_users`).  ``client_ca``: CA
-    certificates the server trusts for client certificates (tsm ``--ca-cert``).
+    certificates the server trusts for client certificates (tsm ``--ca-cert``).  ``fast``: read
+    each certificate that is one PEM block or DER file with :func:`extract_fast` (the default; the
+    results are the same); False reads every certificate with :func:`extract` (``cryptography``
+    objects only), the reference the fast reader is tested and measured against.
     """
     # Tens of thousands of small objects and no reference cycles: the cyclic garbage collector
     # would only rescan the growing heap again and again (the audit ran 1.5-2.5 times slower).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _audit(items, identity_store, mapping, default_domain, domains, known_users, client_ca, now)
+        return _audit(items, identity_store, mapping, default_domain, domains, known_users, client_ca, now, fast)
     finally:
         if enabled:
             gc.enable()
 
 
-def _audit(items, identity_store, mapping, default_domain, domains, known_users, client_ca, now):
+def _audit(items, identity_store, mapping, default_domain, domains, known_users, client_ca, now, fast):
     _check_store(identity_store)
     mapping = mapping or default_mapping(identity_store)
     _check_mapping(mapping)
@@ -951,19 +1044,19 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
                 findings.append(finding("SSL-001", data={"source": source}, problem=data.message))
             continue
         try:
-            loaded = _load(data, source)
+            loaded = _load_der(data, source) if fast else [(cert, None) for cert in _load(data, source)]
         except TrustopsError as exc:
             unreadable += 1
             findings.append(finding("SSL-001", data={"source": source}, problem=str(exc)))
             continue
-        for number, cert in enumerate(loaded, 1):
+        for number, (cert, der) in enumerate(loaded, 1):
             name = source if len(loaded) == 1 else f"{source}#{number}"
-            sha = cert.fingerprint(hashes.SHA256())
+            sha = cert.fingerprint(hashes.SHA256()) if der is None else hashlib.sha256(der).digest()
             seen = by_sha.get(sha)
             if seen is not None:
                 seen[0].sources.append(name)
                 continue
-            ident = extract(cert, name, sha)
+            ident = extract(cert, name, sha) if der is None else extract_fast(cert, der, name, sha)
             mapped = map_identity(ident, mapping, identity_store, default)
             entry = (ident, mapped, [])
             by_sha[sha] = entry
