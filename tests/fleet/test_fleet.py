@@ -183,6 +183,37 @@ def test_become_writes_stay_in_each_hosts_own_root(fleet_run, tmp_path):
         assert listing.stdout.split() == [host.name]
 
 
+def test_a_stopped_host_is_unreachable_and_starts_again_with_its_layer(fleet_run, tmp_path):
+    fleet = fleet_run[0]
+    host, other = fleet.hosts[1], fleet.hosts[2]
+    cli = [sys.executable, "-m", "tests.support.fleet"]
+    before = _run([*cli, "manifest", "--dir", str(fleet.dir)], cwd=REPO)
+    assert before.returncode == 0, before.stderr
+    (tmp_path / "before.json").write_text(before.stdout)
+    wrote = _run(fleet.ssh_argv(host, "sudo sh -c 'echo kept > /var/tmp/stop-proof'"))
+    assert wrote.returncode == 0, wrote.stderr
+    stop = _run([*cli, "stop", "--dir", str(fleet.dir), "--host", host.name], cwd=REPO)
+    assert stop.returncode == 0, stop.stderr
+    assert not fleet.host_running(host.name)
+    gone = _run(fleet.ssh_argv(host, "true"))
+    assert gone.returncode == 255 and "Connection refused" in gone.stderr, gone.stderr
+    assert _run(fleet.ssh_argv(other, "true")).returncode == 0  # the others are up
+    start = _run([*cli, "start", "--dir", str(fleet.dir), "--host", host.name], cwd=REPO)
+    assert start.returncode == 0, start.stderr
+    again = _run(fleet.ssh_argv(host, "cat /var/tmp/stop-proof; hostname; ip -4 -o addr show dev eth0"))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith(f"kept\n{host.name}\n") and f"inet {host.address}/24" in again.stdout
+    # the manifest comparison names what the host wrote, and only that
+    compare = _run([*cli, "manifest", "--dir", str(fleet.dir), "--compare", str(tmp_path / "before.json")], cwd=REPO)
+    assert compare.returncode == 1, compare.stderr
+    differences = json.loads(compare.stdout)["differences"]
+    assert list(differences) == [host.name]
+    assert [line.split(":")[0] for line in differences[host.name] if "stop-proof" in line] == ["new var/tmp/stop-proof"]
+    ignored = _run([*cli, "manifest", "--dir", str(fleet.dir), "--host", other.name, "--compare", str(tmp_path / "before.json")],
+                   cwd=REPO)
+    assert ignored.returncode == 0 and json.loads(ignored.stdout)["differences"] == {}, ignored.stdout
+
+
 def test_down_leaves_nothing_behind(fleet_run):
     fleet, before, during = fleet_run
     hosts = fleet.hosts

@@ -29,6 +29,19 @@ def main(argv=None):
     p_down.add_argument("--keep-roots", action="store_true", help="keep each host's upper layer")
     p_status = sub.add_parser("status", help="the fleet's hosts, addresses and memory (JSON)")
     p_status.add_argument("--dir", required=True)
+    for command, text in (("stop", "stop one host as a power cut would (its sshd killed); its layer stays"),
+                          ("start", "boot a stopped host again on its own layer")):
+        p_one = sub.add_parser(command, help=text)
+        p_one.add_argument("--dir", required=True)
+        p_one.add_argument("--host", required=True, action="append", help="host name (repeatable)")
+    p_manifest = sub.add_parser(
+        "manifest", help="what each host wrote (its own layer) as JSON; with --compare, the differences "
+                         "from an earlier manifest (exit 1 when any)")
+    p_manifest.add_argument("--dir", required=True)
+    p_manifest.add_argument("--host", action="append", help="host name (repeatable; default every host)")
+    p_manifest.add_argument("--ignore", action="append", default=[], metavar="PATTERN",
+                            help="fnmatch pattern of a path in the layer to leave out, e.g. 'var/log/nginx/*'")
+    p_manifest.add_argument("--compare", metavar="FILE", help="an earlier manifest of the same hosts")
     p_image = sub.add_parser("image", help="make the cached Debian image (if missing) and print its path")
     p_image.add_argument("--cache")
     args = parser.parse_args(argv)
@@ -54,12 +67,47 @@ def main(argv=None):
             print(json.dumps({"status": fleet.state["status"], "bridge": fleet.bridge,
                               "hosts": {h.name: h.address for h in fleet.hosts},
                               "memory": fleet.memory() if fleet.state["status"] == "up" else None}, indent=1))
+        elif args.command in ("stop", "start"):
+            fleet = Fleet.load(args.dir)
+            for name in args.host:
+                if args.command == "stop":
+                    fleet.stop_host(name)
+                else:
+                    fleet.start_host(name)
+                log(f"{name}: {args.command}ped" if args.command == "stop" else f"{name}: started")
+        elif args.command == "manifest":
+            fleet = Fleet.load(args.dir)
+            names = args.host or [h.name for h in fleet.hosts]
+            now = {name: fleet.upper_manifest(name, ignore=args.ignore) for name in names}
+            if not args.compare:
+                print(json.dumps(now, indent=1, sort_keys=True))
+                return 0
+            with open(args.compare, encoding="utf-8") as handle:
+                before = {name: files for name, files in json.load(handle).items() if name in names}
+            differences = manifest_differences(before, now)
+            print(json.dumps({"hosts": len(names), "paths": sum(map(len, now.values())),
+                              "differences": differences}, indent=1, sort_keys=True))
+            return 1 if differences else 0
         elif args.command == "image":
             print(ensure_image(args.cache, log=log))
     except (FleetError, ImageError) as exc:
         log(f"error: {exc}")
         return 1
     return 0
+
+
+def manifest_differences(before, after):
+    """{host: [what differs]} between two manifests (hosts with no difference left out)."""
+    out = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name, {}), after.get(name, {})
+        lines = [f"new {path}: {new[path]}" for path in sorted(set(new) - set(old))]
+        lines += [f"gone {path}: {old[path]}" for path in sorted(set(old) - set(new))]
+        lines += [f"changed {path}: {old[path]} -> {new[path]}" for path in sorted(set(old) & set(new))
+                  if old[path] != new[path]]
+        if lines:
+            out[name] = lines
+    return out
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ exists, even after an interrupted ``up``, and then checks that nothing is left.
 
 from __future__ import annotations
 
+import fnmatch
+import hashlib
 import json
 import os
 import re
@@ -54,7 +56,7 @@ set -eu
 lower=$1 upper=$2 work=$3 root=$4 addr=$5 name=$6
 for conf in all default lo eth0; do echo 1 > "/proc/sys/net/ipv6/conf/$conf/disable_ipv6"; done
 ip link set lo up
-ip addr add "$addr" dev eth0
+ip addr replace "$addr" dev eth0  # replace: a restarted host (start_host) finds it there
 ip link set eth0 up
 mount -t overlay overlay -o "lowerdir=$lower,upperdir=$upper,workdir=$work" "$root"
 mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
@@ -466,6 +468,90 @@ class Fleet:
             return (self.host_dir(h.name) / "host.log").read_text(encoding="utf-8", errors="replace")[-800:]
         except OSError:
             return "(no log)"
+
+    # ------------------------------------------------------------------ one host
+    def _host(self, name) -> Host:
+        for h in self.hosts:
+            if h.name == name:
+                return h
+        raise FleetError(f"{name} is not a host of fleet {self.bridge}")
+
+    def host_running(self, name) -> bool:
+        """Whether the host's processes (its unshare and sshd) are alive."""
+        h = self._host(name)
+        return bool(processes_in_netns(netns_inode(h.netns))) or (
+            bool(h.pid) and proc_start_time(h.pid) == h.start_time)
+
+    def stop_host(self, name, timeout=10.0):
+        """Stop one host as a power cut would: SIGKILL its sshd (PID 1 of its PID namespace, so the
+        kernel ends every process it ran and its mounts go with its mount namespace). Its network
+        namespace, link and layer stay, so ``start_host`` boots it again with what it had written."""
+        h = self._host(name)
+        deadline = time.monotonic() + timeout
+        while True:
+            alive = processes_in_netns(netns_inode(h.netns))
+            if h.pid and proc_start_time(h.pid) == h.start_time and h.pid not in alive:
+                alive.append(h.pid)
+            if not alive:
+                break
+            if time.monotonic() > deadline:
+                raise FleetError(f"{name}: processes {alive} survive SIGKILL")
+            keepers = [pid for pid in alive if pid != h.pid] or alive  # the unshare reaps its child first
+            for pid in keepers:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            proc = self._popens.pop(name, None)
+            if proc is not None:
+                try:
+                    proc.wait(timeout=0.5)
+                except subprocess.TimeoutExpired:
+                    self._popens[name] = proc
+            time.sleep(0.02)
+        for entry in self.state["hosts"]:
+            if entry["name"] == name:
+                entry["pid"] = entry["start_time"] = None
+        self._save()
+
+    def start_host(self, name, timeout=60.0):
+        """Boot a stopped host again on its own layer (same address, keys and files)."""
+        h = self._host(name)
+        if self.host_running(name):
+            raise FleetError(f"{name} is running; stop it first")
+        if self.state.get("status") != "up":
+            raise FleetError(f"fleet {self.bridge} is not up")
+        self._start(h, Path(self.state["image"]))
+        self._save()
+        self._wait_ready([h], timeout)
+
+    def upper_manifest(self, name, ignore=()) -> dict:
+        """{path: description} of everything in the host's own layer (what it wrote since ``up``):
+        type, mode, owner, and for files size, mtime and SHA-256, for links the target, for
+        whiteouts (deletions of image files) the mark. Directory times are left out (a temporary
+        file made and removed changes them, and writes nothing). ``ignore``: fnmatch patterns of
+        paths (relative, e.g. ``var/log/nginx/*``) left out of the manifest."""
+        root = self.upper(name)
+        manifest = {}
+        for folder, dirs, files in os.walk(root):
+            dirs.sort()
+            for entry in sorted(dirs + files):
+                path = os.path.join(folder, entry)
+                rel = os.path.relpath(path, root)
+                if any(fnmatch.fnmatchcase(rel, pattern) for pattern in ignore):
+                    continue
+                st = os.lstat(path)
+                desc = f"{stat.S_IFMT(st.st_mode):o} {stat.S_IMODE(st.st_mode):04o} {st.st_uid}:{st.st_gid}"
+                if stat.S_ISREG(st.st_mode):
+                    with open(path, "rb") as handle:
+                        digest = hashlib.sha256(handle.read()).hexdigest()
+                    desc += f" {st.st_size} {st.st_mtime_ns} {digest}"
+                elif stat.S_ISLNK(st.st_mode):
+                    desc += " -> " + os.readlink(path)
+                elif stat.S_ISCHR(st.st_mode):
+                    desc += f" whiteout {os.major(st.st_rdev)}:{os.minor(st.st_rdev)}"
+                manifest[rel] = desc
+        return manifest
 
     # ------------------------------------------------------------------ measuring
     def memory(self) -> dict:

@@ -18,12 +18,16 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 SUITE = "bookworm"
 # Debian's own interpreter and cryptography (the managed-node target of the collection), the
-# SSH server, sudo for become, and what the fleet scenario's clients use (CA store, curl, ip).
+# SSH server, sudo for become, and what the fleet scenario's hosts run: clients (CA store, curl,
+# ip), Tableau Server nodes (lxml: tsm_saml parses IdP metadata there; openssl s_server plays the
+# node's TLS gateway), reverse proxies (Debian's nginx, Apache and HAProxy, started by the scenario:
+# the hosts have no init system, so the packages' own start scripts never run).
 PACKAGES = (
     "openssh-server",
     "python3",
@@ -108,6 +112,7 @@ def ensure_image(cache: Path | None = None, packages=PACKAGES, mirror: str | Non
         started = time.monotonic()
         debs = cache / "debootstrap-debs"  # downloaded packages, kept for the next build
         debs.mkdir(exist_ok=True)
+        _seed_debs(cache, debs, log)
         try:
             _build(build, packages, debs, mirror)
         except BaseException:
@@ -144,6 +149,32 @@ def _build(build: Path, packages, debs: Path, mirror):
     dropin = build / "etc" / "ssh" / "sshd_config.d" / "trustops-fleet.conf"
     dropin.write_text(SSHD_DROPIN, encoding="utf-8")
     _run(["chroot", str(build), "/bin/sh", "-c", PREPARE], "preparing the image")
+
+
+def _seed_debs(cache: Path, debs: Path, log=None):
+    """Put the packages an image tarball of the client_trust scenario holds (debootstrap leaves
+    them in its var/cache/apt/archives) into the shared download cache, so debootstrap downloads
+    only what neither has. The client_trust scenario passes the same --cache-dir, so on a clean
+    machine each package is downloaded once whichever scenario runs first."""
+    have = {entry.name for entry in debs.glob("*.deb")}
+    for tarball in sorted(cache.glob("debootstrap-*.tar")):
+        listing = subprocess.run(["tar", "-tf", str(tarball)], capture_output=True, text=True, check=False)
+        if listing.returncode != 0:
+            continue
+        wanted = [line for line in listing.stdout.splitlines()
+                  if line.endswith(".deb") and "var/cache/apt/archives/" in line and line.rsplit("/", 1)[1] not in have]
+        if not wanted:
+            continue
+        with tempfile.TemporaryDirectory(dir=cache) as tmp:
+            if subprocess.run(["tar", "-xf", str(tarball), "-C", tmp, *wanted], capture_output=True,
+                              check=False).returncode != 0:
+                continue
+            for member in wanted:
+                name = member.rsplit("/", 1)[1]
+                os.replace(os.path.join(tmp, member), debs / name)
+                have.add(name)
+        if log:
+            log(f"fleet image: {len(wanted)} packages taken from {tarball.name}")
 
 
 def _run(argv, what):
