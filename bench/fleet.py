@@ -311,10 +311,12 @@ def run_playbook(work, fleet, rounds, forks, pipelining, tag, controller, extra_
     if os.path.exists(timing):
         os.unlink(timing)
     env = ansible_env(work, forks, pipelining, dict(extra_env or {}, BENCH_TIMING_FILE=timing))
+    cpu_before, busy_before = children_cpu(), machine_busy()
     started = time.monotonic()
     proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", str(fleet.inventory), book, *extra_args],
                           capture_output=True, text=True, check=False, env=env, cwd=work, timeout=7200)
     wall = time.monotonic() - started
+    proc.cpu = {"controller_s": children_cpu() - cpu_before, "machine_busy_s": machine_busy() - busy_before}
     with open(os.path.join(work, f"out-{tag}.txt"), "w", encoding="utf-8") as handle:
         handle.write(proc.stdout + proc.stderr)
     records = []
@@ -322,6 +324,20 @@ def run_playbook(work, fleet, rounds, forks, pipelining, tag, controller, extra_
         with open(timing, encoding="utf-8") as handle:
             records = [json.loads(line) for line in handle]
     return wall, records, proc
+
+
+def children_cpu():
+    """CPU seconds of this process's reaped children: ansible-playbook, its workers, ssh clients."""
+    usage = os.times()
+    return usage.children_user + usage.children_system
+
+
+def machine_busy():
+    """Busy CPU seconds of the whole machine (every process, the hosts' too) from /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as handle:
+        fields = [int(x) for x in handle.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def label_of(task_name):
@@ -386,10 +402,14 @@ def analyse(records, hosts):
             "hosts": hosts}
 
 
-def print_run(title, wall, a, rounds, converged):
+def print_run(title, wall, a, rounds, converged, cpu):
     n = a["hosts"]
+    tasks = sum(len(v) for v in a["per_label"].values())
     print(f"\n-- {title}: {wall:.1f} s wall for {n} hosts ({wall / n:.2f} s per host), {rounds} pass(es); "
           f"{a['hosts_seen']} hosts answered")
+    print(f"   CPU: controller (ansible-playbook, workers, ssh) {cpu['controller_s']:.0f} s, whole machine "
+          f"{cpu['machine_busy_s']:.0f} s busy (hosts and other jobs included); "
+          f"{cpu['controller_s'] / max(tasks, 1) * 1000:.0f} ms controller CPU per host and task")
     if a["bad"]:
         print(f"   NOT OK: {len(a['bad'])} results, e.g. {a['bad'][0]['host']} {a['bad'][0]['task']}: "
               f"{a['bad'][0]['status']} {a['bad'][0]['msg']}")
@@ -547,6 +567,9 @@ def host_costs(work, fleet, controller, forks, only=None):
                               text=True, check=False, timeout=900)
         if proc.returncode == 0:
             measured.update(json.loads(proc.stdout))
+        for path in local_paths:  # the kept temporary directories of the delegated tasks
+            if os.path.basename(os.path.dirname(path)).startswith("ansible-tmp-"):
+                shutil.rmtree(os.path.dirname(path), ignore_errors=True)
     print(f"   {'task':<29} {'ssh/exec calls':>14} {'payload':>12} {'module run alone':>17} "
           f"{'imports: all':>12} {'crypto':>7} {'ansible':>7} {'ours':>6}")
     print(f"   {'':<29} {'pipe off / on':>14} {'KiB':>12} {'median ms':>17} {'ms':>12} {'ms':>7} {'ms':>7} {'ms':>6}")
@@ -614,7 +637,7 @@ def modules_main(args):
                                                        f"f{forks}-{'rerun' if converged else 'first'}", controller,
                                                        only=only)
                     a = analyse(records, args.hosts)
-                    print_run(title, wall, a, rounds, converged)
+                    print_run(title, wall, a, rounds, converged, proc.cpu)
                     if converged:
                         for line in goal_lines(a):
                             print(line)
@@ -622,6 +645,7 @@ def modules_main(args):
                         print(proc.stdout[-2000:] + proc.stderr[-2000:])
                     run["rerun" if converged else "first"] = {
                         "wall_s": wall, "load_after": os.getloadavg()[0], "changed": len(a["changed"]),
+                        "cpu": proc.cpu,
                         "not_ok": len(a["bad"]),
                         "per_label": {k: list(quartiles(v)) for k, v in a["per_label"].items()},
                         "task_wall_median": {k: statistics.median(v) for k, v in a["task_walls"].items()},
