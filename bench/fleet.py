@@ -527,6 +527,27 @@ def import_split(stderr):
     return split
 
 
+B64 = re.compile(rb"['\"]([A-Za-z0-9+/=]{2000,})['\"]")
+
+
+def payload_contents(path):
+    """(files in the AnsiballZ zip, of them the collection's, uncompressed bytes) of a kept module file."""
+    import base64  # pylint: disable=import-outside-toplevel
+    import zipfile  # pylint: disable=import-outside-toplevel
+
+    try:
+        with open(path, "rb") as handle:
+            match = max(B64.findall(handle.read()), key=len, default=None)
+        if match is None:
+            return None
+        with zipfile.ZipFile(io.BytesIO(base64.b64decode(match))) as archive:
+            infos = archive.infolist()
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return None
+    ours = [i for i in infos if i.filename.startswith("ansible_collections/trustops/")]
+    return len(infos), len(ours), sum(i.file_size for i in infos)
+
+
 def host_costs(work, fleet, controller, forks, only=None):
     """On the first host: round trips per task (pipelining off/on), payloads, the module run alone."""
     host = fleet.hosts[0]
@@ -550,6 +571,8 @@ def host_costs(work, fleet, controller, forks, only=None):
                 probes.setdefault(label, []).append(remote)
     reps = 6
     remote_paths = sorted({p for paths in probes.values() for p in paths})
+    contents = {p: payload_contents(str(upper) + p) for p in remote_paths}
+    contents.update({p: payload_contents(p) for paths in local_files.values() for p in paths})
     measured = {}
     if remote_paths:
         missing = [p for p in remote_paths if not os.path.exists(str(upper) + p)]
@@ -572,7 +595,7 @@ def host_costs(work, fleet, controller, forks, only=None):
                 shutil.rmtree(os.path.dirname(path), ignore_errors=True)
     print(f"   {'task':<29} {'ssh/exec calls':>14} {'payload':>12} {'module run alone':>17} "
           f"{'imports: all':>12} {'crypto':>7} {'ansible':>7} {'ours':>6}")
-    print(f"   {'':<29} {'pipe off / on':>14} {'KiB':>12} {'median ms':>17} {'ms':>12} {'ms':>7} {'ms':>7} {'ms':>6}")
+    print(f"   {'':<29} {'pipe off / on':>14} {'KiB':>12} {'median ms':>17} {'ms':>12} {'ms':>7} {'ms':>7} {'ms':>6}   module zip")
     table = {}
     order = list(BUILTINS) + list(BUILTIN_OF)
     for label in order:
@@ -591,13 +614,17 @@ def host_costs(work, fleet, controller, forks, only=None):
             for key in split:
                 split[key] += statistics.median([s[key] for s in splits])
         total = sum(split.values())
+        zipped = [contents.get(f) for f in files if contents.get(f)]
         row = {"execs_off": traces[False][label]["execs"], "execs_on": traces[True].get(label, {}).get("execs"),
                "modules": [os.path.basename(f) for f in files], "payload_bytes": int(size), "run_s": wall,
-               "imports_us": split}
+               "imports_us": split, "zip_files": sum(z[0] for z in zipped), "zip_ours": sum(z[1] for z in zipped),
+               "zip_unpacked_bytes": sum(z[2] for z in zipped)}
         table[label] = row
         print(f"   {label:<29} {row['execs_off']:>6} / {str(row['execs_on']):<5} {size / 1024:>12.1f} {wall * 1000:>17.0f} "
               f"{total / 1000:>12.0f} {split['cryptography'] / 1000:>7.0f} {split['ansible'] / 1000:>7.0f} "
-              f"{split['trustops'] / 1000:>6.0f}" + ("   (" + " + ".join(row["modules"]) + ")" if len(files) > 1 else ""))
+              f"{split['trustops'] / 1000:>6.0f}   {row['zip_files']:>3} files ({row['zip_ours']} ours), "
+              f"{row['zip_unpacked_bytes'] / 1024:.0f} KiB unpacked"
+              + ("   (" + " + ".join(row["modules"]) + ")" if len(files) > 1 else ""))
     return table
 
 
