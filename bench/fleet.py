@@ -487,18 +487,27 @@ def trace_tasks(output):
 HOST_PROBE = r'''
 import json, os, subprocess, sys, time
 files, reps = sys.argv[2:], int(sys.argv[1])
+count_file = os.environ.get("COUNT_FILE")
+def lines():
+    try:
+        with open(count_file, "rb") as handle:
+            return sum(1 for _ in handle)
+    except (OSError, TypeError):
+        return 0
 out = {}
 for f in files:
     walls, imports = [], []
+    before = lines()
     for i in range(reps):
         t = time.monotonic()
         subprocess.run([sys.executable, f], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         walls.append(time.monotonic() - t)
+    counted = (lines() - before) / reps
     for i in range(max(1, reps // 2)):
         env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
         p = subprocess.run([sys.executable, f], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
         imports.append(p.stderr)
-    out[f] = {"walls": walls, "imports": imports, "size": os.path.getsize(f)}
+    out[f] = {"walls": walls, "imports": imports, "size": os.path.getsize(f), "counted": counted}
 print(json.dumps(out))
 '''
 
@@ -578,7 +587,8 @@ def host_costs(work, fleet, controller, forks, only=None):
         missing = [p for p in remote_paths if not os.path.exists(str(upper) + p)]
         if missing:
             print(f"   (module files not found in {host.name}'s layer: {missing[:2]})")
-        proc = subprocess.run(fleet.ssh_argv(host, "python3", "-", str(reps), *remote_paths, user="root"),
+        proc = subprocess.run(fleet.ssh_argv(host, f"COUNT_FILE={SRV}/tsm-home/calls.log", "python3", "-", str(reps),
+                                             *remote_paths, user="root"),
                               input=HOST_PROBE, capture_output=True, text=True, check=False, timeout=900)
         if proc.returncode == 0:
             measured.update(json.loads(proc.stdout))
@@ -602,13 +612,14 @@ def host_costs(work, fleet, controller, forks, only=None):
         if label not in traces[False]:
             continue
         files = probes.get(label) or local_files.get(label) or []
-        size = wall = 0.0
+        size = wall = tsm_calls = 0.0
         split = {"cryptography": 0, "ansible": 0, "trustops": 0, "other": 0}
         for f in files:
             m = measured.get(f)
             if not m:
                 continue
             size += m["size"]
+            tsm_calls += m.get("counted", 0)
             wall += statistics.median(m["walls"])
             splits = [import_split(s) for s in m["imports"]]
             for key in split:
@@ -618,12 +629,13 @@ def host_costs(work, fleet, controller, forks, only=None):
         row = {"execs_off": traces[False][label]["execs"], "execs_on": traces[True].get(label, {}).get("execs"),
                "modules": [os.path.basename(f) for f in files], "payload_bytes": int(size), "run_s": wall,
                "imports_us": split, "zip_files": sum(z[0] for z in zipped), "zip_ours": sum(z[1] for z in zipped),
-               "zip_unpacked_bytes": sum(z[2] for z in zipped)}
+               "zip_unpacked_bytes": sum(z[2] for z in zipped), "tsm_calls": tsm_calls}
         table[label] = row
         print(f"   {label:<29} {row['execs_off']:>6} / {str(row['execs_on']):<5} {size / 1024:>12.1f} {wall * 1000:>17.0f} "
               f"{total / 1000:>12.0f} {split['cryptography'] / 1000:>7.0f} {split['ansible'] / 1000:>7.0f} "
               f"{split['trustops'] / 1000:>6.0f}   {row['zip_files']:>3} files ({row['zip_ours']} ours), "
               f"{row['zip_unpacked_bytes'] / 1024:.0f} KiB unpacked"
+              + (f", {tsm_calls:.0f} tsm calls" if tsm_calls else "")
               + ("   (" + " + ".join(row["modules"]) + ")" if len(files) > 1 else ""))
     return table
 
