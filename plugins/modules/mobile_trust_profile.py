@@ -411,7 +411,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.trustops.tableau.plugins.module_utils import _module, certs, policy, reader
-from ansible_collections.trustops.tableau.plugins.module_utils.mobile import apple, checks, diff, identifiers, inputs, signing, writer
+from ansible_collections.trustops.tableau.plugins.module_utils.mobile import apple, checks, identifiers, inputs, signing, writer
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
 
@@ -516,6 +516,8 @@ def run(module, result):
     result["reasons"] = [f"{a.path}: {a.reason}" for a in artifacts if a.action != "keep"]
     result["changed"] = any(a.action != "keep" for a in artifacts)
     if module._diff:
+        from ansible_collections.trustops.tableau.plugins.module_utils.mobile import diff  # pylint: disable=import-outside-toplevel
+
         result["diff"] = diff.diff_entries(artifacts, signer)
     if not module.check_mode and result["changed"]:
         writer.finalize(artifacts, signer)

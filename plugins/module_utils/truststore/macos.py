@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import plistlib
 import re
 from collections.abc import Sequence
 
@@ -90,6 +89,9 @@ def parse_trust_settings(data: bytes) -> set[str]:
     The exported plist keeps per-certificate settings under ``trustList``, keyed by the hex SHA-1
     of the certificate.  Unconfirmed on a real Mac here; see docs/trust_anchor.md.
     """
+    # imported here: only a macOS task parses a plist, a Linux task does not load plistlib
+    import plistlib  # pylint: disable=import-outside-toplevel
+
     try:
         doc = plistlib.loads(data)
     except Exception as exc:

@@ -34,7 +34,8 @@ HTTP = ("ssl", "urllib.request", "http.client")
 NOT_LOADED = {
     "tsm_config": HTTP, "tsm_saml": HTTP, "tsm_info": HTTP, "tsm_mutual_ssl": HTTP, "tsm_trusted_auth": HTTP,
     "tsm_external_ssl": HTTP, "tsm_pending_changes": HTTP,
-    "mobile_trust_profile": (PKCS7,), "trust_anchor": (PKCS7, "ssl"), "saml_keypair_check": (PKCS7, "ssl"),
+    "mobile_trust_profile": (PKCS7, "ansible_collections.trustops.tableau.plugins.module_utils.mobile.diff"),
+    "trust_anchor": (PKCS7, "ssl", "plistlib"), "saml_keypair_check": (PKCS7, "ssl"),
 }
 #: what each must still load (so that the probe sees real imports, not a broken path)
 LOADED = {"mobile_trust_profile": ("cryptography.x509", "plistlib"), "trust_anchor": ("cryptography.x509",),
