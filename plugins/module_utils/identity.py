@@ -494,6 +494,11 @@ def extract_fast(cert: Any, der: bytes, source: str = "<input>", digest: bytes |
         ident = extract(cert, source, digest or hashlib.sha256(der).digest())
         _learn(cert, der)
         return ident
+    return _fast_identity(cert, der, fields, source, digest)
+
+
+def _fast_identity(cert, der, fields, source, digest):
+    """The :class:`CertIdentity` of what :func:`identity_fast.read` gave for ``der``."""
     ident = CertIdentity()
     ident.cert = cert
     ident.source = source
@@ -524,8 +529,10 @@ def _learn(cert, der):
         exts = cert.extensions
     except Exception:  # pylint: disable=broad-exception-caught  # the full path reported it (SSL-003)
         return
+    # a critical extension cryptography does not know is never learnt: it always goes the full way
     _fast.learn(der, {ext.oid.dotted_string: _usage_problems(ext) for ext in exts
-                      if ext.oid != ExtensionOID.SUBJECT_ALTERNATIVE_NAME})
+                      if ext.oid != ExtensionOID.SUBJECT_ALTERNATIVE_NAME
+                      and not (ext.critical and isinstance(ext.value, x509.UnrecognizedExtension))})
 
 
 # --------------------------------------------------------------------------- mapping

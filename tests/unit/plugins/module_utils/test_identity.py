@@ -23,6 +23,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils import identity
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError
 
 from identity_pki import ClientPKI, tlv, upn_other_name_der, utf8, with_extra_extension
+from identity_equivalence import fast_path_agrees  # noqa: F401  pylint: disable=unused-import  # autouse: fast == full
 
 OPENSSL = shutil.which("openssl")
 

@@ -11,6 +11,7 @@ import pytest
 from ansible_collections.trustops.tableau.plugins.module_utils import identity
 
 from identity_pki import ClientPKI, tlv, upn_other_name_der, utf8
+from identity_equivalence import fast_path_agrees  # noqa: F401  pylint: disable=unused-import  # autouse: fast == full
 
 
 @pytest.fixture(scope="module")

@@ -37,6 +37,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils import certs as c
 from ansible_collections.trustops.tableau.plugins.module_utils import identity
 
 from identity_pki import Client, ClientPKI, tlv, upn_other_name_der, utf8, with_extra_extension
+from identity_equivalence import fast_path_agrees  # noqa: F401  pylint: disable=unused-import  # autouse: fast == full
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 CURL = shutil.which("curl")

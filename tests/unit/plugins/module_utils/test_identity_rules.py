@@ -22,6 +22,7 @@ from ansible_collections.trustops.tableau.plugins.module_utils import identity
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import Finding
 
 from identity_pki import ClientPKI, tlv, with_extra_extension, utf8, upn_other_name_der
+from identity_equivalence import fast_path_agrees  # noqa: F401  pylint: disable=unused-import  # autouse: fast == full
 
 DOCS = Path(identity.__file__).parents[2] / "docs" / "mutual_ssl.md"
 CODES = sorted(identity.RULES)
