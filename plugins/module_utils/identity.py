@@ -29,6 +29,7 @@ import gc
 import glob
 import hashlib
 import io
+import itertools
 import json
 import os
 import time
@@ -499,14 +500,19 @@ def extract_fast(cert: Any, der: bytes, source: str = "<input>", digest: bytes |
 
 def _fast_identity(cert, der, fields, source, digest):
     """The :class:`CertIdentity` of what :func:`identity_fast.read` gave for ``der``."""
-    ident = CertIdentity()
+    ident = _NEW_IDENTITY(CertIdentity)  # every slot is set here: no lists made only to be replaced
     ident.cert = cert
     ident.source = source
-    ident.sources.append(source)
+    ident.sources = [source]
     ident.sha256 = (digest or hashlib.sha256(der).digest()).hex(":").upper()  # as certs.fingerprint()
-    (ident.serial_number, issuer, ident.not_before, ident.not_after, ident.subject, ident.common_names, dcs,
-     upn_values, ident.emails, ident.dns_names, eku_problem, ku_problem) = fields
+    (ident.serial_number, issuer, ident.subject, ident.common_names, dcs, upn_values, ident.emails, ident.dns_names,
+     eku_problem, ku_problem) = fields
+    ident.not_before = _certs.not_before(cert)
+    ident.not_after = _certs.not_after(cert)
     ident.dc_domain = _dc_domain(dcs)
+    ident.problems = []
+    ident.upns = []
+    ident.upn_problems = []
     text = _ISSUERS.get(issuer)
     if text is None:
         if len(_ISSUERS) >= 4096:
@@ -519,6 +525,7 @@ def _fast_identity(cert, der, fields, source, digest):
     return ident
 
 
+_NEW_IDENTITY = object.__new__
 _ISSUERS: dict[bytes, str] = {}  # issuer Name content (DER) -> certs.issuer_text(): a few CAs issue them all
 
 
@@ -606,8 +613,10 @@ def _local_name_problem(value):
 
 def map_identity(ident: CertIdentity, mapping: str, identity_store: str, default_domain: str | None = None) -> Mapping:
     """The user Tableau Server would map ``ident`` to, as a :class:`Mapping` with its findings."""
-    _check_mapping(mapping)
-    _check_store(identity_store)
+    if mapping not in MAPPINGS:
+        _check_mapping(mapping)
+    if identity_store not in IDENTITY_STORES:
+        _check_store(identity_store)
     if mapping == "ldap":
         return Mapping(None)  # AD maps the certificate; nothing in it predicts the user
     result = Mapping(mapping)
@@ -1188,11 +1197,10 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
     findings.extend(collisions)
     if other_names:
         other_field = "cn" if mapping == "upn" else "upn"
-        examples = [
+        examples = list(itertools.islice((
             {"source": ident.source, "mapped_name": mapped.mapped_name, "other_mapped_name": other_names[id(ident)]}
             for ident, mapped, _own in entries
-            if id(ident) in other_names
-        ][:5]
+            if id(ident) in other_names), 5))  # the first five, without a dict for every other certificate
         findings.append(finding(
             "SSL-018", data={"count": len(other_names), "other_field": other_field, "examples": examples},
             count=len(other_names), total=len(entries), other_label=other_field.upper(), label=mapping.upper(),
@@ -1216,7 +1224,8 @@ def _audit(items, identity_store, mapping, default_domain, domains, known_users,
 def _domainless(own, mapped, multi, in_play, in_play_text, default, org_domain, org_source, domains_of_user):
     """Findings for an AD name without a domain (SSL-007/008/009/011).  ``in_play``: the sorted
     domains in play (shared by every finding, never changed), ``in_play_text`` them joined."""
-    elsewhere = sorted(d for d in domains_of_user.get(mapped.key[0], ()) if d != default)
+    known = domains_of_user.get(mapped.key[0])
+    elsewhere = sorted(d for d in known if d != default) if known else []
     data = {
         "user": mapped.user,
         "default_domain": default,

@@ -1,12 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) trustops.tableau contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fast reader of client certificates for the mutual SSL audit: names, dates, SAN and the
+"""The fast reader of client certificates for the mutual SSL audit: names, serial, SAN and the
 key-usage facts read from the DER with the collection's one DER layer (``_asn1``).
 
 :mod:`identity` reads a certificate with ``cryptography`` objects (subject and issuer ``Name``
 objects, ``cert.extensions``), which costs more than loading it; an audit of a whole fleet reads
-tens of thousands.  :func:`read` gives the same fields from the bytes, and **only** for the
+tens of thousands.  :func:`read` gives the same fields from the bytes (the dates are not among
+them: ``cryptography`` gives them cheaper than Python reads them, ``certs.not_before/not_after``), and **only** for the
 certificates it fully recognises; it returns ``None`` for anything else, and :mod:`identity`
 then reads that certificate the full way.  It changes how fields are read, never a rule: the
 mapping rules, the SSL-NNN findings and the texts of the problems stay in :mod:`identity`.
@@ -16,7 +17,6 @@ What it recognises (anything else is ``None``, the full path):
 * the certificate was loaded by ``cryptography`` first (the caller's job): the structure up to
   the extension values and the dates is already checked by a strict parser;
 * the serial number: a positive INTEGER;
-* the dates: UTCTime ``YYMMDDHHMMSSZ`` or GeneralizedTime ``YYYYMMDDHHMMSSZ``;
 * the subject: single-valued RDNs whose attribute type is one of :data:`NAME_ATTRIBUTES` and
   whose value is a UTF8String, PrintableString or IA5String that needs no RFC 4514 escaping and
   has no control or other non-printing character (the text is then the same on every
@@ -47,7 +47,6 @@ Pure Python, no Ansible imports.
 from __future__ import annotations
 
 import binascii
-import datetime
 import re
 
 from ansible_collections.trustops.tableau.plugins.module_utils import _asn1
@@ -61,6 +60,7 @@ except ImportError:  # pragma: no cover - reported by the module via missing_req
 _SAN = b"\x55\x1d\x11"  # 2.5.29.17
 _SKI = b"\x55\x1d\x0e"  # 2.5.29.14
 _UPN = b"\x2b\x06\x01\x04\x01\x82\x37\x14\x02\x03"  # 1.3.6.1.4.1.311.20.2.3
+_UPN_TLV = b"\x06\x0a" + _UPN
 
 #: The subject attribute types this reader knows (NameOID attribute names); the text of each in
 #: an RFC 4514 string is taken from ``cryptography`` once (:func:`_attribute_names`).
@@ -73,11 +73,10 @@ _UNSAFE = re.compile(r'[\\"+,;<>#=\x00]|^ | $')
 _PRINTABLE_STRING = re.compile(rb"[A-Za-z0-9 '()\-./:?]+")
 _PEM_BEGIN = b"-----BEGIN CERTIFICATE-----\n"
 _PEM_END = b"-----END CERTIFICATE-----"
-_UTC = datetime.timezone.utc
 
 _LIMIT = 65536  # entries per cache; a cache that reaches it starts again (memory stays bounded)
 _RDNS: dict[bytes, tuple[str, str | None, str]] = {}  # RDN content -> (text, cn|dc|None, value)
-_LEARNT: dict[bytes, tuple[str | None, str | None]] = {}  # extension content -> (EKU problem, KU problem)
+_LEARNT: dict[bytes, tuple[bytes, str | None, str | None]] = {}  # extension content -> (OID, EKU problem, KU problem)
 _NAMES: dict[bytes, tuple[str, str | None] | None] = {}  # attribute type OID content -> _TABLE entry or None
 _TABLE: dict[str, tuple[str, str | None]] = {}  # OID dotted -> (RFC 4514 name, cn|dc|None), made once
 
@@ -159,18 +158,6 @@ def _rdn(der, start, end):
     return known
 
 
-def _time(der, tag, start, end):
-    raw = der[start:end]
-    if tag == 0x17 and len(raw) == 13 and raw[12] == 0x5A and raw[:12].isdigit():
-        text = ("19" if raw[0] >= 0x35 else "20") + raw[:12].decode("ascii")
-    elif tag == 0x18 and len(raw) == 15 and raw[14] == 0x5A and raw[:14].isdigit():
-        text = raw[:14].decode("ascii")
-    else:
-        return None
-    return datetime.datetime(int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]),
-                             int(text[10:12]), int(text[12:14]), tzinfo=_UTC)
-
-
 def _san(der, start, end, upn_values, emails, dns_names):
     """Read a subjectAltName value into the lists; False when it holds what this reader leaves
     to the full path."""
@@ -181,13 +168,13 @@ def _san(der, start, end, upn_values, emails, dns_names):
     if not names:
         return False
     for tag, nstart, nend in names:
-        if tag == 0xA0:  # otherName {type-id, [0] EXPLICIT value}
-            parts = _asn1.der_children(der, nstart, nend)
-            if len(parts) != 2 or parts[0][0] != _asn1.OID or der[parts[0][1]:parts[0][2]] != _UPN:
+        if tag == 0xA0:  # otherName {type-id, [0] EXPLICIT value}: the UPN type only
+            if not der.startswith(_UPN_TLV, nstart):
                 return False
-            if parts[1][0] != 0xA0 or len(_asn1.der_children(der, parts[1][1], parts[1][2])) != 1:
+            value = _asn1.der_children(der, nstart + 12, nend)
+            if len(value) != 1 or value[0][0] != 0xA0 or len(_asn1.der_children(der, value[0][1], value[0][2])) != 1:
                 return False
-            upn_values.append(der[parts[1][1]:parts[1][2]])
+            upn_values.append(der[value[0][1]:value[0][2]])
         elif tag in (0x81, 0x82, 0x86):  # rfc822Name, dNSName, URI: IA5String
             raw = der[nstart:nend]
             if not raw.isascii():
@@ -225,9 +212,8 @@ def _extensions(der, start, end):
 def read(der: bytes) -> tuple | None:
     """The fields :mod:`identity` needs from a certificate ``cryptography`` has loaded from ``der``::
 
-        (serial hex, issuer Name content bytes, not_before, not_after, subject RFC 4514 text,
-         common names, DC values, UPN otherName values, rfc822Names, dNSNames,
-         extended key usage problem, key usage problem)
+        (serial hex, issuer Name content bytes, subject RFC 4514 text, common names, DC values,
+         UPN otherName values, rfc822Names, dNSNames, extended key usage problem, key usage problem)
 
     or None when the certificate holds anything this reader does not recognise (see the module
     docstring): the caller then reads it with ``cryptography`` alone.
@@ -239,68 +225,78 @@ def read(der: bytes) -> tuple | None:
 
 
 def _read(der):
-    top = _asn1.der_children(der, 0, len(der))
-    if len(top) != 1 or top[0][0] != _asn1.SEQUENCE:
+    # Certificate and tbsCertificate headers: cryptography has parsed this structure already
+    _tag, start, _end = _asn1.tlv(der)
+    tag, start, end = _asn1.tlv(der, start)
+    if tag != _asn1.SEQUENCE:
         return None
-    cert = _asn1.der_children(der, top[0][1], top[0][2])
-    if len(cert) != 3 or cert[0][0] != _asn1.SEQUENCE:
-        return None
-    tbs = _asn1.der_children(der, cert[0][1], cert[0][2])
-    first = 1 if tbs and tbs[0][0] == _asn1.context(0) else 0
+    tbs = _asn1.der_children(der, start, end)
+    first = 1 if tbs and tbs[0][0] == 0xA0 else 0  # [0] EXPLICIT version
     if len(tbs) < first + 6:
         return None
-    (stag, sstart, send), _alg, (itag, istart, iend), (vtag, vstart, vend), (ntag, nstart, nend) = \
-        tbs[first:first + 5]
+    (stag, sstart, send), _alg, (itag, istart, iend), _validity, (ntag, nstart, nend) = tbs[first:first + 5]
     if stag != _asn1.INTEGER or sstart == send or der[sstart] & 0x80 or itag != _asn1.SEQUENCE \
-            or vtag != _asn1.SEQUENCE or ntag != _asn1.SEQUENCE:
+            or ntag != _asn1.SEQUENCE:
         return None
-    serial = f"{int.from_bytes(der[sstart:send], 'big'):X}"
-    validity = _asn1.der_children(der, vstart, vend)
-    if len(validity) != 2:
-        return None
-    not_before = _time(der, *validity[0])
-    not_after = _time(der, *validity[1])
-    if not_before is None or not_after is None:
-        return None
+    serial = der[sstart:send].hex().upper().lstrip("0") or "0"  # as f"{cert.serial_number:X}"
 
     pieces, cns, dcs = [], [], []
+    rdns = _RDNS
     for tag, rstart, rend in _asn1.der_children(der, nstart, nend):
-        if tag != _asn1.SET:
-            return None
-        rdn = _rdn(der, rstart, rend)
+        rdn = rdns.get(der[rstart:rend]) if tag == 0x31 else None
         if rdn is None:
-            return None
+            if tag != 0x31:
+                return None
+            rdn = _rdn(der, rstart, rend)
+            if rdn is None:
+                return None
         pieces.append(rdn[0])
-        if rdn[1] == "cn":
-            cns.append(rdn[2])
-        elif rdn[1] == "dc":
-            dcs.append(rdn[2])
+        if rdn[1] is not None:
+            (cns if rdn[1] == "cn" else dcs).append(rdn[2])
     pieces.reverse()  # RFC 4514 writes the most specific RDN first
 
     upn_values, emails, dns_names = [], [], []
     eku_problem = ku_problem = None
     for tag, xstart, xend in tbs[first + 6:]:
-        if tag != _asn1.context(3):
-            continue  # issuer/subject unique identifiers: not read by the audit
-        exts = _extensions(der, xstart, xend)
-        if not exts or len({ext[0] for ext in exts}) != len(exts):
-            return None  # none (an empty SEQUENCE) or a duplicate: the full path decides
-        for oid, content, value_start, value_end in exts:
-            if oid == _SAN:
-                if not _san(der, value_start, value_end, upn_values, emails, dns_names):
-                    return None
-            elif oid == _SKI:
-                inner = _asn1.der_children(der, value_start, value_end)
-                if len(inner) != 1 or inner[0][0] != _asn1.OCTET_STRING:
-                    return None
+        if tag != 0xA3:
+            continue  # [1]/[2] issuer/subject unique identifiers: not read by the audit
+        outer = _asn1.der_children(der, xstart, xend)
+        if len(outer) != 1 or outer[0][0] != _asn1.SEQUENCE:
+            return None
+        exts = _asn1.der_children(der, outer[0][1], outer[0][2])
+        seen = set()
+        for etag, estart, eend in exts:
+            content = der[estart:eend]
+            facts = _LEARNT.get(content)
+            if facts is not None:  # these very bytes parsed by cryptography before
+                oid = facts[0]
+                eku_problem = facts[1] or eku_problem
+                ku_problem = facts[2] or ku_problem
+            elif etag != _asn1.SEQUENCE:
+                return None
             else:
-                facts = _LEARNT.get(content)
-                if facts is None:
+                parts = _asn1.der_children(der, estart, eend)
+                if len(parts) == 3 and parts[1][0] == _asn1.BOOLEAN:
+                    del parts[1]
+                if len(parts) != 2 or parts[0][0] != _asn1.OID or parts[1][0] != _asn1.OCTET_STRING:
                     return None
-                eku_problem = facts[0] or eku_problem
-                ku_problem = facts[1] or ku_problem
-    return (serial, der[istart:iend], not_before, not_after, ",".join(pieces), cns, dcs, upn_values, emails,
-            dns_names, eku_problem, ku_problem)
+                oid = der[parts[0][1]:parts[0][2]]
+                if oid == _SAN:
+                    if not _san(der, parts[1][1], parts[1][2], upn_values, emails, dns_names):
+                        return None
+                elif oid == _SKI:
+                    inner = _asn1.der_children(der, parts[1][1], parts[1][2])
+                    if len(inner) != 1 or inner[0][0] != _asn1.OCTET_STRING:
+                        return None
+                else:
+                    return None  # not learnt yet: the full path parses it (and teaches it)
+            if oid in seen:
+                return None  # a duplicate extension: cryptography's error, the full path's finding
+            seen.add(oid)
+        if not seen:
+            return None  # an empty Extensions SEQUENCE: the full path decides
+    return (serial, der[istart:iend], ",".join(pieces), cns, dcs, upn_values, emails, dns_names, eku_problem,
+            ku_problem)
 
 
 def learn(der: bytes, facts: dict[str, tuple[str | None, str | None]]) -> None:
@@ -323,7 +319,7 @@ def learn(der: bytes, facts: dict[str, tuple[str | None, str | None]]) -> None:
             if fact is not None:
                 if len(_LEARNT) >= _LIMIT:
                     _LEARNT.clear()
-                _LEARNT[content] = fact
+                _LEARNT[content] = (oid,) + fact
     except (ValueError, IndexError):  # not readable here: nothing learnt, the full path stays
         return
 
