@@ -20,7 +20,7 @@ What it recognises (anything else is ``None``, the full path):
 * the subject: single-valued RDNs whose attribute type is one of :data:`NAME_ATTRIBUTES` and
   whose value is a UTF8String, PrintableString or IA5String that needs no RFC 4514 escaping and
   has no control or other non-printing character (the text is then the same on every
-  ``cryptography`` version); the RDNs are remembered by their bytes (``O=...`` repeats);
+  ``cryptography`` version); RDNs other than CN are remembered by their bytes (``O=...`` repeats);
 * the extensions, each OID once (a duplicate is ``cryptography``'s error, so the full path's):
 
   - subjectAltName, parsed here as strictly as a DER parser: otherName with the UPN type
@@ -78,7 +78,7 @@ _LIMIT = 65536  # entries per cache; a cache that reaches it starts again (memor
 _RDNS: dict[bytes, tuple[str, str | None, str]] = {}  # RDN content -> (text, cn|dc|None, value)
 _LEARNT: dict[bytes, tuple[bytes, str | None, str | None]] = {}  # extension content -> (OID, EKU problem, KU problem)
 _NAMES: dict[bytes, tuple[str, str | None] | None] = {}  # attribute type OID content -> _TABLE entry or None
-_TABLE: dict[str, tuple[str, str | None]] = {}  # OID dotted -> (RFC 4514 name, cn|dc|None), made once
+_TABLE: dict[str, tuple[str, str | None]] = {}  # OID dotted -> ("CN=", cn|dc|None), made once
 
 
 def pem_der(data: bytes) -> bytes | None:
@@ -96,19 +96,20 @@ def pem_der(data: bytes) -> bytes | None:
 
 
 def _attribute_names():
-    """OID dotted text -> the attribute's name in RFC 4514 text, as this ``cryptography`` writes it."""
+    """OID dotted text -> (``NAME=``, cn|dc|None): the attribute's name in RFC 4514 text as this
+    ``cryptography`` writes it, and whether the audit reads it."""
     names = {}
     for attribute in NAME_ATTRIBUTES:
         oid = getattr(NameOID, attribute, None)
         if oid is None:
             continue
         text = x509.NameAttribute(oid, "xx").rfc4514_string()
-        names[oid.dotted_string] = (text[:-3], _KIND.get(attribute))
+        names[oid.dotted_string] = (text[:-2], _KIND.get(attribute))  # "CN=": the value follows
     return names
 
 
 def _attribute(oid):
-    """(RFC 4514 name, cn|dc|None) of the attribute type with OID content ``oid``, or None."""
+    """("NAME=", cn|dc|None) of the attribute type with OID content ``oid``, or None."""
     try:
         return _NAMES[oid]
     except KeyError:
@@ -124,18 +125,16 @@ def _attribute(oid):
 
 
 def _rdn(der, start, end):
-    """(text, cn|dc|None, value) of one RDN, or None when it is not one this reader knows."""
-    key = der[start:end]
-    known = _RDNS.get(key)
-    if known is not None:
-        return known
+    """(text, cn|dc|None, value) of one RDN (a SET's content) met for the first time, or None when
+    it is not one this reader knows."""
     inner = _asn1.der_children(der, start, end)
     if len(inner) != 1 or inner[0][0] != _asn1.SEQUENCE:
         return None
     parts = _asn1.der_children(der, inner[0][1], inner[0][2])
     if len(parts) != 2 or parts[0][0] != _asn1.OID:
         return None
-    named = _attribute(der[parts[0][1]:parts[0][2]])
+    oid = der[parts[0][1]:parts[0][2]]
+    named = _NAMES[oid] if oid in _NAMES else _attribute(oid)
     if named is None:
         return None
     tag, vstart, vend = parts[1]
@@ -151,10 +150,11 @@ def _rdn(der, start, end):
     value = raw.decode("utf-8")  # UnicodeDecodeError (a ValueError): the full path says why
     if not value or not value.isprintable() or _UNSAFE.search(value):
         return None
-    known = (f"{named[0]}={value}", named[1], value)
-    if len(_RDNS) >= _LIMIT:
-        _RDNS.clear()
-    _RDNS[key] = known
+    known = (named[0] + value, named[1], value)
+    if named[1] != "cn":  # O, OU, DC, C... repeat in every certificate of a fleet; a CN names one user
+        if len(_RDNS) >= _LIMIT:
+            _RDNS.clear()
+        _RDNS[der[start:end]] = known
     return known
 
 
