@@ -398,3 +398,19 @@ def test_same_results_under_debian_python_and_cryptography_38(cpki, ca, tmp_path
     assert report["read_fast"] >= len(certs) - 1  # all but the BMPString certificate, unmutated
     assert report["files"] == len(paths)
     assert sys.version_info >= (3, 11)
+
+
+def test_where_the_rules_live_names_functions_that_exist():
+    """docs/mutual_ssl.md's "Where the rules live" table (the fast reader's rows included) names
+    functions that exist."""
+    import importlib
+    import re
+
+    docs = Path(__file__).parents[4] / "docs" / "mutual_ssl.md"
+    section = docs.read_text(encoding="utf-8").split("## Where the rules live", 1)[1].split("\n## ", 1)[0]
+    named = re.findall(r"`(identity|identity_fast|_asn1|certs|findings|_module)\.(\w+)`", section)
+    assert {"extract_fast", "_usage_problems", "read", "pem_der"} <= {name for _m, name in named}
+    assert "`der_children`" in section
+    for module, name in named:
+        mod = importlib.import_module("ansible_collections.trustops.tableau.plugins.module_utils." + module)
+        assert hasattr(mod, name), f"docs/mutual_ssl.md names {module}.{name}, which does not exist"
