@@ -141,31 +141,43 @@ def der_children(data: bytes, start: int, end: int) -> list[tuple[int, int, int]
     client certificates walks tens of thousands of them); raises :class:`DerError` for anything
     :func:`tlv` refuses and for a length that is not minimal.
     """
-    out = []
-    pos = start
     if end > len(data):
         raise DerError(f"container ends at {end}, past the {len(data)} bytes of data")
+    out: list[tuple[int, int, int]] = []
+    append = out.append
+    pos = start
     while pos < end:
         if pos + 2 > end:
             raise DerError(f"truncated: {end - pos} byte(s) left, a DER element needs at least 2")
         tag = data[pos]
+        length = data[pos + 1]
         if tag & 0x1F == 0x1F:
             raise DerError(f"multi-byte tag 0x{tag:02x} at offset {pos} (not used by X.509/PKCS/CMS)")
-        length = data[pos + 1]
-        pos += 2
-        if length & 0x80:
+        if length < 0x80:
+            pos += 2
+        elif length == 0x81:
+            if pos + 3 > end or data[pos + 2] < 0x80:
+                raise DerError(f"length at offset {pos} is not in its shortest form or runs past the end")
+            length = data[pos + 2]
+            pos += 3
+        elif length == 0x82:
+            if pos + 4 > end or data[pos + 2] == 0:
+                raise DerError(f"length at offset {pos} is not in its shortest form or runs past the end")
+            length = (data[pos + 2] << 8) | data[pos + 3]
+            pos += 4
+        else:
             count = length & 0x7F
             if count == 0:
-                raise DerError(f"indefinite length at offset {pos - 2} (BER, not DER)")
-            if count > 4 or pos + count > end:
-                raise DerError(f"length field at offset {pos - 2} runs past the end")
-            length = int.from_bytes(data[pos:pos + count], "big")
-            if length < 0x80 or length >> (8 * (count - 1)) == 0:
-                raise DerError(f"length at offset {pos - 2} is not in its shortest form (BER, not DER)")
-            pos += count
+                raise DerError(f"indefinite length at offset {pos} (BER, not DER)")
+            if count > 4 or pos + 2 + count > end:
+                raise DerError(f"length field at offset {pos} runs past the end")
+            length = int.from_bytes(data[pos + 2:pos + 2 + count], "big")
+            if length >> (8 * (count - 1)) == 0:
+                raise DerError(f"length at offset {pos} is not in its shortest form (BER, not DER)")
+            pos += 2 + count
         if pos + length > end:
             raise DerError(f"element at offset {pos}: length {length} runs past the end by "
                            f"{pos + length - end} byte(s)")
-        out.append((tag, pos, pos + length))
+        append((tag, pos, pos + length))
         pos += length
     return out
