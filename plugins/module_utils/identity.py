@@ -975,16 +975,21 @@ class AuditResult:
     counts: dict[str, int]
     timings: dict[str, float]
 
-    def as_dict(self) -> dict:
-        return {
+    def as_dict(self, findings: bool = True) -> dict:
+        """The result as plain data.  ``findings=False`` leaves the findings out, for a caller that
+        turns them into dicts itself (the module: ``_module.finish`` does), so that each of them is
+        made once."""
+        out = {
             "certificates": self.certificates,
-            "findings": [f.as_dict() for f in self.findings],
             "mapping": self.mapping,
             "identity_store": self.identity_store,
             "default_domain": self.default_domain,
             "domains_in_play": self.domains_in_play,
             "counts": dict(self.counts),
         }
+        if findings:
+            out["findings"] = [f.as_dict() for f in self.findings]
+        return out
 
 
 _SEVERE = {"error": 2, "warning": 1, "info": 0}
