@@ -148,8 +148,8 @@ def _rdn(der, start, end):
     elif tag != _asn1.UTF8_STRING:
         return None
     value = raw.decode("utf-8")  # UnicodeDecodeError (a ValueError): the full path says why
-    if not value or not value.isprintable() or _UNSAFE.search(value):
-        return None
+    if not value.isalnum() and (not value or not value.isprintable() or _UNSAFE.search(value)):
+        return None  # letters and digits alone need no look (most CNs of a fleet)
     known = (named[0] + value, named[1], value)
     if named[1] != "cn":  # O, OU, DC, C... repeat in every certificate of a fleet; a CN names one user
         if len(_RDNS) >= _LIMIT:
