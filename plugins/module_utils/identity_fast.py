@@ -6,10 +6,10 @@ key-usage facts read from the DER with the collection's one DER layer (``_asn1``
 
 :mod:`identity` reads a certificate with ``cryptography`` objects (subject and issuer ``Name``
 objects, ``cert.extensions``), which costs more than loading it; an audit of a whole fleet reads
-tens of thousands.  :func:`read` gives the same fields from the bytes (the dates are not among
-them: ``cryptography`` gives them cheaper than Python reads them, ``certs.not_before/not_after``), and **only** for the
+tens of thousands.  :func:`read` gives the same fields from the bytes, and **only** for the
 certificates it fully recognises; it returns ``None`` for anything else, and :mod:`identity`
-then reads that certificate the full way.  It changes how fields are read, never a rule: the
+then reads that certificate the full way.  (The dates are not read here: ``cryptography`` gives
+them for less than Python spends reading them, through ``certs.not_before``/``not_after``.)  It changes how fields are read, never a rule: the
 mapping rules, the SSL-NNN findings and the texts of the problems stay in :mod:`identity`.
 
 What it recognises (anything else is ``None``, the full path):
@@ -38,8 +38,10 @@ What it recognises (anything else is ``None``, the full path):
 So strict extension parsing is kept: an extension this reader does not parse itself has been
 parsed, byte for byte, by ``cryptography`` before (issuer-wide extensions such as key usage,
 CRL distribution points or policies repeat in every certificate of a CA, so only the first
-certificate of each CA goes the full way), and a malformed or unknown one (a critical one
-included) goes the full way, where ``cryptography`` refuses it and the audit says so (SSL-003).
+certificate of each CA goes the full way).  A malformed extension is never learnt: every
+certificate holding it goes the full way, where ``cryptography`` refuses it and the audit says so
+(SSL-003).  Nor is a critical extension ``cryptography`` does not know: it always goes the full
+way.  The caches hold bytes and texts only and are bounded (:data:`_LIMIT` entries each).
 
 Pure Python, no Ansible imports.
 """
