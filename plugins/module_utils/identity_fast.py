@@ -78,6 +78,13 @@ _PEM_END = b"-----END CERTIFICATE-----"
 
 _LIMIT = 65536  # entries per cache; a cache that reaches it starts again (memory stays bounded)
 _RDNS: dict[bytes, tuple[str, str | None, str]] = {}  # RDN content -> (text, cn|dc|None, value)
+# Header bytes of structures _asn1 has read, with the length that completes them: the same bytes
+# and the same length are the same structure, read without walking it again.  The first 9 bytes
+# of an RDN's content (SEQUENCE, the OID, the value's tag and length) -> (its length, _TABLE
+# entry, value tag); the first 16 of a UPN otherName's content (OID, [0], the value's tag and
+# length) -> its length.
+_RDN_SHAPES: dict[bytes, tuple[int, tuple[str, str | None], int]] = {}
+_UPN_SHAPES: dict[bytes, int] = {}
 _LEARNT: dict[bytes, tuple[bytes, str | None, str | None]] = {}  # extension content -> (OID, EKU problem, KU problem)
 _NAMES: dict[bytes, tuple[str, str | None] | None] = {}  # attribute type OID content -> _TABLE entry or None
 _TABLE: dict[str, tuple[str, str | None]] = {}  # OID dotted -> ("CN=", cn|dc|None), made once
@@ -129,17 +136,25 @@ def _attribute(oid):
 def _rdn(der, start, end):
     """(text, cn|dc|None, value) of one RDN (a SET's content) met for the first time, or None when
     it is not one this reader knows."""
-    inner = _asn1.der_children(der, start, end)
-    if len(inner) != 1 or inner[0][0] != _asn1.SEQUENCE:
-        return None
-    parts = _asn1.der_children(der, inner[0][1], inner[0][2])
-    if len(parts) != 2 or parts[0][0] != _asn1.OID:
-        return None
-    oid = der[parts[0][1]:parts[0][2]]
-    named = _NAMES[oid] if oid in _NAMES else _attribute(oid)
-    if named is None:
-        return None
-    tag, vstart, vend = parts[1]
+    head = der[start:start + 9]  # SEQUENCE, OID 2.5.4.x, the value's tag and length, all short
+    shape = _RDN_SHAPES.get(head)
+    if shape is not None and end - start == shape[0]:
+        # the same header bytes and length as an RDN _asn1 has read: the same structure
+        named, tag, vstart, vend = shape[1], shape[2], start + 9, end
+    else:
+        inner = _asn1.der_children(der, start, end)
+        if len(inner) != 1 or inner[0][0] != _asn1.SEQUENCE:
+            return None
+        parts = _asn1.der_children(der, inner[0][1], inner[0][2])
+        if len(parts) != 2 or parts[0][0] != _asn1.OID:
+            return None
+        oid = der[parts[0][1]:parts[0][2]]
+        named = _NAMES[oid] if oid in _NAMES else _attribute(oid)
+        if named is None:
+            return None
+        tag, vstart, vend = parts[1]
+        if vstart == start + 9 and vend == end and len(_RDN_SHAPES) < _LIMIT:
+            _RDN_SHAPES[head] = (end - start, named, tag)
     raw = der[vstart:vend]
     if tag == 0x13:  # PrintableString
         if not _PRINTABLE_STRING.fullmatch(raw):
@@ -171,11 +186,20 @@ def _san(der, start, end, upn_values, emails, dns_names):
         return False
     for tag, nstart, nend in names:
         if tag == 0xA0:  # otherName {type-id, [0] EXPLICIT value}: the UPN type only
+            head = der[nstart:nstart + 16]  # the UPN OID, [0] and the value's tag and length, all short
+            if _UPN_SHAPES.get(head) == nend - nstart:  # the headers of an otherName _asn1 has read
+                upn_values.append(der[nstart + 14:nend])
+                continue
             if not der.startswith(_UPN_TLV, nstart):
                 return False
             value = _asn1.der_children(der, nstart + 12, nend)
-            if len(value) != 1 or value[0][0] != 0xA0 or len(_asn1.der_children(der, value[0][1], value[0][2])) != 1:
+            if len(value) != 1 or value[0][0] != 0xA0:
                 return False
+            inner = _asn1.der_children(der, value[0][1], value[0][2])
+            if len(inner) != 1:
+                return False
+            if inner[0][1] == nstart + 16 and inner[0][2] == nend and len(_UPN_SHAPES) < _LIMIT:
+                _UPN_SHAPES[head] = nend - nstart
             upn_values.append(der[value[0][1]:value[0][2]])
         elif tag in (0x81, 0x82, 0x86):  # rfc822Name, dNSName, URI: IA5String
             raw = der[nstart:nend]
@@ -330,3 +354,5 @@ def forget() -> None:
     """Empty the caches (tests; a long-lived process that wants its memory back)."""
     _RDNS.clear()
     _LEARNT.clear()
+    _RDN_SHAPES.clear()
+    _UPN_SHAPES.clear()

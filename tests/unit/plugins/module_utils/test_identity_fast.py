@@ -414,3 +414,24 @@ def test_where_the_rules_live_names_functions_that_exist():
     for module, name in named:
         mod = importlib.import_module("ansible_collections.trustops.tableau.plugins.module_utils." + module)
         assert hasattr(mod, name), f"docs/mutual_ssl.md names {module}.{name}, which does not exist"
+
+
+def test_headers_read_once_serve_the_next_certificates():
+    """An RDN or UPN otherName whose header bytes and length equal those of one _asn1 has read is
+    not walked again (identity_fast's shape memo); the results stay the full path's."""
+    identity_fast.forget()
+    first = build(sans=[x509.OtherName(UPN, utf8("user1@example.org"))],
+                  subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "user1")]))
+    assert assert_same_identity(first)
+    assert identity_fast._RDN_SHAPES and identity_fast._UPN_SHAPES  # pylint: disable=protected-access
+    same_shape = build(sans=[x509.OtherName(UPN, utf8("user2@example.org"))],
+                       subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "user2")]))
+    other_types = build(sans=[x509.OtherName(UPN, tlv(0x16, b"user3@example.org"))],
+                        subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "user3", _ASN1Type.BMPString)]))
+    wrong_type = build(sans=[x509.OtherName(UPN, tlv(0x0C, b"user4@example.org\xff"))],
+                       subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "user4", _ASN1Type.IA5String)]))
+    for cert in (same_shape, other_types, wrong_type):
+        assert_same_identity(cert)
+    assert identity.extract_fast(same_shape, der_of(same_shape)).upns == ["user2@example.org"]
+    assert identity.extract_fast(wrong_type, der_of(wrong_type)).upn_problems
+    agree_everywhere([first, same_shape, other_types, wrong_type])
