@@ -313,7 +313,7 @@ def test_malformed_der_gives_the_same_verdicts(base, data):
     der = bytes(der)
     try:
         cert = x509.load_der_x509_certificate(der)
-    except ValueError:
+    except Exception:  # pylint: disable=broad-exception-caught  # ValueError, InvalidVersion: not loadable
         cert = None
     if cert is not None:
         assert_same_identity(cert, der)
@@ -346,7 +346,7 @@ fast = full = 0
 for path, data in items:
     try:
         cert = x509.load_der_x509_certificate(data)
-    except ValueError:
+    except Exception:
         continue
     identity._learn(cert, data)
     fields = identity_fast.read(data)
