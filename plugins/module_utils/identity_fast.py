@@ -82,9 +82,11 @@ _RDNS: dict[bytes, tuple[str, str | None, str]] = {}  # RDN content -> (text, cn
 # and the same length are the same structure, read without walking it again.  The first 9 bytes
 # of an RDN's content (SEQUENCE, the OID, the value's tag and length) -> (its length, _TABLE
 # entry, value tag); the first 16 of a UPN otherName's content (OID, [0], the value's tag and
-# length) -> its length.
+# length) -> its length; the first 9 of a subjectAltName extension's content (OID, OCTET STRING,
+# SEQUENCE, not critical) -> its length.
 _RDN_SHAPES: dict[bytes, tuple[int, tuple[str, str | None], int]] = {}
 _UPN_SHAPES: dict[bytes, int] = {}
+_SAN_SHAPES: dict[bytes, int] = {}
 _LEARNT: dict[bytes, tuple[bytes, str | None, str | None]] = {}  # extension content -> (OID, EKU problem, KU problem)
 _NAMES: dict[bytes, tuple[str, str | None] | None] = {}  # attribute type OID content -> _TABLE entry or None
 _TABLE: dict[str, tuple[str, str | None]] = {}  # OID dotted -> ("CN=", cn|dc|None), made once
@@ -176,12 +178,9 @@ def _rdn(der, start, end):
 
 
 def _san(der, start, end, upn_values, emails, dns_names):
-    """Read a subjectAltName value into the lists; False when it holds what this reader leaves
-    to the full path."""
-    outer = _asn1.der_children(der, start, end)
-    if len(outer) != 1 or outer[0][0] != _asn1.SEQUENCE:
-        return False
-    names = _asn1.der_children(der, outer[0][1], outer[0][2])
+    """Read the GeneralNames content ``der[start:end]`` of a subjectAltName into the lists; False
+    when it holds what this reader leaves to the full path."""
+    names = _asn1.der_children(der, start, end)
     if not names:
         return False
     for tag, nstart, nend in names:
@@ -300,6 +299,11 @@ def _read(der):
                 ku_problem = facts[2] or ku_problem
             elif etag != _asn1.SEQUENCE:
                 return None
+            elif _SAN_SHAPES.get(der[estart:estart + 9]) == eend - estart:
+                # the headers of a subjectAltName _asn1 has read: its GeneralNames start 9 bytes in
+                if not _san(der, estart + 9, eend, upn_values, emails, dns_names):
+                    return None
+                oid = _SAN
             else:
                 parts = _asn1.der_children(der, estart, eend)
                 if len(parts) == 3 and parts[1][0] == _asn1.BOOLEAN:
@@ -308,8 +312,13 @@ def _read(der):
                     return None
                 oid = der[parts[0][1]:parts[0][2]]
                 if oid == _SAN:
-                    if not _san(der, parts[1][1], parts[1][2], upn_values, emails, dns_names):
+                    outer = _asn1.der_children(der, parts[1][1], parts[1][2])
+                    if len(outer) != 1 or outer[0][0] != _asn1.SEQUENCE:
                         return None
+                    if not _san(der, outer[0][1], outer[0][2], upn_values, emails, dns_names):
+                        return None
+                    if outer[0][1] == estart + 9 and outer[0][2] == eend and len(_SAN_SHAPES) < _LIMIT:
+                        _SAN_SHAPES[der[estart:estart + 9]] = eend - estart
                 elif oid == _SKI:
                     inner = _asn1.der_children(der, parts[1][1], parts[1][2])
                     if len(inner) != 1 or inner[0][0] != _asn1.OCTET_STRING:
@@ -356,3 +365,4 @@ def forget() -> None:
     _LEARNT.clear()
     _RDN_SHAPES.clear()
     _UPN_SHAPES.clear()
+    _SAN_SHAPES.clear()
