@@ -87,6 +87,7 @@ _RDNS: dict[bytes, tuple[str, str | None, str]] = {}  # RDN content -> (text, cn
 _RDN_SHAPES: dict[bytes, tuple[int, tuple[str, str | None], int]] = {}
 _UPN_SHAPES: dict[bytes, int] = {}
 _SAN_SHAPES: dict[bytes, int] = {}
+_TOP_SHAPES: dict[bytes, tuple[int, int, int]] = {}  # a certificate's first 8 bytes -> (its length, TBS content)
 _LEARNT: dict[bytes, tuple[bytes, str | None, str | None]] = {}  # extension content -> (OID, EKU problem, KU problem)
 _NAMES: dict[bytes, tuple[str, str | None] | None] = {}  # attribute type OID content -> _TABLE entry or None
 _TABLE: dict[str, tuple[str, str | None]] = {}  # OID dotted -> ("CN=", cn|dc|None), made once
@@ -251,10 +252,17 @@ def read(der: bytes) -> tuple | None:
 
 def _read(der):
     # Certificate and tbsCertificate headers: cryptography has parsed this structure already
-    _tag, start, _end = _asn1.tlv(der)
-    tag, start, end = _asn1.tlv(der, start)
-    if tag != _asn1.SEQUENCE:
-        return None
+    head = der[:8]
+    known = _TOP_SHAPES.get(head)
+    if known is not None and known[0] == len(der):
+        start, end = known[1], known[2]
+    else:
+        _tag, start, _end = _asn1.tlv(der)
+        tag, start, end = _asn1.tlv(der, start)
+        if tag != _asn1.SEQUENCE:
+            return None
+        if start == 8 and len(_TOP_SHAPES) < _LIMIT:
+            _TOP_SHAPES[head] = (len(der), start, end)
     tbs = _asn1.der_children(der, start, end)
     first = 1 if tbs and tbs[0][0] == 0xA0 else 0  # [0] EXPLICIT version
     if len(tbs) < first + 6:
@@ -366,3 +374,4 @@ def forget() -> None:
     _RDN_SHAPES.clear()
     _UPN_SHAPES.clear()
     _SAN_SHAPES.clear()
+    _TOP_SHAPES.clear()
