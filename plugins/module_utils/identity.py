@@ -500,7 +500,7 @@ def extract_fast(cert: Any, der: bytes, source: str = "<input>", digest: bytes |
 
 def _fast_identity(cert, der, fields, source, digest):
     """The :class:`CertIdentity` of what :func:`identity_fast.read` gave for ``der``."""
-    ident = _NEW_IDENTITY(CertIdentity)  # every slot is set here: no lists made only to be replaced
+    ident = CertIdentity.__new__(CertIdentity)  # every slot is set here: no lists made only to be replaced
     ident.cert = cert
     ident.source = source
     ident.sources = [source]
@@ -525,7 +525,6 @@ def _fast_identity(cert, der, fields, source, digest):
     return ident
 
 
-_NEW_IDENTITY = object.__new__
 _ISSUERS: dict[bytes, str] = {}  # issuer Name content (DER) -> certs.issuer_text(): a few CAs issue them all
 
 
