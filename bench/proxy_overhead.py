@@ -289,7 +289,7 @@ def start_haproxy(work, render, frontends, crt, key, copies=1):
     pidfile = os.path.join(d, "haproxy.pid")
     subprocess.run(["haproxy", "-D", "-p", pidfile, "-f", os.path.join(d, "haproxy.cfg")], check=True)
     pid = read_pid(pidfile)
-    for port, dummy in frontends:
+    for port in dict(frontends):
         wait_port(port)
     return pid
 
@@ -427,7 +427,7 @@ def compare_haproxy_forms(args, work, render, crt, key, pids):
     passing = ("none", "none-again", "dotdot-only", "rule-false")     # forms that do not block /
     check_rule([port for port, form in frontends if form not in passing],
                [port for port, form in frontends if form in passing])
-    rps, cpu = measure("haproxy", {port: pid for port, dummy in frontends}, args)
+    rps, cpu = measure("haproxy", dict.fromkeys(dict(frontends), pid), args)
     base = frontends[0][0]
     print("%d cop%s of each form per frontend%s" % (args.copies, "y" if args.copies == 1 else "ies",
                                                    "" if args.copies == 1 else "; 'per copy' = CPU overhead / copies"))
