@@ -234,7 +234,7 @@ def attribute(draw):
 @st.composite
 def subject(draw):
     rdns = []
-    for _ in range(draw(st.integers(0, 4))):
+    for _number in range(draw(st.integers(0, 4))):
         attrs = draw(st.lists(attribute(), min_size=1, max_size=2, unique_by=lambda a: (a.oid, a.value)))
         rdns.append(x509.RelativeDistinguishedName(attrs))
     return x509.Name(rdns)
@@ -308,7 +308,7 @@ BASES = [der_of(cert) for cert in _base_certificates()]
 @given(st.sampled_from(range(len(BASES))), st.data())
 def test_malformed_der_gives_the_same_verdicts(base, data):
     der = bytearray(BASES[base])
-    for _ in range(data.draw(st.integers(1, 3))):
+    for _number in range(data.draw(st.integers(1, 3))):
         der[data.draw(st.integers(0, len(der) - 1))] = data.draw(st.integers(0, 255))
     der = bytes(der)
     try:
