@@ -225,8 +225,9 @@ def main():
             print("  round %d at %d: %s  (load %.2f)" % (number + 1, size, "  ".join(
                 "%s %.0f/s" % (path, size / runs[(path, size)][-1][0]) for path in paths), os.getloadavg()[0]))
     print()
-    print("%-44s %8s %6s %9s %10s %9s %8s %10s" % ("per CPU second, best round (median)", "certs", "rounds",
-                                                  "CPU s", "certs/s", "us/cert", "x floor", "collisions"))
+    columns = ("per CPU second, best round (median)", "certs", "rounds", "CPU s", "certs/s", "us/cert", "x floor",
+               "collisions")
+    print("%-44s %8s %6s %9s %10s %9s %8s %10s" % columns)
     labels = {"audit": "identity.audit (new, fast reader)", "full": "identity.audit fast=False (old full path)",
               "floor": "floor: cryptography load + CN + SAN UPN", "core": "core: parse + map + collisions (new)"}
     best = {}
@@ -239,8 +240,8 @@ def main():
                 labels[path], size, len(cpus), min(cpus), size / min(cpus), min(cpus) / size * 1e6,
                 min(cpus) / floor_cpu, runs[(path, size)][0][2] if path in ("audit", "full", "core") else ""))
             if len(cpus) > 1:
-                print("%-44s %8s %6s %9.2f %10.0f" % ("", "", "median", statistics.median(cpus),
-                                                     size / statistics.median(cpus)))
+                median = statistics.median(cpus)
+                print("%-44s %8s %6s %9.2f %10.0f" % ("", "", "median", median, size / median))
     small, large = sizes[0], sizes[-1]
     print("CPU time per certificate, %d / %d: audit %.2f, full %.2f (1.00 = linear)" % (
         large, small, (best[("audit", large)] / large) / (best[("audit", small)] / small),
