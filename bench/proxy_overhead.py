@@ -417,7 +417,7 @@ def compare_servers(args, work, render, crt, key, pids):
 def compare_haproxy_forms(args, work, render, crt, key, pids):
     """Every HAProxy rule form (and a second rule-less frontend: the noise floor) against the
     rule-less frontend, all in one HAProxy process, each round running every frontend once."""
-    forms = ["none", "none-again", "role"] + list(HAPROXY_VARIANTS)
+    forms = ["none", "none-again"] + (args.forms.split(",") if args.forms else ["role"] + list(HAPROXY_VARIANTS))
     frontends = list(zip(free_ports(len(forms)), forms, strict=True))
     pid = start_haproxy(work, render, [(port, "none" if form == "none-again" else form)
                                        for port, form in frontends], crt, key, args.copies)
@@ -450,6 +450,8 @@ def main(argv=None):
                         help="compare the HAProxy rule forms of HAPROXY_VARIANTS instead (one HAProxy process)")
     parser.add_argument("--copies", type=int, default=1,
                         help="with --haproxy-variants: each form this many times per frontend (magnifies its cost)")
+    parser.add_argument("--forms", default="",
+                        help="with --haproxy-variants: only these forms (comma-separated: role and HAPROXY_VARIANTS names)")
     parser.add_argument("--pin", action="store_true", help="proxies on CPU 1, ab and the upstream on CPU 0")
     args = parser.parse_args(argv)
     args.servers = ["haproxy"] if args.haproxy_variants else args.servers.split(",")
