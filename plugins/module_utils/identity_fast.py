@@ -351,7 +351,7 @@ def learn(der: bytes, facts: dict[str, tuple[str | None, str | None]]) -> None:
         top = _asn1.der_children(der, 0, len(der))
         cert = _asn1.der_children(der, top[0][1], top[0][2])
         tbs = _asn1.der_children(der, cert[0][1], cert[0][2])
-        exts = []
+        exts: list[tuple[bytes, bytes, int, int]] = []
         for tag, xstart, xend in tbs:
             if tag == _asn1.context(3):
                 exts = _extensions(der, xstart, xend) or []
