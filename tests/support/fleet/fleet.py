@@ -72,7 +72,7 @@ ln -s pts/ptmx ptmx; ln -s /proc/self/fd fd
 ln -s /proc/self/fd/0 stdin; ln -s /proc/self/fd/1 stdout; ln -s /proc/self/fd/2 stderr
 cd /
 mount -t tmpfs -o mode=0755,nosuid,nodev,size=16m tmpfs "$root/run"
-mkdir -m 0755 "$root/run/sshd"
+mkdir -m 0755 "$root/run/sshd"; mkdir -m 1777 "$root/run/lock"  # /run/lock: what tmpfiles.d makes at boot
 hostname "$name"
 exec chroot "$root" /usr/sbin/sshd -D -e
 """
@@ -529,9 +529,12 @@ class Fleet:
         """{path: description} of everything in the host's own layer (what it wrote since ``up``):
         type, mode, owner, and for files size, mtime and SHA-256, for links the target, for
         whiteouts (deletions of image files) the mark. Directory times are left out (a temporary
-        file made and removed changes them, and writes nothing). ``ignore``: fnmatch patterns of
-        paths (relative, e.g. ``var/log/nginx/*``) left out of the manifest."""
+        file made and removed changes them, and writes nothing), and so is a directory of the image
+        that overlayfs copied up unchanged (same mode and owner, not opaque: a file was made in it,
+        whatever stays there is listed itself). ``ignore``: fnmatch patterns of paths (relative,
+        e.g. ``var/log/nginx/*``) left out of the manifest."""
         root = self.upper(name)
+        lower = Path(self.state["image"])
         manifest = {}
         for folder, dirs, files in os.walk(root):
             dirs.sort()
@@ -542,6 +545,14 @@ class Fleet:
                     continue
                 st = os.lstat(path)
                 desc = f"{stat.S_IFMT(st.st_mode):o} {stat.S_IMODE(st.st_mode):04o} {st.st_uid}:{st.st_gid}"
+                if stat.S_ISDIR(st.st_mode) and not _opaque(path):
+                    try:
+                        image = os.lstat(lower / rel)
+                    except OSError:
+                        image = None
+                    if image is not None and (image.st_mode, image.st_uid, image.st_gid) == (
+                            st.st_mode, st.st_uid, st.st_gid):
+                        continue  # copied up, not changed
                 if stat.S_ISREG(st.st_mode):
                     with open(path, "rb") as handle:
                         digest = hashlib.sha256(handle.read()).hexdigest()
@@ -650,6 +661,14 @@ class Fleet:
         if any(left.values()):
             raise FleetError(f"fleet {self.bridge}: left behind after down: {left}")
         return left
+
+
+def _opaque(path):
+    """Whether overlayfs marks this upper directory opaque (it replaced the image's directory)."""
+    try:
+        return os.getxattr(path, "trusted.overlay.opaque") == b"y"
+    except OSError:
+        return False
 
 
 def _ssh_banner(address, port=22):

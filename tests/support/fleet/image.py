@@ -33,10 +33,15 @@ PACKAGES = (
     "python3",
     "python3-cryptography",
     "python3-cffi-backend",  # debootstrap does not resolve the virtual cffi API packages cryptography needs
+    "python3-lxml",
     "sudo",
     "ca-certificates",
     "curl",
     "iproute2",
+    "openssl",
+    "nginx",
+    "apache2",
+    "haproxy",
 )
 USER = "trustops"
 MIRROR = "http://deb.debian.org/debian"
