@@ -369,7 +369,7 @@ def task_runs(base, versions, pythons, repeats, chunks):
     return out
 
 
-def report(versions, node, task, steps, pythons):
+def report_payload(versions, steps):
     kinds = {label: kind for label, kind, _module, _args in steps}
     print("\n== payload: the AnsiballZ file(s) of the task, bytes; the zip in it: files, Python source bytes (ours)")
     for label in kinds:
@@ -378,6 +378,11 @@ def report(versions, node, task, steps, pythons):
             p = info["payload"][label]
             cells.append(f"{version} {p['bytes']:7d} B, {p['zip_files']:3d} files, {p['source']:7d} B src ({p['ours']:6d} ours)")
         print(f"  {label:22s} " + " | ".join(cells))
+    sys.stdout.flush()
+
+
+def report_node(versions, node, steps, pythons):
+    kinds = {label: kind for label, kind, _module, _args in steps}
     for python in pythons:
         print(f"\n== module run on the node (the kept AnsiballZ file), {python}; ms median [q1, q3]; "
               "x the builtin's median CPU")
@@ -394,6 +399,11 @@ def report(versions, node, task, steps, pythons):
                     same = statistics.median([r[3] for r in node[version][python][kinds[label]]])
                     line += f"  x{cpu / stat:5.2f} stat  x{cpu / same:5.2f} {kinds[label]}"
                 print(line)
+    sys.stdout.flush()
+
+
+def report_task(versions, node, task, steps, pythons):
+    kinds = {label: kind for label, kind, _module, _args in steps}
     for python in pythons:
         print(f"\n== task time (ansible-playbook, connection local), {python}; ms median [q1, q3]; x the builtin's median")
         for version in versions:
@@ -410,7 +420,7 @@ def report(versions, node, task, steps, pythons):
     print(f"\n== where the time over the builtin goes ({last}): task ms over the builtin of the same kind; on the "
           "node: process CPU ms over, wall ms over, imports ms over; payload bytes over")
     for python in pythons:
-        times, runs = task[last][python], node[last][python]
+        times, runs = task[last][python], node[last][python]  # the task's interpreters are among the node's
         for label in kinds:
             kind = kinds[label]
             if kind not in ("stat", "copy"):
@@ -431,11 +441,13 @@ def main():
     parser.add_argument("--python", default=f"{DEBIAN_PYTHON},venv", help="interpreters on the node (venv: this one)")
     parser.add_argument("--tasks", default="", help="labels to run (default all); stat and copy are always run")
     parser.add_argument("--chunks", type=int, default=3, help="ansible-playbook runs per version and interpreter")
+    parser.add_argument("--task-python", default="", help="interpreters for the task times (default: all of --python)")
     parser.add_argument("--json", help="write the raw figures here")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     opts = parser.parse_args()
     pythons = [sys.executable if p == "venv" else p for p in opts.python.split(",") if p]
     pythons = [p for p in pythons if os.path.exists(p)]
+    opts.task_python = [sys.executable if p == "venv" else p for p in opts.task_python.split(",") if p]
     base = tempfile.mkdtemp(prefix="module-cost-")
     os.makedirs(os.path.join(base, "cb"))
     with open(os.path.join(base, "cb", "module_cost_timer.py"), "w", encoding="utf-8") as handle:
@@ -453,12 +465,16 @@ def main():
             collections, kept = prepare(base, version, ref, steps, pythons[0])
             versions[version] = {"collections": collections, "payload": kept, "steps": steps}
         started = time.monotonic()
-        node = node_runs(versions, pythons, opts.repeats)
-        task = task_runs(base, versions, pythons, opts.repeats, opts.chunks)
-        print(f"measured in {time.monotonic() - started:.0f} s", file=sys.stderr)
         print(f"module_cost: {opts.repeats} repeats, localhost, before={opts.before or '-'} after=working tree; "
-              f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.2f}")
-        report(versions, node, task, steps, pythons)
+              f"cpus={os.cpu_count()} load at start={os.getloadavg()[0]:.2f}")
+        report_payload(versions, steps)
+        node = node_runs(versions, pythons, opts.repeats)
+        report_node(versions, node, steps, pythons)
+        print(f"(load {os.getloadavg()[0]:.2f})")
+        task_pythons = [p for p in pythons if p in opts.task_python] if opts.task_python else pythons
+        task = task_runs(base, versions, task_pythons, opts.repeats, opts.chunks)
+        report_task(versions, node, task, steps, task_pythons)
+        print(f"(load {os.getloadavg()[0]:.2f}; measured in {time.monotonic() - started:.0f} s)")
         if opts.json:
             with open(opts.json, "w", encoding="utf-8") as handle:
                 json.dump({"payload": {v: i["payload"] for v, i in versions.items()}, "node": node, "task": task,
