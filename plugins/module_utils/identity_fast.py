@@ -41,7 +41,10 @@ CRL distribution points or policies repeat in every certificate of a CA, so only
 certificate of each CA goes the full way).  A malformed extension is never learnt: every
 certificate holding it goes the full way, where ``cryptography`` refuses it and the audit says so
 (SSL-003).  Nor is a critical extension ``cryptography`` does not know: it always goes the full
-way.  The caches hold bytes and texts only and are bounded (:data:`_LIMIT` entries each).
+way.  Header bytes that ``_asn1`` has read (an RDN's, a UPN otherName's, a subjectAltName's, the
+certificate's) are remembered with the length that completes them: the same bytes and length are
+the same structure, so it is not walked again (the values inside are still checked each time).
+The caches hold bytes and texts only and are bounded (:data:`_LIMIT` entries each).
 
 Pure Python, no Ansible imports.
 """
