@@ -414,8 +414,8 @@ def print_run(title, wall, a, rounds, converged, cpu):
         print(f"   NOT OK: {len(a['bad'])} results, e.g. {a['bad'][0]['host']} {a['bad'][0]['task']}: "
               f"{a['bad'][0]['status']} {a['bad'][0]['msg']}")
     if converged:
-        print(f"   changed results: {len(a['changed'])}" + (f" (e.g. {a['changed'][:3]})" if a["changed"] else
-                                                             " (converged: nothing changed on any host)"))
+        what = f" (e.g. {a['changed'][:3]})" if a["changed"] else " (converged: nothing changed on any host)"
+        print(f"   changed results: {len(a['changed'])}{what}")
     else:
         kinds = sorted({label_of(t)[1] for _, t in a["changed"]})
         print(f"   changed results: {len(a['changed'])} ({', '.join(kinds)})")
