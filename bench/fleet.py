@@ -367,7 +367,7 @@ def analyse(records, hosts):
     for r in results:
         if r["start"] is None:
             continue
-        _, label = label_of(r["task"])
+        label = label_of(r["task"])[1]
         per_label.setdefault(label, []).append(r["end"] - r["start"])
     task_walls = {}
     by_task = {}
@@ -375,7 +375,7 @@ def analyse(records, hosts):
         by_task.setdefault(r["task"], []).append(r)
     starts = {r["task"]: r["t"] for r in records if r["ev"] == "task"}
     for task, rs in by_task.items():
-        _, label = label_of(task)
+        label = label_of(task)[1]
         t0 = starts.get(task, min(x["start"] or x["end"] for x in rs))
         task_walls.setdefault(label, []).append(max(x["end"] for x in rs) - t0)
     # paired: (host, pass) -> label -> [durations]
@@ -417,14 +417,14 @@ def print_run(title, wall, a, rounds, converged, cpu):
         what = f" (e.g. {a['changed'][:3]})" if a["changed"] else " (converged: nothing changed on any host)"
         print(f"   changed results: {len(a['changed'])}{what}")
     else:
-        kinds = sorted({label_of(t)[1] for _, t in a["changed"]})
+        kinds = sorted({label_of(change[1])[1] for change in a["changed"]})
         print(f"   changed results: {len(a['changed'])} ({', '.join(kinds)})")
     hosts = list(a["per_host"].values())
     if hosts:
         q1, med, q3 = quartiles(hosts)
         print(f"   per host, sum of its task times: median {med:.1f} s [{q1:.1f}, {q3:.1f}], max {max(hosts):.1f} s")
     print(f"   {'task':<29} {'per host: median [q1, q3]':>29} {'task wall, all hosts':>21}  {'ratio paired per host and pass':<40}")
-    order = list(BUILTINS) + [label for label in BUILTIN_OF]
+    order = list(BUILTINS) + list(BUILTIN_OF)
     for label in order:
         if label not in a["per_label"]:
             continue
@@ -519,8 +519,8 @@ def import_split(stderr):
         if not line.startswith("import time:") or "self [us]" in line:
             continue
         try:
-            _, rest = line.split(":", 1)
-            self_us, _, name = rest.split("|", 2)
+            rest = line.split(":", 1)[1]
+            self_us, name = rest.split("|", 2)[0::2]
             self_us = int(self_us)
         except ValueError:
             continue
@@ -564,8 +564,8 @@ def host_costs(work, fleet, controller, forks, only=None):
     traces = {}
     for pipelining in (False, True):
         extra_env = {} if pipelining else {"ANSIBLE_KEEP_REMOTE_FILES": "1"}
-        _, _, proc = run_playbook(work, fleet, 1, forks, pipelining, f"trace-{int(pipelining)}", controller,
-                                  ("-vvv", "-l", host.name), extra_env, only)
+        proc = run_playbook(work, fleet, 1, forks, pipelining, f"trace-{int(pipelining)}", controller,
+                            ("-vvv", "-l", host.name), extra_env, only)[2]
         traces[pipelining] = trace_tasks(proc.stdout)
     # the module files kept on the host (pipelining off) and on the controller (delegated tasks)
     upper = fleet.upper(host.name)
