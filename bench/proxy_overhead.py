@@ -68,39 +68,39 @@ HAPROXY_VARIANTS = {
     # and the ".." refusal, each with its own path fetch, url_dec and pattern match
     "before": ["# the role's form before issue 16", _DOTDOT,
                "acl {n}_path path,url_dec -m reg " + _RE_ROOT,
-               "acl {n}_path path,url_dec -m reg " + _RE_EXTRA] + _EXEMPT
-              + [_RETURN + "{n}_path !{n}_exempt_net !{n}_exempt_h0"],
+               "acl {n}_path path,url_dec -m reg " + _RE_EXTRA, *_EXEMPT,
+               _RETURN + "{n}_path !{n}_exempt_net !{n}_exempt_h0"],
     # the seed's rule taken literally: exact match on the raw path, no normalisation, no ".."
-    "exact": ["acl {n}_path path / /blocked/exact"] + _EXEMPT
-             + [_RETURN + "{n}_path !{n}_exempt_net !{n}_exempt_h0"],
+    "exact": ["acl {n}_path path / /blocked/exact", *_EXEMPT,
+              _RETURN + "{n}_path !{n}_exempt_net !{n}_exempt_h0"],
     "exact-bare": [_RETURN + "{ path / /blocked/exact }"],
     # one piece of "before" at a time
     "dotdot-only": [_DOTDOT],
     "regex-only": ["acl {n}_path path,url_dec -m reg " + _RE_ROOT,
-                   "acl {n}_path path,url_dec -m reg " + _RE_EXTRA] + _EXEMPT
-                  + [_RETURN + "{n}_path !{n}_exempt_net !{n}_exempt_h0"],
+                   "acl {n}_path path,url_dec -m reg " + _RE_EXTRA, *_EXEMPT,
+                   _RETURN + "{n}_path !{n}_exempt_net !{n}_exempt_h0"],
     "regex-raw": [_DOTDOT.replace("path,url_dec", "path"),
                   "acl {n}_path path -m reg " + _RE_ROOT,
-                  "acl {n}_path path -m reg " + _RE_EXTRA] + _EXEMPT
-                 + [_RETURN + "{n}_path !{n}_exempt_net !{n}_exempt_h0"],
-    "one-regex": [_DOTDOT, "acl {n}_path path,url_dec -m reg '^/(?:/|\\./)*(?:\\.?|blocked/(?:/|\\./)*exact)$'"]
-                 + _EXEMPT + [_RETURN + "{n}_path !{n}_exempt_net !{n}_exempt_h0"],
+                  "acl {n}_path path -m reg " + _RE_EXTRA, *_EXEMPT,
+                  _RETURN + "{n}_path !{n}_exempt_net !{n}_exempt_h0"],
+    "one-regex": [_DOTDOT, "acl {n}_path path,url_dec -m reg '^/(?:/|\\./)*(?:\\.?|blocked/(?:/|\\./)*exact)$'",
+                  *_EXEMPT, _RETURN + "{n}_path !{n}_exempt_net !{n}_exempt_h0"],
     # order: the exemptions first, so their fetches run on every request
     "exempt-first": [_DOTDOT, "acl {n}_path path,url_dec -m reg " + _RE_ROOT,
-                     "acl {n}_path path,url_dec -m reg " + _RE_EXTRA] + _EXEMPT
-                    + [_RETURN + "!{n}_exempt_h0 !{n}_exempt_net {n}_path"],
+                     "acl {n}_path path,url_dec -m reg " + _RE_EXTRA, *_EXEMPT,
+                     _RETURN + "!{n}_exempt_h0 !{n}_exempt_net {n}_path"],
     # the action: deny (HAProxy's own 403 page) instead of return with a body
     "deny": [_DOTDOT, "acl {n}_path path,url_dec -m reg " + _RE_ROOT,
-             "acl {n}_path path,url_dec -m reg " + _RE_EXTRA] + _EXEMPT
-            + ["http-request deny deny_status 403 if {n}_path !{n}_exempt_net !{n}_exempt_h0"],
+             "acl {n}_path path,url_dec -m reg " + _RE_EXTRA, *_EXEMPT,
+             "http-request deny deny_status 403 if {n}_path !{n}_exempt_net !{n}_exempt_h0"],
     # a gate on the raw path: only a path that is a blocked path as it stands, or that has "%",
     # "//" or "/." in it, can decode and normalise to a blocked path or hold a ".." segment
     "gate-sub": ["acl {n}_odd path -m sub % // /.",
                  "acl {n}_exact path / /blocked/exact",
                  "http-request deny deny_status 400 if {n}_odd { path,url_dec -m reg '(^|/)\\.\\.(/|$)' }",
                  "acl {n}_path path,url_dec -m reg " + _RE_ROOT,
-                 "acl {n}_path path,url_dec -m reg " + _RE_EXTRA] + _EXEMPT
-                + [_RETURN + "{n}_exact !{n}_exempt_net !{n}_exempt_h0 || {n}_odd {n}_path !{n}_exempt_net"
+                 "acl {n}_path path,url_dec -m reg " + _RE_EXTRA, *_EXEMPT,
+                 _RETURN + "{n}_exact !{n}_exempt_net !{n}_exempt_h0 || {n}_odd {n}_path !{n}_exempt_net"
                    " !{n}_exempt_h0"],
     # the cost of an http-request rule with nothing to fetch
     "rule-false": [_RETURN + "FALSE"],
@@ -108,13 +108,13 @@ HAPROXY_VARIANTS = {
     "merged-403": ["acl {n}_cand path -m reg '%|//|/\\.|^/$|^/blocked/exact$'",
                    "acl {n}_path path,url_dec -m reg " + _RE_ROOT,
                    "acl {n}_path path,url_dec -m reg " + _RE_EXTRA,
-                   "acl {n}_path path,url_dec -m reg '(^|/)\\.\\.(/|$)'"] + _EXEMPT
-                  + [_RETURN + "{n}_cand {n}_path !{n}_exempt_net !{n}_exempt_h0"],
+                   "acl {n}_path path,url_dec -m reg '(^|/)\\.\\.(/|$)'", *_EXEMPT,
+                   _RETURN + "{n}_cand {n}_path !{n}_exempt_net !{n}_exempt_h0"],
     "gate-reg": ["acl {n}_cand path -m reg '%|//|/\\.|^/$|^/blocked/exact$'",
                  "http-request deny deny_status 400 if {n}_cand { path,url_dec -m reg '(^|/)\\.\\.(/|$)' }",
                  "acl {n}_path path,url_dec -m reg " + _RE_ROOT,
-                 "acl {n}_path path,url_dec -m reg " + _RE_EXTRA] + _EXEMPT
-                + [_RETURN + "{n}_cand {n}_path !{n}_exempt_net !{n}_exempt_h0"],
+                 "acl {n}_path path,url_dec -m reg " + _RE_EXTRA, *_EXEMPT,
+                 _RETURN + "{n}_cand {n}_path !{n}_exempt_net !{n}_exempt_h0"],
 }
 
 
@@ -429,8 +429,8 @@ def compare_haproxy_forms(args, work, render, crt, key, pids):
                [port for port, form in frontends if form in passing])
     rps, cpu = measure("haproxy", dict.fromkeys(dict(frontends), pid), args)
     base = frontends[0][0]
-    print("%d cop%s of each form per frontend%s" % (args.copies, "y" if args.copies == 1 else "ies",
-                                                   "" if args.copies == 1 else "; 'per copy' = CPU overhead / copies"))
+    note = "" if args.copies == 1 else "; 'per copy' = CPU overhead / copies"
+    print("%d cop%s of each form per frontend%s" % (args.copies, "y" if args.copies == 1 else "ies", note))
     print(HEAD % ("form", "r/s", "", "r/s overhead", "CPU", "per copy", "CPU overhead"))
     print(HEAD % ("", "median", "", "median [p25, p75]", "us/req", "us/req", "median [p25, p75]"))
     for port, form in frontends:
