@@ -100,8 +100,7 @@ HAPROXY_VARIANTS = {
                  "http-request deny deny_status 400 if {n}_odd { path,url_dec -m reg '(^|/)\\.\\.(/|$)' }",
                  "acl {n}_path path,url_dec -m reg " + _RE_ROOT,
                  "acl {n}_path path,url_dec -m reg " + _RE_EXTRA, *_EXEMPT,
-                 _RETURN + "{n}_exact !{n}_exempt_net !{n}_exempt_h0 || {n}_odd {n}_path !{n}_exempt_net"
-                   " !{n}_exempt_h0"],
+                 _RETURN + "{n}_exact !{n}_exempt_net !{n}_exempt_h0 || {n}_odd {n}_path !{n}_exempt_net !{n}_exempt_h0"],
     # the cost of an http-request rule with nothing to fetch
     "rule-false": [_RETURN + "FALSE"],
     # ".." answered like a blocked path (403 unless exempt) instead of 400: one rule, one gate
