@@ -174,7 +174,7 @@ def site(render, server, port, options, crt, key):
 
 def free_ports(count):
     """``count`` loopback ports that nothing listens on now (the kernel's choice)."""
-    socks = [socket.socket() for _ in range(count)]
+    socks = [socket.socket() for dummy in range(count)]
     try:
         for sock in socks:
             sock.bind(("127.0.0.1", 0))

@@ -52,7 +52,7 @@ def corpus():
     rnd = random.Random(16)
     out = [path + query for query in ("", "?", "?a=b") for path in HAND_PICKED]
     for i in range(1200):
-        path = "/" + "".join(rnd.choice(PIECES) for _ in range(rnd.randint(0, 6)))
+        path = "/" + "".join(rnd.choice(PIECES) for dummy in range(rnd.randint(0, 6)))
         out.append(path + ("", "?", "?a=b", "?:embed=y&x=%2F")[i % 4])
     return out
 
@@ -67,7 +67,7 @@ def ungated(rules, name):
 
 
 def free_ports(count):
-    socks = [socket.socket() for _ in range(count)]
+    socks = [socket.socket() for dummy in range(count)]
     try:
         for sock in socks:
             sock.bind(("127.0.0.1", 0))
@@ -80,7 +80,7 @@ def free_ports(count):
 @pytest.fixture(scope="module")
 def haproxy(tmp_path_factory):
     work = tmp_path_factory.mktemp("embed_proxy_gate")
-    ports = iter(free_ports(2 * len(CONFIGS)))
+    ports = free_ports(2 * len(CONFIGS))
     frontends = {}
     cfg = ("global\n    pidfile %s/haproxy.pid\n\ndefaults\n    mode http\n    timeout connect 2s\n"
            "    timeout client 10s\n    timeout server 10s\n\nbackend upstream\n"
@@ -89,7 +89,7 @@ def haproxy(tmp_path_factory):
         rules = render("haproxy_rules.j2", **dict(options, embed_proxy_server="haproxy", embed_proxy_name="t"))
         assert "acl t_cand path -m reg " in rules
         for form, text in (("gated", rules), ("reference", ungated(rules, "t"))):
-            port = next(ports)
+            port = ports.pop()
             frontends[(config, form)] = port
             cfg += "\nfrontend %s_%s\n    bind 127.0.0.1:%d\n%s    default_backend upstream\n" % (config, form, port, text)
     path = os.path.join(work, "haproxy.cfg")
