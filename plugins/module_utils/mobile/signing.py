@@ -60,8 +60,10 @@ class Signer:
         """The private key, read and checked on the first call (MobileError/CertificateError/InputError
         when it cannot be: unreadable, wrong passphrase, not the certificate's key, a type that cannot sign)."""
         if self._key is None:
-            assert self._key_loader is not None
-            self._key = self._key_loader()
+            loader = self._key_loader
+            if loader is None:  # unreachable: __init__ requires the key or a loader
+                raise ValueError("a Signer needs its key or a key_loader")
+            self._key = loader()
             self._key_loader = None
         return self._key
 
