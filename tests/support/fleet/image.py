@@ -117,14 +117,18 @@ def ensure_image(cache: Path | None = None, packages=PACKAGES, mirror: str | Non
         started = time.monotonic()
         debs = cache / "debootstrap-debs"  # downloaded packages, kept for the next build
         debs.mkdir(exist_ok=True)
-        _seed_debs(cache, debs, log)
-        try:
-            _build(build, packages, debs, mirror)
-        except BaseException:
-            if build.exists():
-                _unmount_under(build)
-                shutil.rmtree(build, ignore_errors=True)
-            raise
+        # the download cache is shared with the client_trust scenario's debootstrap, which takes
+        # the same lock (flock(1) on this file): one debootstrap writes into it at a time
+        with open(cache / "debootstrap-debs.lock", "a", encoding="utf-8") as debs_lock:
+            fcntl.flock(debs_lock, fcntl.LOCK_EX)
+            _seed_debs(cache, debs, log)
+            try:
+                _build(build, packages, debs, mirror)
+            except BaseException:
+                if build.exists():
+                    _unmount_under(build)
+                    shutil.rmtree(build, ignore_errors=True)
+                raise
         (build / READY).write_text(
             f"suite={SUITE}\npackages={','.join(packages)}\nseconds={time.monotonic() - started:.1f}\n",
             encoding="utf-8",
