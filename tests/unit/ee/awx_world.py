@@ -286,7 +286,8 @@ class World:
                      embed_proxy_upstream_host="127.0.0.1", embed_proxy_upstream_port=self.upstream_port,
                      embed_proxy_tls_certificate=self.pki["fullchain.crt"], embed_proxy_tls_key=self.pki["server.key"],
                      embed_proxy_config_path=self.site_file, embed_proxy_check_command=self.nginx("-t", "-q"),
-                     embed_proxy_reload_command=self.nginx("-s", "reload"))
+                     embed_proxy_reload_command=self.nginx("-s", "reload"),
+                     embed_proxy_state_dir=os.path.join(self.root, "proxy-nginx", "state"))
         clients = {name: dict(local, ansible_python_interpreter=self.client_python(name)) for name in self.stores}
         client_vars = {"client_trust_ca_certificates": [{"name": "awx-test-root", "src": self.pki["root.crt"]}],
                        "client_trust_probe_targets": [{"host": SERVER, "port": self.proxy_port,

@@ -324,6 +324,7 @@ def case_embed_proxy(world, mode, pki):
         "embed_proxy_check_command": check,
         # a reload of a server that is not running here: the same check (the scan is about output)
         "embed_proxy_reload_command": check,
+        "embed_proxy_state_dir": str(world["dir"] / "state"),
         "embed_proxy_listen_address": "127.0.0.1", "embed_proxy_listen_port": _free_port(),
         "embed_proxy_server_name": fx.SERVER_HOST, "embed_proxy_upstream_host": "127.0.0.1",
         # the failing run: a key that does not belong to the certificate, refused by nginx -t
