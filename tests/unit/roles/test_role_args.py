@@ -50,7 +50,9 @@ def written(directory):
     ({"embed_proxy_config_path": "{dir}/embed.conf", "embed_proxy_mode": "site", "embed_proxy_upstream_host": "127.0.0.1",
       "embed_proxy_tls_certificate": "{dir}/my cert.pem", "embed_proxy_tls_key": "{dir}/key.pem"},
      "must be absolute paths on the target without %, whitespace"),
-], ids=["relative", "percent", "snippet-percent", "check-percent", "tls-space"])
+    ({"embed_proxy_config_path": "{dir}/embed.conf", "embed_proxy_state_dir": "state"},
+     "embed_proxy_state_dir 'state' must be an absolute directory path"),
+], ids=["relative", "percent", "snippet-percent", "check-percent", "tls-space", "state-relative"])
 def test_embed_proxy_paths_refused_before_any_write(tmp_path, variables, needle):
     variables = dict((k, v.replace("{dir}", str(tmp_path)) if isinstance(v, str) else v) for k, v in variables.items())
     variables.setdefault("embed_proxy_server", "nginx")
