@@ -305,6 +305,7 @@ ok:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.trustops.tableau.plugins.module_utils import _zipload  # noqa: F401  pylint: disable=unused-import  # first: one compile per file
 from ansible_collections.trustops.tableau.plugins.module_utils import _module, identity
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError

@@ -410,6 +410,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.trustops.tableau.plugins.module_utils import _zipload  # noqa: F401  pylint: disable=unused-import  # first: one compile per file
 from ansible_collections.trustops.tableau.plugins.module_utils import _module, certs, policy, reader
 from ansible_collections.trustops.tableau.plugins.module_utils.mobile import apple, checks, identifiers, inputs, signing, writer
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import TrustopsError

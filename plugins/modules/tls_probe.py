@@ -307,6 +307,7 @@ trust_store:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.trustops.tableau.plugins.module_utils import _zipload  # noqa: F401  pylint: disable=unused-import  # first: one compile per file
 from ansible_collections.trustops.tableau.plugins.module_utils import policy
 from ansible_collections.trustops.tableau.plugins.module_utils._module import finish
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import (

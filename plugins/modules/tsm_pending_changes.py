@@ -120,6 +120,7 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.trustops.tableau.plugins.module_utils import _zipload  # noqa: F401  pylint: disable=unused-import  # first: one compile per file
 from ansible_collections.trustops.tableau.plugins.module_utils._tsm_module import run
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm import apply
 from ansible_collections.trustops.tableau.plugins.module_utils.tsm.client import argument_spec

@@ -1,0 +1,170 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) trustops.tableau contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""module_utils/_zipload.py: the collection's files compiled once when imported from a zip (issue 16).
+
+A zip laid out as Ansible's AnsiballZ payload (the collection's module_utils and modules, empty
+``__init__.py`` for the namespace levels) is imported in a fresh interpreter (this venv's, and
+Debian 12's /usr/bin/python3 when it is there) with ``compile`` counted per file: with the finder,
+each of our files is compiled once; the modules get the same ``__file__``, ``__path__``, loader and
+source as zipimport gives them on its own; a missing name still fails the usual way; and outside a zip
+the finder leaves imports to the usual finders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from ansible_collections.trustops.tableau.plugins.module_utils import _zipload
+
+COLLECTION = os.path.abspath(os.path.join(os.path.dirname(_zipload.__file__), "..", ".."))
+PACKAGE = "ansible_collections.trustops.tableau.plugins"
+PYTHONS = [sys.executable] + (["/usr/bin/python3"] if os.path.exists("/usr/bin/python3") else [])
+#: modules imported in the probe (their closures cover most of module_utils)
+MODULES = ("client_cert_identity", "tls_probe", "saml_keypair_check", "tsm_info", "mobile_trust_profile")
+
+PROBE = r"""
+import builtins, collections, importlib, json, sys, types
+sys.path.insert(0, sys.argv[1])
+finder = sys.argv[2] == "finder"
+counts = collections.Counter()
+real_compile = builtins.compile
+def counting(source, filename, *args, **kwargs):
+    counts[filename] += 1
+    return real_compile(source, filename, *args, **kwargs)
+builtins.compile = counting
+if finder:
+    importlib.import_module("ansible_collections.trustops.tableau.plugins.module_utils._zipload")
+else:  # the modules import _zipload first: a stand-in keeps zipimport on its own
+    sys.modules["ansible_collections.trustops.tableau.plugins.module_utils._zipload"] = types.ModuleType("_zipload")
+for name in sys.argv[3].split(","):
+    importlib.import_module("ansible_collections.trustops.tableau.plugins.modules." + name)
+ours = {name: module for name, module in sys.modules.items()
+        if name.startswith("ansible_collections.trustops.tableau.plugins.module_utils") and not name.endswith("._zipload")}
+facts = {name: {"file": getattr(module, "__file__", None), "path": list(getattr(module, "__path__", []) or []),
+                "loader": type(module.__loader__).__name__, "origin": module.__spec__.origin,
+                "source": len(module.__loader__.get_source(name) or "")}
+         for name, module in ours.items()}
+try:
+    importlib.import_module("ansible_collections.trustops.tableau.plugins.module_utils.no_such_file")
+    missing = "imported"
+except ModuleNotFoundError as exc:
+    missing = exc.name
+compiled = {filename.split(".zip/", 1)[1]: n for filename, n in counts.items() if ".zip/ansible_collections/" in filename}
+print(json.dumps({"compiled": compiled, "facts": facts, "missing": missing}))
+"""
+
+
+@pytest.fixture(scope="module")
+def payload(tmp_path_factory):
+    """The collection's module_utils and modules in a zip with AnsiballZ's layout."""
+    path = tmp_path_factory.mktemp("zipload") / "payload.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for level in ("ansible_collections", "ansible_collections/trustops", "ansible_collections/trustops/tableau",
+                      "ansible_collections/trustops/tableau/plugins",
+                      "ansible_collections/trustops/tableau/plugins/module_utils",
+                      "ansible_collections/trustops/tableau/plugins/modules"):
+            archive.writestr(f"{level}/__init__.py", "")
+        for folder in ("module_utils", "modules"):
+            for top, _dirs, files in os.walk(os.path.join(COLLECTION, "plugins", folder)):
+                for name in files:
+                    if name.endswith(".py") and not (folder == "modules" and name == "__init__.py"):
+                        full = os.path.join(top, name)
+                        archive.write(full, "ansible_collections/trustops/tableau/" + os.path.relpath(full, COLLECTION))
+    ansible_dir = os.path.dirname(__import__("ansible").__file__)
+    return str(path), os.path.dirname(ansible_dir)
+
+
+def _probe(python, payload, mode):
+    zip_path, ansible_parent = payload
+    env = dict(os.environ, PYTHONPATH=ansible_parent, PYTHONDONTWRITEBYTECODE="1")
+    if python != sys.executable:  # Debian's python: its own cryptography, only ansible from the venv
+        env["PYTHONPATH"] = _ansible_only(ansible_parent, os.path.dirname(zip_path))
+    proc = subprocess.run([python, "-c", PROBE, zip_path, mode, ",".join(MODULES)], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def _ansible_only(ansible_parent, base):
+    """A directory holding only the ansible package (Debian's python must not see the venv's cryptography)."""
+    folder = os.path.join(base, "ansible-only")
+    if not os.path.isdir(folder):
+        os.makedirs(folder)
+        os.symlink(os.path.join(ansible_parent, "ansible"), os.path.join(folder, "ansible"))
+    return folder
+
+
+@pytest.mark.parametrize("python", PYTHONS)
+def test_each_file_is_compiled_once_with_what_zipimport_gives(python, payload):
+    plain = _probe(python, payload, "plain")
+    fast = _probe(python, payload, "finder")
+
+    assert set(fast["facts"]) == set(plain["facts"])  # the same modules were imported
+    assert len(fast["facts"]) > 15
+    ours = {name for name in fast["compiled"] if "/plugins/module_utils/" in name and not name.endswith("/_zipload.py")}
+    assert ours == {name for name in plain["compiled"] if "/plugins/module_utils/" in name}
+    # zipimport alone compiles our files more than once; with the finder each file once, except the
+    # package's empty __init__.py, imported before the finder is in place.
+    before_finder = {"ansible_collections/trustops/tableau/plugins/module_utils/__init__.py"}
+    assert {name: n for name, n in fast["compiled"].items() if name in ours - before_finder and n != 1} == {}
+    assert sum(plain["compiled"][name] for name in ours) > sum(fast["compiled"][name] for name in ours)
+
+    for name, facts in fast["facts"].items():
+        assert facts == plain["facts"][name], name
+        assert facts["loader"] == "zipimporter"
+        assert ".zip/ansible_collections/" in facts["file"]
+    packages = {name for name, facts in fast["facts"].items() if facts["path"]}
+    assert f"{PACKAGE}.module_utils.tsm" in packages and f"{PACKAGE}.module_utils" in packages
+    assert fast["missing"] == plain["missing"] == f"{PACKAGE}.module_utils.no_such_file"
+
+
+def test_outside_a_zip_the_usual_finders_answer():
+    code = ("import importlib, sys\n"
+            "importlib.import_module('ansible_collections.trustops.tableau.plugins.module_utils._zipload')\n"
+            "module = importlib.import_module('ansible_collections.trustops.tableau.plugins.module_utils.findings')\n"
+            "from importlib.machinery import PathFinder\n"
+            "ours = [i for i, finder in enumerate(sys.meta_path) if type(finder).__name__ == 'OneCompileFinder']\n"
+            "print(type(module.__loader__).__name__, module.__file__, ours == [sys.meta_path.index(PathFinder) - 1])\n")
+    collections_root = os.path.dirname(os.path.dirname(os.path.dirname(COLLECTION)))
+    proc = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=collections_root),
+                          capture_output=True, text=True, timeout=60, check=True)
+    loader, path, first = proc.stdout.split()
+    assert loader == "SourceFileLoader"
+    assert os.path.isfile(path)
+    assert first == "True"  # once, just before the path finder
+
+
+def test_install_is_idempotent():
+    before = list(sys.meta_path)
+    _zipload.install()
+    _zipload.install()
+    assert sys.meta_path == before
+    assert sum(isinstance(finder, _zipload.OneCompileFinder) for finder in sys.meta_path) == 1
+
+
+def test_every_python_module_imports_it_before_the_rest_of_the_collection():
+    import ast  # pylint: disable=import-outside-toplevel
+
+    folder = os.path.join(COLLECTION, "plugins", "modules")
+    checked = 0
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".py") or name == "__init__.py":
+            continue
+        with open(os.path.join(folder, name), encoding="utf-8") as handle:
+            tree = ast.parse(handle.read())
+        ours = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                and (node.module or "").startswith("ansible_collections.trustops.tableau")]
+        if not ours:
+            continue  # win_trust_anchor.py: documentation only (the module is PowerShell)
+        first = min(ours, key=lambda node: node.lineno)
+        assert (first.module, [alias.name for alias in first.names]) == (
+            "ansible_collections.trustops.tableau.plugins.module_utils", ["_zipload"]), name
+        checked += 1
+    assert checked >= 14
