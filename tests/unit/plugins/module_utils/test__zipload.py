@@ -13,6 +13,7 @@ the finder leaves imports to the usual finders.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import subprocess
@@ -26,6 +27,10 @@ from ansible_collections.trustops.tableau.plugins.module_utils import _zipload
 COLLECTION = os.path.abspath(os.path.join(os.path.dirname(_zipload.__file__), "..", ".."))
 PACKAGE = "ansible_collections.trustops.tableau.plugins"
 PYTHONS = [sys.executable] + (["/usr/bin/python3"] if os.path.exists("/usr/bin/python3") else [])
+#: other CPython versions on this machine (pyenv's) that ansible-core's module code supports (3.8 on),
+#: for the TSM modules (no cryptography needed)
+OTHER_PYTHONS = sorted(path for path in glob.glob("/root/.pyenv/versions/3.*/bin/python3")
+                       if int(path.split("/versions/3.")[1].split(".")[0]) >= 8)
 #: modules imported in the probe (their closures cover most of module_utils)
 MODULES = ("client_cert_identity", "tls_probe", "saml_keypair_check", "tsm_info", "mobile_trust_profile")
 
@@ -81,12 +86,12 @@ def payload(tmp_path_factory):
     return str(path), os.path.dirname(ansible_dir)
 
 
-def _probe(python, payload, mode):
+def _probe(python, payload, mode, modules=MODULES):
     zip_path, ansible_parent = payload
     env = dict(os.environ, PYTHONPATH=ansible_parent, PYTHONDONTWRITEBYTECODE="1")
-    if python != sys.executable:  # Debian's python: its own cryptography, only ansible from the venv
+    if python != sys.executable:  # another python: its own libraries, only ansible from the venv
         env["PYTHONPATH"] = _ansible_only(ansible_parent, os.path.dirname(zip_path))
-    proc = subprocess.run([python, "-c", PROBE, zip_path, mode, ",".join(MODULES)], env=env,
+    proc = subprocess.run([python, "-c", PROBE, zip_path, mode, ",".join(modules)], env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
@@ -123,6 +128,18 @@ def test_each_file_is_compiled_once_with_what_zipimport_gives(python, payload):
     packages = {name for name, facts in fast["facts"].items() if facts["path"]}
     assert f"{PACKAGE}.module_utils.tsm" in packages and f"{PACKAGE}.module_utils" in packages
     assert fast["missing"] == plain["missing"] == f"{PACKAGE}.module_utils.no_such_file"
+
+
+@pytest.mark.parametrize("python", [p for p in OTHER_PYTHONS if os.path.realpath(p) not in map(os.path.realpath, PYTHONS)])
+def test_other_python_versions(python, payload):
+    """zipimport compiles twice from 3.8 to 3.13; the finder makes it once on each (TSM modules only:
+    these interpreters have no cryptography)."""
+    plain = _probe(python, payload, "plain", ("tsm_info", "tsm_config"))
+    fast = _probe(python, payload, "finder", ("tsm_info", "tsm_config"))
+    ours = {name for name in fast["compiled"] if "/plugins/module_utils/" in name and not name.endswith(("/_zipload.py", "/module_utils/__init__.py"))}
+    assert len(ours) > 10
+    assert {fast["compiled"][name] for name in ours} == {1}
+    assert fast["facts"] == plain["facts"]
 
 
 def test_outside_a_zip_the_usual_finders_answer():
