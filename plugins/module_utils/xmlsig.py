@@ -44,16 +44,10 @@ from typing import Any
 from ansible_collections.trustops.tableau.plugins.module_utils import certs
 from ansible_collections.trustops.tableau.plugins.module_utils.xml import NS, etree
 
-SIGNXML_IMPORT_ERROR: str | None
-try:
-    from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
-    from signxml.exceptions import InvalidDigest, InvalidInput, SignXMLException
-except (ImportError, AttributeError):  # pragma: no cover - reported by the callers
-    HAS_SIGNXML = False
-    SIGNXML_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_SIGNXML = True
-    SIGNXML_IMPORT_ERROR = None
+#: signxml's names and what this module derives from them, filled on first need by :func:`_signxml`
+_SIGNXML: dict[str, Any] = {}
+#: the module attributes that import signxml when first read (see :func:`__getattr__`)
+_LAZY = ("HAS_SIGNXML", "SIGNXML_IMPORT_ERROR", "ALL_METHODS", "ALL_DIGESTS")
 
 DS = NS["ds"]
 SIGNATURE = f"{{{DS}}}Signature"
@@ -64,17 +58,44 @@ FOREIGN_SIGNER = "foreign-signer"
 WRAPPING = "wrapping"
 INVALID = "invalid"
 
-if HAS_SIGNXML:
-    ALL_METHODS = frozenset(m for m in SignatureMethod if not m.name.startswith("HMAC"))
-    ALL_DIGESTS = frozenset(DigestAlgorithm)
-    _ERRORS = (SignXMLException, etree.LxmlError, ValueError, KeyError, TypeError, AttributeError,
-               certs.UnsupportedAlgorithm, certs.InvalidSignature)
+
+def _signxml() -> dict[str, Any]:
+    """signxml, imported on first need and kept: ``HAS_SIGNXML``, ``SIGNXML_IMPORT_ERROR`` and, when
+    it imports, its classes, ``ALL_METHODS``, ``ALL_DIGESTS`` and ``ERRORS`` (what a verification may
+    raise).  An unsigned document never needs it, so a check of one does not pay for its import
+    (about 10 ms on top of lxml and cryptography; issue 16)."""
+    if not _SIGNXML:
+        try:
+            from signxml import (  # pylint: disable=import-outside-toplevel
+                DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier)
+            from signxml.exceptions import (  # pylint: disable=import-outside-toplevel
+                InvalidDigest, InvalidInput, SignXMLException)
+        except (ImportError, AttributeError):  # pragma: no cover - reported by the callers
+            _SIGNXML.update(HAS_SIGNXML=False, SIGNXML_IMPORT_ERROR=traceback.format_exc())
+        else:
+            _SIGNXML.update(
+                HAS_SIGNXML=True, SIGNXML_IMPORT_ERROR=None, SignatureConfiguration=SignatureConfiguration,
+                XMLVerifier=XMLVerifier, InvalidDigest=InvalidDigest, InvalidInput=InvalidInput,
+                ALL_METHODS=frozenset(m for m in SignatureMethod if not m.name.startswith("HMAC")),
+                ALL_DIGESTS=frozenset(DigestAlgorithm),
+                ERRORS=(SignXMLException, etree.LxmlError, ValueError, KeyError, TypeError, AttributeError,
+                        certs.UnsupportedAlgorithm, certs.InvalidSignature))
+    return _SIGNXML
+
+
+def __getattr__(name: str) -> Any:
+    """``HAS_SIGNXML`` (bool), ``SIGNXML_IMPORT_ERROR`` (the import's traceback, or None),
+    ``ALL_METHODS``, ``ALL_DIGESTS``: reading one imports signxml (once)."""
+    if name in _LAZY and name in _signxml():
+        return _SIGNXML[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def all_signature_methods() -> tuple[frozenset, frozenset]:
     """``(signature methods, digest algorithms)`` accepted: every one signxml knows but HMAC
     (a blocklist is a policy finding of the caller, not a verification failure)."""
-    return ALL_METHODS, ALL_DIGESTS
+    names = _signxml()
+    return names["ALL_METHODS"], names["ALL_DIGESTS"]
 
 
 def references(signature: Any) -> list[str | None]:
@@ -126,10 +147,11 @@ def _midlife(cert: certs.x509.Certificate) -> datetime.datetime:
 
 
 def _signxml_verify(root: Any, location: str, cert: certs.x509.Certificate) -> Any:
-    config = SignatureConfiguration(
-        location=location, expect_references=1, signature_methods=ALL_METHODS, digest_algorithms=ALL_DIGESTS,
-        verification_time=_midlife(cert), ignore_ambiguous_key_info=True)
-    return XMLVerifier().verify(root, x509_cert=cert, expect_config=config, id_attribute="ID")
+    names = _signxml()
+    config = names["SignatureConfiguration"](
+        location=location, expect_references=1, signature_methods=names["ALL_METHODS"],
+        digest_algorithms=names["ALL_DIGESTS"], verification_time=_midlife(cert), ignore_ambiguous_key_info=True)
+    return names["XMLVerifier"]().verify(root, x509_cert=cert, expect_config=config, id_attribute="ID")
 
 
 #: our words for the verifier's structural complaints (first words of its message -> reason)
@@ -149,11 +171,12 @@ def _failure(exc: BaseException) -> tuple[str, str]:
     """``(problem, reason)`` for a verifier exception, in our words: the library's own text (and
     its API hints such as ``SignatureConfiguration(...)``) never reaches a message."""
     text = str(exc).strip()
-    if isinstance(exc, InvalidDigest):
+    names = _signxml()
+    if isinstance(exc, names["InvalidDigest"]):
         return TAMPERED, "digest mismatch: the signed content was changed after signing"
-    if isinstance(exc, InvalidInput) and text.startswith("Ambiguous reference"):
+    if isinstance(exc, names["InvalidInput"]) and text.startswith("Ambiguous reference"):
         return WRAPPING, "several elements carry the signed ID"
-    if isinstance(exc, InvalidInput):
+    if isinstance(exc, names["InvalidInput"]):
         for start, reason in _INPUT_REASONS:
             if text.startswith(start):
                 return INVALID, reason
@@ -216,10 +239,11 @@ def _first_verifying(root: Any, location: str, certificates: Sequence[certs.x509
     the signature, else ``(None, None, (problem, reason))`` of the last failure (None without
     certificates); a failure whose problem is in ``final`` ends the search."""
     failure = None
+    errors = _signxml()["ERRORS"]
     for cert in certificates:
         try:
             return cert, _signxml_verify(root, location, cert), None
-        except _ERRORS as exc:
+        except errors as exc:
             failure = _failure(exc)
             if failure[0] in final:
                 break

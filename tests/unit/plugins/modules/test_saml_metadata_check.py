@@ -109,3 +109,34 @@ def test_site_scope(files, tmp_path, capsys):
                   "site_alias": "finance"}, capsys)
     assert result["ok"] is True and result["findings"] == []
     assert result["urls"]["expected_acs_url"].endswith("/samlservice/public/sp/metadata?alias=finance")
+
+
+def test_signxml_is_imported_only_to_verify_a_signature(files):
+    """Issue 16: unsigned metadata is checked without importing signxml; signed metadata imports it
+    and is verified (a fresh interpreter, the module's own import first)."""
+    import json  # pylint: disable=import-outside-toplevel
+    import os  # pylint: disable=import-outside-toplevel
+    import subprocess  # pylint: disable=import-outside-toplevel
+    import sys  # pylint: disable=import-outside-toplevel
+
+    code = (
+        "import json, sys\n"
+        "import ansible.module_utils.basic\n"
+        "import ansible_collections.trustops.tableau.plugins.modules.saml_metadata_check\n"
+        "from ansible_collections.trustops.tableau.plugins.module_utils.saml.metadata import check_configuration\n"
+        "seen = ['signxml' in sys.modules]\n"
+        "findings, facts = check_configuration(idp_data=open(sys.argv[1], 'rb').read())\n"
+        "seen += ['signxml' in sys.modules, facts['idp']['signature_verified']]\n"
+        "findings, facts = check_configuration(idp_data=open(sys.argv[2], 'rb').read(),\n"
+        "                                      trusted_signer_data=open(sys.argv[3], 'rb').read())\n"
+        "seen += ['signxml' in sys.modules, facts['idp']['signature_verified']]\n"
+        "print(json.dumps(seen))\n")
+    collections = os.path.abspath(os.path.join(os.path.dirname(saml_metadata_check.__file__), *[".."] * 5))
+    proc = subprocess.run([sys.executable, "-c", code, files["soap"], files["signed"], files["signer"]],
+                          env=dict(os.environ, PYTHONPATH=collections), capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    after_import, after_unsigned, unsigned_verified, after_signed, signed_verified = json.loads(proc.stdout)
+    assert (after_import, after_unsigned) == (False, False)
+    assert unsigned_verified is not True
+    assert (after_signed, signed_verified) == (True, True)
