@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime
 import ipaddress
+import math
 import re
 import shlex
 import traceback
@@ -763,7 +764,7 @@ def crl_signed_by(crl: x509.CertificateRevocationList, ca: x509.Certificate) -> 
 class KeyInfo:
     """What a private-key file is: format, encryption, type, size, and the loaded key if any."""
 
-    __slots__ = ("format", "encrypted", "key_type", "key_size", "curve", "key", "pem_label")
+    __slots__ = ("format", "encrypted", "key_type", "key_size", "curve", "key", "public", "pem_label")
 
     def __init__(self, fmt: str, encrypted: bool, pem_label: str | None = None) -> None:
         self.format = fmt  # pkcs1 | pkcs8 | sec1 | openssh
@@ -772,7 +773,8 @@ class KeyInfo:
         self.key_type: str | None = None
         self.key_size: int | None = None
         self.curve: str | None = None
-        self.key: Any = None
+        self.key: Any = None  # the loaded private key (cryptography), None when not loaded
+        self.public: Any = None  # its public key: set whenever the key was read (loaded or not)
 
     def as_dict(self) -> dict[str, Any]:
         return {"format": self.format, "encrypted": self.encrypted, "key_type": self.key_type,
@@ -843,6 +845,118 @@ def _openssh_encrypted(block: bytes) -> bool:
     return raw[len(magic) + 4:len(magic) + 4 + size] != b"none"
 
 
+#: The content of the AlgorithmIdentifier of an RSA PrivateKeyInfo: OID rsaEncryption (1.2.840.113549.1.1.1), NULL.
+_RSA_ALGORITHM = bytes.fromhex("06092a864886f70d0101010500")
+
+
+def _strong_probable_prime_base_2(m: int) -> bool:
+    """One Miller-Rabin round with base 2 for an odd ``m`` >= 3: False means ``m`` is certainly
+    composite (or even, or below 3: such a factor is left to OpenSSL's verdict)."""
+    if m < 5 or not m & 1:
+        return m == 3
+    d = m - 1
+    s = (d & -d).bit_length() - 1
+    x = pow(2, d >> s, m)
+    if x in (1, m - 1):
+        return True
+    for _ in range(s - 1):
+        x = x * x % m
+        if x == m - 1:
+            return True
+    return False
+
+
+def rsa_private_numbers_problem(n: int, e: int, d: int, p: int, q: int, dp: int, dq: int, qinv: int) -> str | None:
+    """Why the numbers of a two-prime RSA private key do not make a valid key, or None when they do.
+
+    The checks of OpenSSL's ``RSA_check_key`` (which ``cryptography`` runs on every RSA key it
+    loads), in its order, with one difference: the primality of ``p`` and ``q`` is one
+    Miller-Rabin round with base 2 here, where OpenSSL 3 runs 64 rounds (35 to 50 ms on a fleet
+    host).  Any damage to a key breaks ``n = p*q`` or a congruence below; a composite factor
+    that passes one round exists only when it is built to pass it.
+    """
+    if e <= 1 or not e & 1:
+        return "bad public exponent"
+    if not _strong_probable_prime_base_2(p):
+        return "p is not prime"
+    if not _strong_probable_prime_base_2(q):
+        return "q is not prime"
+    if p * q != n:
+        return "n is not p*q"
+    p1, q1 = p - 1, q - 1
+    lam = p1 * q1 // math.gcd(p1, q1)
+    if d * e % lam != 1:
+        return "d*e is not 1 modulo lcm(p-1, q-1)"
+    if d % p1 != dp:
+        return "dP is not d mod (p-1)"
+    if d % q1 != dq:
+        return "dQ is not d mod (q-1)"
+    try:
+        if pow(q, -1, p) != qinv:
+            return "qInv is not the inverse of q modulo p"
+    except ValueError:
+        return "q has no inverse modulo p"
+    return None
+
+
+def _der_positive_integer(data: bytes, start: int, end: int) -> int | None:
+    """The value of a minimally encoded positive INTEGER's content, None for any other encoding."""
+    if end <= start or data[start] & 0x80 or (data[start] == 0 and end - start > 1 and not data[start + 1] & 0x80):
+        return None
+    return int.from_bytes(data[start:end], "big")
+
+
+def _rsa_private_numbers(der: bytes, form: str) -> tuple[int, ...] | None:
+    """``(n, e, d, p, q, dP, dQ, qInv)`` of a two-prime RSAPrivateKey (``form`` "pkcs1") or of an
+    unencrypted PKCS#8 PrivateKeyInfo holding one, no attributes (``form`` "pkcs8"), in strict
+    DER; None for anything else."""
+    try:
+        start, end = _asn1.whole(der, _asn1.SEQUENCE)
+        items = _asn1.der_children(der, start, end)
+        if (len(items) == 3 and items[1][0] == _asn1.SEQUENCE) != (form == "pkcs8"):
+            return None
+        if form == "pkcs8":  # PrivateKeyInfo
+            (t0, s0, e0), (_t1, s1, e1), (t2, s2, e2) = items
+            if t0 != _asn1.INTEGER or der[s0:e0] != b"\x00" or der[s1:e1] != _RSA_ALGORITHM \
+                    or t2 != _asn1.OCTET_STRING:
+                return None
+            der = der[s2:e2]
+            start, end = _asn1.whole(der, _asn1.SEQUENCE)
+            items = _asn1.der_children(der, start, end)
+        if len(items) != 9 or any(tag != _asn1.INTEGER for tag, _s, _e in items) \
+                or der[items[0][1]:items[0][2]] != b"\x00":
+            return None
+    except _asn1.DerError:
+        return None
+    values = tuple(_der_positive_integer(der, s, e) for _tag, s, e in items[1:])
+    return None if None in values else values  # type: ignore[return-value]
+
+
+def _pem_body(block: bytes) -> bytes | None:
+    """The DER of a PEM block written the usual way (64-character base64 lines, no headers), else None."""
+    lines = block.split(b"\n")[1:-1]
+    if not lines or any(len(line) != 64 for line in lines[:-1]) or not 0 < len(lines[-1]) <= 64 \
+            or any(b":" in line for line in lines):
+        return None
+    try:
+        return base64.b64decode(b"".join(lines), validate=True)
+    except ValueError:
+        return None
+
+
+def _rsa_public_half(der: bytes | None, form: str) -> Any:
+    """The public key of an unencrypted two-prime RSA private key whose numbers pass
+    :func:`rsa_private_numbers_problem`, without loading the private key; None for any other key
+    (the caller loads it with cryptography, which then gives the verdict)."""
+    numbers = _rsa_private_numbers(der, form) if der else None
+    if numbers is None or rsa_private_numbers_problem(*numbers) is not None:
+        return None
+    try:
+        return rsa.RSAPublicNumbers(numbers[1], numbers[0]).public_key()
+    except ValueError:
+        return None
+
+
 def _is_der_certificate(data: bytes) -> bool:
     try:
         x509.load_der_x509_certificate(data)
@@ -852,8 +966,14 @@ def _is_der_certificate(data: bytes) -> bool:
 
 
 def inspect_private_key(data: bytes | str, passphrase: bytes | str | None = None,
-                        source: str = "<input>") -> KeyInfo:
-    """Detect a private key's format and, when it can be loaded, its type and size.
+                        source: str = "<input>", private: bool = True) -> KeyInfo:
+    """Detect a private key's format and, when it can be read, its type, size and public key.
+
+    ``private=False`` is for callers that need only the facts and ``KeyInfo.public`` (checks, TSM
+    plans): an unencrypted two-prime RSA key (PKCS#1 or PKCS#8, PEM or DER) is then read by the
+    DER layer and checked with :func:`rsa_private_numbers_problem` instead of being loaded, and
+    ``KeyInfo.key`` stays None; every other key, and an RSA key that check refuses, is loaded as
+    with ``private=True`` (so cryptography's error is the one reported).
 
     PEM labels tell PKCS#1 ("RSA/DSA PRIVATE KEY", encrypted when "Proc-Type: 4,ENCRYPTED"),
     SEC1 ("EC PRIVATE KEY"), PKCS#8 ("PRIVATE KEY") and encrypted PKCS#8 ("ENCRYPTED PRIVATE
@@ -903,6 +1023,13 @@ def inspect_private_key(data: bytes | str, passphrase: bytes | str | None = None
         payload = data
     if info.encrypted and not passphrase:
         return info
+    if not private and not info.encrypted and info.format in ("pkcs1", "pkcs8") \
+            and info.pem_label in (None, "RSA PRIVATE KEY", "PRIVATE KEY"):
+        public = _rsa_public_half(_pem_body(payload) if blocks else payload, info.format)
+        if public is not None:
+            info.public = public
+            info.key_type, info.key_size, info.curve = "RSA", public.key_size, None
+            return info
     try:
         key = loader(payload, password=passphrase if info.encrypted else None)
     except TypeError as exc:
@@ -920,6 +1047,7 @@ def inspect_private_key(data: bytes | str, passphrase: bytes | str | None = None
     except Exception as exc:
         raise CertificateError(f"{source}: unreadable private key ({_short(exc)})")
     info.key = key
+    info.public = key.public_key()
     info.key_type, info.key_size, info.curve = public_key_info(key)
     return info
 
@@ -929,6 +1057,7 @@ def _spki(public_key: Any) -> bytes:
                                    serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def key_matches_cert(private_key: Any, cert: x509.Certificate) -> bool:
-    """True when the private key's public half is the certificate's public key."""
-    return _spki(private_key.public_key()) == _spki(public_key(cert))
+def key_matches_cert(key: Any, cert: x509.Certificate) -> bool:
+    """True when ``key`` (a private key, or the public half ``KeyInfo.public``) is the certificate's key."""
+    public = key.public_key() if callable(getattr(key, "public_key", None)) else key
+    return _spki(public) == _spki(public_key(cert))

@@ -353,7 +353,7 @@ def check_sp_key(data: bytes | str, source: str = "<input>", passphrase: str | N
     if filename is not None and not basename(filename).endswith(".key"):
         findings.append(finding("SAML-010", source=name))
     try:
-        info = inspect_private_key(data, None, name)
+        info = inspect_private_key(data, None, name, private=False)
     except CertificateError as exc:
         findings.append(finding("SAML-011", source=name, detail=short_error(exc)))
         return findings, {}
@@ -364,12 +364,12 @@ def check_sp_key(data: bytes | str, source: str = "<input>", passphrase: str | N
     empty_password = False
     if info.encrypted and passphrase:
         try:
-            info = inspect_private_key(data, passphrase, name)
+            info = inspect_private_key(data, passphrase, name, private=False)
         except CertificateError as exc:
             decrypt_error = short_error(exc)
-    if info.encrypted and info.key is None and info.format == "pkcs8":
+    if info.encrypted and info.public is None and info.format == "pkcs8":
         empty_password = _open_pkcs8_with_empty_password(_pkcs8_der(data) or b"")
-    if info.key is not None:
+    if info.public is not None:
         key_type = info.key_type
     elif empty_password not in (False, None):
         key_type = public_key_info(empty_password)[0]
@@ -394,7 +394,7 @@ def check_sp_key(data: bytes | str, source: str = "<input>", passphrase: str | N
                                     detail="the key is password protected and no passphrase was given"))
     elif fmt == "pkcs8":
         findings.append(_key_finding("SAML-016", key_type, (name, filename or source), fmt, scope, how="has no password"))
-    if info.key is not None:
+    if info.public is not None:
         facts.update(key_type=info.key_type, key_size=info.key_size, curve=info.curve)
         if info.key_type not in ("RSA", "DSA"):
             findings.append(_key_finding("SAML-012", info.key_type, (name, filename or source), fmt, scope, key_type=info.key_type,
@@ -402,7 +402,7 @@ def check_sp_key(data: bytes | str, source: str = "<input>", passphrase: str | N
         if info.encrypted and fmt == "pkcs8" and info.key_type != "RSA":
             findings.append(_key_finding("SAML-015", info.key_type, (name, filename or source), fmt, scope, key_type=info.key_type))
         if cert is not None:
-            facts["matches_certificate"] = key_matches_cert(info.key, cert)
+            facts["matches_certificate"] = key_matches_cert(info.public, cert)
             if not facts["matches_certificate"]:
                 ktype, ksize, _c = public_key_info(public_key(cert))
                 findings.append(finding(

@@ -74,11 +74,12 @@ def load_certificate_input(option: str, path: str, exactly_one: bool = False) ->
 
 
 def load_key_input(option: str, path: str, passphrase: str | None = None, verify: bool = True) -> Any:
-    """The KeyInfo of a private-key file option; a wrong passphrase (when ``verify``) is refused."""
+    """The KeyInfo of a private-key file option (its facts and public half; the private key is not
+    loaded when it need not be); a wrong passphrase (when ``verify``) is refused."""
     from ansible_collections.trustops.tableau.plugins.module_utils import certs
     data = read_file_input(option, path, "key")
     try:
-        return certs.inspect_private_key(data, passphrase if verify else None, f"{option} {path}")
+        return certs.inspect_private_key(data, passphrase if verify else None, f"{option} {path}", private=False)
     except certs.CertificateError as exc:
         raise _refuse(option, path, exc)
 

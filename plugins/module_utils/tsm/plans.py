@@ -532,7 +532,7 @@ def external_ssl_findings(cert: Any, key_info: Any, cert_path: str, key_path: st
         findings.append(finding("TSM-033", key_file=key_path))
     if info.encrypted:
         findings.append(finding("TSM-031", key_file=key_path))
-    if info.key is not None and not certs.key_matches_cert(info.key, cert):
+    if info.public is not None and not certs.key_matches_cert(info.public, cert):
         findings.append(finding("TSM-032", key_file=key_path, cert_file=cert_path))
     if not chain_path and not certs.is_self_signed(cert):
         findings.append(finding("TSM-030"))
