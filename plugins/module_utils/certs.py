@@ -859,7 +859,7 @@ def _strong_probable_prime_base_2(m: int) -> bool:
     x = pow(2, d >> s, m)
     if x in (1, m - 1):
         return True
-    for _ in range(s - 1):
+    for _round in range(s - 1):
         x = x * x % m
         if x == m - 1:
             return True

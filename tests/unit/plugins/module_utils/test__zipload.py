@@ -53,16 +53,20 @@ for name in sys.argv[3].split(","):
 ours = {name: module for name, module in sys.modules.items()
         if name.startswith("ansible_collections.trustops.tableau.plugins.module_utils") and not name.endswith("._zipload")}
 facts = {name: {"file": getattr(module, "__file__", None), "path": list(getattr(module, "__path__", []) or []),
-                "loader": type(module.__loader__).__name__, "origin": module.__spec__.origin,
-                "source": len(module.__loader__.get_source(name) or "")}
+                "importer": type(getattr(module.__loader__, "importer", module.__loader__)).__name__,
+                "origin": module.__spec__.origin, "source": len(module.__loader__.get_source(name) or ""),
+                "code_files": sorted({value.__code__.co_filename for value in vars(module).values()
+                                      if isinstance(value, types.FunctionType) and value.__module__ == name})}
          for name, module in ours.items()}
+loaders = sorted({type(module.__loader__).__name__ for name, module in ours.items()
+                  if not name.endswith(".module_utils")})  # imported before the finder
 try:
     importlib.import_module("ansible_collections.trustops.tableau.plugins.module_utils.no_such_file")
     missing = "imported"
 except ModuleNotFoundError as exc:
     missing = exc.name
 compiled = {filename.split(".zip/", 1)[1]: n for filename, n in counts.items() if ".zip/ansible_collections/" in filename}
-print(json.dumps({"compiled": compiled, "facts": facts, "missing": missing}))
+print(json.dumps({"compiled": compiled, "facts": facts, "missing": missing, "loaders": loaders}))
 """
 
 
@@ -86,9 +90,14 @@ def payload(tmp_path_factory):
     return str(path), os.path.dirname(ansible_dir)
 
 
-def _probe(python, payload, mode, modules=MODULES):
+def _probe(python, payload, mode, modules=MODULES, cache="off", **extra):
+    """Import ``modules`` from the zip in a fresh ``python``; ``cache`` is TRUSTOPS_TABLEAU_BYTECODE_CACHE
+    (off by default: these tests count compiles)."""
     zip_path, ansible_parent = payload
-    env = dict(os.environ, PYTHONPATH=ansible_parent, PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, PYTHONPATH=ansible_parent, PYTHONDONTWRITEBYTECODE="1", TRUSTOPS_TABLEAU_BYTECODE_CACHE=cache)
+    if cache != "off":
+        del env["PYTHONDONTWRITEBYTECODE"]
+    env.update(extra)
     if python != sys.executable:  # another python: its own libraries, only ansible from the venv
         env["PYTHONPATH"] = _ansible_only(ansible_parent, os.path.dirname(zip_path))
     proc = subprocess.run([python, "-c", PROBE, zip_path, mode, ",".join(modules)], env=env,
@@ -123,8 +132,10 @@ def test_each_file_is_compiled_once_with_what_zipimport_gives(python, payload):
 
     for name, facts in fast["facts"].items():
         assert facts == plain["facts"][name], name
-        assert facts["loader"] == "zipimporter"
+        assert facts["importer"] == "zipimporter"
         assert ".zip/ansible_collections/" in facts["file"]
+        assert facts["code_files"] in ([], [facts["file"]])
+    assert fast["loaders"] == ["ZipSourceLoader"] and plain["loaders"] == ["zipimporter"]
     packages = {name for name, facts in fast["facts"].items() if facts["path"]}
     assert f"{PACKAGE}.module_utils.tsm" in packages and f"{PACKAGE}.module_utils" in packages
     assert fast["missing"] == plain["missing"] == f"{PACKAGE}.module_utils.no_such_file"
@@ -185,3 +196,138 @@ def test_every_python_module_imports_it_before_the_rest_of_the_collection():
             "ansible_collections.trustops.tableau.plugins.module_utils", ["_zipload"]), name
         checked += 1
     assert checked >= 14
+
+
+# --------------------------------------------------------------------------- the bytecode cache
+
+TAG_OF = {}
+
+
+def _tag(python):
+    if python not in TAG_OF:
+        TAG_OF[python] = subprocess.run([python, "-c", "import sys; print(sys.implementation.cache_tag)"],
+                                        capture_output=True, text=True, check=True).stdout.strip()
+    return TAG_OF[python]
+
+
+def _copy(payload, folder, change=None):
+    """The payload zip at another path (another run's temporary directory); ``change`` = (file, text
+    appended) changes one source."""
+    zip_path, ansible_parent = payload
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "ansible_moved_payload.zip"
+    with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if change and item.filename.endswith(change[0]):
+                data += change[1].encode()
+            out.writestr(item.filename, data)
+    return str(target), ansible_parent
+
+
+def _ours(run):
+    """How many times each of our files (not the __init__ imported before the finder) was compiled."""
+    return {name: n for name, n in run["compiled"].items() if "/plugins/module_utils/" in name
+            and not name.endswith(("/_zipload.py", "/module_utils/__init__.py"))}
+
+
+@pytest.mark.parametrize("python", PYTHONS)
+def test_the_next_run_loads_the_cache_instead_of_compiling(python, payload, tmp_path):
+    cache = tmp_path / "cache"
+    first = _probe(python, payload, "finder", cache=str(cache))
+    compiled = _ours(first)
+    assert len(compiled) > 15 and set(compiled.values()) == {1}
+    entries = {path.name: path for path in (cache / _tag(python)).iterdir()}
+    assert {name for name in entries if ".module_utils." in name} == {
+        name + ".pyc" for name in first["facts"] if not name.endswith((".module_utils", "._zipload"))}
+    assert f"{PACKAGE}.modules.tls_probe.pyc" in entries
+    assert oct(cache.stat().st_mode & 0o777) == oct((cache / _tag(python)).stat().st_mode & 0o777) == "0o700"
+    assert {oct(path.stat().st_mode & 0o777) for path in entries.values()} == {"0o600"}
+
+    moved = _copy(payload, tmp_path / "run2")  # the next task: the same sources in another temporary path
+    second = _probe(python, moved, "finder", cache=str(cache))
+    assert _ours(second) == {}
+    plain = _probe(python, moved, "plain")
+    assert second["facts"] == plain["facts"]  # file, origin, source and the code's file name are this run's
+    assert any(facts["code_files"] for facts in second["facts"].values())
+
+
+@pytest.mark.parametrize("python", PYTHONS)
+def test_a_changed_source_is_compiled_again_and_replaces_its_entry(python, payload, tmp_path):
+    cache = tmp_path / "cache"
+    _probe(python, payload, "finder", cache=str(cache))
+    changed = _copy(payload, tmp_path / "run2", change=("module_utils/findings.py", "\nCHANGED_BY_THE_TEST = 1\n"))
+    second = _probe(python, changed, "finder", cache=str(cache))
+    assert list(_ours(second)) == ["ansible_collections/trustops/tableau/plugins/module_utils/findings.py"]
+    third = _probe(python, _copy(changed, tmp_path / "run3"), "finder", cache=str(cache))
+    assert _ours(third) == {}
+    back = _probe(python, payload, "finder", cache=str(cache))  # the original source: compiled again
+    assert list(_ours(back)) == ["ansible_collections/trustops/tableau/plugins/module_utils/findings.py"]
+
+
+def test_entries_that_are_damaged_or_not_private_are_not_used(payload, tmp_path):
+    python = sys.executable
+    cache = tmp_path / "cache"
+    _probe(python, payload, "finder", cache=str(cache))
+    folder = cache / _tag(python)
+    prefix = "ansible_collections.trustops.tableau.plugins.module_utils."
+    (folder / f"{prefix}findings.pyc").write_bytes((folder / f"{prefix}findings.pyc").read_bytes()[:40])  # cut
+    garbage = folder / f"{prefix}certs.pyc"
+    garbage.write_bytes(garbage.read_bytes()[:16] + b"\x00garbage")  # the right header, no code
+    writable = folder / f"{prefix}reader.pyc"
+    writable.chmod(0o666)  # others could have written it
+    linked = folder / f"{prefix}policy.pyc"
+    elsewhere = tmp_path / "policy.pyc"
+    elsewhere.write_bytes(linked.read_bytes())
+    linked.unlink()
+    linked.symlink_to(elsewhere)  # a symbolic link is not followed
+    run = _probe(python, payload, "finder", cache=str(cache))
+    assert sorted(name.rsplit("/", 1)[1] for name in _ours(run)) == ["certs.py", "findings.py", "policy.py", "reader.py"]
+    assert set(_ours(run).values()) == {1}
+    assert not linked.is_symlink() and linked.stat().st_mode & 0o777 == 0o600  # replaced by a real entry
+
+    folder.chmod(0o755)  # a directory others may read is not this user's private cache: not used at all
+    cache.chmod(0o755)
+    run = _probe(python, payload, "finder", cache=str(cache))
+    assert len(_ours(run)) > 15 and set(_ours(run).values()) == {1}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the directory to another user")
+def test_a_directory_of_another_user_is_not_used(payload, tmp_path):
+    python = sys.executable
+    cache = tmp_path / "cache"
+    _probe(python, payload, "finder", cache=str(cache))
+    os.chown(cache / _tag(python), 65534, 65534)
+    run = _probe(python, payload, "finder", cache=str(cache))
+    assert len(_ours(run)) > 15 and set(_ours(run).values()) == {1}
+
+
+def test_off_and_pythondontwritebytecode(payload, tmp_path):
+    python = sys.executable
+    cache = tmp_path / "cache"
+    _probe(python, payload, "finder", cache="off")
+    _probe(python, payload, "finder", cache=str(cache), PYTHONDONTWRITEBYTECODE="1")
+    assert not cache.exists()  # nothing written
+    _probe(python, payload, "finder", cache=str(cache))
+    before = {path.name: path.stat().st_mtime_ns for path in (cache / _tag(python)).iterdir()}
+    changed = _copy(payload, tmp_path / "run2", change=("module_utils/findings.py", "\n"))
+    run = _probe(python, changed, "finder", cache=str(cache), PYTHONDONTWRITEBYTECODE="1")
+    assert list(_ours(run)) == ["ansible_collections/trustops/tableau/plugins/module_utils/findings.py"]  # read, not written
+    assert {path.name: path.stat().st_mtime_ns for path in (cache / _tag(python)).iterdir()} == before
+    relative = _probe(python, payload, "finder", cache="relative/path")
+    assert len(_ours(relative)) > 15  # a relative path is refused: compiled as without a cache
+
+
+def test_the_default_place_is_the_effective_users_home(tmp_path):
+    """Without the variable the cache is ~/.cache/trustops.tableau/<tag> of the effective user
+    (from the password database: a HOME of another user, as sudo may leave it, is not used)."""
+    import pwd  # pylint: disable=import-outside-toplevel
+
+    home = pwd.getpwuid(os.geteuid()).pw_dir
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+            "from ansible_collections.trustops.tableau.plugins.module_utils import _zipload; print(_zipload.default_base())")
+    collections_root = os.path.dirname(os.path.dirname(os.path.dirname(COLLECTION)))
+    env = dict(os.environ, HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code, collections_root], env=env, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == os.path.join(home, ".cache", "trustops.tableau") and not out.startswith(str(tmp_path))
