@@ -10,7 +10,9 @@ playbook runs twice: the *first converge* (one pass of every task, on fresh host
 *converged re-run* (--rounds passes, default 2; every task must report ``changed=false`` on every
 host). In each pass our modules alternate with ``ansible.builtin.stat`` and
 ``ansible.builtin.copy`` tasks (the builtin of the same kind: a check reads like ``stat``, a module
-that keeps a file converged works like ``copy``), so load drift on a shared machine hits both.
+that keeps a file converged works like ``copy``; ``tsm_info`` reads what an administrator reads by
+hand with ``ansible.builtin.shell``: ``tsm settings export`` and ``tsm pending-changes list``, the
+two tsm calls the module makes), so load drift on a shared machine hits both.
 
 A callback in this file records, per host and task, the time from the worker's start to its
 result. Printed: the playbook's wall time (and per host), per task kind the median and quartiles of
@@ -100,6 +102,9 @@ def pass_tasks(controller_dir):
          {"certs": [f"{SRV}/clients/*.pem"], "identity_store": "ad", "mapping": "upn",
           "default_domain": "example.test", "client_ca": f"{SRV}/clients-ca.pem", "fail_on": "never"}, {}),
         ("tsm_info", "trustops.tableau.tsm_info", {"keys": ["gateway.public.host"], "tsm_path": f"{SRV}/bin/tsm"}, {}),
+        ("tsm read", "ansible.builtin.shell",
+         {"cmd": f"{SRV}/bin/tsm settings export --output-config-file {SRV}/tsm-export.json && "
+                 f"{SRV}/bin/tsm pending-changes list"}, {"changed_when": False}),
         ("stat", "ansible.builtin.stat", {"path": f"{SRV}/ca.pem"}, {}),
         ("tsm_config", "trustops.tableau.tsm_config",
          {"keys": {"gateway.public.host": SAML_SERVER}, "apply": True, "tsm_path": f"{SRV}/bin/tsm"}, {}),
@@ -114,11 +119,11 @@ def pass_tasks(controller_dir):
     ]
 
 
-BUILTINS = ("stat", "copy", "stat delegated")
+BUILTINS = ("stat", "copy", "stat delegated", "tsm read")
 BUILTIN_OF = {  # ours -> the builtin of the same kind
     "trust_anchor": "copy", "mobile_trust_profile": "copy", "mobile_trust_profile signed": "copy",
     "tsm_config": "copy", "tls_probe": "stat", "saml_keypair_check": "stat", "client_cert_identity": "stat",
-    "tsm_info": "stat", "saml_metadata_check": "stat delegated", "saml_response_check": "stat delegated",
+    "tsm_info": "tsm read", "saml_metadata_check": "stat delegated", "saml_response_check": "stat delegated",
 }
 
 
