@@ -21,10 +21,12 @@ private cache of the user the module runs as (``~/.cache/trustops.tableau/<cache
 home directory of the effective user, not ``$HOME``): the next task that imports the same source
 loads it instead of compiling it (issue 16: 14 to 30 ms per task on a fleet host). An entry is
 used only when it is the compile of the very same source (CPython's magic number and the source's
-hash in its header) and when the directory and the file belong to that user and nobody else can
-write them; anything else is compiled as before. ``TRUSTOPS_TABLEAU_BYTECODE_CACHE`` (the task's
-``environment:``) set to ``off`` disables the cache, set to an absolute path moves it;
-``PYTHONDONTWRITEBYTECODE`` stops writes, as it does for CPython's own cache.
+hash in its header) and when the directory and the file belong to that user, nobody else may
+enter the directory (0700) nor write the file; anything else is compiled as before.
+``TRUSTOPS_TABLEAU_BYTECODE_CACHE`` (the task's ``environment:``) set to ``off`` disables the
+cache, set to an absolute path moves it; ``PYTHONDONTWRITEBYTECODE`` stops writes, as it does for
+CPython's own cache. The task's own module file is run by Ansible before this file is imported,
+so it is compiled by ``zipimport`` as before.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ _cache_dir: object = _UNSET  # the cache directory once decided: a path, or None
 
 
 def _private(st: os.stat_result, directory: bool) -> bool:
-    """The entry is a directory (or a regular file) of the effective user that nobody else may write."""
+    """The entry is a directory of the effective user that nobody else may use (no group or other
+    permission at all), or a regular file of that user that nobody else may write."""
     kind = stat.S_ISDIR(st.st_mode) if directory else stat.S_ISREG(st.st_mode)
     return kind and st.st_uid == os.geteuid() and not st.st_mode & (0o077 if directory else 0o022)
 
