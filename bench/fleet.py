@@ -862,6 +862,9 @@ def main():
     if not argv or argv[0] not in ("modules", "fixture", "-h", "--help"):
         argv = ["modules", *argv]
     args = parser.parse_args(argv)
+    # A node or a controller does not set PYTHONDONTWRITEBYTECODE (a test shell may): with it the
+    # collection's bytecode cache (module_utils/_zipload.py) is not written, unlike on a fleet.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     if args.ssh_option is None:
         args.ssh_option = ["KexAlgorithms=curve25519-sha256"] if args.what == "modules" else []
     args.ssh_option = [o for o in args.ssh_option if o != "none"]

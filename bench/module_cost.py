@@ -445,6 +445,9 @@ def main():
     parser.add_argument("--json", help="write the raw figures here")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     opts = parser.parse_args()
+    # A node or a controller does not set PYTHONDONTWRITEBYTECODE (a test shell may): with it the
+    # collection's bytecode cache (module_utils/_zipload.py) is not written, unlike on a fleet.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     pythons = [sys.executable if p == "venv" else p for p in opts.python.split(",") if p]
     pythons = [p for p in pythons if os.path.exists(p)]
     opts.task_python = [sys.executable if p == "venv" else p for p in opts.task_python.split(",") if p]
