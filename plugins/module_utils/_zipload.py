@@ -12,8 +12,9 @@ collection's own files that second compile was about half of their import time o
 
 Every module imports this file before the rest of the collection. It puts a finder before the
 path finder that answers only for this collection's names whose parent package came from a
-zip: it gives ``zipimport``'s own loader a spec whose location is already known (the path
-``zipimport`` itself would give), so the loader compiles the file once, in ``exec_module``.
+zip: it gives a spec whose location is already known (the path ``zipimport`` itself would give)
+and whose loader (:class:`ZipSourceLoader`) reads the file through ``zipimport`` and compiles it
+once, in ``exec_module``.
 Anything else (tests, an exploded AnsiballZ, other packages) goes to the usual finders unchanged.
 
 The compiled code is then kept the way CPython keeps ``__pycache__`` for installed packages, in a
@@ -25,8 +26,9 @@ hash in its header) and when the directory and the file belong to that user, nob
 enter the directory (0700) nor write the file; anything else is compiled as before.
 ``TRUSTOPS_TABLEAU_BYTECODE_CACHE`` (the task's ``environment:``) set to ``off`` disables the
 cache, set to an absolute path moves it; ``PYTHONDONTWRITEBYTECODE`` stops writes, as it does for
-CPython's own cache. The task's own module file is run by Ansible before this file is imported,
-so it is compiled by ``zipimport`` as before.
+CPython's own cache, and so does check mode (the cache is read, nothing is written). The task's
+own module file is run by Ansible before this file is imported, so it is compiled by ``zipimport``
+as before.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ CACHE_ENV = "TRUSTOPS_TABLEAU_BYTECODE_CACHE"
 _OFF = ("off", "0", "no", "false")
 _UNSET = object()
 _cache_dir: object = _UNSET  # the cache directory once decided: a path, or None (no cache)
+_writes: bool | None = None  # whether entries may be written, once decided
 
 
 def _private(st: os.stat_result, directory: bool) -> bool:
@@ -66,6 +69,29 @@ def default_base() -> str | None:
     return os.path.join(home, ".cache", "trustops.tableau")
 
 
+def writes_allowed() -> bool:
+    """Whether the cache may be written: not under ``PYTHONDONTWRITEBYTECODE`` (``-B``), and not in a
+    task run in check mode (``--check`` changes nothing on the node; the cache is still read).
+    Under Ansible the task's arguments are in ``ansible.module_utils.basic._ANSIBLE_ARGS`` before
+    the module's first line runs."""
+    global _writes  # pylint: disable=global-statement
+    if _writes is None:
+        _writes = not sys.dont_write_bytecode and not _check_mode()
+    return _writes
+
+
+def _check_mode() -> bool:
+    raw = getattr(sys.modules.get("ansible.module_utils.basic"), "_ANSIBLE_ARGS", None)
+    if not raw or b"_ansible_check_mode" not in (raw if isinstance(raw, bytes) else str(raw).encode()):
+        return False
+    try:
+        import json  # pylint: disable=import-outside-toplevel
+        args = json.loads(raw).get("ANSIBLE_MODULE_ARGS", {})
+    except (ValueError, AttributeError):
+        return True  # arguments that cannot be read: write nothing
+    return bool(args.get("_ansible_check_mode"))
+
+
 def cache_dir() -> str | None:
     """The bytecode cache directory of this interpreter and user, created private when missing;
     None when there is none to use (disabled, no home, not private, not writable)."""
@@ -86,7 +112,7 @@ def cache_dir() -> str | None:
     path = os.path.join(base, tag)
     try:
         if not os.path.isdir(path):
-            if sys.dont_write_bytecode:
+            if not writes_allowed():
                 return None
             os.makedirs(base, mode=0o700, exist_ok=True)  # the mode is that of base, not of its parents
             os.makedirs(path, mode=0o700, exist_ok=True)
@@ -161,7 +187,7 @@ def _code(importer: zipimport.zipimporter, fullname: str, origin: str):
         _imp._fix_co_filename(code, origin)  # pylint: disable=protected-access  # the zip's path of this run
         return code
     code = compile(source, origin, "exec", dont_inherit=True)
-    if not sys.dont_write_bytecode:
+    if writes_allowed():
         _write_cached(path, header, code)
     return code
 

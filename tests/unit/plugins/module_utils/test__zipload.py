@@ -35,8 +35,11 @@ OTHER_PYTHONS = sorted(path for path in glob.glob("/root/.pyenv/versions/3.*/bin
 MODULES = ("client_cert_identity", "tls_probe", "saml_keypair_check", "tsm_info", "mobile_trust_profile")
 
 PROBE = r"""
-import builtins, collections, importlib, json, sys, types
+import builtins, collections, importlib, json, os, sys, types
 sys.path.insert(0, sys.argv[1])
+if os.environ.get("PROBE_ANSIBLE_ARGS"):  # the task's arguments, as AnsiballZ hands them to basic
+    from ansible.module_utils import basic
+    basic._ANSIBLE_ARGS = os.environ["PROBE_ANSIBLE_ARGS"].encode()
 finder = sys.argv[2] == "finder"
 counts = collections.Counter()
 real_compile = builtins.compile
@@ -331,3 +334,45 @@ def test_the_default_place_is_the_effective_users_home(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, collections_root], env=env, capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == os.path.join(home, ".cache", "trustops.tableau") and not out.startswith(str(tmp_path))
+
+
+def test_check_mode_reads_the_cache_and_writes_nothing(payload, tmp_path):
+    python = sys.executable
+    cache = tmp_path / "cache"
+    check = json.dumps({"ANSIBLE_MODULE_ARGS": {"certs": [], "_ansible_check_mode": True}})
+    normal = json.dumps({"ANSIBLE_MODULE_ARGS": {"certs": [], "_ansible_check_mode": False}})
+    run = _probe(python, payload, "finder", cache=str(cache), PROBE_ANSIBLE_ARGS=check)
+    assert len(_ours(run)) > 15 and not cache.exists()  # compiled, nothing written
+    _probe(python, payload, "finder", cache=str(cache), PROBE_ANSIBLE_ARGS=normal)
+    before = {path.name: path.stat().st_mtime_ns for path in (cache / _tag(python)).iterdir()}
+    assert len(before) > 15
+    changed = _copy(payload, tmp_path / "run2", change=("module_utils/findings.py", "\n"))
+    run = _probe(python, changed, "finder", cache=str(cache), PROBE_ANSIBLE_ARGS=check)
+    assert list(_ours(run)) == ["ansible_collections/trustops/tableau/plugins/module_utils/findings.py"]  # the rest read
+    assert {path.name: path.stat().st_mtime_ns for path in (cache / _tag(python)).iterdir()} == before
+
+
+def test_through_ansible_playbook(tmp_path):
+    """The whole chain: ansible-playbook runs a module from its AnsiballZ zip on localhost; in check
+    mode nothing is written, the next run writes the cache, the run after that compiles none of our
+    files (their entries are not rewritten)."""
+    sys.path.insert(0, os.path.join(COLLECTION, "tests", "support"))
+    from module_runner import PLAYBOOK, run_playbook  # pylint: disable=import-outside-toplevel,import-error
+
+    if not os.path.exists(PLAYBOOK):
+        pytest.skip("needs ansible-playbook")
+    cache = tmp_path / "cache"
+    play = ("- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+            "    - trustops.tableau.client_cert_identity:\n"
+            "        certs: ['" + str(tmp_path) + "/nowhere-*.pem']\n        identity_store: local\n        mapping: cn\n")
+    env = {"TRUSTOPS_TABLEAU_BYTECODE_CACHE": str(cache), "PYTHONDONTWRITEBYTECODE": None}
+    code, out = run_playbook(tmp_path / "check", play, options=("--check",), env=env)
+    assert code == 0, out
+    assert not cache.exists()
+    code, out = run_playbook(tmp_path / "first", play, env=env)
+    assert code == 0, out
+    entries = {path.name: path.stat().st_mtime_ns for path in (cache / sys.implementation.cache_tag).iterdir()}
+    assert f"{PACKAGE}.module_utils.identity.pyc" in entries and len(entries) >= 5
+    code, out = run_playbook(tmp_path / "second", play, env=env)
+    assert code == 0, out
+    assert {path.name: path.stat().st_mtime_ns for path in (cache / sys.implementation.cache_tag).iterdir()} == entries
