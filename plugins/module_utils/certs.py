@@ -228,8 +228,8 @@ def _pkcs7_der_certificates(der: bytes) -> list[x509.Certificate] | None:
                     if choice == _asn1.SEQUENCE:  # a Certificate; other CertificateChoices are skipped
                         found.append(x509.load_der_x509_certificate(der[item_start:item_end]))
         return found
-    except ValueError:  # DerError (a ValueError) from _asn1, or the X.509 parser
-        return None
+    except (ValueError, x509.InvalidVersion):  # DerError (a ValueError) from _asn1, or the X.509 parser
+        return None  # (InvalidVersion is no ValueError: a certificate whose version is not 1 to 3)
 
 
 def _load_pkcs7(data: bytes, source: str, pem: bool) -> list[x509.Certificate]:

@@ -144,3 +144,19 @@ def test_issuer_text_of_a_certificate_and_a_crl_is_what_openssl_prints(pki, tmp_
     crl = (x509.CertificateRevocationListBuilder().issuer_name(root.cert.subject).last_update(now)
            .next_update(now + datetime.timedelta(days=1)).sign(root.key, hashes.SHA256()))
     assert certs.issuer_text(crl) == certs.subject_text(root.cert)
+
+
+def test_pkcs7_holding_a_certificate_of_an_unknown_version_is_a_clear_error(made):
+    """A certificate whose version field says 4 (v3 is 2) makes cryptography raise InvalidVersion,
+    which is no ValueError: the PKCS#7 reader refuses it with a CertificateError all the same (found
+    by test_certs_properties.test_byte_flips), and so does the CMS reader of signed profiles."""
+    from ansible_collections.trustops.tableau.plugins.module_utils.mobile import cms  # pylint: disable=import-outside-toplevel
+
+    data = bytearray(made["ab.p7b"])
+    version = data.find(bytes.fromhex("a003020102"))
+    assert version > 0
+    data[version + 4] = 3
+    with pytest.raises(CertificateError, match="ab.p7b"):
+        certs.load_certificates(bytes(data), "ab.p7b")
+    signed = cms.read_signed(bytes(data))
+    assert signed.valid is not True and signed.problem
