@@ -184,7 +184,8 @@ def _code(importer: zipimport.zipimporter, fullname: str, origin: str):
     code = _read_cached(path, header)
     if code is not None:
         import _imp  # pylint: disable=import-outside-toplevel
-        _imp._fix_co_filename(code, origin)  # pylint: disable=protected-access  # the zip's path of this run
+        # the zip's path of this run (not in the typeshed stubs of _imp)
+        _imp._fix_co_filename(code, origin)  # type: ignore[attr-defined]  # pylint: disable=protected-access
         return code
     code = compile(source, origin, "exec", dont_inherit=True)
     if writes_allowed():

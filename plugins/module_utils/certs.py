@@ -929,7 +929,7 @@ def _rsa_private_numbers(der: bytes, form: str) -> tuple[int, ...] | None:
     except _asn1.DerError:
         return None
     values = tuple(_der_positive_integer(der, s, e) for _tag, s, e in items[1:])
-    return None if None in values else values  # type: ignore[return-value]
+    return None if None in values else values
 
 
 def _pem_body(block: bytes) -> bytes | None:

@@ -20,8 +20,8 @@ try:
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
     from cryptography.x509.oid import ExtensionOID
     #: What a damaged certificate or key inside well-formed DER raises.
-    _UNREADABLE: tuple[type[Exception], ...] = (ValueError, TypeError, IndexError, UnsupportedAlgorithm,
-                                                 x509.InvalidVersion)
+    _UNREADABLE: tuple[type[Exception], ...] = (
+        ValueError, TypeError, IndexError, UnsupportedAlgorithm, x509.InvalidVersion)
 except ImportError:  # pragma: no cover - modules report it through certs.HAS_CRYPTOGRAPHY
     _UNREADABLE = (ValueError, TypeError, IndexError)
 

@@ -197,7 +197,7 @@ def test_damaged_numbers_agree(keys):
     base = numbers_of(keys["1024"])
     seen = set()
     for index in range(8):
-        for name, change in DAMAGE.items():
+        for change in DAMAGE.values():
             numbers = list(base)
             numbers[index] = change(numbers[index])
             if numbers == base:
