@@ -13,7 +13,7 @@ from typing import Any
 
 from ansible_collections.trustops.tableau.plugins.module_utils import reader
 from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
-    Finding, failing, failure_message, short_summary, warning_lines, worst)
+    Finding, Outcome, conclude, failing, failure_message, warning_lines)
 
 
 def read_file(module: Any, path: str, option: str, max_bytes: int = reader.MAX_TEXT) -> bytes | None:
@@ -27,23 +27,15 @@ def read_file(module: Any, path: str, option: str, max_bytes: int = reader.MAX_T
 
 def read_input(module: Any, src_option: str, content_option: str,
                max_bytes: int = reader.MAX_TEXT) -> tuple[Any, str | None]:
-    """(data, source) from a ``src``/``content`` pair: the file's bytes or the text; (None, None).
+    """(data, source) from a ``src``/``content`` pair (:func:`reader.read_pair`), or fail_json.
 
     ``source`` is ``"<src_option> <path>"`` for a file and ``<content_option>`` for inline text.
-
-    Both go through :func:`reader.read_input` with the same cap; inline text stays text.
     """
-    p = module.params
-    if p[src_option] is not None:
-        # the source names the option too: messages about the content then say which option it was
-        return read_file(module, p[src_option], src_option, max_bytes), f"{src_option} {p[src_option]}"
-    if p[content_option] is not None:
-        try:
-            reader.read_input(content=p[content_option], option=content_option, max_bytes=max_bytes)
-        except reader.InputError as exc:
-            module.fail_json(msg=str(exc))
-        return p[content_option], content_option
-    return None, None
+    try:
+        return reader.read_pair(module.params, src_option, content_option, max_bytes)
+    except reader.InputError as exc:
+        module.fail_json(msg=str(exc))
+    return None, None  # not reached: fail_json exits
 
 
 def show(module: Any, findings: list[Finding], fail_on: str = "never") -> bool:
@@ -51,8 +43,9 @@ def show(module: Any, findings: list[Finding], fail_on: str = "never") -> bool:
     plain run shows it; True when some finding reaches ``fail_on`` (the caller then fails, with
     :func:`fail` or its own message built by ``findings.failure_message``).
 
-    The one path from findings to what a person sees; :func:`finish` and every module that ends
-    its own way (trust stores, mobile files) call it.
+    The one path from findings to what a person sees for modules that end their own way (trust
+    stores, mobile files); :func:`finish` goes through ``findings.conclude``, which uses the same
+    ``failing``/``warning_lines``.
     """
     bad, other = failing(findings, fail_on)
     for line in warning_lines(other):
@@ -67,14 +60,23 @@ def fail(module: Any, findings: list[Finding], out: dict, label: str, fail_on: s
     module.fail_json(msg=failure_message(label, findings, fail_on) + note, **out)
 
 
+def end(module: Any, outcome: Outcome) -> None:
+    """Exit as ``outcome`` says: each warning through ``module.warn``, then fail_json or exit_json
+    with its message and values (and ``exception`` for a missing library)."""
+    for line in outcome.warnings:
+        module.warn(line)
+    if outcome.failed:
+        extra = {"exception": outcome.exception} if outcome.exception else {}
+        module.fail_json(msg=outcome.msg, **extra, **outcome.out)
+    module.exit_json(msg=outcome.msg, **outcome.out)
+
+
 def finish(module: Any, findings: list[Finding], out: dict, label: str, fail_on: str, changed: bool = False) -> None:
-    """Exit with ``out`` plus every finding and ``ok``; fail when a finding reaches ``fail_on``.
+    """Exit with ``out`` plus every finding and ``ok``; fail when a finding reaches ``fail_on``
+    (:func:`findings.conclude`, then :func:`end`).
 
     Findings that do not fail the task are shown as warnings; a failure's message carries each
     failing code's message and remedy (:func:`findings.failure_message`); a success's message is
     :func:`findings.short_summary` (bounded).
     """
-    out = dict(out, changed=changed, findings=[f.as_dict() for f in findings], ok=worst(findings) != "error")
-    if show(module, findings, fail_on):
-        fail(module, findings, out, label, fail_on)
-    module.exit_json(msg=short_summary(findings), **out)
+    end(module, conclude(findings, out, label, fail_on, changed))

@@ -317,3 +317,47 @@ def failure_message(label: str, findings: Iterable[Finding], fail_on: str = "err
     if other:
         text += f" | also: {code_counts(other)}"
     return text
+
+
+class Outcome:
+    """How a check task ends, without Ansible: ``failed``, ``msg``, the returned values ``out``,
+    the ``warnings`` a person must see, and for a missing library the ``exception`` text.
+
+    A module ends with it through ``_module.end`` (``module.warn`` each warning, then
+    ``fail_json``/``exit_json``); the in-process action of a check returns the same values as
+    its result, so both paths say the same thing.
+    """
+
+    __slots__ = ("failed", "msg", "out", "warnings", "exception")
+
+    def __init__(self, failed: bool, msg: str, out: dict | None = None, warnings: Iterable[str] = (),
+                 exception: str | None = None) -> None:
+        self.failed = failed
+        self.msg = msg
+        self.out = dict(out or {})
+        self.warnings = list(warnings)
+        self.exception = exception
+
+    @classmethod
+    def error(cls, msg: str, exception: str | None = None, warnings: Iterable[str] = ()) -> "Outcome":
+        """A task that cannot check at all (broken input, a missing library): nothing but the message."""
+        return cls(True, msg, None, warnings, exception)
+
+    def __repr__(self) -> str:
+        return f"Outcome(failed={self.failed!r}, msg={self.msg!r}, warnings={len(self.warnings)})"
+
+
+def conclude(findings: Iterable[Finding], out: dict, label: str, fail_on: str = "error", changed: bool = False,
+             warnings: Iterable[str] = ()) -> Outcome:
+    """The end of a check: ``out`` plus every finding and ``ok``; failed when a finding reaches
+    ``fail_on``, with :func:`failure_message` (each failing code, its message and remedy); else
+    :func:`short_summary`.  Findings that do not fail the task become warning lines
+    (:func:`warning_lines`) after ``warnings``, so a plain run shows them.
+    """
+    findings = list(findings)
+    out = dict(out, changed=changed, findings=[f.as_dict() for f in findings], ok=worst(findings) != "error")
+    bad, other = failing(findings, fail_on)
+    lines = list(warnings) + warning_lines(other)
+    if bad:
+        return Outcome(True, failure_message(label, findings, fail_on), out, lines)
+    return Outcome(False, short_summary(findings), out, lines)

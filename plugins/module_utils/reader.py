@@ -72,16 +72,20 @@ def _as_bytes(content: Any) -> bytes:
     return str(content).encode("utf-8")
 
 
-def _open_checked(path: str, option: str, max_bytes: int | None) -> int:
-    """An fd of the regular file ``path`` whose size is within ``max_bytes``; InputError otherwise."""
+def _open_checked(path: str, option: str, max_bytes: int | None, base_dir: str | None = None) -> int:
+    """An fd of the regular file ``path`` whose size is within ``max_bytes``; InputError otherwise.
+
+    A relative ``path`` is opened relative to ``base_dir`` when one is given (see :func:`read_input`).
+    """
+    where = os.path.join(base_dir, path) if base_dir and not os.path.isabs(path) else path
     try:
         # sockets cannot be opened at all (ENXIO): say what the path is before trying
-        if stat.S_ISSOCK(os.stat(path).st_mode):
+        if stat.S_ISSOCK(os.stat(where).st_mode):
             raise InputError(f"{_label(option, path)}: is not a regular file (a device, FIFO or socket); give a file", option, path)
     except OSError:
         pass  # os.open below reports it
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(where, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         if exc.errno == errno.EISDIR:
             raise InputError(f"{_label(option, path)}: is a directory, not a file", option, path)
@@ -118,6 +122,25 @@ def refuse_oversize(size: int, option: str = "input", source: str | None = None,
     _check_size(size, option, source, max_bytes)
 
 
+def read_pair(params: dict, src_option: str, content_option: str, max_bytes: int | None = MAX_TEXT,
+              base_dir: str | None = None) -> tuple[Any, str | None]:
+    """(data, source) of a ``<x>_src``/``<x>_content`` option pair of ``params``; (None, None) when
+    neither is set; raises InputError.
+
+    A file gives its bytes and ``source`` ``"<src_option> <path>"`` (messages about the content
+    then say which option and file it was); inline text is checked the same way (cap, not empty)
+    and stays text, with ``source`` ``<content_option>``.
+    """
+    if params.get(src_option) is not None:
+        path = params[src_option]
+        return (read_input(path=path, option=src_option, max_bytes=max_bytes, base_dir=base_dir),
+                f"{src_option} {path}")
+    if params.get(content_option) is not None:
+        read_input(content=params[content_option], option=content_option, max_bytes=max_bytes)
+        return params[content_option], content_option
+    return None, None
+
+
 #: The names of :func:`input_size` and :func:`refuse_oversize` before 0.1.0 (a ``check_*`` name
 #: in this collection returns findings; these raise).
 check_file = input_size
@@ -125,11 +148,15 @@ check_size = refuse_oversize
 
 
 def read_input(path: str | os.PathLike[str] | None = None, content: Any = None, option: str = "input",
-               max_bytes: int | None = MAX_TEXT, allow_empty: bool = False) -> bytes:
+               max_bytes: int | None = MAX_TEXT, allow_empty: bool = False, base_dir: str | None = None) -> bytes:
     """The bytes of ``content`` (inline) or of the regular file ``path``; raises InputError.
 
     Exactly one of ``path`` and ``content`` should be given; ``content`` wins when both are.
     ``max_bytes=None`` means no cap (only for callers that cap by other means).
+
+    ``base_dir``: the directory a relative ``path`` means, for a caller whose working directory
+    is not the one the path was given for (a check run in the controller's worker, whose module
+    would run in the playbook's directory).  Messages name ``path`` as given.
     """
     if content is not None:
         data = _as_bytes(content)
@@ -140,7 +167,7 @@ def read_input(path: str | os.PathLike[str] | None = None, content: Any = None, 
     if path is None or path == "":
         raise InputError(f"{option}: no path given", option, None)
     path = os.fspath(path)
-    fd = _open_checked(path, option, max_bytes)
+    fd = _open_checked(path, option, max_bytes, base_dir)
     try:
         limit = None if max_bytes is None else max_bytes + 1
         parts = []

@@ -260,79 +260,21 @@ urls:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.trustops.tableau.plugins.module_utils import _zipload  # noqa: F401  pylint: disable=unused-import  # first: one compile per file
-from ansible_collections.trustops.tableau.plugins.module_utils import reader
-from ansible_collections.trustops.tableau.plugins.module_utils._module import finish, read_input
+from ansible_collections.trustops.tableau.plugins.module_utils._module import end
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
 )
-from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
-    TrustopsError,
-)
-from ansible_collections.trustops.tableau.plugins.module_utils.saml.metadata import check_configuration
-from ansible_collections.trustops.tableau.plugins.module_utils.saml.rules import (
-    POLICY_ARGUMENT_SPEC,
-    Policy,
-    xml_cap,
-)
-from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
-    HAS_LXML,
-    LXML_IMPORT_ERROR,
-)
+from ansible_collections.trustops.tableau.plugins.module_utils.saml.task import METADATA, run_metadata
 
 
 def main():
-    argument_spec = dict(
-        src=dict(type="path"),
-        content=dict(type="str"),
-        entity_id=dict(type="str"),
-        trusted_signer_src=dict(type="path"),
-        trusted_signer_content=dict(type="str"),
-        sp_src=dict(type="path"),
-        sp_content=dict(type="str"),
-        server_host=dict(type="str"),
-        scope=dict(type="str", choices=["server", "site"], default="server"),
-        site_alias=dict(type="str"),
-        acs_url=dict(type="str"),
-        slo_url=dict(type="str"),
-        return_url=dict(type="str"),
-        max_bytes=dict(type="int", default=reader.MAX_XML),
-    )
-    argument_spec.update(POLICY_ARGUMENT_SPEC)
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=[["src", "content"], ["sp_src", "sp_content"],
-                            ["trusted_signer_src", "trusted_signer_content"]],
-        required_one_of=[["src", "content", "sp_src", "sp_content", "acs_url", "slo_url", "return_url"]],
-        required_if=[["scope", "site", ["site_alias"]]],
-        supports_check_mode=True,
-    )
+    # the options and the whole check are in module_utils/saml/task.py, shared with the action
+    # plugin of the same name that runs it in the controller's worker
+    module = AnsibleModule(supports_check_mode=True, **METADATA)
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
-    p = module.params
-    try:
-        policy = Policy.from_params(p)
-        cap = xml_cap(p["max_bytes"])
-    except TrustopsError as exc:
-        module.fail_json(msg=str(exc))
-    idp_data, idp_source = read_input(module, "src", "content", max_bytes=cap)
-    sp_data, sp_source = read_input(module, "sp_src", "sp_content", max_bytes=cap)
-    signer_data, signer_source = read_input(module, "trusted_signer_src", "trusted_signer_content",
-                                            max_bytes=reader.MAX_CERTIFICATE)
-    if (idp_data is not None or sp_data is not None) and not HAS_LXML:
-        module.fail_json(msg=missing_required_lib("lxml"), exception=LXML_IMPORT_ERROR)
-    if signer_data is not None and idp_data is None:
-        module.fail_json(msg="a trusted signer verifies the IdP metadata: give src or content too")
-    try:
-        findings, facts = check_configuration(
-            idp_data, idp_source, sp_data, sp_source, signer_data, signer_source, entity_id=p["entity_id"],
-            server_host=p["server_host"], scope=p["scope"], site_alias=p["site_alias"], acs_url=p["acs_url"],
-            slo_url=p["slo_url"], return_url=p["return_url"], policy=policy, max_bytes=cap)
-    except ImportError as exc:
-        module.fail_json(msg=missing_required_lib(str(exc.name or exc)))
-    except TrustopsError as exc:
-        module.fail_json(msg=str(exc))
-    finish(module, findings, dict(changed=False, **facts), "SAML metadata", p["fail_on"])
+    end(module, run_metadata(module.params))
 
 
 if __name__ == "__main__":

@@ -341,83 +341,21 @@ relay_state:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.trustops.tableau.plugins.module_utils import _zipload  # noqa: F401  pylint: disable=unused-import  # first: one compile per file
-from ansible_collections.trustops.tableau.plugins.module_utils import reader
-from ansible_collections.trustops.tableau.plugins.module_utils._module import finish, read_input
+from ansible_collections.trustops.tableau.plugins.module_utils._module import end
 from ansible_collections.trustops.tableau.plugins.module_utils.certs import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
-    load_certificates,
 )
-from ansible_collections.trustops.tableau.plugins.module_utils.findings import (
-    TrustopsError,
-)
-from ansible_collections.trustops.tableau.plugins.module_utils.saml.response import (
-    HAS_SIGNXML,
-    check_response,
-)
-from ansible_collections.trustops.tableau.plugins.module_utils.saml.rules import (
-    POLICY_ARGUMENT_SPEC,
-    Policy,
-    xml_cap,
-)
-from ansible_collections.trustops.tableau.plugins.module_utils.xml import (
-    HAS_LXML,
-    LXML_IMPORT_ERROR,
-)
+from ansible_collections.trustops.tableau.plugins.module_utils.saml.task import RESPONSE, run_response
 
 
 def main():
-    argument_spec = dict(
-        src=dict(type="path"),
-        content=dict(type="str"),
-        idp_metadata_src=dict(type="path"),
-        idp_metadata_content=dict(type="str"),
-        idp_cert_src=dict(type="path"),
-        idp_cert_content=dict(type="str"),
-        username_attribute=dict(type="str", default="username"),
-        acs_url=dict(type="str"),
-        sp_entity_id=dict(type="str"),
-        authcontexts=dict(type="list", elements="str"),
-        scope=dict(type="str", choices=["server", "site"], default="server"),
-        max_bytes=dict(type="int", default=reader.MAX_XML),
-    )
-    argument_spec.update(POLICY_ARGUMENT_SPEC)
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=[["src", "content"], ["idp_metadata_src", "idp_metadata_content"],
-                            ["idp_cert_src", "idp_cert_content"]],
-        required_one_of=[["src", "content"]],
-        supports_check_mode=True,
-    )
+    # the options and the whole check are in module_utils/saml/task.py, shared with the action
+    # plugin of the same name that runs it in the controller's worker
+    module = AnsibleModule(supports_check_mode=True, **RESPONSE)
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
-    if not HAS_LXML:
-        module.fail_json(msg=missing_required_lib("lxml"), exception=LXML_IMPORT_ERROR)
-    p = module.params
-    if not p["username_attribute"].strip():
-        module.fail_json(msg="username_attribute must not be empty")
-    try:
-        policy = Policy.from_params(p)
-        cap = xml_cap(p["max_bytes"])
-    except TrustopsError as exc:
-        module.fail_json(msg=str(exc))
-    data, source = read_input(module, "src", "content", max_bytes=cap)
-    metadata, metadata_source = read_input(module, "idp_metadata_src", "idp_metadata_content", max_bytes=cap)
-    cert_data, cert_source = read_input(module, "idp_cert_src", "idp_cert_content", max_bytes=reader.MAX_CERTIFICATE)
-    try:
-        idp_certs = load_certificates(cert_data, cert_source) if cert_data is not None else None
-        report = check_response(
-            data, source, idp_metadata=metadata, idp_certs=idp_certs, username_attribute=p["username_attribute"],
-            acs_url=p["acs_url"], sp_entity_id=p["sp_entity_id"], authcontexts=p["authcontexts"],
-            scope=p["scope"], policy=policy, max_bytes=cap,
-            metadata_source=metadata_source or "<idp metadata>")
-    except TrustopsError as exc:
-        module.fail_json(msg=str(exc))
-    findings = report.findings
-    out = report.as_dict()
-    if not HAS_SIGNXML and (metadata is not None or cert_data is not None):
-        module.warn("signxml is not installed where the module runs: the signature was not verified")
-    finish(module, findings, out, "SAML response", p["fail_on"])
+    end(module, run_response(module.params))
 
 
 if __name__ == "__main__":
