@@ -31,7 +31,7 @@ returned in ``warnings``, as a module returns them.  ``-vvv`` says which path ra
 
 from __future__ import annotations
 
-import copy
+import json
 import sys
 import typing as t
 
@@ -136,7 +136,9 @@ class InProcessCheck(NormalAction):
 
     def _check_here(self) -> dict:
         """The check's result, as its module would return it."""
-        args = copy.deepcopy(dict(self._task.args))
+        # what the module gets: the arguments as JSON (plain str, int, list, dict; vaulted text
+        # decrypted), so that types, and messages that name them, are the same
+        args = json.loads(json.dumps(dict(self._task.args), default=str))
         validation = ArgumentSpecValidator(**self.SPEC).validate(args)
         params = dict(args)
         params.update(validation.validated_parameters)
