@@ -339,7 +339,7 @@ class Outcome:
         self.exception = exception
 
     @classmethod
-    def error(cls, msg: str, exception: str | None = None, warnings: Iterable[str] = ()) -> "Outcome":
+    def error(cls, msg: str, exception: str | None = None, warnings: Iterable[str] = ()) -> Outcome:
         """A task that cannot check at all (broken input, a missing library): nothing but the message."""
         return cls(True, msg, None, warnings, exception)
 

@@ -281,10 +281,10 @@ def _routing_play(hosts, **task_keys):
      f"{AS_MODULE}: interpreter /usr/bin/python3 is not the controller's"),
     ("delegated to localhost", {"delegate_to": "localhost"}, {"node": {
         "ansible_connection": "local", "ansible_python_interpreter": "/usr/bin/python3"}}, IN_WORKER),
-    ("ssh connection", {"vars": {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 1,
-                                 "ansible_ssh_common_args": "-o ConnectTimeout=2"},
-                     "ignore_unreachable": True},
-     None, f"{AS_MODULE}: connection ssh"),
+    ("ssh connection", {
+        "vars": {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 1,
+                 "ansible_ssh_common_args": "-o ConnectTimeout=2"},
+        "ignore_unreachable": True}, None, f"{AS_MODULE}: connection ssh"),
 ])
 def test_the_worker_runs_the_check_only_where_the_module_would_run_in_this_python(
         site, tmp_path, what, task_keys, inventory, expected):  # pylint: disable=unused-argument
