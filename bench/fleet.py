@@ -82,7 +82,7 @@ def pass_tasks(controller_dir):
     local = {"delegate_to": "localhost", "become": False,
              "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"}}
     as_module = dict(local, vars=dict(local["vars"], trustops_tableau_in_process=False))
-    return [
+    rows = [
         ("stat", "ansible.builtin.stat", {"path": f"{SRV}/ca.pem"}, {}),
         ("trust_anchor", "trustops.tableau.trust_anchor", {"src": f"{SRV}/ca.pem", "name": "bench-root-ca"}, {}),
         ("copy", "ansible.builtin.copy", {"content": "bench copy 1\n", "dest": f"{SRV}/copy-1.txt", "mode": "0644"}, {}),
@@ -117,16 +117,12 @@ def pass_tasks(controller_dir):
           "acs_url": f"https://{SAML_SERVER}/wg/saml/SSO/index.html", "sp_entity_id": f"https://{SAML_SERVER}",
           "fail_on": "never"}, local),
         ("stat delegated", "ansible.builtin.stat", {"path": f"{c}/idp-metadata.xml"}, local),
-        # the same two checks as modules (the naive way): a Python started per task, as before the
-        # action plugins that run them in the controller's worker
-        ("saml_metadata_check as module", "trustops.tableau.saml_metadata_check",
-         {"src": f"{c}/idp-metadata.xml", "server_host": SAML_SERVER, "fail_on": "never"}, as_module),
-        ("saml_response_check as module", "trustops.tableau.saml_response_check",
-         {"src": f"{c}/response.xml", "idp_metadata_src": f"{c}/idp-metadata.xml",
-          "acs_url": f"https://{SAML_SERVER}/wg/saml/SSO/index.html", "sp_entity_id": f"https://{SAML_SERVER}",
-          "fail_on": "never"}, as_module),
-        ("stat delegated", "ansible.builtin.stat", {"path": f"{c}/idp-metadata.xml"}, local),
     ]
+    # the same SAML checks as modules (the naive way): a Python started per task, as before the
+    # action plugins that run them in the controller's worker
+    naive = [(f"{label} as module", module, args, as_module) for label, module, args, _keys in rows
+             if f"{label} as module" in NAIVE_OF]
+    return rows + naive + [("stat delegated", "ansible.builtin.stat", {"path": f"{c}/idp-metadata.xml"}, local)]
 
 
 BUILTINS = ("stat", "copy", "stat delegated", "tsm read")

@@ -111,16 +111,8 @@ extends_documentation_fragment:
   - trustops.tableau.saml_policy
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - trustops.tableau.in_process
 attributes:
-  action:
-    support: full
-    details: Runs the check in the controller's worker instead of starting the module when the module would
-      run in that same Python (see the notes).
-  async:
-    support: full
-    details: An C(async) task always starts the module.
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: The module only reads; check mode changes nothing about what it does.
@@ -134,15 +126,6 @@ notes:
     installed; Debian 12 hosts do not have them by default."
   - At least one of O(src), O(content), O(sp_src), O(sp_content), O(acs_url), O(slo_url),
     O(return_url) is required.
-  - "Runs without starting a module on the controller: when the task runs there (C(delegate_to: localhost),
-    C(connection: local)) and its module would run in the very Python that runs C(ansible-playbook)
-    (the implicit localhost, or C(ansible_python_interpreter) set to C({{ ansible_playbook_python }})),
-    with no C(become), no C(environment), not C(async), the collection's action plugin runs the same
-    check in Ansible's worker process. Result, messages, warnings, validation and C(no_log) masking
-    are the same; C(-vvv) says which way a task ran and why. Anywhere else the module runs as usual.
-    Set the variable C(trustops_tableau_in_process=false) to always start the module."
-  - "A relative path means the playbook's directory on the controller, both ways (where a local
-    connection starts the module)."
 seealso:
   - module: trustops.tableau.saml_keypair_check
 author:
